@@ -1,0 +1,81 @@
+//! Prompt settings chosen by the user or the app.
+
+use serde::{Deserialize, Serialize};
+
+/// The system prompt used when neither the user nor the card sets one.
+pub const DEFAULT_SYSTEM_PROMPT: &str =
+    "Write {{char}}'s next reply in a fictional chat between {{char}} and {{user}}. \
+     Stay in character and keep replies short.";
+
+/// How the message list becomes model text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TemplateFamily {
+    /// `<start_of_turn>user ... <end_of_turn>`; no system role.
+    #[default]
+    Gemma,
+    /// `<|im_start|>role ... <|im_end|>` (Qwen, SmolLM).
+    ChatMl,
+    /// `<|start_header_id|>role<|end_header_id|>` (Llama 3).
+    Llama3,
+    /// `Name: text` lines for base models, ending with `{{char}}:`.
+    Transcript,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PromptSettings {
+    /// The model's context window, in tokens.
+    pub context_tokens: usize,
+    /// Tokens kept free for the reply.
+    pub reply_reserve: usize,
+    /// The user's system prompt; when set it beats the card's.
+    pub system_prompt: Option<String>,
+    /// Used when neither the user nor the card gives a system prompt, and
+    /// for `{{original}}` in a card's system prompt.
+    pub default_system_prompt: String,
+    /// App post-history instructions; `{{original}}` in the card's refers to it.
+    pub post_history: String,
+    /// Use the card's `system_prompt` and `post_history_instructions`.
+    pub use_card_prompts: bool,
+    pub authors_note: String,
+    /// Messages from the newest at which the author's note goes (0 = last).
+    pub authors_note_depth: u32,
+    pub template: TemplateFamily,
+    /// Tokens each message adds for template markup (role headers, ends).
+    pub message_overhead: usize,
+    /// Fixed for a chat: seeds macros everywhere, so the prompt prefix stays
+    /// the same from turn to turn and the KV cache can be reused.
+    pub chat_seed: u64,
+    /// Header before the memories block.
+    pub memories_header: String,
+    /// Header before the example dialogues.
+    pub examples_header: String,
+}
+
+impl Default for PromptSettings {
+    fn default() -> Self {
+        Self {
+            context_tokens: 4096,
+            reply_reserve: 512,
+            system_prompt: None,
+            default_system_prompt: DEFAULT_SYSTEM_PROMPT.to_string(),
+            post_history: String::new(),
+            use_card_prompts: true,
+            authors_note: String::new(),
+            authors_note_depth: 4,
+            template: TemplateFamily::Gemma,
+            message_overhead: 4,
+            chat_seed: 0,
+            memories_header: "What {{char}} remembers:".to_string(),
+            examples_header: "Examples of how {{char}} talks:".to_string(),
+        }
+    }
+}
+
+impl PromptSettings {
+    /// Tokens available for the prompt itself.
+    pub fn prompt_budget(&self) -> usize {
+        self.context_tokens.saturating_sub(self.reply_reserve)
+    }
+}

@@ -1,0 +1,110 @@
+//! A weight matrix stored as GGUF blocks inside the model file, and the two
+//! products the models need: mat-vec (decode) and mat-mul (prefill).
+
+use crate::error::{Error, Result};
+use crate::gguf::{Gguf, TensorRef};
+use crate::par;
+use crate::quant::{dequantize_row, dot_f32, dot_row, QType};
+
+#[derive(Debug, Clone)]
+pub struct Weight {
+    pub name: String,
+    pub qtype: QType,
+    pub rows: usize,
+    pub cols: usize,
+    offset: usize,
+    row_bytes: usize,
+}
+
+impl Weight {
+    /// A `[rows, cols]` matrix; `cols` is the input width.
+    pub fn load(g: &Gguf, name: &str, rows: usize, cols: usize) -> Result<Self> {
+        let t = g.tensor(name)?;
+        Self::from_ref(t, rows, cols)
+    }
+
+    pub fn from_ref(t: &TensorRef, rows: usize, cols: usize) -> Result<Self> {
+        let ok = match t.dims.as_slice() {
+            [r, c] => *r == rows && *c == cols,
+            _ => false,
+        };
+        if !ok {
+            return Err(Error::BadShape { tensor: t.name.clone(), found: t.dims.clone(), expected: vec![rows, cols] });
+        }
+        Ok(Weight {
+            name: t.name.clone(),
+            qtype: t.qtype,
+            rows,
+            cols,
+            offset: t.offset,
+            row_bytes: t.qtype.row_bytes(cols),
+        })
+    }
+
+    #[inline]
+    pub fn row<'a>(&self, file: &'a [u8], r: usize) -> &'a [u8] {
+        let start = self.offset + r * self.row_bytes;
+        &file[start..start + self.row_bytes]
+    }
+
+    /// Dequantizes row `r` (an embedding lookup).
+    pub fn row_f32(&self, file: &[u8], r: usize, out: &mut [f32]) {
+        dequantize_row(self.qtype, self.row(file, r), &mut out[..self.cols]);
+    }
+
+    /// `out[t][r] = sum_c W[r][c] * x[t][c]` for `t` tokens.
+    pub fn matmul(&self, file: &[u8], x: &[f32], t: usize, out: &mut [f32]) {
+        debug_assert_eq!(x.len(), t * self.cols);
+        debug_assert_eq!(out.len(), t * self.rows);
+        if t == 1 {
+            self.matvec_rows(file, x, 0, self.rows, out);
+            return;
+        }
+        // Row-major over weights: each weight row is dequantized once and
+        // reused for all tokens, so prefill reads the weights once.
+        let mut by_row = vec![0f32; self.rows * t];
+        let rows_per_task = rows_per_task(self.rows);
+        par::for_chunks(&mut by_row, rows_per_task * t, |first, chunk| {
+            let r0 = first / t;
+            let mut w = vec![0f32; self.cols];
+            for (i, out_r) in chunk.chunks_exact_mut(t).enumerate() {
+                dequantize_row(self.qtype, self.row(file, r0 + i), &mut w);
+                for (tok, o) in out_r.iter_mut().enumerate() {
+                    *o = dot_f32(&w, &x[tok * self.cols..(tok + 1) * self.cols]);
+                }
+            }
+        });
+        for r in 0..self.rows {
+            for tok in 0..t {
+                out[tok * self.rows + r] = by_row[r * t + tok];
+            }
+        }
+    }
+
+    /// Mat-vec over rows `r0..r0+n` only (the LM head is computed in vocab
+    /// chunks by callers that want it).
+    pub fn matvec_rows(&self, file: &[u8], x: &[f32], r0: usize, n: usize, out: &mut [f32]) {
+        let per = rows_per_task(n);
+        par::for_chunks(&mut out[..n], per, |first, chunk| {
+            for (i, o) in chunk.iter_mut().enumerate() {
+                *o = dot_row(self.qtype, self.row(file, r0 + first + i), x);
+            }
+        });
+    }
+}
+
+fn rows_per_task(rows: usize) -> usize {
+    // Enough tasks to balance threads, few enough that scheduling is free.
+    (rows / (par::threads() * 8)).clamp(16, 4096)
+}
+
+/// A vector (norm weight, bias) dequantized to f32 at load.
+pub fn load_vector(g: &Gguf, name: &str, len: usize) -> Result<Vec<f32>> {
+    let t = g.tensor(name)?;
+    if t.elems() != len {
+        return Err(Error::BadShape { tensor: name.into(), found: t.dims.clone(), expected: vec![len] });
+    }
+    let mut v = vec![0f32; len];
+    dequantize_row(t.qtype, g.data(t), &mut v);
+    Ok(v)
+}

@@ -1,0 +1,170 @@
+//! Gemma 3 (text), as llama.cpp runs it; see ../shared/notes/gemma3.md.
+//! Sliding-window layers (il % 6 < 5) with RoPE base 10k and a 512-token
+//! window, global layers with base 1M; QK-norm; post-norms around attention
+//! and FFN; tanh-GELU gate; embeddings scaled by sqrt(d); tied LM head.
+
+use crate::error::Result;
+use crate::gguf::Gguf;
+use crate::kv_cache::KvCache;
+use crate::matrix::{load_vector, Weight};
+use crate::models::{meta_f32, meta_usize, vocab_size, Config};
+use crate::ops::{add_in_place, attention, gelu_tanh_f16, rms_norm, rope, rope_inv_freq, AttnShape, RopeStyle};
+
+struct Layer {
+    attn_norm: Vec<f32>,
+    q: Weight,
+    k: Weight,
+    v: Weight,
+    q_norm: Vec<f32>,
+    k_norm: Vec<f32>,
+    o: Weight,
+    post_attn_norm: Vec<f32>,
+    ffn_norm: Vec<f32>,
+    gate: Weight,
+    up: Weight,
+    down: Weight,
+    post_ffn_norm: Vec<f32>,
+    sliding: bool,
+}
+
+pub struct Gemma3 {
+    pub config: Config,
+    pub(crate) file: Gguf,
+    embed: Weight,
+    layers: Vec<Layer>,
+    output_norm: Vec<f32>,
+    eps: f32,
+    window: usize,
+    ffn: usize,
+    inv_freq_local: Vec<f32>,
+    inv_freq_global: Vec<f32>,
+}
+
+impl Gemma3 {
+    pub fn load(g: Gguf) -> Result<Self> {
+        let a = "gemma3";
+        let d = meta_usize(&g, a, "embedding_length")?;
+        let n_layers = meta_usize(&g, a, "block_count")?;
+        let ffn = meta_usize(&g, a, "feed_forward_length")?;
+        let n_head = meta_usize(&g, a, "attention.head_count")?;
+        let n_kv_head = meta_usize(&g, a, "attention.head_count_kv").unwrap_or(n_head);
+        let head_dim = meta_usize(&g, a, "attention.key_length").unwrap_or(d / n_head);
+        let eps = meta_f32(&g, a, "attention.layer_norm_rms_epsilon").unwrap_or(1e-6);
+        let window = meta_usize(&g, a, "attention.sliding_window").unwrap_or(512);
+        let base_global = meta_f32(&g, a, "rope.freq_base").unwrap_or(1_000_000.0);
+        // llama.cpp's key, then candle's; the 270M file carries neither.
+        let base_local = meta_f32(&g, a, "rope.freq_base_swa")
+            .or_else(|_| meta_f32(&g, a, "rope.local_freq_base"))
+            .unwrap_or(10_000.0);
+        let pattern = meta_usize(&g, a, "attention.sliding_window_pattern")
+            .or_else(|_| meta_usize(&g, a, "attention.sliding_window_type"))
+            .unwrap_or(6)
+            .max(1);
+        let n_vocab = vocab_size(&g, a)?;
+        let context_length = meta_usize(&g, a, "context_length").unwrap_or(8192);
+        let (qd, kvd) = (n_head * head_dim, n_kv_head * head_dim);
+        let embed = Weight::load(&g, "token_embd.weight", n_vocab, d)?;
+        let mut layers = Vec::with_capacity(n_layers);
+        for il in 0..n_layers {
+            let p = |s: &str| format!("blk.{il}.{s}.weight");
+            layers.push(Layer {
+                attn_norm: load_vector(&g, &p("attn_norm"), d)?,
+                q: Weight::load(&g, &p("attn_q"), qd, d)?,
+                k: Weight::load(&g, &p("attn_k"), kvd, d)?,
+                v: Weight::load(&g, &p("attn_v"), kvd, d)?,
+                q_norm: load_vector(&g, &p("attn_q_norm"), head_dim)?,
+                k_norm: load_vector(&g, &p("attn_k_norm"), head_dim)?,
+                o: Weight::load(&g, &p("attn_output"), d, qd)?,
+                post_attn_norm: load_vector(&g, &p("post_attention_norm"), d)?,
+                ffn_norm: load_vector(&g, &p("ffn_norm"), d)?,
+                gate: Weight::load(&g, &p("ffn_gate"), ffn, d)?,
+                up: Weight::load(&g, &p("ffn_up"), ffn, d)?,
+                down: Weight::load(&g, &p("ffn_down"), d, ffn)?,
+                post_ffn_norm: load_vector(&g, &p("post_ffw_norm"), d)?,
+                sliding: il % pattern < pattern - 1,
+            });
+        }
+        let output_norm = load_vector(&g, "output_norm.weight", d)?;
+        let name = g.get_str("general.name").unwrap_or_else(|_| "Gemma 3".into());
+        Ok(Gemma3 {
+            config: Config {
+                architecture: a.into(),
+                name,
+                n_vocab,
+                context_length,
+                n_layers,
+                d_model: d,
+                n_head,
+                n_kv_head,
+                head_dim,
+            },
+            file: g,
+            embed,
+            layers,
+            output_norm,
+            eps,
+            window,
+            ffn,
+            inv_freq_local: rope_inv_freq(head_dim, base_local, None),
+            inv_freq_global: rope_inv_freq(head_dim, base_global, None),
+        })
+    }
+
+    pub fn forward(&self, tokens: &[u32], cache: &mut KvCache) -> Vec<f32> {
+        let c = &self.config;
+        let (d, hd, t) = (c.d_model, c.head_dim, tokens.len());
+        let (qd, kvd) = (c.n_head * hd, c.n_kv_head * hd);
+        let file = self.file.bytes();
+        let pos0 = cache.len();
+        let scale_emb = (d as f32).sqrt();
+        let mut x = vec![0f32; t * d];
+        for (row, &tok) in x.chunks_exact_mut(d).zip(tokens) {
+            self.embed.row_f32(file, tok as usize, row);
+            row.iter_mut().for_each(|v| *v *= scale_emb);
+        }
+        let (mut h, mut q, mut k, mut v) = (vec![0f32; t * d], vec![0f32; t * qd], vec![0f32; t * kvd], vec![0f32; t * kvd]);
+        let (mut att, mut o) = (vec![0f32; t * qd], vec![0f32; t * d]);
+        let (mut g, mut u) = (vec![0f32; t * self.ffn], vec![0f32; t * self.ffn]);
+        for (il, l) in self.layers.iter().enumerate() {
+            h.copy_from_slice(&x);
+            rms_norm(&mut h, &l.attn_norm, self.eps);
+            l.q.matmul(file, &h, t, &mut q);
+            l.k.matmul(file, &h, t, &mut k);
+            l.v.matmul(file, &h, t, &mut v);
+            rms_norm(&mut q, &l.q_norm, self.eps);
+            rms_norm(&mut k, &l.k_norm, self.eps);
+            let inv = if l.sliding { &self.inv_freq_local } else { &self.inv_freq_global };
+            rope(&mut q, qd, hd, pos0, inv, RopeStyle::Neox);
+            rope(&mut k, kvd, hd, pos0, inv, RopeStyle::Neox);
+            cache.push(il, &k, &v);
+            let shape = AttnShape {
+                n_head: c.n_head,
+                n_kv_head: c.n_kv_head,
+                head_dim: hd,
+                window: l.sliding.then_some(self.window),
+                scale: 1.0 / (hd as f32).sqrt(),
+            };
+            attention(&q, &cache.k[il], &cache.v[il], pos0, t, &shape, &mut att);
+            l.o.matmul(file, &att, t, &mut o);
+            rms_norm(&mut o, &l.post_attn_norm, self.eps);
+            add_in_place(&mut x, &o);
+
+            h.copy_from_slice(&x);
+            rms_norm(&mut h, &l.ffn_norm, self.eps);
+            l.gate.matmul(file, &h, t, &mut g);
+            l.up.matmul(file, &h, t, &mut u);
+            for (a, b) in g.iter_mut().zip(&u) {
+                *a = gelu_tanh_f16(*a) * b;
+            }
+            l.down.matmul(file, &g, t, &mut o);
+            rms_norm(&mut o, &l.post_ffn_norm, self.eps);
+            add_in_place(&mut x, &o);
+        }
+        cache.advance(t);
+        let last = &mut x[(t - 1) * d..];
+        rms_norm(last, &self.output_norm, self.eps);
+        let mut logits = vec![0f32; c.n_vocab];
+        self.embed.matvec_rows(file, last, 0, c.n_vocab, &mut logits);
+        logits
+    }
+}

@@ -1,0 +1,93 @@
+//! One file per architecture; `Model` dispatches between them.
+
+pub mod gemma3;
+pub mod llama;
+
+use crate::error::{Error, Result};
+use crate::gguf::Gguf;
+use crate::kv_cache::KvCache;
+
+/// What the session and the UI need to know about a loaded model.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Config {
+    pub architecture: String,
+    pub name: String,
+    pub n_vocab: usize,
+    pub context_length: usize,
+    pub n_layers: usize,
+    pub d_model: usize,
+    pub n_head: usize,
+    pub n_kv_head: usize,
+    pub head_dim: usize,
+}
+
+pub enum Model {
+    Gemma3(gemma3::Gemma3),
+    Llama(llama::Llama),
+}
+
+impl Model {
+    /// Builds the model over the file's bytes (kept, not copied).
+    pub fn load(g: Gguf) -> Result<Self> {
+        let arch = g.architecture()?;
+        match arch.as_str() {
+            "gemma3" => Ok(Model::Gemma3(gemma3::Gemma3::load(g)?)),
+            "llama" | "qwen2" => Ok(Model::Llama(llama::Llama::load(g, &arch)?)),
+            other => Err(Error::UnsupportedArchitecture(other.into())),
+        }
+    }
+
+    pub fn config(&self) -> &Config {
+        match self {
+            Model::Gemma3(m) => &m.config,
+            Model::Llama(m) => &m.config,
+        }
+    }
+
+    pub fn gguf(&self) -> &Gguf {
+        match self {
+            Model::Gemma3(m) => &m.file,
+            Model::Llama(m) => &m.file,
+        }
+    }
+
+    pub fn new_cache(&self) -> KvCache {
+        let c = self.config();
+        KvCache::new(c.n_layers, c.n_kv_head * c.head_dim)
+    }
+
+    /// Runs `tokens` at positions `cache.len()..`, appending to the cache;
+    /// returns the logits of the last token.
+    pub fn forward(&self, tokens: &[u32], cache: &mut KvCache) -> Result<Vec<f32>> {
+        let c = self.config();
+        if let Some(&bad) = tokens.iter().find(|&&t| t as usize >= c.n_vocab) {
+            return Err(Error::BadToken { id: bad, vocab: c.n_vocab });
+        }
+        if cache.len() + tokens.len() > c.context_length {
+            return Err(Error::ContextFull(c.context_length));
+        }
+        if tokens.is_empty() {
+            return Err(Error::InvalidOption("forward called with no tokens".into()));
+        }
+        Ok(match self {
+            Model::Gemma3(m) => m.forward(tokens, cache),
+            Model::Llama(m) => m.forward(tokens, cache),
+        })
+    }
+}
+
+/// Metadata lookup under the architecture's prefix, e.g. `gemma3.block_count`.
+pub(crate) fn meta_usize(g: &Gguf, arch: &str, key: &str) -> Result<usize> {
+    g.get_usize(&format!("{arch}.{key}"))
+}
+
+pub(crate) fn meta_f32(g: &Gguf, arch: &str, key: &str) -> Result<f32> {
+    g.get_f32(&format!("{arch}.{key}"))
+}
+
+pub(crate) fn vocab_size(g: &Gguf, arch: &str) -> Result<usize> {
+    meta_usize(g, arch, "vocab_size").or_else(|_| match g.get("tokenizer.ggml.tokens") {
+        Some(candle_core::quantized::gguf_file::Value::Array(a)) => Ok(a.len()),
+        _ => Err(Error::Metadata("tokenizer.ggml.tokens".into())),
+    })
+}

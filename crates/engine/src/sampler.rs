@@ -1,0 +1,183 @@
+//! Picks the next token from logits: penalties, temperature, top-k, top-p,
+//! min-p, then a draw from a seeded generator (same seed, same text).
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SamplerOptions {
+    /// 0 means greedy (argmax).
+    pub temperature: f32,
+    /// 0 disables.
+    pub top_k: usize,
+    /// 1 disables.
+    pub top_p: f32,
+    /// 0 disables.
+    pub min_p: f32,
+    /// Divides positive logits (multiplies negative ones) of recent tokens; 1 disables.
+    pub repeat_penalty: f32,
+    /// Subtracted once per earlier occurrence.
+    pub frequency_penalty: f32,
+    /// Subtracted once if the token occurred.
+    pub presence_penalty: f32,
+    /// How many recent tokens the penalties look at.
+    pub penalty_last_n: usize,
+    pub seed: u64,
+}
+
+impl Default for SamplerOptions {
+    fn default() -> Self {
+        SamplerOptions {
+            temperature: 0.8,
+            top_k: 40,
+            top_p: 0.95,
+            min_p: 0.05,
+            repeat_penalty: 1.1,
+            frequency_penalty: 0.0,
+            presence_penalty: 0.0,
+            penalty_last_n: 64,
+            seed: 0,
+        }
+    }
+}
+
+impl SamplerOptions {
+    pub fn greedy() -> Self {
+        SamplerOptions { temperature: 0.0, repeat_penalty: 1.0, ..Default::default() }
+    }
+
+    pub fn validate(&self) -> Result<()> {
+        let bad = |what: &str| Err(Error::InvalidOption(what.into()));
+        if !self.temperature.is_finite() || self.temperature < 0.0 {
+            return bad("temperature must be a number >= 0");
+        }
+        if !(0.0..=1.0).contains(&self.top_p) {
+            return bad("top_p must be between 0 and 1");
+        }
+        if !(0.0..=1.0).contains(&self.min_p) {
+            return bad("min_p must be between 0 and 1");
+        }
+        if !self.repeat_penalty.is_finite() || self.repeat_penalty <= 0.0 {
+            return bad("repeat_penalty must be > 0");
+        }
+        if !self.frequency_penalty.is_finite() || !self.presence_penalty.is_finite() {
+            return bad("penalties must be numbers");
+        }
+        Ok(())
+    }
+}
+
+/// SplitMix64: tiny, seedable, identical on every platform.
+#[derive(Debug, Clone)]
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Self {
+        Rng(seed)
+    }
+
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in [0, 1).
+    pub fn next_f32(&mut self) -> f32 {
+        (self.next_u64() >> 40) as f32 / (1u64 << 24) as f32
+    }
+}
+
+pub struct Sampler {
+    pub opts: SamplerOptions,
+    rng: Rng,
+}
+
+impl Sampler {
+    pub fn new(opts: SamplerOptions) -> Result<Self> {
+        opts.validate()?;
+        let rng = Rng::new(opts.seed);
+        Ok(Sampler { opts, rng })
+    }
+
+    /// `recent`: the tokens the penalties apply to (prompt tail and reply).
+    pub fn sample(&mut self, logits: &mut [f32], recent: &[u32]) -> u32 {
+        self.apply_penalties(logits, recent);
+        if self.opts.temperature <= 0.0 {
+            return argmax(logits);
+        }
+        let t = self.opts.temperature;
+        let mut cand: Vec<(u32, f32)> = logits.iter().enumerate().map(|(i, &l)| (i as u32, l / t)).collect();
+        if self.opts.top_k > 0 && self.opts.top_k < cand.len() {
+            cand.select_nth_unstable_by(self.opts.top_k - 1, |a, b| b.1.total_cmp(&a.1));
+            cand.truncate(self.opts.top_k);
+        }
+        // min-p first: it is cheap and removes most of a 262k vocabulary.
+        let max = cand.iter().map(|c| c.1).fold(f32::NEG_INFINITY, f32::max);
+        if self.opts.min_p > 0.0 {
+            let floor = max + self.opts.min_p.ln();
+            cand.retain(|c| c.1 >= floor);
+        }
+        cand.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        let mut probs: Vec<f32> = cand.iter().map(|c| (c.1 - max).exp()).collect();
+        let sum: f32 = probs.iter().sum();
+        probs.iter_mut().for_each(|p| *p /= sum);
+        if self.opts.top_p < 1.0 {
+            let mut acc = 0.0;
+            let mut keep = probs.len();
+            for (i, p) in probs.iter().enumerate() {
+                acc += p;
+                if acc >= self.opts.top_p {
+                    keep = i + 1;
+                    break;
+                }
+            }
+            probs.truncate(keep);
+            let s: f32 = probs.iter().sum();
+            probs.iter_mut().for_each(|p| *p /= s);
+        }
+        let r = self.rng.next_f32();
+        let mut acc = 0.0;
+        for (i, p) in probs.iter().enumerate() {
+            acc += p;
+            if r < acc {
+                return cand[i].0;
+            }
+        }
+        cand[probs.len().saturating_sub(1)].0
+    }
+
+    fn apply_penalties(&self, logits: &mut [f32], recent: &[u32]) {
+        let o = &self.opts;
+        if o.repeat_penalty == 1.0 && o.frequency_penalty == 0.0 && o.presence_penalty == 0.0 {
+            return;
+        }
+        let tail = &recent[recent.len().saturating_sub(o.penalty_last_n)..];
+        let mut counts: std::collections::HashMap<u32, u32> = std::collections::HashMap::new();
+        for &t in tail {
+            *counts.entry(t).or_default() += 1;
+        }
+        for (&t, &n) in &counts {
+            let Some(l) = logits.get_mut(t as usize) else { continue };
+            if o.repeat_penalty != 1.0 {
+                *l = if *l > 0.0 { *l / o.repeat_penalty } else { *l * o.repeat_penalty };
+            }
+            *l -= o.frequency_penalty * n as f32 + o.presence_penalty;
+        }
+    }
+}
+
+/// Index of the largest logit; the lowest index wins a tie, as on llama.cpp's CPU path.
+pub fn argmax(logits: &[f32]) -> u32 {
+    let mut best = 0;
+    for (i, &l) in logits.iter().enumerate() {
+        if l > logits[best] {
+            best = i;
+        }
+    }
+    best as u32
+}

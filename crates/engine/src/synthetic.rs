@@ -1,0 +1,262 @@
+//! Writes GGUF files with random weights: tiny ones for tests of every
+//! architecture and quant type without a download, and ones of a real
+//! model's shapes for benchmarks on machines that receive no model file.
+
+use candle_core::quantized::gguf_file::{self, Value};
+use candle_core::quantized::QTensor;
+use candle_core::{Device, Tensor};
+
+use crate::error::{Error, Result};
+use crate::quant::QType;
+use crate::sampler::Rng;
+
+#[derive(Debug, Clone)]
+pub struct Spec {
+    /// `gemma3`, `llama` or `qwen2`.
+    pub arch: String,
+    pub d_model: usize,
+    pub n_layers: usize,
+    pub n_head: usize,
+    pub n_kv_head: usize,
+    pub head_dim: usize,
+    pub ffn: usize,
+    /// Extra vocabulary entries beyond the small built-in one (benchmarks
+    /// use it to reach a real vocabulary size).
+    pub vocab_pad: usize,
+    pub context_length: usize,
+    /// Type of the attention and feed-forward matrices.
+    pub weights: QType,
+    /// Type of the token embedding (and tied LM head).
+    pub embed: QType,
+    pub seed: u64,
+}
+
+impl Spec {
+    /// A model small enough to write and run in milliseconds.
+    pub fn tiny(arch: &str, weights: QType) -> Self {
+        Spec {
+            arch: arch.into(),
+            d_model: 256,
+            n_layers: 2,
+            n_head: 4,
+            n_kv_head: if arch == "gemma3" { 1 } else { 2 },
+            head_dim: 64,
+            ffn: 512,
+            vocab_pad: 0,
+            context_length: 2048,
+            weights,
+            embed: if weights.block_elems() == 256 { QType::Q8_0 } else { weights },
+            seed: 7,
+        }
+    }
+
+    /// Gemma 3 270M's shapes and types (Q5_0 projections, Q8_0 embedding).
+    pub fn gemma3_270m() -> Self {
+        Spec {
+            arch: "gemma3".into(),
+            d_model: 640,
+            n_layers: 18,
+            n_head: 4,
+            n_kv_head: 1,
+            head_dim: 256,
+            ffn: 2048,
+            vocab_pad: 262_144,
+            context_length: 32_768,
+            weights: QType::Q5_0,
+            embed: QType::Q8_0,
+            seed: 1,
+        }
+    }
+
+    /// Qwen2.5 1.5B's shapes with Q4_K weights.
+    pub fn qwen2_1_5b() -> Self {
+        Spec {
+            arch: "qwen2".into(),
+            d_model: 1536,
+            n_layers: 28,
+            n_head: 12,
+            n_kv_head: 2,
+            head_dim: 128,
+            ffn: 8960,
+            vocab_pad: 151_936,
+            context_length: 32_768,
+            weights: QType::Q4K,
+            embed: QType::Q6K,
+            seed: 1,
+        }
+    }
+}
+
+/// SentencePiece-style vocabulary: specials, 256 byte tokens, letters and a
+/// few merged pieces with scores that favour longer pieces.
+fn spm_vocab(pad_to: usize) -> (Vec<String>, Vec<f32>, Vec<i32>) {
+    let mut t: Vec<(String, f32, i32)> = vec![
+        ("<pad>".into(), 0.0, 3),
+        ("<eos>".into(), 0.0, 3),
+        ("<bos>".into(), 0.0, 3),
+        ("<unk>".into(), 0.0, 2),
+        ("<start_of_turn>".into(), 0.0, 3),
+        ("<end_of_turn>".into(), 0.0, 3),
+    ];
+    for b in 0..=255u8 {
+        t.push((format!("<0x{b:02X}>"), 0.0, 6));
+    }
+    for c in "▁abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.,!?'\n".chars() {
+        t.push((c.to_string(), -10.0, 1));
+    }
+    for (i, p) in ["▁t", "he", "▁the", "▁a", "in", "er", "on", "▁h", "ll", "llo", "▁hello", "or", "ld", "▁world"].iter().enumerate() {
+        t.push((p.to_string(), -1.0 - i as f32 * 0.01, 1));
+    }
+    let mut n = 0;
+    while t.len() < pad_to {
+        t.push((format!("▁pad{n}"), -100.0, 1));
+        n += 1;
+    }
+    let (mut a, mut b, mut c) = (Vec::new(), Vec::new(), Vec::new());
+    for (s, sc, ty) in t {
+        a.push(s);
+        b.push(sc);
+        c.push(ty);
+    }
+    (a, b, c)
+}
+
+/// GPT-2 byte-level vocabulary: the 256 byte characters, a few merges, and
+/// ChatML specials.
+fn byte_level_vocab(pad_to: usize) -> (Vec<String>, Vec<i32>, Vec<String>) {
+    let mut tokens: Vec<String> = (0..=255u8).map(byte_char).map(String::from).collect();
+    let mut types = vec![1; 256];
+    let merges = ["Ġ t", "h e", "Ġt he", "l l", "e ll", "h ell", "hell o", "Ġ hello", "o r", "w or", "wor l", "worl d", "Ġ world"];
+    for m in merges {
+        tokens.push(m.replace(' ', ""));
+        types.push(1);
+    }
+    let mut n = 0;
+    while tokens.len() + 3 < pad_to {
+        tokens.push(format!("Ġpad{n}"));
+        types.push(1);
+        n += 1;
+    }
+    for s in ["<|endoftext|>", "<|im_start|>", "<|im_end|>"] {
+        tokens.push(s.into());
+        types.push(3);
+    }
+    (tokens, types, merges.iter().map(|s| s.to_string()).collect())
+}
+
+/// GPT-2's printable stand-in for a byte.
+pub fn byte_char(b: u8) -> char {
+    let printable = (b'!'..=b'~').contains(&b) || (0xA1..=0xAC).contains(&b) || (0xAE..=0xFF).contains(&b);
+    if printable {
+        b as char
+    } else {
+        // Unprintable bytes map to U+0100 onward, in byte order.
+        let rank = (0..b).filter(|&x| !((b'!'..=b'~').contains(&x) || (0xA1..=0xAC).contains(&x) || (0xAE..=0xFF).contains(&x))).count();
+        char::from_u32(256 + rank as u32).unwrap_or('?')
+    }
+}
+
+fn candle(e: candle_core::Error) -> Error {
+    Error::Corrupt(format!("synthetic model: {e}"))
+}
+
+fn random_matrix(rng: &mut Rng, rows: usize, cols: usize, scale: f32, q: QType) -> Result<QTensor> {
+    let data: Vec<f32> = (0..rows * cols)
+        .map(|_| (rng.next_f32() + rng.next_f32() + rng.next_f32() - 1.5) * scale)
+        .collect();
+    let t = Tensor::from_vec(data, (rows, cols), &Device::Cpu).map_err(candle)?;
+    QTensor::quantize(&t, q.to_ggml()).map_err(candle)
+}
+
+fn vector(v: Vec<f32>) -> Result<QTensor> {
+    let n = v.len();
+    let t = Tensor::from_vec(v, n, &Device::Cpu).map_err(candle)?;
+    QTensor::quantize(&t, candle_core::quantized::GgmlDType::F32).map_err(candle)
+}
+
+/// Serialises a random-weight model of `spec` as GGUF bytes.
+pub fn write(spec: &Spec) -> Result<Vec<u8>> {
+    let a = spec.arch.as_str();
+    let mut rng = Rng::new(spec.seed);
+    let mut meta: Vec<(String, Value)> = vec![
+        ("general.architecture".into(), Value::String(a.into())),
+        ("general.name".into(), Value::String(format!("synthetic {a}"))),
+        (format!("{a}.context_length"), Value::U32(spec.context_length as u32)),
+        (format!("{a}.embedding_length"), Value::U32(spec.d_model as u32)),
+        (format!("{a}.block_count"), Value::U32(spec.n_layers as u32)),
+        (format!("{a}.feed_forward_length"), Value::U32(spec.ffn as u32)),
+        (format!("{a}.attention.head_count"), Value::U32(spec.n_head as u32)),
+        (format!("{a}.attention.head_count_kv"), Value::U32(spec.n_kv_head as u32)),
+        (format!("{a}.attention.key_length"), Value::U32(spec.head_dim as u32)),
+        (format!("{a}.attention.value_length"), Value::U32(spec.head_dim as u32)),
+        (format!("{a}.attention.layer_norm_rms_epsilon"), Value::F32(1e-6)),
+        (format!("{a}.rope.freq_base"), Value::F32(if a == "gemma3" { 1_000_000.0 } else { 10_000.0 })),
+    ];
+    let n_vocab = if a == "gemma3" || a == "llama" {
+        let (tokens, scores, types) = spm_vocab(spec.vocab_pad);
+        let n = tokens.len();
+        meta.push(("tokenizer.ggml.model".into(), Value::String("llama".into())));
+        meta.push(("tokenizer.ggml.tokens".into(), Value::Array(tokens.into_iter().map(Value::String).collect())));
+        meta.push(("tokenizer.ggml.scores".into(), Value::Array(scores.into_iter().map(Value::F32).collect())));
+        meta.push(("tokenizer.ggml.token_type".into(), Value::Array(types.into_iter().map(Value::I32).collect())));
+        meta.push(("tokenizer.ggml.bos_token_id".into(), Value::U32(2)));
+        meta.push(("tokenizer.ggml.eos_token_id".into(), Value::U32(1)));
+        meta.push(("tokenizer.ggml.add_bos_token".into(), Value::Bool(true)));
+        n
+    } else {
+        let (tokens, types, merges) = byte_level_vocab(spec.vocab_pad);
+        let n = tokens.len();
+        meta.push(("tokenizer.ggml.model".into(), Value::String("gpt2".into())));
+        meta.push(("tokenizer.ggml.pre".into(), Value::String("qwen2".into())));
+        meta.push(("tokenizer.ggml.tokens".into(), Value::Array(tokens.into_iter().map(Value::String).collect())));
+        meta.push(("tokenizer.ggml.token_type".into(), Value::Array(types.into_iter().map(Value::I32).collect())));
+        meta.push(("tokenizer.ggml.merges".into(), Value::Array(merges.into_iter().map(Value::String).collect())));
+        meta.push(("tokenizer.ggml.eos_token_id".into(), Value::U32((n - 1) as u32)));
+        meta.push(("tokenizer.ggml.add_bos_token".into(), Value::Bool(false)));
+        n
+    };
+    if a == "gemma3" {
+        meta.push((format!("{a}.attention.sliding_window"), Value::U32(8)));
+    }
+    let (d, hd, ffn) = (spec.d_model, spec.head_dim, spec.ffn);
+    let (qd, kvd) = (spec.n_head * hd, spec.n_kv_head * hd);
+    let w = spec.weights;
+    let ones = |n: usize, rng: &mut Rng| vector((0..n).map(|_| 0.8 + 0.4 * rng.next_f32()).collect());
+    let mut tensors: Vec<(String, QTensor)> = vec![
+        ("token_embd.weight".into(), random_matrix(&mut rng, n_vocab, d, 0.5, spec.embed)?),
+        ("output_norm.weight".into(), ones(d, &mut rng)?),
+    ];
+    let s = 1.0 / (d as f32).sqrt();
+    for il in 0..spec.n_layers {
+        let p = |x: &str| format!("blk.{il}.{x}.weight");
+        tensors.push((p("attn_norm"), ones(d, &mut rng)?));
+        tensors.push((p("attn_q"), random_matrix(&mut rng, qd, d, s, w)?));
+        tensors.push((p("attn_k"), random_matrix(&mut rng, kvd, d, s, w)?));
+        tensors.push((p("attn_v"), random_matrix(&mut rng, kvd, d, s, w)?));
+        tensors.push((p("attn_output"), random_matrix(&mut rng, d, qd, s, w)?));
+        tensors.push((p("ffn_norm"), ones(d, &mut rng)?));
+        tensors.push((p("ffn_gate"), random_matrix(&mut rng, ffn, d, s, w)?));
+        tensors.push((p("ffn_up"), random_matrix(&mut rng, ffn, d, s, w)?));
+        tensors.push((p("ffn_down"), random_matrix(&mut rng, d, ffn, 1.0 / (ffn as f32).sqrt(), w)?));
+        if a == "gemma3" {
+            tensors.push((p("attn_q_norm"), ones(hd, &mut rng)?));
+            tensors.push((p("attn_k_norm"), ones(hd, &mut rng)?));
+            tensors.push((p("post_attention_norm"), ones(d, &mut rng)?));
+            tensors.push((p("post_ffw_norm"), ones(d, &mut rng)?));
+        }
+        if a == "qwen2" {
+            let b = |x: &str| format!("blk.{il}.{x}.bias");
+            for (name, n) in [("attn_q", qd), ("attn_k", kvd), ("attn_v", kvd)] {
+                tensors.push((b(name), vector((0..n).map(|_| 0.1 * (rng.next_f32() - 0.5)).collect())?));
+            }
+        }
+    }
+    if a != "gemma3" {
+        tensors.push(("output.weight".into(), random_matrix(&mut rng, n_vocab, d, 0.5, spec.embed)?));
+    }
+    let meta_refs: Vec<(&str, &Value)> = meta.iter().map(|(k, v)| (k.as_str(), v)).collect();
+    let tensor_refs: Vec<(&str, &QTensor)> = tensors.iter().map(|(k, v)| (k.as_str(), v)).collect();
+    let mut out = std::io::Cursor::new(Vec::new());
+    gguf_file::write(&mut out, &meta_refs, &tensor_refs).map_err(candle)?;
+    Ok(out.into_inner())
+}

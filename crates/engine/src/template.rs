@@ -1,0 +1,172 @@
+//! Chat templates: the file's own Jinja template (`tokenizer.chat_template`)
+//! rendered with minijinja, or a built-in one for files without it (the
+//! Gemma 3 base file has none): Gemma turns, ChatML, Llama 3, and a plain
+//! transcript for base models of other families.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::gguf::Gguf;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChatMessage {
+    /// `system`, `user` or `assistant`.
+    pub role: String,
+    pub content: String,
+    /// Speaker name, used by the transcript format.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+impl ChatMessage {
+    pub fn new(role: &str, content: &str) -> Self {
+        ChatMessage { role: role.into(), content: content.into(), name: None }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub enum ChatTemplate {
+    Jinja { source: String, bos: String, eos: String },
+    Gemma,
+    ChatMl,
+    Llama3,
+    Transcript,
+}
+
+impl ChatTemplate {
+    pub fn from_gguf(g: &Gguf, arch: &str) -> Self {
+        let tokens = g.get_str_array("tokenizer.ggml.tokens").unwrap_or_default();
+        let tok = |key: &str| {
+            g.get_usize(key).ok().and_then(|i| tokens.get(i).cloned()).unwrap_or_default()
+        };
+        if let Ok(source) = g.get_str("tokenizer.chat_template") {
+            return ChatTemplate::Jinja { source, bos: tok("tokenizer.ggml.bos_token_id"), eos: tok("tokenizer.ggml.eos_token_id") };
+        }
+        let has = |t: &str| tokens.iter().any(|s| s == t);
+        if arch.starts_with("gemma") || has("<start_of_turn>") {
+            ChatTemplate::Gemma
+        } else if has("<|im_start|>") {
+            ChatTemplate::ChatMl
+        } else if has("<|start_header_id|>") {
+            ChatTemplate::Llama3
+        } else {
+            ChatTemplate::Transcript
+        }
+    }
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            ChatTemplate::Jinja { .. } => "jinja",
+            ChatTemplate::Gemma => "gemma",
+            ChatTemplate::ChatMl => "chatml",
+            ChatTemplate::Llama3 => "llama3",
+            ChatTemplate::Transcript => "transcript",
+        }
+    }
+
+    /// Renders the conversation, ending with the opener of the assistant's
+    /// turn when `add_generation_prompt`.
+    pub fn render(&self, messages: &[ChatMessage], add_generation_prompt: bool) -> Result<String> {
+        let mut out = String::new();
+        match self {
+            ChatTemplate::Jinja { source, bos, eos } => return render_jinja(source, bos, eos, messages, add_generation_prompt),
+            ChatTemplate::Gemma => {
+                // Gemma has no system role: the system text opens the first user turn.
+                let mut pending_system = String::new();
+                for m in messages {
+                    match m.role.as_str() {
+                        "system" => {
+                            pending_system.push_str(&m.content);
+                            pending_system.push_str("\n\n");
+                        }
+                        role => {
+                            let role = if role == "assistant" { "model" } else { "user" };
+                            out.push_str("<start_of_turn>");
+                            out.push_str(role);
+                            out.push('\n');
+                            if role == "user" {
+                                out.push_str(&std::mem::take(&mut pending_system));
+                            }
+                            out.push_str(m.content.trim());
+                            out.push_str("<end_of_turn>\n");
+                        }
+                    }
+                }
+                if !pending_system.is_empty() {
+                    out.push_str("<start_of_turn>user\n");
+                    out.push_str(pending_system.trim_end());
+                    out.push_str("<end_of_turn>\n");
+                }
+                if add_generation_prompt {
+                    out.push_str("<start_of_turn>model\n");
+                }
+            }
+            ChatTemplate::ChatMl => {
+                for m in messages {
+                    out.push_str(&format!("<|im_start|>{}\n{}<|im_end|>\n", m.role, m.content));
+                }
+                if add_generation_prompt {
+                    out.push_str("<|im_start|>assistant\n");
+                }
+            }
+            ChatTemplate::Llama3 => {
+                for m in messages {
+                    out.push_str(&format!("<|start_header_id|>{}<|end_header_id|>\n\n{}<|eot_id|>", m.role, m.content.trim()));
+                }
+                if add_generation_prompt {
+                    out.push_str("<|start_header_id|>assistant<|end_header_id|>\n\n");
+                }
+            }
+            ChatTemplate::Transcript => {
+                for m in messages {
+                    match m.role.as_str() {
+                        "system" => {
+                            out.push_str(m.content.trim());
+                            out.push_str("\n\n");
+                        }
+                        role => {
+                            let name = m.name.clone().unwrap_or_else(|| default_name(role).into());
+                            out.push_str(&format!("{}: {}\n", name, m.content.trim()));
+                        }
+                    }
+                }
+                if add_generation_prompt {
+                    let name = messages
+                        .iter()
+                        .rev()
+                        .find(|m| m.role == "assistant")
+                        .and_then(|m| m.name.clone())
+                        .unwrap_or_else(|| default_name("assistant").into());
+                    out.push_str(&format!("{name}:"));
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+fn default_name(role: &str) -> &'static str {
+    if role == "assistant" {
+        "Assistant"
+    } else {
+        "User"
+    }
+}
+
+fn render_jinja(source: &str, bos: &str, eos: &str, messages: &[ChatMessage], add_gen: bool) -> Result<String> {
+    let mut env = minijinja::Environment::new();
+    minijinja_contrib::add_to_environment(&mut env);
+    env.set_unknown_method_callback(minijinja_contrib::pycompat::unknown_method_callback);
+    env.add_function("raise_exception", |msg: String| -> std::result::Result<String, minijinja::Error> {
+        Err(minijinja::Error::new(minijinja::ErrorKind::InvalidOperation, msg))
+    });
+    env.add_template("chat", source).map_err(|e| Error::Template(e.to_string()))?;
+    let tmpl = env.get_template("chat").map_err(|e| Error::Template(e.to_string()))?;
+    tmpl.render(minijinja::context! {
+        messages => messages,
+        add_generation_prompt => add_gen,
+        bos_token => bos,
+        eos_token => eos,
+    })
+    .map_err(|e| Error::Template(e.to_string()))
+}

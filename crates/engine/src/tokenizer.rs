@@ -1,0 +1,182 @@
+//! A `tokenizers` tokenizer built from GGUF metadata alone.
+//!
+//! - `llama` (SentencePiece BPE with scores, e.g. Gemma): the file has no
+//!   merges, so they are derived from the vocabulary: every way to split a
+//!   token into two tokens is a merge, ranked by the merged token's score.
+//!   That replays SentencePiece's "merge the best-scoring pair" rule.
+//!   Spaces become "▁"; unknown characters fall back to byte tokens.
+//! - `gpt2` (byte-level BPE with merges, e.g. Qwen2, Llama 3, SmolLM2): the
+//!   merges are in the file; the pre-tokenizer regex follows
+//!   `tokenizer.ggml.pre`.
+//! Control and user-defined tokens become special tokens, so text such as
+//! `<start_of_turn>` encodes to its single token.
+
+use tokenizers::decoders::byte_fallback::ByteFallback;
+use tokenizers::decoders::byte_level::ByteLevel;
+use tokenizers::decoders::fuse::Fuse;
+use tokenizers::decoders::sequence::Sequence as DecoderSequence;
+use tokenizers::models::bpe::{Vocab, BPE};
+use tokenizers::normalizers::replace::Replace;
+use tokenizers::pre_tokenizers::sequence::Sequence as PreSequence;
+use tokenizers::pre_tokenizers::split::{Split, SplitPattern};
+use tokenizers::{AddedToken, DecoderWrapper, NormalizerWrapper, PreTokenizerWrapper, SplitDelimiterBehavior};
+
+use crate::error::{Error, Result};
+use crate::gguf::Gguf;
+
+const TYPE_NORMAL: i32 = 1;
+const TYPE_CONTROL: i32 = 3;
+const TYPE_USER_DEFINED: i32 = 4;
+const TYPE_BYTE: i32 = 6;
+
+/// End-of-generation tokens by text, for files that name only their EOS.
+const EOG_TEXTS: &[&str] =
+    &["<end_of_turn>", "<|im_end|>", "<|eot_id|>", "<|eom_id|>", "<|endoftext|>", "<|end_of_text|>", "</s>", "<eos>"];
+
+const QWEN2_RE: &str = r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+";
+const LLAMA3_RE: &str = r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+";
+const GPT2_RE: &str = r"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+";
+const SMOLLM_RE: &str = r"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+";
+
+pub struct Tokenizer {
+    inner: tokenizers::Tokenizer,
+    pub kind: String,
+    pub bos: Option<u32>,
+    pub eos: Option<u32>,
+    pub add_bos: bool,
+    eog: Vec<u32>,
+    tokens: Vec<String>,
+}
+
+impl Tokenizer {
+    pub fn from_gguf(g: &Gguf) -> Result<Self> {
+        let kind = g.get_str("tokenizer.ggml.model")?;
+        let tokens = g.get_str_array("tokenizer.ggml.tokens")?;
+        let types = g.get_i32_array("tokenizer.ggml.token_type").unwrap_or_else(|_| vec![TYPE_NORMAL; tokens.len()]);
+        let bos = g.get_usize("tokenizer.ggml.bos_token_id").ok().map(|v| v as u32);
+        let eos = g.get_usize("tokenizer.ggml.eos_token_id").ok().map(|v| v as u32);
+        let eot = g.get_usize("tokenizer.ggml.eot_token_id").ok().map(|v| v as u32);
+        let tk = |e: tokenizers::Error| Error::Tokenizer(e.to_string());
+        let (mut inner, default_bos) = match kind.as_str() {
+            "llama" => {
+                let scores = g.get_f32_array("tokenizer.ggml.scores")?;
+                (spm_tokenizer(&tokens, &scores, &types).map_err(tk)?, true)
+            }
+            "gpt2" => {
+                let merges = g.get_str_array("tokenizer.ggml.merges")?;
+                let pre = g.get_str("tokenizer.ggml.pre").unwrap_or_else(|_| "default".into());
+                (byte_level_tokenizer(&tokens, &merges, &pre).map_err(tk)?, false)
+            }
+            other => return Err(Error::Tokenizer(format!("tokenizer model `{other}` is not supported (llama, gpt2)"))),
+        };
+        let specials: Vec<AddedToken> = tokens
+            .iter()
+            .zip(&types)
+            .filter(|(_, &t)| t == TYPE_CONTROL || t == TYPE_USER_DEFINED)
+            .map(|(s, _)| AddedToken::from(s.clone(), true))
+            .collect();
+        inner.add_special_tokens(specials).map_err(tk)?;
+        let add_bos = match g.get("tokenizer.ggml.add_bos_token") {
+            Some(candle_core::quantized::gguf_file::Value::Bool(b)) => *b,
+            _ => default_bos,
+        };
+        let mut eog: Vec<u32> = [eos, eot].into_iter().flatten().collect();
+        for (i, (s, &t)) in tokens.iter().zip(&types).enumerate() {
+            if t == TYPE_CONTROL && EOG_TEXTS.contains(&s.as_str()) && !eog.contains(&(i as u32)) {
+                eog.push(i as u32);
+            }
+        }
+        Ok(Tokenizer { inner, kind, bos, eos, add_bos, eog, tokens })
+    }
+
+    /// Encodes text; special-token text is parsed as the special token.
+    pub fn encode(&self, text: &str, with_bos: bool) -> Result<Vec<u32>> {
+        let enc = self.inner.encode_fast(text, false).map_err(|e| Error::Tokenizer(e.to_string()))?;
+        let mut ids = Vec::with_capacity(enc.len() + 1);
+        if with_bos && self.add_bos {
+            if let Some(b) = self.bos {
+                ids.push(b);
+            }
+        }
+        ids.extend_from_slice(enc.get_ids());
+        Ok(ids)
+    }
+
+    pub fn decode(&self, ids: &[u32]) -> Result<String> {
+        self.inner.decode(ids, false).map_err(|e| Error::Tokenizer(e.to_string()))
+    }
+
+    pub fn is_eog(&self, id: u32) -> bool {
+        self.eog.contains(&id)
+    }
+
+    pub fn token_text(&self, id: u32) -> Option<&str> {
+        self.tokens.get(id as usize).map(|s| s.as_str())
+    }
+
+    pub fn token_id(&self, text: &str) -> Option<u32> {
+        self.inner.token_to_id(text)
+    }
+
+    pub fn vocab_size(&self) -> usize {
+        self.tokens.len()
+    }
+}
+
+fn spm_tokenizer(tokens: &[String], scores: &[f32], types: &[i32]) -> tokenizers::Result<tokenizers::Tokenizer> {
+    let vocab: Vocab = tokens.iter().enumerate().map(|(i, t)| (t.clone(), i as u32)).collect();
+    let mut merges: Vec<(f32, u32, u32, u32)> = Vec::new();
+    for (id, piece) in tokens.iter().enumerate() {
+        if types.get(id).copied().unwrap_or(TYPE_NORMAL) != TYPE_NORMAL {
+            continue;
+        }
+        for (split, _) in piece.char_indices().skip(1) {
+            let (l, r) = piece.split_at(split);
+            if let (Some(&li), Some(&ri)) = (vocab.get(l), vocab.get(r)) {
+                merges.push((scores.get(id).copied().unwrap_or(0.0), id as u32, li, ri));
+            }
+        }
+    }
+    // Best score first; ties in vocabulary order, as SentencePiece breaks them.
+    merges.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)).then(a.3.cmp(&b.3)));
+    let merges: Vec<(String, String)> =
+        merges.into_iter().map(|(_, _, l, r)| (tokens[l as usize].clone(), tokens[r as usize].clone())).collect();
+    let unk = tokens.iter().position(|t| t == "<unk>").map(|i| tokens[i].clone());
+    let has_bytes = types.contains(&TYPE_BYTE);
+    let mut builder = BPE::builder().vocab_and_merges(vocab, merges).byte_fallback(has_bytes).fuse_unk(true);
+    if let Some(u) = unk {
+        builder = builder.unk_token(u);
+    }
+    let bpe = builder.build()?;
+    let mut tok = tokenizers::Tokenizer::new(bpe);
+    tok.with_normalizer(Some(NormalizerWrapper::Replace(Replace::new(" ", "▁")?)))?;
+    tok.with_decoder(Some(DecoderWrapper::Sequence(DecoderSequence::new(vec![
+        DecoderWrapper::Replace(Replace::new("▁", " ")?),
+        DecoderWrapper::ByteFallback(ByteFallback::new()),
+        DecoderWrapper::Fuse(Fuse::new()),
+    ]))));
+    Ok(tok)
+}
+
+fn byte_level_tokenizer(tokens: &[String], merges: &[String], pre: &str) -> tokenizers::Result<tokenizers::Tokenizer> {
+    let vocab: Vocab = tokens.iter().enumerate().map(|(i, t)| (t.clone(), i as u32)).collect();
+    let merges: Vec<(String, String)> = merges
+        .iter()
+        .filter_map(|m| m.split_once(' ').map(|(a, b)| (a.to_string(), b.to_string())))
+        .collect();
+    let bpe = BPE::builder().vocab_and_merges(vocab, merges).build()?;
+    let mut tok = tokenizers::Tokenizer::new(bpe);
+    let re = match pre {
+        "qwen2" | "deepseek-llm" => QWEN2_RE,
+        "llama3" | "llama-bpe" | "llama-v3" | "dbrx" | "smaug-bpe" => LLAMA3_RE,
+        "smollm" => SMOLLM_RE,
+        _ => GPT2_RE,
+    };
+    let split = Split::new(SplitPattern::Regex(re.into()), SplitDelimiterBehavior::Isolated, false)?;
+    tok.with_pre_tokenizer(Some(PreTokenizerWrapper::Sequence(PreSequence::new(vec![
+        PreTokenizerWrapper::Split(split),
+        PreTokenizerWrapper::ByteLevel(tokenizers::pre_tokenizers::byte_level::ByteLevel::new(false, false, false)),
+    ]))));
+    tok.with_decoder(Some(DecoderWrapper::ByteLevel(ByteLevel::default())));
+    Ok(tok)
+}

@@ -1,0 +1,112 @@
+// What the tests know about the chat page: how to read its state, what it should greet
+// with, and how to send a message while watching the reply stream.
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { REPO, poll } from './harness.mjs';
+
+// Small and deterministic, because decoding in wasm on a shared CPU is slow.
+export const TEST_QUERY = '?max_tokens=16&seed=7';
+
+export async function manifestModel() {
+  const manifest = JSON.parse(await readFile(join(REPO, 'models', 'manifest.json'), 'utf8'));
+  return manifest.models.find((m) => m.id === manifest.default);
+}
+
+// The greeting the page must show, worked out from the files on disk: the first starter card
+// when www/characters/index.json lists one, else the built-in character.
+export async function expectedGreeting() {
+  let card = null;
+  try {
+    const index = JSON.parse(await readFile(join(REPO, 'www', 'characters', 'index.json'), 'utf8'));
+    const list = Array.isArray(index) ? index : index.characters;
+    const entry = list.find((e) => e && typeof e.file === 'string');
+    if (entry) {
+      const raw = JSON.parse(await readFile(join(REPO, 'www', 'characters', entry.file), 'utf8'));
+      card = raw.data || raw;
+    }
+  } catch (err) {
+    if (err.code !== 'ENOENT') throw err;
+  }
+  if (!card) {
+    const { FALLBACK_CHARACTER } = await import('../../www/js/fallback-character.js');
+    card = { name: FALLBACK_CHARACTER.name, first_mes: FALLBACK_CHARACTER.data.first_mes };
+  }
+  return card.first_mes
+    .replace(/\{\{\s*char\s*\}\}|<BOT>/gi, card.name)
+    .replace(/\{\{\s*user\s*\}\}|<USER>/gi, 'User')
+    .trim();
+}
+
+// Installed before any page script runs: logs every text the download panel shows, with
+// whether the panel was visible then, so a test can check the progress after the fact.
+export async function recordProgress(page) {
+  await page.addInitScript(() => {
+    window.__progressLog = [];
+    const watch = () => {
+      const text = document.getElementById('model-progress-text');
+      const bar = document.getElementById('model-progress');
+      if (!text || !bar) return;
+      const log = () => window.__progressLog.push({
+        text: text.textContent,
+        value: bar.value,
+        max: bar.max,
+        phase: document.getElementById('model-status').dataset.phase || '',
+        visible: bar.getBoundingClientRect().width > 0,
+      });
+      new MutationObserver(log).observe(text, { childList: true, characterData: true, subtree: true });
+    };
+    document.addEventListener('DOMContentLoaded', watch);
+  });
+}
+
+export async function waitForModel(page, timeout = 180_000) {
+  await page.waitForFunction(() => document.body.dataset.modelState !== 'loading', null, { timeout });
+  return page.evaluate(() => ({
+    state: document.body.dataset.modelState,
+    source: document.getElementById('model-status').dataset.source || '',
+    info: document.getElementById('model-info').textContent,
+    error: document.getElementById('model-error-text').textContent,
+  }));
+}
+
+export function messages(page) {
+  return page.evaluate(() => [...document.querySelectorAll('#messages > li')].map((li) => ({
+    role: li.dataset.role,
+    status: li.dataset.status,
+    text: li.querySelector('.text').textContent,
+  })));
+}
+
+// Types and sends a message, then samples the reply as it streams until the page says it is
+// done. Returns the distinct non-empty lengths seen, whether the typing indicator showed, and
+// the finished reply.
+export async function sendAndWatch(page, text, timeout = 240_000) {
+  const before = (await messages(page)).length;
+  const box = page.getByRole('textbox', { name: 'Message' });
+  await box.fill(text);
+  await page.getByRole('button', { name: 'Send' }).click();
+  const lengths = [];
+  let typingSeen = false;
+  let stopSeen = false;
+  await poll(async () => {
+    const s = await page.evaluate((n) => {
+      const items = document.querySelectorAll('#messages > li');
+      const reply = items.length > n + 1 ? items[n + 1] : null;
+      return {
+        exists: reply !== null,
+        text: reply ? reply.querySelector('.text').textContent : '',
+        generating: document.body.dataset.generating === 'true',
+        typing: !document.getElementById('typing').hidden,
+        stop: document.getElementById('stop').getBoundingClientRect().width > 0,
+      };
+    }, before);
+    if (s.text.length > 0 && lengths[lengths.length - 1] !== s.text.length) lengths.push(s.text.length);
+    typingSeen ||= s.typing;
+    stopSeen ||= s.stop;
+    // send() adds the reply and sets the generating flag in one task, so a reply that exists
+    // while the flag is down is a finished one.
+    return s.exists && !s.generating;
+  }, { timeout, interval: 25, message: 'the reply to finish' });
+  const all = await messages(page);
+  return { lengths, typingSeen, stopSeen, sent: all[before], reply: all[before + 1], all };
+}

@@ -1,0 +1,105 @@
+// Stopping a reply (Esc and the Stop button) ends it promptly and keeps its text; closing
+// the page mid-reply keeps what had been shown.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, launchBrowser, poll } from './harness.mjs';
+import { waitForModel, messages } from './chat-page.mjs';
+
+// Long enough that a reply is still going when the test interrupts it.
+const LONG = '?max_tokens=200&seed=11';
+
+let server;
+let browser;
+
+before(async () => {
+  server = await startServer();
+  browser = await launchBrowser();
+  await browser.page.goto(`${server.origin}/${LONG}`);
+  const loaded = await waitForModel(browser.page);
+  assert.equal(loaded.state, 'ready', `model failed to load: ${loaded.error}`);
+  await browser.page.waitForFunction(() => document.body.dataset.chatReady === 'true');
+}, { timeout: 240_000 });
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+// Sends a message and waits until its reply has grown at least twice, returning the reply's
+// index and the text shown at that moment.
+async function sendAndWaitForGrowth(page, text) {
+  const index = (await messages(page)).length + 1;
+  await page.getByRole('textbox', { name: 'Message' }).fill(text);
+  await page.keyboard.press('Enter');
+  const lengths = [];
+  let shown = '';
+  await poll(async () => {
+    const s = await page.evaluate((i) => ({
+      text: document.querySelectorAll('#messages > li')[i]?.querySelector('.text').textContent ?? '',
+      generating: document.body.dataset.generating === 'true',
+    }), index);
+    assert.ok(s.generating || lengths.length >= 2, `the reply ended before it could be interrupted: ${JSON.stringify(s.text)}`);
+    if (s.text.length > 0 && lengths[lengths.length - 1] !== s.text.length) lengths.push(s.text.length);
+    shown = s.text;
+    return lengths.length >= 2;
+  }, { timeout: 180_000, interval: 25, message: 'the reply to grow' });
+  return { index, shown };
+}
+
+async function stopWith(page, action) {
+  const { index, shown } = await sendAndWaitForGrowth(page, 'Tell me a long story about the sea.');
+  const started = Date.now();
+  await action();
+  await page.waitForFunction(() => document.body.dataset.generating === 'false', null, { timeout: 30_000 });
+  const elapsed = Date.now() - started;
+  const reply = await page.evaluate((i) => {
+    const li = document.querySelectorAll('#messages > li')[i];
+    return {
+      status: li.dataset.status,
+      text: li.querySelector('.text').textContent,
+      note: li.querySelector('.note').textContent,
+      tokens: Number(li.dataset.tokens),
+    };
+  }, index);
+  return { shown, elapsed, reply };
+}
+
+function assertStoppedPromptly({ shown, elapsed, reply }) {
+  assert.equal(reply.status, 'stopped');
+  assert.equal(reply.note, 'Stopped');
+  assert.ok(reply.text.startsWith(shown.trim()), 'the text shown before stopping is kept');
+  assert.ok(reply.tokens > 0 && reply.tokens < 200, `stopped well before max_tokens (${reply.tokens})`);
+  // One token is in flight when the stop arrives; a few seconds covers that on a slow CPU.
+  assert.ok(elapsed < 10_000, `stopped within 10 s (took ${elapsed} ms)`);
+}
+
+test('Esc stops a streaming reply promptly and keeps its text', { timeout: 240_000 }, async () => {
+  const { page } = browser;
+  assertStoppedPromptly(await stopWith(page, () => page.keyboard.press('Escape')));
+  assert.ok(await page.getByRole('button', { name: 'Send' }).isVisible());
+});
+
+test('the Stop button stops a streaming reply', { timeout: 240_000 }, async () => {
+  const { page } = browser;
+  assertStoppedPromptly(await stopWith(page, () => page.getByRole('button', { name: 'Stop' }).click()));
+});
+
+test('closing the page mid-reply keeps what was shown', { timeout: 300_000 }, async () => {
+  const { page } = browser;
+  const { index } = await sendAndWaitForGrowth(page, 'And what happened next?');
+  await new Promise((r) => setTimeout(r, 800)); // longer than the save throttle
+  const shown = await page.evaluate((i) => document.querySelectorAll('#messages > li')[i].querySelector('.text').textContent, index);
+  assert.ok(await page.evaluate(() => document.body.dataset.generating === 'true'), 'still streaming');
+  await page.reload();
+  await page.waitForFunction(() => document.body.dataset.chatReady === 'true');
+  const after = await messages(page);
+  assert.equal(after.length, index + 1);
+  const kept = after[index];
+  assert.equal(kept.status, 'interrupted');
+  assert.ok(kept.text.length > 0, 'some of the reply was saved');
+  assert.ok(shown.startsWith(kept.text) || kept.text.startsWith(shown),
+    `saved text ${JSON.stringify(kept.text)} is part of what was shown ${JSON.stringify(shown)}`);
+  const stored = await page.evaluate(() => document.querySelectorAll('#messages > li')[document.querySelectorAll('#messages > li').length - 1].querySelector('.note').textContent);
+  assert.equal(stored, 'Interrupted');
+  assert.deepEqual(browser.pageErrors, []);
+});

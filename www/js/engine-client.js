@@ -1,0 +1,39 @@
+// The page's side of the worker protocol (documented at the top of worker.js).
+
+export class EngineClient {
+  constructor(handlers) {
+    this.handlers = handlers;
+    this.nextId = 1;
+    this.worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module', name: 'engine' });
+    this.worker.onmessage = (event) => this.dispatch(event.data);
+    // A worker that fails to start (or throws outside a handler) must not leave the page waiting.
+    this.worker.onerror = (event) => {
+      event.preventDefault();
+      handlers.error?.({ scope: 'load', message: `The engine stopped unexpectedly: ${event.message || 'worker error'}` });
+    };
+    this.worker.onmessageerror = () => handlers.error?.({ scope: 'generate', message: 'A message from the engine could not be read.' });
+  }
+
+  dispatch(msg) {
+    if (!msg || typeof msg.type !== 'string') return;
+    this.handlers[msg.type]?.(msg);
+  }
+
+  load(model) {
+    this.worker.postMessage({ type: 'load', url: model.url, modelId: model.id, sha256: model.sha256, bytes: model.bytes });
+  }
+
+  generate(messages, options) {
+    const id = this.nextId++;
+    this.worker.postMessage({ type: 'generate', id, messages, options });
+    return id;
+  }
+
+  stop() {
+    this.worker.postMessage({ type: 'stop' });
+  }
+
+  terminate() {
+    this.worker.terminate();
+  }
+}

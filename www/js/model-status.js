@@ -1,0 +1,100 @@
+// The model panel: download / cache-read progress with bytes, percent, speed and time left,
+// then where the model came from and which backend runs it, or a clear error.
+import { formatBytes, formatPercent, formatDuration } from './format.js';
+
+const PHASE_LABELS = {
+  download: 'Downloading the model',
+  cache: 'Loading the model from this device',
+  verify: 'Checking the download',
+  init: 'Starting the engine',
+};
+
+export class ModelStatus {
+  constructor(root) {
+    this.root = root;
+    this.label = root.querySelector('#model-label');
+    this.progress = root.querySelector('#model-progress');
+    this.text = root.querySelector('#model-progress-text');
+    this.rate = root.querySelector('#model-rate');
+    this.info = root.querySelector('#model-info');
+    this.notice = root.querySelector('#model-notice');
+    this.error = root.querySelector('#model-error');
+    this.errorText = root.querySelector('#model-error-text');
+    this.samples = [];
+    this.phase = null;
+  }
+
+  setState(state) {
+    this.root.dataset.state = state;
+    document.body.dataset.modelState = state;
+  }
+
+  start(modelName) {
+    this.modelName = modelName;
+    this.phase = null;
+    delete this.root.dataset.phase;
+    this.setState('loading');
+    this.error.hidden = true;
+    this.label.textContent = 'Preparing the model';
+    this.progress.removeAttribute('value');
+    this.text.textContent = modelName;
+    this.rate.textContent = '';
+  }
+
+  update({ phase, loaded, total }) {
+    if (phase !== this.phase) {
+      this.phase = phase;
+      this.samples = [];
+      this.label.textContent = PHASE_LABELS[phase] || 'Loading';
+      this.root.dataset.phase = phase;
+    }
+    if (phase === 'verify' || phase === 'init') {
+      // These have no byte count worth showing: keep the finished bar and bytes as they were.
+      this.rate.textContent = '';
+      return;
+    }
+    if (total > 0) {
+      this.progress.max = total;
+      this.progress.value = Math.min(loaded, total);
+      this.text.textContent = `${formatBytes(loaded)} of ${formatBytes(total)} · ${formatPercent(loaded, total)}`;
+    } else {
+      this.progress.removeAttribute('value');
+      this.text.textContent = formatBytes(loaded);
+    }
+    this.rate.textContent = this.rateText(loaded, total);
+  }
+
+  // Speed over the last few seconds, so a slow start does not skew the estimate for long.
+  rateText(loaded, total) {
+    const now = performance.now();
+    this.samples.push({ t: now, loaded });
+    while (this.samples.length > 2 && now - this.samples[0].t > 3000) this.samples.shift();
+    const first = this.samples[0];
+    const seconds = (now - first.t) / 1000;
+    if (seconds < 0.2 || loaded <= first.loaded) return '';
+    const speed = (loaded - first.loaded) / seconds;
+    const parts = [`${formatBytes(speed)}/s`];
+    if (total > loaded) parts.push(`${formatDuration((total - loaded) / speed)} left`);
+    return parts.join(' · ');
+  }
+
+  ready(info, source, stored) {
+    this.setState('ready');
+    this.root.dataset.source = source;
+    const from = source === 'cache' ? 'Loaded from this device' : 'Downloaded';
+    const kept = source === 'download' && stored ? ', saved for next time' : '';
+    const backend = `${info.backend || 'cpu'}${info.threads > 1 ? ` × ${info.threads} threads` : ''}`;
+    this.info.textContent = `${this.modelName} · ${from}${kept} · backend: ${backend}`;
+  }
+
+  showNotice(message) {
+    this.notice.textContent = message;
+    this.notice.hidden = false;
+  }
+
+  fail(message) {
+    this.setState('error');
+    this.errorText.textContent = message;
+    this.error.hidden = false;
+  }
+}

@@ -1,0 +1,80 @@
+// Model weights kept in IndexedDB as fixed-size chunks, so a 250 MB file never has to
+// be one structured-clone record and a torn download leaves only unflagged chunks.
+import { requestResult, transactionDone } from './db.js';
+
+export const CHUNK_SIZE = 8 * 1024 * 1024;
+
+// The cached record is only trusted when it describes the same file the page asked for.
+function matches(record, want) {
+  if (!record || record.complete !== true) return false;
+  if (record.url !== want.url) return false;
+  if (want.bytes && record.bytes !== want.bytes) return false;
+  if (want.sha256 && record.sha256 !== want.sha256) return false;
+  return Number.isInteger(record.bytes) && record.bytes > 0 &&
+    record.chunks === Math.ceil(record.bytes / record.chunkSize);
+}
+
+export async function getModelRecord(db, modelId) {
+  const tx = db.transaction('models', 'readonly');
+  return requestResult(tx.objectStore('models').get(modelId));
+}
+
+// Returns the whole file as one Uint8Array, or null when there is no complete, matching
+// copy (a partial or mismatched copy is deleted so the next download starts clean).
+export async function readModel(db, modelId, want, onProgress) {
+  const record = await getModelRecord(db, modelId);
+  if (!record) return null;
+  if (!matches(record, want)) {
+    await deleteModel(db, modelId);
+    return null;
+  }
+  const whole = new Uint8Array(record.bytes);
+  let offset = 0;
+  for (let index = 0; index < record.chunks; index++) {
+    const tx = db.transaction('model-chunks', 'readonly');
+    const chunk = await requestResult(tx.objectStore('model-chunks').get([modelId, index]));
+    const data = chunk && chunk.data instanceof ArrayBuffer ? new Uint8Array(chunk.data) : null;
+    if (!data || offset + data.length > whole.length) {
+      await deleteModel(db, modelId);
+      return null;
+    }
+    whole.set(data, offset);
+    offset += data.length;
+    onProgress(offset, record.bytes);
+  }
+  if (offset !== record.bytes) {
+    await deleteModel(db, modelId);
+    return null;
+  }
+  return whole;
+}
+
+export async function beginModel(db, meta) {
+  await deleteModel(db, meta.id);
+  const tx = db.transaction('models', 'readwrite');
+  tx.objectStore('models').put({ ...meta, chunkSize: CHUNK_SIZE, chunks: 0, complete: false });
+  await transactionDone(tx);
+}
+
+export async function putChunk(db, modelId, index, data) {
+  const tx = db.transaction('model-chunks', 'readwrite');
+  tx.objectStore('model-chunks').put({ modelId, index, data });
+  await transactionDone(tx);
+}
+
+// Written last: from here on the copy is trusted.
+export async function completeModel(db, meta, bytes, chunks) {
+  const tx = db.transaction('models', 'readwrite');
+  tx.objectStore('models').put({
+    ...meta, bytes, chunkSize: CHUNK_SIZE, chunks, complete: true, savedAt: Date.now(),
+  });
+  await transactionDone(tx);
+}
+
+export async function deleteModel(db, modelId) {
+  const tx = db.transaction(['models', 'model-chunks'], 'readwrite');
+  tx.objectStore('models').delete(modelId);
+  const range = IDBKeyRange.bound([modelId, 0], [modelId, Infinity]);
+  tx.objectStore('model-chunks').delete(range);
+  await transactionDone(tx);
+}
