@@ -1,1 +1,93 @@
-fn main() {}
+//! `kindred`: the native command line. The app itself is static files; this
+//! binary serves them for development, runs the engine in a terminal, and
+//! measures it.
+
+mod args;
+mod bench;
+mod card_cli;
+mod chat_cmd;
+mod generate_cmd;
+mod serve;
+
+use std::path::PathBuf;
+
+const USAGE: &str = "kindred: private AI characters, locally.
+
+usage:
+  kindred serve [--port 8080] [--root DIR]
+  kindred generate --model PATH --prompt TEXT [--max-tokens 64] [--temperature 0] [--top-k 40]
+                   [--top-p 0.95] [--min-p 0.05] [--repeat-penalty 1.1] [--seed 0] [--stop S]
+                   [--format json|text] [--threads N]
+  kindred chat --model PATH --character CARD [--user NAME] [--max-tokens 200] [--threads N]
+  kindred bench (--model PATH | --synthetic gemma3-270m|qwen2-1.5b) [--backend cpu|gpu]
+                [--threads N] [--prompt-tokens 128] [--decode-tokens 128] [--format json|text]
+  kindred card show FILE
+  kindred card convert IN OUT [--spec v2|v3]
+  kindred fetch-model [MODEL_ID]";
+
+fn main() {
+    let argv: Vec<String> = std::env::args().skip(1).collect();
+    let result = match argv.first().map(|s| s.as_str()) {
+        Some("serve") => cmd_serve(&argv[1..]),
+        Some("generate") => generate_cmd::run(&argv[1..]),
+        Some("chat") => chat_cmd::run(&argv[1..]),
+        Some("bench") => bench::run(&argv[1..]),
+        Some("card") => card_cli::run(&argv[1..]),
+        Some("fetch-model") => fetch_model(&argv[1..]),
+        Some("-h") | Some("--help") | Some("help") => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        _ => Err(USAGE.to_string()),
+    };
+    if let Err(e) = result {
+        eprintln!("kindred: {e}");
+        std::process::exit(1);
+    }
+}
+
+/// The repository root: where `www/` and `models/` are.
+fn site_root(explicit: Option<&str>) -> PathBuf {
+    if let Some(r) = explicit {
+        return PathBuf::from(r);
+    }
+    let here = std::env::current_dir().unwrap_or_default();
+    if here.join("www").is_dir() {
+        return here;
+    }
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn cmd_serve(argv: &[String]) -> Result<(), String> {
+    let a = args::Args::parse(argv, &[])?;
+    let port = a.num("port", 8080u16)?;
+    serve::run(&site_root(a.get("root")), port)
+}
+
+fn fetch_model(argv: &[String]) -> Result<(), String> {
+    let script = site_root(None).join("scripts/fetch-model.py");
+    let status = std::process::Command::new("python3")
+        .arg(script)
+        .args(argv)
+        .status()
+        .map_err(|e| format!("cannot run python3: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err("fetching the model failed".into())
+    }
+}
+
+/// Sizes rayon's pool; the default is every core.
+pub(crate) fn set_threads(a: &args::Args) -> Result<(), String> {
+    if let Some(n) = a.get("threads") {
+        let n: usize = n.parse().map_err(|_| format!("--threads: `{n}` is not a number"))?;
+        rayon::ThreadPoolBuilder::new().num_threads(n.max(1)).build_global().map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
+pub(crate) fn load_session(path: &str) -> Result<kindred_engine::Session, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("{path}: {e}"))?;
+    kindred_engine::Session::load(bytes).map_err(|e| format!("{path}: {e}"))
+}

@@ -94,7 +94,11 @@ test('after a reload the chat is kept and the model comes from IndexedDB', { tim
   assert.deepEqual(kept[1], { role: 'user', status: 'done', text: 'Hello! Who are you?' });
   assert.deepEqual(kept[2], { role: 'assistant', status: 'done', text: firstReply });
 
-  const run = await sendAndWatch(page, 'Tell me something about this place.');
+  // Typed markup is text, never HTML.
+  const typed = 'Tell me about <b>this</b> place. <img src=x>';
+  const run = await sendAndWatch(page, typed);
+  assert.equal(run.sent.text, typed);
+  assert.equal(await page.locator('#messages b, #messages img[src="x"]').count(), 0);
   assert.ok(run.lengths.length >= 2, `reply grew across several lengths, saw ${JSON.stringify(run.lengths)}`);
   assert.equal(run.reply.status, 'done');
   assert.ok(run.reply.text.length > 0);

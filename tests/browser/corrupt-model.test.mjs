@@ -37,6 +37,9 @@ test('a corrupt model file shows a clear error and nothing crashes', { timeout: 
   assert.ok(await page.getByRole('button', { name: 'Send' }).isDisabled());
   await box.press('Enter');
   assert.equal((await messages(page)).length, 1, 'nothing is sent without a model');
+  await box.press('Shift+Enter');
+  await box.pressSequentially('Hello?');
+  assert.equal(await box.inputValue(), 'Anyone there?\nHello?', 'Shift+Enter adds a line');
 
   // The broken copy is not kept: trying again fetches it again and fails the same way.
   const before = browser.requests.length;

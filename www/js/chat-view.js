@@ -7,6 +7,27 @@ const STATUS_NOTES = {
   error: 'Failed',
 };
 
+// Roleplay text marks actions as *like this*; they are set in italics. The asterisks stay in
+// the DOM (hidden by CSS) so the element's text is always exactly the message's text, even
+// while an action is still half-streamed.
+export function renderText(element, value) {
+  const nodes = [];
+  let last = 0;
+  for (const match of value.matchAll(/\*([^*\n]+)\*/g)) {
+    if (match.index > last) nodes.push(document.createTextNode(value.slice(last, match.index)));
+    const em = document.createElement('em');
+    em.className = 'action';
+    const open = document.createElement('span');
+    open.className = 'mark';
+    open.textContent = '*';
+    em.append(open, document.createTextNode(match[1]), open.cloneNode(true));
+    nodes.push(em);
+    last = match.index + match[0].length;
+  }
+  if (last < value.length) nodes.push(document.createTextNode(value.slice(last)));
+  element.replaceChildren(...nodes);
+}
+
 export function avatarElement(character, className) {
   if (character.avatar) {
     const img = document.createElement('img');
@@ -68,7 +89,7 @@ export class ChatView {
       element: item,
       setText: (value) => {
         const follow = this.nearBottom();
-        text.textContent = value;
+        renderText(text, value);
         item.classList.toggle('empty', value === '');
         if (follow) this.scrollToEnd();
       },

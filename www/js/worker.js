@@ -10,13 +10,16 @@
 //   {type:"notice", message}                        something worth knowing that is not an error
 //   {type:"ready", info, source, stored}            source: "download" | "cache"; stored: kept on device
 //   {type:"token", id, piece, text}                 text: the reply so far, stop strings held back
-//   {type:"done", id, stop_reason, text, stats}     stop_reason: "eos" | "max_tokens" | "stop" | "user"
+//   {type:"done", id, stop_reason, text, stats}     stop_reason: the engine's ("eos", "max_tokens", "stop",
+//                                                   "context_full", ...) or "user" for a stop message
 //   {type:"error", scope, id?, message}             scope: "load" | "generate"
 import { openDb, isQuotaError } from './db.js';
 import { readModel, beginModel, putChunk, completeModel, deleteModel } from './model-store.js';
 import { downloadModel, sha256Hex, ModelError } from './model-fetch.js';
 import { visibleText, finalText } from './stop-text.js';
 import { sanitizeOptions, fitToContext } from './generation-options.js';
+
+const MAX_CONTEXT = 8192;
 
 let engine = null;
 let info = null;
@@ -143,6 +146,8 @@ async function load(msg) {
     }
     try {
       engine = mod.Engine.load(bytes);
+      // The KV cache grows with the chat; a cap keeps a long chat within wasm's memory.
+      if (typeof engine.set_context === 'function') engine.set_context(MAX_CONTEXT);
       info = plain(engine.info());
     } catch (err) {
       engine = null;

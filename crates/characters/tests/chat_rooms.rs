@@ -5,8 +5,8 @@ use kindred_characters::chat::dice::{expand_rolls, DiceExpr};
 use kindred_characters::chat::narrator::{Narrator, NarratorCadence};
 use kindred_characters::chat::room::GROUP_NUDGE;
 use kindred_characters::chat::{
-    Author, Autonomous, AutonomousState, Chat, ChatCharacter, ChatError, PromptMode, Rng, Room, Speaker,
-    SpeakerStrategy, StopReason,
+    Author, Autonomous, AutonomousState, Chat, ChatCharacter, ChatError, PromptMode, Rng, Room,
+    Speaker, SpeakerStrategy, StopReason,
 };
 
 fn ch(id: &str) -> Speaker {
@@ -49,8 +49,14 @@ fn rng_is_deterministic_and_in_range() {
 #[test]
 fn members_are_validated() {
     let mut r = room(SpeakerStrategy::Natural, 1);
-    assert_eq!(r.add_member("ann", "Ann again", 0.5), Err(ChatError::DuplicateMember("ann".into())));
-    assert_eq!(r.add_member("dee", "Dee", 1.5), Err(ChatError::InvalidTalkativeness(1.5)));
+    assert_eq!(
+        r.add_member("ann", "Ann again", 0.5),
+        Err(ChatError::DuplicateMember("ann".into()))
+    );
+    assert_eq!(
+        r.add_member("dee", "Dee", 1.5),
+        Err(ChatError::InvalidTalkativeness(1.5))
+    );
     assert!(r.add_member("dee", "Dee", f32::NAN).is_err());
     assert!(r.set_talkativeness("zed", 0.5).is_err());
     assert_eq!(r.remove_member("cy").unwrap().name, "Cy");
@@ -66,7 +72,16 @@ fn natural_order_named_member_speaks_first() {
     assert_eq!(r.next_speakers(&chat), vec![ch("cy"), ch("bo")]);
     // Names match whole words only: "Annabel" is not "Ann".
     let chat = chat_with(&[(Author::User, "Annabel sends her regards, Cyrus too.")]);
-    assert!(r.next_speakers(&chat).is_empty(), "no mention and no talkativeness: nobody");
+    assert!(
+        r.next_speakers(&chat).is_empty(),
+        "no mention and no talkativeness: nobody"
+    );
+    // A title or article alone does not name anyone.
+    r.add_member("twins", "The Twins", 0.0).unwrap();
+    let chat = chat_with(&[(Author::User, "The rain stopped. Where are the twins?")]);
+    assert_eq!(r.next_speakers(&chat), vec![ch("twins")]);
+    let chat = chat_with(&[(Author::User, "The rain stopped.")]);
+    assert!(r.next_speakers(&chat).is_empty());
 }
 
 #[test]
@@ -77,7 +92,10 @@ fn natural_order_never_answers_itself_unless_allowed() {
     r.set_talkativeness("ann", 1.0).unwrap();
     r.set_talkativeness("cy", 0.0).unwrap();
     let chat = chat_with(&[(Author::character("ann"), "Hmm.")]);
-    assert!(r.next_speakers(&chat).is_empty(), "only Ann is talkative and she just spoke");
+    assert!(
+        r.next_speakers(&chat).is_empty(),
+        "only Ann is talkative and she just spoke"
+    );
     r.allow_self_responses = true;
     assert_eq!(r.next_speakers(&chat), vec![ch("ann")]);
 }
@@ -101,7 +119,11 @@ fn natural_order_talkativeness_rolls_and_fallback() {
         assert!(!s.is_empty() && !s.contains(&ch("ann")), "{s:?}");
         seen.extend(s);
     }
-    assert_eq!(seen.len(), 2, "both willing members get picked at some point");
+    assert_eq!(
+        seen.len(),
+        2,
+        "both willing members get picked at some point"
+    );
     // Frequencies follow talkativeness.
     let mut r = room(SpeakerStrategy::Natural, 11);
     r.set_talkativeness("ann", 0.8).unwrap();
@@ -187,21 +209,40 @@ fn autonomous_mode_runs_n_turns_and_stops() {
     let mut auto = Autonomous::start(5, &chat);
     let mut spoken = Vec::new();
     while let Some(Speaker::Character { id }) = auto.next(&mut r, &chat) {
-        chat.append(Author::character(id.clone()), format!("{id} speaks"), 1).unwrap();
+        chat.append(Author::character(id.clone()), format!("{id} speaks"), 1)
+            .unwrap();
         spoken.push(id);
     }
     assert_eq!(spoken, ["ann", "bo", "cy", "ann", "bo"]);
-    assert_eq!(auto.state, AutonomousState::Stopped { reason: StopReason::TurnsDone });
+    assert_eq!(
+        auto.state,
+        AutonomousState::Stopped {
+            reason: StopReason::TurnsDone
+        }
+    );
     assert_eq!(auto.next(&mut r, &chat), None);
 
     // The user speaking stops it.
     let mut auto = Autonomous::start(10, &chat);
     let s = auto.next(&mut r, &chat).unwrap();
-    chat.append(Author::character(match s { Speaker::Character { id } => id, _ => unreachable!() }), "x", 2).unwrap();
+    chat.append(
+        Author::character(match s {
+            Speaker::Character { id } => id,
+            _ => unreachable!(),
+        }),
+        "x",
+        2,
+    )
+    .unwrap();
     assert!(auto.next(&mut r, &chat).is_some());
     chat.append(Author::User, "Wait!", 3).unwrap();
     assert_eq!(auto.next(&mut r, &chat), None);
-    assert_eq!(auto.state, AutonomousState::Stopped { reason: StopReason::UserSpoke });
+    assert_eq!(
+        auto.state,
+        AutonomousState::Stopped {
+            reason: StopReason::UserSpoke
+        }
+    );
 
     // stop() stops it, and it survives a JSON round trip while running.
     let mut auto = Autonomous::start(10, &chat);
@@ -210,13 +251,23 @@ fn autonomous_mode_runs_n_turns_and_stops() {
     assert!(back.next(&mut r, &chat).is_some());
     auto.stop();
     assert_eq!(auto.next(&mut r, &chat), None);
-    assert_eq!(auto.state, AutonomousState::Stopped { reason: StopReason::Stopped });
+    assert_eq!(
+        auto.state,
+        AutonomousState::Stopped {
+            reason: StopReason::Stopped
+        }
+    );
 
     // Nobody to speak.
     let mut manual = room(SpeakerStrategy::Manual, 1);
     let mut auto = Autonomous::start(3, &chat);
     assert_eq!(auto.next(&mut manual, &chat), None);
-    assert_eq!(auto.state, AutonomousState::Stopped { reason: StopReason::NoSpeaker });
+    assert_eq!(
+        auto.state,
+        AutonomousState::Stopped {
+            reason: StopReason::NoSpeaker
+        }
+    );
 }
 
 fn cast() -> Vec<ChatCharacter> {
@@ -243,14 +294,22 @@ fn swap_and_join_prompts_with_group_nudge() {
     assert!(p.character_text.contains("retired sea captain"));
     assert!(p.character_text.contains("Ann's personality: gruff"));
     assert!(p.character_text.contains("Scenario: A tavern"));
-    assert!(!p.character_text.contains("cartographer"), "swap: only the speaker's card");
+    assert!(
+        !p.character_text.contains("cartographer"),
+        "swap: only the speaker's card"
+    );
 
     r.prompt_mode = PromptMode::Join;
     r.set_muted("cy", true).unwrap();
     let p = r.speaker_prompt(&ch("bo"), &cast).unwrap();
     assert!(p.character_text.contains("[Ann]\nA retired sea captain."));
-    assert!(p.character_text.contains("[Bo Lindqvist]\nA young cartographer."));
-    assert!(!p.character_text.contains("[Cy]"), "muted members are left out");
+    assert!(p
+        .character_text
+        .contains("[Bo Lindqvist]\nA young cartographer."));
+    assert!(
+        !p.character_text.contains("[Cy]"),
+        "muted members are left out"
+    );
     assert_eq!(p.nudge, "[Write the next reply only as Bo Lindqvist.]");
     assert!(r.speaker_prompt(&ch("zed"), &cast).is_err());
 }
@@ -273,7 +332,12 @@ fn room_greetings_use_group_only_greetings_first() {
 #[test]
 fn narrator_answers_the_user_first_and_rolls_dice() {
     let mut r = room(SpeakerStrategy::ListOrder, 99);
-    r.narrator = Some(Narrator { name: "The Keeper".into(), instructions: "A dungeon crawl.".into(), cadence: NarratorCadence::AfterUser, dice: true });
+    r.narrator = Some(Narrator {
+        name: "The Keeper".into(),
+        instructions: "A dungeon crawl.".into(),
+        cadence: NarratorCadence::AfterUser,
+        dice: true,
+    });
     let chat = chat_with(&[(Author::User, "I kick the door.")]);
     assert_eq!(r.next_speakers(&chat)[0], Speaker::Narrator);
     let chat2 = chat_with(&[(Author::character("ann"), "Careful.")]);
@@ -286,30 +350,79 @@ fn narrator_answers_the_user_first_and_rolls_dice() {
     assert!(p.character_text.contains("- Ann: A retired sea captain."));
     assert_eq!(p.speaker_name, "The Keeper");
 
-    let (text, rolls) = Narrator::resolve_dice(&mut r, "You roll {{roll:d20}} and {{roll: 2d6+3}}.");
+    let (text, rolls) =
+        Narrator::resolve_dice(&mut r, "You roll {{roll:d20}} and {{roll: 2d6+3}}.");
     assert_eq!(rolls.len(), 2);
     assert!((1..=20).contains(&rolls[0].total));
     assert_eq!(rolls[1].rolls.len(), 2);
-    assert_eq!(rolls[1].total, rolls[1].rolls.iter().map(|&x| i64::from(x)).sum::<i64>() + 3);
-    assert_eq!(text, format!("You roll {} and {}.", rolls[0].total, rolls[1].total));
+    assert_eq!(
+        rolls[1].total,
+        rolls[1].rolls.iter().map(|&x| i64::from(x)).sum::<i64>() + 3
+    );
+    assert_eq!(
+        text,
+        format!("You roll {} and {}.", rolls[0].total, rolls[1].total)
+    );
     // The same room state replays the same rolls.
     let mut again = room(SpeakerStrategy::ListOrder, 99);
     again.next_speakers(&chat);
     again.next_speakers(&chat2);
-    let (text2, _) = Narrator::resolve_dice(&mut again, "You roll {{roll:d20}} and {{roll: 2d6+3}}.");
+    let (text2, _) =
+        Narrator::resolve_dice(&mut again, "You roll {{roll:d20}} and {{roll: 2d6+3}}.");
     assert_eq!(text2, text);
 }
 
 #[test]
+fn narrator_every_round_joins_autonomous_mode() {
+    let mut r = room(SpeakerStrategy::ListOrder, 4);
+    r.narrator = Some(Narrator {
+        cadence: NarratorCadence::EveryRound,
+        ..Narrator::default()
+    });
+    let mut chat = chat_with(&[(Author::character("cy"), "Hm.")]);
+    let mut auto = Autonomous::start(4, &chat);
+    let mut order = Vec::new();
+    while let Some(s) = auto.next(&mut r, &chat) {
+        let author = match &s {
+            Speaker::Narrator => Author::Narrator,
+            Speaker::Character { id } => Author::character(id.clone()),
+        };
+        chat.append(author, "…", 1).unwrap();
+        order.push(s);
+    }
+    assert_eq!(
+        order,
+        [Speaker::Narrator, ch("ann"), ch("bo"), Speaker::Narrator]
+    );
+    r.narrator.as_mut().unwrap().cadence = NarratorCadence::Manual;
+    let chat = chat_with(&[(Author::User, "Go.")]);
+    assert!(!r.next_speakers(&chat).contains(&Speaker::Narrator));
+}
+
+#[test]
 fn dice_parser_accepts_forms_and_rejects_junk() {
-    assert_eq!(DiceExpr::parse("d20").map(|d| (d.count, d.sides, d.modifier)), Some((1, 20, 0)));
-    assert_eq!(DiceExpr::parse("20").map(|d| (d.count, d.sides)), Some((1, 20)));
-    assert_eq!(DiceExpr::parse("3D6 - 2").map(|d| (d.count, d.sides, d.modifier)), Some((3, 6, -2)));
-    for bad in ["", "d", "d0", "0d6", "101d6", "d1000001", "2d6+", "abc", "2d6+1+1", "-d6"] {
+    assert_eq!(
+        DiceExpr::parse("d20").map(|d| (d.count, d.sides, d.modifier)),
+        Some((1, 20, 0))
+    );
+    assert_eq!(
+        DiceExpr::parse("20").map(|d| (d.count, d.sides)),
+        Some((1, 20))
+    );
+    assert_eq!(
+        DiceExpr::parse("3D6 - 2").map(|d| (d.count, d.sides, d.modifier)),
+        Some((3, 6, -2))
+    );
+    for bad in [
+        "", "d", "d0", "0d6", "101d6", "d1000001", "2d6+", "abc", "2d6+1+1", "-d6",
+    ] {
         assert_eq!(DiceExpr::parse(bad), None, "{bad}");
     }
     let mut rng = Rng::new(1);
-    let (text, rolls) = expand_rolls("{{roll:d0}} {{roll:x}} {{char}} {{roll:1d1+4}} {{roll:d6", &mut rng);
+    let (text, rolls) = expand_rolls(
+        "{{roll:d0}} {{roll:x}} {{char}} {{roll:1d1+4}} {{roll:d6",
+        &mut rng,
+    );
     assert_eq!(text, "{{roll:d0}} {{roll:x}} {{char}} 5 {{roll:d6");
     assert_eq!(rolls.len(), 1);
     // Distribution sanity: a d6 hits every face.
@@ -319,7 +432,10 @@ fn dice_parser_accepts_forms_and_rejects_junk() {
         assert!(rolls.iter().any(|r| r.total == face));
     }
     let (_, capped) = expand_rolls(&"{{roll:d6}}".repeat(1000), &mut rng);
-    assert_eq!(capped.len(), kindred_characters::chat::dice::MAX_ROLLS_PER_TEXT);
+    assert_eq!(
+        capped.len(),
+        kindred_characters::chat::dice::MAX_ROLLS_PER_TEXT
+    );
 }
 
 #[test]

@@ -1,8 +1,8 @@
 //! Safety: rule layer, classifier hook, persona-break detection.
 
 use kindred_characters::chat::safety::{
-    check, detect_persona_break, Action, Category, Classifier, ClassifierFlag, ClassifierReport, Direction, Level,
-    NoClassifier, SafetyConfig, SafetyError, SafetyRules,
+    check, detect_persona_break, Action, Category, Classifier, ClassifierFlag, ClassifierReport,
+    Direction, Level, NoClassifier, SafetyConfig, SafetyError, SafetyRules,
 };
 
 #[test]
@@ -11,17 +11,32 @@ fn whole_word_case_insensitive_matching() {
     let v = rules.check("He began to TORTURE the poor lute.", Direction::Output);
     assert_eq!(v.findings.len(), 1);
     let f = &v.findings[0];
-    assert_eq!((f.category, f.term.as_str(), f.action), (Category::Violence, "torture", Action::Warn));
-    assert_eq!(&"He began to TORTURE the poor lute."[f.start..f.end], "TORTURE");
+    assert_eq!(
+        (f.category, f.term.as_str(), f.action),
+        (Category::Violence, "torture", Action::Warn)
+    );
+    assert_eq!(
+        &"He began to TORTURE the poor lute."[f.start..f.end],
+        "TORTURE"
+    );
     // Not inside other words.
-    assert!(rules.check("The tortured poet wrote on.", Direction::Output).findings.is_empty());
-    assert!(rules.check("Pornography studies", Direction::Input).findings.is_empty());
+    assert!(rules
+        .check("The tortured poet wrote on.", Direction::Output)
+        .findings
+        .is_empty());
+    assert!(rules
+        .check("Pornography studies", Direction::Input)
+        .findings
+        .is_empty());
     // Multi-word terms across punctuation and spacing.
     let v = rules.check("I want to kill   myself.", Direction::Input);
     assert_eq!(v.findings.len(), 1);
     assert_eq!(v.findings[0].category, Category::SelfHarm);
     let v = rules.check("Talk of self harm here.", Direction::Input);
-    assert_eq!(v.findings[0].term, "self-harm", "hyphen and space are the same separator");
+    assert_eq!(
+        v.findings[0].term, "self-harm",
+        "hyphen and space are the same separator"
+    );
 }
 
 #[test]
@@ -45,13 +60,20 @@ fn masking_keeps_length() {
 fn levels_change_terms_and_actions() {
     let mut rules = SafetyRules::default();
     let text = "She drew a knife to stab the troll.";
-    assert!(rules.check(text, Direction::Output).findings.is_empty(), "standard: 'stab' is a strict-only term");
+    assert!(
+        rules.check(text, Direction::Output).findings.is_empty(),
+        "standard: 'stab' is a strict-only term"
+    );
     rules.level = Level::Strict;
     let v = rules.check(text, Direction::Output);
     assert_eq!(v.action, Some(Action::Mask));
     assert_eq!(v.text, "She drew a knife to **** the troll.");
     let v = rules.check("Let's look at porn.", Direction::Input);
-    assert_eq!(v.action, Some(Action::Block), "strict blocks sexual content");
+    assert_eq!(
+        v.action,
+        Some(Action::Block),
+        "strict blocks sexual content"
+    );
     rules.level = Level::Off;
     let v = rules.check("porn torture suicide", Direction::Input);
     assert!(v.findings.is_empty() && v.action.is_none());
@@ -75,21 +97,43 @@ fn strongest_action_wins_and_directions_are_configurable() {
 #[test]
 fn user_edits_word_lists() {
     let mut rules = SafetyRules::default();
-    assert!(rules.check("the goblin slur zorp", Direction::Input).findings.is_empty());
+    assert!(rules
+        .check("the goblin slur zorp", Direction::Input)
+        .findings
+        .is_empty());
     assert_eq!(rules.add_term(Category::Hate, "Zorp", false), Ok(true));
-    assert_eq!(rules.add_term(Category::Hate, "zorp", false), Ok(false), "already there, any case");
+    assert_eq!(
+        rules.add_term(Category::Hate, "zorp", false),
+        Ok(false),
+        "already there, any case"
+    );
     let v = rules.check("the goblin slur ZORP", Direction::Input);
     assert_eq!(v.findings.len(), 1);
     assert_eq!(v.text, "the goblin slur ****");
     assert!(rules.remove_term(Category::Hate, "ZORP"));
     assert!(!rules.remove_term(Category::Hate, "zorp"));
-    assert!(rules.check("the goblin slur zorp", Direction::Input).findings.is_empty());
-    assert_eq!(rules.add_term(Category::Hate, "  ", false), Err(SafetyError::InvalidTerm));
-    assert_eq!(rules.add_term(Category::Hate, "!!!", false), Err(SafetyError::InvalidTerm));
-    assert_eq!(rules.add_term(Category::Hate, &"x".repeat(65), false), Err(SafetyError::InvalidTerm));
+    assert!(rules
+        .check("the goblin slur zorp", Direction::Input)
+        .findings
+        .is_empty());
+    assert_eq!(
+        rules.add_term(Category::Hate, "  ", false),
+        Err(SafetyError::InvalidTerm)
+    );
+    assert_eq!(
+        rules.add_term(Category::Hate, "!!!", false),
+        Err(SafetyError::InvalidTerm)
+    );
+    assert_eq!(
+        rules.add_term(Category::Hate, &"x".repeat(65), false),
+        Err(SafetyError::InvalidTerm)
+    );
     // Removing a default term works too.
     assert!(rules.remove_term(Category::Violence, "torture"));
-    assert!(rules.check("torture", Direction::Output).findings.is_empty());
+    assert!(rules
+        .check("torture", Direction::Output)
+        .findings
+        .is_empty());
     // Lists survive JSON.
     let back: SafetyRules = serde_json::from_str(&serde_json::to_string(&rules).unwrap()).unwrap();
     assert_eq!(back, rules);
@@ -100,17 +144,33 @@ fn contact_details_are_personal_data() {
     let mut rules = SafetyRules::default();
     let text = "Mail me at anna.berg@example.org or call +47 912 34 567, not on 2024-01-15.";
     let v = rules.check(text, Direction::Input);
-    let found: Vec<(&str, &str)> = v.findings.iter().map(|f| (f.term.as_str(), &text[f.start..f.end])).collect();
-    assert_eq!(found, [("email address", "anna.berg@example.org"), ("phone number", "+47 912 34 567")]);
+    let found: Vec<(&str, &str)> = v
+        .findings
+        .iter()
+        .map(|f| (f.term.as_str(), &text[f.start..f.end]))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("email address", "anna.berg@example.org"),
+            ("phone number", "+47 912 34 567")
+        ]
+    );
     assert_eq!(v.action, Some(Action::Warn));
     rules.level = Level::Strict;
     let v = rules.check(text, Direction::Input);
-    assert_eq!(v.text, "Mail me at ****.****@*******.*** or call +** *** ** ***, not on 2024-01-15.");
+    assert_eq!(
+        v.text,
+        "Mail me at ****.****@*******.*** or call +** *** ** ***, not on 2024-01-15."
+    );
     rules.detect_contact_details = false;
     assert!(rules.check(text, Direction::Input).findings.is_empty());
     // Not e-mail: a handle, a bare '@'.
     rules.detect_contact_details = true;
-    assert!(rules.check("@sam says hi @ noon, user@localhost", Direction::Input).findings.is_empty());
+    assert!(rules
+        .check("@sam says hi @ noon, user@localhost", Direction::Input)
+        .findings
+        .is_empty());
 }
 
 struct Scripted(ClassifierReport, usize);
@@ -124,23 +184,52 @@ impl Classifier for Scripted {
 #[test]
 fn classifier_layer_defaults_to_not_run() {
     let config = SafetyConfig::default();
-    let r = check(&config, &mut NoClassifier, "a calm sentence", Direction::Output);
+    let r = check(
+        &config,
+        &mut NoClassifier,
+        "a calm sentence",
+        Direction::Output,
+    );
     assert_eq!(r.model, ClassifierReport::NotRun);
     assert_eq!(r.action, None);
 
     let flags = vec![
-        ClassifierFlag { category: Category::Violence, score: 0.3 },
-        ClassifierFlag { category: Category::SelfHarm, score: 0.9 },
+        ClassifierFlag {
+            category: Category::Violence,
+            score: 0.3,
+        },
+        ClassifierFlag {
+            category: Category::SelfHarm,
+            score: 0.9,
+        },
     ];
     let mut c = Scripted(ClassifierReport::Ran { flags }, 0);
     let r = check(&config, &mut c, "a calm sentence", Direction::Output);
-    assert_eq!(r.action, Some(Action::Warn), "self-harm at standard warns; violence below threshold");
+    assert_eq!(
+        r.action,
+        Some(Action::Warn),
+        "self-harm at standard warns; violence below threshold"
+    );
     let mut strict = config.clone();
     strict.rules.level = Level::Strict;
-    assert_eq!(check(&strict, &mut c, "x", Direction::Output).action, Some(Action::Block));
+    assert_eq!(
+        check(&strict, &mut c, "x", Direction::Output).action,
+        Some(Action::Block)
+    );
     // A classifier flag cannot mask (no span): mask becomes warn.
-    let mut c2 = Scripted(ClassifierReport::Ran { flags: vec![ClassifierFlag { category: Category::Sexual, score: 1.0 }] }, 0);
-    assert_eq!(check(&config, &mut c2, "x", Direction::Input).action, Some(Action::Warn));
+    let mut c2 = Scripted(
+        ClassifierReport::Ran {
+            flags: vec![ClassifierFlag {
+                category: Category::Sexual,
+                score: 1.0,
+            }],
+        },
+        0,
+    );
+    assert_eq!(
+        check(&config, &mut c2, "x", Direction::Input).action,
+        Some(Action::Warn)
+    );
     // Level off: the classifier is not even asked.
     let mut off = config.clone();
     off.rules.level = Level::Off;
@@ -162,13 +251,29 @@ fn persona_break_ai_disclaimers() {
     ] {
         let pb = detect_persona_break(text, "Sam");
         assert!(pb.is_break(), "{text}");
-        assert_eq!(pb.ai_disclaimers.len(), 1, "{text}: {:?}", pb.ai_disclaimers);
+        assert_eq!(
+            pb.ai_disclaimers.len(),
+            1,
+            "{text}: {:?}",
+            pb.ai_disclaimers
+        );
         assert_eq!(pb.truncate_at, None);
     }
     let pb = detect_persona_break("As an AI language model, I", "Sam");
-    assert_eq!(pb.ai_disclaimers[0].phrase, "as an ai language model", "longest phrase wins");
-    assert_eq!((pb.ai_disclaimers[0].start, pb.ai_disclaimers[0].end), (0, 23));
-    for text in ["The aim is to train.", "As an aide, I serve the queen.", "I am an aimless wanderer.", "Sam walked in."] {
+    assert_eq!(
+        pb.ai_disclaimers[0].phrase, "as an ai language model",
+        "longest phrase wins"
+    );
+    assert_eq!(
+        (pb.ai_disclaimers[0].start, pb.ai_disclaimers[0].end),
+        (0, 23)
+    );
+    for text in [
+        "The aim is to train.",
+        "As an aide, I serve the queen.",
+        "I am an aimless wanderer.",
+        "Sam walked in.",
+    ] {
         assert!(!detect_persona_break(text, "Sam").is_break(), "{text}");
     }
 }

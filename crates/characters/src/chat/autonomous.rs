@@ -41,11 +41,17 @@ pub struct Autonomous {
 impl Autonomous {
     pub fn start(turns: u32, chat: &Chat) -> Self {
         let state = if turns == 0 {
-            AutonomousState::Stopped { reason: StopReason::TurnsDone }
+            AutonomousState::Stopped {
+                reason: StopReason::TurnsDone,
+            }
         } else {
             AutonomousState::Running { turns_left: turns }
         };
-        Self { state, queue: Vec::new(), last_seen_id: chat.last().map(|m| m.id.clone()) }
+        Self {
+            state,
+            queue: Vec::new(),
+            last_seen_id: chat.last().map(|m| m.id.clone()),
+        }
     }
 
     pub fn is_running(&self) -> bool {
@@ -72,14 +78,22 @@ impl Autonomous {
     /// The next speaker, or `None` once stopped. Stops when a user message
     /// appeared since the last call.
     pub fn next(&mut self, room: &mut Room, chat: &Chat) -> Option<Speaker> {
-        let AutonomousState::Running { turns_left } = self.state else { return None };
+        let AutonomousState::Running { turns_left } = self.state else {
+            return None;
+        };
         let since = match self.last_seen_id.as_deref().map(|id| chat.position(id)) {
             Some(Some(p)) => p + 1,
             // The seen message was deleted: judge only what comes after now.
             Some(None) => chat.len(),
             None => 0,
         };
-        if chat.messages.get(since..).unwrap_or(&[]).iter().any(|m| m.author == Author::User) {
+        if chat
+            .messages
+            .get(since..)
+            .unwrap_or(&[])
+            .iter()
+            .any(|m| m.author == Author::User)
+        {
             self.halt(StopReason::UserSpoke);
             return None;
         }
@@ -95,7 +109,9 @@ impl Autonomous {
             return None;
         }
         let speaker = self.queue.remove(0);
-        self.state = AutonomousState::Running { turns_left: turns_left - 1 };
+        self.state = AutonomousState::Running {
+            turns_left: turns_left - 1,
+        };
         self.last_seen_id = chat.last().map(|m| m.id.clone());
         Some(speaker)
     }

@@ -29,13 +29,28 @@ impl Chat {
     /// A new chat holding copies of the messages up to and including `at`,
     /// linked to this chat and message. Summaries and pinned memories that
     /// only concern the copied messages come along.
-    pub fn branch(&self, at: &str, new_chat_id: impl Into<String>, at_ms: u64) -> Result<Chat, ChatError> {
-        let pos = self.position(at).ok_or_else(|| ChatError::UnknownMessage(at.to_owned()))?;
+    pub fn branch(
+        &self,
+        at: &str,
+        new_chat_id: impl Into<String>,
+        at_ms: u64,
+    ) -> Result<Chat, ChatError> {
+        let pos = self
+            .position(at)
+            .ok_or_else(|| ChatError::UnknownMessage(at.to_owned()))?;
         let mut child = Chat::new(new_chat_id, at_ms)?;
-        child.messages = self.messages.get(..=pos).map(<[_]>::to_vec).unwrap_or_default();
+        child.messages = self
+            .messages
+            .get(..=pos)
+            .map(<[_]>::to_vec)
+            .unwrap_or_default();
         child.next_seq = self.next_seq;
-        child.parent = Some(BranchLink { parent_chat_id: self.id.clone(), parent_message_id: at.to_owned() });
-        let kept: std::collections::HashSet<&str> = child.messages.iter().map(|m| m.id.as_str()).collect();
+        child.parent = Some(BranchLink {
+            parent_chat_id: self.id.clone(),
+            parent_message_id: at.to_owned(),
+        });
+        let kept: std::collections::HashSet<&str> =
+            child.messages.iter().map(|m| m.id.as_str()).collect();
         child.memory = self.memory.restricted_to(&kept);
         Ok(child)
     }
@@ -51,7 +66,10 @@ impl Chat {
         let name = name.into();
         check_id(&name)?;
         if self.checkpoints.len() >= MAX_CHECKPOINTS {
-            return Err(ChatError::LimitReached { what: "checkpoints per chat", max: MAX_CHECKPOINTS });
+            return Err(ChatError::LimitReached {
+                what: "checkpoints per chat",
+                max: MAX_CHECKPOINTS,
+            });
         }
         let mut child = self.branch(at, new_chat_id, at_ms)?;
         child.checkpoint_name = Some(name.clone());

@@ -30,13 +30,21 @@ pub struct ChatCharacter {
 
 impl ChatCharacter {
     pub fn new(id: impl Into<String>, name: impl Into<String>) -> Self {
-        Self { id: id.into(), name: name.into(), ..Self::default() }
+        Self {
+            id: id.into(),
+            name: name.into(),
+            ..Self::default()
+        }
     }
 
     /// The chat's view of a card; `{{char}}` is the card's nickname when it
     /// has one.
     pub fn from_card(id: impl Into<String>, card: &Card) -> Self {
-        let name = card.nickname.as_deref().filter(|n| !n.trim().is_empty()).unwrap_or(&card.name);
+        let name = card
+            .nickname
+            .as_deref()
+            .filter(|n| !n.trim().is_empty())
+            .unwrap_or(&card.name);
         Self {
             id: id.into(),
             name: name.to_owned(),
@@ -55,7 +63,10 @@ impl ChatCharacter {
     pub fn talkativeness(card: &Card) -> f32 {
         let v = card.extensions.get("talkativeness");
         let t = v
-            .and_then(|v| v.as_f64().or_else(|| v.as_str().and_then(|s| s.trim().parse().ok())))
+            .and_then(|v| {
+                v.as_f64()
+                    .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
+            })
             .filter(|t| t.is_finite())
             .map_or(DEFAULT_TALKATIVENESS, |t| t as f32);
         t.clamp(0.0, 1.0)
@@ -88,7 +99,11 @@ impl ChatCharacter {
             parts.push(self.description.trim().to_owned());
         }
         if !self.personality.trim().is_empty() {
-            parts.push(format!("{}'s personality: {}", self.name, self.personality.trim()));
+            parts.push(format!(
+                "{}'s personality: {}",
+                self.name,
+                self.personality.trim()
+            ));
         }
         if with_scenario && !self.scenario.trim().is_empty() {
             parts.push(format!("Scenario: {}", self.scenario.trim()));
@@ -101,7 +116,10 @@ impl ChatCharacter {
     pub fn system_message(&self) -> String {
         let mut out = String::new();
         if self.system_prompt.trim().is_empty() {
-            out.push_str(&format!("You are {}. Stay in character and reply as {} only.", self.name, self.name));
+            out.push_str(&format!(
+                "You are {}. Stay in character and reply as {} only.",
+                self.name, self.name
+            ));
         } else {
             out.push_str(self.system_prompt.trim());
         }

@@ -39,7 +39,10 @@ pub struct Chat {
 pub(crate) fn check_id(id: &str) -> Result<(), ChatError> {
     let len = id.chars().count();
     if len == 0 || len > MAX_ID_LEN {
-        return Err(ChatError::InvalidId { len, max: MAX_ID_LEN });
+        return Err(ChatError::InvalidId {
+            len,
+            max: MAX_ID_LEN,
+        });
     }
     Ok(())
 }
@@ -71,7 +74,8 @@ impl Chat {
     ) -> Result<Self, ChatError> {
         let mut chat = Self::new(id, at_ms)?;
         let msg_id = chat.fresh_id();
-        chat.messages.push(Message::greeting(msg_id, character_id, greetings, at_ms));
+        chat.messages
+            .push(Message::greeting(msg_id, character_id, greetings, at_ms));
         Ok(chat)
     }
 
@@ -88,7 +92,10 @@ impl Chat {
     }
 
     pub fn get(&self, id: &str) -> Result<&Message, ChatError> {
-        self.messages.iter().find(|m| m.id == id).ok_or_else(|| ChatError::UnknownMessage(id.to_owned()))
+        self.messages
+            .iter()
+            .find(|m| m.id == id)
+            .ok_or_else(|| ChatError::UnknownMessage(id.to_owned()))
     }
 
     pub fn last(&self) -> Option<&Message> {
@@ -101,7 +108,10 @@ impl Chat {
     }
 
     fn get_mut(&mut self, id: &str) -> Result<&mut Message, ChatError> {
-        self.messages.iter_mut().find(|m| m.id == id).ok_or_else(|| ChatError::UnknownMessage(id.to_owned()))
+        self.messages
+            .iter_mut()
+            .find(|m| m.id == id)
+            .ok_or_else(|| ChatError::UnknownMessage(id.to_owned()))
     }
 
     /// Next generated id that no message of this chat uses yet.
@@ -116,7 +126,12 @@ impl Chat {
     }
 
     /// Append a message with a generated id; returns the id.
-    pub fn append(&mut self, author: Author, text: impl Into<String>, at_ms: u64) -> Result<String, ChatError> {
+    pub fn append(
+        &mut self,
+        author: Author,
+        text: impl Into<String>,
+        at_ms: u64,
+    ) -> Result<String, ChatError> {
         let id = self.fresh_id();
         self.append_with_id(id.clone(), author, text, at_ms)?;
         Ok(id)
@@ -133,7 +148,10 @@ impl Chat {
         let id = id.into();
         check_id(&id)?;
         if self.messages.len() >= MAX_MESSAGES {
-            return Err(ChatError::LimitReached { what: "messages per chat", max: MAX_MESSAGES });
+            return Err(ChatError::LimitReached {
+                what: "messages per chat",
+                max: MAX_MESSAGES,
+            });
         }
         if self.position(&id).is_some() {
             return Err(ChatError::DuplicateMessageId(id));
@@ -145,7 +163,12 @@ impl Chat {
 
     /// A new reply for the message, added as a swipe and shown. Returns its
     /// swipe index.
-    pub fn regenerate(&mut self, id: &str, text: impl Into<String>, at_ms: u64) -> Result<usize, ChatError> {
+    pub fn regenerate(
+        &mut self,
+        id: &str,
+        text: impl Into<String>,
+        at_ms: u64,
+    ) -> Result<usize, ChatError> {
         let index = self.get_mut(id)?.add_swipe(text, at_ms)?;
         self.touched(id, at_ms);
         Ok(index)
@@ -161,7 +184,12 @@ impl Chat {
     }
 
     /// Replace the shown swipe's text; the old text stays in its history.
-    pub fn edit(&mut self, id: &str, new_text: impl Into<String>, at_ms: u64) -> Result<(), ChatError> {
+    pub fn edit(
+        &mut self,
+        id: &str,
+        new_text: impl Into<String>,
+        at_ms: u64,
+    ) -> Result<(), ChatError> {
         let msg = self.get_mut(id)?;
         msg.chosen_swipe_mut()?.edit(new_text, at_ms);
         msg.updated_at_ms = at_ms;
@@ -177,7 +205,12 @@ impl Chat {
 
     /// Rate a swipe (`None` clears). Ratings do not change the text, so
     /// summaries stay valid.
-    pub fn rate(&mut self, id: &str, swipe: usize, rating: Option<Rating>) -> Result<(), ChatError> {
+    pub fn rate(
+        &mut self,
+        id: &str,
+        swipe: usize,
+        rating: Option<Rating>,
+    ) -> Result<(), ChatError> {
         self.get_mut(id)?.rate(swipe, rating)
     }
 
@@ -193,7 +226,9 @@ impl Chat {
 
     /// Remove a message; returns it.
     pub fn delete(&mut self, id: &str, at_ms: u64) -> Result<Message, ChatError> {
-        let pos = self.position(id).ok_or_else(|| ChatError::UnknownMessage(id.to_owned()))?;
+        let pos = self
+            .position(id)
+            .ok_or_else(|| ChatError::UnknownMessage(id.to_owned()))?;
         self.touched(id, at_ms);
         Ok(self.messages.remove(pos))
     }

@@ -37,7 +37,11 @@ impl DiceExpr {
     /// Parse `d20`, `20`, `3d6`, `2d8+3`, `d100 - 10`. `None` when malformed
     /// or out of bounds.
     pub fn parse(expr: &str) -> Option<Self> {
-        let s: String = expr.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_ascii_lowercase();
+        let s: String = expr
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect::<String>()
+            .to_ascii_lowercase();
         let (dice, modifier) = match s.find(['+', '-']) {
             Some(p) => {
                 let (d, m) = s.split_at(p);
@@ -57,11 +61,17 @@ impl DiceExpr {
         if !(1..=MAX_DICE).contains(&count) || !(1..=MAX_SIDES).contains(&sides) {
             return None;
         }
-        Some(Self { count, sides, modifier })
+        Some(Self {
+            count,
+            sides,
+            modifier,
+        })
     }
 
     pub fn roll(&self, rng: &mut Rng) -> (Vec<u32>, i64) {
-        let rolls: Vec<u32> = (0..self.count).map(|_| rng.below(u64::from(self.sides)) as u32 + 1).collect();
+        let rolls: Vec<u32> = (0..self.count)
+            .map(|_| rng.below(u64::from(self.sides)) as u32 + 1)
+            .collect();
         let total = rolls.iter().map(|&r| i64::from(r)).sum::<i64>() + self.modifier;
         (rolls, total)
     }
@@ -88,7 +98,12 @@ pub fn expand_rolls(text: &str, rng: &mut Rng) -> (String, Vec<DiceRoll>) {
             Some((e, dice)) if rolls.len() < MAX_ROLLS_PER_TEXT => {
                 let (faces, total) = dice.roll(rng);
                 out.push_str(&total.to_string());
-                rolls.push(DiceRoll { expression: e.trim().to_owned(), rolls: faces, modifier: dice.modifier, total });
+                rolls.push(DiceRoll {
+                    expression: e.trim().to_owned(),
+                    rolls: faces,
+                    modifier: dice.modifier,
+                    total,
+                });
             }
             _ => out.push_str(whole),
         }
@@ -105,5 +120,7 @@ fn roll_argument(inner: &str) -> Option<&str> {
         return None;
     }
     let tail = t.get(4..)?;
-    tail.strip_prefix(':').or_else(|| tail.strip_prefix(' ')).map(str::trim)
+    tail.strip_prefix(':')
+        .or_else(|| tail.strip_prefix(' '))
+        .map(str::trim)
 }

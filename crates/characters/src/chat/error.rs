@@ -10,7 +10,11 @@ pub enum ChatError {
     #[error("a message with id {0:?} already exists in this chat")]
     DuplicateMessageId(String),
     #[error("message {message:?} has no swipe {index} (it has {count})")]
-    SwipeOutOfRange { message: String, index: usize, count: usize },
+    SwipeOutOfRange {
+        message: String,
+        index: usize,
+        count: usize,
+    },
     #[error("rating must be 1 to 4 stars, got {0}")]
     InvalidRating(u8),
     #[error("message {0:?} has no swipes")]

@@ -102,7 +102,11 @@ impl Message {
         self.swipes.get_mut(chosen).ok_or(if count == 0 {
             ChatError::NoSwipes(id)
         } else {
-            ChatError::SwipeOutOfRange { message: id, index: chosen, count }
+            ChatError::SwipeOutOfRange {
+                message: id,
+                index: chosen,
+                count,
+            }
         })
     }
 
@@ -112,7 +116,9 @@ impl Message {
     }
 
     pub fn swipe(&self, index: usize) -> Result<&Swipe, ChatError> {
-        self.swipes.get(index).ok_or_else(|| self.out_of_range(index))
+        self.swipes
+            .get(index)
+            .ok_or_else(|| self.out_of_range(index))
     }
 
     pub fn choose(&mut self, index: usize, at_ms: u64) -> Result<(), ChatError> {
@@ -127,7 +133,10 @@ impl Message {
     /// Add a new alternative reply and show it.
     pub fn add_swipe(&mut self, text: impl Into<String>, at_ms: u64) -> Result<usize, ChatError> {
         if self.swipes.len() >= MAX_SWIPES {
-            return Err(ChatError::LimitReached { what: "swipes per message", max: MAX_SWIPES });
+            return Err(ChatError::LimitReached {
+                what: "swipes per message",
+                max: MAX_SWIPES,
+            });
         }
         self.swipes.push(Swipe::new(text, at_ms));
         self.chosen = self.swipes.len() - 1;
@@ -145,7 +154,10 @@ impl Message {
 
     /// Rated swipes, as (index, swipe, rating).
     pub fn rated_swipes(&self) -> impl Iterator<Item = (usize, &Swipe, Rating)> {
-        self.swipes.iter().enumerate().filter_map(|(i, s)| s.rating.map(|r| (i, s, r)))
+        self.swipes
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| s.rating.map(|r| (i, s, r)))
     }
 
     /// Repair a message read from storage: an out-of-range chosen index
@@ -161,6 +173,10 @@ impl Message {
     }
 
     fn out_of_range(&self, index: usize) -> ChatError {
-        ChatError::SwipeOutOfRange { message: self.id.clone(), index, count: self.swipes.len() }
+        ChatError::SwipeOutOfRange {
+            message: self.id.clone(),
+            index,
+            count: self.swipes.len(),
+        }
     }
 }

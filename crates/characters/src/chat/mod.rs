@@ -7,9 +7,9 @@
 
 pub mod autonomous;
 pub mod branch;
+pub mod character;
 #[allow(clippy::module_inception)]
 pub mod chat;
-pub mod character;
 pub mod dataset;
 pub mod dice;
 pub mod error;
@@ -25,8 +25,8 @@ pub mod swipe;
 
 pub use autonomous::{Autonomous, AutonomousState, StopReason};
 pub use branch::{BranchLink, Checkpoint};
-pub use chat::Chat;
 pub use character::ChatCharacter;
+pub use chat::Chat;
 pub use error::ChatError;
 pub use message::{Author, Message};
 pub use names::Names;

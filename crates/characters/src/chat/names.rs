@@ -31,7 +31,10 @@ impl Default for Names {
 
 impl Names {
     pub fn new(user: impl Into<String>) -> Self {
-        Self { user: user.into(), ..Self::default() }
+        Self {
+            user: user.into(),
+            ..Self::default()
+        }
     }
 
     pub fn with_character(mut self, id: impl Into<String>, name: impl Into<String>) -> Self {
@@ -45,7 +48,11 @@ impl Names {
             Author::User => &self.user,
             Author::Narrator => &self.narrator,
             Author::System => &self.system,
-            Author::Character { id } => self.characters.get(id).map(String::as_str).unwrap_or("{{char}}"),
+            Author::Character { id } => self
+                .characters
+                .get(id)
+                .map(String::as_str)
+                .unwrap_or("{{char}}"),
         }
     }
 }

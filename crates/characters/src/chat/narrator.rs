@@ -40,7 +40,12 @@ fn yes() -> bool {
 
 impl Default for Narrator {
     fn default() -> Self {
-        Self { name: "Narrator".into(), instructions: String::new(), cadence: NarratorCadence::default(), dice: true }
+        Self {
+            name: "Narrator".into(),
+            instructions: String::new(),
+            cadence: NarratorCadence::default(),
+            dice: true,
+        }
     }
 }
 
@@ -80,7 +85,10 @@ impl Narrator {
             speaker: Speaker::Narrator,
             speaker_name: self.name.clone(),
             character_text: text,
-            nudge: format!("[Write the next reply only as {}, the narrator.]", self.name),
+            nudge: format!(
+                "[Write the next reply only as {}, the narrator.]",
+                self.name
+            ),
         }
     }
 

@@ -76,13 +76,21 @@ impl Room {
         })
     }
 
-    pub fn add_member(&mut self, character_id: &str, name: &str, talkativeness: f32) -> Result<(), ChatError> {
+    pub fn add_member(
+        &mut self,
+        character_id: &str,
+        name: &str,
+        talkativeness: f32,
+    ) -> Result<(), ChatError> {
         check_id(character_id)?;
         if !(0.0..=1.0).contains(&talkativeness) {
             return Err(ChatError::InvalidTalkativeness(talkativeness));
         }
         if self.members.len() >= MAX_MEMBERS {
-            return Err(ChatError::LimitReached { what: "room members", max: MAX_MEMBERS });
+            return Err(ChatError::LimitReached {
+                what: "room members",
+                max: MAX_MEMBERS,
+            });
         }
         if self.member(character_id).is_ok() {
             return Err(ChatError::DuplicateMember(character_id.to_owned()));
@@ -124,7 +132,11 @@ impl Room {
         Ok(())
     }
 
-    pub fn set_talkativeness(&mut self, character_id: &str, talkativeness: f32) -> Result<(), ChatError> {
+    pub fn set_talkativeness(
+        &mut self,
+        character_id: &str,
+        talkativeness: f32,
+    ) -> Result<(), ChatError> {
         if !(0.0..=1.0).contains(&talkativeness) {
             return Err(ChatError::InvalidTalkativeness(talkativeness));
         }
@@ -147,20 +159,31 @@ impl Room {
                 out.push(Speaker::Narrator);
             }
         }
-        let ids = choose_speakers(self.strategy, &self.members, chat, self.allow_self_responses, &mut self.rng);
+        let ids = choose_speakers(
+            self.strategy,
+            &self.members,
+            chat,
+            self.allow_self_responses,
+            &mut self.rng,
+        );
         out.extend(ids.into_iter().map(Speaker::character));
         out
     }
 
     /// The user makes a member speak now, muted or not.
     pub fn force_talk(&self, character_id: &str) -> Result<Speaker, ChatError> {
-        self.member(character_id).map(|m| Speaker::character(m.character_id.clone()))
+        self.member(character_id)
+            .map(|m| Speaker::character(m.character_id.clone()))
     }
 
     /// The character part of the prompt for one speaker. `cast` holds the
     /// members' cards (looked up by id; a member without one contributes its
     /// name only).
-    pub fn speaker_prompt(&self, speaker: &Speaker, cast: &[ChatCharacter]) -> Result<SpeakerPrompt, ChatError> {
+    pub fn speaker_prompt(
+        &self,
+        speaker: &Speaker,
+        cast: &[ChatCharacter],
+    ) -> Result<SpeakerPrompt, ChatError> {
         let id = match speaker {
             Speaker::Narrator => {
                 let narrator = self.narrator.clone().unwrap_or_default();
@@ -174,9 +197,15 @@ impl Room {
             PromptMode::Swap => card.map(|c| c.description_block(true)).unwrap_or_default(),
             PromptMode::Join => {
                 let mut parts = Vec::new();
-                for m in self.members.iter().filter(|m| !m.muted || &m.character_id == id) {
+                for m in self
+                    .members
+                    .iter()
+                    .filter(|m| !m.muted || &m.character_id == id)
+                {
                     match cast.iter().find(|c| c.id == m.character_id) {
-                        Some(c) => parts.push(format!("[{}]\n{}", m.name, c.description_block(false))),
+                        Some(c) => {
+                            parts.push(format!("[{}]\n{}", m.name, c.description_block(false)))
+                        }
                         None => parts.push(format!("[{}]", m.name)),
                     }
                 }
@@ -196,10 +225,17 @@ impl Room {
 
     /// Opening messages of a room chat: one greeting message per unmuted
     /// member that has greetings, offering its group-only greetings first.
-    pub fn open_chat(&self, chat: &mut Chat, cast: &[ChatCharacter], at_ms: u64) -> Result<Vec<String>, ChatError> {
+    pub fn open_chat(
+        &self,
+        chat: &mut Chat,
+        cast: &[ChatCharacter],
+        at_ms: u64,
+    ) -> Result<Vec<String>, ChatError> {
         let mut ids = Vec::new();
         for m in self.members.iter().filter(|m| !m.muted) {
-            let Some(card) = cast.iter().find(|c| c.id == m.character_id) else { continue };
+            let Some(card) = cast.iter().find(|c| c.id == m.character_id) else {
+                continue;
+            };
             let greetings = card.room_greetings();
             if greetings.is_empty() {
                 continue;

@@ -45,7 +45,8 @@ pub fn choose_speakers(
 ) -> Vec<String> {
     let last = chat.visible().last();
     let last_speaker = last.and_then(|m| m.author.character_id());
-    let eligible = |m: &&Member| !m.muted && (allow_self || Some(m.character_id.as_str()) != last_speaker);
+    let eligible =
+        |m: &&Member| !m.muted && (allow_self || Some(m.character_id.as_str()) != last_speaker);
     match strategy {
         SpeakerStrategy::Manual => Vec::new(),
         SpeakerStrategy::ListOrder => {
@@ -72,21 +73,41 @@ pub fn choose_speakers(
                     .map_or(0, |p| p + 1)
             };
             let oldest = candidates.iter().map(|m| recency(m)).min();
-            let tied: Vec<&&Member> = candidates.iter().filter(|m| Some(recency(m)) == oldest).collect();
+            let tied: Vec<&&Member> = candidates
+                .iter()
+                .filter(|m| Some(recency(m)) == oldest)
+                .collect();
             let pick = rng.below(tied.len() as u64) as usize;
-            tied.get(pick).map(|m| vec![m.character_id.clone()]).unwrap_or_default()
+            tied.get(pick)
+                .map(|m| vec![m.character_id.clone()])
+                .unwrap_or_default()
         }
     }
 }
 
-fn natural_order(members: &[Member], last_text: &str, eligible: &dyn Fn(&&Member) -> bool, rng: &mut Rng) -> Vec<String> {
+fn natural_order(
+    members: &[Member],
+    last_text: &str,
+    eligible: &dyn Fn(&&Member) -> bool,
+    rng: &mut Rng,
+) -> Vec<String> {
     let words = lower_words(last_text);
-    let mut mentioned: Vec<(usize, &Member)> =
-        members.iter().filter(eligible).filter_map(|m| mention_position(&words, &m.name).map(|p| (p, m))).collect();
+    let mut mentioned: Vec<(usize, &Member)> = members
+        .iter()
+        .filter(eligible)
+        .filter_map(|m| mention_position(&words, &m.name).map(|p| (p, m)))
+        .collect();
     mentioned.sort_by_key(|(p, _)| *p);
-    let mut out: Vec<String> = mentioned.iter().map(|(_, m)| m.character_id.clone()).collect();
+    let mut out: Vec<String> = mentioned
+        .iter()
+        .map(|(_, m)| m.character_id.clone())
+        .collect();
 
-    let mut rollers: Vec<&Member> = members.iter().filter(eligible).filter(|m| !out.contains(&m.character_id)).collect();
+    let mut rollers: Vec<&Member> = members
+        .iter()
+        .filter(eligible)
+        .filter(|m| !out.contains(&m.character_id))
+        .collect();
     rng.shuffle(&mut rollers);
     for m in rollers {
         if rng.next_f64() < f64::from(m.talkativeness) {
@@ -94,7 +115,11 @@ fn natural_order(members: &[Member], last_text: &str, eligible: &dyn Fn(&&Member
         }
     }
     if out.is_empty() {
-        let willing: Vec<&Member> = members.iter().filter(eligible).filter(|m| m.talkativeness > 0.0).collect();
+        let willing: Vec<&Member> = members
+            .iter()
+            .filter(eligible)
+            .filter(|m| m.talkativeness > 0.0)
+            .collect();
         if let Some(m) = willing.get(rng.below(willing.len() as u64) as usize) {
             out.push(m.character_id.clone());
         }
@@ -103,11 +128,17 @@ fn natural_order(members: &[Member], last_text: &str, eligible: &dyn Fn(&&Member
 }
 
 pub(crate) fn lower_words(text: &str) -> Vec<String> {
-    text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(str::to_lowercase).collect()
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect()
 }
 
 /// First words of a name that do not name anyone on their own.
-const NOT_A_NAME: &[&str] = &["the", "a", "an", "mr", "mrs", "ms", "dr", "sir", "miss", "lady", "lord", "old", "young", "little"];
+const NOT_A_NAME: &[&str] = &[
+    "the", "a", "an", "mr", "mrs", "ms", "dr", "sir", "miss", "lady", "lord", "old", "young",
+    "little",
+];
 
 /// Word position of the first whole-word, case-insensitive mention of a
 /// name (the full name, or its first word for names of several words).
@@ -115,7 +146,10 @@ fn mention_position(words: &[String], name: &str) -> Option<usize> {
     let name_words = lower_words(name);
     let first = name_words.first()?;
     let full = find_phrase(words, &name_words);
-    let short = if name_words.len() > 1 && first.chars().count() >= 2 && !NOT_A_NAME.contains(&first.as_str()) {
+    let short = if name_words.len() > 1
+        && first.chars().count() >= 2
+        && !NOT_A_NAME.contains(&first.as_str())
+    {
         find_phrase(words, std::slice::from_ref(first))
     } else {
         None

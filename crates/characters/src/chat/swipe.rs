@@ -68,13 +68,21 @@ pub struct Swipe {
 
 impl Swipe {
     pub fn new(text: impl Into<String>, at_ms: u64) -> Self {
-        Self { text: text.into(), rating: None, created_at_ms: at_ms, edits: Vec::new() }
+        Self {
+            text: text.into(),
+            rating: None,
+            created_at_ms: at_ms,
+            edits: Vec::new(),
+        }
     }
 
     /// Replace the text, keeping the old one in the history.
     pub fn edit(&mut self, new_text: impl Into<String>, at_ms: u64) {
         let previous = std::mem::replace(&mut self.text, new_text.into());
-        self.edits.push(EditRecord { previous_text: previous, edited_at_ms: at_ms });
+        self.edits.push(EditRecord {
+            previous_text: previous,
+            edited_at_ms: at_ms,
+        });
         if self.edits.len() > MAX_EDIT_HISTORY {
             let excess = self.edits.len() - MAX_EDIT_HISTORY;
             self.edits.drain(..excess);

@@ -13,7 +13,8 @@ const MAX_DECORATOR_LINES: usize = 64;
 const MAX_LIST_VALUES: usize = 64;
 
 /// UI prompts an entry may switch off while it is active.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum UiPrompt {
     SystemPrompt,
     PostHistoryInstructions,
@@ -89,7 +90,7 @@ fn apply(deco: &mut Decorators, seen: &mut Vec<String>, text: &str) -> bool {
         None => (text, ""),
     };
     let name = name.to_ascii_lowercase();
-    if seen.iter().any(|s| *s == name) {
+    if seen.contains(&name) {
         // The first occurrence wins; a repeat counts as applied so its
         // fallbacks stay unused.
         return true;

@@ -73,7 +73,10 @@ pub fn gate(e: &LoreEntry, ctx: &ScanContext, state: &TimedState) -> Gate {
     if d.activate_only_after.is_some_and(|n| ctx.character_turns < n) {
         return Gate::Never;
     }
-    if d.activate_only_every.is_some_and(|n| n > 0 && ctx.character_turns % n != 0) {
+    // `is_multiple_of` is newer than the crate's minimum Rust version.
+    #[allow(clippy::manual_is_multiple_of)]
+    let off_beat = d.activate_only_every.is_some_and(|n| n > 0 && ctx.character_turns % n != 0);
+    if off_beat {
         return Gate::Never;
     }
     if now < u64::from(e.delay) {

@@ -43,6 +43,24 @@ impl ScanText {
     pub fn is_empty(&self) -> bool {
         self.raw.is_empty()
     }
+
+    pub fn view(&self) -> TextView<'_> {
+        TextView { raw: &self.raw, lower: &self.lower }
+    }
+}
+
+/// A borrowed piece of scanned text and its lowercase twin. Scan windows
+/// are views into one joined chat text, so no window is ever copied.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TextView<'a> {
+    pub raw: &'a str,
+    pub lower: &'a str,
+}
+
+impl TextView<'_> {
+    pub fn is_empty(&self) -> bool {
+        self.raw.is_empty()
+    }
 }
 
 /// One compiled key.
@@ -74,12 +92,12 @@ impl Key {
         }
     }
 
-    pub fn matches(&self, text: &ScanText, opts: MatchOptions) -> bool {
+    pub fn matches(&self, text: TextView<'_>, opts: MatchOptions) -> bool {
         match self {
             Key::Never => false,
-            Key::Regex(re) => re.is_match(&text.raw),
+            Key::Regex(re) => re.is_match(text.raw),
             Key::Plain(needle) => {
-                let hay = if opts.case_sensitive { &text.raw } else { &text.lower };
+                let hay = if opts.case_sensitive { text.raw } else { text.lower };
                 if opts.whole_words {
                     contains_whole_word(hay, needle)
                 } else {
@@ -95,9 +113,9 @@ pub fn compile_all(keys: &[String], opts: MatchOptions) -> Vec<Key> {
     keys.iter().map(|k| Key::compile(k, opts)).collect()
 }
 
-/// True when any key matches.
-pub fn any_match(keys: &[Key], text: &ScanText, opts: MatchOptions) -> bool {
-    keys.iter().any(|k| k.matches(text, opts))
+/// True when any key matches any of the texts.
+pub fn any_match(keys: &[Key], texts: &[TextView<'_>], opts: MatchOptions) -> bool {
+    keys.iter().any(|k| texts.iter().any(|t| k.matches(*t, opts)))
 }
 
 /// `/pattern/flags` → (pattern, flags). Flags must be letters only, so a
@@ -190,31 +208,31 @@ mod tests {
     fn plain_case_insensitive() {
         let t = ScanText::new("The ELDORIA woods");
         let o = opts(false, false);
-        assert!(Key::compile("eldoria", o).matches(&t, o));
-        assert!(!Key::compile("glade", o).matches(&t, o));
+        assert!(Key::compile("eldoria", o).matches(t.view(), o));
+        assert!(!Key::compile("glade", o).matches(t.view(), o));
     }
 
     #[test]
     fn plain_case_sensitive() {
         let t = ScanText::new("The ELDORIA woods");
         let o = opts(true, false);
-        assert!(!Key::compile("eldoria", o).matches(&t, o));
-        assert!(Key::compile("ELDORIA", o).matches(&t, o));
+        assert!(!Key::compile("eldoria", o).matches(t.view(), o));
+        assert!(Key::compile("ELDORIA", o).matches(t.view(), o));
     }
 
     #[test]
     fn whole_words() {
         let o = opts(false, true);
         let k = Key::compile("beast", o);
-        assert!(!k.matches(&ScanText::new("the beasts roar"), o));
-        assert!(k.matches(&ScanText::new("a beast, then beasts"), o));
-        assert!(k.matches(&ScanText::new("beast"), o));
+        assert!(!k.matches(ScanText::new("the beasts roar").view(), o));
+        assert!(k.matches(ScanText::new("a beast, then beasts").view(), o));
+        assert!(k.matches(ScanText::new("beast").view(), o));
         let multi = Key::compile("magical forest", o);
-        assert!(multi.matches(&ScanText::new("into the magical forest."), o));
-        assert!(!multi.matches(&ScanText::new("the magical forests"), o));
+        assert!(multi.matches(ScanText::new("into the magical forest.").view(), o));
+        assert!(!multi.matches(ScanText::new("the magical forests").view(), o));
         // Overlapping occurrences: second one is whole.
         let aa = Key::compile("aa", o);
-        assert!(aa.matches(&ScanText::new("aaa aa"), o));
+        assert!(aa.matches(ScanText::new("aaa aa").view(), o));
     }
 
     #[test]
@@ -222,9 +240,9 @@ mod tests {
         let o = opts(true, false);
         let k = Key::compile("/shadow ?fangs?/i", o);
         assert!(matches!(k, Key::Regex(_)));
-        assert!(k.matches(&ScanText::new("SHADOW FANG attack"), o));
+        assert!(k.matches(ScanText::new("SHADOW FANG attack").view(), o));
         let strict = Key::compile("/Shadowfang/", opts(false, false));
-        assert!(!strict.matches(&ScanText::new("shadowfang"), o), "no flags: case sensitive");
+        assert!(!strict.matches(ScanText::new("shadowfang").view(), o), "no flags: case sensitive");
     }
 
     #[test]
@@ -247,9 +265,9 @@ mod tests {
     #[test]
     fn use_regex_follows_entry_case() {
         let o = MatchOptions { use_regex: true, case_sensitive: false, whole_words: false };
-        assert!(Key::compile("dr[ae]gon", o).matches(&ScanText::new("DRAGON"), o));
+        assert!(Key::compile("dr[ae]gon", o).matches(ScanText::new("DRAGON").view(), o));
         let cs = MatchOptions { case_sensitive: true, ..o };
-        assert!(!Key::compile("dr[ae]gon", cs).matches(&ScanText::new("DRAGON"), cs));
+        assert!(!Key::compile("dr[ae]gon", cs).matches(ScanText::new("DRAGON").view(), cs));
     }
 
     #[test]

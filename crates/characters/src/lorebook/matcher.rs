@@ -3,7 +3,7 @@
 //! `@@additional_keys` / `@@exclude_keys` decorators.
 
 use super::entry::LoreEntry;
-use super::keys::{any_match, compile_all, Key, MatchOptions, ScanText};
+use super::keys::{any_match, compile_all, Key, MatchOptions, TextView};
 use super::types::SelectiveLogic;
 
 /// Defaults used when an entry leaves case or whole-word matching unset.
@@ -42,27 +42,28 @@ impl CompiledKeys {
         }
     }
 
-    /// The full key test against `text`.
-    pub fn matches(&self, text: &ScanText, logic: SelectiveLogic) -> bool {
-        if text.is_empty() || !any_match(&self.primary, text, self.opts) {
+    /// The full key test against `texts` (a key found in any of them counts).
+    pub fn matches(&self, texts: &[TextView<'_>], logic: SelectiveLogic) -> bool {
+        if texts.iter().all(TextView::is_empty) || !any_match(&self.primary, texts, self.opts) {
             return false;
         }
         if !self.secondary.is_empty() {
-            let hit = self.secondary.iter().filter(|k| k.matches(text, self.opts)).count();
+            let hit = self.secondary.iter().filter(|k| texts.iter().any(|t| k.matches(*t, self.opts))).count();
             if !logic.passes(hit, self.secondary.len()) {
                 return false;
             }
         }
-        if !self.additional.is_empty() && !any_match(&self.additional, text, self.opts) {
+        if !self.additional.is_empty() && !any_match(&self.additional, texts, self.opts) {
             return false;
         }
-        !any_match(&self.exclude, text, self.opts)
+        !any_match(&self.exclude, texts, self.opts)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::lorebook::keys::ScanText;
 
     const D: MatchDefaults = MatchDefaults { case_sensitive: false, whole_words: true };
 
@@ -78,7 +79,7 @@ mod tests {
     }
 
     fn check(e: &LoreEntry, text: &str) -> bool {
-        CompiledKeys::new(e, D).matches(&ScanText::new(text), e.logic)
+        CompiledKeys::new(e, D).matches(&[ScanText::new(text).view()], e.logic)
     }
 
     #[test]

@@ -5,14 +5,12 @@
 //! then probability rolls (already done per entry as it matched), the token
 //! budget, and the timed-effect bookkeeping for the next turn.
 
-use std::collections::BTreeMap;
-
 use serde::{Deserialize, Serialize};
 
 use super::decorators::UiPrompt;
 use super::entry::{LoreEntry, Lorebook};
 use super::gate::{gate, Gate, HitReason, ScanContext};
-use super::keys::ScanText;
+use super::keys::{ScanText, TextView};
 use super::matcher::{CompiledKeys, MatchDefaults};
 use super::rng::{mix_seed, SeededRng};
 use super::timed::TimedState;
@@ -21,7 +19,8 @@ use super::types::Position;
 /// Messages scanned at most, whatever a book asks for.
 pub const MAX_SCAN_DEPTH: u32 = 1_000;
 /// Recursion buffer cap in bytes: content of fired entries scanned again.
-const MAX_RECURSION_BYTES: usize = 512 * 1024;
+/// Far more lore than any small model's context holds.
+const MAX_RECURSION_BYTES: usize = 64 * 1024;
 
 /// Scan options the app sets (books may override some).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -75,9 +74,10 @@ pub struct ScanResult {
     /// Fired entries, ordered by insertion order (then book and entry order).
     pub hits: Vec<LoreHit>,
     /// Uids that fired but did not fit the token budget.
+    #[serde(default)]
     pub dropped: Vec<String>,
     /// UI prompts the fired entries switch off.
-    #[serde(skip)]
+    #[serde(default)]
     pub disabled_ui_prompts: Vec<UiPrompt>,
     /// Timed state to store for the next scan.
     pub state: TimedState,
@@ -102,7 +102,7 @@ pub fn scan<S: AsRef<str>>(
     count_tokens: &dyn Fn(&str) -> usize,
 ) -> ScanResult {
     let defaults = MatchDefaults { case_sensitive: settings.case_sensitive, whole_words: settings.whole_words };
-    let mut windows = Windows::new(messages);
+    let windows = Windows::new(messages);
 
     struct Slot<'a> {
         entry: &'a LoreEntry,
@@ -135,6 +135,8 @@ pub fn scan<S: AsRef<str>>(
     let mut buffer = String::new();
     let mut step = 0u32;
     loop {
+        // Lowercased once per pass, shared by every entry.
+        let recursion_text = ScanText::new(buffer.as_str());
         let mut new_content = String::new();
         for slot in slots.iter_mut().filter(|s| !s.decided) {
             let e = slot.entry;
@@ -146,11 +148,11 @@ pub fn scan<S: AsRef<str>>(
                 Gate::Force(r) if step == 0 => Some(r),
                 Gate::Constant if step == 0 => Some(HitReason::Constant),
                 Gate::Keys if step == 0 && !e.delay_until_recursion => {
-                    slot.keys.matches(windows.get(slot.depth), e.logic).then_some(HitReason::Keys)
+                    slot.keys.matches(&[windows.get(slot.depth)], e.logic).then_some(HitReason::Keys)
                 }
                 Gate::Keys if step > 0 && slot.recursable => {
-                    let text = ScanText::new(format!("{}\n{}", windows.get(slot.depth).as_str(), buffer));
-                    slot.keys.matches(&text, e.logic).then_some(HitReason::Recursion)
+                    let texts = [windows.get(slot.depth), recursion_text.view()];
+                    slot.keys.matches(&texts, e.logic).then_some(HitReason::Recursion)
                 }
                 _ => None,
             };
@@ -268,24 +270,57 @@ fn fnv1a(s: &str) -> u64 {
     s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
 }
 
-/// Scan windows (last N messages joined) built once per distinct depth.
-struct Windows<'m, S> {
-    messages: &'m [S],
-    cache: BTreeMap<u32, ScanText>,
+/// The chat joined once (raw and lowercase), with where each message
+/// starts in both: the window of the last N messages is a suffix of it.
+struct Windows {
+    raw: String,
+    lower: String,
+    /// Byte offsets of each message in `raw` and `lower`.
+    starts: Vec<(usize, usize)>,
 }
 
-impl<'m, S: AsRef<str>> Windows<'m, S> {
-    fn new(messages: &'m [S]) -> Self {
-        Self { messages, cache: BTreeMap::new() }
+impl Windows {
+    fn new<S: AsRef<str>>(messages: &[S]) -> Self {
+        let keep = messages.len().min(MAX_SCAN_DEPTH as usize);
+        let recent = messages.get(messages.len() - keep..).unwrap_or(&[]);
+        let (mut raw, mut lower) = (String::new(), String::new());
+        let mut starts = Vec::with_capacity(recent.len());
+        for (i, m) in recent.iter().enumerate() {
+            if i > 0 {
+                raw.push('\n');
+                lower.push('\n');
+            }
+            starts.push((raw.len(), lower.len()));
+            raw.push_str(m.as_ref());
+            lower.push_str(&m.as_ref().to_lowercase());
+        }
+        Self { raw, lower, starts }
     }
 
-    fn get(&mut self, depth: u32) -> &ScanText {
-        let messages = self.messages;
-        self.cache.entry(depth).or_insert_with(|| {
-            let n = (depth as usize).min(messages.len());
-            let start = messages.len() - n;
-            let text = messages.get(start..).unwrap_or(&[]).iter().map(AsRef::as_ref).collect::<Vec<_>>().join("\n");
-            ScanText::new(text)
-        })
+    /// The last `depth` messages (0: nothing).
+    fn get(&self, depth: u32) -> TextView<'_> {
+        let n = self.starts.len();
+        let d = (depth as usize).min(n);
+        if d == 0 {
+            return TextView::default();
+        }
+        let (r, l) = self.starts.get(n - d).copied().unwrap_or((self.raw.len(), self.lower.len()));
+        TextView { raw: self.raw.get(r..).unwrap_or(""), lower: self.lower.get(l..).unwrap_or("") }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn windows_are_suffixes() {
+        let w = Windows::new(&["Ä one", "two", "THREE"]);
+        assert_eq!(w.get(0).raw, "");
+        assert_eq!(w.get(1).raw, "THREE");
+        assert_eq!(w.get(1).lower, "three");
+        assert_eq!(w.get(2).raw, "two\nTHREE");
+        assert_eq!(w.get(3).lower, "ä one\ntwo\nthree");
+        assert_eq!(w.get(99).raw, "Ä one\ntwo\nTHREE");
     }
 }

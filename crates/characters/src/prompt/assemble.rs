@@ -11,7 +11,7 @@ use thiserror::Error;
 
 use crate::card::Card;
 use crate::lorebook::{LoreHit, LoreRole, UiPrompt};
-use crate::persona::Persona;
+use crate::persona::{one_line, Persona, MAX_NAME_CHARS};
 
 use super::budget::{select, Costs, Selection};
 use super::depth::{weave, Insert};
@@ -101,9 +101,9 @@ pub fn assemble(input: &PromptInput<'_>, count_tokens: &dyn Fn(&str) -> usize) -
         .characters
         .get(input.speaker)
         .ok_or(PromptError::NoSpeaker { index: input.speaker, count })?;
-    let char_name = match speaker.display_name().trim() {
-        "" => UNNAMED_CHARACTER.to_string(),
-        n => n.to_string(),
+    let char_name = match one_line(speaker.display_name(), MAX_NAME_CHARS) {
+        n if n.is_empty() => UNNAMED_CHARACTER.to_string(),
+        n => n,
     };
     let user_name = input.persona.display_name();
     let s = input.settings;
@@ -257,7 +257,8 @@ fn visible_history(
         if content.is_empty() {
             continue;
         }
-        let given = m.name.trim();
+        let given = one_line(&m.name, MAX_NAME_CHARS);
+        let given = given.as_str();
         let (role, name) = match m.author {
             Author::User => (Role::User, if given.is_empty() { user_name } else { given }),
             Author::Char => (Role::Assistant, if given.is_empty() { char_name } else { given }),

@@ -181,7 +181,8 @@ fn push_piece(out: &mut Vec<Piece>, text: String, lore: bool) {
 
 /// A group member other than the speaker: name, description, personality.
 fn other_block(card: &Card, x: &Expander<'_>, i: u64) -> String {
-    let name = card.display_name().trim();
+    let name = crate::persona::one_line(card.display_name(), crate::persona::MAX_NAME_CHARS);
+    let name = name.as_str();
     let other = Expander { char_name: name, user_name: x.user_name, chat_seed: x.chat_seed };
     let mut lines = vec![format!("[{name}]")];
     let desc = other.run(&card.description, salt::CHARACTER + 100 + i);

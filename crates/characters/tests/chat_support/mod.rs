@@ -7,7 +7,9 @@ use kindred_characters::chat::{Author, Chat, Rng};
 /// Roughly one token per word and per punctuation run; good enough to test
 /// budgets deterministically.
 pub fn count_tokens(text: &str) -> usize {
-    text.split_whitespace().map(|w| 1 + usize::from(w.chars().any(|c| !c.is_alphanumeric()))).sum()
+    text.split_whitespace()
+        .map(|w| 1 + usize::from(w.chars().any(|c| !c.is_alphanumeric())))
+        .sum()
 }
 
 pub const CHARACTER_ID: &str = "rika";
@@ -15,13 +17,36 @@ pub const FACT: &str = "By the way, my sister's name is Ingrid, and she is a nur
 pub const QUESTION: &str = "Do you remember what my sister's name is?";
 
 const SUBJECTS: &[&str] = &[
-    "the old lighthouse", "the night train", "the harbour market", "my garden", "the library", "the rain",
-    "the fishing boats", "the mountain trail", "the bakery on the corner", "the winter festival",
+    "the old lighthouse",
+    "the night train",
+    "the harbour market",
+    "my garden",
+    "the library",
+    "the rain",
+    "the fishing boats",
+    "the mountain trail",
+    "the bakery on the corner",
+    "the winter festival",
 ];
-const VERBS: &[&str] = &["reminds me of", "was busy with", "smelled of", "looked like", "was full of", "made me think of"];
+const VERBS: &[&str] = &[
+    "reminds me of",
+    "was busy with",
+    "smelled of",
+    "looked like",
+    "was full of",
+    "made me think of",
+];
 const OBJECTS: &[&str] = &[
-    "fresh bread", "salt and tar", "old songs", "summer evenings", "lanterns", "wet stones", "tea with honey",
-    "crowded stalls", "a forgotten map", "gulls at dawn",
+    "fresh bread",
+    "salt and tar",
+    "old songs",
+    "summer evenings",
+    "lanterns",
+    "wet stones",
+    "tea with honey",
+    "crowded stalls",
+    "a forgotten map",
+    "gulls at dawn",
 ];
 /// Lines that share a word with the question without answering it.
 const DISTRACTORS: &[&str] = &[
@@ -38,10 +63,19 @@ const DISTRACTORS: &[&str] = &[
 /// [`QUESTION`]. Other messages are seeded small talk with distractors.
 pub fn synthetic_chat(n: usize, seed: u64, with_fact: bool) -> Chat {
     let mut rng = Rng::new(seed);
-    let mut chat = Chat::with_greeting("synthetic", CHARACTER_ID, &["Welcome back! Sit down, the kettle is on."], 0)
-        .expect("valid chat");
+    let mut chat = Chat::with_greeting(
+        "synthetic",
+        CHARACTER_ID,
+        &["Welcome back! Sit down, the kettle is on."],
+        0,
+    )
+    .expect("valid chat");
     for i in 2..=n {
-        let author = if i % 2 == 0 { Author::User } else { Author::character(CHARACTER_ID) };
+        let author = if i % 2 == 0 {
+            Author::User
+        } else {
+            Author::character(CHARACTER_ID)
+        };
         let text = if i == 10 && with_fact {
             FACT.to_owned()
         } else if i == n {
@@ -51,7 +85,12 @@ pub fn synthetic_chat(n: usize, seed: u64, with_fact: bool) -> Chat {
         } else {
             let mut pick = |list: &[&'static str]| list[rng.below(list.len() as u64) as usize];
             let first = format!("{} {} {}.", pick(SUBJECTS), pick(VERBS), pick(OBJECTS));
-            let second = format!("Later, {} {} {}.", pick(SUBJECTS), pick(VERBS), pick(OBJECTS));
+            let second = format!(
+                "Later, {} {} {}.",
+                pick(SUBJECTS),
+                pick(VERBS),
+                pick(OBJECTS)
+            );
             let mut s = first;
             if let Some(c) = s.get(..1) {
                 s = c.to_uppercase() + s.get(1..).unwrap_or("");

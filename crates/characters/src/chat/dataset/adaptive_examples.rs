@@ -19,7 +19,11 @@ pub struct AdaptiveConfig {
 
 impl Default for AdaptiveConfig {
     fn default() -> Self {
-        Self { max_examples: 4, max_tokens: 600, min_rating: 4 }
+        Self {
+            max_examples: 4,
+            max_tokens: 600,
+            min_rating: 4,
+        }
     }
 }
 
@@ -87,7 +91,10 @@ pub fn adaptive_examples(
         out.push(ExampleDialogue {
             text,
             rating: Some(c.rating),
-            source: ExampleSource::Chat { chat_id: c.chat_id.to_owned(), message_id: c.message_id.to_owned() },
+            source: ExampleSource::Chat {
+                chat_id: c.chat_id.to_owned(),
+                message_id: c.message_id.to_owned(),
+            },
             tokens,
         });
     }

@@ -20,7 +20,11 @@ pub struct ChatMessage {
 
 impl ChatMessage {
     pub fn new(role: &str, content: impl Into<String>) -> Self {
-        Self { role: role.to_owned(), content: content.into(), weight: None }
+        Self {
+            role: role.to_owned(),
+            content: content.into(),
+            weight: None,
+        }
     }
 }
 
@@ -57,7 +61,13 @@ impl DatasetContext<'_> {
     pub fn prompt_before(&self, chat: &Chat, pos: usize) -> Vec<ChatMessage> {
         let room = is_room(chat, self);
         let mut out = vec![self.system()];
-        for m in chat.messages.get(..pos).unwrap_or(&[]).iter().filter(|m| !m.hidden) {
+        for m in chat
+            .messages
+            .get(..pos)
+            .unwrap_or(&[])
+            .iter()
+            .filter(|m| !m.hidden)
+        {
             push_merged(&mut out, self.render(m, room));
         }
         out
@@ -66,13 +76,17 @@ impl DatasetContext<'_> {
 
 /// A chat is a room when a character other than this one speaks in it.
 pub(crate) fn is_room(chat: &Chat, ctx: &DatasetContext) -> bool {
-    chat.messages.iter().any(|m| matches!(&m.author, Author::Character { id } if *id != ctx.character.id))
+    chat.messages
+        .iter()
+        .any(|m| matches!(&m.author, Author::Character { id } if *id != ctx.character.id))
         || chat.messages.iter().any(|m| m.author == Author::Narrator)
 }
 
 pub(crate) fn push_merged(out: &mut Vec<ChatMessage>, msg: ChatMessage) {
     match out.last_mut() {
-        Some(last) if last.role == msg.role && msg.role != "system" && last.weight == msg.weight => {
+        Some(last)
+            if last.role == msg.role && msg.role != "system" && last.weight == msg.weight =>
+        {
             last.content.push_str("\n\n");
             last.content.push_str(&msg.content);
         }

@@ -19,7 +19,11 @@ pub enum ImportFormat {
 impl ImportFormat {
     /// JSONL when the first non-blank character opens an object.
     pub fn detect(text: &str) -> Self {
-        if text.trim_start_matches('\u{feff}').trim_start().starts_with('{') {
+        if text
+            .trim_start_matches('\u{feff}')
+            .trim_start()
+            .starts_with('{')
+        {
             ImportFormat::Jsonl
         } else {
             ImportFormat::Csv
@@ -41,7 +45,9 @@ pub enum ImportError {
     MissingColumn { line: usize },
     #[error("line {line}: not a JSON object: {reason}")]
     Json { line: usize, reason: String },
-    #[error("line {line}: needs \"question\" and \"answer\" (or \"prompt\" and \"completion\") strings")]
+    #[error(
+        "line {line}: needs \"question\" and \"answer\" (or \"prompt\" and \"completion\") strings"
+    )]
     MissingKeys { line: usize },
     #[error("line {line}: a field is longer than {MAX_FIELD_CHARS} characters")]
     FieldTooLong { line: usize },
@@ -112,7 +118,10 @@ fn csv_records(text: &str) -> Result<Vec<Record>, ImportError> {
                     if records.len() >= MAX_ROWS {
                         return Err(ImportError::TooManyRows);
                     }
-                    records.push(Record { line: record_line, fields: std::mem::take(&mut fields) });
+                    records.push(Record {
+                        line: record_line,
+                        fields: std::mem::take(&mut fields),
+                    });
                 } else {
                     fields.clear();
                 }
@@ -130,7 +139,10 @@ fn csv_records(text: &str) -> Result<Vec<Record>, ImportError> {
         if records.len() >= MAX_ROWS {
             return Err(ImportError::TooManyRows);
         }
-        records.push(Record { line: record_line, fields });
+        records.push(Record {
+            line: record_line,
+            fields,
+        });
     }
     Ok(records)
 }
@@ -144,7 +156,11 @@ const ANSWER_HEADERS: &[&str] = &["answer", "completion", "output", "response", 
 pub fn parse_csv_pairs(text: &str) -> Result<Vec<QaPair>, ImportError> {
     let records = csv_records(text)?;
     let header_cols = records.first().and_then(|r| {
-        let find = |names: &[&str]| r.fields.iter().position(|f| names.contains(&f.trim().to_lowercase().as_str()));
+        let find = |names: &[&str]| {
+            r.fields
+                .iter()
+                .position(|f| names.contains(&f.trim().to_lowercase().as_str()))
+        };
         Some((find(QUESTION_HEADERS)?, find(ANSWER_HEADERS)?))
     });
     let (q, a, skip) = match header_cols {
@@ -159,7 +175,10 @@ pub fn parse_csv_pairs(text: &str) -> Result<Vec<QaPair>, ImportError> {
         if question.trim().is_empty() || answer.trim().is_empty() {
             return Err(ImportError::MissingColumn { line: r.line });
         }
-        out.push(QaPair { question: question.trim().to_owned(), answer: answer.trim().to_owned() });
+        out.push(QaPair {
+            question: question.trim().to_owned(),
+            answer: answer.trim().to_owned(),
+        });
     }
     if out.is_empty() {
         return Err(ImportError::Empty);
@@ -179,20 +198,36 @@ pub fn parse_jsonl_pairs(text: &str) -> Result<Vec<QaPair>, ImportError> {
         if out.len() >= MAX_ROWS {
             return Err(ImportError::TooManyRows);
         }
-        let v: Value = serde_json::from_str(raw).map_err(|e| ImportError::Json { line, reason: e.to_string() })?;
+        let v: Value = serde_json::from_str(raw).map_err(|e| ImportError::Json {
+            line,
+            reason: e.to_string(),
+        })?;
         let Value::Object(o) = v else {
-            return Err(ImportError::Json { line, reason: "expected an object".into() });
+            return Err(ImportError::Json {
+                line,
+                reason: "expected an object".into(),
+            });
         };
-        let get = |k: &str| o.get(k).and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty());
+        let get = |k: &str| {
+            o.get(k)
+                .and_then(Value::as_str)
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+        };
         let pair = match (get("question"), get("answer")) {
             (Some(q), Some(a)) => Some((q, a)),
             _ => get("prompt").zip(get("completion")),
         };
-        let Some((q, a)) = pair else { return Err(ImportError::MissingKeys { line }) };
+        let Some((q, a)) = pair else {
+            return Err(ImportError::MissingKeys { line });
+        };
         if q.chars().count() > MAX_FIELD_CHARS || a.chars().count() > MAX_FIELD_CHARS {
             return Err(ImportError::FieldTooLong { line });
         }
-        out.push(QaPair { question: q.to_owned(), answer: a.to_owned() });
+        out.push(QaPair {
+            question: q.to_owned(),
+            answer: a.to_owned(),
+        });
     }
     if out.is_empty() {
         return Err(ImportError::Empty);
@@ -201,7 +236,10 @@ pub fn parse_jsonl_pairs(text: &str) -> Result<Vec<QaPair>, ImportError> {
 }
 
 /// Example dialogues from a CSV or JSONL file's text.
-pub fn import_examples(text: &str, format: ImportFormat) -> Result<Vec<ExampleDialogue>, ImportError> {
+pub fn import_examples(
+    text: &str,
+    format: ImportFormat,
+) -> Result<Vec<ExampleDialogue>, ImportError> {
     let pairs = match format {
         ImportFormat::Csv => parse_csv_pairs(text)?,
         ImportFormat::Jsonl => parse_jsonl_pairs(text)?,

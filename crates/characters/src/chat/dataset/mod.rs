@@ -18,11 +18,15 @@ use thiserror::Error;
 pub use adaptive_examples::{adaptive_examples, AdaptiveConfig};
 pub use conversation::{ChatMessage, DatasetContext};
 pub use example::{ExampleDialogue, ExampleSource};
-pub use import::{import_examples, parse_csv_pairs, parse_jsonl_pairs, ImportError, ImportFormat, QaPair};
+pub use import::{
+    import_examples, parse_csv_pairs, parse_jsonl_pairs, ImportError, ImportFormat, QaPair,
+};
 pub use kto::{kto_examples, to_kto_jsonl, KtoExample};
 pub use preference::{preference_pairs, to_openai_dpo_jsonl, to_trl_jsonl, PreferencePair};
 pub use sft::{sft_messages, to_openai_chat_jsonl};
-pub use trait_studio::{run_trait_studio, StudioConfig, StudioError, StudioItem, StudioResult, TraitSpec};
+pub use trait_studio::{
+    run_trait_studio, StudioConfig, StudioError, StudioItem, StudioResult, TraitSpec,
+};
 
 #[derive(Debug, Error)]
 pub enum DatasetError {
@@ -31,7 +35,9 @@ pub enum DatasetError {
 }
 
 /// One JSON value per line, each line ending in '\n'.
-pub(crate) fn jsonl<T: Serialize>(records: impl IntoIterator<Item = T>) -> Result<String, DatasetError> {
+pub(crate) fn jsonl<T: Serialize>(
+    records: impl IntoIterator<Item = T>,
+) -> Result<String, DatasetError> {
     let mut out = String::new();
     for r in records {
         out.push_str(&serde_json::to_string(&r)?);

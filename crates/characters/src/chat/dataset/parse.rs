@@ -53,7 +53,10 @@ fn strip_marker_with<'a>(line: &'a str, prefixes: &[&str]) -> (bool, &'a str) {
     let mut s = t;
     let mut prefixed = false;
     for word in prefixes {
-        if s.len() >= word.len() && s.get(..word.len()).is_some_and(|h| h.eq_ignore_ascii_case(word)) {
+        if s.len() >= word.len()
+            && s.get(..word.len())
+                .is_some_and(|h| h.eq_ignore_ascii_case(word))
+        {
             let after = s.get(word.len()..).unwrap_or("").trim_start();
             if after.starts_with(|c: char| c.is_ascii_digit()) {
                 s = after;
@@ -112,13 +115,24 @@ fn strings_of(v: &Value) -> Option<Vec<String>> {
 /// Duplicates (ignoring case) and empty items are dropped.
 pub fn parse_list(text: &str, max_items: usize, max_chars: usize) -> Vec<String> {
     let text = strip_fences(text);
-    let raw: Vec<String> = match extract_json(text).as_ref().and_then(strings_of).filter(|v| !v.is_empty()) {
+    let raw: Vec<String> = match extract_json(text)
+        .as_ref()
+        .and_then(strings_of)
+        .filter(|v| !v.is_empty())
+    {
         Some(items) => items,
         None => {
-            let lines: Vec<(bool, &str)> =
-                text.lines().map(strip_marker).filter(|(_, l)| !l.is_empty()).collect();
+            let lines: Vec<(bool, &str)> = text
+                .lines()
+                .map(strip_marker)
+                .filter(|(_, l)| !l.is_empty())
+                .collect();
             let marked: Vec<&str> = lines.iter().filter(|(m, _)| *m).map(|(_, l)| *l).collect();
-            let questions: Vec<&str> = lines.iter().map(|(_, l)| *l).filter(|l| l.ends_with('?')).collect();
+            let questions: Vec<&str> = lines
+                .iter()
+                .map(|(_, l)| *l)
+                .filter(|l| l.ends_with('?'))
+                .collect();
             let picked = if !marked.is_empty() {
                 marked
             } else if !questions.is_empty() {
@@ -126,8 +140,16 @@ pub fn parse_list(text: &str, max_items: usize, max_chars: usize) -> Vec<String>
             } else {
                 // Loose lines only make a list when there are several: a
                 // single sentence is more likely a refusal than a list.
-                let loose: Vec<&str> = lines.iter().map(|(_, l)| *l).filter(|l| !l.ends_with(':')).collect();
-                if loose.len() >= 2 { loose } else { Vec::new() }
+                let loose: Vec<&str> = lines
+                    .iter()
+                    .map(|(_, l)| *l)
+                    .filter(|l| !l.ends_with(':'))
+                    .collect();
+                if loose.len() >= 2 {
+                    loose
+                } else {
+                    Vec::new()
+                }
             };
             picked.into_iter().map(str::to_owned).collect()
         }
@@ -135,7 +157,10 @@ pub fn parse_list(text: &str, max_items: usize, max_chars: usize) -> Vec<String>
     let mut out: Vec<String> = Vec::new();
     for item in raw {
         let item = cut_chars(unquote(&item), max_chars).trim().to_owned();
-        if item.is_empty() || item.ends_with(':') || out.iter().any(|o| o.eq_ignore_ascii_case(&item)) {
+        if item.is_empty()
+            || item.ends_with(':')
+            || out.iter().any(|o| o.eq_ignore_ascii_case(&item))
+        {
             continue;
         }
         out.push(item);
@@ -246,8 +271,14 @@ pub fn clean_reply(text: &str, char_name: &str, max_chars: usize) -> Option<Stri
         if name.is_empty() {
             continue;
         }
-        if t.len() > name.len() && t.get(..name.len()).is_some_and(|h| h.eq_ignore_ascii_case(name)) {
-            if let Some(rest) = t.get(name.len()..).and_then(|r| r.trim_start().strip_prefix(':')) {
+        if t.len() > name.len()
+            && t.get(..name.len())
+                .is_some_and(|h| h.eq_ignore_ascii_case(name))
+        {
+            if let Some(rest) = t
+                .get(name.len()..)
+                .and_then(|r| r.trim_start().strip_prefix(':'))
+            {
                 t = rest.trim();
             }
         }

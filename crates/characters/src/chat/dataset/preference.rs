@@ -32,8 +32,11 @@ pub fn preference_pairs(chat: &Chat, ctx: &DatasetContext) -> Vec<PreferencePair
         if m.hidden || !ctx.is_assistant(&m.author) {
             continue;
         }
-        let rated: Vec<(&str, u8)> =
-            m.rated_swipes().map(|(_, s, r)| (s.text.as_str(), r.stars())).filter(|(t, _)| !t.trim().is_empty()).collect();
+        let rated: Vec<(&str, u8)> = m
+            .rated_swipes()
+            .map(|(_, s, r)| (s.text.as_str(), r.stars()))
+            .filter(|(t, _)| !t.trim().is_empty())
+            .collect();
         let mut pairs: Vec<(&str, u8, &str, u8)> = Vec::new();
         for &(a, ra) in &rated {
             for &(b, rb) in &rated {

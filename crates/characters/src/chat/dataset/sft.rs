@@ -18,7 +18,10 @@ pub fn sft_messages(chat: &Chat, ctx: &DatasetContext) -> Option<Vec<ChatMessage
     for m in chat.visible() {
         let mut msg = ctx.render(m, room);
         if msg.role == "assistant" {
-            let bad = m.chosen_swipe().and_then(|s| s.rating).is_some_and(|r| !r.is_good());
+            let bad = m
+                .chosen_swipe()
+                .and_then(|s| s.rating)
+                .is_some_and(|r| !r.is_good());
             msg.weight = Some(if bad { 0 } else { 1 });
             any_weighted |= bad;
         }
@@ -42,5 +45,10 @@ pub fn sft_messages(chat: &Chat, ctx: &DatasetContext) -> Option<Vec<ChatMessage
 pub fn to_openai_chat_jsonl<'a>(
     chats: impl IntoIterator<Item = (&'a Chat, DatasetContext<'a>)>,
 ) -> Result<String, DatasetError> {
-    jsonl(chats.into_iter().filter_map(|(chat, ctx)| sft_messages(chat, &ctx)).map(|messages| json!({ "messages": messages })))
+    jsonl(
+        chats
+            .into_iter()
+            .filter_map(|(chat, ctx)| sft_messages(chat, &ctx))
+            .map(|messages| json!({ "messages": messages })),
+    )
 }

@@ -58,7 +58,10 @@ pub struct StudioItem {
 
 impl StudioItem {
     pub fn best(&self) -> Option<&str> {
-        self.ranking.first().and_then(|&i| self.candidates.get(i)).map(String::as_str)
+        self.ranking
+            .first()
+            .and_then(|&i| self.candidates.get(i))
+            .map(String::as_str)
     }
 }
 
@@ -66,9 +69,18 @@ impl StudioItem {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum StudioIssue {
-    NoQuestions { trait_name: String },
-    TooFewCandidates { trait_name: String, question: String, got: usize },
-    UnreadableRanking { trait_name: String, question: String },
+    NoQuestions {
+        trait_name: String,
+    },
+    TooFewCandidates {
+        trait_name: String,
+        question: String,
+        got: usize,
+    },
+    UnreadableRanking {
+        trait_name: String,
+        question: String,
+    },
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -125,7 +137,12 @@ pub fn candidate_prompt(character: &ChatCharacter, question: &str, variant: usiz
     )
 }
 
-pub fn ranking_prompt(character: &ChatCharacter, t: &TraitSpec, question: &str, candidates: &[String]) -> String {
+pub fn ranking_prompt(
+    character: &ChatCharacter,
+    t: &TraitSpec,
+    question: &str,
+    candidates: &[String],
+) -> String {
     let mut out = format!(
         "You judge replies written for the character {name}.\n\nTrait: {trait_line}\n\nMessage: {question}\n\n",
         name = character.name,
@@ -150,7 +167,11 @@ pub fn run_trait_studio<E: std::fmt::Display>(
     config: &StudioConfig,
     engine: &mut dyn FnMut(&str) -> Result<String, E>,
 ) -> Result<StudioResult, StudioError<E>> {
-    let traits: Vec<&TraitSpec> = traits.iter().filter(|t| !t.name.trim().is_empty()).take(config.max_traits).collect();
+    let traits: Vec<&TraitSpec> = traits
+        .iter()
+        .filter(|t| !t.name.trim().is_empty())
+        .take(config.max_traits)
+        .collect();
     if traits.is_empty() {
         return Err(StudioError::NoTraits);
     }
@@ -160,13 +181,19 @@ pub fn run_trait_studio<E: std::fmt::Display>(
         let prompt = question_prompt(character, t, config.questions_per_trait);
         let mut questions = Vec::new();
         for _ in 0..=config.retries {
-            questions = parse_list(&ask(&prompt)?, config.questions_per_trait, config.max_question_chars);
+            questions = parse_list(
+                &ask(&prompt)?,
+                config.questions_per_trait,
+                config.max_question_chars,
+            );
             if !questions.is_empty() {
                 break;
             }
         }
         if questions.is_empty() {
-            result.issues.push(StudioIssue::NoQuestions { trait_name: t.name.clone() });
+            result.issues.push(StudioIssue::NoQuestions {
+                trait_name: t.name.clone(),
+            });
             continue;
         }
         for question in questions {
@@ -196,8 +223,16 @@ pub fn run_trait_studio<E: std::fmt::Display>(
                 }
             }
             match ranking {
-                Some(ranking) => result.items.push(StudioItem { trait_name: t.name.clone(), question, candidates, ranking }),
-                None => result.issues.push(StudioIssue::UnreadableRanking { trait_name: t.name.clone(), question }),
+                Some(ranking) => result.items.push(StudioItem {
+                    trait_name: t.name.clone(),
+                    question,
+                    candidates,
+                    ranking,
+                }),
+                None => result.issues.push(StudioIssue::UnreadableRanking {
+                    trait_name: t.name.clone(),
+                    question,
+                }),
             }
         }
     }
@@ -212,8 +247,16 @@ impl StudioResult {
         let mut out = Vec::new();
         for item in &self.items {
             let Some(best) = item.best() else { continue };
-            let prompt = vec![system.clone(), ChatMessage::new("user", item.question.clone())];
-            for other in item.ranking.iter().skip(1).filter_map(|&i| item.candidates.get(i)) {
+            let prompt = vec![
+                system.clone(),
+                ChatMessage::new("user", item.question.clone()),
+            ];
+            for other in item
+                .ranking
+                .iter()
+                .skip(1)
+                .filter_map(|&i| item.candidates.get(i))
+            {
                 out.push(PreferencePair {
                     source: format!("trait:{}", item.trait_name),
                     prompt: prompt.clone(),
@@ -237,7 +280,10 @@ impl StudioResult {
     ) -> Vec<ExampleDialogue> {
         let mut by_trait: Vec<(&str, Vec<&StudioItem>)> = Vec::new();
         for item in &self.items {
-            match by_trait.iter_mut().find(|(name, _)| *name == item.trait_name) {
+            match by_trait
+                .iter_mut()
+                .find(|(name, _)| *name == item.trait_name)
+            {
                 Some((_, list)) => list.push(item),
                 None => by_trait.push((&item.trait_name, vec![item])),
             }
@@ -250,7 +296,9 @@ impl StudioResult {
                 if out.len() >= max_examples {
                     break 'outer;
                 }
-                let Some(item) = list.get(round) else { continue };
+                let Some(item) = list.get(round) else {
+                    continue;
+                };
                 let Some(best) = item.best() else { continue };
                 let text = format_example(Some(&item.question), best);
                 let tokens = count(&text);
@@ -261,7 +309,9 @@ impl StudioResult {
                 out.push(ExampleDialogue {
                     text,
                     rating: None,
-                    source: ExampleSource::TraitStudio { trait_name: (*name).to_owned() },
+                    source: ExampleSource::TraitStudio {
+                        trait_name: (*name).to_owned(),
+                    },
                     tokens,
                 });
             }

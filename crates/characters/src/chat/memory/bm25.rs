@@ -8,11 +8,12 @@ use std::collections::HashMap;
 
 /// Words too common to say anything about relevance.
 const STOPWORDS: &[&str] = &[
-    "a", "about", "am", "an", "and", "are", "as", "at", "be", "been", "but", "by", "can", "could", "did", "do",
-    "does", "for", "from", "had", "has", "have", "he", "her", "him", "his", "i", "if", "in", "is", "it", "its",
-    "just", "me", "my", "of", "on", "or", "our", "s", "she", "so", "that", "the", "their", "them", "then",
-    "there", "they", "this", "to", "too", "was", "we", "were", "what", "which", "who", "will", "with", "would",
-    "you", "your", "d", "ll", "m", "re", "t", "ve", "again", "oh", "yes", "no", "not",
+    "a", "about", "am", "an", "and", "are", "as", "at", "be", "been", "but", "by", "can", "could",
+    "did", "do", "does", "for", "from", "had", "has", "have", "he", "her", "him", "his", "i", "if",
+    "in", "is", "it", "its", "just", "me", "my", "of", "on", "or", "our", "s", "she", "so", "that",
+    "the", "their", "them", "then", "there", "they", "this", "to", "too", "was", "we", "were",
+    "what", "which", "who", "will", "with", "would", "you", "your", "d", "ll", "m", "re", "t",
+    "ve", "again", "oh", "yes", "no", "not",
 ];
 
 fn is_stopword(word: &str) -> bool {
@@ -70,8 +71,19 @@ impl Bm25Index {
             }
         }
         let total: u64 = doc_len.iter().map(|&l| u64::from(l)).sum();
-        let avg_len = if doc_len.is_empty() { 0.0 } else { total as f32 / doc_len.len() as f32 };
-        Self { k1, b, terms, postings, doc_len, avg_len }
+        let avg_len = if doc_len.is_empty() {
+            0.0
+        } else {
+            total as f32 / doc_len.len() as f32
+        };
+        Self {
+            k1,
+            b,
+            terms,
+            postings,
+            doc_len,
+            avg_len,
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -96,13 +108,20 @@ impl Bm25Index {
         q.sort();
         q.dedup();
         for term in q {
-            let Some(list) = self.terms.get(&term).and_then(|&id| self.postings.get(id)) else { continue };
+            let Some(list) = self.terms.get(&term).and_then(|&id| self.postings.get(id)) else {
+                continue;
+            };
             let idf = self.idf(list.len());
             for &(doc, tf) in list {
                 let len = self.doc_len.get(doc as usize).copied().unwrap_or(0) as f32;
-                let norm = if self.avg_len > 0.0 { len / self.avg_len } else { 1.0 };
+                let norm = if self.avg_len > 0.0 {
+                    len / self.avg_len
+                } else {
+                    1.0
+                };
                 let tf = tf as f32;
-                let s = idf * tf * (self.k1 + 1.0) / (tf + self.k1 * (1.0 - self.b + self.b * norm));
+                let s =
+                    idf * tf * (self.k1 + 1.0) / (tf + self.k1 * (1.0 - self.b + self.b * norm));
                 if let Some(slot) = scores.get_mut(doc as usize) {
                     *slot += s;
                 }
@@ -114,8 +133,12 @@ impl Bm25Index {
     /// The best `k` documents with a positive score, best first; ties go to
     /// the later document (more recent in a chat).
     pub fn top(&self, query: &str, k: usize) -> Vec<(usize, f32)> {
-        let mut ranked: Vec<(usize, f32)> =
-            self.scores(query).into_iter().enumerate().filter(|&(_, s)| s > 0.0).collect();
+        let mut ranked: Vec<(usize, f32)> = self
+            .scores(query)
+            .into_iter()
+            .enumerate()
+            .filter(|&(_, s)| s > 0.0)
+            .collect();
         ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(b.0.cmp(&a.0)));
         ranked.truncate(k);
         ranked

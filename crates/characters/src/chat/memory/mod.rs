@@ -13,8 +13,12 @@ use serde::{Deserialize, Serialize};
 
 pub use bm25::{tokenize, Bm25Index};
 pub use pinned::{keep_requests, PinnedBy, PinnedMemory};
-pub use retrieve::{assemble_memory, Embedder, MemoryBlock, MemoryConfig, MemoryItem, MemorySource, NoEmbedder};
-pub use summary::{roll_summaries, summary_prompt, window_start, Summary, SummaryConfig, SummaryError};
+pub use retrieve::{
+    assemble_memory, Embedder, MemoryBlock, MemoryConfig, MemoryItem, MemorySource, NoEmbedder,
+};
+pub use summary::{
+    roll_summaries, summary_prompt, window_start, Summary, SummaryConfig, SummaryError,
+};
 
 /// The memory stored with a chat.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -61,9 +65,17 @@ impl ChatMemory {
         let pinned = self
             .pinned
             .iter()
-            .filter(|p| p.source_message_id.as_deref().is_none_or(|id| kept.contains(id)))
+            .filter(|p| {
+                p.source_message_id
+                    .as_deref()
+                    .is_none_or(|id| kept.contains(id))
+            })
             .cloned()
             .collect();
-        ChatMemory { summaries, pinned, next_pin_seq: self.next_pin_seq }
+        ChatMemory {
+            summaries,
+            pinned,
+            next_pin_seq: self.next_pin_seq,
+        }
     }
 }

@@ -43,7 +43,10 @@ impl Chat {
             self.get(src)?;
         }
         if self.memory.pinned.len() >= MAX_PINNED {
-            return Err(ChatError::LimitReached { what: "pinned memories", max: MAX_PINNED });
+            return Err(ChatError::LimitReached {
+                what: "pinned memories",
+                max: MAX_PINNED,
+            });
         }
         self.memory.next_pin_seq = self.memory.next_pin_seq.wrapping_add(1);
         let id = format!("p{}", self.memory.next_pin_seq);
@@ -58,7 +61,12 @@ impl Chat {
     }
 
     /// Pin the shown text of a message (or a selected part of it).
-    pub fn pin_message(&mut self, message_id: &str, selection: Option<&str>, at_ms: u64) -> Result<String, ChatError> {
+    pub fn pin_message(
+        &mut self,
+        message_id: &str,
+        selection: Option<&str>,
+        at_ms: u64,
+    ) -> Result<String, ChatError> {
         let text = match selection {
             Some(s) => s.to_owned(),
             None => self.get(message_id)?.text().to_owned(),
@@ -68,11 +76,20 @@ impl Chat {
 
     /// Pin every "remember that …" request found in a message. Returns the
     /// new pins' ids.
-    pub fn pin_keep_requests(&mut self, message_id: &str, at_ms: u64) -> Result<Vec<String>, ChatError> {
+    pub fn pin_keep_requests(
+        &mut self,
+        message_id: &str,
+        at_ms: u64,
+    ) -> Result<Vec<String>, ChatError> {
         let facts = keep_requests(self.get(message_id)?.text());
         let mut ids = Vec::new();
         for fact in facts {
-            if !self.memory.pinned.iter().any(|p| p.text.eq_ignore_ascii_case(&fact)) {
+            if !self
+                .memory
+                .pinned
+                .iter()
+                .any(|p| p.text.eq_ignore_ascii_case(&fact))
+            {
                 ids.push(self.pin(&fact, Some(message_id), PinnedBy::Character, at_ms)?);
             }
         }
@@ -99,18 +116,18 @@ const KEEP_CUES: &[&str] = &[
 /// Facts a message asks the character to keep: the rest of the sentence after
 /// a cue such as "remember that". Case-insensitive; the fact keeps its case.
 pub fn keep_requests(text: &str) -> Vec<String> {
-    let lower = text.to_lowercase();
-    // Lowercasing can change byte lengths outside ASCII; only use offsets when
-    // they line up with the original text.
-    if lower.len() != text.len() {
-        return Vec::new();
-    }
+    // The cues are ASCII: ASCII lowercasing keeps every byte offset valid in
+    // the original text.
+    let lower = text.to_ascii_lowercase();
     let mut out = Vec::new();
     for cue in KEEP_CUES {
         let mut from = 0;
         while let Some(found) = lower.get(from..).and_then(|rest| rest.find(cue)) {
             let at = from + found;
-            let starts_word = !lower.get(..at).and_then(|s| s.chars().next_back()).is_some_and(char::is_alphanumeric);
+            let starts_word = !lower
+                .get(..at)
+                .and_then(|s| s.chars().next_back())
+                .is_some_and(char::is_alphanumeric);
             let fact_start = at + cue.len();
             from = fact_start;
             if !starts_word {

@@ -45,7 +45,14 @@ pub struct MemoryConfig {
 
 impl Default for MemoryConfig {
     fn default() -> Self {
-        Self { budget_tokens: 512, max_recalled: 6, pinned_share: 0.5, summary_share: 0.4, max_snippet_chars: 600, embedding_weight: 0.5 }
+        Self {
+            budget_tokens: 512,
+            max_recalled: 6,
+            pinned_share: 0.5,
+            summary_share: 0.4,
+            max_snippet_chars: 600,
+            embedding_weight: 0.5,
+        }
     }
 }
 
@@ -116,7 +123,12 @@ pub fn assemble_memory(
         .iter()
         .filter(|m| !m.hidden && !m.text().trim().is_empty())
         .collect();
-    let index = Bm25Index::new(pinned.iter().map(|p| p.text.as_str()).chain(past.iter().map(|m| m.text())));
+    let index = Bm25Index::new(
+        pinned
+            .iter()
+            .map(|p| p.text.as_str())
+            .chain(past.iter().map(|m| m.text())),
+    );
     let bm25 = index.scores(latest_turn);
     let (pin_scores, past_scores) = bm25.split_at(pinned.len().min(bm25.len()));
 
@@ -124,7 +136,10 @@ pub fn assemble_memory(
     // all fit; shown in the order they were pinned.
     let mut pin_order: Vec<usize> = (0..pinned.len()).collect();
     pin_order.sort_by(|&a, &b| {
-        let (sa, sb) = (pin_scores.get(a).copied().unwrap_or(0.0), pin_scores.get(b).copied().unwrap_or(0.0));
+        let (sa, sb) = (
+            pin_scores.get(a).copied().unwrap_or(0.0),
+            pin_scores.get(b).copied().unwrap_or(0.0),
+        );
         sb.total_cmp(&sa).then(b.cmp(&a))
     });
     let mut pin_items: Vec<(usize, MemoryItem)> = Vec::new();
@@ -137,7 +152,15 @@ pub fn assemble_memory(
         if used + cost <= pin_limit.min(budget) {
             used += cost;
             let score = pin_scores.get(i).copied().unwrap_or(0.0);
-            pin_items.push((i, MemoryItem { source: MemorySource::Pinned { id: p.id.clone() }, text: line, score, tokens: cost }));
+            pin_items.push((
+                i,
+                MemoryItem {
+                    source: MemorySource::Pinned { id: p.id.clone() },
+                    text: line,
+                    score,
+                    tokens: cost,
+                },
+            ));
         }
     }
     pin_items.sort_by_key(|(i, _)| *i);
@@ -145,12 +168,24 @@ pub fn assemble_memory(
     // The latest rolling summary, cut from the front (older events) if it
     // exceeds its share.
     let mut summary_item = None;
-    if let Some(s) = chat.memory.summaries.iter().rev().find(|s| !s.text.trim().is_empty()) {
+    if let Some(s) = chat
+        .memory
+        .summaries
+        .iter()
+        .rev()
+        .find(|s| !s.text.trim().is_empty())
+    {
         let limit = share_of(budget, config.summary_share).min(budget.saturating_sub(used));
         if let Some((line, cost)) = fit_summary(&s.text, limit, &line_cost) {
             used += cost;
-            summary_item =
-                Some(MemoryItem { source: MemorySource::Summary { to_id: s.to_id.clone() }, text: line, score: 0.0, tokens: cost });
+            summary_item = Some(MemoryItem {
+                source: MemorySource::Summary {
+                    to_id: s.to_id.clone(),
+                },
+                text: line,
+                score: 0.0,
+                tokens: cost,
+            });
         }
     }
 
@@ -161,7 +196,11 @@ pub fn assemble_memory(
         let w = config.embedding_weight.clamp(0.0, 1.0);
         for (i, score) in ranking.iter_mut() {
             let lexical = if max > 0.0 { *score / max } else { 0.0 };
-            let semantic = past.get(*i).and_then(|m| embedder.embed(m.text())).map(|v| cosine(&q, &v)).unwrap_or(0.0);
+            let semantic = past
+                .get(*i)
+                .and_then(|m| embedder.embed(m.text()))
+                .map(|v| cosine(&q, &v))
+                .unwrap_or(0.0);
             *score = (1.0 - w) * lexical + w * semantic.max(0.0);
         }
     }
@@ -176,12 +215,29 @@ pub fn assemble_memory(
         let Some(m) = past.get(i) else { continue };
         let text = m.text().trim();
         let snippet = cut_chars(text, config.max_snippet_chars);
-        let ellipsis = if snippet.len() < text.len() { "…" } else { "" };
+        let ellipsis = if snippet.len() < text.len() {
+            "…"
+        } else {
+            ""
+        };
         let line = format!("- {}: {}{}", names.of(&m.author), snippet, ellipsis);
-        let cost = line_cost(&line) + if recalled.is_empty() { recall_header } else { 0 };
+        let cost = line_cost(&line)
+            + if recalled.is_empty() {
+                recall_header
+            } else {
+                0
+            };
         if used + cost <= budget {
             used += cost;
-            recalled.push((i, MemoryItem { source: MemorySource::Message { id: m.id.clone() }, text: line, score, tokens: cost }));
+            recalled.push((
+                i,
+                MemoryItem {
+                    source: MemorySource::Message { id: m.id.clone() },
+                    text: line,
+                    score,
+                    tokens: cost,
+                },
+            ));
         }
     }
     recalled.sort_by_key(|(i, _)| *i);
@@ -215,18 +271,34 @@ pub fn assemble_memory(
         text.push('\n');
         items.push(item);
     }
-    MemoryBlock { items, text, tokens: used }
+    MemoryBlock {
+        items,
+        text,
+        tokens: used,
+    }
 }
 
 fn share_of(budget: usize, share: f32) -> usize {
-    let share = if share.is_finite() { share.clamp(0.0, 1.0) } else { 0.0 };
+    let share = if share.is_finite() {
+        share.clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
     (budget as f32 * share) as usize
 }
 
 /// "Story so far: …" within `limit` tokens, dropping the oldest words first.
-fn fit_summary(summary: &str, limit: usize, cost: &dyn Fn(&str) -> usize) -> Option<(String, usize)> {
+fn fit_summary(
+    summary: &str,
+    limit: usize,
+    cost: &dyn Fn(&str) -> usize,
+) -> Option<(String, usize)> {
     let render = |words: &[&str], cut: bool| {
-        format!("Story so far: {}{}", if cut { "… " } else { "" }, words.join(" "))
+        format!(
+            "Story so far: {}{}",
+            if cut { "… " } else { "" },
+            words.join(" ")
+        )
     };
     let words: Vec<&str> = summary.split_whitespace().collect();
     let full = render(&words, false);

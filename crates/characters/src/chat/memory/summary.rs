@@ -43,7 +43,12 @@ pub struct SummaryConfig {
 
 impl Default for SummaryConfig {
     fn default() -> Self {
-        Self { max_messages_per_call: 40, max_prompt_chars: 12_000, target_words: 200, max_summary_chars: 4_000 }
+        Self {
+            max_messages_per_call: 40,
+            max_prompt_chars: 12_000,
+            target_words: 200,
+            max_summary_chars: 4_000,
+        }
     }
 }
 
@@ -57,7 +62,12 @@ pub enum SummaryError<E: std::fmt::Display> {
 
 /// Index of the first message that fits in a history budget of `budget`
 /// tokens, walking back from the newest. Hidden messages cost nothing.
-pub fn window_start(messages: &[Message], names: &Names, budget: usize, count: &dyn Fn(&str) -> usize) -> usize {
+pub fn window_start(
+    messages: &[Message],
+    names: &Names,
+    budget: usize,
+    count: &dyn Fn(&str) -> usize,
+) -> usize {
     let mut used = 0usize;
     for (i, m) in messages.iter().enumerate().rev() {
         if m.hidden {
@@ -73,14 +83,22 @@ pub fn window_start(messages: &[Message], names: &Names, budget: usize, count: &
 }
 
 /// The prompt asking the model to fold `span` into the previous summary.
-pub fn summary_prompt(previous: Option<&str>, span: &[&Message], names: &Names, config: &SummaryConfig) -> String {
+pub fn summary_prompt(
+    previous: Option<&str>,
+    span: &[&Message],
+    names: &Names,
+    config: &SummaryConfig,
+) -> String {
     let mut out = String::new();
     out.push_str(
         "You keep the memory of a long role-play chat. Write a concise summary of the story so far, \
          in the past tense and third person. Keep names, relationships, facts the characters learned \
          about each other, promises, places and unresolved threads; drop small talk.\n",
     );
-    out.push_str(&format!("Use at most {} words. Reply with the summary only.\n\n", config.target_words));
+    out.push_str(&format!(
+        "Use at most {} words. Reply with the summary only.\n\n",
+        config.target_words
+    ));
     if let Some(prev) = previous.filter(|p| !p.trim().is_empty()) {
         out.push_str("Summary so far:\n");
         out.push_str(prev.trim());
@@ -139,7 +157,9 @@ pub fn roll_summaries<E: std::fmt::Display>(
             }
             cleaned
         };
-        let (Some(first), Some(last)) = (span_msgs.first(), span_msgs.last()) else { break };
+        let (Some(first), Some(last)) = (span_msgs.first(), span_msgs.last()) else {
+            break;
+        };
         let summary = Summary {
             text,
             from_id: first.id.clone(),
@@ -158,7 +178,11 @@ pub fn roll_summaries<E: std::fmt::Display>(
 fn clean_answer(answer: &str, max_chars: usize) -> String {
     let mut text = answer.trim();
     for label in ["updated summary:", "summary:"] {
-        if text.len() >= label.len() && text.get(..label.len()).is_some_and(|h| h.eq_ignore_ascii_case(label)) {
+        if text.len() >= label.len()
+            && text
+                .get(..label.len())
+                .is_some_and(|h| h.eq_ignore_ascii_case(label))
+        {
             text = text.get(label.len()..).unwrap_or("").trim_start();
         }
     }

@@ -10,7 +10,10 @@ use serde::{Deserialize, Serialize};
 
 pub use classifier::{Classifier, ClassifierFlag, ClassifierReport, NoClassifier};
 pub use persona_break::{detect_persona_break, PersonaBreak, PhraseHit};
-pub use rules::{Action, Category, CategoryRules, Direction, Finding, Level, RuleVerdict, SafetyError, SafetyRules};
+pub use rules::{
+    Action, Category, CategoryRules, Direction, Finding, Level, RuleVerdict, SafetyError,
+    SafetyRules,
+};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SafetyConfig {
@@ -21,7 +24,10 @@ pub struct SafetyConfig {
 
 impl Default for SafetyConfig {
     fn default() -> Self {
-        Self { rules: SafetyRules::default(), classifier_threshold: 0.5 }
+        Self {
+            rules: SafetyRules::default(),
+            classifier_threshold: 0.5,
+        }
     }
 }
 
@@ -38,10 +44,19 @@ pub struct SafetyReport {
 /// Run both layers. A classifier flag takes its category's action at the
 /// current level, except that it cannot mask (it has no span), so a mask
 /// becomes a warning.
-pub fn check(config: &SafetyConfig, classifier: &mut dyn Classifier, text: &str, direction: Direction) -> SafetyReport {
+pub fn check(
+    config: &SafetyConfig,
+    classifier: &mut dyn Classifier,
+    text: &str,
+    direction: Direction,
+) -> SafetyReport {
     let rules = config.rules.check(text, direction);
     let active = config.rules.level != Level::Off && config.rules.applies_to(direction);
-    let model = if active { classifier.classify(text, direction) } else { ClassifierReport::NotRun };
+    let model = if active {
+        classifier.classify(text, direction)
+    } else {
+        ClassifierReport::NotRun
+    };
     let model_action = match &model {
         ClassifierReport::Ran { flags } => flags
             .iter()
@@ -52,5 +67,10 @@ pub fn check(config: &SafetyConfig, classifier: &mut dyn Classifier, text: &str,
         _ => None,
     };
     let action = rules.action.max(model_action);
-    SafetyReport { text: rules.text.clone(), rules, model, action }
+    SafetyReport {
+        text: rules.text.clone(),
+        rules,
+        model,
+        action,
+    }
 }

@@ -70,7 +70,11 @@ pub fn detect_persona_break(text: &str, user_name: &str) -> PersonaBreak {
     let mut hits: Vec<PhraseHit> = Vec::new();
     for phrase in AI_PHRASES {
         for (start, end) in find_all(&text_words, &phrase_words(phrase)) {
-            hits.push(PhraseHit { phrase: (*phrase).to_owned(), start, end });
+            hits.push(PhraseHit {
+                phrase: (*phrase).to_owned(),
+                start,
+                end,
+            });
         }
     }
     // Keep the longest phrase among those that overlap.
@@ -84,7 +88,11 @@ pub fn detect_persona_break(text: &str, user_name: &str) -> PersonaBreak {
 
     let user_line_at = find_user_line(text, user_name);
     let truncate_at = user_line_at.map(|at| text.get(..at).unwrap_or("").trim_end().len());
-    PersonaBreak { ai_disclaimers: kept, user_line_at, truncate_at }
+    PersonaBreak {
+        ai_disclaimers: kept,
+        user_line_at,
+        truncate_at,
+    }
 }
 
 /// Byte offset of the first line that starts with the user's name (or
@@ -101,7 +109,10 @@ fn find_user_line(text: &str, user_name: &str) -> Option<usize> {
         let lower = body.to_lowercase();
         for name in &names {
             if let Some(rest) = lower.strip_prefix(name.as_str()) {
-                if rest.trim_start_matches([' ', '\t', '*', '_']).starts_with(':') {
+                if rest
+                    .trim_start_matches([' ', '\t', '*', '_'])
+                    .starts_with(':')
+                {
                     return Some(offset);
                 }
             }

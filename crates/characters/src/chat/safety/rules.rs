@@ -22,8 +22,13 @@ pub enum Category {
 }
 
 impl Category {
-    pub const ALL: [Category; 5] =
-        [Category::Sexual, Category::Violence, Category::SelfHarm, Category::Hate, Category::PersonalData];
+    pub const ALL: [Category; 5] = [
+        Category::Sexual,
+        Category::Violence,
+        Category::SelfHarm,
+        Category::Hate,
+        Category::PersonalData,
+    ];
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default, Serialize, Deserialize)]
@@ -120,26 +125,43 @@ impl Default for SafetyRules {
     /// Short illustrative lists; users extend them.
     fn default() -> Self {
         use Action::*;
-        let rules = |terms: &[&str], strict: &[&str], standard_action, strict_action| CategoryRules {
-            enabled: true,
-            terms: list(terms),
-            strict_terms: list(strict),
-            standard_action,
-            strict_action,
-        };
+        let rules =
+            |terms: &[&str], strict: &[&str], standard_action, strict_action| CategoryRules {
+                enabled: true,
+                terms: list(terms),
+                strict_terms: list(strict),
+                standard_action,
+                strict_action,
+            };
         let mut categories = BTreeMap::new();
         categories.insert(
             Category::Sexual,
-            rules(&["porn", "pornographic", "explicit sex", "nudes"], &["sexy", "naked", "undress"], Mask, Block),
+            rules(
+                &["porn", "pornographic", "explicit sex", "nudes"],
+                &["sexy", "naked", "undress"],
+                Mask,
+                Block,
+            ),
         );
         categories.insert(
             Category::Violence,
-            rules(&["behead", "dismember", "torture"], &["kill", "stab", "blood", "gore"], Warn, Mask),
+            rules(
+                &["behead", "dismember", "torture"],
+                &["kill", "stab", "blood", "gore"],
+                Warn,
+                Mask,
+            ),
         );
         categories.insert(
             Category::SelfHarm,
             rules(
-                &["kill myself", "suicide", "self-harm", "cut myself", "kill yourself"],
+                &[
+                    "kill myself",
+                    "suicide",
+                    "self-harm",
+                    "cut myself",
+                    "kill yourself",
+                ],
                 &["hurt myself", "overdose"],
                 Warn,
                 Block,
@@ -147,50 +169,90 @@ impl Default for SafetyRules {
         );
         categories.insert(
             Category::Hate,
-            rules(&["subhuman", "ethnic cleansing", "inferior race"], &["go back to your country"], Mask, Block),
+            rules(
+                &["subhuman", "ethnic cleansing", "inferior race"],
+                &["go back to your country"],
+                Mask,
+                Block,
+            ),
         );
         categories.insert(
             Category::PersonalData,
             rules(
-                &["social security number", "credit card number", "bank password"],
-                &["home address", "phone number", "what school", "where do you live"],
+                &[
+                    "social security number",
+                    "credit card number",
+                    "bank password",
+                ],
+                &[
+                    "home address",
+                    "phone number",
+                    "what school",
+                    "where do you live",
+                ],
                 Warn,
                 Mask,
             ),
         );
-        Self { level: Level::Standard, check_input: true, check_output: true, categories, detect_contact_details: true }
+        Self {
+            level: Level::Standard,
+            check_input: true,
+            check_output: true,
+            categories,
+            detect_contact_details: true,
+        }
     }
 }
 
 impl SafetyRules {
     /// Add a term to a category (for the strict level only when `strict`).
     /// Returns false when it was already there.
-    pub fn add_term(&mut self, category: Category, term: &str, strict: bool) -> Result<bool, SafetyError> {
+    pub fn add_term(
+        &mut self,
+        category: Category,
+        term: &str,
+        strict: bool,
+    ) -> Result<bool, SafetyError> {
         let term = term.trim();
         if term.chars().count() > MAX_TERM_CHARS || phrase_words(term).is_empty() {
             return Err(SafetyError::InvalidTerm);
         }
-        let rules = self.categories.entry(category).or_insert_with(|| CategoryRules {
-            enabled: true,
-            terms: Vec::new(),
-            strict_terms: Vec::new(),
-            standard_action: Action::Warn,
-            strict_action: Action::Block,
-        });
-        if rules.terms.iter().chain(&rules.strict_terms).any(|t| phrase_words(t) == phrase_words(term)) {
+        let rules = self
+            .categories
+            .entry(category)
+            .or_insert_with(|| CategoryRules {
+                enabled: true,
+                terms: Vec::new(),
+                strict_terms: Vec::new(),
+                standard_action: Action::Warn,
+                strict_action: Action::Block,
+            });
+        if rules
+            .terms
+            .iter()
+            .chain(&rules.strict_terms)
+            .any(|t| phrase_words(t) == phrase_words(term))
+        {
             return Ok(false);
         }
         if rules.terms.len() + rules.strict_terms.len() >= MAX_TERMS_PER_CATEGORY {
             return Err(SafetyError::TooManyTerms);
         }
-        if strict { &mut rules.strict_terms } else { &mut rules.terms }.push(term.to_owned());
+        if strict {
+            &mut rules.strict_terms
+        } else {
+            &mut rules.terms
+        }
+        .push(term.to_owned());
         Ok(true)
     }
 
     /// Remove a term (matched case-insensitively) from both lists of a
     /// category. Returns whether anything was removed.
     pub fn remove_term(&mut self, category: Category, term: &str) -> bool {
-        let Some(rules) = self.categories.get_mut(&category) else { return false };
+        let Some(rules) = self.categories.get_mut(&category) else {
+            return false;
+        };
         let target = phrase_words(term);
         let before = rules.terms.len() + rules.strict_terms.len();
         rules.terms.retain(|t| phrase_words(t) != target);
@@ -217,29 +279,54 @@ impl SafetyRules {
 
     /// Check a text going in the given direction.
     pub fn check(&self, text: &str, direction: Direction) -> RuleVerdict {
-        let mut verdict = RuleVerdict { text: text.to_owned(), ..RuleVerdict::default() };
+        let mut verdict = RuleVerdict {
+            text: text.to_owned(),
+            ..RuleVerdict::default()
+        };
         if self.level == Level::Off || !self.applies_to(direction) {
             return verdict;
         }
         let text_words = words(text);
         for (&category, rules) in &self.categories {
-            let Some(action) = self.action_for(category) else { continue };
-            let strict = if self.level == Level::Strict { rules.strict_terms.as_slice() } else { &[] };
+            let Some(action) = self.action_for(category) else {
+                continue;
+            };
+            let strict = if self.level == Level::Strict {
+                rules.strict_terms.as_slice()
+            } else {
+                &[]
+            };
             for term in rules.terms.iter().chain(strict) {
                 for (start, end) in find_all(&text_words, &phrase_words(term)) {
-                    verdict.findings.push(Finding { category, term: term.clone(), start, end, action });
+                    verdict.findings.push(Finding {
+                        category,
+                        term: term.clone(),
+                        start,
+                        end,
+                        action,
+                    });
                 }
             }
             if category == Category::PersonalData && self.detect_contact_details {
                 for (start, end, what) in contact_details(text) {
-                    verdict.findings.push(Finding { category, term: what.to_owned(), start, end, action });
+                    verdict.findings.push(Finding {
+                        category,
+                        term: what.to_owned(),
+                        start,
+                        end,
+                        action,
+                    });
                 }
             }
         }
         verdict.findings.sort_by_key(|f| (f.start, f.end));
         verdict.action = verdict.findings.iter().map(|f| f.action).max();
-        let spans: Vec<(usize, usize)> =
-            verdict.findings.iter().filter(|f| f.action == Action::Mask).map(|f| (f.start, f.end)).collect();
+        let spans: Vec<(usize, usize)> = verdict
+            .findings
+            .iter()
+            .filter(|f| f.action == Action::Mask)
+            .map(|f| (f.start, f.end))
+            .collect();
         verdict.text = mask(text, &spans);
         verdict
     }
@@ -250,7 +337,13 @@ impl SafetyRules {
 /// ASCII) and its spacing.
 pub fn mask(text: &str, spans: &[(usize, usize)]) -> String {
     text.char_indices()
-        .map(|(i, c)| if c.is_alphanumeric() && spans.iter().any(|&(s, e)| i >= s && i < e) { '*' } else { c })
+        .map(|(i, c)| {
+            if c.is_alphanumeric() && spans.iter().any(|&(s, e)| i >= s && i < e) {
+                '*'
+            } else {
+                c
+            }
+        })
         .collect()
 }
 
@@ -283,8 +376,15 @@ fn contact_details(text: &str) -> Vec<(usize, usize, &'static str)> {
     // Phone numbers: runs of digits and separators.
     let mut i = 0;
     while i < bytes.len() {
-        let starts = bytes.get(i).copied().is_some_and(|b| b.is_ascii_digit() || b == b'+' || b == b'(');
-        let after_word = i > 0 && bytes.get(i - 1).copied().is_some_and(|b| b.is_ascii_alphanumeric());
+        let starts = bytes
+            .get(i)
+            .copied()
+            .is_some_and(|b| b.is_ascii_digit() || b == b'+' || b == b'(');
+        let after_word = i > 0
+            && bytes
+                .get(i - 1)
+                .copied()
+                .is_some_and(|b| b.is_ascii_alphanumeric());
         if !starts || after_word {
             i += 1;
             continue;
@@ -300,10 +400,18 @@ fn contact_details(text: &str) -> Vec<(usize, usize, &'static str)> {
             j += 1;
         }
         // Trailing separators are not part of the number.
-        while j > i && bytes.get(j - 1).copied().is_some_and(|b| !b.is_ascii_digit() && b != b')') {
+        while j > i
+            && bytes
+                .get(j - 1)
+                .copied()
+                .is_some_and(|b| !b.is_ascii_digit() && b != b')')
+        {
             j -= 1;
         }
-        let glued = bytes.get(j).copied().is_some_and(|b| b.is_ascii_alphanumeric());
+        let glued = bytes
+            .get(j)
+            .copied()
+            .is_some_and(|b| b.is_ascii_alphanumeric());
         if (9..=15).contains(&digits) && !glued && !out.iter().any(|&(s, e, _)| i < e && j > s) {
             out.push((i, j, "phone number"));
         }

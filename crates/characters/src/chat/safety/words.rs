@@ -32,7 +32,11 @@ pub fn words(text: &str) -> Vec<Word> {
 }
 
 fn word(text: &str, start: usize, end: usize) -> Word {
-    Word { lower: text.get(start..end).unwrap_or("").to_lowercase(), start, end }
+    Word {
+        lower: text.get(start..end).unwrap_or("").to_lowercase(),
+        start,
+        end,
+    }
 }
 
 /// A phrase split the same way as the text it is matched against.

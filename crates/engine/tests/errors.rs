@@ -1,0 +1,117 @@
+//! Bad files and bad requests are errors with clear messages, never panics.
+
+mod common;
+
+use std::io::Cursor;
+
+use candle_core::quantized::gguf_file::{self, Content};
+use candle_core::quantized::{GgmlDType, QTensor};
+use candle_core::Device;
+use kindred_engine::quant::QType;
+use kindred_engine::synthetic::{self, Spec};
+use kindred_engine::{Error, GenerateOptions, Session};
+
+fn load_err(bytes: Vec<u8>) -> Error {
+    match Session::load(bytes) {
+        Ok(_) => panic!("expected an error"),
+        Err(e) => e,
+    }
+}
+
+#[test]
+fn not_a_gguf() {
+    assert!(matches!(load_err(b"PK\x03\x04 this is a zip".to_vec()), Error::NotGguf(_)));
+    assert!(matches!(load_err(Vec::new()), Error::NotGguf(_)));
+    assert!(matches!(load_err(b"<!doctype html><html>".to_vec()), Error::NotGguf(_)));
+}
+
+#[test]
+fn truncated_files() {
+    let full = synthetic::write(&Spec::tiny("gemma3", QType::Q5_0)).unwrap();
+    for cut in [9, 24, 100, 1000, full.len() / 2, full.len() - 1] {
+        let e = load_err(full[..cut].to_vec());
+        assert!(matches!(e, Error::Corrupt(_)), "cut at {cut}: {e}");
+    }
+}
+
+#[test]
+fn truncated_real_model_names_the_problem() {
+    let mut b = common::gemma_bytes();
+    b.truncate(b.len() - 1000);
+    let msg = load_err(b).to_string();
+    assert!(msg.contains("truncated"), "{msg}");
+}
+
+#[test]
+fn corrupted_header_bytes_never_panic() {
+    let full = synthetic::write(&Spec::tiny("llama", QType::Q4K)).unwrap();
+    let mut rng = kindred_engine::sampler::Rng::new(5);
+    for _ in 0..300 {
+        let mut b = full.clone();
+        for _ in 0..4 {
+            let i = 8 + (rng.next_u64() as usize) % 4000.min(b.len() - 8);
+            b[i] = rng.next_u64() as u8;
+        }
+        // Ok (a harmless flip) or Err, but never a panic.
+        let _ = Session::load(b);
+    }
+}
+
+#[test]
+fn unsupported_architecture() {
+    let mut b = synthetic::write(&Spec::tiny("gemma3", QType::Q8_0)).unwrap();
+    // Same length, so every offset stays valid.
+    let needle = b"gemma3";
+    let mut i = 0;
+    while let Some(p) = b[i..].windows(needle.len()).position(|w| w == needle) {
+        b[i + p..i + p + needle.len()].copy_from_slice(b"mamba9");
+        i += p + needle.len();
+    }
+    let msg = load_err(b).to_string();
+    assert!(msg.contains("unsupported architecture `mamba9`"), "{msg}");
+}
+
+#[test]
+fn unsupported_tensor_type_names_the_tensor() {
+    let orig = synthetic::write(&Spec::tiny("llama", QType::Q8_0)).unwrap();
+    let mut cur = Cursor::new(&orig[..]);
+    let content = Content::read(&mut cur).unwrap();
+    let mut tensors = Vec::new();
+    for name in content.tensor_infos.keys() {
+        let mut t = content.tensor(&mut cur, name, &Device::Cpu).unwrap();
+        if name == "blk.1.ffn_up.weight" {
+            let f = t.dequantize(&Device::Cpu).unwrap();
+            t = QTensor::quantize(&f, GgmlDType::Q4_1).unwrap();
+        }
+        tensors.push((name.clone(), t));
+    }
+    let meta: Vec<(&str, &gguf_file::Value)> = content.metadata.iter().map(|(k, v)| (k.as_str(), v)).collect();
+    let ts: Vec<(&str, &QTensor)> = tensors.iter().map(|(k, v)| (k.as_str(), v)).collect();
+    let mut out = Cursor::new(Vec::new());
+    gguf_file::write(&mut out, &meta, &ts).unwrap();
+    let e = load_err(out.into_inner());
+    let msg = e.to_string();
+    assert!(matches!(e, Error::UnsupportedTensorType { .. }), "{msg}");
+    assert!(msg.contains("blk.1.ffn_up.weight") && msg.contains("Q4_1"), "{msg}");
+}
+
+#[test]
+fn prompt_longer_than_the_context() {
+    let mut s = Session::load(synthetic::write(&Spec::tiny("qwen2", QType::Q8_0)).unwrap()).unwrap();
+    s.set_context(16);
+    let ids: Vec<u32> = (0..40).map(|i| 10 + i).collect();
+    match s.start(&ids, GenerateOptions::default()) {
+        Err(Error::PromptTooLong { tokens: 40, context: 16 }) => {}
+        other => panic!("expected PromptTooLong, got {:?}", other.err()),
+    }
+    assert!(s.start(&[5_000_000], GenerateOptions::default()).is_err(), "token outside the vocabulary");
+}
+
+#[test]
+fn bad_options_are_rejected() {
+    let mut s = Session::load(synthetic::write(&Spec::tiny("llama", QType::Q8_0)).unwrap()).unwrap();
+    let mut o = GenerateOptions::default();
+    o.sampler.temperature = -1.0;
+    assert!(matches!(s.start(&[5, 6], o), Err(Error::InvalidOption(_))));
+    assert!(matches!(s.next(), Err(Error::NotStarted)));
+}

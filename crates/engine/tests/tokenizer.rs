@@ -1,0 +1,93 @@
+//! Tokenizers built from GGUF metadata: known answers from llama.cpp and the
+//! models' own tokenizers, and round trips through awkward text.
+
+mod common;
+
+use kindred_engine::gguf::Gguf;
+use kindred_engine::quant::QType;
+use kindred_engine::synthetic::{self, Spec};
+use kindred_engine::Tokenizer;
+
+fn gemma() -> Tokenizer {
+    Tokenizer::from_gguf(&Gguf::from_bytes(common::gemma_bytes()).unwrap()).unwrap()
+}
+
+const AWKWARD: &[&str] = &[
+    "Hello, world!",
+    "  leading and trailing spaces  ",
+    "tabs\tand\nnewlines\n\n\nand   runs   of    spaces",
+    "Ünïcödé: naïve café, Straße, Ελληνικά, русский, 日本語のテキスト, 한국어",
+    "emoji 🙂👩‍💻🏳️‍🌈 and flags 🇫🇷",
+    "math ∑∫√∞ and symbols ©®™ and a zero-width\u{200b}space",
+    "code: fn main() { println!(\"{}\", 1 + 2); }",
+];
+
+#[test]
+fn gemma_known_answer() {
+    let t = gemma();
+    assert_eq!(t.encode("The capital of France is", true).unwrap(), vec![2, 818, 5279, 529, 7001, 563]);
+    assert_eq!(t.bos, Some(2));
+    assert_eq!(t.eos, Some(1));
+}
+
+#[test]
+fn gemma_round_trips_awkward_text() {
+    let t = gemma();
+    for s in AWKWARD {
+        let ids = t.encode(s, false).unwrap();
+        assert_eq!(&t.decode(&ids).unwrap(), s, "ids {ids:?}");
+    }
+}
+
+#[test]
+fn gemma_control_tokens_are_single_tokens() {
+    let t = gemma();
+    let sot = t.token_id("<start_of_turn>").expect("gemma has <start_of_turn>");
+    let eot = t.token_id("<end_of_turn>").expect("gemma has <end_of_turn>");
+    let ids = t.encode("<start_of_turn>user\nHi<end_of_turn>", false).unwrap();
+    assert_eq!(ids.first(), Some(&sot));
+    assert_eq!(ids.last(), Some(&eot));
+    assert!(t.is_eog(eot), "<end_of_turn> ends a reply");
+    assert!(t.is_eog(1), "EOS ends a reply");
+    assert!(!t.is_eog(sot));
+}
+
+#[test]
+fn qwen_known_answer_and_round_trips() {
+    let Some(bytes) = common::qwen_bytes() else { return };
+    let t = Tokenizer::from_gguf(&Gguf::from_bytes(bytes).unwrap()).unwrap();
+    assert_eq!(t.kind, "gpt2");
+    assert_eq!(t.encode("Hello, world!", true).unwrap(), vec![9707, 11, 1879, 0], "no BOS for Qwen");
+    for s in AWKWARD {
+        let ids = t.encode(s, false).unwrap();
+        assert_eq!(&t.decode(&ids).unwrap(), s);
+    }
+    let im_end = t.token_id("<|im_end|>").unwrap();
+    assert_eq!(t.encode("<|im_start|>user\nhi<|im_end|>", false).unwrap().last(), Some(&im_end));
+    assert!(t.is_eog(im_end));
+}
+
+#[test]
+fn synthetic_byte_level_known_answer() {
+    let g = Gguf::from_bytes(synthetic::write(&Spec::tiny("qwen2", QType::Q8_0)).unwrap()).unwrap();
+    let t = Tokenizer::from_gguf(&g).unwrap();
+    let ids = t.encode(" hello world", false).unwrap();
+    assert_eq!(ids, vec![t.token_id("Ġhello").unwrap(), t.token_id("Ġworld").unwrap()]);
+    for s in AWKWARD {
+        assert_eq!(&t.decode(&t.encode(s, false).unwrap()).unwrap(), s);
+    }
+}
+
+#[test]
+fn synthetic_sentencepiece_merges_by_score() {
+    let g = Gguf::from_bytes(synthetic::write(&Spec::tiny("llama", QType::Q8_0)).unwrap()).unwrap();
+    let t = Tokenizer::from_gguf(&g).unwrap();
+    let ids = t.encode(" hello world", false).unwrap();
+    assert_eq!(ids, vec![t.token_id("▁hello").unwrap(), t.token_id("▁world").unwrap()]);
+    // Characters outside the vocabulary fall back to their UTF-8 bytes.
+    let ids = t.encode("é", false).unwrap();
+    assert_eq!(ids, vec![t.token_id("<0xC3>").unwrap(), t.token_id("<0xA9>").unwrap()]);
+    for s in AWKWARD {
+        assert_eq!(&t.decode(&t.encode(s, false).unwrap()).unwrap(), s);
+    }
+}

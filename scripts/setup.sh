@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Installs what Kindred needs and is missing; safe to run again.
+#   scripts/setup.sh app    wasm target, wasm-bindgen, the default model
+#   scripts/setup.sh test   all of the above, plus Chromium, Vulkan (lavapipe)
+#                           and the npm packages of the browser tests
+set -euo pipefail
+cd "$(dirname "$0")/.."
+what="${1:-app}"
+WASM_BINDGEN_VERSION=0.2.130   # must equal the wasm-bindgen crate's version in crates/web
+
+say() { printf '\033[1msetup:\033[0m %s\n' "$*"; }
+
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  say "adding the wasm32-unknown-unknown target"
+  rustup target add wasm32-unknown-unknown
+fi
+
+if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WASM_BINDGEN_VERSION" ]; then
+  say "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (a few minutes, once)"
+  # Not --locked: its lockfile pins a webpki-roots the registry no longer has.
+  cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
+fi
+
+python3 scripts/fetch-model.py
+
+if [ "$what" = test ]; then
+  missing=()
+  for pkg in chromium chromium-driver mesa-vulkan-drivers; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    say "installing ${missing[*]}"
+    SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+  fi
+  if [ ! -d node_modules/playwright-core ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+    say "installing the browser tests' npm packages (playwright-core drives Debian's Chromium)"
+    npm ci --no-audit --no-fund
+  fi
+fi
+say "ready ($what)"

@@ -1,0 +1,150 @@
+//! `kindred serve`: the static site on 127.0.0.1, for development and the
+//! browser tests. Sends COOP/COEP so the page is cross-origin isolated
+//! (threads in wasm need SharedArrayBuffer). Serves www/, the built wasm at
+//! /pkg/ and models/ at /models/. Nothing here runs per request but a file
+//! read: the app has no server code.
+
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Component, Path, PathBuf};
+
+pub fn run(root: &Path, port: u16) -> Result<(), String> {
+    let listener = TcpListener::bind(("127.0.0.1", port)).map_err(|e| format!("cannot listen on 127.0.0.1:{port}: {e}"))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    println!("Kindred is served at http://{addr}/");
+    io::stdout().flush().ok();
+    let root = root.to_path_buf();
+    for stream in listener.incoming() {
+        let Ok(stream) = stream else { continue };
+        let root = root.clone();
+        std::thread::spawn(move || {
+            let _ = handle(stream, &root);
+        });
+    }
+    Ok(())
+}
+
+fn handle(stream: TcpStream, root: &Path) -> io::Result<()> {
+    let mut reader = BufReader::new(stream.try_clone()?);
+    let mut out = stream;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line)? == 0 {
+            return Ok(());
+        }
+        let mut parts = line.split_whitespace();
+        let (method, target) = (parts.next().unwrap_or(""), parts.next().unwrap_or("/"));
+        // Drain headers; keep-alive is honoured until the client closes.
+        loop {
+            let mut h = String::new();
+            if reader.read_line(&mut h)? == 0 || h == "\r\n" || h == "\n" {
+                break;
+            }
+        }
+        let head_only = method == "HEAD";
+        if method != "GET" && !head_only {
+            respond(&mut out, 405, "text/plain", b"method not allowed", head_only)?;
+            continue;
+        }
+        match resolve(root, target) {
+            Some(path) if path.is_file() => {
+                let mut f = File::open(&path)?;
+                let len = f.metadata()?.len();
+                write!(
+                    out,
+                    "HTTP/1.1 200 OK\r\nContent-Type: {}\r\nContent-Length: {len}\r\n{}\r\n",
+                    content_type(&path),
+                    common_headers()
+                )?;
+                if !head_only {
+                    io::copy(&mut f, &mut out)?;
+                }
+            }
+            _ => respond(&mut out, 404, "text/plain", b"not found", head_only)?,
+        }
+        out.flush()?;
+    }
+}
+
+fn common_headers() -> &'static str {
+    "Cross-Origin-Opener-Policy: same-origin\r\nCross-Origin-Embedder-Policy: require-corp\r\n\
+     Cross-Origin-Resource-Policy: same-origin\r\nX-Content-Type-Options: nosniff\r\nCache-Control: no-cache\r\n"
+}
+
+fn respond(out: &mut TcpStream, code: u16, ctype: &str, body: &[u8], head_only: bool) -> io::Result<()> {
+    let reason = if code == 404 { "Not Found" } else { "Method Not Allowed" };
+    write!(out, "HTTP/1.1 {code} {reason}\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\n{}\r\n", body.len(), common_headers())?;
+    if !head_only {
+        out.write_all(body)?;
+    }
+    Ok(())
+}
+
+/// Maps a URL path to a file under the site's roots; `None` for anything
+/// that tries to leave them.
+pub fn resolve(root: &Path, target: &str) -> Option<PathBuf> {
+    let path = target.split(['?', '#']).next().unwrap_or("/");
+    let path = percent_decode(path)?;
+    let rel = Path::new(path.trim_start_matches('/'));
+    if rel.components().any(|c| !matches!(c, Component::Normal(_))) {
+        return None;
+    }
+    let (base, rest) = match rel.strip_prefix("models") {
+        Ok(rest) => (root.join("models"), rest.to_path_buf()),
+        Err(_) => (root.join("www"), rel.to_path_buf()),
+    };
+    let mut p = base.join(rest);
+    if p.is_dir() {
+        p = p.join("index.html");
+    }
+    Some(p)
+}
+
+fn percent_decode(s: &str) -> Option<String> {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' {
+            let hex = std::str::from_utf8(b.get(i + 1..i + 3)?).ok()?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+fn content_type(p: &Path) -> &'static str {
+    match p.extension().and_then(|e| e.to_str()).unwrap_or("") {
+        "html" => "text/html; charset=utf-8",
+        "js" | "mjs" => "text/javascript; charset=utf-8",
+        "css" => "text/css; charset=utf-8",
+        "json" => "application/json",
+        "webmanifest" => "application/manifest+json",
+        "wasm" => "application/wasm",
+        "svg" => "image/svg+xml",
+        "png" => "image/png",
+        "ico" => "image/x-icon",
+        "txt" | "md" => "text/plain; charset=utf-8",
+        _ => "application/octet-stream",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_cannot_leave_the_site() {
+        let root = Path::new("/site");
+        assert_eq!(resolve(root, "/js/app.js?v=1"), Some(PathBuf::from("/site/www/js/app.js")));
+        assert_eq!(resolve(root, "/models/manifest.json"), Some(PathBuf::from("/site/models/manifest.json")));
+        assert_eq!(resolve(root, "/../etc/passwd"), None);
+        assert_eq!(resolve(root, "/js/%2e%2e/%2e%2e/secret"), None);
+        assert_eq!(resolve(root, "/%zz"), None);
+    }
+}

@@ -1,0 +1,82 @@
+//! The `kindred` binary as a user runs it.
+
+use std::process::Command;
+
+fn kindred() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_kindred"))
+}
+
+fn root() -> std::path::PathBuf {
+    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn generate_json_matches_llama_cpp_greedy_ids() {
+    let model = root().join("models/gemma-3-270m-q4_k_m.gguf");
+    let out = kindred()
+        .args(["generate", "--model"])
+        .arg(&model)
+        .args(["--prompt", "The capital of France is", "--max-tokens", "4", "--temperature", "0", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["prompt_ids"], serde_json::json!([2, 818, 5279, 529, 7001, 563]));
+    // llama.cpp's first four greedy tokens (the fifth is a near-tie).
+    assert_eq!(v["ids"], serde_json::json!([506, 5279, 529, 506]));
+    assert_eq!(v["text"], " the capital of the");
+}
+
+#[test]
+fn control_tokens_in_the_prompt_are_special_tokens() {
+    let model = root().join("models/gemma-3-270m-q4_k_m.gguf");
+    let out = kindred()
+        .args(["generate", "--model"])
+        .arg(&model)
+        .args(["--prompt", "<start_of_turn>user\nHi<end_of_turn>", "--max-tokens", "0", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let ids: Vec<u64> = v["prompt_ids"].as_array().unwrap().iter().map(|x| x.as_u64().unwrap()).collect();
+    assert_eq!(ids.len(), 6, "<bos> <start_of_turn> user \\n Hi <end_of_turn>: {ids:?}");
+}
+
+#[test]
+fn bad_model_is_a_clear_error_not_a_crash() {
+    let out = kindred()
+        .args(["generate", "--model"])
+        .arg(root().join("models/manifest.json"))
+        .args(["--prompt", "hi"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("not a GGUF file"), "{err}");
+}
+
+#[test]
+fn bench_prints_figures_for_a_synthetic_model() {
+    let out = kindred()
+        .args(["bench", "--synthetic", "gemma3-270m", "--prompt-tokens", "8", "--decode-tokens", "2", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["architecture"], "gemma3");
+    assert_eq!(v["prompt_tokens"], 8);
+    for k in ["load_seconds", "prefill_tokens_per_second", "decode_tokens_per_second", "time_to_first_token_seconds"] {
+        assert!(v[k].as_f64().unwrap() > 0.0, "{k}: {}", v[k]);
+    }
+    assert!(v["peak_resident_bytes"].as_u64().unwrap() > 100_000_000, "a 270M model's shapes take memory");
+}
+
+#[test]
+fn card_show_prints_v3_json_of_a_real_card() {
+    let card = root().join("../shared/fixtures/cards/sillytavern-seraphina-v2.png");
+    let out = kindred().args(["card", "show"]).arg(&card).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["spec"], "chara_card_v3");
+    assert_eq!(v["data"]["name"], "Seraphina");
+}
