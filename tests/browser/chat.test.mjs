@@ -71,6 +71,9 @@ test('first visit downloads the model with progress, greets, and streams a reply
   firstReply = run.reply.text;
 
   await screenshots(page, 'first-visit');
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await screenshots(page, 'first-visit-dark');
+  await page.emulateMedia({ colorScheme: 'light' });
   assert.deepEqual(browser.pageErrors, []);
 });
 

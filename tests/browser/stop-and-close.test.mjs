@@ -102,4 +102,21 @@ test('closing the page mid-reply keeps what was shown', { timeout: 300_000 }, as
   const stored = await page.evaluate(() => document.querySelectorAll('#messages > li')[document.querySelectorAll('#messages > li').length - 1].querySelector('.note').textContent);
   assert.equal(stored, 'Interrupted');
   assert.deepEqual(browser.pageErrors, []);
+  assert.deepEqual(browser.requests.filter((u) => new URL(u).origin !== server.origin), []);
+});
+
+test('New chat deletes the conversation, after asking', { timeout: 120_000 }, async () => {
+  const { page } = browser;
+  const count = (await messages(page)).length;
+  assert.ok(count > 1, 'there is a conversation to delete');
+  page.once('dialog', (dialog) => dialog.dismiss());
+  await page.getByRole('button', { name: 'New chat' }).click();
+  assert.equal((await messages(page)).length, count, 'declining keeps the chat');
+  page.once('dialog', (dialog) => dialog.accept());
+  await page.getByRole('button', { name: 'New chat' }).click();
+  await page.waitForFunction(() => document.querySelectorAll('#messages > li').length === 1);
+  await page.reload();
+  await page.waitForFunction(() => document.body.dataset.chatReady === 'true');
+  const left = await messages(page);
+  assert.deepEqual(left.map((m) => m.status), ['greeting'], 'only the greeting is left after a reload');
 });

@@ -58,4 +58,5 @@ test('a storage quota too small for the model is explained and the chat still wo
   assert.equal(again.source, 'download');
   assert.ok(browser.requests.slice(before).some((u) => u.endsWith('.gguf')), 'the model is downloaded again');
   assert.deepEqual(browser.pageErrors, []);
+  assert.deepEqual(browser.requests.filter((u) => new URL(u).origin !== server.origin), []);
 });

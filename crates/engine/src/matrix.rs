@@ -4,6 +4,8 @@
 use crate::error::{Error, Result};
 use crate::gguf::{Gguf, TensorRef};
 use crate::par;
+use crate::quant::act::QuantizedActs;
+use crate::quant::kernel::{act_format, Scratch};
 use crate::quant::{dequantize_row, dot_f32, dot_row, QType};
 
 #[derive(Debug, Clone)]
@@ -56,6 +58,12 @@ impl Weight {
     pub fn matmul(&self, file: &[u8], x: &[f32], t: usize, out: &mut [f32]) {
         debug_assert_eq!(x.len(), t * self.cols);
         debug_assert_eq!(out.len(), t * self.rows);
+        if let Some(format) = act_format(self.qtype) {
+            let acts: Vec<QuantizedActs> =
+                x.chunks_exact(self.cols).map(|xt| QuantizedActs::quantize(xt, format)).collect();
+            self.matmul_quantized(file, &acts, 0, self.rows, out);
+            return;
+        }
         if t == 1 {
             self.matvec_rows(file, x, 0, self.rows, out);
             return;
@@ -81,9 +89,47 @@ impl Weight {
         }
     }
 
+    /// Rows `r0..r0+n` against every token's quantized activations;
+    /// `out[t][r - r0]`. Each weight row is unpacked once for all tokens.
+    fn matmul_quantized(&self, file: &[u8], acts: &[QuantizedActs], r0: usize, n: usize, out: &mut [f32]) {
+        let t = acts.len();
+        if t == 1 {
+            let per = rows_per_task(n);
+            par::for_chunks(&mut out[..n], per, |first, chunk| {
+                let mut s = Scratch::default();
+                for (i, o) in chunk.iter_mut().enumerate() {
+                    s.unpack(self.qtype, self.row(file, r0 + first + i), self.cols);
+                    *o = s.dot(&acts[0]);
+                }
+            });
+            return;
+        }
+        let mut by_row = vec![0f32; n * t];
+        let per = rows_per_task(n);
+        par::for_chunks(&mut by_row, per * t, |first, chunk| {
+            let mut s = Scratch::default();
+            for (i, out_r) in chunk.chunks_exact_mut(t).enumerate() {
+                s.unpack(self.qtype, self.row(file, r0 + first / t + i), self.cols);
+                for (o, a) in out_r.iter_mut().zip(acts) {
+                    *o = s.dot(a);
+                }
+            }
+        });
+        for r in 0..n {
+            for tok in 0..t {
+                out[tok * n + r] = by_row[r * t + tok];
+            }
+        }
+    }
+
     /// Mat-vec over rows `r0..r0+n` only (the LM head is computed in vocab
     /// chunks by callers that want it).
     pub fn matvec_rows(&self, file: &[u8], x: &[f32], r0: usize, n: usize, out: &mut [f32]) {
+        if let Some(format) = act_format(self.qtype) {
+            let acts = [QuantizedActs::quantize(x, format)];
+            self.matmul_quantized(file, &acts, r0, n, out);
+            return;
+        }
         let per = rows_per_task(n);
         par::for_chunks(&mut out[..n], per, |first, chunk| {
             for (i, o) in chunk.iter_mut().enumerate() {

@@ -104,8 +104,14 @@ fn spm_vocab(pad_to: usize) -> (Vec<String>, Vec<f32>, Vec<i32>) {
     for c in "▁abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.,!?'\n".chars() {
         t.push((c.to_string(), -10.0, 1));
     }
-    for (i, p) in ["▁t", "he", "▁the", "▁a", "in", "er", "on", "▁h", "ll", "llo", "▁hello", "or", "ld", "▁world"].iter().enumerate() {
-        t.push((p.to_string(), -1.0 - i as f32 * 0.01, 1));
+    // Pieces reachable by pairwise merges, better scores merging first:
+    // "▁hello" = "▁he" + "llo", "▁world" = "▁wor" + "ld".
+    let pieces = [
+        ("▁h", -1.0), ("ll", -1.0), ("▁w", -1.0), ("or", -1.0), ("ld", -1.0), ("▁t", -1.0), ("he", -1.5),
+        ("▁he", -2.0), ("llo", -2.0), ("▁wor", -2.0), ("▁the", -2.5), ("▁hello", -3.0), ("▁world", -3.0),
+    ];
+    for (p, score) in pieces {
+        t.push((p.to_string(), score, 1));
     }
     let mut n = 0;
     while t.len() < pad_to {
@@ -126,7 +132,7 @@ fn spm_vocab(pad_to: usize) -> (Vec<String>, Vec<f32>, Vec<i32>) {
 fn byte_level_vocab(pad_to: usize) -> (Vec<String>, Vec<i32>, Vec<String>) {
     let mut tokens: Vec<String> = (0..=255u8).map(byte_char).map(String::from).collect();
     let mut types = vec![1; 256];
-    let merges = ["Ġ t", "h e", "Ġt he", "l l", "e ll", "h ell", "hell o", "Ġ hello", "o r", "w or", "wor l", "worl d", "Ġ world"];
+    let merges = ["l l", "e ll", "h ell", "hell o", "Ġ hello", "o r", "w or", "wor l", "worl d", "Ġ world", "Ġ t", "h e", "Ġt he"];
     for m in merges {
         tokens.push(m.replace(' ', ""));
         types.push(1);
@@ -223,7 +229,7 @@ pub fn write(spec: &Spec) -> Result<Vec<u8>> {
     let w = spec.weights;
     let ones = |n: usize, rng: &mut Rng| vector((0..n).map(|_| 0.8 + 0.4 * rng.next_f32()).collect());
     let mut tensors: Vec<(String, QTensor)> = vec![
-        ("token_embd.weight".into(), random_matrix(&mut rng, n_vocab, d, 0.5, spec.embed)?),
+        ("token_embd.weight".into(), random_matrix(&mut rng, n_vocab, d, 0.05, spec.embed)?),
         ("output_norm.weight".into(), ones(d, &mut rng)?),
     ];
     let s = 1.0 / (d as f32).sqrt();
@@ -252,7 +258,7 @@ pub fn write(spec: &Spec) -> Result<Vec<u8>> {
         }
     }
     if a != "gemma3" {
-        tensors.push(("output.weight".into(), random_matrix(&mut rng, n_vocab, d, 0.5, spec.embed)?));
+        tensors.push(("output.weight".into(), random_matrix(&mut rng, n_vocab, d, 0.05, spec.embed)?));
     }
     let meta_refs: Vec<(&str, &Value)> = meta.iter().map(|(k, v)| (k.as_str(), v)).collect();
     let tensor_refs: Vec<(&str, &QTensor)> = tensors.iter().map(|(k, v)| (k.as_str(), v)).collect();

@@ -5,7 +5,9 @@
 //! stack buffer and dotted with the activations at once, so no f32 copy of a
 //! weight matrix ever exists.
 
+pub mod act;
 pub mod f16;
+pub mod kernel;
 pub mod q4_0;
 pub mod q4_k;
 pub mod q5_0;

@@ -1,0 +1,78 @@
+//! Activations quantized to 8 bits, as llama.cpp does before every
+//! quantized dot product: Q8_0-style (one f16-rounded scale per 32 values)
+//! against Q4_0/Q5_0/Q8_0 weights, Q8_K-style (one f32 scale per 256 values)
+//! against K-quant weights. Integer dot products are both faster than f32
+//! ones and the way to reproduce llama.cpp's numbers.
+
+/// One activation row in 8 bits, with its scale repeated per 16-value group
+/// (so every weight type combines group sums the same way) and the sum of
+/// the quantized values of each group (K-quant mins need it).
+#[derive(Debug, Clone, Default)]
+pub struct QuantizedActs {
+    pub qs: Vec<i8>,
+    pub group_scale: Vec<f32>,
+    pub group_sum: Vec<i32>,
+}
+
+/// Which activation format a weight type pairs with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ActFormat {
+    /// 32 values per scale, scale rounded to f16.
+    Q8_0,
+    /// 256 values per scale, f32 scale.
+    Q8K,
+}
+
+impl QuantizedActs {
+    pub fn quantize(x: &[f32], format: ActFormat) -> Self {
+        let mut a = QuantizedActs::default();
+        a.requantize(x, format);
+        a
+    }
+
+    /// Quantizes `x` (a multiple of 32, or of 256 for Q8K) into `self`,
+    /// reusing its buffers.
+    pub fn requantize(&mut self, x: &[f32], format: ActFormat) {
+        let n = x.len();
+        self.qs.resize(n, 0);
+        self.group_scale.resize(n / 16, 0.0);
+        self.group_sum.resize(n / 16, 0);
+        match format {
+            ActFormat::Q8_0 => {
+                for (b, xb) in x.chunks_exact(32).enumerate() {
+                    let amax = xb.iter().fold(0f32, |m, v| m.max(v.abs()));
+                    let d = amax / 127.0;
+                    let id = if d != 0.0 { 1.0 / d } else { 0.0 };
+                    let q = &mut self.qs[b * 32..b * 32 + 32];
+                    for (qi, v) in q.iter_mut().zip(xb) {
+                        *qi = (v * id).round() as i8;
+                    }
+                    let d16 = half::f16::from_f32(d).to_f32();
+                    self.group_scale[2 * b] = d16;
+                    self.group_scale[2 * b + 1] = d16;
+                }
+            }
+            ActFormat::Q8K => {
+                for (b, xb) in x.chunks_exact(256).enumerate() {
+                    // The signed value of largest magnitude maps to -127, as in llama.cpp.
+                    let max = xb.iter().fold(0f32, |m, &v| if v.abs() > m.abs() { v } else { m });
+                    let q = &mut self.qs[b * 256..b * 256 + 256];
+                    let d = if max == 0.0 {
+                        q.fill(0);
+                        0.0
+                    } else {
+                        let iscale = -127.0 / max;
+                        for (qi, v) in q.iter_mut().zip(xb) {
+                            *qi = ((iscale * v).round() as i32).min(127) as i8;
+                        }
+                        1.0 / iscale
+                    };
+                    self.group_scale[16 * b..16 * b + 16].fill(d);
+                }
+            }
+        }
+        for (s, g) in self.group_sum.iter_mut().zip(self.qs.chunks_exact(16)) {
+            *s = g.iter().map(|&v| v as i32).sum();
+        }
+    }
+}
