@@ -7,12 +7,12 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh test
 export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-/tmp}"
 
-echo "== Rust tests"
-cargo test --workspace
-
 echo "== building the app"
 scripts/build-web.sh
 cargo build --release --bin kindred
+
+echo "== Rust tests"
+cargo test --workspace
 
 echo "== browser tests (headless Chromium)"
 node --test --test-concurrency=1 tests/browser/

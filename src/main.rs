@@ -4,6 +4,7 @@
 
 mod args;
 mod bench;
+mod build_site;
 mod card_cli;
 mod chat_cmd;
 mod generate_cmd;
@@ -15,6 +16,7 @@ const USAGE: &str = "kindred: private AI characters, locally.
 
 usage:
   kindred serve [--port 8080] [--root DIR]
+  kindred build --out DIR [--with-model]
   kindred generate --model PATH --prompt TEXT [--max-tokens 64] [--temperature 0] [--top-k 40]
                    [--top-p 0.95] [--min-p 0.05] [--repeat-penalty 1.1] [--seed 0] [--stop S]
                    [--format json|text] [--threads N]
@@ -29,6 +31,7 @@ fn main() {
     let argv: Vec<String> = std::env::args().skip(1).collect();
     let result = match argv.first().map(|s| s.as_str()) {
         Some("serve") => cmd_serve(&argv[1..]),
+        Some("build") => build_site::run(&argv[1..], &site_root(None)),
         Some("generate") => generate_cmd::run(&argv[1..]),
         Some("chat") => chat_cmd::run(&argv[1..]),
         Some("bench") => bench::run(&argv[1..]),

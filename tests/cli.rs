@@ -80,3 +80,44 @@ fn card_show_prints_v3_json_of_a_real_card() {
     assert_eq!(v["spec"], "chara_card_v3");
     assert_eq!(v["data"]["name"], "Seraphina");
 }
+
+#[test]
+fn chat_greets_and_answers_in_the_terminal() {
+    use std::io::Write;
+    let mut child = kindred()
+        .args(["chat", "--model"])
+        .arg(root().join("models/gemma-3-270m-q4_k_m.gguf"))
+        .arg("--character")
+        .arg(root().join("www/characters/wren.json"))
+        .args(["--max-tokens", "6", "--seed", "3"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"Hello! Who are you?\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.starts_with("Wren: "), "greeting first: {text}");
+    let reply = text.split("User: ").nth(1).expect("a prompt for the user");
+    let reply = reply.strip_prefix("Wren: ").expect("then Wren answers");
+    assert!(reply.trim().len() > 2, "a non-empty reply: {reply:?}");
+}
+
+#[test]
+fn build_writes_a_deployable_site() {
+    if !root().join("www/pkg/kindred_web_bg.wasm").is_file() {
+        panic!("www/pkg is not built: run scripts/build-web.sh (the test command does, before the browser tests)");
+    }
+    let out = std::env::temp_dir().join(format!("kindred-site-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&out);
+    let status = kindred().args(["build", "--out"]).arg(&out).output().unwrap();
+    assert!(status.status.success(), "{}", String::from_utf8_lossy(&status.stderr));
+    for f in ["index.html", "js/worker.js", "pkg/kindred_web.js", "pkg/kindred_web_bg.wasm", "models/manifest.json", "characters/index.json", "_headers"] {
+        assert!(out.join(f).is_file(), "{f} is in the site");
+    }
+    assert!(!out.join("models/gemma-3-270m-q4_k_m.gguf").exists(), "weights only with --with-model");
+    let again = kindred().args(["build", "--out"]).arg(&out).output().unwrap();
+    assert!(!again.status.success(), "refuses to overwrite a non-empty folder");
+    std::fs::remove_dir_all(&out).unwrap();
+}
