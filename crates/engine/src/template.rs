@@ -81,6 +81,12 @@ impl ChatTemplate {
                         }
                         role => {
                             let role = if role == "assistant" { "model" } else { "user" };
+                            if role == "model" && !pending_system.is_empty() {
+                                // A greeting opens the chat: the instructions go first, as a user turn.
+                                out.push_str("<start_of_turn>user\n");
+                                out.push_str(std::mem::take(&mut pending_system).trim_end());
+                                out.push_str("<end_of_turn>\n");
+                            }
                             out.push_str("<start_of_turn>");
                             out.push_str(role);
                             out.push('\n');
@@ -142,6 +148,64 @@ impl ChatTemplate {
             }
         }
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn m(role: &str, text: &str) -> ChatMessage {
+        ChatMessage::new(role, text)
+    }
+
+    #[test]
+    fn gemma_folds_system_into_the_first_user_turn() {
+        let out = ChatTemplate::Gemma.render(&[m("system", "Be kind."), m("user", "Hi"), m("assistant", "Hello!")], true).unwrap();
+        assert_eq!(
+            out,
+            "<start_of_turn>user\nBe kind.\n\nHi<end_of_turn>\n<start_of_turn>model\nHello!<end_of_turn>\n<start_of_turn>model\n"
+        );
+    }
+
+    #[test]
+    fn gemma_puts_instructions_before_a_greeting() {
+        let out = ChatTemplate::Gemma.render(&[m("system", "Be kind."), m("assistant", "Welcome!"), m("user", "Hi")], true).unwrap();
+        assert_eq!(
+            out,
+            "<start_of_turn>user\nBe kind.<end_of_turn>\n<start_of_turn>model\nWelcome!<end_of_turn>\n\
+             <start_of_turn>user\nHi<end_of_turn>\n<start_of_turn>model\n"
+        );
+    }
+
+    #[test]
+    fn chatml_llama3_and_transcript() {
+        let msgs = [m("system", "S"), m("user", "U"), m("assistant", "A")];
+        assert_eq!(
+            ChatTemplate::ChatMl.render(&msgs, true).unwrap(),
+            "<|im_start|>system\nS<|im_end|>\n<|im_start|>user\nU<|im_end|>\n<|im_start|>assistant\nA<|im_end|>\n<|im_start|>assistant\n"
+        );
+        assert_eq!(
+            ChatTemplate::Llama3.render(&msgs, false).unwrap(),
+            "<|start_header_id|>system<|end_header_id|>\n\nS<|eot_id|><|start_header_id|>user<|end_header_id|>\n\nU<|eot_id|>\
+             <|start_header_id|>assistant<|end_header_id|>\n\nA<|eot_id|>"
+        );
+        assert_eq!(ChatTemplate::Transcript.render(&msgs, true).unwrap(), "S\n\nUser: U\nAssistant: A\nAssistant:");
+    }
+
+    #[test]
+    fn jinja_templates_render_and_report_errors() {
+        let t = ChatTemplate::Jinja {
+            source: "{% for m in messages %}[{{ m.role }}]{{ m.content | trim }}{% endfor %}{% if add_generation_prompt %}[assistant]{% endif %}".into(),
+            bos: "<s>".into(),
+            eos: "</s>".into(),
+        };
+        assert_eq!(t.render(&[m("user", " hi ")], true).unwrap(), "[user]hi[assistant]");
+        let bad = ChatTemplate::Jinja { source: "{{ raise_exception('roles must alternate') }}".into(), bos: String::new(), eos: String::new() };
+        let e = bad.render(&[], true).unwrap_err().to_string();
+        assert!(e.contains("roles must alternate"), "{e}");
+        let broken = ChatTemplate::Jinja { source: "{% for %}".into(), bos: String::new(), eos: String::new() };
+        assert!(broken.render(&[], true).is_err());
     }
 }
 
