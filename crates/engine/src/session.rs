@@ -12,8 +12,9 @@ use crate::stream::TextStream;
 use crate::template::{ChatMessage, ChatTemplate};
 use crate::tokenizer::Tokenizer;
 
-/// Prefill runs in chunks so activations stay small on long prompts.
-const PREFILL_CHUNK: usize = 256;
+/// Prefill runs in chunks so activations stay small on long prompts, and
+/// so `begin` + `next` can yield between them.
+const PREFILL_CHUNK: usize = 64;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default)]
@@ -48,6 +49,15 @@ pub struct Step {
     pub token: Option<u32>,
     pub done: bool,
     pub stop_reason: Option<StopReason>,
+    /// While the prompt is still being read: tokens left to prefill.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prefill_left: Option<usize>,
+}
+
+impl Step {
+    fn text(piece: String, token: Option<u32>, stop_reason: Option<StopReason>) -> Self {
+        Step { piece, token, done: stop_reason.is_some(), stop_reason, prefill_left: None }
+    }
 }
 
 #[derive(Debug, Clone, Copy, Serialize)]
@@ -58,6 +68,8 @@ pub struct StartInfo {
 }
 
 struct Generation {
+    /// Prompt tokens not yet prefilled (`begin` leaves them to `next`).
+    pending: Vec<u32>,
     sampler: Sampler,
     stream: TextStream,
     logits: Vec<f32>,
@@ -131,6 +143,17 @@ impl Session {
     /// Prefills `prompt`, reusing the cached keys/values of the longest
     /// common prefix with what the cache holds.
     pub fn start(&mut self, prompt: &[u32], opts: GenerateOptions) -> Result<StartInfo> {
+        let info = self.begin(prompt, opts)?;
+        while self.gen.as_ref().is_some_and(|g| !g.pending.is_empty()) {
+            self.prefill_chunk()?;
+        }
+        Ok(info)
+    }
+
+    /// Like `start`, but leaves the prefill to the following `next()` calls,
+    /// one chunk each, so a caller that yields between calls (a Web Worker)
+    /// stays responsive during a long prompt and can stop it.
+    pub fn begin(&mut self, prompt: &[u32], opts: GenerateOptions) -> Result<StartInfo> {
         self.gen = None;
         let sampler = Sampler::new(opts.sampler.clone())?;
         if prompt.is_empty() {
@@ -144,14 +167,11 @@ impl Session {
         let reuse = common.min(prompt.len() - 1);
         self.cache.truncate(reuse);
         self.cached.truncate(reuse);
-        let mut logits = Vec::new();
-        for chunk in prompt[reuse..].chunks(PREFILL_CHUNK) {
-            logits = self.forward(chunk)?;
-        }
         self.gen = Some(Generation {
+            pending: prompt[reuse..].to_vec(),
+            logits: Vec::new(),
             sampler,
             stream: TextStream::new(opts.stop),
-            logits,
             max_tokens: opts.max_tokens,
             n_generated: 0,
             done: if opts.max_tokens == 0 { Some(StopReason::MaxTokens) } else { None },
@@ -178,17 +198,40 @@ impl Session {
         self.gen.as_ref().map(|g| g.logits.as_slice())
     }
 
-    /// Samples, streams and feeds back one token.
+    fn prefill_chunk(&mut self) -> Result<usize> {
+        let Some(gen) = self.gen.as_mut() else { return Err(Error::NotStarted) };
+        let n = gen.pending.len().min(PREFILL_CHUNK);
+        let chunk: Vec<u32> = gen.pending.drain(..n).collect();
+        let left = gen.pending.len();
+        let logits = match self.forward(&chunk) {
+            Ok(l) => l,
+            Err(e) => {
+                self.gen = None;
+                return Err(e);
+            }
+        };
+        if let Some(gen) = self.gen.as_mut() {
+            gen.logits = logits;
+        }
+        Ok(left)
+    }
+
+    /// Prefills one chunk of a begun prompt, or samples, streams and feeds
+    /// back one token.
     pub fn next(&mut self) -> Result<Step> {
         let gen = self.gen.as_mut().ok_or(Error::NotStarted)?;
         if let Some(reason) = gen.done {
-            return Ok(Step { piece: String::new(), token: None, done: true, stop_reason: Some(reason) });
+            return Ok(Step::text(String::new(), None, Some(reason)));
+        }
+        if !gen.pending.is_empty() {
+            let left = self.prefill_chunk()?;
+            return Ok(Step { piece: String::new(), token: None, done: false, stop_reason: None, prefill_left: Some(left) });
         }
         let recent_from = self.cached.len().saturating_sub(gen.sampler.opts.penalty_last_n);
         let token = gen.sampler.sample(&mut gen.logits, &self.cached[recent_from..]);
         if self.tokenizer.is_eog(token) {
             gen.done = Some(StopReason::Eos);
-            return Ok(Step { piece: gen.stream.flush(), token: Some(token), done: true, stop_reason: gen.done });
+            return Ok(Step::text(gen.stream.flush(), Some(token), gen.done));
         }
         let piece = gen.stream.push(&self.tokenizer, token)?;
         gen.n_generated += 1;
@@ -207,13 +250,13 @@ impl Session {
                 text.push_str(&gen.stream.flush());
             }
             gen.done = Some(r);
-            return Ok(Step { piece: text, token: Some(token), done: true, stop_reason: Some(r) });
+            return Ok(Step::text(text, Some(token), Some(r)));
         }
         let logits = self.forward(&[token])?;
         if let Some(gen) = self.gen.as_mut() {
             gen.logits = logits;
         }
-        Ok(Step { piece: text, token: Some(token), done: false, stop_reason: None })
+        Ok(Step::text(text, Some(token), None))
     }
 
     /// Ends the current generation; the cache keeps what was processed.
@@ -241,7 +284,7 @@ impl Session {
         let mut ids = Vec::new();
         let reason = loop {
             let step = self.next()?;
-            if let Some(t) = step.token {
+            if let Some(t) = step.token.filter(|&t| !self.tokenizer.is_eog(t)) {
                 ids.push(t);
             }
             text.push_str(&step.piece);

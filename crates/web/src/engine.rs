@@ -35,9 +35,21 @@ fn to_js<T: Serialize>(v: &T) -> Result<JsValue, JsError> {
 
 #[wasm_bindgen]
 impl Engine {
-    /// Parses and prepares a model from the whole GGUF file.
-    pub fn load(bytes: Vec<u8>) -> Result<Engine, JsError> {
-        let session = Session::load(bytes).map_err(err)?;
+    /// Parses and prepares a model from the whole GGUF file. The bytes are
+    /// copied into wasm memory with a fallible allocation, so a model too
+    /// large for this tab is an error, not an aborted worker.
+    pub fn load(bytes: &js_sys::Uint8Array) -> Result<Engine, JsError> {
+        let len = bytes.length() as usize;
+        let mut buf: Vec<u8> = Vec::new();
+        buf.try_reserve_exact(len).map_err(|_| {
+            JsError::new(&format!(
+                "this model ({} MB) does not fit in the memory this tab can give the engine",
+                len / 1_000_000
+            ))
+        })?;
+        buf.resize(len, 0);
+        bytes.copy_to(&mut buf);
+        let session = Session::load(buf).map_err(err)?;
         Ok(Engine { session })
     }
 
@@ -74,7 +86,10 @@ impl Engine {
         self.session.encode_prompt(text).map(|v| v.len()).map_err(err)
     }
 
-    /// Prefills the prompt (reusing the cached prefix); `{n_prompt, n_reused}`.
+    /// Prepares a reply to the prompt (reusing the cached prefix):
+    /// `{n_prompt, n_reused}`. The prompt is read by the following `next()`
+    /// calls, a chunk each (`{piece: "", prefill_left}`), so the worker can
+    /// stop a long prompt too.
     pub fn start(&mut self, prompt: &str, options: JsValue) -> Result<JsValue, JsError> {
         let opts: GenerateOptions = if options.is_undefined() || options.is_null() {
             GenerateOptions::default()
@@ -82,11 +97,11 @@ impl Engine {
             serde_wasm_bindgen::from_value(options).map_err(|e| JsError::new(&format!("options: {e}")))?
         };
         let ids = self.session.encode_prompt(prompt).map_err(err)?;
-        let info = self.session.start(&ids, opts).map_err(err)?;
+        let info = self.session.begin(&ids, opts).map_err(err)?;
         to_js(&info)
     }
 
-    /// One token: `{piece, done, stop_reason}`.
+    /// One step: a prompt chunk, or one token `{piece, done, stop_reason}`.
     pub fn next(&mut self) -> Result<JsValue, JsError> {
         let step = self.session.next().map_err(err)?;
         to_js(&step)
