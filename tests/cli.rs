@@ -121,3 +121,36 @@ fn build_writes_a_deployable_site() {
     assert!(!again.status.success(), "refuses to overwrite a non-empty folder");
     std::fs::remove_dir_all(&out).unwrap();
 }
+
+#[test]
+fn card_convert_round_trips_through_every_format() {
+    let dir = std::env::temp_dir().join(format!("kindred-cards-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let src = root().join("../shared/fixtures/cards/sillytavern-seraphina-v2.png");
+    let show = |p: &std::path::Path| -> serde_json::Value {
+        let out = kindred().args(["card", "show"]).arg(p).output().unwrap();
+        assert!(out.status.success(), "{}: {}", p.display(), String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let original = show(&src);
+    let mut prev = src.clone();
+    for name in ["seraphina.charx", "seraphina.json", "seraphina.png"] {
+        let next = dir.join(name);
+        let out = kindred().args(["card", "convert"]).arg(&prev).arg(&next).output().unwrap();
+        assert!(out.status.success(), "{name}: {}", String::from_utf8_lossy(&out.stderr));
+        let mut got = show(&next)["data"].clone();
+        // CHARX stores the avatar as the card's main icon asset, and the
+        // later formats keep that reference: every other field is unchanged.
+        let assets = got.as_object_mut().unwrap().remove("assets").unwrap_or_default();
+        assert_eq!(assets[0]["type"], "icon", "{name}: the avatar is the main icon: {assets}");
+        let mut want = original["data"].clone();
+        want.as_object_mut().unwrap().remove("assets");
+        assert_eq!(got, want, "{name} keeps every field");
+        prev = next;
+    }
+    let v2 = dir.join("seraphina-v2.json");
+    assert!(kindred().args(["card", "convert"]).arg(&src).arg(&v2).args(["--spec", "v2"]).status().unwrap().success());
+    let raw: serde_json::Value = serde_json::from_slice(&std::fs::read(&v2).unwrap()).unwrap();
+    assert_eq!(raw["spec"], "chara_card_v2");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -12,29 +12,34 @@ export async function manifestModel() {
   return manifest.models.find((m) => m.id === manifest.default);
 }
 
-// The greeting the page must show, worked out from the files on disk: the first starter card
-// when www/characters/index.json lists one, else the built-in character.
+// The first starter character listed in www/characters/index.json: its name and its greeting
+// as the page must show it (names filled in for the default persona "User").
+export async function firstStarter() {
+  const index = JSON.parse(await readFile(join(REPO, 'www', 'characters', 'index.json'), 'utf8'));
+  const list = Array.isArray(index) ? index : index.characters;
+  const entry = list.find((e) => e && typeof e.file === 'string');
+  const raw = JSON.parse(await readFile(join(REPO, 'www', 'characters', entry.file), 'utf8'));
+  const card = raw.data || raw;
+  return { id: entry.id, name: card.name, card };
+}
+
 export async function expectedGreeting() {
-  let card = null;
-  try {
-    const index = JSON.parse(await readFile(join(REPO, 'www', 'characters', 'index.json'), 'utf8'));
-    const list = Array.isArray(index) ? index : index.characters;
-    const entry = list.find((e) => e && typeof e.file === 'string');
-    if (entry) {
-      const raw = JSON.parse(await readFile(join(REPO, 'www', 'characters', entry.file), 'utf8'));
-      card = raw.data || raw;
-    }
-  } catch (err) {
-    if (err.code !== 'ENOENT') throw err;
-  }
-  if (!card) {
-    const { FALLBACK_CHARACTER } = await import('../../www/js/fallback-character.js');
-    card = { name: FALLBACK_CHARACTER.name, first_mes: FALLBACK_CHARACTER.data.first_mes };
-  }
+  const { card } = await firstStarter();
   return card.first_mes
     .replace(/\{\{\s*char\s*\}\}|<BOT>/gi, card.name)
     .replace(/\{\{\s*user\s*\}\}|<USER>/gi, 'User')
     .trim();
+}
+
+// From the library, opens the named character's newest chat (or a new one).
+export async function openCharacter(page, name) {
+  await page.waitForFunction(() => document.body.dataset.appReady === 'true', null, { timeout: 60_000 });
+  await page.locator('#character-grid .character-card .open', { hasText: name }).first().click();
+  await page.waitForFunction(() => document.body.dataset.chatReady === 'true', null, { timeout: 60_000 });
+}
+
+export async function openFirstStarter(page) {
+  await openCharacter(page, (await firstStarter()).name);
 }
 
 // Installed before any page script runs: logs every text the download panel shows, with
@@ -69,11 +74,13 @@ export async function waitForModel(page, timeout = 180_000) {
   }));
 }
 
+// The messages shown: role, status and the text as written (the element's data-source: the
+// rendered Markdown's textContent lacks the markup).
 export function messages(page) {
-  return page.evaluate(() => [...document.querySelectorAll('#messages > li')].map((li) => ({
+  return page.evaluate(() => [...document.querySelectorAll('#messages > li.message')].map((li) => ({
     role: li.dataset.role,
     status: li.dataset.status,
-    text: li.querySelector('.text').textContent,
+    text: li.querySelector('.text').dataset.source,
   })));
 }
 
@@ -90,11 +97,11 @@ export async function sendAndWatch(page, text, timeout = 240_000) {
   let stopSeen = false;
   await poll(async () => {
     const s = await page.evaluate((n) => {
-      const items = document.querySelectorAll('#messages > li');
+      const items = document.querySelectorAll('#messages > li.message');
       const reply = items.length > n + 1 ? items[n + 1] : null;
       return {
         exists: reply !== null,
-        text: reply ? reply.querySelector('.text').textContent : '',
+        text: reply ? reply.querySelector('.text').dataset.source : '',
         generating: document.body.dataset.generating === 'true',
         typing: !document.getElementById('typing').hidden,
         stop: document.getElementById('stop').getBoundingClientRect().width > 0,

@@ -5,7 +5,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, launchBrowser, screenshots } from './harness.mjs';
 import {
-  TEST_QUERY, manifestModel, expectedGreeting, recordProgress, waitForModel, messages, sendAndWatch,
+  TEST_QUERY, manifestModel, expectedGreeting, recordProgress, waitForModel, messages, sendAndWatch, openFirstStarter,
 } from './chat-page.mjs';
 
 let server;
@@ -52,6 +52,7 @@ test('first visit downloads the model with progress, greets, and streams a reply
   assert.equal(last.value, model.bytes);
   assert.equal(last.max, model.bytes);
 
+  await openFirstStarter(page);
   const greeting = await expectedGreeting();
   const shown = await messages(page);
   assert.deepEqual(shown[0], { role: 'assistant', status: 'greeting', text: greeting });
@@ -92,6 +93,7 @@ test('after a reload the chat is kept and the model comes from IndexedDB', { tim
   assert.deepEqual(after.filter(isModelFile), [], 'no request for the model file after the reload');
 
   await page.waitForFunction(() => document.body.dataset.chatReady === 'true');
+  assert.match(page.url(), /#\/chat\//, 'the address names the chat');
   const kept = await messages(page);
   assert.equal(kept.length, 3);
   assert.deepEqual(kept[1], { role: 'user', status: 'done', text: 'Hello! Who are you?' });

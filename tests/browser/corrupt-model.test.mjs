@@ -3,7 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, launchBrowser, screenshots } from './harness.mjs';
-import { expectedGreeting, waitForModel, messages } from './chat-page.mjs';
+import { expectedGreeting, waitForModel, messages, openFirstStarter } from './chat-page.mjs';
 
 let server;
 let browser;
@@ -29,7 +29,7 @@ test('a corrupt model file shows a clear error and nothing crashes', { timeout: 
   assert.ok(!browser.requests.some((u) => u.endsWith('.gguf')), 'the default model was not fetched');
 
   // The rest of the page still works: the greeting is there, typing works, Send stays off.
-  await page.waitForFunction(() => document.body.dataset.chatReady === 'true');
+  await openFirstStarter(page);
   assert.equal((await messages(page))[0].text, await expectedGreeting());
   const box = page.getByRole('textbox', { name: 'Message' });
   await box.fill('Anyone there?');

@@ -1,85 +1,68 @@
-// The page's pure modules, run directly in Node: prompt building, stop strings, card
-// checking, address hooks, sampling options and formatting. No browser needed.
+// The page's pure modules, run directly in Node: Markdown parsing, stop strings, starter
+// index checks, address hooks, sampling options, settings, record upgrades and formatting.
+// No browser needed.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildMessages, stopStrings, substituteNames, systemText, greetingText } from '../../www/js/prompt.js';
+import { parse, inline, safeHref, plainText } from '../../www/js/markdown.js';
 import { visibleText, finalText } from '../../www/js/stop-text.js';
-import { characterFromCard, sameOriginUrl } from '../../www/js/characters.js';
+import { sameOriginUrl, indexEntries } from '../../www/js/starters.js';
 import { readSettings } from '../../www/js/settings.js';
 import { sanitizeOptions, fitToContext } from '../../www/js/generation-options.js';
 import { formatBytes, formatPercent, formatDuration } from '../../www/js/format.js';
-
-const card = {
-  spec: 'chara_card_v3',
-  spec_version: '3.0',
-  data: {
-    name: 'Ada',
-    description: '{{char}} is a lighthouse keeper who writes letters to {{user}}.',
-    personality: 'patient',
-    scenario: '',
-    first_mes: 'Hello {{user}}, I am {{Char}}.',
-    tags: ['calm', 7, 'sea'],
-    system_prompt: '',
-  },
-};
+import { substituteNames, chatSeed, fileStem } from '../../www/js/names.js';
+import { checkPrefs, DEFAULT_PREFS } from '../../www/js/prefs.js';
+import { upgradedMessage } from '../../www/js/db.js';
+import { currentSwipe, editSwipe } from '../../www/js/chat-store.js';
+import { matches } from '../../www/js/library.js';
+import { toBase64, fromBase64 } from '../../www/js/backup.js';
 
 test('names are substituted in every spelling', () => {
   assert.equal(substituteNames('{{char}}/{{ CHAR }}/<BOT> and {{user}}/<user>', 'Ada', 'Sam'), 'Ada/Ada/Ada and Sam/Sam');
   assert.equal(substituteNames(undefined, 'Ada', 'Sam'), '');
 });
 
-test('a V3 card becomes a character with checked fields', () => {
-  const c = characterFromCard(card, { id: 'ada' });
-  assert.equal(c.id, 'ada');
-  assert.equal(c.name, 'Ada');
-  assert.deepEqual(c.tags, ['calm', 'sea']);
-  assert.equal(c.data.scenario, '');
-  assert.equal(c.data.mes_example, '');
-  assert.throws(() => characterFromCard({ data: { name: 42 } }), /no name/);
-  assert.throws(() => characterFromCard(null), /not a JSON object/);
-  const long = characterFromCard({ name: 'V1', description: 'x'.repeat(100_000) });
-  assert.equal(long.data.description.length, 32 * 1024);
-});
-
-test('card files and avatars must be on the page\'s origin', () => {
+test('starter files must be on the page\'s origin and index ids are checked', () => {
   const base = 'http://127.0.0.1:8000/characters/index.json';
   assert.equal(sameOriginUrl('ada.png', base), 'http://127.0.0.1:8000/characters/ada.png');
   assert.equal(sameOriginUrl('https://evil.example/x.png', base), null);
   assert.equal(sameOriginUrl('//evil.example/x.png', base), null);
   assert.equal(sameOriginUrl('javascript:alert(1)', base), null);
   assert.equal(sameOriginUrl(7, base), null);
+  const entries = indexEntries({ characters: [
+    { id: 'ada', file: 'ada.json' }, { id: '../x', file: 'x.json' }, { id: 'bo' }, null, { id: 'cy', file: 'cy.json' },
+  ] });
+  assert.deepEqual(entries.map((e) => e.id), ['ada', 'cy']);
 });
 
-test('the message list starts with system text, a user opener, then the greeting', () => {
-  const c = characterFromCard(card, { id: 'ada' });
-  const history = [
-    { role: 'user', content: 'Hi!' },
-    { role: 'assistant', content: '' },
-    { role: 'user', content: 'Still there?' },
-    { role: 'assistant', content: 'Yes.' },
-    { role: 'system', content: 'ignored' },
-  ];
-  const list = buildMessages(c, history, 'Sam');
-  assert.deepEqual(list.map((m) => m.role), ['system', 'user', 'assistant', 'user', 'assistant']);
-  assert.match(list[0].content, /^Write Ada's next reply in a fictional chat between Ada and Sam\./);
-  assert.match(list[0].content, /Ada is a lighthouse keeper who writes letters to Sam\./);
-  assert.match(list[0].content, /Ada's personality: patient/);
-  assert.ok(!list[0].content.includes('Scenario'), 'empty fields are left out');
-  assert.equal(list[1].content, '(Sam enters the conversation.)');
-  assert.equal(list[2].content, 'Hello Sam, I am Ada.');
-  assert.equal(list[3].content, 'Hi!\n\nStill there?', 'an empty reply between two user turns merges them');
-  assert.equal(list[4].content, 'Yes.');
-  assert.equal(greetingText(c, 'Sam'), 'Hello Sam, I am Ada.');
+test('Markdown: emphasis, strong, code, lists, quotes and code blocks', () => {
+  const blocks = parse('Hi *waves* and **bold** `a<b>` snake_case_name\n- one\n- two\n\n> said\n\n```js\nx <y>\n```\n3. three\n4. four');
+  assert.deepEqual(blocks.map((b) => b.type), ['p', 'ul', 'quote', 'code', 'ol']);
+  const p = blocks[0].inlines;
+  assert.deepEqual(p.map((n) => n.type), ['text', 'em', 'text', 'strong', 'text', 'code', 'text']);
+  assert.equal(p[5].text, 'a<b>');
+  assert.equal(p[6].text, ' snake_case_name', 'underscores inside words are not emphasis');
+  assert.equal(blocks[3].text, 'x <y>');
+  assert.equal(blocks[3].lang, 'js');
+  assert.equal(blocks[4].start, 3);
+  assert.equal(plainText(blocks), 'Hi waves and bold a<b> snake_case_name\n\none\ntwo\n\nsaid\n\nx <y>\n\nthree\nfour');
+  // A fence still open while a reply streams runs to the end.
+  assert.deepEqual(parse('```\nlet a').map((b) => [b.type, b.text]), [['code', 'let a']]);
 });
 
-test('a card\'s own system prompt replaces the default and can include it', () => {
-  const c = characterFromCard({ data: { ...card.data, system_prompt: 'Rules first. {{original}}' } });
-  assert.match(systemText(c, 'Sam'), /^Rules first\. Write Ada's next reply/);
+test('Markdown: only http(s) links get an address, images are never loaded, HTML is text', () => {
+  const nodes = inline('[ok](https://example.org/a) [bad](javascript:alert) [rel](/x) ![pic](https://t.example/p.png) <img src=x onerror=alert(1)>');
+  const links = nodes.filter((n) => n.type === 'link');
+  assert.deepEqual(links.map((l) => l.href), ['https://example.org/a', null, null]);
+  assert.deepEqual(nodes.filter((n) => n.type === 'image').map((n) => n.alt), ['pic']);
+  assert.equal(nodes[nodes.length - 1].text, ' <img src=x onerror=alert(1)>');
+  assert.equal(safeHref('data:text/html,x'), null);
+  assert.equal(safeHref('HTTP://EXAMPLE.ORG'), 'http://example.org/');
+  assert.equal(safeHref('vbscript:x'), null);
 });
 
-test('stop strings cover the user\'s name and a "User:" line', () => {
-  assert.deepEqual(stopStrings('Sam'), ['Sam:', '\nSam:', '\nUser:']);
-  assert.deepEqual(stopStrings('User'), ['User:', '\nUser:']);
+test('stop strings from the prompt and the page are merged and filtered', () => {
+  const o = sanitizeOptions({ stop: ['\nSam:', 'Sam:', '\nUser:'] });
+  assert.deepEqual(o.stop, ['\nSam:', 'Sam:', '\nUser:']);
 });
 
 test('streamed text holds back what could become a stop string', () => {
@@ -91,17 +74,18 @@ test('streamed text holds back what could become a stop string', () => {
   assert.equal(visibleText('I said U', stops), 'I said ');
   assert.equal(finalText('Hello\nUs', stops), 'Hello\nUs');
   assert.equal(finalText('  Hi!\nUser: more', stops), 'Hi!');
+  assert.equal(finalText(' on the hill.\nUser: more', stops, { keepStart: true }), ' on the hill.', 'a continuation keeps its leading space');
 });
 
 test('the address hooks accept only sane values and same-origin models', () => {
   const base = 'http://127.0.0.1:9000/';
-  assert.deepEqual(readSettings(base), { modelUrl: null, maxTokens: 120, seed: null });
+  assert.deepEqual(readSettings(base), { modelUrl: null, maxTokens: null, seed: null });
   const s = readSettings(`${base}?model=/models/x.gguf&max_tokens=16&seed=7`);
   assert.equal(s.modelUrl, 'http://127.0.0.1:9000/models/x.gguf');
   assert.equal(s.maxTokens, 16);
   assert.equal(s.seed, 7);
-  assert.equal(readSettings(`${base}?max_tokens=0`).maxTokens, 120);
-  assert.equal(readSettings(`${base}?max_tokens=1e9`).maxTokens, 120);
+  assert.equal(readSettings(`${base}?max_tokens=0`).maxTokens, null);
+  assert.equal(readSettings(`${base}?max_tokens=1e9`).maxTokens, null);
   assert.equal(readSettings(`${base}?model=http://other.example/m.gguf`).modelUrl, null);
   assert.equal(readSettings(`${base}?model=http://other.example/m.gguf`).invalid, 'The ?model= address must be on this site.');
 });
@@ -149,4 +133,56 @@ test('sizes, percentages and durations read well', () => {
   assert.equal(formatDuration(4.2), '5 s');
   assert.equal(formatDuration(125), '2 min 5 s');
   assert.equal(formatDuration(Infinity), '');
+});
+
+test('settings read back are checked and clamped', () => {
+  assert.deepEqual(checkPrefs(null), JSON.parse(JSON.stringify(DEFAULT_PREFS)));
+  const p = checkPrefs({
+    persona: { name: '  ', description: 7 }, sampling: { temperature: 9, top_k: 3.7, max_tokens: 'x' }, context: 10, theme: 'neon',
+  });
+  assert.equal(p.persona.name, 'User');
+  assert.equal(p.persona.description, '');
+  assert.equal(p.sampling.temperature, 2);
+  assert.equal(p.sampling.top_k, 4);
+  assert.equal(p.sampling.max_tokens, 120);
+  assert.equal(p.context, 256);
+  assert.equal(p.theme, 'system');
+  assert.equal(checkPrefs({ persona: { name: 'Sam' }, theme: 'dark' }).persona.name, 'Sam');
+});
+
+test('a version-1 message becomes a message with one swipe', () => {
+  const m = upgradedMessage({ id: 4, chatId: 'character:wren', role: 'assistant', content: 'Hi', status: 'stopped', createdAt: 5 }, 5);
+  assert.deepEqual(m, {
+    id: 4, chatId: 'character:wren', pos: 4, role: 'assistant',
+    swipes: [{ text: 'Hi', status: 'stopped', rating: null, createdAt: 5 }], chosen: 0, createdAt: 5,
+  });
+  assert.equal(upgradedMessage({ id: 1, role: 'evil', content: 3 }, 1).role, 'assistant');
+  assert.equal(upgradedMessage({ id: 1, role: 'user', content: 3 }, 1).swipes[0].text, '');
+});
+
+test('swipes: the chosen one is current, edits keep what was there', () => {
+  const m = { swipes: [{ text: 'a', status: 'done' }, { text: 'b', status: 'done' }], chosen: 1 };
+  assert.equal(currentSwipe(m).text, 'b');
+  editSwipe(m, 'B');
+  assert.equal(currentSwipe(m).text, 'B');
+  assert.equal(currentSwipe(m).edits[0].previous, 'b');
+  assert.equal(currentSwipe({ swipes: [{ text: 'x' }], chosen: 9 }).text, 'x', 'a bad index falls back to the last');
+});
+
+test('library search looks at names, descriptions and tags; the tag filter is exact', () => {
+  const c = { card: { name: 'Ada', description: 'Keeps a lighthouse', tags: ['Calm', 'sea'] } };
+  assert.ok(matches(c, '', ''));
+  assert.ok(matches(c, 'LIGHT', ''));
+  assert.ok(matches(c, 'sea', 'calm'));
+  assert.ok(!matches(c, 'storm', ''));
+  assert.ok(!matches(c, '', 'se'));
+});
+
+test('chat seeds are stable, file names are tame, base64 round-trips', () => {
+  assert.equal(chatSeed('chat-1'), chatSeed('chat-1'));
+  assert.notEqual(chatSeed('chat-1'), chatSeed('chat-2'));
+  assert.equal(fileStem('Séraphina <the> Guardian/../'), 'Seraphina-the-Guardian');
+  assert.equal(fileStem('***'), 'character');
+  const bytes = new Uint8Array(70_000).map((_, i) => i % 251);
+  assert.deepEqual(new Uint8Array(fromBase64(toBase64(bytes.buffer))), bytes);
 });

@@ -3,7 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, launchBrowser, poll } from './harness.mjs';
-import { waitForModel, messages } from './chat-page.mjs';
+import { waitForModel, messages, openFirstStarter } from './chat-page.mjs';
 
 // Long enough that a reply is still going when the test interrupts it.
 const LONG = '?max_tokens=200&seed=11';
@@ -17,7 +17,7 @@ before(async () => {
   await browser.page.goto(`${server.origin}/${LONG}`);
   const loaded = await waitForModel(browser.page);
   assert.equal(loaded.state, 'ready', `model failed to load: ${loaded.error}`);
-  await browser.page.waitForFunction(() => document.body.dataset.chatReady === 'true');
+  await openFirstStarter(browser.page);
 }, { timeout: 240_000 });
 
 after(async () => {
@@ -35,7 +35,7 @@ async function sendAndWaitForGrowth(page, text) {
   let shown = '';
   await poll(async () => {
     const s = await page.evaluate((i) => ({
-      text: document.querySelectorAll('#messages > li')[i]?.querySelector('.text').textContent ?? '',
+      text: document.querySelectorAll('#messages > li.message')[i]?.querySelector('.text').dataset.source ?? '',
       generating: document.body.dataset.generating === 'true',
     }), index);
     assert.ok(s.generating || lengths.length >= 2, `the reply ended before it could be interrupted: ${JSON.stringify(s.text)}`);
@@ -53,10 +53,10 @@ async function stopWith(page, action) {
   await page.waitForFunction(() => document.body.dataset.generating === 'false', null, { timeout: 30_000 });
   const elapsed = Date.now() - started;
   const reply = await page.evaluate((i) => {
-    const li = document.querySelectorAll('#messages > li')[i];
+    const li = document.querySelectorAll('#messages > li.message')[i];
     return {
       status: li.dataset.status,
-      text: li.querySelector('.text').textContent,
+      text: li.querySelector('.text').dataset.source,
       note: li.querySelector('.note').textContent,
       tokens: Number(li.dataset.tokens),
     };
@@ -88,7 +88,7 @@ test('closing the page mid-reply keeps what was shown', { timeout: 300_000 }, as
   const { page } = browser;
   const { index } = await sendAndWaitForGrowth(page, 'And what happened next?');
   await new Promise((r) => setTimeout(r, 800)); // longer than the save throttle
-  const shown = await page.evaluate((i) => document.querySelectorAll('#messages > li')[i].querySelector('.text').textContent, index);
+  const shown = await page.evaluate((i) => document.querySelectorAll('#messages > li.message')[i].querySelector('.text').dataset.source, index);
   assert.ok(await page.evaluate(() => document.body.dataset.generating === 'true'), 'still streaming');
   await page.reload();
   await page.waitForFunction(() => document.body.dataset.chatReady === 'true');
@@ -99,24 +99,26 @@ test('closing the page mid-reply keeps what was shown', { timeout: 300_000 }, as
   assert.ok(kept.text.length > 0, 'some of the reply was saved');
   assert.ok(shown.startsWith(kept.text) || kept.text.startsWith(shown),
     `saved text ${JSON.stringify(kept.text)} is part of what was shown ${JSON.stringify(shown)}`);
-  const stored = await page.evaluate(() => document.querySelectorAll('#messages > li')[document.querySelectorAll('#messages > li').length - 1].querySelector('.note').textContent);
+  const stored = await page.evaluate(() => [...document.querySelectorAll('#messages > li.message')].pop().querySelector('.note').textContent);
   assert.equal(stored, 'Interrupted');
   assert.deepEqual(browser.pageErrors, []);
   assert.deepEqual(browser.requests.filter((u) => new URL(u).origin !== server.origin), []);
 });
 
-test('New chat deletes the conversation, after asking', { timeout: 120_000 }, async () => {
+test('New chat starts a fresh chat and keeps the old one', { timeout: 120_000 }, async () => {
   const { page } = browser;
-  const count = (await messages(page)).length;
-  assert.ok(count > 1, 'there is a conversation to delete');
-  page.once('dialog', (dialog) => dialog.dismiss());
+  const before = await messages(page);
+  assert.ok(before.length > 1, 'there is a conversation');
+  const oldUrl = page.url();
   await page.getByRole('button', { name: 'New chat' }).click();
-  assert.equal((await messages(page)).length, count, 'declining keeps the chat');
-  page.once('dialog', (dialog) => dialog.accept());
-  await page.getByRole('button', { name: 'New chat' }).click();
-  await page.waitForFunction(() => document.querySelectorAll('#messages > li').length === 1);
+  await page.waitForFunction((url) => location.href !== url && document.body.dataset.chatReady === 'true'
+    && document.querySelectorAll('#messages > li.message').length === 1, oldUrl);
+  assert.deepEqual((await messages(page)).map((m) => m.status), ['greeting']);
   await page.reload();
   await page.waitForFunction(() => document.body.dataset.chatReady === 'true');
-  const left = await messages(page);
-  assert.deepEqual(left.map((m) => m.status), ['greeting'], 'only the greeting is left after a reload');
+  assert.deepEqual((await messages(page)).map((m) => m.status), ['greeting'], 'the new chat is kept');
+  await page.goto(oldUrl);
+  await page.waitForFunction(() => document.body.dataset.chatReady === 'true');
+  await page.waitForFunction((n) => document.querySelectorAll('#messages > li.message').length === n, before.length);
+  assert.deepEqual(await messages(page), before, 'the old chat is untouched');
 });

@@ -3,7 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, launchBrowser } from './harness.mjs';
-import { waitForModel, sendAndWatch } from './chat-page.mjs';
+import { waitForModel, sendAndWatch, openFirstStarter } from './chat-page.mjs';
 
 let server;
 let browser;
@@ -47,6 +47,7 @@ test('a storage quota too small for the model is explained and the chat still wo
   assert.match(notice, /^Not enough storage space to keep the model on this device\./);
   assert.deepEqual(await storedModel(page), { models: [], chunks: 0 });
 
+  await openFirstStarter(page);
   const run = await sendAndWatch(page, 'Hi');
   assert.equal(run.reply.role, 'assistant');
   assert.ok(['done', 'stopped'].includes(run.reply.status), `reply finished (${run.reply.status})`);

@@ -1,30 +1,30 @@
 // The page's IndexedDB database, shared by the UI thread and the engine worker.
 //
-// Schema (version 1):
+// Schema (version 2):
 //   models        keyPath "id"                 {id, url, bytes, sha256, chunkSize, chunks, complete, savedAt}
 //   model-chunks  keyPath ["modelId","index"]  {modelId, index, data: ArrayBuffer}
-//   messages      keyPath "id" (auto)          {id, chatId, role, content, status, createdAt}
-//                 index "chatId"
+//   characters    keyPath "id"                 {id, card, spec, avatar: ArrayBuffer|null, avatarMime, origin,
+//                                               lorebooks: [{name, book}], createdAt, updatedAt}
+//   chats         keyPath "id"                 {id, characterId, title, createdAt, updatedAt, parent?, cutUntil?,
+//                 index "characterId"           needsGreeting?}
+//   messages      keyPath "id" (auto)          {id, chatId, pos, role, swipes: [{text, status, rating, createdAt,
+//                 index "chatId"                 stats?, edits?}], chosen, greeting?, createdAt}
+//   settings      keyPath "key"                {key, value}
 // A model record is written with complete=false before its first chunk and flipped to
 // complete=true only after the last chunk landed, so a torn download is never trusted.
+//
+// Version 1 had models, model-chunks and messages {id, chatId, role, content, status,
+// createdAt} with one chat per starter character ("character:<id>"), its greeting not stored.
+// The upgrade keeps the model and turns each message into one with a single swipe, and each
+// chat id into a chat record that asks for its greeting to be added when it is opened.
 
 export const DB_NAME = 'kindred';
-export const DB_VERSION = 1;
+export const DB_VERSION = 2;
 
-export function openDb() {
+export function openDb(name = DB_NAME) {
   return new Promise((resolve, reject) => {
-    const req = indexedDB.open(DB_NAME, DB_VERSION);
-    req.onupgradeneeded = () => {
-      const db = req.result;
-      if (!db.objectStoreNames.contains('models')) db.createObjectStore('models', { keyPath: 'id' });
-      if (!db.objectStoreNames.contains('model-chunks')) {
-        db.createObjectStore('model-chunks', { keyPath: ['modelId', 'index'] });
-      }
-      if (!db.objectStoreNames.contains('messages')) {
-        const store = db.createObjectStore('messages', { keyPath: 'id', autoIncrement: true });
-        store.createIndex('chatId', 'chatId');
-      }
-    };
+    const req = indexedDB.open(name, DB_VERSION);
+    req.onupgradeneeded = (event) => upgrade(req.result, req.transaction, event.oldVersion);
     req.onsuccess = () => {
       const db = req.result;
       // Another tab upgrading the schema must not be blocked by this one.
@@ -34,6 +34,77 @@ export function openDb() {
     req.onerror = () => reject(req.error);
     req.onblocked = () => reject(new Error('The database is blocked by another open tab.'));
   });
+}
+
+function upgrade(db, tx, oldVersion) {
+  if (!db.objectStoreNames.contains('models')) db.createObjectStore('models', { keyPath: 'id' });
+  if (!db.objectStoreNames.contains('model-chunks')) {
+    db.createObjectStore('model-chunks', { keyPath: ['modelId', 'index'] });
+  }
+  if (!db.objectStoreNames.contains('messages')) {
+    const store = db.createObjectStore('messages', { keyPath: 'id', autoIncrement: true });
+    store.createIndex('chatId', 'chatId');
+  }
+  if (!db.objectStoreNames.contains('characters')) db.createObjectStore('characters', { keyPath: 'id' });
+  if (!db.objectStoreNames.contains('chats')) {
+    const chats = db.createObjectStore('chats', { keyPath: 'id' });
+    chats.createIndex('characterId', 'characterId');
+  }
+  if (!db.objectStoreNames.contains('settings')) db.createObjectStore('settings', { keyPath: 'key' });
+  if (oldVersion >= 1 && oldVersion < 2) migrateMessagesV1(tx);
+}
+
+// Runs inside the upgrade transaction, so a failure rolls the whole upgrade back and the
+// version-1 data stays as it was.
+function migrateMessagesV1(tx) {
+  const messages = tx.objectStore('messages');
+  const chats = tx.objectStore('chats');
+  const seen = new Map();
+  messages.openCursor().onsuccess = (event) => {
+    const cursor = event.target.result;
+    if (!cursor) {
+      for (const [chatId, times] of seen) {
+        chats.put({
+          id: chatId,
+          characterId: chatId.replace(/^character:/, ''),
+          title: 'Chat',
+          createdAt: times.first,
+          updatedAt: times.last,
+          needsGreeting: true,
+        });
+      }
+      return;
+    }
+    const old = cursor.value;
+    if (!Array.isArray(old.swipes)) {
+      const createdAt = Number(old.createdAt) || Date.now();
+      cursor.update(upgradedMessage(old, createdAt));
+    }
+    const chatId = String(old.chatId ?? '');
+    const at = Number(old.createdAt) || Date.now();
+    const times = seen.get(chatId) || { first: at, last: at };
+    times.first = Math.min(times.first, at);
+    times.last = Math.max(times.last, at);
+    seen.set(chatId, times);
+    cursor.continue();
+  };
+}
+
+export function upgradedMessage(old, createdAt) {
+  return {
+    id: old.id,
+    chatId: String(old.chatId ?? ''),
+    pos: old.id,
+    role: old.role === 'user' ? 'user' : 'assistant',
+    swipes: [{
+      text: typeof old.content === 'string' ? old.content : '',
+      status: typeof old.status === 'string' ? old.status : 'done',
+      rating: null,
+      createdAt,
+    }],
+    chosen: 0,
+    createdAt,
+  };
 }
 
 export function requestResult(req) {

@@ -23,9 +23,10 @@ export class EngineClient {
     this.worker.postMessage({ type: 'load', url: model.url, modelId: model.id, sha256: model.sha256, bytes: model.bytes });
   }
 
-  generate(messages, options) {
+  // request: the prompt request the worker assembles (see prompt.rs); options: sampling.
+  generate(request, options) {
     const id = this.nextId++;
-    this.worker.postMessage({ type: 'generate', id, messages, options });
+    this.worker.postMessage({ type: 'generate', id, request, options });
     return id;
   }
 

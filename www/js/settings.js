@@ -1,12 +1,12 @@
 // Settings read from the page's address, mainly as hooks for tests and for trying models:
 //   ?model=PATH       load this same-origin URL as the model instead of the manifest's default
-//   ?max_tokens=N     cap replies at N tokens (1..1024; default 120)
+//   ?max_tokens=N     cap replies at N tokens (1..1024), over the saved setting
 //   ?seed=N           fixed sampling seed (default: random per reply)
 
 export function readSettings(href = location.href) {
   const url = new URL(href);
   const params = url.searchParams;
-  const settings = { modelUrl: null, maxTokens: 120, seed: null };
+  const settings = { modelUrl: null, maxTokens: null, seed: null };
   const model = params.get('model');
   if (model) {
     try {

@@ -22,13 +22,15 @@ export function visibleText(text, stops) {
 }
 
 // The text kept once a reply is finished: the tail held back above is released, stop
-// strings are cut, and surrounding blank space is dropped.
-export function finalText(text, stops) {
+// strings are cut, and surrounding blank space is dropped. A continuation keeps its
+// leading space, which joins it to the text it continues.
+export function finalText(text, stops, { keepStart = false } = {}) {
   let cut = text.length;
   for (const stop of stops) {
     if (!stop) continue;
     const at = text.indexOf(stop);
     if (at >= 0 && at < cut) cut = at;
   }
-  return text.slice(0, cut).trim();
+  const kept = text.slice(0, cut);
+  return keepStart ? kept.trimEnd() : kept.trim();
 }

@@ -3,14 +3,20 @@
 //
 // Messages from the page:
 //   {type:"load", url, modelId?, sha256?, bytes?}   fetch (or read from IndexedDB) and load a model
-//   {type:"generate", id, messages, options}        stream a reply; options as Engine.start takes them
+//   {type:"generate", id, request, options}         assemble the prompt from `request` (card, persona,
+//                                                   history, lorebooks, settings, mode: see prompt.rs in
+//                                                   crates/web) and stream a reply; options as Engine.start
+//                                                   takes them
 //   {type:"stop"}                                   end the current reply after the token in hand
 // Messages to the page:
 //   {type:"progress", phase, loaded, total}         phase: "download" | "cache" | "verify" | "init"
 //   {type:"notice", message}                        something worth knowing that is not an error
 //   {type:"ready", info, source, stored}            source: "download" | "cache"; stored: kept on device
+//   {type:"prompt", id, cut, lore, tokens, budget}  what went into the prompt: history indices cut to fit,
+//                                                   lorebook entries that fired, token counts
 //   {type:"token", id, piece, text}                 text: the reply so far, stop strings held back
-//   {type:"done", id, stop_reason, text, stats}     stop_reason: the engine's ("eos", "max_tokens", "stop",
+//   {type:"done", id, stop_reason, text, stats}     text: the reply (for a continuation, the new text
+//                                                   only, its leading space kept); stop_reason: the engine's ("eos", "max_tokens", "stop",
 //                                                   "context_full", ...) or "user" for a stop message
 //   {type:"error", scope, id?, message}             scope: "load" | "generate"
 import { openDb, isQuotaError } from './db.js';
@@ -21,7 +27,12 @@ import { sanitizeOptions, fitToContext } from './generation-options.js';
 
 const MAX_CONTEXT = 8192;
 
+// Continuing a reply: the prompt is rendered with this marker at the end of the character's
+// last turn and cut there, so it ends inside that turn whatever the chat template.
+const CONTINUE_MARK = '\u{F8FF}kindred-continue\u{F8FF}';
+
 let engine = null;
+let wasmModule = null;
 let info = null;
 let loading = false;
 let busy = false;
@@ -145,6 +156,7 @@ async function load(msg) {
       throw new ModelError(`The engine could not start: ${err.message}`);
     }
     try {
+      wasmModule = mod;
       engine = mod.Engine.load(bytes);
       // The KV cache grows with the chat; a cap keeps a long chat within wasm's memory.
       if (typeof engine.set_context === 'function') engine.set_context(MAX_CONTEXT);
@@ -170,11 +182,22 @@ async function generate(msg) {
   stopRequested = false;
   try {
     const options = sanitizeOptions(msg.options);
-    const messages = fitToContext(engine, msg.messages, Number(info.context_length), options.max_tokens);
-    const prompt = engine.render_chat(messages);
+    const context = Math.min(Number(info.context_length) || MAX_CONTEXT,
+      Number(msg.request?.settings?.context_tokens) || MAX_CONTEXT);
+    const assembled = assemble(msg.request, context, options.max_tokens);
+    options.stop = sanitizeOptions({ stop: [...assembled.stop, ...options.stop] }).stop;
+    post({
+      type: 'prompt', id, cut: assembled.cut, lore: assembled.lore, tokens: assembled.tokens,
+      budget: assembled.budget, over_budget: assembled.over_budget,
+    });
+    const messages = fitToContext(engine, assembled.messages, context, options.max_tokens);
+    const continues = assembled.continues && messages[messages.length - 1]?.role === 'assistant';
+    const prompt = continues ? renderContinuation(messages) : engine.render_chat(messages);
     const t0 = performance.now();
     const { n_prompt, n_reused } = plain(engine.start(prompt, options));
-    const t1 = performance.now();
+    // next() first reads the prompt a chunk at a time (prefill_left set), so
+    // a stop is heard during a long prompt too; t1 marks the prompt read.
+    let t1 = performance.now();
     let text = '';
     let generated = 0;
     let reason = null;
@@ -182,6 +205,10 @@ async function generate(msg) {
       await yieldToEvents();
       if (stopRequested) { reason = 'user'; break; }
       const step = plain(engine.next());
+      if (step.prefill_left !== undefined && step.prefill_left !== null) {
+        if (step.prefill_left === 0) t1 = performance.now();
+        continue;
+      }
       generated += 1;
       if (step.piece) {
         text += step.piece;
@@ -192,7 +219,7 @@ async function generate(msg) {
     const t2 = performance.now();
     const decodeS = (t2 - t1) / 1000;
     post({
-      type: 'done', id, stop_reason: reason, text: finalText(text, options.stop),
+      type: 'done', id, stop_reason: reason, text: finalText(text, options.stop, { keepStart: continues }),
       stats: {
         n_prompt: Number(n_prompt), n_reused: Number(n_reused), n_generated: generated,
         prefill_ms: Math.round(t1 - t0), decode_ms: Math.round(t2 - t1),
@@ -204,6 +231,23 @@ async function generate(msg) {
   } finally {
     busy = false;
   }
+}
+
+// The Rust prompt assembly (crates/web/src/prompt.rs), counting tokens with the model's
+// own tokenizer. The reply's room and the context come from here, not from the page.
+function assemble(request, context, maxTokens) {
+  const req = request && typeof request === 'object' ? request : {};
+  const settings = req.settings && typeof req.settings === 'object' ? req.settings : {};
+  const full = { ...req, settings: { ...settings, context_tokens: context, reply_reserve: maxTokens } };
+  const count = (text) => engine.count_tokens(text);
+  return JSON.parse(wasmModule.assemble_prompt(JSON.stringify(full), count));
+}
+
+function renderContinuation(messages) {
+  const marked = messages.map((m, i) => (i === messages.length - 1 ? { ...m, content: m.content + CONTINUE_MARK } : m));
+  const rendered = engine.render_chat(marked);
+  const at = rendered.lastIndexOf(CONTINUE_MARK);
+  return at >= 0 ? rendered.slice(0, at) : engine.render_chat(messages);
 }
 
 // serde-wasm-bindgen turns Rust maps into JS Maps; the page only deals in plain objects.

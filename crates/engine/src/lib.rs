@@ -7,6 +7,8 @@
 
 pub mod error;
 pub mod gguf;
+#[cfg(feature = "gpu")]
+pub mod gpu;
 pub mod kv_cache;
 pub mod matrix;
 pub mod models;

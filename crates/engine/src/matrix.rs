@@ -5,7 +5,7 @@ use crate::error::{Error, Result};
 use crate::gguf::{Gguf, TensorRef};
 use crate::par;
 use crate::quant::act::QuantizedActs;
-use crate::quant::kernel::{act_format, Scratch};
+use crate::quant::dot::{self, act_format, Isa};
 use crate::quant::{dequantize_row, dot_f32, dot_row, QType};
 
 #[derive(Debug, Clone)]
@@ -49,6 +49,13 @@ impl Weight {
         &file[start..start + self.row_bytes]
     }
 
+    /// Rows `r..r + n`, contiguous in the file.
+    #[inline]
+    fn rows<'a>(&self, file: &'a [u8], r: usize, n: usize) -> &'a [u8] {
+        let start = self.offset + r * self.row_bytes;
+        &file[start..start + n * self.row_bytes]
+    }
+
     /// Dequantizes row `r` (an embedding lookup).
     pub fn row_f32(&self, file: &[u8], r: usize, out: &mut [f32]) {
         dequantize_row(self.qtype, self.row(file, r), &mut out[..self.cols]);
@@ -72,7 +79,7 @@ impl Weight {
         // reused for all tokens, so prefill reads the weights once.
         let mut by_row = vec![0f32; self.rows * t];
         let rows_per_task = rows_per_task(self.rows);
-        par::for_chunks(&mut by_row, rows_per_task * t, |first, chunk| {
+        for_chunks(&mut by_row, rows_per_task * t, |first, chunk| {
             let r0 = first / t;
             let mut w = vec![0f32; self.cols];
             for (i, out_r) in chunk.chunks_exact_mut(t).enumerate() {
@@ -90,30 +97,21 @@ impl Weight {
     }
 
     /// Rows `r0..r0+n` against every token's quantized activations;
-    /// `out[t][r - r0]`. Each weight row is unpacked once for all tokens.
+    /// `out[t][r - r0]`.
     fn matmul_quantized(&self, file: &[u8], acts: &[QuantizedActs], r0: usize, n: usize, out: &mut [f32]) {
-        let t = acts.len();
+        let (t, isa, q) = (acts.len(), Isa::best(), self.qtype);
+        let per = rows_per_task(n);
         if t == 1 {
-            let per = rows_per_task(n);
-            par::for_chunks(&mut out[..n], per, |first, chunk| {
-                let mut s = Scratch::default();
-                for (i, o) in chunk.iter_mut().enumerate() {
-                    s.unpack(self.qtype, self.row(file, r0 + first + i), self.cols);
-                    *o = s.dot(&acts[0]);
-                }
+            for_chunks(&mut out[..n], per, |first, chunk| {
+                dot::dot_rows(isa, q, self.rows(file, r0 + first, chunk.len()), self.row_bytes, acts, chunk);
             });
             return;
         }
+        // Prefill: each task takes a band of rows, small enough to stay in
+        // cache while every group of tokens passes over it (`dot_rows`).
         let mut by_row = vec![0f32; n * t];
-        let per = rows_per_task(n);
-        par::for_chunks(&mut by_row, per * t, |first, chunk| {
-            let mut s = Scratch::default();
-            for (i, out_r) in chunk.chunks_exact_mut(t).enumerate() {
-                s.unpack(self.qtype, self.row(file, r0 + first / t + i), self.cols);
-                for (o, a) in out_r.iter_mut().zip(acts) {
-                    *o = s.dot(a);
-                }
-            }
+        for_chunks(&mut by_row, per * t, |first, chunk| {
+            dot::dot_rows(isa, q, self.rows(file, r0 + first / t, chunk.len() / t), self.row_bytes, acts, chunk);
         });
         for r in 0..n {
             for tok in 0..t {
@@ -131,11 +129,27 @@ impl Weight {
             return;
         }
         let per = rows_per_task(n);
-        par::for_chunks(&mut out[..n], per, |first, chunk| {
+        for_chunks(&mut out[..n], per, |first, chunk| {
             for (i, o) in chunk.iter_mut().enumerate() {
                 *o = dot_row(self.qtype, self.row(file, r0 + first + i), x);
             }
         });
+    }
+}
+
+/// `par::for_chunks`, run on the calling thread when there is one thread:
+/// handing each product to a pool of one costs two context switches.
+fn for_chunks<F>(out: &mut [f32], chunk: usize, f: F)
+where
+    F: Fn(usize, &mut [f32]) + Sync + Send,
+{
+    if par::threads() > 1 {
+        par::for_chunks(out, chunk, f);
+    } else {
+        let chunk = chunk.max(1);
+        for (i, c) in out.chunks_mut(chunk).enumerate() {
+            f(i * chunk, c);
+        }
     }
 }
 

@@ -1,8 +1,15 @@
-//! The engine as the page's Web Worker sees it. Every method returns a
-//! `Result`: an error becomes a JS exception with a clear message, never a
-//! panic (a panic would kill the worker and its model).
+//! The engine as the page's Web Worker sees it, and the character side of
+//! the app (cards, lorebooks, prompt assembly) for the page and the worker.
+//! Every function returns a `Result`: an error becomes a JS exception with a
+//! clear message, never a panic (a panic would kill the wasm instance).
 
 mod engine;
+
+pub mod cards;
+pub mod error;
+mod js;
+pub mod prompt;
+pub mod turns;
 
 pub use engine::Engine;
 

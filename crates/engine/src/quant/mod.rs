@@ -1,13 +1,14 @@
 //! GGUF quantized blocks: one file per type, each with its block layout
 //! (see ../shared/notes/webgpu-kernels.md, section 1) and a dequantizer.
 //!
-//! Rows are multiplied block by block: a block is dequantized into a small
-//! stack buffer and dotted with the activations at once, so no f32 copy of a
-//! weight matrix ever exists.
+//! Quantized rows are multiplied by `dot`'s fused kernels, which read the
+//! blocks where they lie and dot them with 8-bit activations (`act`); no
+//! f32 copy of a weight matrix ever exists. Float rows, and the tests'
+//! reference, use the dequantizers here.
 
 pub mod act;
+pub mod dot;
 pub mod f16;
-pub mod kernel;
 pub mod q4_0;
 pub mod q4_k;
 pub mod q5_0;

@@ -13,15 +13,3 @@ pub fn dequantize(b: &[u8], out: &mut [f32]) {
         out[j + 16] = ((qs[j] >> 4) as i32 - 8) as f32 * d;
     }
 }
-
-/// Signed values (q - 8) and one scale per 16-value group.
-pub fn unpack(b: &[u8], qs: &mut [i8], scale: &mut [f32], min: &mut [f32]) {
-    let d = f16_at(b, 0);
-    let q = &b[2..18];
-    for j in 0..16 {
-        qs[j] = (q[j] & 15) as i8 - 8;
-        qs[j + 16] = (q[j] >> 4) as i8 - 8;
-    }
-    scale[..2].fill(d);
-    min[..2].fill(0.0);
-}

@@ -17,16 +17,3 @@ pub fn dequantize(b: &[u8], out: &mut [f32]) {
         out[j + 16] = (hi as i32 - 16) as f32 * d;
     }
 }
-
-/// Signed values (q - 16) and one scale per 16-value group.
-pub fn unpack(b: &[u8], qs: &mut [i8], scale: &mut [f32], min: &mut [f32]) {
-    let d = f16_at(b, 0);
-    let qh = u32::from_le_bytes([b[2], b[3], b[4], b[5]]);
-    let q = &b[6..22];
-    for j in 0..16 {
-        qs[j] = ((q[j] & 15) | (((qh >> j) & 1) << 4) as u8) as i8 - 16;
-        qs[j + 16] = ((q[j] >> 4) | (((qh >> (j + 16)) & 1) << 4) as u8) as i8 - 16;
-    }
-    scale[..2].fill(d);
-    min[..2].fill(0.0);
-}

@@ -25,23 +25,3 @@ pub fn dequantize(b: &[u8], out: &mut [f32]) {
         }
     }
 }
-
-/// Signed values (q - 32); group g of 16 values has scale d*sc[g].
-pub fn unpack(b: &[u8], qs: &mut [i8], scale: &mut [f32], min: &mut [f32]) {
-    let d = f16_at(b, 208);
-    for n in 0..2 {
-        let ql = &b[64 * n..64 * n + 64];
-        let qh = &b[128 + 32 * n..128 + 32 * n + 32];
-        let y = &mut qs[128 * n..128 * n + 128];
-        for l in 0..32 {
-            y[l] = ((ql[l] & 15) | ((qh[l] & 3) << 4)) as i8 - 32;
-            y[l + 32] = ((ql[l + 32] & 15) | (((qh[l] >> 2) & 3) << 4)) as i8 - 32;
-            y[l + 64] = ((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4)) as i8 - 32;
-            y[l + 96] = ((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4)) as i8 - 32;
-        }
-    }
-    for g in 0..16 {
-        scale[g] = d * (b[192 + g] as i8) as f32;
-    }
-    min[..16].fill(0.0);
-}

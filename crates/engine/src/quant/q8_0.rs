@@ -11,13 +11,3 @@ pub fn dequantize(b: &[u8], out: &mut [f32]) {
         *o = (q as i8) as f32 * d;
     }
 }
-
-/// The signed bytes as they are, and one scale per 16-value group.
-pub fn unpack(b: &[u8], qs: &mut [i8], scale: &mut [f32], min: &mut [f32]) {
-    let d = f16_at(b, 0);
-    for (o, &q) in qs[..32].iter_mut().zip(&b[2..34]) {
-        *o = q as i8;
-    }
-    scale[..2].fill(d);
-    min[..2].fill(0.0);
-}

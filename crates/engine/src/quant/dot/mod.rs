@@ -4,11 +4,15 @@
 //! `MAX_TOKENS` activation rows (prefill reuses one weight row for several
 //! tokens; decode uses one).
 //!
-//! One file per quant type, each with three versions of the same integer
+//! One file per quant type, each with three versions of the same
 //! arithmetic: `scalar` (the portable reference), `avx2` (x86_64, picked at
 //! run time) and `simd128` (wasm, compiled when the build enables simd128).
-//! Within a block the sums are exact integers; blocks are combined in f32,
-//! so the versions differ only in float summation order.
+//! Every 16-value group's sum is an exact integer; the groups are then
+//! combined in f32 in one fixed order (`Combine`), the same in every
+//! version, so all three give bit-identical results, native and in the
+//! browser alike. That order is the one the engine has always used: with
+//! activations re-quantized to 8 bits before every product, any other
+//! rounding moves logits by tenths and flips near-ties in greedy decoding.
 
 pub mod q4_0;
 pub mod q4_k;
@@ -90,63 +94,96 @@ pub fn act_format(q: QType) -> Option<ActFormat> {
     }
 }
 
-/// `out[i] = row · acts[i]` for one quantized weight row. Rows of float
-/// types, and activations shorter than the row, count only the blocks both
-/// cover (callers pass matching lengths). An `isa` this machine lacks falls
-/// back to scalar.
-pub fn dot_row(isa: Isa, q: QType, row: &[u8], acts: &[QuantizedActs], out: &mut [f32]) {
+/// `out[r * acts.len() + i] = row_r · acts[i]` for the consecutive rows of
+/// `rows`, each `row_bytes` long (a band of a weight matrix). Activations
+/// are taken `MAX_TOKENS` at a time, each group over all the rows, so a
+/// band small enough for the cache is read from memory once. Rows of float
+/// types give nothing; a row or activations shorter than the other count
+/// only the blocks both hold (callers pass matching lengths). An `isa`
+/// this machine lacks falls back to scalar.
+pub fn dot_rows(isa: Isa, q: QType, rows: &[u8], row_bytes: usize, acts: &[QuantizedActs], out: &mut [f32]) {
     let isa = if isa.supported() { isa } else { Isa::Scalar };
-    let mut a = acts.chunks_exact(MAX_TOKENS);
-    let mut o = out.chunks_exact_mut(MAX_TOKENS);
-    for (ac, oc) in (&mut a).zip(&mut o) {
-        let r: [f32; MAX_TOKENS] = dot_n(isa, q, row, [&ac[0], &ac[1], &ac[2], &ac[3]]);
-        oc.copy_from_slice(&r);
+    let t = acts.len();
+    if row_bytes == 0 || t == 0 {
+        return;
     }
-    let (ac, oc) = (a.remainder(), o.into_remainder());
-    match ac.len().min(oc.len()) {
-        1 => oc[..1].copy_from_slice(&dot_n(isa, q, row, [&ac[0]])),
-        2 => oc[..2].copy_from_slice(&dot_n(isa, q, row, [&ac[0], &ac[1]])),
-        3 => oc[..3].copy_from_slice(&dot_n(isa, q, row, [&ac[0], &ac[1], &ac[2]])),
-        _ => {}
+    for (g, a) in acts.chunks(MAX_TOKENS).enumerate() {
+        let at = g * MAX_TOKENS;
+        match a.len() {
+            1 => band(kernel(isa, q), rows, row_bytes, [&a[0]], out, t, at),
+            2 => band(kernel(isa, q), rows, row_bytes, [&a[0], &a[1]], out, t, at),
+            3 => band(kernel(isa, q), rows, row_bytes, [&a[0], &a[1], &a[2]], out, t, at),
+            _ => band(kernel(isa, q), rows, row_bytes, [&a[0], &a[1], &a[2], &a[3]], out, t, at),
+        }
     }
 }
 
-/// One row against `N` activation rows, on the chosen (supported) set.
-fn dot_n<const N: usize>(isa: Isa, q: QType, row: &[u8], a: [&QuantizedActs; N]) -> [f32; N] {
-    match isa {
-        #[cfg(target_arch = "x86_64")]
-        // SAFETY: `dot_row` only passes `Avx2` when `Isa::supported` saw AVX2, FMA and F16C.
-        Isa::Avx2 => unsafe {
-            match q {
-                QType::Q4_0 => q4_0::avx2(row, a),
-                QType::Q5_0 => q5_0::avx2(row, a),
-                QType::Q8_0 => q8_0::avx2(row, a),
-                QType::Q4K => q4_k::avx2(row, a),
-                QType::Q5K => q5_k::avx2(row, a),
-                QType::Q6K => q6_k::avx2(row, a),
-                QType::F32 | QType::F16 | QType::BF16 => [0.0; N],
-            }
-        },
-        #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-        Isa::Simd128 => match q {
-            QType::Q4_0 => q4_0::simd128(row, a),
-            QType::Q5_0 => q5_0::simd128(row, a),
-            QType::Q8_0 => q8_0::simd128(row, a),
-            QType::Q4K => q4_k::simd128(row, a),
-            QType::Q5K => q5_k::simd128(row, a),
-            QType::Q6K => q6_k::simd128(row, a),
-            QType::F32 | QType::F16 | QType::BF16 => [0.0; N],
-        },
-        _ => match q {
-            QType::Q4_0 => q4_0::scalar(row, a),
-            QType::Q5_0 => q5_0::scalar(row, a),
-            QType::Q8_0 => q8_0::scalar(row, a),
-            QType::Q4K => q4_k::scalar(row, a),
-            QType::Q5K => q5_k::scalar(row, a),
-            QType::Q6K => q6_k::scalar(row, a),
-            QType::F32 | QType::F16 | QType::BF16 => [0.0; N],
-        },
+/// `out[i] = row · acts[i]` for one row.
+pub fn dot_row(isa: Isa, q: QType, row: &[u8], acts: &[QuantizedActs], out: &mut [f32]) {
+    dot_rows(isa, q, row, row.len(), acts, out);
+}
+
+/// One row against `N` activation rows.
+type Kernel<const N: usize> = unsafe fn(&[u8], [&QuantizedActs; N]) -> [f32; N];
+
+/// Every row of the band against one group of activations, into columns
+/// `at..at + N` of `out` (rows of `stride`).
+fn band<const N: usize>(
+    k: Option<Kernel<N>>,
+    rows: &[u8],
+    row_bytes: usize,
+    a: [&QuantizedActs; N],
+    out: &mut [f32],
+    stride: usize,
+    at: usize,
+) {
+    let Some(k) = k else { return };
+    for (row, o) in rows.chunks_exact(row_bytes).zip(out.chunks_mut(stride)) {
+        // SAFETY: `kernel` hands out SIMD kernels only for sets `Isa::supported` confirmed.
+        let r = unsafe { k(row, a) };
+        if let Some(dst) = o.get_mut(at..at + N) {
+            dst.copy_from_slice(&r);
+        }
     }
+}
+
+/// The kernel of `isa` (supported) for weight type `q`; `None` for float
+/// types.
+fn kernel<const N: usize>(isa: Isa, q: QType) -> Option<Kernel<N>> {
+    let k: Kernel<N> = match (isa, q) {
+        (_, QType::F32 | QType::F16 | QType::BF16) => return None,
+        #[cfg(target_arch = "x86_64")]
+        (Isa::Avx2, QType::Q4_0) => q4_0::avx2::<N>,
+        #[cfg(target_arch = "x86_64")]
+        (Isa::Avx2, QType::Q5_0) => q5_0::avx2::<N>,
+        #[cfg(target_arch = "x86_64")]
+        (Isa::Avx2, QType::Q8_0) => q8_0::avx2::<N>,
+        #[cfg(target_arch = "x86_64")]
+        (Isa::Avx2, QType::Q4K) => q4_k::avx2::<N>,
+        #[cfg(target_arch = "x86_64")]
+        (Isa::Avx2, QType::Q5K) => q5_k::avx2::<N>,
+        #[cfg(target_arch = "x86_64")]
+        (Isa::Avx2, QType::Q6K) => q6_k::avx2::<N>,
+        #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+        (Isa::Simd128, QType::Q4_0) => q4_0::simd128::<N>,
+        #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+        (Isa::Simd128, QType::Q5_0) => q5_0::simd128::<N>,
+        #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+        (Isa::Simd128, QType::Q8_0) => q8_0::simd128::<N>,
+        #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+        (Isa::Simd128, QType::Q4K) => q4_k::simd128::<N>,
+        #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+        (Isa::Simd128, QType::Q5K) => q5_k::simd128::<N>,
+        #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+        (Isa::Simd128, QType::Q6K) => q6_k::simd128::<N>,
+        (_, QType::Q4_0) => q4_0::scalar::<N>,
+        (_, QType::Q5_0) => q5_0::scalar::<N>,
+        (_, QType::Q8_0) => q8_0::scalar::<N>,
+        (_, QType::Q4K) => q4_k::scalar::<N>,
+        (_, QType::Q5K) => q5_k::scalar::<N>,
+        (_, QType::Q6K) => q6_k::scalar::<N>,
+    };
+    Some(k)
 }
 
 /// Blocks of `block_bytes` bytes / `block_elems` values that the row and
@@ -159,6 +196,40 @@ fn blocks<const N: usize>(row: &[u8], a: &[&QuantizedActs; N], block_bytes: usiz
         n = n.min(x.group_sum.len() * 16 / block_elems);
     }
     n
+}
+
+/// The float combine every kernel shares: group `g` (16 values) adds
+/// `gs_g * (sc_g * S_g - mn_g * G_g)` to `t[g % 4]` (S: the integer dot,
+/// G: the activations' group sum, sc/mn: the weight's group scale and min,
+/// gs: the activation scale), and the row's result is
+/// `((t0 + t1) + t2) + t3`. Types without mins skip `mn * G`: subtracting
+/// a zero changes no sum here (`t` never holds -0, the one value it could).
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Combine(pub [f32; 4]);
+
+impl Combine {
+    /// A group of a type without mins.
+    #[inline(always)]
+    pub fn add(&mut self, g: usize, gs: f32, sc: f32, s: i32) {
+        self.0[g & 3] += gs * (sc * s as f32);
+    }
+
+    /// A group of a type with mins.
+    #[inline(always)]
+    pub fn add_min(&mut self, g: usize, gs: f32, sc: f32, s: i32, mn: f32, gsum: i32) {
+        self.0[g & 3] += gs * (sc * s as f32 - mn * gsum as f32);
+    }
+
+    #[inline(always)]
+    pub fn total(self) -> f32 {
+        self.0[0] + self.0[1] + self.0[2] + self.0[3]
+    }
+}
+
+/// The row results of `N` combines.
+#[inline(always)]
+fn totals<const N: usize>(acc: [Combine; N]) -> [f32; N] {
+    acc.map(Combine::total)
 }
 
 /// f16 bits to f32 without a table or branch on the common path (normal

@@ -3,18 +3,12 @@
 
 use core::arch::x86_64::*;
 
+use crate::quant::act::QuantizedActs;
+
 /// 32 bytes from `s` (at least 32 long); GGUF blocks are not aligned.
 #[inline]
 #[target_feature(enable = "avx2,fma,f16c")]
 pub unsafe fn load32(s: &[u8]) -> __m256i {
-    debug_assert!(s.len() >= 32);
-    _mm256_loadu_si256(s.as_ptr() as *const __m256i)
-}
-
-/// 32 signed activation bytes from `s` (at least 32 long).
-#[inline]
-#[target_feature(enable = "avx2,fma,f16c")]
-pub unsafe fn load32_i8(s: &[i8]) -> __m256i {
     debug_assert!(s.len() >= 32);
     _mm256_loadu_si256(s.as_ptr() as *const __m256i)
 }
@@ -35,10 +29,11 @@ pub unsafe fn f16(s: &[u8]) -> f32 {
     _mm_cvtss_f32(_mm_cvtph_ps(_mm_cvtsi32_si128(bits as i32)))
 }
 
-/// Pairwise sums of products of signed bytes, as 8 i32 lanes (lane k holds
-/// bytes 4k..4k+4). maddubs wants one unsigned operand: |w| and x with w's
-/// sign. Activations lie in [-127, 127], so no i16 sum saturates, even
-/// for w = -128 (|w| reads as 128 unsigned).
+/// Products of signed bytes summed in fours, as 8 i32 lanes: lanes 0..4
+/// hold the first 16 bytes (one group), lanes 4..8 the next. maddubs wants
+/// one unsigned operand: |w| and x with w's sign. Activations lie in
+/// [-127, 127], so no i16 pair sum saturates, even for w = -128 (|w| reads
+/// as 128 unsigned).
 #[inline]
 #[target_feature(enable = "avx2,fma,f16c")]
 pub unsafe fn dot_i8(w: __m256i, x: __m256i) -> __m256i {
@@ -46,12 +41,54 @@ pub unsafe fn dot_i8(w: __m256i, x: __m256i) -> __m256i {
     _mm256_madd_epi16(p, _mm256_set1_epi16(1))
 }
 
-/// Unsigned weight bytes (below 64) times signed activations, pairs summed
-/// to i16 lanes (lane k holds bytes 2k, 2k+1).
+/// `dot_i8` for unsigned weight bytes below 64 (no i16 pair sum reaches
+/// 2 * 63 * 127).
 #[inline]
 #[target_feature(enable = "avx2,fma,f16c")]
-pub unsafe fn dot_u8_i16(w: __m256i, x: __m256i) -> __m256i {
-    _mm256_maddubs_epi16(w, x)
+pub unsafe fn dot_u8(w: __m256i, x: __m256i) -> __m256i {
+    _mm256_madd_epi16(_mm256_maddubs_epi16(w, x), _mm256_set1_epi16(1))
+}
+
+/// The 8 group sums of four `dot_*` results (groups 2k, 2k+1 in `p[k]`),
+/// in group order.
+#[inline]
+#[target_feature(enable = "avx2,fma,f16c")]
+pub unsafe fn group_sums(p: [__m256i; 4]) -> __m256i {
+    // Three horizontal adds leave groups [0, 2, 4, 6 | 1, 3, 5, 7].
+    let h = _mm256_hadd_epi32(_mm256_hadd_epi32(p[0], p[1]), _mm256_hadd_epi32(p[2], p[3]));
+    _mm256_permutevar8x32_epi32(h, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7))
+}
+
+/// 8 consecutive groups' terms `gs * (sc * S)` (see `Combine`).
+#[inline]
+#[target_feature(enable = "avx2,fma,f16c")]
+pub unsafe fn terms(gs: __m256, sc: __m256, s: __m256i) -> __m256 {
+    _mm256_mul_ps(gs, _mm256_mul_ps(sc, _mm256_cvtepi32_ps(s)))
+}
+
+/// 8 consecutive groups' terms `gs * (sc * S - mn * G)` (see `Combine`).
+#[inline]
+#[target_feature(enable = "avx2,fma,f16c")]
+pub unsafe fn terms_min(gs: __m256, sc: __m256, s: __m256i, mn: __m256, g: __m256i) -> __m256 {
+    let v = _mm256_sub_ps(_mm256_mul_ps(sc, _mm256_cvtepi32_ps(s)), _mm256_mul_ps(mn, _mm256_cvtepi32_ps(g)));
+    _mm256_mul_ps(gs, v)
+}
+
+/// Adds the terms of groups 8m..8m+8 to `Combine`'s four sums, in its
+/// order: t[k] += v[k], then t[k] += v[k + 4].
+#[inline]
+#[target_feature(enable = "avx2,fma,f16c")]
+pub unsafe fn accumulate(t: __m128, v: __m256) -> __m128 {
+    _mm_add_ps(_mm_add_ps(t, _mm256_castps256_ps128(v)), _mm256_extractf128_ps(v, 1))
+}
+
+/// The four lanes of `t` as `Combine`'s sums.
+#[inline]
+#[target_feature(enable = "avx2,fma,f16c")]
+pub unsafe fn to_array(t: __m128) -> [f32; 4] {
+    let mut a = [0f32; 4];
+    _mm_storeu_ps(a.as_mut_ptr(), t);
+    a
 }
 
 /// Low and high nibbles of 16 bytes: the low nibbles in the low 128 bits.
@@ -77,30 +114,57 @@ pub unsafe fn bits_to_bytes(bits: u32) -> __m256i {
     _mm256_cmpeq_epi8(_mm256_or_si256(v, others), _mm256_set1_epi64x(-1))
 }
 
+
+/// Eight u8 factors (one per 32-value sub-block), each repeated for its
+/// two groups and multiplied by `d` in f32: groups 0..8 and 8..16.
 #[inline]
 #[target_feature(enable = "avx2,fma,f16c")]
-pub unsafe fn hsum_f32(v: __m256) -> f32 {
-    let s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    let s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    let s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    _mm_cvtss_f32(s)
+pub unsafe fn sub_block_factors(bytes: u64, d: f32) -> [__m256; 2] {
+    let v = _mm_cvtsi64_si128(bytes as i64);
+    let v = _mm_unpacklo_epi8(v, v);
+    let lo = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(v));
+    let hi = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_srli_si128(v, 8)));
+    let d = _mm256_set1_ps(d);
+    [_mm256_mul_ps(d, lo), _mm256_mul_ps(d, hi)]
 }
 
-#[inline]
-#[target_feature(enable = "avx2,fma,f16c")]
-pub unsafe fn hsum_i32(v: __m256i) -> i32 {
-    let s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
-    let s = _mm_add_epi32(s, _mm_unpackhi_epi64(s, s));
-    let s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0b01));
-    _mm_cvtsi128_si32(s)
+/// Raw views of `N` activation rows, so that the kernels' inner loops load
+/// without bounds checks. Built only after `blocks` has bounded the block
+/// count by every row's lengths; callers index below that count.
+pub struct Acts<const N: usize> {
+    qs: [*const i8; N],
+    gs: [*const f32; N],
+    gsum: [*const i32; N],
 }
 
-/// `acc + m * v` for 16 i32 products: m and v given as two halves of 8.
-#[inline]
-#[target_feature(enable = "avx2,fma,f16c")]
-pub unsafe fn mul_add_16(acc: __m256i, m: [__m256i; 2], v: &[i32]) -> __m256i {
-    debug_assert!(v.len() >= 16);
-    let v0 = _mm256_loadu_si256(v.as_ptr() as *const __m256i);
-    let v1 = _mm256_loadu_si256(v.as_ptr().add(8) as *const __m256i);
-    _mm256_add_epi32(acc, _mm256_add_epi32(_mm256_mullo_epi32(m[0], v0), _mm256_mullo_epi32(m[1], v1)))
+impl<const N: usize> Acts<N> {
+    #[inline(always)]
+    pub fn new(a: &[&QuantizedActs; N]) -> Self {
+        let (mut qs, mut gs, mut gsum) = ([core::ptr::null(); N], [core::ptr::null(); N], [core::ptr::null(); N]);
+        for t in 0..N {
+            (qs[t], gs[t], gsum[t]) = (a[t].qs.as_ptr(), a[t].group_scale.as_ptr(), a[t].group_sum.as_ptr());
+        }
+        Acts { qs, gs, gsum }
+    }
+
+    /// 32 activations of token `t` from value `at`.
+    #[inline]
+    #[target_feature(enable = "avx2,fma,f16c")]
+    pub unsafe fn qs(&self, t: usize, at: usize) -> __m256i {
+        _mm256_loadu_si256(self.qs[t].add(at) as *const __m256i)
+    }
+
+    /// The scales of token `t`'s groups `g..g + 8`.
+    #[inline]
+    #[target_feature(enable = "avx2,fma,f16c")]
+    pub unsafe fn scales(&self, t: usize, g: usize) -> __m256 {
+        _mm256_loadu_ps(self.gs[t].add(g))
+    }
+
+    /// The sums of token `t`'s groups `g..g + 8`.
+    #[inline]
+    #[target_feature(enable = "avx2,fma,f16c")]
+    pub unsafe fn sums(&self, t: usize, g: usize) -> __m256i {
+        _mm256_loadu_si256(self.gsum[t].add(g) as *const __m256i)
+    }
 }

@@ -1,0 +1,102 @@
+//! The KV cache on the GPU and decode attention over it.
+//!
+//! Keys and values are stored as packed f16 pairs (llama.cpp's cache
+//! precision, half the memory of f32), one buffer per layer, sized for the
+//! context the caller asked for. Attention for one query token is three
+//! dispatches: scores (q . k for the visible keys), softmax, and the
+//! probability-weighted sum of values. Sliding-window layers see only the
+//! last `window` positions.
+
+use super::buffers::{scratch, uniform};
+use super::device::Gpu;
+use super::error::{GpuError, GpuResult};
+use super::graph::{Builder, Grid, Op};
+use super::kernels::Kernel;
+
+pub struct GpuKvCache {
+    pub k: Vec<wgpu::Buffer>,
+    pub v: Vec<wgpu::Buffer>,
+    pub capacity: usize,
+    pub kv_dim: usize,
+}
+
+impl GpuKvCache {
+    pub fn new(gpu: &Gpu, n_layers: usize, kv_dim: usize, capacity: usize) -> GpuResult<Self> {
+        if !kv_dim.is_multiple_of(2) {
+            return Err(GpuError::Unsupported(format!("an odd KV width ({kv_dim})")));
+        }
+        let words = capacity
+            .checked_mul(kv_dim / 2)
+            .ok_or_else(|| GpuError::Unsupported(format!("a KV cache of {capacity} positions")))?;
+        let mut k = Vec::with_capacity(n_layers);
+        let mut v = Vec::with_capacity(n_layers);
+        for il in 0..n_layers {
+            k.push(scratch(gpu, &format!("k cache {il}"), words)?);
+            v.push(scratch(gpu, &format!("v cache {il}"), words)?);
+        }
+        Ok(GpuKvCache { k, v, capacity, kv_dim })
+    }
+
+    pub fn bytes(&self) -> u64 {
+        self.k.iter().chain(&self.v).map(|b| b.size()).sum()
+    }
+}
+
+pub struct AttnShape {
+    pub n_head: usize,
+    pub n_kv_head: usize,
+    pub head_dim: usize,
+    /// 0: every earlier position is visible.
+    pub window: usize,
+    pub scale: f32,
+}
+
+/// Largest head the scores kernel keeps in workgroup memory.
+pub const MAX_HEAD_DIM: usize = 256;
+
+pub struct AttnBuffers<'a> {
+    pub q: &'a wgpu::Buffer,
+    pub k: &'a wgpu::Buffer,
+    pub v: &'a wgpu::Buffer,
+    pub k_cache: &'a wgpu::Buffer,
+    pub v_cache: &'a wgpu::Buffer,
+    /// `n_head * capacity` f32.
+    pub scores: &'a wgpu::Buffer,
+    pub out: &'a wgpu::Buffer,
+    pub step: &'a wgpu::Buffer,
+}
+
+/// Stores this token's k/v at `step.pos`, then attends `q` over the cache.
+pub async fn attention_ops(b: &mut Builder<'_>, s: &AttnShape, buf: AttnBuffers<'_>, capacity: usize) -> GpuResult<Vec<Op>> {
+    if s.head_dim > MAX_HEAD_DIM || !s.head_dim.is_multiple_of(2) || s.n_kv_head == 0 || !s.n_head.is_multiple_of(s.n_kv_head) {
+        return Err(GpuError::Unsupported(format!(
+            "attention with {} heads, {} KV heads of {} dims",
+            s.n_head, s.n_kv_head, s.head_dim
+        )));
+    }
+    let kv_dim = s.n_kv_head * s.head_dim;
+    let store_p = uniform(b.gpu, "kv_store", &[kv_dim as u32]);
+    let attn_p = uniform(
+        b.gpu,
+        "attention",
+        &[s.n_head as u32, s.n_kv_head as u32, s.head_dim as u32, s.window as u32, s.scale.to_bits(), capacity as u32],
+    );
+    let heads = s.n_head as u32;
+    Ok(vec![
+        b.op(
+            Kernel::KvStore,
+            &[&store_p, buf.k, buf.v, buf.k_cache, buf.v_cache, buf.step],
+            Grid::Fixed([(kv_dim as u32 / 2).div_ceil(64), 1, 1]),
+        )
+        .await?,
+        b.op(Kernel::AttnScores, &[&attn_p, buf.q, buf.k_cache, buf.scores, buf.step], Grid::Keys { window: s.window as u32, heads })
+            .await?,
+        b.op(Kernel::AttnSoftmax, &[&attn_p, buf.scores, buf.step], Grid::Fixed([heads, 1, 1])).await?,
+        b.op(
+            Kernel::AttnValues,
+            &[&attn_p, buf.scores, buf.v_cache, buf.out, buf.step],
+            Grid::Fixed([(s.head_dim as u32).div_ceil(64), heads, 1]),
+        )
+        .await?,
+    ])
+}

@@ -1,0 +1,95 @@
+//! Compute pipelines, built from the WGSL files in `shaders/` on first use.
+//!
+//! Kernels that read weights (mat-vec, embedding lookup) are one entry
+//! point composed with one quant format file: `bytes.wgsl` (byte reads out
+//! of u32 words) + `q8_0.wgsl` (the block layout: `slot_dot`, `dequant`) +
+//! `matvec.wgsl`. Each format is written once and shared by every kernel.
+
+use std::collections::HashMap;
+
+use super::device::Gpu;
+use super::error::{GpuError, GpuResult};
+use crate::quant::QType;
+
+const BYTES: &str = include_str!("shaders/bytes.wgsl");
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Kernel {
+    MatVec(QType),
+    Embed(QType),
+    RmsNorm,
+    Rope,
+    KvStore,
+    AttnScores,
+    AttnSoftmax,
+    AttnValues,
+    Glu,
+    Add,
+    Argmax,
+}
+
+fn format_source(q: QType) -> &'static str {
+    match q {
+        QType::F32 => include_str!("shaders/f32.wgsl"),
+        QType::F16 => include_str!("shaders/f16.wgsl"),
+        QType::BF16 => include_str!("shaders/bf16.wgsl"),
+        QType::Q4_0 => include_str!("shaders/q4_0.wgsl"),
+        QType::Q5_0 => include_str!("shaders/q5_0.wgsl"),
+        QType::Q8_0 => include_str!("shaders/q8_0.wgsl"),
+        QType::Q4K => include_str!("shaders/q4_k.wgsl"),
+        QType::Q5K => include_str!("shaders/q5_k.wgsl"),
+        QType::Q6K => include_str!("shaders/q6_k.wgsl"),
+    }
+}
+
+impl Kernel {
+    fn source(self) -> String {
+        match self {
+            Kernel::MatVec(q) => [BYTES, format_source(q), include_str!("shaders/matvec.wgsl")].join("\n"),
+            Kernel::Embed(q) => [BYTES, format_source(q), include_str!("shaders/embed.wgsl")].join("\n"),
+            Kernel::RmsNorm => include_str!("shaders/rms_norm.wgsl").into(),
+            Kernel::Rope => include_str!("shaders/rope.wgsl").into(),
+            Kernel::KvStore => include_str!("shaders/kv_store.wgsl").into(),
+            Kernel::AttnScores => include_str!("shaders/attn_scores.wgsl").into(),
+            Kernel::AttnSoftmax => include_str!("shaders/attn_softmax.wgsl").into(),
+            Kernel::AttnValues => include_str!("shaders/attn_values.wgsl").into(),
+            Kernel::Glu => include_str!("shaders/glu.wgsl").into(),
+            Kernel::Add => include_str!("shaders/add.wgsl").into(),
+            Kernel::Argmax => include_str!("shaders/argmax.wgsl").into(),
+        }
+    }
+}
+
+#[derive(Default)]
+pub struct Kernels {
+    pipelines: HashMap<Kernel, wgpu::ComputePipeline>,
+}
+
+impl Kernels {
+    /// The pipeline of `k`, compiled the first time it is asked for. A
+    /// shader the device rejects is an error, not a panic.
+    pub async fn get(&mut self, gpu: &Gpu, k: Kernel) -> GpuResult<wgpu::ComputePipeline> {
+        if let Some(p) = self.pipelines.get(&k) {
+            return Ok(p.clone());
+        }
+        let label = format!("{k:?}");
+        let scope = gpu.device.push_error_scope(wgpu::ErrorFilter::Validation);
+        let module = gpu.device.create_shader_module(wgpu::ShaderModuleDescriptor {
+            label: Some(&label),
+            source: wgpu::ShaderSource::Wgsl(k.source().into()),
+        });
+        let pipeline = gpu.device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+            label: Some(&label),
+            layout: None,
+            module: &module,
+            entry_point: Some("main"),
+            compilation_options: wgpu::PipelineCompilationOptions::default(),
+            cache: None,
+        });
+        if let Some(e) = scope.pop().await {
+            return Err(GpuError::Validation(format!("kernel {label}: {e}")));
+        }
+        self.pipelines.insert(k, pipeline.clone());
+        Ok(pipeline)
+    }
+}

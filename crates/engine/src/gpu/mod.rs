@@ -1,0 +1,34 @@
+//! The WebGPU backend: the decode step of gemma3 and llama/qwen2 models as
+//! WGSL compute kernels, run through wgpu (Vulkan, Metal or DX12 natively,
+//! the browser's WebGPU on wasm32).
+//!
+//! - `device`: adapter, limits, and a report of why the GPU is (not) used.
+//! - `buffers`: weights uploaded as raw GGUF bytes, split into row chunks
+//!   where a tensor exceeds one storage binding.
+//! - `kernels`: pipelines from `shaders/*.wgsl` (one kernel or one quant
+//!   format a file).
+//! - `matvec`, `ops`, `attention`: the ops of a step; `graph` records them.
+//! - `gemma3`, `llama`: one file per architecture; `model`: `GpuModel`.
+//!
+//! Nothing here panics on a missing adapter, a lost device or an
+//! allocation the GPU refuses: each is a `GpuError`, and the caller falls
+//! back to the CPU backend.
+
+pub mod attention;
+pub mod buffers;
+pub mod device;
+pub mod error;
+mod gemma3;
+pub mod graph;
+pub mod kernels;
+mod llama;
+pub mod matvec;
+pub mod model;
+pub mod oneshot;
+pub mod ops;
+pub mod readback;
+
+pub use device::{Gpu, GpuOptions, GpuReport};
+pub use error::{GpuError, GpuResult};
+pub use model::{GpuModel, GpuModelOptions};
+pub use oneshot::Oneshot;

@@ -1,0 +1,109 @@
+//! Single kernels run once on host data: how tests check each kernel
+//! against the CPU backend, and a quick way to probe a device.
+
+use super::attention::{attention_ops, AttnBuffers, AttnShape};
+use super::buffers::{scratch, staging, upload_f32, GpuWeight};
+use super::device::{Gpu, GpuOptions};
+use super::error::GpuResult;
+use super::graph::{encode, Builder, Op};
+use super::kernels::Kernels;
+use super::matvec::{embed_chunk, embed_ops, matvec_ops};
+use super::{ops, readback};
+
+pub struct Oneshot {
+    pub gpu: Gpu,
+    kernels: Kernels,
+}
+
+impl Oneshot {
+    pub async fn new(opts: &GpuOptions) -> GpuResult<Self> {
+        Ok(Oneshot { gpu: Gpu::new(opts).await?, kernels: Kernels::default() })
+    }
+
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn new_blocking(opts: &GpuOptions) -> GpuResult<Self> {
+        pollster::block_on(Self::new(opts))
+    }
+
+    pub fn upload(&self, name: &str, qtype: crate::quant::QType, rows: usize, cols: usize, bytes: &[u8]) -> GpuResult<GpuWeight> {
+        GpuWeight::upload(&self.gpu, name, qtype, rows, cols, bytes)
+    }
+
+    /// `W . x` through the fused mat-vec kernel of `w`'s type.
+    pub async fn matvec(&mut self, w: &GpuWeight, x: &[f32]) -> GpuResult<Vec<f32>> {
+        let xb = upload_f32(&self.gpu, "x", x)?;
+        let y = scratch(&self.gpu, "y", w.rows)?;
+        let mut b = Builder { gpu: &self.gpu, kernels: &mut self.kernels };
+        let ops = matvec_ops(&mut b, w, &xb, &y, 0, false).await?;
+        self.run(&ops, 0, &y, w.rows).await
+    }
+
+    /// Row `row` of `w`, dequantized and scaled, through the embedding kernel.
+    pub async fn embed(&mut self, w: &GpuWeight, row: usize, scale: f32) -> GpuResult<Vec<f32>> {
+        let out = scratch(&self.gpu, "out", w.cols)?;
+        let step = super::buffers::uniform(&self.gpu, "step", &[0, 0, 0, 0]);
+        let mut b = Builder { gpu: &self.gpu, kernels: &mut self.kernels };
+        let chunks = embed_ops(&mut b, w, &out, &step, scale).await?;
+        let Some((chunk, local)) = embed_chunk(&chunks, row) else {
+            return Err(super::GpuError::Unsupported(format!("row {row} of {}", w.rows)));
+        };
+        self.gpu.queue.write_buffer(&step, 0, &super::buffers::u32_bytes(&[0, local as u32, 0, 0]));
+        self.run(std::slice::from_ref(&chunk.op), 0, &out, w.cols).await
+    }
+
+    /// Index of the largest value, lowest on ties.
+    pub async fn argmax(&mut self, v: &[f32]) -> GpuResult<u32> {
+        let vb = upload_f32(&self.gpu, "logits", v)?;
+        let out = scratch(&self.gpu, "argmax", 1)?;
+        let mut b = Builder { gpu: &self.gpu, kernels: &mut self.kernels };
+        let op = ops::argmax(&mut b, &vb, &out, v.len()).await?;
+        let r = self.run(std::slice::from_ref(&op), 0, &out, 1).await?;
+        Ok(r.first().map_or(0, |f| f.to_bits()))
+    }
+
+    /// Decode attention of one query row at position `pos` over keys and
+    /// values `0..=pos` (`kv_dim`-wide f32 rows, stored as f16 the way the
+    /// KV cache keeps them).
+    pub async fn attention(&mut self, q: &[f32], k: &[f32], v: &[f32], pos: usize, s: &AttnShape) -> GpuResult<Vec<f32>> {
+        let kv_dim = s.n_kv_head * s.head_dim;
+        let positions = pos + 1;
+        if k.len() != positions * kv_dim || v.len() != positions * kv_dim || q.len() != s.n_head * s.head_dim {
+            return Err(super::GpuError::Unsupported("attention inputs of mismatched sizes".into()));
+        }
+        let pack = |rows: &[f32]| -> Vec<u8> {
+            rows.chunks_exact(2)
+                .flat_map(|p| {
+                    let lo = half::f16::from_f32(p[0]).to_bits() as u32;
+                    let hi = half::f16::from_f32(p[1]).to_bits() as u32;
+                    (lo | hi << 16).to_le_bytes()
+                })
+                .collect()
+        };
+        let usage = wgpu::BufferUsages::STORAGE;
+        let kc = super::buffers::upload_bytes(&self.gpu, "k cache", &pack(k), usage)?;
+        let vc = super::buffers::upload_bytes(&self.gpu, "v cache", &pack(v), usage)?;
+        let qb = upload_f32(&self.gpu, "q", q)?;
+        let scores = scratch(&self.gpu, "scores", s.n_head * positions)?;
+        let out = scratch(&self.gpu, "out", s.n_head * s.head_dim)?;
+        let (kb, vb) = (scratch(&self.gpu, "k", kv_dim)?, scratch(&self.gpu, "v", kv_dim)?);
+        let step = super::buffers::uniform(&self.gpu, "step", &[pos as u32, 0, 0, 0]);
+        let mut b = Builder { gpu: &self.gpu, kernels: &mut self.kernels };
+        let bufs = AttnBuffers { q: &qb, k: &kb, v: &vb, k_cache: &kc, v_cache: &vc, scores: &scores, out: &out, step: &step };
+        let ops = attention_ops(&mut b, s, bufs, positions).await?;
+        // Skip the store: the cache was uploaded whole.
+        self.run(ops.get(1..).unwrap_or_default(), pos as u32, &out, s.n_head * s.head_dim).await
+    }
+
+    async fn run(&mut self, ops: &[Op], pos: u32, out: &wgpu::Buffer, n: usize) -> GpuResult<Vec<f32>> {
+        let st = staging(&self.gpu, "readback", n as u64 * 4);
+        let mut enc = self.gpu.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("oneshot") });
+        {
+            let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor { label: None, timestamp_writes: None });
+            encode(&mut pass, ops, pos);
+        }
+        enc.copy_buffer_to_buffer(out, 0, &st, 0, n as u64 * 4);
+        self.gpu.queue.submit([enc.finish()]);
+        let bytes = readback::read(&self.gpu, &st, n as u64 * 4).await?;
+        Ok(readback::f32s(&bytes))
+    }
+}

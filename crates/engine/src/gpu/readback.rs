@@ -1,0 +1,69 @@
+//! Reading a buffer back to the CPU. Mapping is asynchronous in WebGPU; on
+//! native the device is polled until the map completes, in the browser the
+//! future resolves when the page's event loop delivers the callback.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Waker};
+
+use super::device::Gpu;
+use super::error::{GpuError, GpuResult};
+
+#[derive(Default)]
+struct Slot {
+    result: Option<Result<(), wgpu::BufferAsyncError>>,
+    waker: Option<Waker>,
+}
+
+/// Resolves once the map callback has run.
+struct MapDone(Arc<Mutex<Slot>>);
+
+impl Future for MapDone {
+    type Output = Result<(), GpuError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let Ok(mut s) = self.0.lock() else {
+            return Poll::Ready(Err(GpuError::Readback("map state poisoned".into())));
+        };
+        match s.result.take() {
+            Some(r) => Poll::Ready(r.map_err(|e| GpuError::Readback(e.to_string()))),
+            None => {
+                s.waker = Some(cx.waker().clone());
+                Poll::Pending
+            }
+        }
+    }
+}
+
+/// Copies the first `size` bytes of a MAP_READ buffer (already filled by a
+/// submitted copy) to the CPU.
+pub async fn read(gpu: &Gpu, staging: &wgpu::Buffer, size: u64) -> GpuResult<Vec<u8>> {
+    let slot = Arc::new(Mutex::new(Slot::default()));
+    let cb_slot = slot.clone();
+    let slice = staging.slice(0..size);
+    slice.map_async(wgpu::MapMode::Read, move |r| {
+        if let Ok(mut s) = cb_slot.lock() {
+            s.result = Some(r);
+            if let Some(w) = s.waker.take() {
+                w.wake();
+            }
+        }
+    });
+    #[cfg(not(target_arch = "wasm32"))]
+    gpu.device
+        .poll(wgpu::PollType::wait_indefinitely())
+        .map_err(|e| GpuError::DeviceLost(format!("waiting for the GPU: {e}")))?;
+    MapDone(slot).await?;
+    gpu.check()?;
+    let bytes = {
+        let view = slice.get_mapped_range().map_err(|e| GpuError::Readback(e.to_string()))?;
+        view.to_vec()
+    };
+    staging.unmap();
+    Ok(bytes)
+}
+
+pub fn f32s(bytes: &[u8]) -> Vec<f32> {
+    bytes.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect()
+}

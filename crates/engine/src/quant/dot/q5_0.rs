@@ -1,0 +1,115 @@
+//! Q5_0 weights (22-byte blocks: f16 scale, a u32 of fifth bits, 16 bytes
+//! of nibbles; offset 16) against Q8_0 activations. Gemma 3's most common
+//! weight type. Structured as the Q8_0 kernels.
+
+use super::{blocks, f16_to_f32, totals, Combine};
+use crate::quant::act::QuantizedActs;
+use crate::quant::q5_0::BLOCK_BYTES;
+
+/// Block `i` (groups 2i, 2i+1) into each token's combine.
+#[inline(always)]
+fn block<const N: usize>(acc: &mut [Combine; N], i: usize, b: &[u8], a: &[&QuantizedActs; N]) {
+    let d = f16_to_f32(b[0], b[1]);
+    let qh = u32::from_le_bytes([b[2], b[3], b[4], b[5]]);
+    for (c, x) in acc.iter_mut().zip(a) {
+        let q = &x.qs[32 * i..32 * i + 32];
+        let (mut lo, mut hi) = (0i32, 0i32);
+        for (j, &n) in b[6..22].iter().enumerate() {
+            let wl = (n & 15) as i32 | (((qh >> j) & 1) << 4) as i32;
+            let wh = (n >> 4) as i32 | (((qh >> (j + 16)) & 1) << 4) as i32;
+            lo += (wl - 16) * q[j] as i32;
+            hi += (wh - 16) * q[j + 16] as i32;
+        }
+        c.add(2 * i, x.group_scale[2 * i], d, lo);
+        c.add(2 * i + 1, x.group_scale[2 * i + 1], d, hi);
+    }
+}
+
+pub fn scalar<const N: usize>(row: &[u8], a: [&QuantizedActs; N]) -> [f32; N] {
+    let nb = blocks(row, &a, BLOCK_BYTES, 32);
+    let mut acc = [Combine::default(); N];
+    for (i, b) in row.chunks_exact(BLOCK_BYTES).take(nb).enumerate() {
+        block(&mut acc, i, b, &a);
+    }
+    totals(acc)
+}
+
+/// The block's 32 values, unsigned (0..32): the nibble with 16 added
+/// where the fifth bit is set.
+#[cfg(target_arch = "x86_64")]
+#[inline]
+#[target_feature(enable = "avx2,fma,f16c")]
+unsafe fn weights_avx2(b: &[u8]) -> core::arch::x86_64::__m256i {
+    use super::x86::*;
+    use core::arch::x86_64::*;
+    let high = _mm256_and_si256(bits_to_bytes(u32::from_le_bytes([b[2], b[3], b[4], b[5]])), _mm256_set1_epi8(16));
+    _mm256_or_si256(nibbles(load16(&b[6..])), high)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma,f16c")]
+pub unsafe fn avx2<const N: usize>(row: &[u8], a: [&QuantizedActs; N]) -> [f32; N] {
+    use super::x86::*;
+    use core::arch::x86_64::*;
+    const BB: usize = BLOCK_BYTES;
+    let nb = blocks(row, &a, BB, 32);
+    let ap = Acts::new(&a);
+    let mut t = [_mm_setzero_ps(); N];
+    for (k, b) in row.chunks_exact(4 * BB).take(nb / 4).enumerate() {
+        let w = [weights_avx2(b), weights_avx2(&b[BB..]), weights_avx2(&b[2 * BB..]), weights_avx2(&b[3 * BB..])];
+        let (d0, d1, d2, d3) = (f16(b), f16(&b[BB..]), f16(&b[2 * BB..]), f16(&b[3 * BB..]));
+        let sc = _mm256_setr_ps(d0, d0, d1, d1, d2, d2, d3, d3);
+        for tk in 0..N {
+            let x = 128 * k;
+            let p = [
+                dot_u8(w[0], ap.qs(tk, x)),
+                dot_u8(w[1], ap.qs(tk, x + 32)),
+                dot_u8(w[2], ap.qs(tk, x + 64)),
+                dot_u8(w[3], ap.qs(tk, x + 96)),
+            ];
+            // The offset of 16 comes off as 16 times the activations' group sums.
+            let s = _mm256_sub_epi32(group_sums(p), _mm256_slli_epi32(ap.sums(tk, 8 * k), 4));
+            t[tk] = accumulate(t[tk], terms(ap.scales(tk, 8 * k), sc, s));
+        }
+    }
+    let mut acc = [Combine::default(); N];
+    for tk in 0..N {
+        acc[tk] = Combine(to_array(t[tk]));
+    }
+    for (i, b) in row.chunks_exact(BB).enumerate().take(nb).skip(nb / 4 * 4) {
+        block(&mut acc, i, b, &a);
+    }
+    totals(acc)
+}
+
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+pub fn simd128<const N: usize>(row: &[u8], a: [&QuantizedActs; N]) -> [f32; N] {
+    use super::wasm::*;
+    use core::arch::wasm32::*;
+    const BB: usize = BLOCK_BYTES;
+    // The values minus 16 as signed bytes, in two halves: the nibble with
+    // 0xf0 above it (two's complement of nibble - 16) where the fifth bit is clear.
+    fn weights(b: &[u8]) -> (v128, v128) {
+        let (set0, set1) = bits_to_bytes(u32::from_le_bytes([b[2], b[3], b[4], b[5]]));
+        let (lo, hi) = nibbles(load16(&b[6..]));
+        let f0 = u8x16_splat(0xf0);
+        (v128_or(lo, v128_andnot(f0, set0)), v128_or(hi, v128_andnot(f0, set1)))
+    }
+    let nb = blocks(row, &a, BB, 32);
+    let mut t = [f32x4_splat(0.0); N];
+    for (k, b) in row.chunks_exact(2 * BB).take(nb / 2).enumerate() {
+        let ((w0, w1), (w2, w3)) = (weights(b), weights(&b[BB..]));
+        let (d0, d1) = (f16_to_f32(b[0], b[1]), f16_to_f32(b[BB], b[BB + 1]));
+        let sc = f32x4(d0, d0, d1, d1);
+        for (tk, x) in a.iter().enumerate() {
+            let q = &x.qs[64 * k..];
+            let p = [dot16(w0, load16_i8(q)), dot16(w1, load16_i8(&q[16..])), dot16(w2, load16_i8(&q[32..])), dot16(w3, load16_i8(&q[48..]))];
+            t[tk] = f32x4_add(t[tk], terms(load4_f32(&x.group_scale[4 * k..]), sc, group_sums(p)));
+        }
+    }
+    let mut acc = t.map(|v| Combine(to_array(v)));
+    for (i, b) in row.chunks_exact(BB).enumerate().take(nb).skip(nb / 2 * 2) {
+        block(&mut acc, i, b, &a);
+    }
+    totals(acc)
+}

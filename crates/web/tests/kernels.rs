@@ -1,0 +1,76 @@
+//! The engine's quantized kernels as the browser runs them: built for
+//! wasm32 with simd128, run under node by wasm-bindgen-test-runner:
+//! `CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
+//! cargo test -p kindred-web --target wasm32-unknown-unknown --test kernels`.
+//! Every kernel against dequantize-then-dot in f64 (tolerance 1e-5 of the
+//! sum of |terms|), and the simd128 kernels bit-identical to the scalar ones.
+#![cfg(target_arch = "wasm32")]
+
+use kindred_engine::quant::act::QuantizedActs;
+use kindred_engine::quant::dequantize_row;
+use kindred_engine::quant::dot::{act_format, dot_rows, Isa};
+use kindred_engine::quant::QType;
+use kindred_engine::sampler::Rng;
+use wasm_bindgen_test::wasm_bindgen_test;
+
+const TYPES: &[QType] = &[QType::Q4_0, QType::Q5_0, QType::Q8_0, QType::Q4K, QType::Q5K, QType::Q6K];
+
+/// Blocks of random bytes with finite f16 scales (magnitudes near 2^-8).
+fn random_rows(q: QType, rows: usize, cols: usize, rng: &mut Rng) -> Vec<u8> {
+    let mut bytes: Vec<u8> = (0..rows * q.row_bytes(cols)).map(|_| rng.next_u64() as u8).collect();
+    let scale_at: &[usize] = match q {
+        QType::Q4K | QType::Q5K => &[0, 2],
+        QType::Q6K => &[208],
+        _ => &[0],
+    };
+    for b in bytes.chunks_exact_mut(q.block_bytes()) {
+        for &at in scale_at {
+            let bits = (0x1c00 + (rng.next_u64() % 0x0800) as u16) | if rng.next_u64() & 1 == 1 { 0x8000 } else { 0 };
+            b[at..at + 2].copy_from_slice(&bits.to_le_bytes());
+        }
+    }
+    bytes
+}
+
+fn reference(q: QType, row: &[u8], a: &QuantizedActs) -> (f64, f64) {
+    let mut w = vec![0f32; a.qs.len()];
+    dequantize_row(q, row, &mut w);
+    let terms = w.iter().enumerate().map(|(i, &wi)| wi as f64 * a.qs[i] as f64 * a.group_scale[i / 16] as f64);
+    terms.fold((0.0, 0.0), |(s, m), v| (s + v, m + v.abs()))
+}
+
+#[wasm_bindgen_test]
+fn simd128_is_the_kernel_in_use() {
+    assert_eq!(Isa::best(), Isa::Simd128);
+    assert_eq!(Isa::available(), vec![Isa::Scalar, Isa::Simd128]);
+}
+
+#[wasm_bindgen_test]
+fn kernels_match_reference_and_each_other() {
+    let mut rng = Rng::new(21);
+    for &q in TYPES {
+        // Odd block counts exercise the simd128 kernels' scalar tail.
+        let lengths: &[usize] = if q.block_elems() == 32 { &[32, 96, 640] } else { &[256, 768, 1536] };
+        for &cols in lengths {
+            let (rows, tokens) = (3, 6);
+            let bytes = random_rows(q, rows, cols, &mut rng);
+            let format = act_format(q).unwrap();
+            let acts: Vec<QuantizedActs> = (0..tokens)
+                .map(|_| QuantizedActs::quantize(&(0..cols).map(|_| rng.next_f32() - 0.5).collect::<Vec<_>>(), format))
+                .collect();
+            let rb = q.row_bytes(cols);
+            let mut scalar = vec![f32::NAN; rows * tokens];
+            let mut simd = vec![f32::NAN; rows * tokens];
+            dot_rows(Isa::Scalar, q, &bytes, rb, &acts, &mut scalar);
+            dot_rows(Isa::Simd128, q, &bytes, rb, &acts, &mut simd);
+            for (r, row) in bytes.chunks_exact(rb).enumerate() {
+                for (t, a) in acts.iter().enumerate() {
+                    let (want, mag) = reference(q, row, a);
+                    let got = simd[r * tokens + t];
+                    assert!((got as f64 - want).abs() <= 1e-5 * mag, "{q:?} cols {cols} row {r} token {t}: {got} vs {want}");
+                    assert_eq!(got.to_bits(), scalar[r * tokens + t].to_bits(), "{q:?} cols {cols} row {r} token {t}: simd128 vs scalar");
+                }
+            }
+        }
+    }
+}

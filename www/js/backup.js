@@ -1,0 +1,99 @@
+// Everything the user made, as one JSON file: characters (avatars as base64), chats,
+// messages and settings. The model is left out: it is downloaded again, not backed up.
+// Import checks every record (cards go through the Rust card reader) and writes them with
+// their ids, so a backup restored onto an empty browser gives back the same data.
+import { requestResult, transactionDone } from './db.js';
+import { checkPrefs } from './prefs.js';
+import { cardTools } from './wasm.js';
+
+export const BACKUP_FORMAT = 'kindred-backup';
+const DATA_STORES = ['characters', 'chats', 'messages', 'settings'];
+const MAX_BACKUP = 256 * 1024 * 1024;
+
+export function toBase64(buffer) {
+  const bytes = new Uint8Array(buffer);
+  let binary = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(binary);
+}
+
+export function fromBase64(text) {
+  const binary = atob(text);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes.buffer;
+}
+
+export async function exportAll(db) {
+  const tx = db.transaction(DATA_STORES, 'readonly');
+  const [characters, chats, messages, settings] = await Promise.all(
+    DATA_STORES.map((name) => requestResult(tx.objectStore(name).getAll())),
+  );
+  return {
+    format: BACKUP_FORMAT,
+    version: 2,
+    exportedAt: new Date().toISOString(),
+    characters: characters.map((c) => ({ ...c, avatar: c.avatar ? toBase64(c.avatar) : null })),
+    chats,
+    messages: messages.sort((a, b) => a.id - b.id),
+    settings,
+  };
+}
+
+const isText = (v) => typeof v === 'string';
+const isObject = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+function checkSwipe(s) {
+  if (!isObject(s) || !isText(s.text)) return null;
+  const rating = Number.isInteger(s.rating) && s.rating >= 1 && s.rating <= 4 ? s.rating : null;
+  return { ...s, rating, status: isText(s.status) ? s.status : 'done' };
+}
+
+// Returns the records to write, or throws with what is wrong with the file.
+export async function checkBackup(data) {
+  if (!isObject(data) || data.format !== BACKUP_FORMAT) throw new Error('This is not a Kindred backup file.');
+  if (!Number.isInteger(data.version) || data.version > 2) throw new Error('This backup comes from a newer version of Kindred.');
+  const tools = await cardTools();
+  const list = (v) => (Array.isArray(v) ? v : []);
+  const characters = list(data.characters).filter((c) => isObject(c) && isText(c.id) && isObject(c.card)).map((c) => ({
+    ...c,
+    card: tools.normalize_card(JSON.stringify(c.card)),
+    avatar: isText(c.avatar) && c.avatar ? fromBase64(c.avatar) : null,
+    avatarMime: isText(c.avatarMime) && /^image\/[\w.+-]+$/.test(c.avatarMime) ? c.avatarMime : null,
+    lorebooks: list(c.lorebooks).filter((b) => isObject(b) && isObject(b.book)),
+  }));
+  const chats = list(data.chats).filter((c) => isObject(c) && isText(c.id) && isText(c.characterId));
+  const messages = list(data.messages)
+    .filter((m) => isObject(m) && Number.isSafeInteger(m.id) && isText(m.chatId) && Array.isArray(m.swipes))
+    .map((m) => {
+      const swipes = m.swipes.map(checkSwipe).filter(Boolean);
+      const chosen = Number.isInteger(m.chosen) && m.chosen >= 0 && m.chosen < swipes.length ? m.chosen : 0;
+      return { ...m, role: m.role === 'user' ? 'user' : 'assistant', swipes, chosen, pos: Number.isFinite(m.pos) ? m.pos : m.id };
+    })
+    .filter((m) => m.swipes.length > 0);
+  const settings = list(data.settings).filter((s) => isObject(s) && s.key === 'prefs').map((s) => ({ key: 'prefs', value: checkPrefs(s.value) }));
+  return { characters, chats, messages, settings };
+}
+
+export async function importAll(db, file) {
+  if (file.size > MAX_BACKUP) throw new Error('The file is larger than 256 MB.');
+  let data;
+  try {
+    data = JSON.parse(await file.text());
+  } catch {
+    throw new Error('The file is not valid JSON.');
+  }
+  const records = await checkBackup(data);
+  const tx = db.transaction(DATA_STORES, 'readwrite');
+  for (const name of DATA_STORES) for (const r of records[name]) tx.objectStore(name).put(r);
+  await transactionDone(tx);
+  return Object.fromEntries(DATA_STORES.map((name) => [name, records[name].length]));
+}
+
+// Deletes every record; with `model`, the downloaded model too.
+export async function deleteAll(db, { model = false } = {}) {
+  const stores = model ? [...DATA_STORES, 'models', 'model-chunks'] : DATA_STORES;
+  const tx = db.transaction(stores, 'readwrite');
+  for (const name of stores) tx.objectStore(name).clear();
+  await transactionDone(tx);
+}

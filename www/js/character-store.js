@@ -1,0 +1,82 @@
+// Characters in IndexedDB: the card (V3 data object, as the Rust card reader returns it),
+// its avatar bytes, and lorebooks attached to it.
+import { requestResult, transactionDone } from './db.js';
+import { substituteNames } from './names.js';
+
+export function newId(prefix) {
+  const bytes = crypto.getRandomValues(new Uint8Array(8));
+  return `${prefix}-${[...bytes].map((b) => b.toString(16).padStart(2, '0')).join('')}`;
+}
+
+export async function listCharacters(db) {
+  const tx = db.transaction('characters', 'readonly');
+  return requestResult(tx.objectStore('characters').getAll());
+}
+
+export async function getCharacter(db, id) {
+  const tx = db.transaction('characters', 'readonly');
+  return requestResult(tx.objectStore('characters').get(id));
+}
+
+export async function putCharacter(db, record) {
+  const tx = db.transaction('characters', 'readwrite');
+  tx.objectStore('characters').put({ ...record, updatedAt: Date.now() });
+  await transactionDone(tx);
+  return record;
+}
+
+// Removes the character with all its chats and their messages.
+export async function deleteCharacter(db, id) {
+  const tx = db.transaction(['characters', 'chats', 'messages'], 'readwrite');
+  tx.objectStore('characters').delete(id);
+  const chatIds = await requestResult(tx.objectStore('chats').index('characterId').getAllKeys(id));
+  for (const chatId of chatIds) {
+    tx.objectStore('chats').delete(chatId);
+    const keys = await requestResult(tx.objectStore('messages').index('chatId').getAllKeys(chatId));
+    for (const key of keys) tx.objectStore('messages').delete(key);
+  }
+  await transactionDone(tx);
+}
+
+// A character record from an imported card file ({card, spec, avatar, avatar_mime}).
+export function characterFromImport(imported, origin, id = newId('char')) {
+  const avatar = imported.avatar instanceof Uint8Array && imported.avatar.length > 0
+    ? imported.avatar.slice().buffer : null;
+  const now = Date.now();
+  return {
+    id,
+    card: imported.card,
+    spec: imported.spec,
+    avatar,
+    avatarMime: avatar ? imported.avatar_mime : null,
+    origin,
+    lorebooks: [],
+    createdAt: now,
+    updatedAt: now,
+  };
+}
+
+// The name shown for a character: the card's nickname when set, else its name.
+export function displayName(record) {
+  const card = record?.card || {};
+  const nick = typeof card.nickname === 'string' ? card.nickname.trim() : '';
+  const name = typeof card.name === 'string' ? card.name.trim() : '';
+  return (nick || name || 'Unnamed').slice(0, 200);
+}
+
+// One short line about the character for its library card, names filled in.
+export function tagline(record) {
+  const card = record?.card || {};
+  const fill = (t) => substituteNames(t, displayName(record), 'you');
+  const notes = typeof card.creator_notes === 'string' ? card.creator_notes.trim().split('\n')[0].trim() : '';
+  if (notes && notes.length <= 100) return fill(notes);
+  const description = typeof card.description === 'string' ? fill(card.description.trim()) : '';
+  if (description) return description.length > 100 ? `${description.slice(0, 97)}…` : description;
+  return '';
+}
+
+export function tagsOf(record) {
+  const tags = Array.isArray(record?.card?.tags) ? record.card.tags : [];
+  return [...new Set(tags.filter((t) => typeof t === 'string').map((t) => t.trim().slice(0, 40)).filter(Boolean))]
+    .slice(0, 20);
+}

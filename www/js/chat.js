@@ -1,0 +1,296 @@
+// One open chat: its messages, the reply being written, and what the message tools do
+// (swipe, rate, continue, edit, delete, branch). Writes go to IndexedDB as they happen; a
+// streaming reply is written every few hundred milliseconds.
+import {
+  listMessages, putMessage, deleteMessage, branchChat, touchChat, currentSwipe, newSwipe, editSwipe,
+  throttledWriter, getChat, putChat,
+} from './chat-store.js';
+import { getCharacter, displayName } from './character-store.js';
+import { chatSeed, substituteNames } from './names.js';
+
+let lastId = 0;
+// Message ids are made here, not by IndexedDB, so a message can be shown (and its reply
+// started) in the same task as the user's Enter, before any write finishes.
+export function nextMessageId() {
+  let id = Date.now() * 100;
+  if (id <= lastId) id = lastId + 1;
+  lastId = id;
+  return id;
+}
+
+export class ChatController {
+  // deps: {db, view, engine, prefs(), options(), notify(text), busyChanged(on), navigate(hash), ready()}
+  constructor(deps) {
+    this.d = deps;
+    this.chat = null;
+    this.character = null;
+    this.messages = [];
+    this.reply = null;
+    this.undo = null;
+  }
+
+  get busy() {
+    return this.reply !== null;
+  }
+
+  get charName() {
+    return this.character ? displayName(this.character) : 'Character';
+  }
+
+  async open(chatId) {
+    const { db } = this.d;
+    const chat = await getChat(db, chatId);
+    if (!chat) throw new Error('This chat no longer exists.');
+    const character = await getCharacter(db, chat.characterId);
+    if (!character) throw new Error('The character of this chat no longer exists.');
+    let messages = await listMessages(db, chatId);
+    for (const m of messages) {
+      // A reply still marked as streaming was cut off when the page closed.
+      for (const s of m.swipes) {
+        if (s.status === 'streaming') s.status = 'interrupted';
+      }
+    }
+    if (chat.needsGreeting) {
+      // A chat from before greetings were stored: its greeting goes first now.
+      const greetings = [character.card.first_mes, ...(character.card.alternate_greetings || [])]
+        .filter((g) => typeof g === 'string' && g.trim());
+      if (greetings.length) {
+        const greeting = {
+          id: nextMessageId(), chatId, pos: -1, role: 'assistant', greeting: true,
+          swipes: greetings.map((g) => newSwipe(g, 'greeting')), chosen: 0, createdAt: chat.createdAt,
+        };
+        await putMessage(db, greeting);
+        messages = [greeting, ...messages];
+      }
+      delete chat.needsGreeting;
+      await putChat(db, chat);
+    }
+    this.chat = chat;
+    this.character = character;
+    this.messages = messages;
+    this.setViewContext();
+    this.renderAll();
+    return { chat, character };
+  }
+
+  close() {
+    if (this.reply) this.d.engine.stop();
+    this.chat = null;
+  }
+
+  setViewContext() {
+    const user = this.d.prefs().persona.name;
+    const char = this.charName;
+    this.d.view.setContext({
+      names: { char, user: 'You' },
+      avatar: () => this.d.avatar(this.character, 'avatar avatar-small'),
+      display: (text) => substituteNames(text, char, user),
+    });
+  }
+
+  state() {
+    const lastId = this.messages.length ? this.messages[this.messages.length - 1].id : undefined;
+    return { busy: this.busy, lastId, cutUntil: this.chat?.cutUntil };
+  }
+
+  renderAll() {
+    this.d.view.render(this.messages, this.state());
+    this.d.view.scrollToEnd();
+  }
+
+  rerender(m) {
+    this.d.view.update(m, this.state());
+  }
+
+  find(id) {
+    return this.messages.find((m) => m.id === id);
+  }
+
+  async save(m) {
+    try {
+      await putMessage(this.d.db, m);
+      await touchChat(this.d.db, m.chatId, { preview: currentSwipe(this.messages[this.messages.length - 1] || m).text.slice(0, 140) });
+    } catch (err) {
+      this.d.notify(`The conversation could not be saved (${err.message}).`);
+    }
+  }
+
+  request(history, mode) {
+    const prefs = this.d.prefs();
+    const seed = chatSeed(this.chat.id);
+    return {
+      card: this.character.card,
+      persona: prefs.persona,
+      history: history.map((m) => ({ author: m.role === 'user' ? 'user' : 'char', text: currentSwipe(m).text })),
+      lorebooks: (this.character.lorebooks || []).map((l) => l.book).filter(Boolean),
+      settings: { context_tokens: prefs.context, chat_seed: seed },
+      scan: { seed },
+      mode,
+    };
+  }
+
+  // Starts writing into `target`'s chosen swipe; `history` is what the model sees.
+  generate(target, history, mode) {
+    const swipe = currentSwipe(target);
+    const base = mode === 'continue' ? swipe.text : '';
+    swipe.status = 'streaming';
+    delete swipe.note;
+    const saved = this.save(target);
+    const writer = throttledWriter(async () => {
+      await saved;
+      await putMessage(this.d.db, target);
+    });
+    this.reply = { genId: 0, target, history, base, writer, saved };
+    this.d.busyChanged(true);
+    this.renderAll();
+    this.reply.genId = this.d.engine.generate(this.request(history, mode), this.d.options());
+  }
+
+  send(text) {
+    if (!this.chat || this.reply || !this.d.ready()) return false;
+    const user = { id: nextMessageId(), chatId: this.chat.id, role: 'user', swipes: [newSwipe(text)], chosen: 0, createdAt: Date.now() };
+    user.pos = user.id;
+    const reply = { id: nextMessageId(), chatId: this.chat.id, role: 'assistant', swipes: [newSwipe('', 'streaming')], chosen: 0, createdAt: Date.now() };
+    reply.pos = reply.id;
+    this.messages.push(user, reply);
+    const history = this.messages.slice(0, -1);
+    this.save(user);
+    this.generate(reply, history, 'reply');
+    return true;
+  }
+
+  onPrompt(msg) {
+    if (!this.reply || msg.id !== this.reply.genId || this.reply.target.chatId !== this.chat?.id) return;
+    const cut = Array.isArray(msg.cut) ? msg.cut.filter(Number.isInteger) : [];
+    const last = cut.length ? this.reply.history[Math.max(...cut)] : undefined;
+    const cutUntil = last?.id;
+    document.body.dataset.lore = Array.isArray(msg.lore) ? msg.lore.join('|') : '';
+    if (cutUntil === this.chat.cutUntil) return;
+    this.chat.cutUntil = cutUntil;
+    touchChat(this.d.db, this.chat.id, { cutUntil }).catch(() => {});
+    this.renderAll();
+  }
+
+  onToken(msg) {
+    const r = this.reply;
+    if (!r || msg.id !== r.genId) return;
+    const swipe = currentSwipe(r.target);
+    swipe.text = r.base + msg.text;
+    this.d.view.setStreamText(r.target.id, swipe.text);
+    r.writer.push(swipe.text);
+  }
+
+  async finish(text, status, note, stats) {
+    const r = this.reply;
+    this.reply = null;
+    const swipe = currentSwipe(r.target);
+    swipe.text = r.base + text;
+    swipe.status = status;
+    if (note) swipe.note = note;
+    if (stats) swipe.stats = stats;
+    this.d.busyChanged(false);
+    this.renderAll();
+    await r.writer.flush();
+    await r.saved;
+    await this.save(r.target);
+    this.d.view.announce(swipe.text ? `${this.charName}: ${swipe.text}` : `${this.charName} did not reply.`);
+  }
+
+  onDone(msg) {
+    if (!this.reply || msg.id !== this.reply.genId) return;
+    const stopped = msg.stop_reason === 'user';
+    const text = msg.text || '';
+    const empty = !this.reply.base && !text;
+    const note = empty ? 'No reply: try again or rephrase.' : stopped ? 'Stopped' : '';
+    const stats = msg.stats ? {
+      n_generated: msg.stats.n_generated, tokens_per_s: msg.stats.tokens_per_s, n_prompt: msg.stats.n_prompt,
+    } : null;
+    return this.finish(text, stopped ? 'stopped' : 'done', note, stats);
+  }
+
+  onError(msg) {
+    if (!this.reply) return;
+    if (msg.scope === 'generate' && msg.id !== undefined && msg.id !== this.reply.genId) return;
+    const shown = currentSwipe(this.reply.target).text.slice(this.reply.base.length);
+    this.finish(shown, 'error', `Failed: ${msg.message}`);
+  }
+
+  stop() {
+    if (this.reply) this.d.engine.stop();
+  }
+
+  flush() {
+    return this.reply?.writer.flush();
+  }
+
+  // Swipe to the previous or next alternative; past the last one of the last reply, a new one.
+  swipe(id, dir) {
+    const m = this.find(id);
+    if (!m || this.reply) return;
+    const to = m.chosen + dir;
+    if (to >= 0 && to < m.swipes.length) {
+      m.chosen = to;
+      this.save(m);
+      this.rerender(m);
+      return;
+    }
+    const isLast = this.messages[this.messages.length - 1] === m;
+    if (dir > 0 && isLast && !m.greeting && this.d.ready()) {
+      m.swipes.push(newSwipe('', 'streaming'));
+      m.chosen = m.swipes.length - 1;
+      this.generate(m, this.messages.slice(0, -1), 'reply');
+    }
+  }
+
+  rate(id, stars) {
+    const m = this.find(id);
+    if (!m || this.reply || !(stars >= 1 && stars <= 4)) return;
+    const swipe = currentSwipe(m);
+    swipe.rating = swipe.rating === stars ? null : stars;
+    this.save(m);
+    this.rerender(m);
+  }
+
+  continue(id) {
+    const m = this.find(id);
+    if (!m || this.reply || !this.d.ready() || this.messages[this.messages.length - 1] !== m) return;
+    this.generate(m, this.messages.slice(), 'continue');
+  }
+
+  edit(id, text) {
+    const m = this.find(id);
+    if (!m || this.reply) return;
+    editSwipe(m, text);
+    this.save(m);
+    this.renderAll();
+  }
+
+  async delete(id) {
+    const m = this.find(id);
+    if (!m || this.reply) return;
+    this.messages = this.messages.filter((x) => x !== m);
+    if (this.chat.cutUntil === id) this.chat.cutUntil = undefined;
+    this.renderAll();
+    try {
+      await deleteMessage(this.d.db, id);
+    } catch (err) {
+      this.d.notify(`The message could not be deleted (${err.message}).`);
+      return;
+    }
+    this.d.offerUndo('Message deleted.', async () => {
+      await putMessage(this.d.db, m);
+      this.messages = [...this.messages, m].sort((a, b) => (a.pos - b.pos) || (a.id - b.id));
+      this.renderAll();
+    });
+  }
+
+  async branch(id) {
+    if (this.reply) return;
+    try {
+      const child = await branchChat(this.d.db, this.chat, this.messages, id);
+      this.d.navigate(`#/chat/${encodeURIComponent(child.id)}`);
+    } catch (err) {
+      this.d.notify(`The branch could not be made (${err.message}).`);
+    }
+  }
+}

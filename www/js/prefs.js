@@ -1,0 +1,68 @@
+// The user's settings, kept in the "settings" store: persona, sampling, context size and
+// theme. Every value read back is checked, since a backup file can say anything.
+import { requestResult, transactionDone } from './db.js';
+
+export const DEFAULT_PREFS = Object.freeze({
+  persona: Object.freeze({ name: 'User', description: '' }),
+  sampling: Object.freeze({ temperature: 0.8, top_p: 0.95, top_k: 40, min_p: 0.05, repeat_penalty: 1.1, max_tokens: 120 }),
+  context: 4096,
+  theme: 'system',
+});
+
+const NUMBERS = {
+  temperature: [0, 2],
+  top_p: [0, 1],
+  top_k: [0, 200],
+  min_p: [0, 1],
+  repeat_penalty: [1, 2],
+  max_tokens: [8, 1024],
+};
+export const CONTEXT_RANGE = [256, 8192];
+const THEMES = ['system', 'light', 'dark'];
+
+const clamp = (v, [min, max], fallback) => {
+  const n = Number(v);
+  return Number.isFinite(n) ? Math.min(max, Math.max(min, n)) : fallback;
+};
+const text = (v, max, fallback = '') => (typeof v === 'string' ? v.slice(0, max) : fallback);
+
+export function checkPrefs(raw) {
+  const src = raw && typeof raw === 'object' ? raw : {};
+  const persona = src.persona && typeof src.persona === 'object' ? src.persona : {};
+  const sampling = src.sampling && typeof src.sampling === 'object' ? src.sampling : {};
+  const out = {
+    persona: {
+      name: text(persona.name, 64, DEFAULT_PREFS.persona.name).trim() || DEFAULT_PREFS.persona.name,
+      description: text(persona.description, 4000),
+    },
+    sampling: {},
+    context: Math.round(clamp(src.context, CONTEXT_RANGE, DEFAULT_PREFS.context)),
+    theme: THEMES.includes(src.theme) ? src.theme : DEFAULT_PREFS.theme,
+  };
+  for (const [key, range] of Object.entries(NUMBERS)) {
+    out.sampling[key] = clamp(sampling[key], range, DEFAULT_PREFS.sampling[key]);
+  }
+  out.sampling.top_k = Math.round(out.sampling.top_k);
+  out.sampling.max_tokens = Math.round(out.sampling.max_tokens);
+  return out;
+}
+
+export async function loadPrefs(db) {
+  if (!db) return checkPrefs(null);
+  const tx = db.transaction('settings', 'readonly');
+  const row = await requestResult(tx.objectStore('settings').get('prefs'));
+  return checkPrefs(row?.value);
+}
+
+export async function savePrefs(db, prefs) {
+  const value = checkPrefs(prefs);
+  const tx = db.transaction('settings', 'readwrite');
+  tx.objectStore('settings').put({ key: 'prefs', value });
+  await transactionDone(tx);
+  return value;
+}
+
+export function applyTheme(theme, root = document.documentElement) {
+  if (theme === 'light' || theme === 'dark') root.dataset.theme = theme;
+  else delete root.dataset.theme;
+}

@@ -1,0 +1,101 @@
+// The settings page: persona, sampling, context size and theme; export, import and
+// deletion of everything.
+import { savePrefs, applyTheme } from './prefs.js';
+import { exportAll, importAll, deleteAll } from './backup.js';
+import { download } from './download.js';
+import { errorText } from './wasm.js';
+
+const $ = (id) => document.getElementById(id);
+const SAMPLING = ['temperature', 'top_p', 'top_k', 'min_p', 'repeat_penalty', 'max_tokens'];
+
+export class SettingsView {
+  // deps: {db, prefs(), setPrefs(p), afterDataChange(), unloadModel()}
+  constructor(deps) {
+    this.d = deps;
+    $('settings-form').addEventListener('submit', (e) => {
+      e.preventDefault();
+      this.save();
+    });
+    $('export-all').addEventListener('click', () => this.exportAll());
+    $('import-all').addEventListener('change', (e) => {
+      const [file] = e.target.files;
+      e.target.value = '';
+      if (file) this.importAll(file);
+    });
+    $('delete-all').addEventListener('click', () => this.deleteAll());
+  }
+
+  show() {
+    const p = this.d.prefs();
+    $('persona-name').value = p.persona.name;
+    $('persona-description').value = p.persona.description;
+    for (const key of SAMPLING) $(key).value = String(p.sampling[key]);
+    $('context').value = String(p.context);
+    for (const radio of document.querySelectorAll('input[name="theme"]')) radio.checked = radio.value === p.theme;
+    $('settings-saved').textContent = '';
+    $('data-status').textContent = '';
+  }
+
+  async save() {
+    const sampling = {};
+    for (const key of SAMPLING) sampling[key] = $(key).valueAsNumber;
+    const theme = document.querySelector('input[name="theme"]:checked')?.value;
+    const next = {
+      persona: { name: $('persona-name').value, description: $('persona-description').value },
+      sampling,
+      context: $('context').valueAsNumber,
+      theme,
+    };
+    try {
+      const saved = await savePrefs(this.d.db, next);
+      this.d.setPrefs(saved);
+      applyTheme(saved.theme);
+      this.show();
+      $('settings-saved').textContent = 'Saved.';
+    } catch (err) {
+      $('settings-saved').textContent = `Could not save: ${errorText(err)}`;
+    }
+  }
+
+  async exportAll() {
+    try {
+      const data = await exportAll(this.d.db);
+      const day = new Date().toISOString().slice(0, 10);
+      download(new TextEncoder().encode(JSON.stringify(data)), `kindred-backup-${day}.json`, 'application/json');
+      $('data-status').textContent = `Exported ${data.characters.length} characters, ${data.chats.length} chats and ${data.messages.length} messages.`;
+    } catch (err) {
+      $('data-status').textContent = `Could not export: ${errorText(err)}`;
+    }
+  }
+
+  async importAll(file) {
+    try {
+      const n = await importAll(this.d.db, file);
+      await this.d.afterDataChange();
+      this.show();
+      $('data-status').textContent = `Imported ${n.characters} characters, ${n.chats} chats and ${n.messages} messages.`;
+    } catch (err) {
+      $('data-status').textContent = `Could not import: ${errorText(err)}`;
+    }
+  }
+
+  async deleteAll() {
+    if ($('delete-confirm').value.trim() !== 'DELETE') {
+      $('data-status').textContent = 'Type DELETE in the box to confirm.';
+      $('delete-confirm').focus();
+      return;
+    }
+    const model = $('delete-model').checked;
+    try {
+      await deleteAll(this.d.db, { model });
+      if (model) this.d.unloadModel();
+      $('delete-confirm').value = '';
+      $('delete-model').checked = false;
+      await this.d.afterDataChange();
+      this.show();
+      $('data-status').textContent = model ? 'Everything was deleted, the model too.' : 'Everything was deleted.';
+    } catch (err) {
+      $('data-status').textContent = `Could not delete: ${errorText(err)}`;
+    }
+  }
+}
