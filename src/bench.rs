@@ -18,10 +18,9 @@ const TEXT: &str = "Once upon a time, in a village between the mountains and the
 pub fn run(argv: &[String]) -> Result<(), String> {
     let a = Args::parse(argv, &[])?;
     crate::set_threads(&a)?;
-    match a.get("backend").unwrap_or("cpu") {
-        "cpu" => {}
-        "gpu" => return Err("the gpu backend is not built yet; use --backend cpu".into()),
-        b => return Err(format!("--backend {b}: expected cpu or gpu")),
+    let backend = a.get("backend").unwrap_or("cpu");
+    if !matches!(backend, "cpu" | "gpu") {
+        return Err(format!("--backend {backend}: expected cpu or gpu"));
     }
     let n_prompt: usize = a.num("prompt-tokens", 128)?;
     let n_decode: usize = a.num("decode-tokens", 128)?;
@@ -39,6 +38,9 @@ pub fn run(argv: &[String]) -> Result<(), String> {
         _ => return Err("give exactly one of --model PATH or --synthetic NAME".into()),
     };
     let read_s = t0.elapsed().as_secs_f64();
+    if backend == "gpu" {
+        return bench_gpu(bytes, &source, read_s, n_prompt, n_decode, a.get("format") == Some("json"));
+    }
     let t1 = Instant::now();
     let session = Session::load(bytes).map_err(|e| e.to_string())?;
     let load_s = t1.elapsed().as_secs_f64();
@@ -78,6 +80,51 @@ pub fn run(argv: &[String]) -> Result<(), String> {
     match a.get("format").unwrap_or("text") {
         "json" => println!("{report}"),
         _ => println!("{}", serde_json::to_string_pretty(&report).unwrap_or_default()),
+    }
+    Ok(())
+}
+
+/// The same figures through the wgpu backend (prefill runs token by token
+/// there until the tiled mat-mul lands; decode reads back only the argmax).
+fn bench_gpu(bytes: Vec<u8>, source: &str, read_s: f64, n_prompt: usize, n_decode: usize, json_out: bool) -> Result<(), String> {
+    use kindred_engine::gpu::GpuModel;
+    use kindred_engine::{Gguf, Tokenizer};
+    let t1 = Instant::now();
+    let g = Gguf::from_bytes(bytes).map_err(|e| e.to_string())?;
+    let tok = Tokenizer::from_gguf(&g).map_err(|e| e.to_string())?;
+    let mut model = GpuModel::load(&g).map_err(|e| e.to_string())?;
+    let load_s = t1.elapsed().as_secs_f64();
+    let mut prompt = tok.encode(&TEXT.repeat(1 + n_prompt / 40), true).map_err(|e| e.to_string())?;
+    prompt.truncate(n_prompt.max(1));
+    let t2 = Instant::now();
+    let logits = model.forward(&prompt).map_err(|e| e.to_string())?;
+    let prefill_s = t2.elapsed().as_secs_f64();
+    let mut next = argmax(&logits);
+    let ttft_s = t2.elapsed().as_secs_f64();
+    let t3 = Instant::now();
+    for _ in 0..n_decode {
+        next = model.forward_argmax(&[next]).map_err(|e| e.to_string())?;
+    }
+    let decode_s = t3.elapsed().as_secs_f64();
+    let report = json!({
+        "model": source,
+        "architecture": model.config().architecture,
+        "backend": "gpu",
+        "adapter": model.report(),
+        "read_seconds": round(read_s),
+        "load_seconds": round(load_s),
+        "prompt_tokens": prompt.len(),
+        "prefill_tokens_per_second": round(prompt.len() as f64 / prefill_s),
+        "time_to_first_token_seconds": round(ttft_s),
+        "decode_tokens": n_decode,
+        "decode_tokens_per_second": round(n_decode as f64 / decode_s),
+        "gpu_bytes": model.gpu_bytes(),
+        "peak_resident_bytes": peak_rss(),
+    });
+    if json_out {
+        println!("{report}");
+    } else {
+        println!("{}", serde_json::to_string_pretty(&report).unwrap_or_default());
     }
     Ok(())
 }
