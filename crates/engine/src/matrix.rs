@@ -89,11 +89,7 @@ impl Weight {
                 }
             }
         });
-        for r in 0..self.rows {
-            for tok in 0..t {
-                out[tok * self.rows + r] = by_row[r * t + tok];
-            }
-        }
+        transpose(&by_row, self.rows, t, out);
     }
 
     /// Rows `r0..r0+n` against every token's quantized activations;
@@ -113,11 +109,7 @@ impl Weight {
         for_chunks(&mut by_row, per * t, |first, chunk| {
             dot::dot_rows(isa, q, self.rows(file, r0 + first / t, chunk.len() / t), self.row_bytes, acts, chunk);
         });
-        for r in 0..n {
-            for tok in 0..t {
-                out[tok * n + r] = by_row[r * t + tok];
-            }
-        }
+        transpose(&by_row, n, t, out);
     }
 
     /// Mat-vec over rows `r0..r0+n` only (the LM head is computed in vocab
@@ -134,6 +126,21 @@ impl Weight {
                 *o = dot_row(self.qtype, self.row(file, r0 + first + i), x);
             }
         });
+    }
+}
+
+/// `out[c][r] = m[r][c]` for an `r x c` matrix `m`, in tiles that stay in
+/// cache on both sides.
+fn transpose(m: &[f32], rows: usize, cols: usize, out: &mut [f32]) {
+    const TILE: usize = 16;
+    for r0 in (0..rows).step_by(TILE) {
+        for c0 in (0..cols).step_by(TILE) {
+            for r in r0..(r0 + TILE).min(rows) {
+                for c in c0..(c0 + TILE).min(cols) {
+                    out[c * rows + r] = m[r * cols + c];
+                }
+            }
+        }
     }
 }
 

@@ -1,6 +1,7 @@
 //! Q4_0 weights (18-byte blocks: f16 scale, 16 bytes of nibbles; low
 //! nibbles are values 0..16, high ones 16..32; offset 8) against Q8_0
-//! activations. Structured as the Q8_0 kernels.
+//! activations. Structured as the Q8_0 kernels; AVX2 multiplies the
+//! unsigned nibbles and takes 8 times the activations' group sums off.
 
 use super::{blocks, f16_to_f32, totals, Combine};
 use crate::quant::act::QuantizedActs;

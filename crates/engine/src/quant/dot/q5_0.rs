@@ -1,6 +1,7 @@
 //! Q5_0 weights (22-byte blocks: f16 scale, a u32 of fifth bits, 16 bytes
 //! of nibbles; offset 16) against Q8_0 activations. Gemma 3's most common
-//! weight type. Structured as the Q8_0 kernels.
+//! weight type. Structured as the Q8_0 kernels; AVX2 multiplies the
+//! unsigned 5-bit values and takes 16 times the activations' group sums off.
 
 use super::{blocks, f16_to_f32, totals, Combine};
 use crate::quant::act::QuantizedActs;
