@@ -17,7 +17,6 @@ const TEXT: &str = "Once upon a time, in a village between the mountains and the
 
 pub fn run(argv: &[String]) -> Result<(), String> {
     let a = Args::parse(argv, &[])?;
-    crate::set_threads(&a)?;
     let backend = a.get("backend").unwrap_or("cpu");
     if !matches!(backend, "cpu" | "gpu") {
         return Err(format!("--backend {backend}: expected cpu or gpu"));

@@ -9,7 +9,6 @@ use crate::args::Args;
 
 pub fn run(argv: &[String]) -> Result<(), String> {
     let a = Args::parse(argv, &[])?;
-    crate::set_threads(&a)?;
     let card_path = a.required("character")?;
     let bytes = std::fs::read(card_path).map_err(|e| format!("{card_path}: {e}"))?;
     let card = kindred_characters::read_any(&bytes).map_err(|e| format!("{card_path}: {e}"))?.card;

@@ -9,7 +9,6 @@ use crate::args::Args;
 
 pub fn run(argv: &[String]) -> Result<(), String> {
     let a = Args::parse(argv, &[])?;
-    crate::set_threads(&a)?;
     let mut session = crate::load_session(a.required("model")?)?;
     let prompt = a.required("prompt")?;
     let opts = options(&a)?;

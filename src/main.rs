@@ -29,7 +29,18 @@ usage:
 
 fn main() {
     let argv: Vec<String> = std::env::args().skip(1).collect();
-    let result = match argv.first().map(|s| s.as_str()) {
+    // The whole command runs on a pool thread: the engine's parallel loops
+    // then run inline in the pool instead of being handed over from outside
+    // it for every matrix product.
+    let result = thread_pool(&argv).and_then(|pool| pool.install(|| dispatch(&argv)));
+    if let Err(e) = result {
+        eprintln!("kindred: {e}");
+        std::process::exit(1);
+    }
+}
+
+fn dispatch(argv: &[String]) -> Result<(), String> {
+    match argv.first().map(|s| s.as_str()) {
         Some("serve") => cmd_serve(&argv[1..]),
         Some("build") => build_site::run(&argv[1..], &site_root(None)),
         Some("generate") => generate_cmd::run(&argv[1..]),
@@ -42,11 +53,19 @@ fn main() {
             Ok(())
         }
         _ => Err(USAGE.to_string()),
-    };
-    if let Err(e) = result {
-        eprintln!("kindred: {e}");
-        std::process::exit(1);
     }
+}
+
+/// A rayon pool of `--threads N` threads (default: every core).
+fn thread_pool(argv: &[String]) -> Result<rayon::ThreadPool, String> {
+    let mut b = rayon::ThreadPoolBuilder::new();
+    let flag = argv.iter().position(|a| a == "--threads").map(|i| argv.get(i + 1).cloned().unwrap_or_default());
+    let eq = argv.iter().find_map(|a| a.strip_prefix("--threads=").map(String::from));
+    if let Some(n) = flag.or(eq) {
+        let n: usize = n.parse().map_err(|_| format!("--threads: `{n}` is not a number"))?;
+        b = b.num_threads(n.max(1));
+    }
+    b.build().map_err(|e| e.to_string())
 }
 
 /// The repository root: where `www/` and `models/` are.
@@ -79,15 +98,6 @@ fn fetch_model(argv: &[String]) -> Result<(), String> {
     } else {
         Err("fetching the model failed".into())
     }
-}
-
-/// Sizes rayon's pool; the default is every core.
-pub(crate) fn set_threads(a: &args::Args) -> Result<(), String> {
-    if let Some(n) = a.get("threads") {
-        let n: usize = n.parse().map_err(|_| format!("--threads: `{n}` is not a number"))?;
-        rayon::ThreadPoolBuilder::new().num_threads(n.max(1)).build_global().map_err(|e| e.to_string())?;
-    }
-    Ok(())
 }
 
 pub(crate) fn load_session(path: &str) -> Result<kindred_engine::Session, String> {
