@@ -9,14 +9,19 @@ use crate::args::Args;
 
 pub fn run(argv: &[String]) -> Result<(), String> {
     let a = Args::parse(argv, &[])?;
-    let mut session = crate::load_session(a.required("model")?)?;
-    let prompt = a.required("prompt")?;
-    let opts = options(&a)?;
     let json = match a.get("format").unwrap_or("text") {
         "json" => true,
         "text" => false,
         f => return Err(format!("--format {f}: expected json or text")),
     };
+    let opts = options(&a)?;
+    match a.get("backend").unwrap_or("cpu") {
+        "cpu" => {}
+        "gpu" => return gpu_greedy(a.required("model")?, a.required("prompt")?, &opts, json),
+        b => return Err(format!("--backend {b}: expected cpu or gpu")),
+    }
+    let mut session = crate::load_session(a.required("model")?)?;
+    let prompt = a.required("prompt")?;
     let ids = session.encode_prompt(prompt).map_err(|e| e.to_string())?;
     let out = session
         .generate(&ids, opts, |piece| {
@@ -37,6 +42,49 @@ pub fn run(argv: &[String]) -> Result<(), String> {
         println!("{record}");
     } else {
         println!();
+    }
+    Ok(())
+}
+
+/// Greedy generation on the wgpu backend (sampling on the GPU is still to
+/// come): only each chosen token id is read back.
+fn gpu_greedy(path: &str, prompt: &str, opts: &GenerateOptions, json: bool) -> Result<(), String> {
+    use kindred_engine::gpu::GpuModel;
+    use kindred_engine::stream::TextStream;
+    use kindred_engine::{Gguf, Tokenizer};
+    if opts.sampler.temperature != 0.0 {
+        return Err("--backend gpu generates greedily for now: pass --temperature 0".into());
+    }
+    let bytes = std::fs::read(path).map_err(|e| format!("{path}: {e}"))?;
+    let g = Gguf::from_bytes(bytes).map_err(|e| format!("{path}: {e}"))?;
+    let tok = Tokenizer::from_gguf(&g).map_err(|e| e.to_string())?;
+    let mut model = GpuModel::load(&g).map_err(|e| e.to_string())?;
+    let ids = tok.encode(prompt, true).map_err(|e| e.to_string())?;
+    let mut stream = TextStream::new(opts.stop.clone());
+    let (mut out, mut text) = (Vec::new(), String::new());
+    let mut next = if opts.max_tokens > 0 { Some(model.forward_argmax(&ids).map_err(|e| e.to_string())?) } else { None };
+    while let Some(t) = next.take() {
+        if tok.is_eog(t) {
+            break;
+        }
+        out.push(t);
+        let piece = stream.push(&tok, t).map_err(|e| e.to_string())?;
+        if !json {
+            print!("{}", piece.text);
+            std::io::stdout().flush().ok();
+        }
+        text.push_str(&piece.text);
+        if piece.stopped || out.len() >= opts.max_tokens {
+            break;
+        }
+        next = Some(model.forward_argmax(&[t]).map_err(|e| e.to_string())?);
+    }
+    let rest = stream.flush();
+    text.push_str(&rest);
+    if json {
+        println!("{}", serde_json::json!({ "prompt_ids": ids, "ids": out, "text": text, "backend": "gpu", "adapter": model.report() }));
+    } else {
+        println!("{rest}");
     }
     Ok(())
 }

@@ -19,7 +19,7 @@ usage:
   kindred build --out DIR [--with-model]
   kindred generate --model PATH --prompt TEXT [--max-tokens 64] [--temperature 0] [--top-k 40]
                    [--top-p 0.95] [--min-p 0.05] [--repeat-penalty 1.1] [--seed 0] [--stop S]
-                   [--format json|text] [--threads N]
+                   [--format json|text] [--threads N] [--backend cpu|gpu]
   kindred chat --model PATH --character CARD [--user NAME] [--max-tokens 200] [--threads N]
   kindred bench (--model PATH | --synthetic gemma3-270m|qwen2-1.5b) [--backend cpu|gpu]
                 [--threads N] [--prompt-tokens 128] [--decode-tokens 128] [--format json|text]

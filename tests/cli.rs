@@ -154,3 +154,21 @@ fn card_convert_round_trips_through_every_format() {
     assert_eq!(raw["spec"], "chara_card_v2");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn generate_on_the_gpu_backend_matches_llama_cpp() {
+    // Runs on whatever adapter wgpu finds: lavapipe on the project's machines.
+    let model = root().join("models/gemma-3-270m-q4_k_m.gguf");
+    let out = kindred()
+        .args(["generate", "--backend", "gpu", "--model"])
+        .arg(&model)
+        .args(["--prompt", "The capital of France is", "--max-tokens", "4", "--temperature", "0", "--format", "json"])
+        .env("XDG_RUNTIME_DIR", std::env::var("XDG_RUNTIME_DIR").unwrap_or_else(|_| "/tmp".into()))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["ids"], serde_json::json!([506, 5279, 529, 506]), "llama.cpp's first four greedy tokens");
+    assert_eq!(v["backend"], "gpu");
+    assert!(v["adapter"]["adapter"].as_str().is_some_and(|s| !s.is_empty()), "{}", v["adapter"]);
+}
