@@ -232,6 +232,26 @@ fn totals<const N: usize>(acc: [Combine; N]) -> [f32; N] {
     acc.map(Combine::total)
 }
 
+/// One 32-value block `i` of a row into every token's accumulator.
+type BlockFn<const N: usize> = fn(&mut [Combine; N], usize, &[u8], &[&QuantizedActs; N]);
+
+/// Blocks `from..nb` of `row` through the scalar `block`, on top of `acc`:
+/// the whole scalar kernel of a 32-value type (from 0), and the blocks a
+/// SIMD kernel leaves after its unrolled loop.
+fn scalar_blocks<const N: usize>(
+    mut acc: [Combine; N],
+    row: &[u8],
+    a: &[&QuantizedActs; N],
+    block_bytes: usize,
+    (from, nb): (usize, usize),
+    block: BlockFn<N>,
+) -> [f32; N] {
+    for (i, b) in row.chunks_exact(block_bytes).enumerate().take(nb).skip(from) {
+        block(&mut acc, i, b, a);
+    }
+    totals(acc)
+}
+
 /// f16 bits to f32 without a table or branch on the common path (normal
 /// numbers); subnormals, infinities and NaN go through `half`.
 #[inline(always)]

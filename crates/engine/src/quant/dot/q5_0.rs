@@ -3,7 +3,7 @@
 //! weight type. Structured as the Q8_0 kernels; AVX2 multiplies the
 //! unsigned 5-bit values and takes 16 times the activations' group sums off.
 
-use super::{blocks, f16_to_f32, totals, Combine};
+use super::{blocks, f16_to_f32, scalar_blocks, Combine};
 use crate::quant::act::QuantizedActs;
 use crate::quant::q5_0::BLOCK_BYTES;
 
@@ -28,11 +28,7 @@ fn block<const N: usize>(acc: &mut [Combine; N], i: usize, b: &[u8], a: &[&Quant
 
 pub fn scalar<const N: usize>(row: &[u8], a: [&QuantizedActs; N]) -> [f32; N] {
     let nb = blocks(row, &a, BLOCK_BYTES, 32);
-    let mut acc = [Combine::default(); N];
-    for (i, b) in row.chunks_exact(BLOCK_BYTES).take(nb).enumerate() {
-        block(&mut acc, i, b, &a);
-    }
-    totals(acc)
+    scalar_blocks([Combine::default(); N], row, &a, BLOCK_BYTES, (0, nb), block)
 }
 
 /// The block's 32 values, unsigned (0..32): the nibble with 16 added
@@ -73,14 +69,7 @@ pub unsafe fn avx2<const N: usize>(row: &[u8], a: [&QuantizedActs; N]) -> [f32; 
             t[tk] = accumulate(t[tk], terms(ap.scales(tk, 8 * k), sc, s));
         }
     }
-    let mut acc = [Combine::default(); N];
-    for tk in 0..N {
-        acc[tk] = Combine(to_array(t[tk]));
-    }
-    for (i, b) in row.chunks_exact(BB).enumerate().take(nb).skip(nb / 4 * 4) {
-        block(&mut acc, i, b, &a);
-    }
-    totals(acc)
+    scalar_blocks(t.map(|v| Combine(to_array(v))), row, &a, BB, (nb / 4 * 4, nb), block)
 }
 
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
@@ -108,9 +97,5 @@ pub fn simd128<const N: usize>(row: &[u8], a: [&QuantizedActs; N]) -> [f32; N] {
             t[tk] = f32x4_add(t[tk], terms(load4_f32(&x.group_scale[4 * k..]), sc, group_sums(p)));
         }
     }
-    let mut acc = t.map(|v| Combine(to_array(v)));
-    for (i, b) in row.chunks_exact(BB).enumerate().take(nb).skip(nb / 2 * 2) {
-        block(&mut acc, i, b, &a);
-    }
-    totals(acc)
+    scalar_blocks(t.map(|v| Combine(to_array(v))), row, &a, BB, (nb / 2 * 2, nb), block)
 }

@@ -3,7 +3,7 @@
 //! The SIMD kernels take 4 blocks (8 groups) a step; a row's last blocks
 //! beyond a multiple of 4 go through the scalar block code.
 
-use super::{blocks, f16_to_f32, totals, Combine};
+use super::{blocks, f16_to_f32, scalar_blocks, Combine};
 use crate::quant::act::QuantizedActs;
 use crate::quant::q8_0::BLOCK_BYTES;
 
@@ -23,11 +23,7 @@ fn block<const N: usize>(acc: &mut [Combine; N], i: usize, b: &[u8], a: &[&Quant
 
 pub fn scalar<const N: usize>(row: &[u8], a: [&QuantizedActs; N]) -> [f32; N] {
     let nb = blocks(row, &a, BLOCK_BYTES, 32);
-    let mut acc = [Combine::default(); N];
-    for (i, b) in row.chunks_exact(BLOCK_BYTES).take(nb).enumerate() {
-        block(&mut acc, i, b, &a);
-    }
-    totals(acc)
+    scalar_blocks([Combine::default(); N], row, &a, BLOCK_BYTES, (0, nb), block)
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -54,14 +50,7 @@ pub unsafe fn avx2<const N: usize>(row: &[u8], a: [&QuantizedActs; N]) -> [f32; 
             t[tk] = accumulate(t[tk], terms(ap.scales(tk, 8 * k), sc, group_sums(p)));
         }
     }
-    let mut acc = [Combine::default(); N];
-    for tk in 0..N {
-        acc[tk] = Combine(to_array(t[tk]));
-    }
-    for (i, b) in row.chunks_exact(BB).enumerate().take(nb).skip(nb / 4 * 4) {
-        block(&mut acc, i, b, &a);
-    }
-    totals(acc)
+    scalar_blocks(t.map(|v| Combine(to_array(v))), row, &a, BB, (nb / 4 * 4, nb), block)
 }
 
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
@@ -81,9 +70,5 @@ pub fn simd128<const N: usize>(row: &[u8], a: [&QuantizedActs; N]) -> [f32; N] {
             t[tk] = f32x4_add(t[tk], terms(load4_f32(&x.group_scale[4 * k..]), sc, group_sums(p)));
         }
     }
-    let mut acc = t.map(|v| Combine(to_array(v)));
-    for (i, b) in row.chunks_exact(BB).enumerate().take(nb).skip(nb / 2 * 2) {
-        block(&mut acc, i, b, &a);
-    }
-    totals(acc)
+    scalar_blocks(t.map(|v| Combine(to_array(v))), row, &a, BB, (nb / 2 * 2, nb), block)
 }
