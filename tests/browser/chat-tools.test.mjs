@@ -137,6 +137,8 @@ test('edit, branch and delete', { timeout: 120_000 }, async () => {
   await page.waitForFunction((n) => document.querySelectorAll('#messages > li.message').length === n, all.length);
   assert.deepEqual(await messages(page), all, 'undo puts it back in place');
   await item(page, 4).getByRole('button', { name: 'Delete' }).click();
+  // The Undo offer appears once the deletion is committed to IndexedDB.
+  await page.getByRole('button', { name: 'Undo' }).waitFor({ state: 'visible' });
   await page.reload();
   await page.waitForFunction(() => document.body.dataset.chatReady === 'true');
   const left = await messages(page);
