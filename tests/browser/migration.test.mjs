@@ -1,7 +1,8 @@
 // The schema upgrade from version 1 (the first chat page: models, model chunks and one
 // message store) to version 2: the model and its chunks stay, each message becomes one
 // with a single swipe, and each old chat becomes a chat of its character that opens with
-// the greeting followed by the old messages.
+// the greeting followed by the old messages. Version 2 to 3 adds the memories store and
+// keeps every chat and message.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, launchBrowser } from './harness.mjs';
@@ -57,7 +58,7 @@ test('version-1 data survives the upgrade and opens as a chat', { timeout: 120_0
   await page.goto(`${server.origin}/`);
   await page.waitForFunction(() => document.body.dataset.appReady === 'true', null, { timeout: 60_000 });
   const stores = await readStores(page, ['models', 'model-chunks', 'messages', 'chats']);
-  assert.equal(stores.version, 2);
+  assert.equal(stores.version, 3);
   assert.ok(stores.models.some((m) => m.id === 'old-model'), 'the model record is kept');
   assert.ok(stores['model-chunks'].some((c) => c.modelId === 'old-model' && c.data === 4), 'its chunk is kept');
   const upgraded = stores.messages.filter((m) => m.chatId === `character:${starter.id}`).sort((a, b) => a.pos - b.pos);
@@ -82,4 +83,58 @@ test('version-1 data survives the upgrade and opens as a chat', { timeout: 120_0
   await page.waitForFunction(() => document.body.dataset.chatReady === 'true');
   assert.equal((await messages(page)).length, 3);
   assert.deepEqual(browser.pageErrors, []);
+});
+
+// Written exactly as version 2 of www/js/db.js created it.
+function writeVersion2(page) {
+  return page.evaluate(() => new Promise((resolve, reject) => {
+    const req = indexedDB.open('kindred-v2-check', 2);
+    req.onupgradeneeded = () => {
+      const db = req.result;
+      db.createObjectStore('models', { keyPath: 'id' });
+      db.createObjectStore('model-chunks', { keyPath: ['modelId', 'index'] });
+      db.createObjectStore('messages', { keyPath: 'id', autoIncrement: true }).createIndex('chatId', 'chatId');
+      db.createObjectStore('characters', { keyPath: 'id' });
+      db.createObjectStore('chats', { keyPath: 'id' }).createIndex('characterId', 'characterId');
+      db.createObjectStore('settings', { keyPath: 'key' });
+    };
+    req.onerror = () => reject(req.error);
+    req.onsuccess = () => {
+      const db = req.result;
+      const tx = db.transaction(['chats', 'messages'], 'readwrite');
+      tx.objectStore('chats').put({ id: 'chat-v2', characterId: 'someone', title: 'Chat', createdAt: 1, updatedAt: 2 });
+      tx.objectStore('messages').put({ id: 7, chatId: 'chat-v2', pos: 7, role: 'user', swipes: [{ text: 'Kept', status: 'done', rating: null, createdAt: 1 }], chosen: 0, createdAt: 1 });
+      tx.oncomplete = () => { db.close(); resolve(); };
+      tx.onerror = () => reject(tx.error);
+    };
+  }));
+}
+
+test('a version-2 database gains the memories store and keeps its chats', { timeout: 60_000 }, async () => {
+  const { page } = browser;
+  await page.goto(`${server.origin}/characters/index.json`);
+  await writeVersion2(page);
+  const after = await page.evaluate(async () => {
+    const { openDb } = await import('/js/db.js');
+    const db = await openDb('kindred-v2-check');
+    const read = (name) => new Promise((resolve, reject) => {
+      const req = db.transaction(name, 'readonly').objectStore(name).getAll();
+      req.onsuccess = () => resolve(req.result);
+      req.onerror = () => reject(req.error);
+    });
+    const out = {
+      version: db.version,
+      stores: [...db.objectStoreNames].sort(),
+      chats: await read('chats'),
+      messages: await read('messages'),
+      memories: await read('memories'),
+    };
+    db.close();
+    return out;
+  });
+  assert.equal(after.version, 3);
+  assert.ok(after.stores.includes('memories'), after.stores.join(', '));
+  assert.deepEqual(after.chats.map((c) => c.id), ['chat-v2']);
+  assert.deepEqual(after.messages.map((m) => [m.id, m.swipes[0].text]), [[7, 'Kept']]);
+  assert.deepEqual(after.memories, []);
 });

@@ -79,7 +79,10 @@ test('streamed text holds back what could become a stop string', () => {
 
 test('the address hooks accept only sane values and same-origin models', () => {
   const base = 'http://127.0.0.1:9000/';
-  assert.deepEqual(readSettings(base), { modelUrl: null, maxTokens: null, seed: null });
+  assert.deepEqual(readSettings(base), { modelUrl: null, maxTokens: null, seed: null, backend: null, loseGpuAfter: null, threads: null });
+  assert.equal(readSettings(`${base}?threads=2`).threads, 2);
+  assert.equal(readSettings(`${base}?threads=0`).threads, null);
+  assert.equal(readSettings(`${base}?threads=1.5`).threads, null);
   const s = readSettings(`${base}?model=/models/x.gguf&max_tokens=16&seed=7`);
   assert.equal(s.modelUrl, 'http://127.0.0.1:9000/models/x.gguf');
   assert.equal(s.maxTokens, 16);
@@ -185,4 +188,14 @@ test('chat seeds are stable, file names are tame, base64 round-trips', () => {
   assert.equal(fileStem('***'), 'character');
   const bytes = new Uint8Array(70_000).map((_, i) => i % 251);
   assert.deepEqual(new Uint8Array(fromBase64(toBase64(bytes.buffer))), bytes);
+});
+
+test('the engine build takes one thread a core, at most eight, or what was asked', async () => {
+  const { threadTarget } = await import('../../www/js/engine-build.js');
+  assert.equal(threadTarget(null, 2), 2);
+  assert.equal(threadTarget(null, 32), 8);
+  assert.equal(threadTarget(3, 2), 3);
+  assert.equal(threadTarget(1, 16), 1);
+  assert.equal(threadTarget(0, 4), 4);
+  assert.equal(threadTarget(null, undefined), 1);
 });

@@ -7,9 +7,13 @@ import { openDb } from './db.js';
 import { loadPrefs, applyTheme, checkPrefs } from './prefs.js';
 import { seedStarters } from './starters.js';
 import { Library } from './library.js';
-import { ChatController } from './chat.js';
+import { RoomController } from './room-chat.js';
+import { RoomLibrary } from './room-library.js';
 import { ChatView } from './chat-view.js';
+import { MemoryPanel } from './memory-panel.js';
 import { SettingsView } from './settings-view.js';
+import { ModelsView } from './models-view.js';
+import { loadActiveModel } from './active-model.js';
 import { ModelStatus } from './model-status.js';
 import { EngineClient } from './engine-client.js';
 import { readSettings, resolveModel } from './settings.js';
@@ -17,6 +21,9 @@ import { avatarElement } from './avatar.js';
 import { displayName, tagline } from './character-store.js';
 import { createChat, currentSwipe } from './chat-store.js';
 import { errorText } from './wasm.js';
+import { registerOffline } from './offline.js';
+import { VoiceControls } from './voice-view.js';
+import { Editor } from './editor.js';
 
 const $ = (id) => document.getElementById(id);
 const hooks = readSettings();
@@ -28,8 +35,22 @@ let engine = null;
 let model = null;
 let modelReady = false;
 let library = null;
+let roomLibrary = null;
 let chat = null;
 let settingsView = null;
+let voice = null;
+
+// Whose voice reads a message: its author in a room, else the chat's character.
+function speakerOf(message) {
+  return { id: message?.author?.id || chat?.character?.id || '' };
+}
+
+// A message's text as the chat shows it (names filled in): what is read aloud.
+function shownText(message) {
+  return chat.d.view.display(currentSwipe(message).text, message);
+}
+let modelsView = null;
+let editor = null;
 
 const ui = {
   form: $('composer'),
@@ -91,6 +112,7 @@ function setHeader(view, character = null) {
   const inChat = view === 'chat' && character;
   $('back').hidden = view === 'library';
   $('new-chat').hidden = !inChat;
+  $('memory-toggle').hidden = !inChat;
   const avatar = $('char-avatar');
   if (inChat) {
     const name = displayName(character);
@@ -103,10 +125,10 @@ function setHeader(view, character = null) {
   } else {
     avatar.hidden = true;
     $('char-name').textContent = 'Kindred';
-    $('char-tagline').textContent = { library: 'Private characters that live in this tab', settings: 'Settings', character: 'Character' }[view] || '';
+    $('char-tagline').textContent = { library: 'Private characters that live in this tab', settings: 'Settings', character: 'Character', models: 'Models', editor: 'Character editor' }[view] || '';
     document.title = 'Kindred';
   }
-  for (const [id, v] of [['nav-library', 'library'], ['nav-settings', 'settings']]) {
+  for (const [id, v] of [['nav-library', 'library'], ['nav-settings', 'settings'], ['nav-models', 'models']]) {
     if (v === view) $(id).setAttribute('aria-current', 'page');
     else $(id).removeAttribute('aria-current');
   }
@@ -114,7 +136,7 @@ function setHeader(view, character = null) {
 
 function showView(view) {
   document.body.dataset.view = view;
-  for (const name of ['library', 'character', 'chat', 'settings']) $(`view-${name}`).hidden = name !== view;
+  for (const name of ['library', 'character', 'chat', 'settings', 'models', 'editor']) $(`view-${name}`).hidden = name !== view;
   if (view !== 'chat') {
     document.body.dataset.chatReady = 'false';
     if (chat?.chat && !chat.busy) chat.close();
@@ -125,6 +147,8 @@ async function route() {
   const hash = location.hash || '#/';
   const [, kind = '', rawId = ''] = hash.match(/^#\/([a-z]*)\/?(.*)$/) || [];
   const id = decodeURIComponent(rawId);
+  // Unsaved edits: the editor keeps the page and asks first.
+  if (editor && !editor.canLeave(hash)) return;
   try {
     if (kind === 'chat' && id) {
       if (chat.busy && chat.chat?.id !== id) chat.stop();
@@ -139,15 +163,25 @@ async function route() {
     } else if (kind === 'character' && id) {
       showView('character');
       setHeader('character');
-      await library.showCharacter(id);
+      const shown = await library.showCharacter(id);
+      $('character-edit').href = `#/edit/${encodeURIComponent(shown.id)}`;
     } else if (kind === 'settings') {
       showView('settings');
       setHeader('settings');
       settingsView.show();
+    } else if (kind === 'new' || (kind === 'edit' && id)) {
+      showView('editor');
+      setHeader('editor');
+      await editor.open(kind === 'edit' ? id : null);
+    } else if (kind === 'models') {
+      showView('models');
+      setHeader('models');
+      await modelsView.show();
     } else {
       showView('library');
       setHeader('library');
       await library.show();
+      await roomLibrary.show();
     }
   } catch (err) {
     notify(errorText(err));
@@ -162,16 +196,28 @@ function startEngine() {
   refreshSend();
   status.start(model.name);
   engine = new EngineClient({
+    any: (msg) => {
+      modelsView?.engineEvent(msg);
+      editor?.engineEvent(msg);
+    },
     progress: (msg) => status.update(msg),
     notice: (msg) => status.showNotice(msg.message),
     ready: (msg) => {
       modelReady = true;
       status.ready(msg.info, msg.source, msg.stored);
+      status.showBackend(msg.backend, msg.backendReason);
       refreshSend();
     },
+    backend: (msg) => status.showBackend(msg.backend, msg.backendReason),
     prompt: (msg) => chat.onPrompt(msg),
+    summary: (msg) => chat.onSummary(msg),
     token: (msg) => chat.onToken(msg),
-    done: (msg) => chat.onDone(msg),
+    done: (msg) => {
+      const target = chat.reply?.genId === msg.id ? chat.reply.target : null;
+      Promise.resolve(chat.onDone(msg)).then(() => {
+        if (target) voice?.replyDone(speakerOf(target), shownText(target));
+      });
+    },
     error: (msg) => {
       if (msg.scope === 'generate') {
         chat.onError(msg);
@@ -184,17 +230,37 @@ function startEngine() {
     },
   });
   chat.d.engine = engine;
-  engine.load(model);
+  engine.load(model, backendChoice());
+}
+
+// The backend to run the model on: the ?backend= hook over the saved setting.
+function backendChoice() {
+  return {
+    backend: hooks.backend ?? prefs.backend,
+    backendSource: hooks.backend ? 'address' : 'settings',
+    loseGpuAfter: hooks.loseGpuAfter ?? undefined,
+    threads: hooks.threads ?? undefined,
+  };
 }
 
 async function startModel() {
   status.start('');
   try {
-    model = await resolveModel(hooks);
+    // The address hook wins over the model chosen under Models, which wins over the default.
+    const chosen = hooks.modelUrl || hooks.invalid ? null : await loadActiveModel(db).catch(() => null);
+    model = chosen || await resolveModel(hooks);
   } catch (err) {
     status.fail(err.message);
+    modelsView?.engineEvent({ type: 'error', scope: 'load', message: err.message });
     return;
   }
+  startEngine();
+}
+
+// From the Models page: load another model in a fresh worker.
+function useModel(choice) {
+  if (chat.busy) chat.onError({ scope: 'load', message: 'the model was changed.' });
+  model = choice;
   startEngine();
 }
 
@@ -231,6 +297,10 @@ function bindEvents() {
   ui.stop.addEventListener('click', () => chat.stop());
   ui.newChat.addEventListener('click', async () => {
     if (chat.busy || !chat.character) return;
+    if (chat.room) {
+      navigate(`#/chat/${encodeURIComponent((await chat.newRoomChat()).id)}`);
+      return;
+    }
     const card = chat.character.card || {};
     const greetings = [card.first_mes, ...(Array.isArray(card.alternate_greetings) ? card.alternate_greetings : [])]
       .filter((g) => typeof g === 'string');
@@ -269,10 +339,19 @@ async function main() {
     edit: (id, text) => chat.edit(id, text),
     delete: (id) => chat.delete(id),
     branch: (id) => chat.branch(id),
+    pin: (id) => chat.pin(id),
     source: (id) => currentSwipe(chat.find(id)).text,
+    speak: (id) => { const m = chat.find(id); if (m) voice?.speakMessage(speakerOf(m), shownText(m)); },
+    speechUnavailable: () => voice?.reason,
   });
-  chat = new ChatController({
-    db, view, engine: null,
+  const panel = new MemoryPanel({
+    add: (text) => chat.addPin(text),
+    edit: (pinId, text) => chat.editPin(pinId, text),
+    remove: (pinId) => chat.removePin(pinId),
+  });
+  // A RoomController is a ChatController that also runs rooms (several characters).
+  chat = new RoomController({
+    db, view, panel, engine: null,
     prefs: () => prefs,
     options: samplingOptions,
     notify: (text) => notify(text),
@@ -283,20 +362,44 @@ async function main() {
     avatar: (character, className) => avatarElement(character, displayName(character), className),
   });
   library = new Library({ db, navigate, notify });
+  roomLibrary = new RoomLibrary({ db, navigate, notify });
   settingsView = new SettingsView({
     db,
     prefs: () => prefs,
-    setPrefs: (p) => { prefs = p; },
+    setPrefs: (p) => {
+      const moved = p.backend !== prefs.backend;
+      prefs = p;
+      // A new backend choice takes effect at once, unless a reply is being written.
+      if (moved && model && !chat?.busy) startEngine();
+    },
     afterDataChange: async () => {
       prefs = await loadPrefs(db);
       applyTheme(prefs.theme);
+      await voice?.init().catch(() => {});
       await seedStarters(db).catch(() => {});
     },
     unloadModel: () => {},
   });
+  modelsView = new ModelsView({
+    db,
+    root: $('view-models'),
+    current: () => model,
+    use: useModel,
+    cancel: () => engine?.cancel(),
+  });
+  editor = new Editor({
+    db, navigate, notify,
+    engine: () => engine,
+    ready: () => modelReady,
+    prefs: () => prefs,
+    options: samplingOptions,
+  });
   bindEvents();
   startModel();
   navigator.storage?.persist?.().catch(() => {});
+  registerOffline((text) => notify(text));
+  voice = new VoiceControls({ db });
+  await voice.init().catch(() => {});
   try {
     await seedStarters(db);
   } catch (err) {

@@ -1,13 +1,16 @@
 // Everything the user made, as one JSON file: characters (avatars as base64), chats,
-// messages and settings. The model is left out: it is downloaded again, not backed up.
+// messages, chat memories and settings. The model is left out: it is downloaded again, not backed up.
 // Import checks every record (cards go through the Rust card reader) and writes them with
 // their ids, so a backup restored onto an empty browser gives back the same data.
 import { requestResult, transactionDone } from './db.js';
 import { checkPrefs } from './prefs.js';
+import { checkVoicePrefs } from './voice-prefs.js';
 import { cardTools } from './wasm.js';
+import { checkMemory } from './memory.js';
+import { checkRoom, isRoom } from './room-store.js';
 
 export const BACKUP_FORMAT = 'kindred-backup';
-const DATA_STORES = ['characters', 'chats', 'messages', 'settings'];
+const DATA_STORES = ['characters', 'chats', 'messages', 'settings', 'memories'];
 const MAX_BACKUP = 256 * 1024 * 1024;
 
 export function toBase64(buffer) {
@@ -26,7 +29,7 @@ export function fromBase64(text) {
 
 export async function exportAll(db) {
   const tx = db.transaction(DATA_STORES, 'readonly');
-  const [characters, chats, messages, settings] = await Promise.all(
+  const [characters, chats, messages, settings, memories] = await Promise.all(
     DATA_STORES.map((name) => requestResult(tx.objectStore(name).getAll())),
   );
   return {
@@ -37,6 +40,7 @@ export async function exportAll(db) {
     chats,
     messages: messages.sort((a, b) => a.id - b.id),
     settings,
+    memories,
   };
 }
 
@@ -62,7 +66,9 @@ export async function checkBackup(data) {
     avatarMime: isText(c.avatarMime) && /^image\/[\w.+-]+$/.test(c.avatarMime) ? c.avatarMime : null,
     lorebooks: list(c.lorebooks).filter((b) => isObject(b) && isObject(b.book)),
   }));
-  const chats = list(data.chats).filter((c) => isObject(c) && isText(c.id) && isText(c.characterId));
+  const chats = list(data.chats)
+    .map((c) => (isObject(c) && c.room !== undefined ? { ...c, room: checkRoom(c.room) } : c))
+    .filter((c) => isObject(c) && isText(c.id) && (isText(c.characterId) || isRoom(c)));
   const messages = list(data.messages)
     .filter((m) => isObject(m) && Number.isSafeInteger(m.id) && isText(m.chatId) && Array.isArray(m.swipes))
     .map((m) => {
@@ -71,8 +77,14 @@ export async function checkBackup(data) {
       return { ...m, role: m.role === 'user' ? 'user' : 'assistant', swipes, chosen, pos: Number.isFinite(m.pos) ? m.pos : m.id };
     })
     .filter((m) => m.swipes.length > 0);
-  const settings = list(data.settings).filter((s) => isObject(s) && s.key === 'prefs').map((s) => ({ key: 'prefs', value: checkPrefs(s.value) }));
-  return { characters, chats, messages, settings };
+  const settings = [
+    ...list(data.settings).filter((s) => isObject(s) && s.key === 'prefs').map((s) => ({ key: 'prefs', value: checkPrefs(s.value) })),
+    ...list(data.settings).filter((s) => isObject(s) && s.key === 'voice').map((s) => ({ key: 'voice', value: checkVoicePrefs(s.value) })),
+  ];
+  // Memories only of chats in the file: a memory without its chat would never be seen.
+  const chatIds = new Set(chats.map((c) => c.id));
+  const memories = list(data.memories).map(checkMemory).filter((m) => m && chatIds.has(m.chatId));
+  return { characters, chats, messages, settings, memories };
 }
 
 export async function importAll(db, file) {

@@ -27,11 +27,12 @@ export async function putCharacter(db, record) {
 
 // Removes the character with all its chats and their messages.
 export async function deleteCharacter(db, id) {
-  const tx = db.transaction(['characters', 'chats', 'messages'], 'readwrite');
+  const tx = db.transaction(['characters', 'chats', 'messages', 'memories'], 'readwrite');
   tx.objectStore('characters').delete(id);
   const chatIds = await requestResult(tx.objectStore('chats').index('characterId').getAllKeys(id));
   for (const chatId of chatIds) {
     tx.objectStore('chats').delete(chatId);
+    tx.objectStore('memories').delete(chatId);
     const keys = await requestResult(tx.objectStore('messages').index('chatId').getAllKeys(chatId));
     for (const key of keys) tx.objectStore('messages').delete(key);
   }

@@ -85,8 +85,9 @@ export async function deleteMessage(db, id) {
 }
 
 export async function deleteChat(db, chatId) {
-  const tx = db.transaction(['chats', 'messages'], 'readwrite');
+  const tx = db.transaction(['chats', 'messages', 'memories'], 'readwrite');
   tx.objectStore('chats').delete(chatId);
+  tx.objectStore('memories').delete(chatId);
   const keys = await requestResult(tx.objectStore('messages').index('chatId').getAllKeys(chatId));
   for (const key of keys) tx.objectStore('messages').delete(key);
   await transactionDone(tx);

@@ -1,8 +1,19 @@
 // Renders a conversation: each message as Markdown (see markdown.js; nothing is parsed as
 // HTML), with its tools: swipe between alternatives, 1–4 stars, continue, edit, delete and
-// branch. The view only reports what was asked; the chat controller changes the data.
+// branch, pin to memory. The view only reports what was asked; the chat controller changes
+// the data.
+//
+// A long chat is windowed: only the messages near the visible part are in the page (see
+// list-window.js), the rest is padding of the list. Scrolling moves the window; the message
+// at the top of the view stays where it was while heights above it get measured.
 import { render as renderMarkdown } from './markdown.js';
 import { currentSwipe } from './chat-store.js';
+import { ListWindow } from './list-window.js';
+
+// Up to this many messages everything is in the page.
+const WINDOW_FROM = 150;
+// Pixels rendered beyond the visible part, above and below.
+const MARGIN = 1200;
 
 const STATUS_NOTES = {
   stopped: 'Stopped',
@@ -27,7 +38,7 @@ export function formatStats(stats) {
 }
 
 export class ChatView {
-  // handlers: {swipe(id, dir), rate(id, stars), continue(id), edit(id, text), delete(id), branch(id),
+  // handlers: {swipe(id, dir), rate(id, stars), continue(id), edit(id, text), delete(id), branch(id), pin(id),
   //   source(id): the message's text as stored, for the editor}
   constructor({ list, scroller, typing, announcer }, handlers) {
     this.list = list;
@@ -40,20 +51,41 @@ export class ChatView {
     this.display = (text) => text;
     this.items = new Map();
     this.editing = null;
+    this.messages = [];
+    this.state = {};
+    this.window = new ListWindow();
+    this.start = 0;
+    this.end = 0;
+    this.frame = 0;
     list.addEventListener('click', (event) => this.onClick(event));
+    scroller.addEventListener('scroll', () => {
+      if (!this.windowed || this.frame) return;
+      this.frame = requestAnimationFrame(() => {
+        this.frame = 0;
+        this.follow();
+      });
+    }, { passive: true });
   }
 
-  // names: {char, user}; avatar(): a fresh avatar element; display(text): text as shown.
-  setContext({ names, avatar, display }) {
+  get windowed() {
+    return this.messages.length > WINDOW_FROM;
+  }
+
+  // names: {char, user}; avatar(message): a fresh avatar element; display(text, message): text
+  // as shown; author(message): {id, name} of a message's speaker in a room, or null.
+  setContext({ names, avatar, display, author = null }) {
     this.names = names;
     this.avatar = avatar;
     this.display = display;
+    this.author = author;
   }
 
   clear() {
     this.items.clear();
     this.editing = null;
     this.list.replaceChildren();
+    this.list.style.paddingTop = '';
+    this.list.style.paddingBottom = '';
   }
 
   nearBottom() {
@@ -62,16 +94,126 @@ export class ChatView {
   }
 
   scrollToEnd() {
+    if (this.windowed) {
+      this.paint(...this.window.tail(this.scroller.clientHeight, MARGIN), 'bottom');
+      return;
+    }
     this.scroller.scrollTop = this.scroller.scrollHeight;
   }
 
-  // Renders the whole list. state: {busy, lastAssistantId, cutUntil}.
+  // Renders the list (a long one from where it is scrolled to). state: {busy, lastId, cutUntil}.
   render(messages, state) {
-    this.clear();
-    for (const m of messages) {
-      const item = this.build(m, state);
-      this.list.append(item);
-      if (state.cutUntil !== undefined && m.id === state.cutUntil) this.list.append(this.cutMarker());
+    this.messages = messages;
+    this.state = state;
+    this.scroller.classList.toggle('windowed', this.windowed);
+    if (!this.windowed) {
+      this.clear();
+      for (const m of messages) this.appendItem(m);
+      this.start = 0;
+      this.end = messages.length;
+      return;
+    }
+    // Every message is built afresh, and the one at the top of the view stays put.
+    const view = this.view();
+    const anchor = this.anchor();
+    this.items.clear();
+    this.editing = null;
+    this.window.setKeys(messages.map((m) => m.id));
+    this.paint(...this.window.range(view.top, view.bottom, MARGIN), null, anchor);
+  }
+
+  appendItem(m) {
+    const item = this.build(m, this.state);
+    this.list.append(item);
+    if (this.state.cutUntil !== undefined && m.id === this.state.cutUntil) this.list.append(this.cutMarker());
+    return item;
+  }
+
+  // The visible part in list coordinates.
+  view() {
+    const s = this.scroller;
+    const listTop = this.list.getBoundingClientRect().top - s.getBoundingClientRect().top + s.scrollTop;
+    const top = s.scrollTop - listTop;
+    return { top, bottom: top + s.clientHeight, listTop };
+  }
+
+  // Moves the window when scrolling brings its edge near the view.
+  follow() {
+    if (!this.windowed) return;
+    const view = this.view();
+    const needTop = this.start > 0 && this.window.top(this.start) > view.top - MARGIN / 2;
+    const needBottom = this.end < this.messages.length && this.window.top(this.end) < view.bottom + MARGIN / 2;
+    if (!needTop && !needBottom) return;
+    const s = this.scroller;
+    const edge = s.scrollTop <= 1 ? 'top' : s.scrollHeight - s.scrollTop - s.clientHeight <= 1 ? 'bottom' : null;
+    this.paint(...this.window.range(view.top, view.bottom, MARGIN), edge);
+  }
+
+  // Puts messages [start, end) in the page, measures them and keeps the view steady: at the
+  // top or bottom edge when asked, else on the first visible message.
+  paint(start, end, edge, anchor = edge ? null : this.anchor()) {
+    const s = this.scroller;
+    const focused = this.list.contains(document.activeElement) ? document.activeElement : null;
+    // Messages that stay are left in place (moving one would lose its focus).
+    const keep = new Map();
+    for (let i = start; i < end; i++) {
+      const id = this.messages[i].id;
+      const old = this.items.get(id);
+      if (old?.isConnected) keep.set(id, old);
+    }
+    for (const child of [...this.list.children]) {
+      if (child.classList.contains('cut-marker') || !keep.has(Number(child.dataset.id))) child.remove();
+    }
+    this.items = keep;
+    let prev = null;
+    for (let i = start; i < end; i++) {
+      const m = this.messages[i];
+      let item = keep.get(m.id);
+      if (!item) {
+        item = this.build(m, this.state);
+        if (prev) prev.after(item);
+        else this.list.prepend(item);
+      }
+      prev = item;
+      if (this.state.cutUntil !== undefined && m.id === this.state.cutUntil) {
+        const marker = this.cutMarker();
+        item.after(marker);
+        prev = marker;
+      }
+    }
+    if (focused && !focused.isConnected) s.focus({ preventScroll: true });
+    this.start = start;
+    this.end = end;
+    this.measure();
+    this.list.style.paddingTop = `${this.window.top(start)}px`;
+    this.list.style.paddingBottom = `${Math.max(0, this.window.total() - this.window.top(end))}px`;
+    if (edge === 'bottom') s.scrollTo({ top: s.scrollHeight, behavior: 'instant' });
+    else if (edge === 'top') s.scrollTo({ top: 0, behavior: 'instant' });
+    else if (anchor) {
+      const item = this.items.get(anchor.id);
+      if (item) s.scrollTo({ top: s.scrollTop + item.getBoundingClientRect().top - anchor.top, behavior: 'instant' });
+    }
+  }
+
+  // The first message in the page that reaches into the view, and where it is.
+  anchor() {
+    const limit = this.scroller.getBoundingClientRect().top;
+    for (const [id, item] of this.items) {
+      if (!item.isConnected) continue;
+      const rect = item.getBoundingClientRect();
+      if (rect.bottom > limit) return { id, top: rect.top };
+    }
+    return null;
+  }
+
+  // Each item's height counts the gap after it and a cut marker that follows it.
+  measure() {
+    const gap = parseFloat(getComputedStyle(this.list).rowGap) || 0;
+    for (const [id, item] of this.items) {
+      let h = item.getBoundingClientRect().height + gap;
+      const next = item.nextElementSibling;
+      if (next?.classList.contains('cut-marker')) h += next.getBoundingClientRect().height + gap;
+      this.window.measure(id, h);
     }
   }
 
@@ -85,7 +227,14 @@ export class ChatView {
 
   // Re-renders one message in place.
   update(message, state) {
+    this.state = state;
     const old = this.items.get(message.id);
+    if (this.windowed && !old?.isConnected) {
+      // Out of the window: it is built when scrolled to.
+      this.items.delete(message.id);
+      this.window.forget(message.id);
+      return null;
+    }
     const fresh = this.build(message, state);
     if (old?.isConnected) old.replaceWith(fresh);
     else this.list.append(fresh);
@@ -116,19 +265,21 @@ export class ChatView {
     bubble.className = 'bubble';
     const author = document.createElement('p');
     author.className = 'author';
-    author.textContent = m.role === 'assistant' ? this.names.char : this.names.user;
+    const who = this.author?.(m);
+    author.textContent = who ? who.name : m.role === 'assistant' ? this.names.char : this.names.user;
+    if (who) item.dataset.author = who.id;
     const text = document.createElement('div');
     text.className = 'text';
     // The text as written (names filled in), for copying and for tests: the rendered
     // Markdown's own textContent lacks the markup.
-    const shown = this.display(swipe.text);
+    const shown = this.display(swipe.text, m);
     text.dataset.source = shown;
     renderMarkdown(text, shown);
     const note = document.createElement('p');
     note.className = 'note';
     note.textContent = swipe.note || STATUS_NOTES[swipe.status] || '';
     bubble.append(author, text, note);
-    if (m.role === 'assistant') item.append(this.avatar());
+    if (m.role === 'assistant') item.append(this.avatar(m));
     const body = document.createElement('div');
     body.className = 'body';
     body.append(bubble, this.tools(m, swipe, state));
@@ -182,8 +333,16 @@ export class ChatView {
         more.disabled = busy;
         bar.append(more);
       }
+      if (this.handlers.speak && swipe.text) {
+        // Disabled, with the reason as its description, where the device has no voice.
+        const reason = this.handlers.speechUnavailable?.() || '';
+        const say = button('Speak', 'speak', 'speak', 'Speak this message');
+        say.disabled = Boolean(reason) || (busy && isLast);
+        if (reason) say.title = reason;
+        bar.append(say);
+      }
     }
-    for (const [label, action, aria] of [['Edit', 'edit', 'Edit'], ['Branch', 'branch', 'Branch from here'], ['Delete', 'delete', 'Delete']]) {
+    for (const [label, action, aria] of [['Edit', 'edit', 'Edit'], ['Branch', 'branch', 'Branch from here'], ['Pin', 'pin', 'Pin to memory'], ['Delete', 'delete', 'Delete']]) {
       const b = button(label, action, action, aria);
       b.disabled = busy;
       bar.append(b);
@@ -209,6 +368,8 @@ export class ChatView {
       case 'continue': h.continue(id); break;
       case 'edit': this.startEdit(item, id); break;
       case 'branch': h.branch(id); break;
+      case 'pin': h.pin(id); break;
+      case 'speak': h.speak?.(id); break;
       case 'delete': h.delete(id); break;
       default: break;
     }

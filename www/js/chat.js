@@ -7,6 +7,10 @@ import {
 } from './chat-store.js';
 import { getCharacter, displayName } from './character-store.js';
 import { chatSeed, substituteNames } from './names.js';
+import {
+  emptyMemory, addPin, editPin, removePin, invalidate, addSummary, setLastUsed, memoryRequest,
+} from './memory.js';
+import { getMemory, putMemory } from './memory-store.js';
 
 let lastId = 0;
 // Message ids are made here, not by IndexedDB, so a message can be shown (and its reply
@@ -27,6 +31,7 @@ export class ChatController {
     this.messages = [];
     this.reply = null;
     this.undo = null;
+    this.memory = emptyMemory('');
   }
 
   get busy() {
@@ -65,11 +70,13 @@ export class ChatController {
       delete chat.needsGreeting;
       await putChat(db, chat);
     }
+    this.memory = await getMemory(db, chatId).catch(() => emptyMemory(chatId));
     this.chat = chat;
     this.character = character;
     this.messages = messages;
     this.setViewContext();
     this.renderAll();
+    this.showMemory();
     return { chat, character };
   }
 
@@ -126,7 +133,63 @@ export class ChatController {
       settings: { context_tokens: prefs.context, chat_seed: seed },
       scan: { seed },
       mode,
+      memory: memoryRequest(this.memory, history),
     };
+  }
+
+  showMemory() {
+    this.d.panel?.render(this.memory, this.messages);
+  }
+
+  async saveMemory() {
+    try {
+      await putMemory(this.d.db, this.memory);
+    } catch (err) {
+      this.d.notify(`The memory could not be saved (${err.message}).`);
+    }
+    this.showMemory();
+  }
+
+  // A message's text changed or it went away: summaries built on it no longer hold.
+  forget(id) {
+    if (invalidate(this.memory, id) > 0) this.saveMemory();
+  }
+
+  pin(id) {
+    const m = this.find(id);
+    if (!m) return;
+    try {
+      addPin(this.memory, currentSwipe(m).text, m.id);
+    } catch (err) {
+      this.d.notify(err.message);
+      return;
+    }
+    this.saveMemory();
+    this.d.notify('Pinned to memory.');
+  }
+
+  addPin(text) {
+    try {
+      addPin(this.memory, text);
+    } catch (err) {
+      this.d.notify(err.message);
+      return false;
+    }
+    this.saveMemory();
+    return true;
+  }
+
+  editPin(pinId, text) {
+    if (editPin(this.memory, pinId, text)) this.saveMemory();
+  }
+
+  removePin(pinId) {
+    if (removePin(this.memory, pinId)) this.saveMemory();
+  }
+
+  onSummary(msg) {
+    if (!this.reply || msg.id !== this.reply.genId || this.reply.target.chatId !== this.chat?.id) return;
+    if (addSummary(this.memory, msg)) this.saveMemory();
   }
 
   // Starts writing into `target`'s chosen swipe; `history` is what the model sees.
@@ -165,6 +228,8 @@ export class ChatController {
     const last = cut.length ? this.reply.history[Math.max(...cut)] : undefined;
     const cutUntil = last?.id;
     document.body.dataset.lore = Array.isArray(msg.lore) ? msg.lore.join('|') : '';
+    setLastUsed(this.memory, msg.memory);
+    this.saveMemory();
     if (cutUntil === this.chat.cutUntil) return;
     this.chat.cutUntil = cutUntil;
     touchChat(this.d.db, this.chat.id, { cutUntil }).catch(() => {});
@@ -230,6 +295,7 @@ export class ChatController {
     const to = m.chosen + dir;
     if (to >= 0 && to < m.swipes.length) {
       m.chosen = to;
+      this.forget(m.id);
       this.save(m);
       this.rerender(m);
       return;
@@ -261,6 +327,7 @@ export class ChatController {
     const m = this.find(id);
     if (!m || this.reply) return;
     editSwipe(m, text);
+    this.forget(m.id);
     this.save(m);
     this.renderAll();
   }
@@ -270,6 +337,7 @@ export class ChatController {
     if (!m || this.reply) return;
     this.messages = this.messages.filter((x) => x !== m);
     if (this.chat.cutUntil === id) this.chat.cutUntil = undefined;
+    this.forget(m.id);
     this.renderAll();
     try {
       await deleteMessage(this.d.db, id);
@@ -288,6 +356,11 @@ export class ChatController {
     if (this.reply) return;
     try {
       const child = await branchChat(this.d.db, this.chat, this.messages, id);
+      // Pinned facts go along; summaries name this chat's messages, so they stay here.
+      if (this.memory.pinned.length) {
+        const pinned = this.memory.pinned.map((p) => ({ ...p, sourceId: null }));
+        await putMemory(this.d.db, { ...emptyMemory(child.id), pinned, nextPin: this.memory.nextPin });
+      }
       this.d.navigate(`#/chat/${encodeURIComponent(child.id)}`);
     } catch (err) {
       this.d.notify(`The branch could not be made (${err.message}).`);

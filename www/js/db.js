@@ -1,15 +1,20 @@
 // The page's IndexedDB database, shared by the UI thread and the engine worker.
 //
-// Schema (version 2):
+// Schema (version 3):
 //   models        keyPath "id"                 {id, url, bytes, sha256, chunkSize, chunks, complete, savedAt}
 //   model-chunks  keyPath ["modelId","index"]  {modelId, index, data: ArrayBuffer}
 //   characters    keyPath "id"                 {id, card, spec, avatar: ArrayBuffer|null, avatarMime, origin,
 //                                               lorebooks: [{name, book}], createdAt, updatedAt}
 //   chats         keyPath "id"                 {id, characterId, title, createdAt, updatedAt, parent?, cutUntil?,
-//                 index "characterId"           needsGreeting?}
+//                 index "characterId"           needsGreeting?, kind?, room?}
 //   messages      keyPath "id" (auto)          {id, chatId, pos, role, swipes: [{text, status, rating, createdAt,
-//                 index "chatId"                 stats?, edits?}], chosen, greeting?, createdAt}
+//                 index "chatId"                 stats?, edits?}], chosen, greeting?, author?, createdAt}
 //   settings      keyPath "key"                {key, value}
+//   memories      keyPath "chatId"             {chatId, pinned: [{id, text, sourceId, createdAt}], nextPin,
+//                                               summaries: [{text, fromId, toId, messageIds, createdAt}],
+//                                               lastUsed: {at, items: [{kind, id, text}]} | null}
+// A room (several characters, see room-store.js) is a chat with kind "room", `room` and no
+// characterId; its messages name their `author`. Older records simply lack these fields.
 // A model record is written with complete=false before its first chunk and flipped to
 // complete=true only after the last chunk landed, so a torn download is never trusted.
 //
@@ -17,9 +22,10 @@
 // createdAt} with one chat per starter character ("character:<id>"), its greeting not stored.
 // The upgrade keeps the model and turns each message into one with a single swipe, and each
 // chat id into a chat record that asks for its greeting to be added when it is opened.
+// Version 3 added the memories store (a chat without a record has no memories yet).
 
 export const DB_NAME = 'kindred';
-export const DB_VERSION = 2;
+export const DB_VERSION = 3;
 
 export function openDb(name = DB_NAME) {
   return new Promise((resolve, reject) => {
@@ -51,6 +57,7 @@ function upgrade(db, tx, oldVersion) {
     chats.createIndex('characterId', 'characterId');
   }
   if (!db.objectStoreNames.contains('settings')) db.createObjectStore('settings', { keyPath: 'key' });
+  if (!db.objectStoreNames.contains('memories')) db.createObjectStore('memories', { keyPath: 'chatId' });
   if (oldVersion >= 1 && oldVersion < 2) migrateMessagesV1(tx);
 }
 

@@ -9,7 +9,7 @@ export class EngineClient {
     // A worker that fails to start (or throws outside a handler) must not leave the page waiting.
     this.worker.onerror = (event) => {
       event.preventDefault();
-      handlers.error?.({ scope: 'load', message: `The engine stopped unexpectedly: ${event.message || 'worker error'}` });
+      this.dispatch({ type: 'error', scope: 'load', message: `The engine stopped unexpectedly: ${event.message || 'worker error'}` });
     };
     this.worker.onmessageerror = () => handlers.error?.({ scope: 'generate', message: 'A message from the engine could not be read.' });
   }
@@ -17,16 +17,36 @@ export class EngineClient {
   dispatch(msg) {
     if (!msg || typeof msg.type !== 'string') return;
     this.handlers[msg.type]?.(msg);
+    // Views beside the chat (the Models page) follow the load too.
+    this.handlers.any?.(msg);
   }
 
-  load(model) {
-    this.worker.postMessage({ type: 'load', url: model.url, modelId: model.id, sha256: model.sha256, bytes: model.bytes });
+  // backend: {backend: 'auto' | 'gpu' | 'cpu', backendSource, loseGpuAfter} (see worker.js).
+  load(model, backend = {}) {
+    this.worker.postMessage({
+      type: 'load', url: model.url, modelId: model.id, sha256: model.sha256, bytes: model.bytes,
+      name: model.name, kind: model.kind, file: model.file,
+      backend: backend.backend, backendSource: backend.backendSource, loseGpuAfter: backend.loseGpuAfter,
+      threads: backend.threads,
+    });
+  }
+
+  // Abandons the download (or file read) in progress; the worker answers with a cancelled error.
+  cancel() {
+    this.worker.postMessage({ type: 'cancel' });
   }
 
   // request: the prompt request the worker assembles (see prompt.rs); options: sampling.
   generate(request, options) {
     const id = this.nextId++;
     this.worker.postMessage({ type: 'generate', id, request, options });
+    return id;
+  }
+
+  // Token counts of a prompt request, answered by a "count" message with the returned id.
+  count(request) {
+    const id = this.nextId++;
+    this.worker.postMessage({ type: 'count', id, request });
     return id;
   }
 

@@ -9,6 +9,8 @@ import { avatarElement, forgetAvatar, pngBytes } from './avatar.js';
 import { cardTools, errorText } from './wasm.js';
 import { download } from './download.js';
 import { fileStem } from './names.js';
+import { isRoom } from './room-store.js';
+import { roomItem } from './room-library.js';
 
 const MAX_IMPORT = 32 * 1024 * 1024;
 const $ = (id) => document.getElementById(id);
@@ -191,7 +193,8 @@ export class Library {
     const chats = (await listChats(this.d.db)).slice(0, 6);
     const byId = new Map(this.characters.map((c) => [c.id, c]));
     const list = $('recent-list');
-    list.replaceChildren(...chats.filter((chat) => byId.has(chat.characterId)).map((chat) => this.chatItem(chat, byId.get(chat.characterId))));
+    list.replaceChildren(...chats.map((chat) => (isRoom(chat) ? roomItem(chat, byId)
+      : byId.has(chat.characterId) ? this.chatItem(chat, byId.get(chat.characterId)) : null)).filter(Boolean));
     $('recent').hidden = list.children.length === 0;
   }
 

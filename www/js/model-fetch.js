@@ -9,10 +9,11 @@ const MAX_PENDING = 3;
 
 export class ModelError extends Error {}
 
-export async function downloadModel(url, expectedBytes, onProgress, onChunk) {
+// signal: an AbortSignal that cancels the download (the fetch and the stream both reject).
+export async function downloadModel(url, expectedBytes, onProgress, onChunk, signal) {
   let response;
   try {
-    response = await fetch(url, { cache: 'no-store' });
+    response = await fetch(url, { cache: 'no-store', signal });
   } catch (err) {
     throw new ModelError(`The model could not be downloaded: ${err.message}`);
   }

@@ -5,6 +5,7 @@ import { formatBytes, formatPercent, formatDuration } from './format.js';
 const PHASE_LABELS = {
   download: 'Downloading the model',
   cache: 'Loading the model from this device',
+  file: 'Reading the model file',
   verify: 'Checking the download',
   init: 'Starting the engine',
 };
@@ -81,10 +82,26 @@ export class ModelStatus {
   ready(info, source, stored) {
     this.setState('ready');
     this.root.dataset.source = source;
-    const from = source === 'cache' ? 'Loaded from this device' : 'Downloaded';
-    const kept = source === 'download' && stored ? ', saved for next time' : '';
+    const from = { cache: 'Loaded from this device', file: 'Read from a file' }[source] || 'Downloaded';
+    const kept = source !== 'cache' && stored ? ', saved for next time' : '';
     const backend = `${info.backend || 'cpu'}${info.threads > 1 ? ` × ${info.threads} threads` : ''}`;
     this.info.textContent = `${this.modelName} · ${from}${kept} · backend: ${backend}`;
+  }
+
+  // Which backend runs the model, and why, in small print under the model line.
+  showBackend(backend, reason) {
+    if (!backend) return;
+    this.root.dataset.backend = backend;
+    let line = this.root.querySelector('.model-backend');
+    if (!line) {
+      line = document.createElement('p');
+      line.className = 'model-backend';
+      this.info.after(line);
+    }
+    line.textContent = `${backend === 'webgpu' ? 'WebGPU' : 'CPU'}${reason ? ` · ${reason}` : ''}`;
+    // The CPU's thread count says nothing about a model on the GPU.
+    this.info.textContent = this.info.textContent.replace(backend === 'webgpu' ? /backend: .*$/ : /backend: [a-z]+/,
+      `backend: ${backend}`);
   }
 
   showNotice(message) {

@@ -1,12 +1,14 @@
 // The user's settings, kept in the "settings" store: persona, sampling, context size and
 // theme. Every value read back is checked, since a backup file can say anything.
 import { requestResult, transactionDone } from './db.js';
+import { isBackendChoice } from './backend-choice.js';
 
 export const DEFAULT_PREFS = Object.freeze({
   persona: Object.freeze({ name: 'User', description: '' }),
   sampling: Object.freeze({ temperature: 0.8, top_p: 0.95, top_k: 40, min_p: 0.05, repeat_penalty: 1.1, max_tokens: 120 }),
   context: 4096,
   theme: 'system',
+  backend: 'auto',
 });
 
 const NUMBERS = {
@@ -38,6 +40,7 @@ export function checkPrefs(raw) {
     sampling: {},
     context: Math.round(clamp(src.context, CONTEXT_RANGE, DEFAULT_PREFS.context)),
     theme: THEMES.includes(src.theme) ? src.theme : DEFAULT_PREFS.theme,
+    backend: isBackendChoice(src.backend) ? src.backend : DEFAULT_PREFS.backend,
   };
   for (const [key, range] of Object.entries(NUMBERS)) {
     out.sampling[key] = clamp(sampling[key], range, DEFAULT_PREFS.sampling[key]);

@@ -32,6 +32,7 @@ export class SettingsView {
     for (const key of SAMPLING) $(key).value = String(p.sampling[key]);
     $('context').value = String(p.context);
     for (const radio of document.querySelectorAll('input[name="theme"]')) radio.checked = radio.value === p.theme;
+    for (const radio of document.querySelectorAll('input[name="backend"]')) radio.checked = radio.value === p.backend;
     $('settings-saved').textContent = '';
     $('data-status').textContent = '';
   }
@@ -40,11 +41,13 @@ export class SettingsView {
     const sampling = {};
     for (const key of SAMPLING) sampling[key] = $(key).valueAsNumber;
     const theme = document.querySelector('input[name="theme"]:checked')?.value;
+    const backend = document.querySelector('input[name="backend"]:checked')?.value;
     const next = {
       persona: { name: $('persona-name').value, description: $('persona-description').value },
       sampling,
       context: $('context').valueAsNumber,
       theme,
+      backend,
     };
     try {
       const saved = await savePrefs(this.d.db, next);

@@ -2,11 +2,15 @@
 //   ?model=PATH       load this same-origin URL as the model instead of the manifest's default
 //   ?max_tokens=N     cap replies at N tokens (1..1024), over the saved setting
 //   ?seed=N           fixed sampling seed (default: random per reply)
+//   ?backend=B        run the model on "gpu" (WebGPU), "cpu" or "auto", over the saved setting
+//   ?gpu_lose_after=N test hook: destroy the GPU device before step N of each reply (0..1024;
+//                     prompt chunks count, 0 is before the first)
+//   ?threads=N        CPU engine threads (1..64; 1 runs the single-threaded build; default: one a core)
 
 export function readSettings(href = location.href) {
   const url = new URL(href);
   const params = url.searchParams;
-  const settings = { modelUrl: null, maxTokens: null, seed: null };
+  const settings = { modelUrl: null, maxTokens: null, seed: null, backend: null, loseGpuAfter: null, threads: null };
   const model = params.get('model');
   if (model) {
     try {
@@ -24,6 +28,14 @@ export function readSettings(href = location.href) {
   }
   const seed = Number(params.get('seed'));
   if (params.has('seed') && Number.isInteger(seed) && seed >= 0 && seed <= 0xffffffff) settings.seed = seed;
+  const backend = params.get('backend');
+  if (backend === 'auto' || backend === 'gpu' || backend === 'cpu') settings.backend = backend;
+  const loseAfter = Number(params.get('gpu_lose_after'));
+  if (params.has('gpu_lose_after') && Number.isInteger(loseAfter) && loseAfter >= 0 && loseAfter <= 1024) {
+    settings.loseGpuAfter = loseAfter;
+  }
+  const threads = Number(params.get('threads'));
+  if (params.has('threads') && Number.isInteger(threads) && threads >= 1 && threads <= 64) settings.threads = threads;
   return settings;
 }
 

@@ -3,27 +3,51 @@
 //
 // Messages from the page:
 //   {type:"load", url, modelId?, sha256?, bytes?}   fetch (or read from IndexedDB) and load a model
+//        name?, kind?, file?                        file: a picked GGUF File, read instead of fetched
+//                                                   (its url is "local:<name>"); kept like a download
+//        backend?, backendSource?, loseGpuAfter?    backend: "auto" | "gpu" | "cpu" (backend-choice.js);
+//                                                   backendSource: "settings" | "address"; loseGpuAfter:
+//                                                   test hook, destroys the GPU device before step N of
+//                                                   each reply (prompt chunks count; 0: before the first)
+//        threads?                                   CPU pool size asked for (?threads=N; engine-build.js)
+//   {type:"cancel"}                                 abandon the download or file read in progress
 //   {type:"generate", id, request, options}         assemble the prompt from `request` (card, persona,
 //                                                   history, lorebooks, settings, mode: see prompt.rs in
 //                                                   crates/web) and stream a reply; options as Engine.start
 //                                                   takes them
 //   {type:"stop"}                                   end the current reply after the token in hand
+//   {type:"count", id, request}                     count a prompt request's tokens, nothing generated
+//                                                   (the character editor's definition count)
 // Messages to the page:
 //   {type:"progress", phase, loaded, total}         phase: "download" | "cache" | "verify" | "init"
 //   {type:"notice", message}                        something worth knowing that is not an error
 //   {type:"ready", info, source, stored}            source: "download" | "cache"; stored: kept on device
+//        backend, backendReason                     "webgpu" | "cpu", and why (adapter, fallback, limits)
+//        cpu: {threads, build, reason}              the CPU engine build: "threads" (pkg-mt) or "single"
+//   {type:"backend", backend, backendReason, info}  the backend changed (a GPU lost mid-reply: now "cpu")
 //   {type:"prompt", id, cut, lore, tokens, budget}  what went into the prompt: history indices cut to fit,
-//                                                   lorebook entries that fired, token counts
+//                                                   lorebook entries that fired, token counts,
+//        memory                                     and the memories in it [{kind, id, text}]
+//   {type:"summary", id, text, from_id, to_id,      a rolling summary of history that left the context,
+//        message_ids}                               written before the reply (request.memory.summarise)
 //   {type:"token", id, piece, text}                 text: the reply so far, stop strings held back
 //   {type:"done", id, stop_reason, text, stats}     text: the reply (for a continuation, the new text
 //                                                   only, its leading space kept); stop_reason: the engine's ("eos", "max_tokens", "stop",
 //                                                   "context_full", ...) or "user" for a stop message
 //   {type:"error", scope, id?, message}             scope: "load" | "generate"
+//   {type:"count", id, tokens, exact, message?}     a "count" answered: the assembled prompt's token
+//                                                   counts (null with a message when it failed)
+//                                                   cancelled: true when a "cancel" ended the load
 import { openDb, isQuotaError } from './db.js';
 import { readModel, beginModel, putChunk, completeModel, deleteModel } from './model-store.js';
 import { downloadModel, sha256Hex, ModelError } from './model-fetch.js';
+import { readModelFile } from './model-file.js';
+import { LOCAL_PREFIX } from './model-choice.js';
 import { visibleText, finalText } from './stop-text.js';
 import { sanitizeOptions, fitToContext } from './generation-options.js';
+import { cleanSummary } from './memory.js';
+import { engineBuild } from './engine-build.js';
+import { selectBackend, fallbackReason, fallbackNotice } from './gpu-backend.js';
 
 const MAX_CONTEXT = 8192;
 
@@ -34,9 +58,13 @@ const CONTINUE_MARK = '\u{F8FF}kindred-continue\u{F8FF}';
 let engine = null;
 let wasmModule = null;
 let info = null;
+let cpu = null; // the CPU build in use: {threads, build, reason} (engine-build.js)
 let loading = false;
 let busy = false;
 let stopRequested = false;
+let loadAbort = null;
+let backend = { backend: 'cpu', backendReason: '' };
+let loseGpuAfter = -1;
 
 const post = (msg) => self.postMessage(msg);
 
@@ -72,7 +100,7 @@ async function openStorage() {
 const QUOTA_NOTICE = 'Not enough storage space to keep the model on this device. ' +
   'It works for this visit and will be downloaded again next time.';
 
-async function fetchAndStore(db, meta) {
+async function fetchAndStore(db, meta, file = null) {
   let storing = Boolean(db);
   const giveUpStoring = async (err) => {
     if (!storing) return;
@@ -97,7 +125,9 @@ async function fetchAndStore(db, meta) {
   let bytes;
   let chunks;
   try {
-    ({ bytes, chunks } = await downloadModel(meta.url, meta.bytes, progressPoster('download'), onChunk));
+    ({ bytes, chunks } = file
+      ? await readModelFile(file, progressPoster('file'), onChunk, loadAbort?.signal)
+      : await downloadModel(meta.url, meta.bytes, progressPoster('download'), onChunk, loadAbort?.signal));
   } catch (err) {
     // Unflagged chunks would be ignored anyway; removing them gives the space back now.
     if (storing) await deleteModel(db, meta.id).catch(() => {});
@@ -125,14 +155,19 @@ async function load(msg) {
     url: String(msg.url),
     bytes: Number.isSafeInteger(msg.bytes) && msg.bytes > 0 ? msg.bytes : 0,
     sha256: typeof msg.sha256 === 'string' && /^[0-9a-f]{64}$/i.test(msg.sha256) ? msg.sha256 : null,
+    name: typeof msg.name === 'string' ? msg.name.slice(0, 200) : '',
+    kind: typeof msg.kind === 'string' ? msg.kind.slice(0, 20) : '',
   };
+  const file = msg.file instanceof Blob ? msg.file : null;
+  loadAbort = new AbortController();
+  const abort = loadAbort;
   let db = null;
   let source = 'cache';
   let stored = true;
   try {
-    const wasm = import('../pkg/kindred_web.js').then(async (mod) => {
-      await mod.default();
-      return mod;
+    const wasm = engineBuild(msg.threads).then((build) => {
+      cpu = { threads: build.threads, build: build.build, reason: build.reason };
+      return build.mod;
     });
     wasm.catch(() => {}); // reported when awaited below
     db = await openStorage();
@@ -145,8 +180,9 @@ async function load(msg) {
       }
     }
     if (!bytes) {
-      source = 'download';
-      ({ bytes, stored } = await fetchAndStore(db, meta));
+      source = file ? 'file' : 'download';
+      checkModelUrl(meta.url, Boolean(file), meta.name);
+      ({ bytes, stored } = await fetchAndStore(db, meta, file));
     }
     post({ type: 'progress', phase: 'init', loaded: bytes.length, total: bytes.length });
     let mod;
@@ -166,11 +202,33 @@ async function load(msg) {
       if (db) await deleteModel(db, meta.id).catch(() => {});
       throw new ModelError(`This file is not a model the page can run: ${errorText(err)}`);
     }
-    post({ type: 'ready', info, source, stored });
+    backend = await selectBackend(engine, msg.backend, msg.backendSource);
+    info = plain(engine.info());
+    loseGpuAfter = Number.isInteger(msg.loseGpuAfter) && msg.loseGpuAfter >= 0 ? msg.loseGpuAfter : -1;
+    post({ type: 'ready', info, source, stored, cpu, ...backend });
   } catch (err) {
-    post({ type: 'error', scope: 'load', message: errorText(err) });
+    if (abort.signal.aborted) post({ type: 'error', scope: 'load', cancelled: true, message: 'The download was cancelled.' });
+    else post({ type: 'error', scope: 'load', message: errorText(err) });
   } finally {
     loading = false;
+    loadAbort = null;
+  }
+}
+
+// The worker fetches only from its own origin or over https, whatever the page asked for.
+function checkModelUrl(url, hasFile, name) {
+  if (url.startsWith(LOCAL_PREFIX)) {
+    if (hasFile) return;
+    throw new ModelError(`“${name || url.slice(LOCAL_PREFIX.length)}” came from a file on this device and is no longer stored here: pick the file again under Models.`);
+  }
+  let target;
+  try {
+    target = new URL(url, self.location.href);
+  } catch {
+    throw new ModelError('The model address is not a valid URL.');
+  }
+  if (target.origin !== self.location.origin && target.protocol !== 'https:') {
+    throw new ModelError('The model address must use https or be on this site.');
   }
 }
 
@@ -184,11 +242,19 @@ async function generate(msg) {
     const options = sanitizeOptions(msg.options);
     const context = Math.min(Number(info.context_length) || MAX_CONTEXT,
       Number(msg.request?.settings?.context_tokens) || MAX_CONTEXT);
-    const assembled = assemble(msg.request, context, options.max_tokens);
+    let assembled = assemble(msg.request, context, options.max_tokens);
+    if (assembled.summarise) {
+      const request = await summarise(id, msg.request, assembled.summarise, options.seed);
+      if (!request) {
+        post({ type: 'done', id, stop_reason: 'user', text: '', stats: null });
+        return;
+      }
+      assembled = assemble(request, context, options.max_tokens);
+    }
     options.stop = sanitizeOptions({ stop: [...assembled.stop, ...options.stop] }).stop;
     post({
       type: 'prompt', id, cut: assembled.cut, lore: assembled.lore, tokens: assembled.tokens,
-      budget: assembled.budget, over_budget: assembled.over_budget,
+      budget: assembled.budget, over_budget: assembled.over_budget, memory: assembled.memory || [],
     });
     const messages = fitToContext(engine, assembled.messages, context, options.max_tokens);
     const continues = assembled.continues && messages[messages.length - 1]?.role === 'assistant';
@@ -201,10 +267,12 @@ async function generate(msg) {
     let text = '';
     let generated = 0;
     let reason = null;
+    let steps = 0;
     for (;;) {
+      if (steps++ === loseGpuAfter) engine.lose_gpu();
       await yieldToEvents();
       if (stopRequested) { reason = 'user'; break; }
-      const step = plain(engine.next());
+      const step = await engineStep();
       if (step.prefill_left !== undefined && step.prefill_left !== null) {
         if (step.prefill_left === 0) t1 = performance.now();
         continue;
@@ -233,6 +301,43 @@ async function generate(msg) {
   }
 }
 
+// One step on whichever backend runs the model. A GPU that fails mid-reply has already handed
+// the reply to the CPU (the engine reads the tokens so far again there): say so and go on.
+async function engineStep() {
+  const step = plain(await engine.step());
+  if (step.fallback) {
+    backend = { backend: 'cpu', backendReason: fallbackReason(step.fallback) };
+    info = plain(engine.info());
+    post({ type: 'backend', ...backend, info });
+    post({ type: 'notice', message: fallbackNotice(step.fallback) });
+  }
+  return step;
+}
+
+// History left the context and no summary covers it yet: the engine folds it into the rolling
+// summary first (the job comes from crates/web/src/memory.rs), so this reply already has it.
+// Returns the request with the new summary in it, or null when a stop came meanwhile.
+async function summarise(id, request, job, seed) {
+  const options = sanitizeOptions({ max_tokens: job.max_tokens, temperature: 0.3, seed });
+  engine.start(engine.render_chat([{ role: 'user', content: String(job.prompt) }]), options);
+  let text = '';
+  for (;;) {
+    await yieldToEvents();
+    if (stopRequested) return null;
+    const step = await engineStep();
+    if (step.prefill_left !== undefined && step.prefill_left !== null) continue;
+    if (step.piece) text += step.piece;
+    if (step.done) break;
+  }
+  text = cleanSummary(text);
+  const memory = { ...request.memory, summarise: false };
+  if (text) {
+    post({ type: 'summary', id, text, from_id: job.from_id, to_id: job.to_id, message_ids: job.message_ids });
+    memory.summary = { text, to_id: job.to_id };
+  }
+  return { ...request, memory };
+}
+
 // The Rust prompt assembly (crates/web/src/prompt.rs), counting tokens with the model's
 // own tokenizer. The reply's room and the context come from here, not from the page.
 function assemble(request, context, maxTokens) {
@@ -241,6 +346,28 @@ function assemble(request, context, maxTokens) {
   const full = { ...req, settings: { ...settings, context_tokens: context, reply_reserve: maxTokens } };
   const count = (text) => engine.count_tokens(text);
   return JSON.parse(wasmModule.assemble_prompt(JSON.stringify(full), count));
+}
+
+// The character editor's token count: the request assembled as for a reply, counted with the
+// model's tokenizer. Should the engine be mid-step, Rust estimates instead, and `exact` says so.
+function count(msg) {
+  const id = msg.id;
+  if (!engine) return post({ type: 'count', id, tokens: null, message: 'The model is not loaded yet.' });
+  try {
+    let exact = true;
+    const counter = (text) => {
+      try {
+        return engine.count_tokens(text);
+      } catch {
+        exact = false;
+        return undefined;
+      }
+    };
+    const reply = JSON.parse(wasmModule.assemble_prompt(JSON.stringify(msg.request ?? {}), counter));
+    post({ type: 'count', id, tokens: reply.tokens, exact });
+  } catch (err) {
+    post({ type: 'count', id, tokens: null, message: errorText(err) });
+  }
 }
 
 function renderContinuation(messages) {
@@ -266,4 +393,6 @@ self.onmessage = (event) => {
   if (msg.type === 'load') load(msg);
   else if (msg.type === 'generate') generate(msg);
   else if (msg.type === 'stop') stopRequested = true;
+  else if (msg.type === 'cancel') loadAbort?.abort();
+  else if (msg.type === 'count') count(msg);
 };

@@ -1,10 +1,11 @@
-//! Row-parallel loops: rayon natively, a plain loop in the single-threaded
-//! wasm build (threads in the tab are the CPU-backend issue's work).
+//! Row-parallel loops: a rayon pool where the `threads` feature is on (always
+//! natively; in the browser only in the shared-memory build, whose pool
+//! threads are Web Workers), a plain loop otherwise.
 
 /// Calls `f(first_index, chunk)` for consecutive chunks of `out`, each
 /// `chunk` elements long (the last may be shorter), in parallel where
 /// threads exist.
-#[cfg(not(target_arch = "wasm32"))]
+#[cfg(feature = "threads")]
 pub fn for_chunks<F>(out: &mut [f32], chunk: usize, f: F)
 where
     F: Fn(usize, &mut [f32]) + Sync + Send,
@@ -13,10 +14,10 @@ where
     out.par_chunks_mut(chunk.max(1)).enumerate().for_each(|(i, c)| f(i * chunk.max(1), c));
 }
 
-#[cfg(target_arch = "wasm32")]
+#[cfg(not(feature = "threads"))]
 pub fn for_chunks<F>(out: &mut [f32], chunk: usize, f: F)
 where
-    F: Fn(usize, &mut [f32]),
+    F: Fn(usize, &mut [f32]) + Sync + Send,
 {
     for (i, c) in out.chunks_mut(chunk.max(1)).enumerate() {
         f(i * chunk.max(1), c);
@@ -25,11 +26,11 @@ where
 
 /// Threads available to `for_chunks`.
 pub fn threads() -> usize {
-    #[cfg(not(target_arch = "wasm32"))]
+    #[cfg(feature = "threads")]
     {
         rayon::current_num_threads()
     }
-    #[cfg(target_arch = "wasm32")]
+    #[cfg(not(feature = "threads"))]
     {
         1
     }

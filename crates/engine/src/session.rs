@@ -78,6 +78,20 @@ struct Generation {
     done: Option<StopReason>,
 }
 
+/// A forward pass that a step needs, and the step to return once it ran.
+pub(crate) struct Run {
+    pub tokens: Vec<u32>,
+    pub step: Step,
+    /// A prompt chunk rather than a sampled token.
+    pub prefill: bool,
+}
+
+pub(crate) enum Plan {
+    /// Nothing to run (the generation is over).
+    Ready(Step),
+    Run(Run),
+}
+
 pub struct Session {
     pub model: Model,
     pub tokenizer: Tokenizer,
@@ -144,8 +158,8 @@ impl Session {
     /// common prefix with what the cache holds.
     pub fn start(&mut self, prompt: &[u32], opts: GenerateOptions) -> Result<StartInfo> {
         let info = self.begin(prompt, opts)?;
-        while self.gen.as_ref().is_some_and(|g| !g.pending.is_empty()) {
-            self.prefill_chunk()?;
+        while let Some(run) = self.take_prefill() {
+            self.run_on_cpu(run)?;
         }
         Ok(info)
     }
@@ -179,18 +193,14 @@ impl Session {
         Ok(StartInfo { n_prompt: prompt.len(), n_reused: reuse })
     }
 
-    fn forward(&mut self, tokens: &[u32]) -> Result<Vec<f32>> {
-        match self.model.forward(tokens, &mut self.cache) {
-            Ok(l) => {
-                self.cached.extend_from_slice(tokens);
-                Ok(l)
-            }
-            Err(e) => {
-                // A failed forward may have pushed some layers: drop them all.
-                self.cache.truncate(self.cached.len());
-                Err(e)
-            }
+    /// Runs a planned forward pass on the CPU backend.
+    fn run_on_cpu(&mut self, run: Run) -> Result<Step> {
+        let logits = self.model.forward(&run.tokens, &mut self.cache);
+        if logits.is_err() {
+            // A failed forward may have pushed some layers: drop them all.
+            self.cache.truncate(self.cached.len());
         }
+        self.finish(run, logits)
     }
 
     /// Logits after the prompt (before any token is sampled), for tests.
@@ -198,40 +208,43 @@ impl Session {
         self.gen.as_ref().map(|g| g.logits.as_slice())
     }
 
-    fn prefill_chunk(&mut self) -> Result<usize> {
-        let Some(gen) = self.gen.as_mut() else { return Err(Error::NotStarted) };
-        let n = gen.pending.len().min(PREFILL_CHUNK);
-        let chunk: Vec<u32> = gen.pending.drain(..n).collect();
-        let left = gen.pending.len();
-        let logits = match self.forward(&chunk) {
-            Ok(l) => l,
-            Err(e) => {
-                self.gen = None;
-                return Err(e);
-            }
-        };
-        if let Some(gen) = self.gen.as_mut() {
-            gen.logits = logits;
+    /// The next prompt chunk to read, if any is left.
+    fn take_prefill(&mut self) -> Option<Run> {
+        let gen = self.gen.as_mut()?;
+        if gen.pending.is_empty() {
+            return None;
         }
-        Ok(left)
+        let n = gen.pending.len().min(PREFILL_CHUNK);
+        let tokens: Vec<u32> = gen.pending.drain(..n).collect();
+        let step = Step { piece: String::new(), token: None, done: false, stop_reason: None, prefill_left: Some(gen.pending.len()) };
+        Some(Run { tokens, step, prefill: true })
     }
 
     /// Prefills one chunk of a begun prompt, or samples, streams and feeds
     /// back one token.
     pub fn next(&mut self) -> Result<Step> {
-        let gen = self.gen.as_mut().ok_or(Error::NotStarted)?;
+        match self.plan()? {
+            Plan::Ready(step) => Ok(step),
+            Plan::Run(run) => self.run_on_cpu(run),
+        }
+    }
+
+    /// Everything `next` does but the forward pass, which the caller runs on
+    /// its backend and hands to `finish` (the GPU's is asynchronous).
+    pub(crate) fn plan(&mut self) -> Result<Plan> {
+        let gen = self.gen.as_ref().ok_or(Error::NotStarted)?;
         if let Some(reason) = gen.done {
-            return Ok(Step::text(String::new(), None, Some(reason)));
+            return Ok(Plan::Ready(Step::text(String::new(), None, Some(reason))));
         }
-        if !gen.pending.is_empty() {
-            let left = self.prefill_chunk()?;
-            return Ok(Step { piece: String::new(), token: None, done: false, stop_reason: None, prefill_left: Some(left) });
+        if let Some(run) = self.take_prefill() {
+            return Ok(Plan::Run(run));
         }
+        let gen = self.gen.as_mut().ok_or(Error::NotStarted)?;
         let recent_from = self.cached.len().saturating_sub(gen.sampler.opts.penalty_last_n);
         let token = gen.sampler.sample(&mut gen.logits, &self.cached[recent_from..]);
         if self.tokenizer.is_eog(token) {
             gen.done = Some(StopReason::Eos);
-            return Ok(Step::text(gen.stream.flush(), Some(token), gen.done));
+            return Ok(Plan::Ready(Step::text(gen.stream.flush(), Some(token), gen.done)));
         }
         let piece = gen.stream.push(&self.tokenizer, token)?;
         gen.n_generated += 1;
@@ -250,13 +263,57 @@ impl Session {
                 text.push_str(&gen.stream.flush());
             }
             gen.done = Some(r);
-            return Ok(Step::text(text, Some(token), Some(r)));
+            return Ok(Plan::Ready(Step::text(text, Some(token), Some(r))));
         }
-        let logits = self.forward(&[token])?;
+        Ok(Plan::Run(Run { tokens: vec![token], step: Step::text(text, Some(token), None), prefill: false }))
+    }
+
+    /// Takes the logits of a planned run (or its failure) and returns its step.
+    pub(crate) fn finish(&mut self, run: Run, logits: Result<Vec<f32>>) -> Result<Step> {
+        match logits {
+            Ok(l) => {
+                self.cached.extend_from_slice(&run.tokens);
+                if let Some(gen) = self.gen.as_mut() {
+                    gen.logits = l;
+                }
+                Ok(run.step)
+            }
+            Err(e) => {
+                // A prompt that cannot be read ends the generation; a failed
+                // token leaves it for the caller to cancel.
+                if run.prefill {
+                    self.gen = None;
+                }
+                Err(e)
+            }
+        }
+    }
+
+    #[cfg(feature = "gpu")]
+    /// Tokens whose keys and values the cache holds.
+    pub(crate) fn cached_len(&self) -> usize {
+        self.cached.len()
+    }
+
+    #[cfg(feature = "gpu")]
+    /// The backend that held the keys and values is gone (a lost GPU):
+    /// forgets them and queues every cached token, then the run that
+    /// failed, to be read again by the next steps, so the reply goes on
+    /// where it was. Returns the failed run's step (its text was sampled
+    /// before the failure and belongs to the reply).
+    pub(crate) fn requeue(&mut self, run: Run) -> Step {
+        self.cache.truncate(0);
+        let mut again = std::mem::take(&mut self.cached);
+        again.extend_from_slice(&run.tokens);
+        let mut step = run.step;
         if let Some(gen) = self.gen.as_mut() {
-            gen.logits = logits;
+            again.append(&mut gen.pending);
+            gen.pending = again;
+            if run.prefill {
+                step.prefill_left = Some(gen.pending.len());
+            }
         }
-        Ok(Step::text(text, Some(token), None))
+        step
     }
 
     /// Ends the current generation; the cache keeps what was processed.

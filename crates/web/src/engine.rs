@@ -1,14 +1,67 @@
 //! `Engine`: load a GGUF from bytes, render chats, stream a reply token by
-//! token. Synchronous by design: it runs in a worker, and the worker yields
-//! to its event loop between `next()` calls so "stop" is heard.
+//! token. It runs in a worker, and the worker yields to its event loop
+//! between steps so "stop" is heard.
+//!
+//! The model runs on the CPU backend, or on WebGPU once `use_gpu` has
+//! uploaded it there; `step()` (a Promise) drives either. The CPU model
+//! stays loaded beside the GPU one: its weights are the file's bytes, which
+//! the tokenizer and the upload need anyway, and a GPU that fails mid-reply
+//! hands the reply over to it without reading the file again.
 
-use kindred_engine::{ChatMessage, GenerateOptions, Session};
+use std::cell::RefCell;
+
+use kindred_engine::gpu::{GpuModel, GpuModelOptions, GpuReport};
+use kindred_engine::{ChatMessage, GenerateOptions, Session, Step};
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen]
 pub struct Engine {
+    // Borrowed across the GPU's awaits; a call that finds it borrowed gets
+    // an error, never a panic.
+    inner: RefCell<Inner>,
+}
+
+struct Inner {
     session: Session,
+    gpu: Option<GpuModel>,
+}
+
+/// What the page learns of the GPU it runs on (the numbers fit a JS number).
+#[derive(Serialize)]
+struct GpuSummary<'a> {
+    adapter: &'a str,
+    software: bool,
+    max_storage_binding_mib: u64,
+    max_buffer_mib: u64,
+    subgroups: bool,
+    shader_f16: bool,
+    context: usize,
+    gpu_mib: u64,
+}
+
+impl<'a> GpuSummary<'a> {
+    fn new(r: &'a GpuReport, m: &GpuModel) -> Self {
+        GpuSummary {
+            adapter: &r.adapter,
+            software: r.software,
+            max_storage_binding_mib: r.max_storage_binding >> 20,
+            max_buffer_mib: r.max_buffer >> 20,
+            subgroups: r.subgroups,
+            shader_f16: r.shader_f16,
+            context: m.capacity(),
+            gpu_mib: m.gpu_bytes() >> 20,
+        }
+    }
+}
+
+/// A step for the page; `fallback` says why the GPU was just given up.
+#[derive(Serialize)]
+struct StepOut<'a> {
+    #[serde(flatten)]
+    step: &'a Step,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fallback: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -20,6 +73,8 @@ struct Info<'a> {
     n_layers: usize,
     d_model: usize,
     backend: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    gpu: Option<GpuSummary<'a>>,
     threads: usize,
     template: &'static str,
     file_bytes: usize,
@@ -27,6 +82,10 @@ struct Info<'a> {
 
 fn err(e: kindred_engine::Error) -> JsError {
     JsError::new(&e.to_string())
+}
+
+fn busy() -> JsError {
+    JsError::new("the engine is busy with another call")
 }
 
 fn to_js<T: Serialize>(v: &T) -> Result<JsValue, JsError> {
@@ -50,28 +109,77 @@ impl Engine {
         buf.resize(len, 0);
         bytes.copy_to(&mut buf);
         let session = Session::load(buf).map_err(err)?;
-        Ok(Engine { session })
+        Ok(Engine { inner: RefCell::new(Inner { session, gpu: None }) })
     }
 
     pub fn info(&self) -> Result<JsValue, JsError> {
-        let c = self.session.model.config();
+        let st = self.inner.try_borrow().map_err(|_| busy())?;
+        let session = &st.session;
+        let c = session.model.config();
         to_js(&Info {
             architecture: &c.architecture,
             name: &c.name,
             n_vocab: c.n_vocab,
-            context_length: self.session.context(),
+            context_length: session.context(),
             n_layers: c.n_layers,
             d_model: c.d_model,
-            backend: "cpu",
+            backend: if st.gpu.is_some() { "webgpu" } else { "cpu" },
+            gpu: st.gpu.as_ref().map(|m| GpuSummary::new(m.report(), m)),
             threads: kindred_engine::par::threads(),
-            template: self.session.template.name(),
-            file_bytes: self.session.model.gguf().file_len(),
+            template: session.template.name(),
+            file_bytes: session.model.gguf().file_len(),
         })
     }
 
-    /// Caps the context (tokens) to bound the KV cache's memory.
-    pub fn set_context(&mut self, n: usize) {
-        self.session.set_context(n);
+    /// "webgpu" or "cpu": where the model runs now.
+    pub fn backend(&self) -> String {
+        match self.inner.try_borrow() {
+            Ok(st) if st.gpu.is_some() => "webgpu".into(),
+            _ => "cpu".into(),
+        }
+    }
+
+    /// Caps the context (tokens) to bound the KV cache's memory; on the GPU
+    /// also to the KV cache it was given at upload.
+    pub fn set_context(&self, n: usize) -> Result<(), JsError> {
+        let mut st = self.inner.try_borrow_mut().map_err(|_| busy())?;
+        let cap = st.gpu.as_ref().map_or(n, |m| m.capacity());
+        st.session.set_context(n.min(cap));
+        Ok(())
+    }
+
+    /// Uploads the model to the WebGPU adapter wgpu picks (high
+    /// performance) with a KV cache for `context` tokens, and runs it
+    /// there from now on. Resolves to what the GPU offers (`GpuSummary`);
+    /// rejects, leaving the CPU backend in charge, when there is no adapter
+    /// or the upload fails.
+    // The borrow is held across the upload on purpose: the worker makes no
+    // other call meanwhile, and one that came would be refused.
+    #[allow(clippy::await_holding_refcell_ref)]
+    pub async fn use_gpu(&self, context: usize) -> Result<JsValue, JsError> {
+        let mut st = self.inner.try_borrow_mut().map_err(|_| busy())?;
+        if st.gpu.is_some() {
+            return Err(JsError::new("the model is already on the GPU"));
+        }
+        let opts = GpuModelOptions { context: Some(context.max(1)), ..Default::default() };
+        let loaded = GpuModel::load_async(st.session.model.gguf(), &opts).await;
+        let model = loaded.map_err(|e| JsError::new(&e.to_string()))?;
+        // The CPU cache and the GPU one must hold the same tokens: start both empty.
+        st.session.reset();
+        let n = st.session.context().min(model.capacity());
+        st.session.set_context(n);
+        let summary = to_js(&GpuSummary::new(model.report(), &model))?;
+        st.gpu = Some(model);
+        Ok(summary)
+    }
+
+    /// Test hook: destroys the GPU device, as a driver reset would, so the
+    /// next step meets a lost device. False when not on the GPU.
+    pub fn lose_gpu(&self) -> bool {
+        match self.inner.try_borrow() {
+            Ok(st) => st.gpu.as_ref().map(|m| m.destroy_device()).is_some(),
+            Err(_) => false,
+        }
     }
 
     /// `[{role, content, name?}]` -> the prompt in the model's chat format,
@@ -79,35 +187,85 @@ impl Engine {
     pub fn render_chat(&self, messages: JsValue) -> Result<String, JsError> {
         let messages: Vec<ChatMessage> =
             serde_wasm_bindgen::from_value(messages).map_err(|e| JsError::new(&format!("messages: {e}")))?;
-        self.session.render_chat(&messages).map_err(err)
+        let st = self.inner.try_borrow().map_err(|_| busy())?;
+        st.session.render_chat(&messages).map_err(err)
     }
 
     pub fn count_tokens(&self, text: &str) -> Result<usize, JsError> {
-        self.session.encode_prompt(text).map(|v| v.len()).map_err(err)
+        let st = self.inner.try_borrow().map_err(|_| busy())?;
+        st.session.encode_prompt(text).map(|v| v.len()).map_err(err)
     }
 
     /// Prepares a reply to the prompt (reusing the cached prefix):
     /// `{n_prompt, n_reused}`. The prompt is read by the following `next()`
     /// calls, a chunk each (`{piece: "", prefill_left}`), so the worker can
     /// stop a long prompt too.
-    pub fn start(&mut self, prompt: &str, options: JsValue) -> Result<JsValue, JsError> {
+    pub fn start(&self, prompt: &str, options: JsValue) -> Result<JsValue, JsError> {
         let opts: GenerateOptions = if options.is_undefined() || options.is_null() {
             GenerateOptions::default()
         } else {
             serde_wasm_bindgen::from_value(options).map_err(|e| JsError::new(&format!("options: {e}")))?
         };
-        let ids = self.session.encode_prompt(prompt).map_err(err)?;
-        let info = self.session.begin(&ids, opts).map_err(err)?;
+        let mut st = self.inner.try_borrow_mut().map_err(|_| busy())?;
+        let ids = st.session.encode_prompt(prompt).map_err(err)?;
+        let info = st.session.begin(&ids, opts).map_err(err)?;
         to_js(&info)
     }
 
-    /// One step: a prompt chunk, or one token `{piece, done, stop_reason}`.
-    pub fn next(&mut self) -> Result<JsValue, JsError> {
-        let step = self.session.next().map_err(err)?;
-        to_js(&step)
+    /// One step on the CPU backend: a prompt chunk, or one token
+    /// `{piece, done, stop_reason}`. On the GPU use `step()`.
+    pub fn next(&self) -> Result<JsValue, JsError> {
+        let mut st = self.inner.try_borrow_mut().map_err(|_| busy())?;
+        if st.gpu.is_some() {
+            return Err(JsError::new("the model is on the GPU: call step()"));
+        }
+        let step = st.session.next().map_err(err)?;
+        to_js(&StepOut { step: &step, fallback: None })
     }
 
-    pub fn cancel(&mut self) {
-        self.session.cancel();
+    /// One step on whichever backend runs the model (a Promise). Should the
+    /// GPU fail, the step still resolves: the GPU is dropped, the reply goes
+    /// on on the CPU, and the step carries `fallback`, the reason.
+    #[allow(clippy::await_holding_refcell_ref)]
+    pub async fn step(&self) -> Result<JsValue, JsError> {
+        let mut st = self.inner.try_borrow_mut().map_err(|_| busy())?;
+        let Inner { session, gpu } = &mut *st;
+        let Some(model) = gpu.as_mut() else {
+            let step = session.next().map_err(err)?;
+            return to_js(&StepOut { step: &step, fallback: None });
+        };
+        let done = session.next_on_gpu(model).await.map_err(err)?;
+        let fallback = done.fault.map(|e| e.to_string());
+        if fallback.is_some() {
+            *gpu = None;
+        }
+        to_js(&StepOut { step: &done.step, fallback })
+    }
+
+    /// The gap between the two largest logits the next token is sampled
+    /// from (NaN before a prompt is read): tests compare the backends'
+    /// greedy tokens only where the gap leaves no room for a near tie.
+    pub fn top2_margin(&self) -> f32 {
+        let Ok(st) = self.inner.try_borrow() else { return f32::NAN };
+        let logits = st.session.logits().unwrap_or(&[]);
+        if logits.len() < 2 {
+            return f32::NAN;
+        }
+        let (mut first, mut second) = (f32::NEG_INFINITY, f32::NEG_INFINITY);
+        for &v in logits {
+            if v > first {
+                second = first;
+                first = v;
+            } else if v > second {
+                second = v;
+            }
+        }
+        first - second
+    }
+
+    pub fn cancel(&self) {
+        if let Ok(mut st) = self.inner.try_borrow_mut() {
+            st.session.cancel();
+        }
     }
 }

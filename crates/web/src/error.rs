@@ -25,6 +25,10 @@ pub enum WebError {
         source: serde_json::Error,
     },
 
+    /// The memory part of a prompt request does not match its history.
+    #[error("{0}")]
+    Memory(String),
+
     #[error("unknown {what} {given:?} (expected one of: {expected})")]
     UnknownChoice {
         what: &'static str,

@@ -3,12 +3,17 @@
 //! Every function returns a `Result`: an error becomes a JS exception with a
 //! clear message, never a panic (a panic would kill the wasm instance).
 
+mod bench;
 mod engine;
 
 pub mod cards;
 pub mod error;
 mod js;
+pub mod memory;
+pub mod profile;
 pub mod prompt;
+pub mod rooms;
+pub mod threads;
 pub mod turns;
 
 pub use engine::Engine;

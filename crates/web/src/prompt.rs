@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 
 use crate::error::WebError;
+use crate::memory::{self, MemoryRequest, Recall, SummaryJob, UsedMemory};
 use crate::turns::{chat_turns, Turn};
 
 /// Longest history accepted in one request; far beyond any context window.
@@ -51,6 +52,12 @@ pub struct PromptRequest {
     pub mode: Mode,
     /// The user turn put before a greeting; macros `{{user}}`/`{{char}}` work.
     pub opener: Option<String>,
+    /// Pinned facts, the latest summary and the history's ids, for recall
+    /// and rolling summaries (see memory.rs); none means no memory block.
+    pub memory: Option<MemoryRequest>,
+    /// A turn in a room of several characters (see rooms.rs); none for a
+    /// one-to-one chat.
+    pub room: Option<crate::rooms::RoomTurn>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -69,6 +76,10 @@ pub struct PromptReply {
     pub user_name: String,
     /// The last turn is the character's, to be continued rather than answered.
     pub continues: bool,
+    /// The memories in the prompt: pinned, summary, recalled messages.
+    pub memory: Vec<UsedMemory>,
+    /// Cut history no summary covers yet, for the engine to summarise.
+    pub summarise: Option<SummaryJob>,
 }
 
 pub const DEFAULT_OPENER: &str = "({{user}} enters the conversation.)";
@@ -80,6 +91,8 @@ pub fn estimate_tokens(text: &str) -> usize {
 }
 
 pub fn build_prompt(req: &PromptRequest, count_tokens: &dyn Fn(&str) -> usize) -> Result<PromptReply, WebError> {
+    let room = req.room.as_ref().map(|turn| crate::rooms::prepare(req, turn));
+    let req = room.as_ref().map_or(req, |r| &r.request);
     let history = req.history.get(..MAX_HISTORY).unwrap_or(&req.history);
     let cache: RefCell<HashMap<String, usize>> = RefCell::new(HashMap::new());
     let count = |t: &str| -> usize {
@@ -110,7 +123,7 @@ pub fn build_prompt(req: &PromptRequest, count_tokens: &dyn Fn(&str) -> usize) -
     };
     let lore = scan(&books, &visible, &ctx, &req.scan, &TimedState::default(), &count);
 
-    let characters = std::slice::from_ref(&req.card);
+    let characters = room.as_ref().map_or(std::slice::from_ref(&req.card), |r| r.cast.as_slice());
     let input = PromptInput {
         characters,
         speaker: 0,
@@ -121,7 +134,20 @@ pub fn build_prompt(req: &PromptRequest, count_tokens: &dyn Fn(&str) -> usize) -
         memories: &[],
         settings: &req.settings,
     };
-    let prompt = assemble(&input, &count)?;
+    let mut prompt = assemble(&input, &count)?;
+    let mut recalled = Recall::default();
+    if let Some(mem) = &req.memory {
+        memory::check(mem, history.len()).map_err(WebError::Memory)?;
+        let budget = req.settings.prompt_budget();
+        recalled = memory::recall(mem, history, &prompt.cut, &prompt.user_name, &prompt.char_name, budget, &count);
+        if !recalled.memories.is_empty() {
+            // Memories take room: assembly runs again and may cut more history.
+            prompt = assemble(&PromptInput { memories: &recalled.memories, ..input }, &count)?;
+        }
+    }
+    let summarise = req.memory.as_ref().and_then(|mem| {
+        memory::summary_job(mem, history, &prompt.cut, &prompt.user_name, &prompt.char_name, req.settings.context_tokens, &count)
+    });
 
     let mut messages = prompt.messages.clone();
     let last_index = history.len().checked_sub(1);
@@ -136,13 +162,15 @@ pub fn build_prompt(req: &PromptRequest, count_tokens: &dyn Fn(&str) -> usize) -
     }
     let opener_src = req.opener.as_deref().unwrap_or(DEFAULT_OPENER);
     let opener = opener_src.replace("{{user}}", &prompt.user_name).replace("{{char}}", &prompt.char_name);
-    let turns = chat_turns(&messages, &opener);
-    let continues = continuing && turns.last().is_some_and(|t| t.role == "assistant");
+    let mut turns = chat_turns(&messages, &opener);
+    let primed = !continuing && room.as_ref().is_some_and(|r| crate::rooms::prime(&mut turns, r));
+    let continues = primed || (continuing && turns.last().is_some_and(|t| t.role == "assistant"));
     let user = &prompt.user_name;
     let mut stop = vec![format!("\n{user}:"), format!("{user}:")];
     if user != "User" {
         stop.push("\nUser:".to_string());
     }
+    stop.extend(room.iter().flat_map(|r| r.stop.iter().cloned()));
     Ok(PromptReply {
         messages: turns,
         cut: prompt.cut.clone(),
@@ -154,6 +182,8 @@ pub fn build_prompt(req: &PromptRequest, count_tokens: &dyn Fn(&str) -> usize) -
         char_name: prompt.char_name.clone(),
         user_name: prompt.user_name.clone(),
         continues,
+        memory: recalled.kept(&prompt.memories_cut),
+        summarise,
     })
 }
 

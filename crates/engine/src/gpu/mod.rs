@@ -9,6 +9,7 @@
 //!   format a file).
 //! - `matvec`, `ops`, `attention`: the ops of a step; `graph` records them.
 //! - `gemma3`, `llama`: one file per architecture; `model`: `GpuModel`.
+//! - `session`: a chat session's steps on the GPU, with the CPU to fall back on.
 //!
 //! Nothing here panics on a missing adapter, a lost device or an
 //! allocation the GPU refuses: each is a `GpuError`, and the caller falls
@@ -27,8 +28,10 @@ pub mod model;
 pub mod oneshot;
 pub mod ops;
 pub mod readback;
+pub mod session;
 
 pub use device::{Gpu, GpuOptions, GpuReport};
 pub use error::{GpuError, GpuResult};
 pub use model::{GpuModel, GpuModelOptions};
 pub use oneshot::Oneshot;
+pub use session::GpuStep;

@@ -140,6 +140,12 @@ impl GpuModel {
         self.pos = self.pos.min(len);
     }
 
+    /// Destroys the device, as a driver reset or a reclaimed GPU would:
+    /// every later call fails with a `GpuError`. For tests of the fallback.
+    pub fn destroy_device(&self) {
+        self.gpu.device.destroy();
+    }
+
     /// Bytes of weights and KV cache held on the GPU.
     pub fn gpu_bytes(&self) -> u64 {
         self.plan.weight_bytes + self.plan.cache.bytes()

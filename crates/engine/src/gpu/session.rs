@@ -1,0 +1,50 @@
+//! `Session::next` with the forward pass on the GPU: the same prompt
+//! chunks, sampling (on the CPU, from logits read back each step) and text
+//! stream as the CPU backend, and the same prefix reuse (the GPU's KV cache
+//! is cut back to the tokens the session still shares with a new prompt).
+//!
+//! A GPU that fails mid-reply (lost device, out of memory, a failed
+//! readback) does not end the reply: the session forgets the GPU's cache
+//! and queues everything read so far to be read again, so the caller can
+//! drop the GPU and go on with `Session::next` on the CPU.
+
+use super::error::GpuError;
+use super::model::GpuModel;
+use crate::error::Result;
+use crate::session::{Plan, Session, Step};
+
+/// A step run on the GPU.
+pub struct GpuStep {
+    pub step: Step,
+    /// Set when the GPU failed during this step; the session is then ready
+    /// to go on with `next()` on the CPU backend.
+    pub fault: Option<GpuError>,
+}
+
+impl Session {
+    /// One step of the current generation with `gpu` running the model.
+    /// Errors are the model's (as `next()` gives them); a GPU failure is a
+    /// `fault` in an `Ok` step.
+    pub async fn next_on_gpu(&mut self, gpu: &mut GpuModel) -> Result<GpuStep> {
+        let run = match self.plan()? {
+            Plan::Ready(step) => return Ok(GpuStep { step, fault: None }),
+            Plan::Run(run) => run,
+        };
+        let cached = self.cached_len();
+        gpu.truncate(cached);
+        if gpu.len() != cached {
+            // The GPU holds fewer positions than the session thinks (it was
+            // attached mid-chat): read them all again there.
+            gpu.truncate(0);
+            return Ok(GpuStep { step: self.requeue(run), fault: None });
+        }
+        match gpu.forward_async(&run.tokens).await {
+            Ok(logits) => Ok(GpuStep { step: self.finish(run, Ok(logits))?, fault: None }),
+            Err(GpuError::Model(e)) => {
+                gpu.truncate(cached);
+                self.finish(run, Err(e)).map(|step| GpuStep { step, fault: None })
+            }
+            Err(fault) => Ok(GpuStep { step: self.requeue(run), fault: Some(fault) }),
+        }
+    }
+}

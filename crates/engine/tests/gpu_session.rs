@@ -1,0 +1,149 @@
+//! A chat session's steps on the GPU (`Session::next_on_gpu`), natively on
+//! whatever adapter wgpu finds (lavapipe will do): greedy tokens equal the
+//! CPU session's up to the first near tie, the second turn reuses the
+//! cached prefix on the GPU, and a device destroyed mid-reply hands the
+//! reply to the CPU, which finishes it as if nothing had happened.
+//!
+//! Tolerance: as in gpu_model.rs, ids are compared wherever the CPU's top
+//! two logits are at least `NEAR_TIE` apart.
+#![cfg(feature = "gpu")]
+
+mod common;
+
+use kindred_engine::gpu::{GpuModel, GpuModelOptions};
+use kindred_engine::{GenerateOptions, SamplerOptions, Session};
+
+const NEAR_TIE: f32 = 0.5;
+const TOKENS: usize = 6;
+
+fn greedy() -> GenerateOptions {
+    GenerateOptions { sampler: SamplerOptions::greedy(), max_tokens: TOKENS, stop: Vec::new() }
+}
+
+/// NaN before any logits (the prompt not yet read).
+fn top2_margin(l: &[f32]) -> f32 {
+    let mut v: Vec<f32> = l.to_vec();
+    v.sort_by(|a, b| b.total_cmp(a));
+    match v.as_slice() {
+        [a, b, ..] => a - b,
+        _ => f32::NAN,
+    }
+}
+
+/// (token, CPU top-2 margin before it) for each generated token.
+fn run_cpu(s: &mut Session, prompt: &[u32]) -> Vec<(u32, f32)> {
+    s.begin(prompt, greedy()).unwrap();
+    let mut out = Vec::new();
+    loop {
+        let margin = s.logits().map(top2_margin).unwrap_or(f32::NAN);
+        let step = s.next().unwrap();
+        if step.prefill_left.is_some() {
+            continue;
+        }
+        if let Some(t) = step.token {
+            out.push((t, margin));
+        }
+        if step.done {
+            return out;
+        }
+    }
+}
+
+/// Steps a begun generation to its end on the GPU (on the CPU once the GPU
+/// is gone); `lose_after` destroys the device after that many tokens.
+/// Returns the tokens, the text and the fault seen, if any.
+fn finish_on_gpu(s: &mut Session, gpu: &mut Option<GpuModel>, lose_after: Option<usize>) -> (Vec<u32>, String, Option<String>) {
+    let (mut ids, mut text, mut fault) = (Vec::new(), String::new(), None);
+    loop {
+        let step = match gpu.as_mut() {
+            Some(m) => {
+                let r = pollster::block_on(s.next_on_gpu(m)).unwrap();
+                if let Some(e) = r.fault {
+                    fault = Some(e.to_string());
+                    *gpu = None;
+                }
+                r.step
+            }
+            None => s.next().unwrap(),
+        };
+        if step.prefill_left.is_some() {
+            continue;
+        }
+        text.push_str(&step.piece);
+        if let Some(t) = step.token {
+            ids.push(t);
+            if Some(ids.len()) == lose_after {
+                if let Some(m) = gpu.as_ref() {
+                    m.destroy_device();
+                }
+            }
+        }
+        if step.done {
+            return (ids, text, fault);
+        }
+    }
+}
+
+/// Greedy ids equal up to the CPU's first near tie; how many were compared.
+fn compare(what: &str, gpu: &[u32], cpu: &[(u32, f32)]) -> usize {
+    let mut compared = 0;
+    for (i, &(want, margin)) in cpu.iter().enumerate() {
+        if margin < NEAR_TIE {
+            break;
+        }
+        assert_eq!(gpu.get(i), Some(&want), "{what}: token {i} (cpu margin {margin:.3})");
+        compared += 1;
+    }
+    compared
+}
+
+#[test]
+fn gemma_session_on_gpu_matches_cpu_reuses_prefix_and_falls_back() {
+    let mut s = Session::load(common::gemma_bytes()).unwrap();
+    let prompt = s.encode_prompt("The capital of France is").unwrap();
+    let cpu = run_cpu(&mut s, &prompt);
+    let cpu_ids: Vec<u32> = cpu.iter().map(|x| x.0).collect();
+    let mut longer = prompt.clone();
+    longer.extend_from_slice(&cpu_ids);
+    longer.extend(s.encode_prompt(" And the capital of Italy is").unwrap().into_iter().skip(1));
+    let cpu2 = run_cpu(&mut s, &longer);
+
+    let opts = GpuModelOptions { context: Some(256), ..Default::default() };
+    let model = GpuModel::load_with(s.model.gguf(), &opts)
+        .unwrap_or_else(|e| panic!("the GPU model did not load ({e}); a Vulkan driver (lavapipe will do) is required"));
+    eprintln!("{}", serde_json::to_string(model.report()).unwrap());
+    let mut gpu = Some(model);
+
+    s.reset();
+    s.begin(&prompt, greedy()).unwrap();
+    let (ids, text, fault) = finish_on_gpu(&mut s, &mut gpu, None);
+    assert!(fault.is_none(), "{fault:?}");
+    let compared = compare("first turn", &ids, &cpu);
+    assert!(compared >= 3, "only {compared} tokens before a near tie: {cpu:?}");
+    eprintln!("GPU greedy: {text:?}");
+
+    // A second turn that extends the first: the GPU keeps the shared prefix
+    // (the prompt and the reply but its last token, which never ran).
+    let mut cached = prompt.clone();
+    cached.extend_from_slice(&ids[..ids.len() - 1]);
+    let common = cached.iter().zip(&longer).take_while(|(a, b)| a == b).count();
+    let info = s.begin(&longer, greedy()).unwrap();
+    assert_eq!(info.n_reused, common.min(longer.len() - 1));
+    assert!(info.n_reused > prompt.len(), "the prompt and part of the reply are reused");
+    let (ids2, _, fault) = finish_on_gpu(&mut s, &mut gpu, None);
+    assert!(fault.is_none(), "{fault:?}");
+    compare("second turn", &ids2, &cpu2);
+
+    // Lost after two tokens: the CPU re-reads everything and finishes the
+    // greedy reply, so it is the CPU's.
+    s.reset();
+    s.begin(&prompt, greedy()).unwrap();
+    let (lost_ids, _, fault) = finish_on_gpu(&mut s, &mut gpu, Some(2));
+    let fault = fault.expect("destroying the device is noticed");
+    eprintln!("fault: {fault}");
+    assert!(gpu.is_none());
+    assert_eq!(lost_ids, cpu_ids, "the reply goes on where it was");
+    // And the session keeps working on the CPU.
+    let again = run_cpu(&mut s, &prompt);
+    assert_eq!(again.iter().map(|x| x.0).collect::<Vec<_>>(), cpu_ids);
+}

@@ -1,0 +1,169 @@
+// The memory panel against the real model, in a small context so history leaves the prompt:
+// a fact pinned from an early message shows in the panel and goes into the prompt of the
+// next reply (the worker reports the memories it put in); a pinned memory is edited and
+// deleted; a summary of the dropped history is written before the reply and rolled back
+// when a message it covers is deleted; memories travel in the backup file.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, launchBrowser, screenshots } from './harness.mjs';
+import { waitForModel, openCharacter } from './chat-page.mjs';
+import { readStores, importCards, downloadFrom } from './app-page.mjs';
+
+const CARD = {
+  spec: 'chara_card_v3',
+  spec_version: '3.0',
+  data: { name: 'Mara', description: '{{char}} is a lighthouse keeper.', first_mes: 'Hello {{user}}.' },
+};
+const FACT = 'My sister Zelinda keeps bees on the roof of the lighthouse.';
+const EDITED = 'Zelinda keeps forty bees on the lighthouse roof.';
+const CHAT_ID = 'chat-memory';
+
+let server;
+let browser;
+
+before(async () => {
+  server = await startServer();
+  browser = await launchBrowser();
+}, { timeout: 120_000 });
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+// Greeting (id 1), then 40 messages; message 3 holds the fact.
+function seedChat(page, characterId) {
+  return page.evaluate(({ chatId, cid, fact }) => new Promise((resolve, reject) => {
+    const req = indexedDB.open('kindred');
+    req.onerror = () => reject(req.error);
+    req.onsuccess = () => {
+      const db = req.result;
+      const tx = db.transaction(['chats', 'messages'], 'readwrite');
+      const now = Date.now();
+      tx.objectStore('chats').put({ id: chatId, characterId: cid, title: 'Memories', createdAt: now, updatedAt: now });
+      const store = tx.objectStore('messages');
+      for (let i = 1; i <= 41; i++) {
+        const text = i === 1 ? 'Hello {{user}}.' : i === 3 ? fact : `We talked about the weather for a while, part ${i}.`;
+        store.put({
+          id: i, chatId, pos: i, role: i % 2 === 1 ? 'assistant' : 'user', greeting: i === 1 || undefined,
+          swipes: [{ text, status: i === 1 ? 'greeting' : 'done', rating: null, createdAt: now }], chosen: 0, createdAt: now,
+        });
+      }
+      tx.oncomplete = () => { db.close(); resolve(); };
+      tx.onerror = () => reject(tx.error);
+    };
+  }), { chatId: CHAT_ID, cid: characterId, fact: FACT });
+}
+
+async function memoryRecord(page) {
+  const { memories } = await readStores(page, ['memories']);
+  return memories.find((m) => m.chatId === CHAT_ID);
+}
+
+const panel = (page) => page.getByRole('complementary', { name: 'Memory' });
+const pinnedItems = (page) => panel(page).locator('#memory-pinned > li.memory-item');
+
+test('pin from a message, edit it, and the next reply gets it with a summary of the dropped history', { timeout: 600_000 }, async () => {
+  const { page } = browser;
+  page.on('dialog', (d) => d.dismiss().catch(() => {}));
+  await page.goto(`${server.origin}/?max_tokens=8&seed=11`);
+  await page.waitForFunction(() => document.body.dataset.appReady === 'true', null, { timeout: 60_000 });
+  await importCards(page, { name: 'mara.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(CARD)) });
+  await page.getByRole('link', { name: 'Settings' }).click();
+  await page.getByLabel('Context size (tokens)').fill('256');
+  await page.getByRole('button', { name: 'Save settings' }).click();
+  await page.waitForFunction(() => document.getElementById('settings-saved').textContent === 'Saved.');
+  const { characters } = await readStores(page, ['characters']);
+  const mara = characters.find((c) => c.card.name === 'Mara');
+  await seedChat(page, mara.id);
+  await page.evaluate((id) => { location.hash = `#/chat/${id}`; }, CHAT_ID);
+  await page.waitForFunction(() => document.body.dataset.chatReady === 'true', null, { timeout: 60_000 });
+  assert.equal((await waitForModel(page)).state, 'ready');
+
+  // Pin the early message; the panel lists it.
+  await page.locator('#messages > li.message[data-id="3"]').getByRole('button', { name: 'Pin to memory' }).click();
+  const toggle = page.getByRole('button', { name: 'Memory', exact: true });
+  await toggle.click();
+  assert.equal(await toggle.getAttribute('aria-expanded'), 'true');
+  await pinnedItems(page).first().waitFor();
+  assert.deepEqual(await pinnedItems(page).locator('.memory-text').allTextContents(), [FACT]);
+  let mem = await memoryRecord(page);
+  assert.deepEqual(mem.pinned.map((p) => [p.text, p.sourceId]), [[FACT, '3']]);
+
+  // Edit it in the panel.
+  await pinnedItems(page).first().getByRole('button', { name: 'Edit memory' }).click();
+  await panel(page).getByRole('textbox', { name: 'Memory text' }).fill(EDITED);
+  await panel(page).getByRole('button', { name: 'Save memory' }).click();
+  await page.waitForFunction((t) => document.querySelector('#memory-pinned .memory-text')?.textContent === t, EDITED);
+  mem = await memoryRecord(page);
+  assert.deepEqual(mem.pinned.map((p) => p.text), [EDITED]);
+
+  // The next reply: history is cut, so a summary is written first, and the prompt holds the
+  // pinned fact (and recalls the early message the question is about).
+  await page.getByRole('textbox', { name: 'Message' }).fill('What does Zelinda keep on the roof?');
+  await page.getByRole('button', { name: 'Send' }).click();
+  await page.waitForFunction(() => document.body.dataset.generating === 'true');
+  await page.waitForFunction(() => document.body.dataset.generating === 'false', null, { timeout: 480_000 });
+  mem = await memoryRecord(page);
+  const used = mem.lastUsed?.items || [];
+  assert.ok(used.some((u) => u.kind === 'pinned' && u.text === EDITED), `the pinned fact went in: ${JSON.stringify(used)}`);
+  assert.ok(used.some((u) => u.kind === 'message' && u.id === '3' && u.text.includes('Zelinda keeps bees')),
+    `the early message was recalled: ${JSON.stringify(used)}`);
+  assert.ok(mem.summaries.length >= 1, 'a summary of the dropped history was stored');
+  const summary = mem.summaries[0];
+  assert.ok(summary.text.trim().length > 0);
+  assert.equal(summary.fromId, '2', 'it starts with the oldest message after the greeting');
+  assert.ok(summary.messageIds.length >= 1 && summary.messageIds.includes(summary.toId));
+  const chat = (await readStores(page, ['chats'])).chats.find((c) => c.id === CHAT_ID);
+  assert.ok(Number(chat.cutUntil) >= Number(summary.toId), 'the summary covers only history that left the prompt');
+
+  // The panel shows all three parts.
+  await page.waitForFunction(() => document.querySelectorAll('#memory-summaries > li.memory-item').length > 0);
+  const range = await panel(page).locator('#memory-summaries > li.memory-item .memory-kind').first().textContent();
+  assert.match(range, /^Messages? 2(–\d+)?$/);
+  const usedKinds = await panel(page).locator('#memory-used > li.memory-item').evaluateAll((els) => els.map((e) => e.dataset.kind));
+  assert.ok(usedKinds.includes('pinned') && usedKinds.includes('message'), usedKinds.join(','));
+  assert.ok(await panel(page).getByText(EDITED).first().isVisible());
+  await screenshots(page, 'memory-panel');
+
+  // Memories travel in the backup file.
+  await toggle.click();
+  await page.getByRole('link', { name: 'All characters' }).click();
+  await page.getByRole('link', { name: 'Settings' }).click();
+  const file = await downloadFrom(page, page.getByRole('button', { name: 'Export everything' }));
+  const backup = JSON.parse(file.bytes);
+  const saved = backup.memories.find((m) => m.chatId === CHAT_ID);
+  assert.deepEqual(saved.pinned.map((p) => p.text), [EDITED]);
+  assert.equal(saved.summaries.length, mem.summaries.length);
+  await page.evaluate((id) => { location.hash = `#/chat/${id}`; }, CHAT_ID);
+  await page.waitForFunction(() => document.body.dataset.chatReady === 'true');
+});
+
+test('deleting a covered message rolls the summary back; a pinned memory is deleted', { timeout: 120_000 }, async () => {
+  const { page } = browser;
+  let mem = await memoryRecord(page);
+  const covered = mem.summaries[0].messageIds[0];
+  await page.locator(`#messages > li.message[data-id="${covered}"]`).getByRole('button', { name: 'Delete', exact: true }).click();
+  const deadline = Date.now() + 10_000;
+  while ((await memoryRecord(page)).summaries.length && Date.now() < deadline) await page.waitForTimeout(100);
+  mem = await memoryRecord(page);
+  assert.deepEqual(mem.summaries, [], 'the summary that covered it is gone');
+
+  const toggle = page.getByRole('button', { name: 'Memory', exact: true });
+  if ((await toggle.getAttribute('aria-expanded')) !== 'true') await toggle.click();
+  assert.match(await panel(page).locator('#memory-summaries').textContent(), /No summaries yet/);
+  await pinnedItems(page).first().getByRole('button', { name: 'Delete memory' }).click();
+  await page.waitForFunction(() => document.querySelectorAll('#memory-pinned > li.memory-item').length === 0);
+  mem = await memoryRecord(page);
+  assert.deepEqual(mem.pinned, []);
+
+  // A fact added by hand, from the keyboard.
+  await panel(page).getByRole('textbox', { name: 'New memory' }).fill('The lamp is blue.');
+  await panel(page).getByRole('button', { name: 'Add memory' }).focus();
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(() => document.querySelector('#memory-pinned .memory-text')?.textContent === 'The lamp is blue.');
+  assert.deepEqual((await memoryRecord(page)).pinned.map((p) => [p.text, p.sourceId]), [['The lamp is blue.', null]]);
+  await page.keyboard.press('Escape');
+  assert.equal(await toggle.getAttribute('aria-expanded'), 'false');
+  assert.deepEqual(browser.pageErrors, []);
+});

@@ -1,0 +1,344 @@
+// <kindred-chat>: a Kindred character in any page of the site that hosts Kindred.
+//
+//   <script type="module" src="/embed/kindred-chat.js"></script>
+//   <kindred-chat character="/characters/wren.json"></kindred-chat>
+//
+// Attributes: character (or card): a PNG, JSON or CHARX card on this site; avatar: an image
+// shown when the card has none; model: a GGUF on this site instead of the default; user: the
+// visitor's name in the prompt (default "User"); max-tokens, seed: reply length and a fixed
+// sampling seed. The chat lives in the element (a reload starts afresh); the model is the
+// app's, kept in this site's IndexedDB. Everything renders in a shadow root, as text or safe
+// Markdown: a card from a stranger can put no markup into the host page.
+import { cardTools, errorText } from '../js/wasm.js';
+import { render as renderMarkdown } from '../js/markdown.js';
+import { substituteNames, chatSeed } from '../js/names.js';
+import { formatBytes, formatPercent } from '../js/format.js';
+import { sharedEngine } from './shared-engine.js';
+
+const STYLESHEET = new URL('./kindred-chat.css', import.meta.url).href;
+const MAX_CARD_BYTES = 16 * 1024 * 1024;
+const PHASES = {
+  download: 'Downloading the model',
+  cache: 'Loading the model from this device',
+  verify: 'Checking the model',
+  init: 'Starting the model',
+};
+
+function el(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+function sameSite(raw, what) {
+  let url;
+  try {
+    url = new URL(raw, document.baseURI);
+  } catch {
+    throw new Error(`The ${what} address is not a valid URL.`);
+  }
+  // The promise to visitors: nothing is fetched from anywhere but this site.
+  if (url.origin !== location.origin) throw new Error(`The ${what} must be on this site.`);
+  return url;
+}
+
+async function loadCard(src) {
+  const url = sameSite(src, 'character card');
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`The character card could not be loaded (HTTP ${response.status}).`);
+  const bytes = new Uint8Array(await response.arrayBuffer());
+  if (bytes.length > MAX_CARD_BYTES) throw new Error('The character card is too large.');
+  const tools = await cardTools();
+  return tools.import_card(bytes);
+}
+
+export class KindredChat extends HTMLElement {
+  static observedAttributes = ['character', 'card'];
+
+  constructor() {
+    super();
+    this.engine = sharedEngine();
+    this.card = null;
+    this.messages = [];
+    this.job = null;
+    this.reply = null;
+    this.avatarUrl = null;
+    this.unwatch = null;
+    this.loadToken = 0;
+    this.build();
+  }
+
+  build() {
+    const root = this.attachShadow({ mode: 'open' });
+    const sheet = el('link');
+    sheet.rel = 'stylesheet';
+    sheet.href = STYLESHEET;
+    this.ui = {
+      frame: el('section', 'frame'),
+      avatar: el('span', 'avatar monogram', '?'),
+      name: el('h2', 'name', 'Loading…'),
+      status: el('p', 'status'),
+      problem: el('p', 'problem'),
+      progress: el('progress', 'progress'),
+      retry: el('button', 'retry', 'Try again'),
+      list: el('ol', 'messages'),
+      announcer: el('div', 'visually-hidden'),
+      form: el('form', 'composer'),
+      input: el('textarea', 'input'),
+      stop: el('button', 'stop', 'Stop'),
+      send: el('button', 'send', 'Send'),
+    };
+    const u = this.ui;
+    u.avatar.setAttribute('aria-hidden', 'true');
+    u.status.setAttribute('role', 'status');
+    u.problem.setAttribute('role', 'alert');
+    u.problem.hidden = true;
+    u.progress.setAttribute('aria-label', 'Model loading');
+    u.progress.hidden = true;
+    u.retry.type = 'button';
+    u.retry.hidden = true;
+    u.list.setAttribute('aria-label', 'Messages');
+    u.list.tabIndex = 0;
+    u.announcer.setAttribute('aria-live', 'polite');
+    u.announcer.setAttribute('aria-atomic', 'true');
+    u.input.rows = 1;
+    u.input.maxLength = 4000;
+    u.input.placeholder = 'Message…';
+    u.input.setAttribute('aria-label', 'Message');
+    u.input.setAttribute('enterkeyhint', 'send');
+    u.stop.type = 'button';
+    u.send.type = 'submit';
+    const head = el('header', 'head');
+    const who = el('div', 'who');
+    who.append(u.name, u.status);
+    head.append(u.avatar, who, u.retry);
+    const actions = el('div', 'actions');
+    actions.append(u.stop, u.send);
+    u.form.append(u.input, actions);
+    const foot = el('p', 'foot', 'Runs in your browser · nothing you write leaves this device');
+    u.frame.append(head, u.progress, u.problem, u.list, u.form, foot, u.announcer);
+    root.append(sheet, u.frame);
+
+    u.form.addEventListener('submit', (e) => { e.preventDefault(); this.send(); });
+    u.input.addEventListener('keydown', (e) => {
+      if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) { e.preventDefault(); this.send(); }
+    });
+    u.frame.addEventListener('keydown', (e) => {
+      if (e.key === 'Escape' && this.job) { e.preventDefault(); this.stop(); }
+    });
+    u.stop.addEventListener('click', () => this.stop());
+    u.retry.addEventListener('click', () => this.engine.retry());
+    this.refresh();
+  }
+
+  connectedCallback() {
+    this.unwatch ??= this.engine.watch((state) => this.onEngine(state));
+    if (!this.card) this.load();
+    this.engine.start(this.getAttribute('model'));
+  }
+
+  disconnectedCallback() {
+    if (this.job) this.stop();
+    this.unwatch?.();
+    this.unwatch = null;
+  }
+
+  attributeChangedCallback(name, old, value) {
+    if (old !== null && old !== value && this.isConnected) this.load();
+  }
+
+  get charName() {
+    const card = this.card || {};
+    const nick = typeof card.nickname === 'string' ? card.nickname.trim() : '';
+    const name = typeof card.name === 'string' ? card.name.trim() : '';
+    return (nick || name || 'Character').slice(0, 200);
+  }
+
+  get userName() {
+    return (this.getAttribute('user') || '').trim().slice(0, 64) || 'User';
+  }
+
+  display(text) {
+    return substituteNames(text, this.charName, this.userName);
+  }
+
+  async load() {
+    const token = ++this.loadToken;
+    const src = this.getAttribute('character') || this.getAttribute('card');
+    if (this.job) this.stop();
+    this.card = null;
+    this.messages = [];
+    this.renderAll();
+    this.ui.problem.hidden = true;
+    try {
+      if (!src) throw new Error('No character: give the element a character="…" card address.');
+      const imported = await loadCard(src);
+      if (token !== this.loadToken) return;
+      this.card = imported.card;
+      this.showAvatar(imported);
+      const greeting = typeof this.card.first_mes === 'string' ? this.card.first_mes.trim() : '';
+      if (greeting) this.messages.push({ role: 'assistant', text: greeting, status: 'greeting' });
+      this.ui.name.textContent = this.charName;
+      this.ui.frame.setAttribute('aria-label', `Chat with ${this.charName}`);
+      this.ui.input.placeholder = `Message ${this.charName}…`;
+      this.renderAll();
+    } catch (err) {
+      if (token !== this.loadToken) return;
+      this.ui.name.textContent = 'Character unavailable';
+      this.ui.problem.textContent = errorText(err);
+      this.ui.problem.hidden = false;
+    }
+    this.refresh();
+  }
+
+  showAvatar(imported) {
+    if (this.avatarUrl) URL.revokeObjectURL(this.avatarUrl);
+    this.avatarUrl = null;
+    let src = null;
+    if (imported.avatar instanceof Uint8Array && imported.avatar.length && imported.avatar_mime?.startsWith('image/')) {
+      this.avatarUrl = URL.createObjectURL(new Blob([imported.avatar], { type: imported.avatar_mime }));
+      src = this.avatarUrl;
+    } else if (this.getAttribute('avatar')) {
+      try { src = sameSite(this.getAttribute('avatar'), 'avatar').href; } catch { src = null; }
+    }
+    const avatar = src ? el('img', 'avatar') : el('span', 'avatar monogram', this.charName.slice(0, 1).toUpperCase());
+    if (src) { avatar.src = src; avatar.alt = ''; }
+    avatar.setAttribute('aria-hidden', 'true');
+    this.ui.avatar.replaceWith(avatar);
+    this.ui.avatar = avatar;
+  }
+
+  onEngine(state) {
+    const u = this.ui;
+    u.retry.hidden = state.phase !== 'failed';
+    u.progress.hidden = state.phase !== 'loading';
+    this.dataset.modelState = state.phase;
+    if (state.phase === 'loading') {
+      const p = state.progress;
+      if (p?.total) { u.progress.max = p.total; u.progress.value = p.loaded; } else u.progress.removeAttribute('value');
+      const label = PHASES[p?.phase] || 'Preparing the model';
+      const amount = p?.phase === 'download' && p.total ? ` · ${formatBytes(p.loaded)} of ${formatBytes(p.total)} · ${formatPercent(p.loaded, p.total)}` : '';
+      this.setStatus(`${label}${amount}`);
+    } else if (state.phase === 'ready') {
+      this.setStatus(state.notice || 'Ready');
+    } else if (state.phase === 'failed') {
+      this.setStatus(`The model could not start: ${state.message}`);
+    }
+    this.refresh();
+  }
+
+  setStatus(text) {
+    this.ui.status.textContent = text;
+  }
+
+  refresh() {
+    const busy = Boolean(this.job);
+    this.dataset.generating = String(busy);
+    this.ui.stop.disabled = !busy;
+    this.ui.send.disabled = busy || !this.card || this.engine.state.phase !== 'ready';
+  }
+
+  renderAll() {
+    this.ui.list.replaceChildren(...this.messages.map((m) => this.item(m)));
+    this.scrollToEnd();
+  }
+
+  item(m) {
+    const li = el('li', 'message');
+    li.dataset.role = m.role;
+    li.dataset.status = m.status;
+    li.append(el('p', 'author', m.role === 'assistant' ? this.charName : 'You'));
+    const text = el('div', 'text');
+    this.fill(text, m.text);
+    li.append(text);
+    const note = { stopped: 'Stopped', error: m.note || 'Failed' }[m.status];
+    if (note) li.append(el('p', 'note', note));
+    m.node = li;
+    return li;
+  }
+
+  fill(target, text) {
+    const shown = this.display(text);
+    target.dataset.source = shown;
+    renderMarkdown(target, shown);
+  }
+
+  scrollToEnd() {
+    this.ui.list.scrollTop = this.ui.list.scrollHeight;
+  }
+
+  request() {
+    const seed = chatSeed(this.getAttribute('character') || this.getAttribute('card') || '');
+    return {
+      card: this.card,
+      persona: { name: this.userName, description: '' },
+      history: this.messages.filter((m) => m.text).map((m) => ({ author: m.role === 'user' ? 'user' : 'char', text: m.text })),
+      lorebooks: [],
+      settings: { context_tokens: 2048, chat_seed: seed },
+      scan: { seed },
+      mode: 'reply',
+    };
+  }
+
+  options() {
+    const max = Number(this.getAttribute('max-tokens'));
+    const seed = Number(this.getAttribute('seed'));
+    return {
+      temperature: 0.8, top_p: 0.95, top_k: 40, min_p: 0.05, repeat_penalty: 1.1,
+      max_tokens: Number.isInteger(max) && max > 0 ? Math.min(max, 1024) : 160,
+      seed: this.hasAttribute('seed') && Number.isInteger(seed) && seed >= 0 ? seed : Math.floor(Math.random() * 0xffffffff),
+    };
+  }
+
+  send() {
+    const text = this.ui.input.value.trim();
+    if (!text || this.ui.send.disabled) return;
+    this.ui.input.value = '';
+    this.messages.push({ role: 'user', text, status: 'done' });
+    const request = this.request();
+    const reply = { role: 'assistant', text: '', status: 'streaming' };
+    this.messages.push(reply);
+    this.reply = reply;
+    this.renderAll();
+    this.job = this.engine.generate(request, this.options(), {
+      token: (msg) => {
+        reply.text = msg.text;
+        const follow = this.nearBottom();
+        this.fill(reply.node.querySelector('.text'), reply.text);
+        if (follow) this.scrollToEnd();
+      },
+      done: (msg) => this.finish(reply, msg.text || reply.text, msg.stop_reason === 'user' ? 'stopped' : 'done'),
+      error: (message) => this.finish(reply, reply.text, 'error', `Failed: ${message}`),
+    });
+    this.refresh();
+  }
+
+  nearBottom() {
+    const l = this.ui.list;
+    return l.scrollHeight - l.scrollTop - l.clientHeight < 80;
+  }
+
+  finish(reply, text, status, note) {
+    reply.text = text;
+    reply.status = status;
+    if (note) reply.note = note;
+    this.job = null;
+    this.reply = null;
+    this.renderAll();
+    this.refresh();
+    this.announce(text ? `${this.charName}: ${this.display(text)}` : `${this.charName} did not reply.`);
+  }
+
+  stop() {
+    if (this.job) this.engine.stop(this.job);
+  }
+
+  announce(message) {
+    // Cleared first so a repeated text is announced again.
+    this.ui.announcer.textContent = '';
+    setTimeout(() => { this.ui.announcer.textContent = message; }, 50);
+  }
+}
+
+if (!customElements.get('kindred-chat')) customElements.define('kindred-chat', KindredChat);

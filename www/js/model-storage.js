@@ -1,0 +1,42 @@
+// What the device keeps for models: the stored copies with their sizes, the site's storage
+// use against its quota, and whether the browser keeps that storage when space runs low.
+import { requestResult } from './db.js';
+
+// [{id, name, url, bytes, complete, savedAt}] from the "models" store, newest first.
+export async function listStoredModels(db) {
+  const tx = db.transaction('models', 'readonly');
+  const rows = await requestResult(tx.objectStore('models').getAll());
+  return rows
+    .filter((r) => r && typeof r.id === 'string')
+    .map((r) => ({
+      id: r.id,
+      name: typeof r.name === 'string' && r.name ? r.name : nameFromUrl(r.url) || r.id,
+      url: typeof r.url === 'string' ? r.url : '',
+      bytes: r.complete === true && Number.isSafeInteger(r.bytes) ? r.bytes : 0,
+      complete: r.complete === true,
+      savedAt: Number(r.savedAt) || 0,
+    }))
+    .sort((a, b) => b.savedAt - a.savedAt);
+}
+
+function nameFromUrl(url) {
+  if (typeof url !== 'string') return '';
+  return url.split(/[/:]/).filter(Boolean).pop() || '';
+}
+
+export async function storageEstimate(storage = globalThis.navigator?.storage) {
+  if (!storage?.estimate) return null;
+  const { usage, quota } = await storage.estimate();
+  return { usage: Number(usage) || 0, quota: Number(quota) || 0 };
+}
+
+// 'granted' | 'not-granted' | 'unsupported'
+export async function persistState(storage = globalThis.navigator?.storage) {
+  if (!storage?.persisted) return 'unsupported';
+  return (await storage.persisted()) ? 'granted' : 'not-granted';
+}
+
+export async function requestPersist(storage = globalThis.navigator?.storage) {
+  if (!storage?.persist) return 'unsupported';
+  return (await storage.persist()) ? 'granted' : 'not-granted';
+}
