@@ -6,7 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { REPO, startServer, launchBrowser, screenshots } from './harness.mjs';
+import { REPO, startServer, launchBrowser, screenshots, poll } from './harness.mjs';
 import { TEST_QUERY, waitForModel, messages, sendAndWatch, openFirstStarter, expectedGreeting } from './chat-page.mjs';
 
 let server;
@@ -54,6 +54,9 @@ test('the first visit installs an offline copy of the site, without the model', 
   assert.equal(loaded.state, 'ready', `model failed to load: ${loaded.error}`);
   assert.equal(loaded.source, 'download');
 
+  // `ready` resolves once a worker is active, which may still be finishing its activation.
+  await poll(() => page.evaluate(async () => (await navigator.serviceWorker.ready).active?.state === 'activated'),
+    { timeout: 30_000, message: 'the service worker to finish activating' });
   const state = await page.evaluate(async () => {
     const reg = await navigator.serviceWorker.ready;
     return { state: reg.active?.state, script: new URL(reg.active.scriptURL).pathname, scope: new URL(reg.scope).pathname };
