@@ -83,8 +83,9 @@ pub fn run(argv: &[String]) -> Result<(), String> {
     Ok(())
 }
 
-/// The same figures through the wgpu backend (prefill runs token by token
-/// there until the tiled mat-mul lands; decode reads back only the argmax).
+/// The same figures through the wgpu backend: the prompt in prefill chunks
+/// of the tiled mat-mul (`prefill_chunk` in the report), decode reading
+/// back only the argmax.
 fn bench_gpu(bytes: Vec<u8>, source: &str, read_s: f64, n_prompt: usize, n_decode: usize, json_out: bool) -> Result<(), String> {
     use kindred_engine::gpu::GpuModel;
     use kindred_engine::{Gguf, Tokenizer};
@@ -113,6 +114,7 @@ fn bench_gpu(bytes: Vec<u8>, source: &str, read_s: f64, n_prompt: usize, n_decod
         "read_seconds": round(read_s),
         "load_seconds": round(load_s),
         "prompt_tokens": prompt.len(),
+        "prefill_chunk": model.prefill_chunk(),
         "prefill_tokens_per_second": round(prompt.len() as f64 / prefill_s),
         "time_to_first_token_seconds": round(ttft_s),
         "decode_tokens": n_decode,

@@ -16,12 +16,12 @@ pub fn run(argv: &[String]) -> Result<(), String> {
     };
     let opts = options(&a)?;
     let backend = match a.get("backend").unwrap_or("cpu") {
-        "auto" => auto_backend(&opts),
+        "auto" => auto_backend(),
         b => b,
     };
     match backend {
         "cpu" => {}
-        "gpu" => return gpu_greedy(a.required("model")?, a.required("prompt")?, &opts, json),
+        "gpu" => return gpu_generate(a.required("model")?, a.required("prompt")?, &opts, json),
         b => return Err(format!("--backend {b}: expected auto, cpu or gpu")),
     }
     let mut session = crate::load_session(a.required("model")?)?;
@@ -52,9 +52,9 @@ pub fn run(argv: &[String]) -> Result<(), String> {
 }
 
 /// `--backend auto`: the GPU only for a hardware adapter (a software one,
-/// such as lavapipe, is slower than the CPU backend) and only for greedy
-/// runs, all the GPU path does yet. Says which and why on stderr.
-fn auto_backend(opts: &GenerateOptions) -> &'static str {
+/// such as lavapipe, is slower than the CPU backend). Says which and why on
+/// stderr.
+fn auto_backend() -> &'static str {
     use kindred_engine::gpu::{Gpu, GpuOptions};
     let (pick, why) = match Gpu::new_blocking(&GpuOptions::default()) {
         Err(e) => ("cpu", e.to_string()),
@@ -63,8 +63,6 @@ fn auto_backend(opts: &GenerateOptions) -> &'static str {
             let adapter = format!("{} ({}, {})", r.adapter, r.device_type, r.backend);
             if !r.recommended {
                 ("cpu", format!("{adapter}: {}", r.reason))
-            } else if opts.sampler.temperature != 0.0 {
-                ("cpu", format!("{adapter}: the GPU path is greedy only for now (--temperature 0)"))
             } else {
                 ("gpu", format!("{adapter}: {}", r.reason))
             }
@@ -74,15 +72,15 @@ fn auto_backend(opts: &GenerateOptions) -> &'static str {
     pick
 }
 
-/// Greedy generation on the wgpu backend (sampling on the GPU is still to
-/// come): only each chosen token id is read back.
-fn gpu_greedy(path: &str, prompt: &str, opts: &GenerateOptions, json: bool) -> Result<(), String> {
-    use kindred_engine::gpu::GpuModel;
+/// Generation on the wgpu backend: the prompt in prefill chunks, each token
+/// sampled on the GPU with the CPU sampler's rule and seeded draws, so only
+/// each chosen token id is read back.
+fn gpu_generate(path: &str, prompt: &str, opts: &GenerateOptions, json: bool) -> Result<(), String> {
+    use kindred_engine::gpu::{GpuModel, SampleParams};
+    use kindred_engine::sampler::Sampler;
     use kindred_engine::stream::TextStream;
     use kindred_engine::{Gguf, Tokenizer};
-    if opts.sampler.temperature != 0.0 {
-        return Err("--backend gpu generates greedily for now: pass --temperature 0".into());
-    }
+    let mut sampler = Sampler::new(opts.sampler.clone()).map_err(|e| e.to_string())?;
     let bytes = std::fs::read(path).map_err(|e| format!("{path}: {e}"))?;
     let g = Gguf::from_bytes(bytes).map_err(|e| format!("{path}: {e}"))?;
     let tok = Tokenizer::from_gguf(&g).map_err(|e| e.to_string())?;
@@ -90,7 +88,14 @@ fn gpu_greedy(path: &str, prompt: &str, opts: &GenerateOptions, json: bool) -> R
     let ids = tok.encode(prompt, true).map_err(|e| e.to_string())?;
     let mut stream = TextStream::new(opts.stop.clone());
     let (mut out, mut text) = (Vec::new(), String::new());
-    let mut next = if opts.max_tokens > 0 { Some(model.forward_argmax(&ids).map_err(|e| e.to_string())?) } else { None };
+    let mut history = ids.clone();
+    // The penalties see the prompt and reply so far, as on the CPU.
+    let mut step = |model: &mut GpuModel, tokens: &[u32], history: &[u32]| {
+        let uniform = if opts.sampler.temperature > 0.0 { sampler.draw() } else { 0.0 };
+        let params = SampleParams::new(&opts.sampler, history, uniform);
+        model.forward_sample(tokens, &params).map_err(|e| e.to_string())
+    };
+    let mut next = if opts.max_tokens > 0 { Some(step(&mut model, &ids, &history)?) } else { None };
     while let Some(t) = next.take() {
         if tok.is_eog(t) {
             break;
@@ -105,7 +110,8 @@ fn gpu_greedy(path: &str, prompt: &str, opts: &GenerateOptions, json: bool) -> R
         if piece.stopped || out.len() >= opts.max_tokens {
             break;
         }
-        next = Some(model.forward_argmax(&[t]).map_err(|e| e.to_string())?);
+        history.push(t);
+        next = Some(step(&mut model, &[t], &history)?);
     }
     let rest = stream.flush();
     text.push_str(&rest);

@@ -104,6 +104,12 @@ impl Sampler {
         Ok(Sampler { opts, rng })
     }
 
+    /// The uniform number the next non-greedy `sample` would use, drawn now
+    /// for a backend that samples elsewhere (the GPU) with the same rule.
+    pub fn draw(&mut self) -> f32 {
+        self.rng.next_f32()
+    }
+
     /// `recent`: the tokens the penalties apply to (prompt tail and reply).
     pub fn sample(&mut self, logits: &mut [f32], recent: &[u32]) -> u32 {
         self.apply_penalties(logits, recent);

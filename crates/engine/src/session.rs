@@ -73,6 +73,9 @@ struct Generation {
     sampler: Sampler,
     stream: TextStream,
     logits: Vec<f32>,
+    /// The next token, when a backend already sampled it from logits it
+    /// kept (the GPU): `plan` takes it instead of sampling `logits`.
+    sampled: Option<u32>,
     max_tokens: usize,
     n_generated: usize,
     done: Option<StopReason>,
@@ -184,6 +187,7 @@ impl Session {
         self.gen = Some(Generation {
             pending: prompt[reuse..].to_vec(),
             logits: Vec::new(),
+            sampled: None,
             sampler,
             stream: TextStream::new(opts.stop),
             max_tokens: opts.max_tokens,
@@ -241,7 +245,10 @@ impl Session {
         }
         let gen = self.gen.as_mut().ok_or(Error::NotStarted)?;
         let recent_from = self.cached.len().saturating_sub(gen.sampler.opts.penalty_last_n);
-        let token = gen.sampler.sample(&mut gen.logits, &self.cached[recent_from..]);
+        let token = match gen.sampled.take() {
+            Some(t) => t,
+            None => gen.sampler.sample(&mut gen.logits, &self.cached[recent_from..]),
+        };
         if self.tokenizer.is_eog(token) {
             gen.done = Some(StopReason::Eos);
             return Ok(Plan::Ready(Step::text(gen.stream.flush(), Some(token), gen.done)));
@@ -286,6 +293,34 @@ impl Session {
                 }
                 Err(e)
             }
+        }
+    }
+
+    #[cfg(feature = "gpu")]
+    /// Whether the run is a prompt chunk with more prompt after it (its
+    /// logits are never sampled).
+    pub(crate) fn more_prompt_after(&self, run: &Run) -> bool {
+        run.prefill && self.gen.as_ref().is_some_and(|g| !g.pending.is_empty())
+    }
+
+    #[cfg(feature = "gpu")]
+    /// The settings to sample the token after `run` with, drawing the
+    /// uniform number from the generation's seeded generator as the CPU
+    /// sampler would (only when not greedy).
+    pub(crate) fn sample_params(&mut self, run: &Run) -> Option<crate::gpu::SampleParams> {
+        let gen = self.gen.as_mut()?;
+        let n = gen.sampler.opts.penalty_last_n;
+        let mut recent = self.cached[self.cached.len().saturating_sub(n)..].to_vec();
+        recent.extend_from_slice(&run.tokens);
+        let uniform = if gen.sampler.opts.temperature > 0.0 { gen.sampler.draw() } else { 0.0 };
+        Some(crate::gpu::SampleParams::new(&gen.sampler.opts, &recent, uniform))
+    }
+
+    #[cfg(feature = "gpu")]
+    /// Records the token a backend sampled after a run, for `plan` to take.
+    pub(crate) fn set_sampled(&mut self, token: u32) {
+        if let Some(gen) = self.gen.as_mut() {
+            gen.sampled = Some(token);
         }
     }
 

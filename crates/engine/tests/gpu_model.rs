@@ -1,6 +1,7 @@
 //! Whole-model GPU forward on the real files, against llama.cpp's own
 //! output for Gemma 3 270M (../shared/reference/) and against the CPU
-//! backend for Gemma and (when fetched) Qwen2.5 1.5B.
+//! backend for Gemma and (when fetched) Qwen2.5 1.5B; a prompt read in
+//! chunks against the same prompt read token by token.
 //!
 //! Tolerances. Against llama.cpp: the reference test's own (top-5 logits
 //! within 0.25 after the prompt, 0.75 on later steps; greedy ids equal
@@ -132,6 +133,65 @@ fn gemma_gpu_argmax_and_prefix_reuse() {
     assert!(gpu.forward(&[u32::MAX]).is_err());
     let room = gpu.capacity() - gpu.len();
     assert!(gpu.forward(&vec![2u32; room + 1]).is_err(), "context overflow is an error");
+}
+
+/// Largest |difference| allowed between a prompt read in chunks (the tiled
+/// mat-mul) and read token by token (the mat-vec): the same f16 KV cache,
+/// only the summation order of the dot products differs. Measured on
+/// lavapipe: 0.006.
+const CHUNK_TOL: f32 = 0.05;
+
+fn max_diff(a: &[f32], b: &[f32]) -> f32 {
+    assert_eq!(a.len(), b.len());
+    a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max)
+}
+
+/// A 22-token prompt (the France prompt and llama.cpp's first 16 greedy
+/// tokens) prefilled in one chunk, and in chunks of 8, gives the logits of
+/// reading it token by token, and llama.cpp's next greedy id.
+#[test]
+fn gemma_chunked_prefill_matches_token_by_token() {
+    let r = common::reference();
+    let case = &r["cases"]["france"];
+    let greedy = ids(&case["greedy_token_ids"]);
+    let steps = case["top5_per_step"].as_array().unwrap();
+    let k = 16;
+    let mut tokens = ids(&case["prompt_token_ids"]);
+    tokens.extend(&greedy[..k]);
+    assert!(tokens.len() >= 20);
+
+    let g = Gguf::from_bytes(common::gemma_bytes()).unwrap();
+    let mut gpu = load_gpu(&g);
+    assert!(gpu.prefill_chunk() >= tokens.len(), "the whole prompt fits one chunk");
+    let one_chunk = gpu.forward(&tokens).unwrap();
+    assert_eq!(gpu.len(), tokens.len());
+    gpu.truncate(0);
+    let mut by_token = Vec::new();
+    for t in &tokens {
+        by_token = gpu.forward(std::slice::from_ref(t)).unwrap();
+    }
+    let d = max_diff(&one_chunk, &by_token);
+    eprintln!("one chunk vs token by token: max |d| {d:.5}");
+    assert!(d < CHUNK_TOL, "one chunk vs token by token: max |d| {d}");
+
+    let opts = GpuModelOptions { context: Some(256), prefill_chunk: Some(8), ..Default::default() };
+    let mut gpu8 = GpuModel::load_with(&g, &opts).unwrap();
+    assert_eq!(gpu8.prefill_chunk(), 8);
+    let chunks = gpu8.forward(&tokens).unwrap();
+    let d = max_diff(&chunks, &by_token);
+    eprintln!("chunks of 8 vs token by token: max |d| {d:.5}");
+    assert!(d < CHUNK_TOL, "chunks of 8 vs token by token: max |d| {d}");
+
+    let top = steps[k].as_array().unwrap();
+    let margin = top[0]["logit"].as_f64().unwrap() - top[1]["logit"].as_f64().unwrap();
+    if margin >= REF_NEAR_TIE {
+        assert_eq!(argmax(&one_chunk), greedy[k], "greedy id after the chunk (llama.cpp margin {margin:.3})");
+    }
+    // Decoding goes on from the chunk's KV cache as from the token-by-token one.
+    let next_chunked = gpu8.forward(&greedy[k..k + 1]).unwrap();
+    let next = gpu.forward(&greedy[k..k + 1]).unwrap();
+    let d = max_diff(&next_chunked, &next);
+    assert!(d < CHUNK_TOL, "the step after a chunked prefill: max |d| {d}");
 }
 
 /// Qwen2 (biases, NEOX RoPE, untied Q6_K LM head of 191 MB, split across

@@ -147,3 +147,46 @@ fn gemma_session_on_gpu_matches_cpu_reuses_prefix_and_falls_back() {
     let again = run_cpu(&mut s, &prompt);
     assert_eq!(again.iter().map(|x| x.0).collect::<Vec<_>>(), cpu_ids);
 }
+
+/// Sampling on the GPU: only token ids come back (the session holds no
+/// logits), a seed gives the same reply twice, and a caller that asks for
+/// the logits gets them (sampled on the CPU) with the same greedy reply.
+#[test]
+fn gemma_session_samples_on_gpu_reproducibly() {
+    let mut s = Session::load(common::gemma_bytes()).unwrap();
+    let prompt = s.encode_prompt("Once upon a time").unwrap();
+    let opts = GpuModelOptions { context: Some(256), ..Default::default() };
+    let mut model = GpuModel::load_with(s.model.gguf(), &opts).unwrap();
+    let n_vocab = model.config().n_vocab;
+    let sampled = GenerateOptions { sampler: SamplerOptions { seed: 5, ..Default::default() }, max_tokens: TOKENS, stop: Vec::new() };
+
+    let run = |s: &mut Session, model: &mut GpuModel, o: &GenerateOptions| {
+        s.reset();
+        s.begin(&prompt, o.clone()).unwrap();
+        let mut ids = Vec::new();
+        let mut logits_seen = Vec::new();
+        loop {
+            let r = pollster::block_on(s.next_on_gpu(model)).unwrap();
+            assert!(r.fault.is_none(), "{:?}", r.fault);
+            logits_seen.push(s.logits().map_or(0, |l| l.len()));
+            if let Some(t) = r.step.token {
+                ids.push(t);
+            }
+            if r.step.done {
+                return (ids, logits_seen);
+            }
+        }
+    };
+    let (first, seen) = run(&mut s, &mut model, &sampled);
+    assert_eq!(first.len(), TOKENS);
+    assert!(first.iter().all(|&t| (t as usize) < n_vocab));
+    assert!(seen.iter().all(|&n| n == 0), "no logits read back: {seen:?}");
+    let (second, _) = run(&mut s, &mut model, &sampled);
+    assert_eq!(first, second, "the same seed, the same reply");
+
+    let (greedy_gpu, _) = run(&mut s, &mut model, &greedy());
+    model.set_read_logits(true);
+    let (greedy_cpu_sampled, seen) = run(&mut s, &mut model, &greedy());
+    assert!(seen.contains(&n_vocab), "logits read back when asked: {seen:?}");
+    assert_eq!(greedy_gpu, greedy_cpu_sampled, "greedy on the GPU is the argmax the CPU takes");
+}

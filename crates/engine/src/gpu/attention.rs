@@ -2,9 +2,11 @@
 //!
 //! Keys and values are stored as packed f16 pairs (llama.cpp's cache
 //! precision, half the memory of f32), one buffer per layer, sized for the
-//! context the caller asked for. Attention for one query token is three
-//! dispatches: scores (q . k for the visible keys), softmax, and the
-//! probability-weighted sum of values. Sliding-window layers see only the
+//! context the caller asked for. Attention is three dispatches: scores
+//! (q . k for the visible keys), softmax, and the probability-weighted sum
+//! of values, each over the query tokens of the chunk in grid z (a causal
+//! mask: token t sees positions up to `pos + t`, whose keys the store
+//! before it wrote). Sliding-window layers see only the
 //! last `window` positions.
 
 use super::buffers::{scratch, uniform};
@@ -60,13 +62,14 @@ pub struct AttnBuffers<'a> {
     pub v: &'a wgpu::Buffer,
     pub k_cache: &'a wgpu::Buffer,
     pub v_cache: &'a wgpu::Buffer,
-    /// `n_head * capacity` f32.
+    /// `n_head * capacity` f32 per token of the chunk.
     pub scores: &'a wgpu::Buffer,
     pub out: &'a wgpu::Buffer,
     pub step: &'a wgpu::Buffer,
 }
 
-/// Stores this token's k/v at `step.pos`, then attends `q` over the cache.
+/// Stores the chunk's k/v rows at `step.pos..`, then attends each token's
+/// `q` over the cache up to its own position.
 pub async fn attention_ops(b: &mut Builder<'_>, s: &AttnShape, buf: AttnBuffers<'_>, capacity: usize) -> GpuResult<Vec<Op>> {
     if s.head_dim > MAX_HEAD_DIM || !s.head_dim.is_multiple_of(2) || s.n_kv_head == 0 || !s.n_head.is_multiple_of(s.n_kv_head) {
         return Err(GpuError::Unsupported(format!(
@@ -86,16 +89,16 @@ pub async fn attention_ops(b: &mut Builder<'_>, s: &AttnShape, buf: AttnBuffers<
         b.op(
             Kernel::KvStore,
             &[&store_p, buf.k, buf.v, buf.k_cache, buf.v_cache, buf.step],
-            Grid::Fixed([(kv_dim as u32 / 2).div_ceil(64), 1, 1]),
+            Grid::Tokens([(kv_dim as u32 / 2).div_ceil(64), 1]),
         )
         .await?,
         b.op(Kernel::AttnScores, &[&attn_p, buf.q, buf.k_cache, buf.scores, buf.step], Grid::Keys { window: s.window as u32, heads })
             .await?,
-        b.op(Kernel::AttnSoftmax, &[&attn_p, buf.scores, buf.step], Grid::Fixed([heads, 1, 1])).await?,
+        b.op(Kernel::AttnSoftmax, &[&attn_p, buf.scores, buf.step], Grid::Tokens([heads, 1])).await?,
         b.op(
             Kernel::AttnValues,
             &[&attn_p, buf.scores, buf.v_cache, buf.out, buf.step],
-            Grid::Fixed([(s.head_dim as u32).div_ceil(64), heads, 1]),
+            Grid::Tokens([(s.head_dim as u32).div_ceil(64), heads]),
         )
         .await?,
     ])

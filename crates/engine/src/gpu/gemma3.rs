@@ -2,14 +2,16 @@
 //! ../shared/notes/gemma3.md): embeddings scaled by sqrt(d), QK-norm,
 //! post-norms added straight into the residual, sliding-window layers
 //! (il % pattern < pattern - 1) with their own RoPE base, tanh-GELU gate,
-//! LM head tied to the embedding table.
+//! LM head tied to the embedding table. The layers are recorded twice over
+//! the same weights: for one decode token and for a prefill chunk.
 
 use super::attention::{attention_ops, AttnBuffers, AttnShape, GpuKvCache};
-use super::buffers::scratch;
-use super::error::GpuResult;
-use super::graph::Builder;
-use super::matvec::{embed_ops, matvec_ops};
-use super::model::{capacity, vector, weight, Plan, Shared};
+use super::buffers::{scratch, GpuWeight};
+use super::device::Gpu;
+use super::error::{GpuError, GpuResult};
+use super::graph::{Builder, Op};
+use super::matvec::{embed_ops, linear_ops, matvec_ops};
+use super::model::{capacity, lane_rows, vector, weight, Lane, Plan, Shared};
 use super::ops::{self, Gate};
 use crate::gguf::Gguf;
 use crate::models::{meta_f32, meta_usize, vocab_size, Config};
@@ -40,54 +42,36 @@ pub(crate) async fn build(g: &Gguf, b: &mut Builder<'_>, shared: &Shared) -> Gpu
     let gpu = b.gpu;
     let mut bytes = 0u64;
 
-    let [x, h, q_raw, q, k_raw, k, v, att, o, gate, up] = [
-        ("x", d),
-        ("h", d),
-        ("q raw", qd),
-        ("q", qd),
-        ("k raw", kvd),
-        ("k", kvd),
-        ("v", kvd),
-        ("att", qd),
-        ("o", d),
-        ("gate", ffn),
-        ("up", ffn),
-    ]
-    .map(|(name, n)| scratch(gpu, name, n));
-    let (x, h, q_raw, q, k_raw, k, v, att, o, gate, up) = (x?, h?, q_raw?, q?, k_raw?, k?, v?, att?, o?, gate?, up?);
-    let scores = scratch(gpu, "scores", n_head * cap)?;
-    let logits = scratch(gpu, "logits", n_vocab)?;
     let cache = GpuKvCache::new(gpu, n_layers, kvd, cap)?;
+    let logits = scratch(gpu, "logits", n_vocab)?;
+    let mut lanes = Vec::new();
+    for rows in lane_rows(gpu, shared, n_head * cap) {
+        lanes.push(Bufs::new(gpu, rows, d, qd, kvd, ffn, n_head * cap)?);
+    }
 
     let embed = weight(gpu, g, "token_embd.weight", n_vocab, d, &mut bytes)?;
-    let embed_chunks = embed_ops(b, &embed, &x, &shared.step, (d as f32).sqrt()).await?;
-    let mut body = Vec::new();
+    let mut ops: Vec<Vec<Op>> = Vec::new();
+    for l in &lanes {
+        ops.push(embed_ops(b, &embed, &l.x, &shared.tokens, (d as f32).sqrt()).await?);
+    }
     for il in 0..n_layers {
         let p = |s: &str| format!("blk.{il}.{s}.weight");
         let sliding = il % pattern < pattern - 1;
-        let wq = weight(gpu, g, &p("attn_q"), qd, d, &mut bytes)?;
-        let wk = weight(gpu, g, &p("attn_k"), kvd, d, &mut bytes)?;
-        let wv = weight(gpu, g, &p("attn_v"), kvd, d, &mut bytes)?;
-        let wo = weight(gpu, g, &p("attn_output"), d, qd, &mut bytes)?;
-        let wg = weight(gpu, g, &p("ffn_gate"), ffn, d, &mut bytes)?;
-        let wu = weight(gpu, g, &p("ffn_up"), ffn, d, &mut bytes)?;
-        let wd = weight(gpu, g, &p("ffn_down"), d, ffn, &mut bytes)?;
-        let attn_norm = vector(gpu, g, &p("attn_norm"), d, &mut bytes)?;
-        let q_norm = vector(gpu, g, &p("attn_q_norm"), hd, &mut bytes)?;
-        let k_norm = vector(gpu, g, &p("attn_k_norm"), hd, &mut bytes)?;
-        let post_attn = vector(gpu, g, &p("post_attention_norm"), d, &mut bytes)?;
-        let ffn_norm = vector(gpu, g, &p("ffn_norm"), d, &mut bytes)?;
-        let post_ffn = vector(gpu, g, &p("post_ffw_norm"), d, &mut bytes)?;
-
-        body.push(ops::rms_norm(b, &x, &attn_norm, &h, d, 1, eps, false).await?);
-        body.extend(matvec_ops(b, &wq, &h, &q_raw, 0, false).await?);
-        body.extend(matvec_ops(b, &wk, &h, &k_raw, 0, false).await?);
-        body.extend(matvec_ops(b, &wv, &h, &v, 0, false).await?);
-        body.push(ops::rms_norm(b, &q_raw, &q_norm, &q, hd, n_head, eps, false).await?);
-        body.push(ops::rms_norm(b, &k_raw, &k_norm, &k, hd, n_kv_head, eps, false).await?);
-        let table = if sliding { 0 } else { hd };
-        body.push(ops::rope(b, &q, &shared.rope_table, n_head, hd, true, table).await?);
-        body.push(ops::rope(b, &k, &shared.rope_table, n_kv_head, hd, true, table).await?);
+        let w = Layer {
+            wq: weight(gpu, g, &p("attn_q"), qd, d, &mut bytes)?,
+            wk: weight(gpu, g, &p("attn_k"), kvd, d, &mut bytes)?,
+            wv: weight(gpu, g, &p("attn_v"), kvd, d, &mut bytes)?,
+            wo: weight(gpu, g, &p("attn_output"), d, qd, &mut bytes)?,
+            wg: weight(gpu, g, &p("ffn_gate"), ffn, d, &mut bytes)?,
+            wu: weight(gpu, g, &p("ffn_up"), ffn, d, &mut bytes)?,
+            wd: weight(gpu, g, &p("ffn_down"), d, ffn, &mut bytes)?,
+            attn_norm: vector(gpu, g, &p("attn_norm"), d, &mut bytes)?,
+            q_norm: vector(gpu, g, &p("attn_q_norm"), hd, &mut bytes)?,
+            k_norm: vector(gpu, g, &p("attn_k_norm"), hd, &mut bytes)?,
+            post_attn: vector(gpu, g, &p("post_attention_norm"), d, &mut bytes)?,
+            ffn_norm: vector(gpu, g, &p("ffn_norm"), d, &mut bytes)?,
+            post_ffn: vector(gpu, g, &p("post_ffw_norm"), d, &mut bytes)?,
+        };
         let shape = AttnShape {
             n_head,
             n_kv_head,
@@ -95,30 +79,19 @@ pub(crate) async fn build(g: &Gguf, b: &mut Builder<'_>, shared: &Shared) -> Gpu
             window: if sliding { window } else { 0 },
             scale: 1.0 / (hd as f32).sqrt(),
         };
-        let bufs = AttnBuffers {
-            q: &q,
-            k: &k,
-            v: &v,
-            k_cache: &cache.k[il],
-            v_cache: &cache.v[il],
-            scores: &scores,
-            out: &att,
-            step: &shared.step,
-        };
-        body.extend(attention_ops(b, &shape, bufs, cap).await?);
-        body.extend(matvec_ops(b, &wo, &att, &o, 0, false).await?);
-        body.push(ops::rms_norm(b, &o, &post_attn, &x, d, 1, eps, true).await?);
-
-        body.push(ops::rms_norm(b, &x, &ffn_norm, &h, d, 1, eps, false).await?);
-        body.extend(matvec_ops(b, &wg, &h, &gate, 0, false).await?);
-        body.extend(matvec_ops(b, &wu, &h, &up, 0, false).await?);
-        body.push(ops::glu(b, &gate, &up, ffn, Gate::GeluTanh).await?);
-        body.extend(matvec_ops(b, &wd, &gate, &o, 0, false).await?);
-        body.push(ops::rms_norm(b, &o, &post_ffn, &x, d, 1, eps, true).await?);
+        let dims = Dims { d, hd, ffn, eps, cap, table: if sliding { 0 } else { hd } };
+        for (l, lane_ops) in lanes.iter().zip(ops.iter_mut()) {
+            let kv = (&cache.k[il], &cache.v[il]);
+            lane_ops.extend(layer_ops(b, l, &w, &shape, &dims, kv, shared).await?);
+        }
     }
     let output_norm = vector(gpu, g, "output_norm.weight", d, &mut bytes)?;
-    let mut head = vec![ops::rms_norm(b, &x, &output_norm, &h, d, 1, eps, false).await?];
-    head.extend(matvec_ops(b, &embed, &h, &logits, 0, false).await?);
+    let Some(decode) = lanes.first() else {
+        return Err(GpuError::Unsupported("no decode lane".into()));
+    };
+    let mut head = vec![ops::rms_norm(b, &decode.x, &output_norm, &decode.h, d, 1, eps, false).await?];
+    head.extend(matvec_ops(b, &embed, &decode.h, &logits, 0, false).await?);
+    let lanes = lanes.into_iter().zip(ops).map(|(l, ops)| Lane { rows: l.rows, ops, x: l.x }).collect();
     let name = g.get_str("general.name").unwrap_or_else(|_| "Gemma 3".into());
     Ok(Plan {
         config: Config {
@@ -132,12 +105,107 @@ pub(crate) async fn build(g: &Gguf, b: &mut Builder<'_>, shared: &Shared) -> Gpu
             n_kv_head,
             head_dim: hd,
         },
-        embed: embed_chunks,
-        body,
+        lanes,
         head,
         inv_freqs: vec![rope_inv_freq(hd, base_local, None), rope_inv_freq(hd, base_global, None)],
         logits,
         cache,
         weight_bytes: bytes,
     })
+}
+
+/// Activations of a lane of `rows` tokens, token after token.
+struct Bufs {
+    rows: usize,
+    x: wgpu::Buffer,
+    h: wgpu::Buffer,
+    q_raw: wgpu::Buffer,
+    q: wgpu::Buffer,
+    k_raw: wgpu::Buffer,
+    k: wgpu::Buffer,
+    v: wgpu::Buffer,
+    att: wgpu::Buffer,
+    o: wgpu::Buffer,
+    gate: wgpu::Buffer,
+    up: wgpu::Buffer,
+    scores: wgpu::Buffer,
+}
+
+impl Bufs {
+    fn new(gpu: &Gpu, rows: usize, d: usize, qd: usize, kvd: usize, ffn: usize, scores: usize) -> GpuResult<Self> {
+        let f = |name: &str, n: usize| scratch(gpu, name, n * rows);
+        Ok(Bufs {
+            rows,
+            x: f("x", d)?,
+            h: f("h", d)?,
+            q_raw: f("q raw", qd)?,
+            q: f("q", qd)?,
+            k_raw: f("k raw", kvd)?,
+            k: f("k", kvd)?,
+            v: f("v", kvd)?,
+            att: f("att", qd)?,
+            o: f("o", d)?,
+            gate: f("gate", ffn)?,
+            up: f("up", ffn)?,
+            scores: f("scores", scores)?,
+        })
+    }
+}
+
+struct Layer {
+    wq: GpuWeight,
+    wk: GpuWeight,
+    wv: GpuWeight,
+    wo: GpuWeight,
+    wg: GpuWeight,
+    wu: GpuWeight,
+    wd: GpuWeight,
+    attn_norm: wgpu::Buffer,
+    q_norm: wgpu::Buffer,
+    k_norm: wgpu::Buffer,
+    post_attn: wgpu::Buffer,
+    ffn_norm: wgpu::Buffer,
+    post_ffn: wgpu::Buffer,
+}
+
+struct Dims {
+    d: usize,
+    hd: usize,
+    ffn: usize,
+    eps: f32,
+    cap: usize,
+    /// Offset of this layer's RoPE table (local or global base).
+    table: usize,
+}
+
+async fn layer_ops(
+    b: &mut Builder<'_>,
+    l: &Bufs,
+    w: &Layer,
+    s: &AttnShape,
+    m: &Dims,
+    (k_cache, v_cache): (&wgpu::Buffer, &wgpu::Buffer),
+    shared: &Shared,
+) -> GpuResult<Vec<Op>> {
+    let (d, hd, eps, rows, step) = (m.d, m.hd, m.eps, l.rows, &shared.step);
+    let mut ops = vec![ops::rms_norm(b, &l.x, &w.attn_norm, &l.h, d, 1, eps, false).await?];
+    ops.extend(linear_ops(b, &w.wq, &l.h, &l.q_raw, step, rows, false).await?);
+    ops.extend(linear_ops(b, &w.wk, &l.h, &l.k_raw, step, rows, false).await?);
+    ops.extend(linear_ops(b, &w.wv, &l.h, &l.v, step, rows, false).await?);
+    ops.push(ops::rms_norm(b, &l.q_raw, &w.q_norm, &l.q, hd, s.n_head, eps, false).await?);
+    ops.push(ops::rms_norm(b, &l.k_raw, &w.k_norm, &l.k, hd, s.n_kv_head, eps, false).await?);
+    ops.push(ops::rope(b, &l.q, &shared.rope_table, s.n_head, hd, true, m.table).await?);
+    ops.push(ops::rope(b, &l.k, &shared.rope_table, s.n_kv_head, hd, true, m.table).await?);
+    let bufs = AttnBuffers { q: &l.q, k: &l.k, v: &l.v, k_cache, v_cache, scores: &l.scores, out: &l.att, step };
+    ops.extend(attention_ops(b, s, bufs, m.cap).await?);
+    ops.extend(linear_ops(b, &w.wo, &l.att, &l.o, step, rows, false).await?);
+    ops.push(ops::rms_norm(b, &l.o, &w.post_attn, &l.x, d, 1, eps, true).await?);
+
+    ops.push(ops::rms_norm(b, &l.x, &w.ffn_norm, &l.h, d, 1, eps, false).await?);
+    ops.extend(linear_ops(b, &w.wg, &l.h, &l.gate, step, rows, false).await?);
+    ops.extend(linear_ops(b, &w.wu, &l.h, &l.up, step, rows, false).await?);
+    ops.push(ops::glu(b, &l.gate, &l.up, m.ffn, Gate::GeluTanh).await?);
+    ops.extend(linear_ops(b, &w.wd, &l.gate, &l.o, step, rows, false).await?);
+    ops.push(ops::rms_norm(b, &l.o, &w.post_ffn, &l.x, d, 1, eps, true).await?);
+    Ok(ops)
 }

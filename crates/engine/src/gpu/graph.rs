@@ -1,6 +1,7 @@
 //! A recorded dispatch: pipeline, bind group (built once at load) and how
-//! many workgroups to launch. A decode step replays a fixed list of them in
-//! one compute pass; only the attention grids depend on the position.
+//! many workgroups to launch. A step replays a fixed list of them in one
+//! compute pass over a chunk of `n` tokens (1 when decoding); the grids of
+//! per-token ops grow with `n` in z, the attention grids with the position.
 
 use super::device::Gpu;
 use super::error::{GpuError, GpuResult};
@@ -9,18 +10,28 @@ use super::kernels::{Kernel, Kernels};
 #[derive(Debug, Clone, Copy)]
 pub enum Grid {
     Fixed([u32; 3]),
+    /// `[x, y]` once per token of the chunk (z = n).
+    Tokens([u32; 2]),
+    /// `[x, y]` once per `tile` tokens of the chunk.
+    TokenTiles { xy: [u32; 2], tile: u32 },
     /// One workgroup per 64 visible keys (x) per head (y); keys are the
-    /// positions `lo..=pos`, `lo` set by the sliding window (0 = none).
+    /// positions `lo..=pos`, `lo` set by the sliding window (0 = none);
+    /// z is the token of the chunk, x covers the last token's keys (the
+    /// most any token of the chunk sees).
     Keys { window: u32, heads: u32 },
 }
 
 impl Grid {
-    pub fn at(self, pos: u32) -> [u32; 3] {
+    /// The grid for a chunk of `n` tokens at positions `pos..pos + n`.
+    pub fn at(self, pos: u32, n: u32) -> [u32; 3] {
         match self {
             Grid::Fixed(g) => g,
+            Grid::Tokens([x, y]) => [x, y, n],
+            Grid::TokenTiles { xy: [x, y], tile } => [x, y, n.div_ceil(tile.max(1))],
             Grid::Keys { window, heads } => {
-                let n = if window != 0 { (pos + 1).min(window) } else { pos + 1 };
-                [n.div_ceil(64), heads, 1]
+                let last = pos + n.max(1) - 1;
+                let keys = if window != 0 { (last + 1).min(window) } else { last + 1 };
+                [keys.div_ceil(64), heads, n]
             }
         }
     }
@@ -73,9 +84,9 @@ impl Builder<'_> {
     }
 }
 
-pub fn encode(pass: &mut wgpu::ComputePass<'_>, ops: &[Op], pos: u32) {
+pub fn encode(pass: &mut wgpu::ComputePass<'_>, ops: &[Op], pos: u32, n: u32) {
     for op in ops {
-        let [x, y, z] = op.grid.at(pos);
+        let [x, y, z] = op.grid.at(pos, n);
         if x == 0 || y == 0 || z == 0 {
             continue;
         }

@@ -3,7 +3,8 @@
 //! Kernels that read weights (mat-vec, embedding lookup) are one entry
 //! point composed with one quant format file: `bytes.wgsl` (byte reads out
 //! of u32 words) + `q8_0.wgsl` (the block layout: `slot_dot`, `dequant`) +
-//! `matvec.wgsl`. Each format is written once and shared by every kernel.
+//! `matvec.wgsl` (or `matmul.wgsl`, `embed.wgsl`). Each format is written
+//! once and shared by every kernel.
 
 use std::collections::HashMap;
 
@@ -16,6 +17,7 @@ const BYTES: &str = include_str!("shaders/bytes.wgsl");
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Kernel {
     MatVec(QType),
+    MatMul(QType),
     Embed(QType),
     RmsNorm,
     Rope,
@@ -26,6 +28,9 @@ pub enum Kernel {
     Glu,
     Add,
     Argmax,
+    SamplePrep,
+    SamplePenalize,
+    Sample,
 }
 
 fn format_source(q: QType) -> &'static str {
@@ -46,6 +51,7 @@ impl Kernel {
     fn source(self) -> String {
         match self {
             Kernel::MatVec(q) => [BYTES, format_source(q), include_str!("shaders/matvec.wgsl")].join("\n"),
+            Kernel::MatMul(q) => [BYTES, format_source(q), include_str!("shaders/matmul.wgsl")].join("\n"),
             Kernel::Embed(q) => [BYTES, format_source(q), include_str!("shaders/embed.wgsl")].join("\n"),
             Kernel::RmsNorm => include_str!("shaders/rms_norm.wgsl").into(),
             Kernel::Rope => include_str!("shaders/rope.wgsl").into(),
@@ -56,6 +62,9 @@ impl Kernel {
             Kernel::Glu => include_str!("shaders/glu.wgsl").into(),
             Kernel::Add => include_str!("shaders/add.wgsl").into(),
             Kernel::Argmax => include_str!("shaders/argmax.wgsl").into(),
+            Kernel::SamplePrep => include_str!("shaders/sample_prep.wgsl").into(),
+            Kernel::SamplePenalize => include_str!("shaders/sample_penalize.wgsl").into(),
+            Kernel::Sample => include_str!("shaders/sample.wgsl").into(),
         }
     }
 }

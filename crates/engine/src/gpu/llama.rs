@@ -1,14 +1,16 @@
 //! Llama-family decoders on the GPU, the graph of `models::llama`: Llama
 //! 2/3 (NORM RoPE, optional `rope_freqs`) and Qwen2 (q/k/v biases, NEOX
 //! RoPE); pre-norm blocks whose projections add straight into the residual,
-//! SwiGLU, untied or tied LM head.
+//! SwiGLU, untied or tied LM head. The layers are recorded twice over the
+//! same weights: for one decode token and for a prefill chunk.
 
 use super::attention::{attention_ops, AttnBuffers, AttnShape, GpuKvCache};
-use super::buffers::scratch;
-use super::error::GpuResult;
-use super::graph::Builder;
-use super::matvec::{embed_ops, matvec_ops};
-use super::model::{capacity, vector, weight, Plan, Shared};
+use super::buffers::{scratch, GpuWeight};
+use super::device::Gpu;
+use super::error::{GpuError, GpuResult};
+use super::graph::{Builder, Op};
+use super::matvec::{embed_ops, linear_ops, matvec_ops};
+use super::model::{capacity, lane_rows, vector, weight, Lane, Plan, Shared};
 use super::ops::{self, Gate};
 use crate::gguf::Gguf;
 use crate::models::{meta_f32, meta_usize, vocab_size, Config};
@@ -34,66 +36,57 @@ pub(crate) async fn build(g: &Gguf, b: &mut Builder<'_>, shared: &Shared) -> Gpu
     let gpu = b.gpu;
     let mut bytes = 0u64;
 
-    let [x, h, q, k, v, att, gate, up] =
-        [("x", d), ("h", d), ("q", qd), ("k", kvd), ("v", kvd), ("att", qd), ("gate", ffn), ("up", ffn)]
-            .map(|(name, n)| scratch(gpu, name, n));
-    let (x, h, q, k, v, att, gate, up) = (x?, h?, q?, k?, v?, att?, gate?, up?);
-    let scores = scratch(gpu, "scores", n_head * cap)?;
-    let logits = scratch(gpu, "logits", n_vocab)?;
     let cache = GpuKvCache::new(gpu, n_layers, kvd, cap)?;
+    let logits = scratch(gpu, "logits", n_vocab)?;
+    let mut lanes = Vec::new();
+    for rows in lane_rows(gpu, shared, n_head * cap) {
+        lanes.push(Bufs::new(gpu, rows, d, qd, kvd, ffn, n_head * cap)?);
+    }
 
     let embed = weight(gpu, g, "token_embd.weight", n_vocab, d, &mut bytes)?;
-    let embed_chunks = embed_ops(b, &embed, &x, &shared.step, 1.0).await?;
-    let mut body = Vec::new();
+    let mut ops: Vec<Vec<Op>> = Vec::new();
+    for l in &lanes {
+        ops.push(embed_ops(b, &embed, &l.x, &shared.tokens, 1.0).await?);
+    }
+    let shape = AttnShape { n_head, n_kv_head, head_dim: hd, window: 0, scale: 1.0 / (hd as f32).sqrt() };
+    let dims = Dims { d, qd, kvd, hd, ffn, eps, cap, neox: qwen };
     for il in 0..n_layers {
         let p = |s: &str| format!("blk.{il}.{s}.weight");
         let bias = |s: &str| format!("blk.{il}.{s}.bias");
-        let wq = weight(gpu, g, &p("attn_q"), qd, d, &mut bytes)?;
-        let wk = weight(gpu, g, &p("attn_k"), kvd, d, &mut bytes)?;
-        let wv = weight(gpu, g, &p("attn_v"), kvd, d, &mut bytes)?;
-        let wo = weight(gpu, g, &p("attn_output"), d, qd, &mut bytes)?;
-        let wg = weight(gpu, g, &p("ffn_gate"), ffn, d, &mut bytes)?;
-        let wu = weight(gpu, g, &p("ffn_up"), ffn, d, &mut bytes)?;
-        let wd = weight(gpu, g, &p("ffn_down"), d, ffn, &mut bytes)?;
-        let attn_norm = vector(gpu, g, &p("attn_norm"), d, &mut bytes)?;
-        let ffn_norm = vector(gpu, g, &p("ffn_norm"), d, &mut bytes)?;
-
-        body.push(ops::rms_norm(b, &x, &attn_norm, &h, d, 1, eps, false).await?);
-        body.extend(matvec_ops(b, &wq, &h, &q, 0, false).await?);
-        body.extend(matvec_ops(b, &wk, &h, &k, 0, false).await?);
-        body.extend(matvec_ops(b, &wv, &h, &v, 0, false).await?);
-        if qwen || g.has_tensor(&bias("attn_q")) {
-            for (dst, name, n) in [(&q, "attn_q", qd), (&k, "attn_k", kvd), (&v, "attn_v", kvd)] {
-                let bv = vector(gpu, g, &bias(name), n, &mut bytes)?;
-                body.push(ops::add(b, dst, &bv, n).await?);
-            }
-        }
-        body.push(ops::rope(b, &q, &shared.rope_table, n_head, hd, qwen, 0).await?);
-        body.push(ops::rope(b, &k, &shared.rope_table, n_kv_head, hd, qwen, 0).await?);
-        let shape = AttnShape { n_head, n_kv_head, head_dim: hd, window: 0, scale: 1.0 / (hd as f32).sqrt() };
-        let bufs = AttnBuffers {
-            q: &q,
-            k: &k,
-            v: &v,
-            k_cache: &cache.k[il],
-            v_cache: &cache.v[il],
-            scores: &scores,
-            out: &att,
-            step: &shared.step,
+        let biases = if qwen || g.has_tensor(&bias("attn_q")) {
+            Some([
+                vector(gpu, g, &bias("attn_q"), qd, &mut bytes)?,
+                vector(gpu, g, &bias("attn_k"), kvd, &mut bytes)?,
+                vector(gpu, g, &bias("attn_v"), kvd, &mut bytes)?,
+            ])
+        } else {
+            None
         };
-        body.extend(attention_ops(b, &shape, bufs, cap).await?);
-        body.extend(matvec_ops(b, &wo, &att, &x, 0, true).await?);
-
-        body.push(ops::rms_norm(b, &x, &ffn_norm, &h, d, 1, eps, false).await?);
-        body.extend(matvec_ops(b, &wg, &h, &gate, 0, false).await?);
-        body.extend(matvec_ops(b, &wu, &h, &up, 0, false).await?);
-        body.push(ops::glu(b, &gate, &up, ffn, Gate::Silu).await?);
-        body.extend(matvec_ops(b, &wd, &gate, &x, 0, true).await?);
+        let w = Layer {
+            wq: weight(gpu, g, &p("attn_q"), qd, d, &mut bytes)?,
+            wk: weight(gpu, g, &p("attn_k"), kvd, d, &mut bytes)?,
+            wv: weight(gpu, g, &p("attn_v"), kvd, d, &mut bytes)?,
+            wo: weight(gpu, g, &p("attn_output"), d, qd, &mut bytes)?,
+            wg: weight(gpu, g, &p("ffn_gate"), ffn, d, &mut bytes)?,
+            wu: weight(gpu, g, &p("ffn_up"), ffn, d, &mut bytes)?,
+            wd: weight(gpu, g, &p("ffn_down"), d, ffn, &mut bytes)?,
+            attn_norm: vector(gpu, g, &p("attn_norm"), d, &mut bytes)?,
+            ffn_norm: vector(gpu, g, &p("ffn_norm"), d, &mut bytes)?,
+            biases,
+        };
+        for (l, lane_ops) in lanes.iter().zip(ops.iter_mut()) {
+            let kv = (&cache.k[il], &cache.v[il]);
+            lane_ops.extend(layer_ops(b, l, &w, &shape, &dims, kv, shared).await?);
+        }
     }
     let output_norm = vector(gpu, g, "output_norm.weight", d, &mut bytes)?;
     let lm_head = if g.has_tensor("output.weight") { Some(weight(gpu, g, "output.weight", n_vocab, d, &mut bytes)?) } else { None };
-    let mut head = vec![ops::rms_norm(b, &x, &output_norm, &h, d, 1, eps, false).await?];
-    head.extend(matvec_ops(b, lm_head.as_ref().unwrap_or(&embed), &h, &logits, 0, false).await?);
+    let Some(decode) = lanes.first() else {
+        return Err(GpuError::Unsupported("no decode lane".into()));
+    };
+    let mut head = vec![ops::rms_norm(b, &decode.x, &output_norm, &decode.h, d, 1, eps, false).await?];
+    head.extend(matvec_ops(b, lm_head.as_ref().unwrap_or(&embed), &decode.h, &logits, 0, false).await?);
+    let lanes = lanes.into_iter().zip(ops).map(|(l, ops)| Lane { rows: l.rows, ops, x: l.x }).collect();
     let factors = if g.has_tensor("rope_freqs.weight") {
         Some(crate::matrix::load_vector(g, "rope_freqs.weight", rope_dims / 2)?)
     } else {
@@ -112,12 +105,101 @@ pub(crate) async fn build(g: &Gguf, b: &mut Builder<'_>, shared: &Shared) -> Gpu
             n_kv_head,
             head_dim: hd,
         },
-        embed: embed_chunks,
-        body,
+        lanes,
         head,
         inv_freqs: vec![rope_inv_freq(hd, base, factors.as_deref())],
         logits,
         cache,
         weight_bytes: bytes,
     })
+}
+
+/// Activations of a lane of `rows` tokens, token after token.
+struct Bufs {
+    rows: usize,
+    x: wgpu::Buffer,
+    h: wgpu::Buffer,
+    q: wgpu::Buffer,
+    k: wgpu::Buffer,
+    v: wgpu::Buffer,
+    att: wgpu::Buffer,
+    gate: wgpu::Buffer,
+    up: wgpu::Buffer,
+    scores: wgpu::Buffer,
+}
+
+impl Bufs {
+    fn new(gpu: &Gpu, rows: usize, d: usize, qd: usize, kvd: usize, ffn: usize, scores: usize) -> GpuResult<Self> {
+        let f = |name: &str, n: usize| scratch(gpu, name, n * rows);
+        Ok(Bufs {
+            rows,
+            x: f("x", d)?,
+            h: f("h", d)?,
+            q: f("q", qd)?,
+            k: f("k", kvd)?,
+            v: f("v", kvd)?,
+            att: f("att", qd)?,
+            gate: f("gate", ffn)?,
+            up: f("up", ffn)?,
+            scores: f("scores", scores)?,
+        })
+    }
+}
+
+struct Layer {
+    wq: GpuWeight,
+    wk: GpuWeight,
+    wv: GpuWeight,
+    wo: GpuWeight,
+    wg: GpuWeight,
+    wu: GpuWeight,
+    wd: GpuWeight,
+    attn_norm: wgpu::Buffer,
+    ffn_norm: wgpu::Buffer,
+    /// q, k, v biases (Qwen2).
+    biases: Option<[wgpu::Buffer; 3]>,
+}
+
+struct Dims {
+    d: usize,
+    qd: usize,
+    kvd: usize,
+    hd: usize,
+    ffn: usize,
+    eps: f32,
+    cap: usize,
+    neox: bool,
+}
+
+async fn layer_ops(
+    b: &mut Builder<'_>,
+    l: &Bufs,
+    w: &Layer,
+    s: &AttnShape,
+    m: &Dims,
+    (k_cache, v_cache): (&wgpu::Buffer, &wgpu::Buffer),
+    shared: &Shared,
+) -> GpuResult<Vec<Op>> {
+    let (d, hd, eps, rows, step) = (m.d, m.hd, m.eps, l.rows, &shared.step);
+    let mut ops = vec![ops::rms_norm(b, &l.x, &w.attn_norm, &l.h, d, 1, eps, false).await?];
+    ops.extend(linear_ops(b, &w.wq, &l.h, &l.q, step, rows, false).await?);
+    ops.extend(linear_ops(b, &w.wk, &l.h, &l.k, step, rows, false).await?);
+    ops.extend(linear_ops(b, &w.wv, &l.h, &l.v, step, rows, false).await?);
+    if let Some([bq, bk, bv]) = &w.biases {
+        for (dst, bias, n) in [(&l.q, bq, m.qd), (&l.k, bk, m.kvd), (&l.v, bv, m.kvd)] {
+            ops.push(ops::add(b, dst, bias, n).await?);
+        }
+    }
+    ops.push(ops::rope(b, &l.q, &shared.rope_table, s.n_head, hd, m.neox, 0).await?);
+    ops.push(ops::rope(b, &l.k, &shared.rope_table, s.n_kv_head, hd, m.neox, 0).await?);
+    let bufs = AttnBuffers { q: &l.q, k: &l.k, v: &l.v, k_cache, v_cache, scores: &l.scores, out: &l.att, step };
+    ops.extend(attention_ops(b, s, bufs, m.cap).await?);
+    ops.extend(linear_ops(b, &w.wo, &l.att, &l.x, step, rows, true).await?);
+
+    ops.push(ops::rms_norm(b, &l.x, &w.ffn_norm, &l.h, d, 1, eps, false).await?);
+    ops.extend(linear_ops(b, &w.wg, &l.h, &l.gate, step, rows, false).await?);
+    ops.extend(linear_ops(b, &w.wu, &l.h, &l.up, step, rows, false).await?);
+    ops.push(ops::glu(b, &l.gate, &l.up, m.ffn, Gate::Silu).await?);
+    ops.extend(linear_ops(b, &w.wd, &l.gate, &l.x, step, rows, true).await?);
+    Ok(ops)
 }

@@ -1,4 +1,5 @@
-//! Decode mat-vec and embedding lookup over GGUF-block weights.
+//! Decode mat-vec, prefill mat-mul and embedding lookup over GGUF-block
+//! weights.
 //!
 //! Layout choice: weights stay in their GGUF bytes and the shaders read
 //! bytes out of u32 words (funnel-shifting two words where a block is not
@@ -16,7 +17,7 @@
 //! chunk, each writing its rows' slice of the output.
 
 use super::buffers::{uniform, GpuWeight};
-use super::error::GpuResult;
+use super::error::{GpuError, GpuResult};
 use super::graph::{grid_2d, Builder, Grid, Op};
 use super::kernels::Kernel;
 
@@ -42,33 +43,72 @@ pub async fn matvec_ops(
     Ok(ops)
 }
 
-/// Embedding lookup, one op per chunk of the table: the caller runs the op
-/// of the chunk holding the token, with the token's row within that chunk
-/// in the step uniform.
-pub struct EmbedChunk {
-    pub row0: usize,
-    pub rows: usize,
-    pub op: Op,
+/// `y[t][y_off + r] (+)= W[r] . x[t]` for the `step.n` tokens of a chunk
+/// (rows of `w.cols` floats in `x`, of `w.rows` in `y`): the tiled kernel.
+pub async fn matmul_ops(
+    b: &mut Builder<'_>,
+    w: &GpuWeight,
+    x: &wgpu::Buffer,
+    y: &wgpu::Buffer,
+    step: &wgpu::Buffer,
+    accumulate: bool,
+) -> GpuResult<Vec<Op>> {
+    let mut ops = Vec::with_capacity(w.chunks.len());
+    for c in &w.chunks {
+        let tiles = (c.rows as u32).div_ceil(MATMUL_TILE);
+        if tiles > b.gpu.max_workgroups_per_dim() {
+            return Err(GpuError::Unsupported(format!("{} rows of `{}` in one mat-mul", c.rows, w.name)));
+        }
+        let params = uniform(
+            b.gpu,
+            &format!("{} matmul", w.name),
+            &[c.rows as u32, w.cols as u32, w.row_bytes as u32, c.row0 as u32, accumulate as u32, w.rows as u32],
+        );
+        let grid = Grid::TokenTiles { xy: [tiles, 1], tile: MATMUL_TILE };
+        ops.push(b.op(Kernel::MatMul(w.qtype), &[&params, &c.buffer, x, y, step], grid).await?);
+    }
+    Ok(ops)
 }
 
+/// Rows and tokens of one mat-mul workgroup's tile (matmul.wgsl).
+pub const MATMUL_TILE: u32 = 64;
+
+/// A linear layer for a lane of `rows` tokens: the mat-vec when decoding
+/// one token, the tiled mat-mul for a prefill chunk.
+pub async fn linear_ops(
+    b: &mut Builder<'_>,
+    w: &GpuWeight,
+    x: &wgpu::Buffer,
+    y: &wgpu::Buffer,
+    step: &wgpu::Buffer,
+    rows: usize,
+    accumulate: bool,
+) -> GpuResult<Vec<Op>> {
+    if rows <= 1 {
+        matvec_ops(b, w, x, y, 0, accumulate).await
+    } else {
+        matmul_ops(b, w, x, y, step, accumulate).await
+    }
+}
+
+/// Embedding lookup of a chunk's tokens (ids in `tokens`), one op per chunk
+/// of the table; each op writes the tokens whose rows it holds.
 pub async fn embed_ops(
     b: &mut Builder<'_>,
     w: &GpuWeight,
     out: &wgpu::Buffer,
-    step: &wgpu::Buffer,
+    tokens: &wgpu::Buffer,
     scale: f32,
-) -> GpuResult<Vec<EmbedChunk>> {
-    let mut chunks = Vec::with_capacity(w.chunks.len());
+) -> GpuResult<Vec<Op>> {
+    let mut ops = Vec::with_capacity(w.chunks.len());
     for c in &w.chunks {
-        let params = uniform(b.gpu, &format!("{} embed", w.name), &[w.cols as u32, w.row_bytes as u32, scale.to_bits()]);
-        let grid = Grid::Fixed([(w.cols as u32).div_ceil(64), 1, 1]);
-        let op = b.op(Kernel::Embed(w.qtype), &[&params, &c.buffer, out, step], grid).await?;
-        chunks.push(EmbedChunk { row0: c.row0, rows: c.rows, op });
+        let params = uniform(
+            b.gpu,
+            &format!("{} embed", w.name),
+            &[w.cols as u32, w.row_bytes as u32, scale.to_bits(), c.row0 as u32, c.rows as u32],
+        );
+        let grid = Grid::Tokens([(w.cols as u32).div_ceil(64), 1]);
+        ops.push(b.op(Kernel::Embed(w.qtype), &[&params, &c.buffer, out, tokens], grid).await?);
     }
-    Ok(chunks)
-}
-
-/// The chunk holding `token`, and the token's row inside it.
-pub fn embed_chunk(chunks: &[EmbedChunk], token: usize) -> Option<(&EmbedChunk, usize)> {
-    chunks.iter().find(|c| token >= c.row0 && token < c.row0 + c.rows).map(|c| (c, token - c.row0))
+    Ok(ops)
 }

@@ -9,6 +9,7 @@
 //!   format a file).
 //! - `matvec`, `ops`, `attention`: the ops of a step; `graph` records them.
 //! - `gemma3`, `llama`: one file per architecture; `model`: `GpuModel`.
+//! - `sample`: the CPU sampler's rule on the GPU, reading back a token id.
 //! - `session`: a chat session's steps on the GPU, with the CPU to fall back on.
 //!
 //! Nothing here panics on a missing adapter, a lost device or an
@@ -28,10 +29,12 @@ pub mod model;
 pub mod oneshot;
 pub mod ops;
 pub mod readback;
+pub mod sample;
 pub mod session;
 
 pub use device::{Gpu, GpuOptions, GpuReport};
 pub use error::{GpuError, GpuResult};
 pub use model::{GpuModel, GpuModelOptions};
 pub use oneshot::Oneshot;
+pub use sample::SampleParams;
 pub use session::GpuStep;

@@ -1,15 +1,17 @@
-//! A whole model on the GPU: weights, KV cache and the recorded ops of a
-//! decode step; `forward` runs tokens one at a time, one compute pass and
-//! one submit per token, and reads back the last token's logits (or only
-//! its argmax).
+//! A whole model on the GPU: weights, KV cache and the recorded ops of two
+//! lanes over the same weights: a decode step (one token, mat-vec kernels)
+//! and a prefill chunk (up to `prefill_chunk` tokens, the tiled mat-mul).
+//! `forward` reads a prompt chunk by chunk, one compute pass and one submit
+//! per chunk, and reads back the last token's logits (or only its argmax).
 
-use super::attention::{GpuKvCache, MAX_HEAD_DIM};
+use super::attention::GpuKvCache;
 use super::buffers::{scratch, staging, u32_bytes, f32_bytes, upload_f32, GpuWeight};
 use super::device::{Gpu, GpuOptions, GpuReport};
 use super::error::{GpuError, GpuResult};
 use super::graph::{encode, Builder, Op};
 use super::kernels::Kernels;
-use super::matvec::{embed_chunk, EmbedChunk};
+use super::ops::ROPE_TABLE_STRIDE;
+use super::sample::{GpuSampler, SampleParams};
 use super::{gemma3, llama, ops, readback};
 use crate::error::Error;
 use crate::gguf::Gguf;
@@ -21,27 +23,57 @@ pub struct GpuModelOptions {
     /// Positions the KV cache holds (default: the model's context length,
     /// at most `DEFAULT_CONTEXT`).
     pub context: Option<usize>,
+    /// Most prompt tokens one prefill submit reads (default
+    /// `DEFAULT_PREFILL_CHUNK`; 0 or 1 reads a prompt token by token).
+    pub prefill_chunk: Option<usize>,
 }
 
 pub const DEFAULT_CONTEXT: usize = 4096;
 
+/// One mat-mul token tile: a chunk of 64 decodes each weight block once.
+pub const DEFAULT_PREFILL_CHUNK: usize = 64;
+
 /// Buffers every architecture's ops read.
 pub(crate) struct Shared {
-    /// `[pos, embed_row, 0, 0]` of the token being run.
+    /// `[pos, 0, n, 0]`: the chunk of `n` tokens at `pos..pos + n` being run.
     pub step: wgpu::Buffer,
-    /// Up to two RoPE tables (`[cos | sin]`, `head_dim` floats each) for
-    /// the current position.
+    /// The chunk's token ids.
+    pub tokens: wgpu::Buffer,
+    /// Per token of the chunk (`ROPE_TABLE_STRIDE` floats), up to two RoPE
+    /// tables (`[cos | sin]`, `head_dim` floats each) for its position.
     pub rope_table: wgpu::Buffer,
     pub context: Option<usize>,
+    /// Tokens a prefill lane may take (at least 1).
+    pub prefill: usize,
+}
+
+/// The ops of `rows` tokens, from the embedding lookup to the final
+/// residual in `x` (`rows` rows of `d_model`).
+pub(crate) struct Lane {
+    pub rows: usize,
+    pub ops: Vec<Op>,
+    pub x: wgpu::Buffer,
+}
+
+/// Rows of the lanes to build: the decode lane (1), then a prefill lane
+/// when chunks are enabled, as many tokens as fit the scores buffer
+/// (`scores_per_token` floats a token) in one storage binding.
+pub(crate) fn lane_rows(gpu: &Gpu, shared: &Shared, scores_per_token: usize) -> Vec<usize> {
+    let fit = (gpu.max_binding as usize / 4).saturating_sub(1) / scores_per_token.max(1);
+    let rows = shared.prefill.min(fit);
+    if rows > 1 {
+        vec![1, rows]
+    } else {
+        vec![1]
+    }
 }
 
 /// What an architecture builds at load.
 pub(crate) struct Plan {
     pub config: Config,
-    pub embed: Vec<EmbedChunk>,
-    /// Everything from the embedded token to the final residual.
-    pub body: Vec<Op>,
-    /// Final norm and LM head into `logits`.
+    /// The decode lane first, then the prefill lane if there is one.
+    pub lanes: Vec<Lane>,
+    /// Final norm and LM head of the decode lane's `x` into `logits`.
     pub head: Vec<Op>,
     /// RoPE inverse frequencies, one set per table.
     pub inv_freqs: Vec<Vec<f32>>,
@@ -56,14 +88,19 @@ pub struct GpuModel {
     shared: Shared,
     argmax: Op,
     argmax_out: wgpu::Buffer,
+    sampler: GpuSampler,
     logits_staging: wgpu::Buffer,
     token_staging: wgpu::Buffer,
     pos: usize,
+    read_logits: bool,
 }
 
-enum Output {
+enum Output<'a> {
     Logits,
     Argmax,
+    Sample(&'a SampleParams),
+    /// Nothing read back: a prompt chunk whose logits nobody needs.
+    Nothing,
 }
 
 impl GpuModel {
@@ -83,10 +120,18 @@ impl GpuModel {
 
     async fn build(gpu: Gpu, g: &Gguf, opts: &GpuModelOptions) -> GpuResult<GpuModel> {
         let mut kernels = Kernels::default();
+        let prefill = opts.prefill_chunk.unwrap_or(DEFAULT_PREFILL_CHUNK).max(1);
         let shared = Shared {
-            step: super::buffers::uniform(&gpu, "step", &[0, 0, 0, 0]),
-            rope_table: scratch(&gpu, "rope table", 2 * MAX_HEAD_DIM)?,
+            step: super::buffers::uniform(&gpu, "step", &[0, 0, 1, 0]),
+            tokens: super::buffers::upload_bytes(
+                &gpu,
+                "tokens",
+                &u32_bytes(&vec![0; prefill]),
+                wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
+            )?,
+            rope_table: scratch(&gpu, "rope table", prefill * ROPE_TABLE_STRIDE)?,
             context: opts.context,
+            prefill,
         };
         let mut b = Builder { gpu: &gpu, kernels: &mut kernels };
         let plan = match g.architecture()?.as_str() {
@@ -96,9 +141,10 @@ impl GpuModel {
         };
         let argmax_out = scratch(&gpu, "argmax", 1)?;
         let argmax = ops::argmax(&mut b, &plan.logits, &argmax_out, plan.config.n_vocab).await?;
+        let sampler = GpuSampler::new(&mut b, &plan.logits, plan.config.n_vocab).await?;
         let logits_staging = staging(&gpu, "logits readback", plan.config.n_vocab as u64 * 4);
         let token_staging = staging(&gpu, "token readback", 4);
-        Ok(GpuModel { gpu, plan, shared, argmax, argmax_out, logits_staging, token_staging, pos: 0 })
+        Ok(GpuModel { gpu, plan, shared, argmax, argmax_out, sampler, logits_staging, token_staging, pos: 0, read_logits: false })
     }
 
     /// Blocking `load_async` with default options, for native callers.
@@ -146,6 +192,21 @@ impl GpuModel {
         self.gpu.device.destroy();
     }
 
+    /// Whether a session reads each step's logits back and samples on the
+    /// CPU (for callers that inspect them) instead of sampling on the GPU.
+    pub fn set_read_logits(&mut self, read: bool) {
+        self.read_logits = read;
+    }
+
+    pub fn reads_logits(&self) -> bool {
+        self.read_logits
+    }
+
+    /// Most tokens one prefill submit reads (1: token by token).
+    pub fn prefill_chunk(&self) -> usize {
+        self.plan.lanes.iter().map(|l| l.rows).max().unwrap_or(1)
+    }
+
     /// Bytes of weights and KV cache held on the GPU.
     pub fn gpu_bytes(&self) -> u64 {
         self.plan.weight_bytes + self.plan.cache.bytes()
@@ -162,6 +223,26 @@ impl GpuModel {
     /// decoding with a 4-byte readback.
     pub async fn forward_argmax_async(&mut self, tokens: &[u32]) -> GpuResult<u32> {
         self.run(tokens, Output::Argmax).await?;
+        self.read_token().await
+    }
+
+    /// Runs `tokens`, then samples the next token from the last one's
+    /// logits on the GPU (`SampleParams`: the CPU sampler's settings and
+    /// uniform draw); reads back only the token id.
+    pub async fn forward_sample_async(&mut self, tokens: &[u32], params: &SampleParams) -> GpuResult<u32> {
+        if !params.fits() {
+            return Err(GpuError::Unsupported(format!("{} distinct recent tokens to penalise", params.recent.len())));
+        }
+        self.run(tokens, Output::Sample(params)).await?;
+        self.read_token().await
+    }
+
+    /// Runs `tokens` (a prompt chunk with more to come) and reads nothing back.
+    pub async fn prefill_async(&mut self, tokens: &[u32]) -> GpuResult<()> {
+        self.run(tokens, Output::Nothing).await
+    }
+
+    async fn read_token(&self) -> GpuResult<u32> {
         let bytes = readback::read(&self.gpu, &self.token_staging, 4).await?;
         match bytes.get(..4) {
             Some(b) => Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]])),
@@ -179,7 +260,17 @@ impl GpuModel {
         pollster::block_on(self.forward_argmax_async(tokens))
     }
 
-    async fn run(&mut self, tokens: &[u32], out: Output) -> GpuResult<()> {
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn forward_sample(&mut self, tokens: &[u32], params: &SampleParams) -> GpuResult<u32> {
+        pollster::block_on(self.forward_sample_async(tokens, params))
+    }
+
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn prefill(&mut self, tokens: &[u32]) -> GpuResult<()> {
+        pollster::block_on(self.prefill_async(tokens))
+    }
+
+    async fn run(&mut self, tokens: &[u32], out: Output<'_>) -> GpuResult<()> {
         let c = &self.plan.config;
         if tokens.is_empty() {
             return Err(Error::InvalidOption("forward called with no tokens".into()).into());
@@ -191,23 +282,43 @@ impl GpuModel {
             return Err(Error::ContextFull(self.plan.cache.capacity).into());
         }
         self.gpu.check()?;
-        for (i, &tok) in tokens.iter().enumerate() {
+        let d = c.d_model as u64 * 4;
+        let mut i = 0;
+        while i < tokens.len() {
+            // One token left: the decode lane's mat-vec reads each weight once.
+            let lanes = &self.plan.lanes;
+            let (Some(decode), Some(lane)) = (lanes.first(), if tokens.len() - i > 1 { lanes.last() } else { lanes.first() })
+            else {
+                return Err(GpuError::Unsupported("no lane to run a token".into()));
+            };
+            let n = lane.rows.min(tokens.len() - i);
             let pos = self.pos + i;
-            let last = i + 1 == tokens.len();
-            let (chunk, row) = embed_chunk(&self.plan.embed, tok as usize)
-                .ok_or_else(|| GpuError::from(Error::BadToken { id: tok, vocab: c.n_vocab }))?;
-            self.gpu.queue.write_buffer(&self.shared.step, 0, &u32_bytes(&[pos as u32, row as u32, 0, 0]));
-            self.gpu.queue.write_buffer(&self.shared.rope_table, 0, &f32_bytes(&rope_table(&self.plan.inv_freqs, pos)));
-            let mut enc = self.gpu.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("token") });
+            let last = i + n == tokens.len();
+            self.gpu.queue.write_buffer(&self.shared.step, 0, &u32_bytes(&[pos as u32, 0, n as u32, 0]));
+            self.gpu.queue.write_buffer(&self.shared.tokens, 0, &u32_bytes(&tokens[i..i + n]));
+            let table = rope_table(&self.plan.inv_freqs, pos, n);
+            self.gpu.queue.write_buffer(&self.shared.rope_table, 0, &f32_bytes(&table));
+            let mut enc = self.gpu.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("chunk") });
             {
-                let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("decode"), timestamp_writes: None });
-                encode(&mut pass, std::slice::from_ref(&chunk.op), pos as u32);
-                encode(&mut pass, &self.plan.body, pos as u32);
-                if last {
-                    encode(&mut pass, &self.plan.head, pos as u32);
-                    if matches!(out, Output::Argmax) {
-                        encode(&mut pass, std::slice::from_ref(&self.argmax), pos as u32);
+                let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("layers"), timestamp_writes: None });
+                encode(&mut pass, &lane.ops, pos as u32, n as u32);
+            }
+            if last && !matches!(out, Output::Nothing) {
+                if !std::ptr::eq(lane, decode) {
+                    // The head reads the decode lane's x: only the last token's logits are needed.
+                    enc.copy_buffer_to_buffer(&lane.x, (n as u64 - 1) * d, &decode.x, 0, d);
+                }
+                let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("head"), timestamp_writes: None });
+                let at = (pos + n - 1) as u32;
+                encode(&mut pass, &self.plan.head, at, 1);
+                match out {
+                    Output::Argmax => encode(&mut pass, std::slice::from_ref(&self.argmax), at, 1),
+                    Output::Sample(params) => {
+                        for op in self.sampler.ops(&self.gpu.queue, params) {
+                            encode(&mut pass, std::slice::from_ref(op), at, 1);
+                        }
                     }
+                    Output::Logits | Output::Nothing => {}
                 }
             }
             if last {
@@ -216,27 +327,35 @@ impl GpuModel {
                         enc.copy_buffer_to_buffer(&self.plan.logits, 0, &self.logits_staging, 0, c.n_vocab as u64 * 4)
                     }
                     Output::Argmax => enc.copy_buffer_to_buffer(&self.argmax_out, 0, &self.token_staging, 0, 4),
+                    Output::Sample(_) => enc.copy_buffer_to_buffer(&self.sampler.out, 0, &self.token_staging, 0, 4),
+                    Output::Nothing => {}
                 }
             }
             self.gpu.queue.submit([enc.finish()]);
+            i += n;
         }
         self.pos += tokens.len();
         self.gpu.check()
     }
 }
 
-/// `[cos | sin]` of `pos * f` for every table, computed as the CPU backend
-/// does (f32 angle, then an accurate sin/cos).
-fn rope_table(inv_freqs: &[Vec<f32>], pos: usize) -> Vec<f32> {
-    let p = pos as f32;
-    let mut t = Vec::new();
-    for inv in inv_freqs {
-        let (c, s): (Vec<f32>, Vec<f32>) = inv.iter().map(|f| {
-            let (s, c) = (p * f).sin_cos();
-            (c, s)
-        }).unzip();
-        t.extend(c);
-        t.extend(s);
+/// `[cos | sin]` of `p * f` for every table and each position `p` of
+/// `pos..pos + n`, `ROPE_TABLE_STRIDE` floats a position, computed as the
+/// CPU backend does (f32 angle, then an accurate sin/cos).
+fn rope_table(inv_freqs: &[Vec<f32>], pos: usize, n: usize) -> Vec<f32> {
+    let mut t = Vec::with_capacity(n * ROPE_TABLE_STRIDE);
+    for i in 0..n {
+        let p = (pos + i) as f32;
+        let start = t.len();
+        for inv in inv_freqs {
+            let (c, s): (Vec<f32>, Vec<f32>) = inv.iter().map(|f| {
+                let (s, c) = (p * f).sin_cos();
+                (c, s)
+            }).unzip();
+            t.extend(c);
+            t.extend(s);
+        }
+        t.resize(start + ROPE_TABLE_STRIDE, 0.0);
     }
     t
 }

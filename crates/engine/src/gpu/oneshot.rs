@@ -7,7 +7,7 @@ use super::device::{Gpu, GpuOptions};
 use super::error::GpuResult;
 use super::graph::{encode, Builder, Op};
 use super::kernels::Kernels;
-use super::matvec::{embed_chunk, embed_ops, matvec_ops};
+use super::matvec::{embed_ops, matmul_ops, matvec_ops};
 use super::{ops, readback};
 
 pub struct Oneshot {
@@ -35,20 +35,33 @@ impl Oneshot {
         let y = scratch(&self.gpu, "y", w.rows)?;
         let mut b = Builder { gpu: &self.gpu, kernels: &mut self.kernels };
         let ops = matvec_ops(&mut b, w, &xb, &y, 0, false).await?;
-        self.run(&ops, 0, &y, w.rows).await
+        self.run(&ops, 0, 1, &y, w.rows).await
+    }
+
+    /// `x . W^T` for `x` holding `n` rows of `w.cols`, through the tiled
+    /// mat-mul kernel: `n` rows of `w.rows`.
+    pub async fn matmul(&mut self, w: &GpuWeight, x: &[f32], n: usize) -> GpuResult<Vec<f32>> {
+        if x.len() != n * w.cols || n == 0 {
+            return Err(super::GpuError::Unsupported(format!("{} inputs for {n} rows of {}", x.len(), w.cols)));
+        }
+        let xb = upload_f32(&self.gpu, "x", x)?;
+        let y = scratch(&self.gpu, "y", n * w.rows)?;
+        let step = super::buffers::uniform(&self.gpu, "step", &[0, 0, n as u32, 0]);
+        let mut b = Builder { gpu: &self.gpu, kernels: &mut self.kernels };
+        let ops = matmul_ops(&mut b, w, &xb, &y, &step, false).await?;
+        self.run(&ops, 0, n as u32, &y, n * w.rows).await
     }
 
     /// Row `row` of `w`, dequantized and scaled, through the embedding kernel.
     pub async fn embed(&mut self, w: &GpuWeight, row: usize, scale: f32) -> GpuResult<Vec<f32>> {
-        let out = scratch(&self.gpu, "out", w.cols)?;
-        let step = super::buffers::uniform(&self.gpu, "step", &[0, 0, 0, 0]);
-        let mut b = Builder { gpu: &self.gpu, kernels: &mut self.kernels };
-        let chunks = embed_ops(&mut b, w, &out, &step, scale).await?;
-        let Some((chunk, local)) = embed_chunk(&chunks, row) else {
+        if row >= w.rows {
             return Err(super::GpuError::Unsupported(format!("row {row} of {}", w.rows)));
-        };
-        self.gpu.queue.write_buffer(&step, 0, &super::buffers::u32_bytes(&[0, local as u32, 0, 0]));
-        self.run(std::slice::from_ref(&chunk.op), 0, &out, w.cols).await
+        }
+        let out = scratch(&self.gpu, "out", w.cols)?;
+        let tokens = super::buffers::upload_bytes(&self.gpu, "tokens", &(row as u32).to_le_bytes(), wgpu::BufferUsages::STORAGE)?;
+        let mut b = Builder { gpu: &self.gpu, kernels: &mut self.kernels };
+        let ops = embed_ops(&mut b, w, &out, &tokens, scale).await?;
+        self.run(&ops, 0, 1, &out, w.cols).await
     }
 
     /// Index of the largest value, lowest on ties.
@@ -57,8 +70,34 @@ impl Oneshot {
         let out = scratch(&self.gpu, "argmax", 1)?;
         let mut b = Builder { gpu: &self.gpu, kernels: &mut self.kernels };
         let op = ops::argmax(&mut b, &vb, &out, v.len()).await?;
-        let r = self.run(std::slice::from_ref(&op), 0, &out, 1).await?;
+        let r = self.run(std::slice::from_ref(&op), 0, 1, &out, 1).await?;
         Ok(r.first().map_or(0, |f| f.to_bits()))
+    }
+
+    /// The token the GPU sampler picks from `logits` with `params`.
+    pub async fn sample(&mut self, logits: &[f32], params: &super::SampleParams) -> GpuResult<u32> {
+        if !params.fits() || logits.is_empty() {
+            return Err(super::GpuError::Unsupported("sampling settings the GPU cannot take".into()));
+        }
+        let lb = upload_f32(&self.gpu, "logits", logits)?;
+        let mut b = Builder { gpu: &self.gpu, kernels: &mut self.kernels };
+        let sampler = super::sample::GpuSampler::new(&mut b, &lb, logits.len()).await?;
+        let ops: Vec<&Op> = sampler.ops(&self.gpu.queue, params);
+        let st = staging(&self.gpu, "token", 4);
+        let mut enc = self.gpu.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("sample") });
+        {
+            let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor { label: None, timestamp_writes: None });
+            for op in ops {
+                encode(&mut pass, std::slice::from_ref(op), 0, 1);
+            }
+        }
+        enc.copy_buffer_to_buffer(&sampler.out, 0, &st, 0, 4);
+        self.gpu.queue.submit([enc.finish()]);
+        let bytes = readback::read(&self.gpu, &st, 4).await?;
+        match bytes.get(..4) {
+            Some(b) => Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]])),
+            None => Err(super::GpuError::Readback("short token readback".into())),
+        }
     }
 
     /// Decode attention of one query row at position `pos` over keys and
@@ -91,15 +130,15 @@ impl Oneshot {
         let bufs = AttnBuffers { q: &qb, k: &kb, v: &vb, k_cache: &kc, v_cache: &vc, scores: &scores, out: &out, step: &step };
         let ops = attention_ops(&mut b, s, bufs, positions).await?;
         // Skip the store: the cache was uploaded whole.
-        self.run(ops.get(1..).unwrap_or_default(), pos as u32, &out, s.n_head * s.head_dim).await
+        self.run(ops.get(1..).unwrap_or_default(), pos as u32, 1, &out, s.n_head * s.head_dim).await
     }
 
-    async fn run(&mut self, ops: &[Op], pos: u32, out: &wgpu::Buffer, n: usize) -> GpuResult<Vec<f32>> {
+    async fn run(&mut self, ops: &[Op], pos: u32, tokens: u32, out: &wgpu::Buffer, n: usize) -> GpuResult<Vec<f32>> {
         let st = staging(&self.gpu, "readback", n as u64 * 4);
         let mut enc = self.gpu.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("oneshot") });
         {
             let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor { label: None, timestamp_writes: None });
-            encode(&mut pass, ops, pos);
+            encode(&mut pass, ops, pos, tokens);
         }
         enc.copy_buffer_to_buffer(out, 0, &st, 0, n as u64 * 4);
         self.gpu.queue.submit([enc.finish()]);

@@ -1,7 +1,14 @@
 //! `Session::next` with the forward pass on the GPU: the same prompt
-//! chunks, sampling (on the CPU, from logits read back each step) and text
-//! stream as the CPU backend, and the same prefix reuse (the GPU's KV cache
-//! is cut back to the tokens the session still shares with a new prompt).
+//! chunks, sampling rule and text stream as the CPU backend, and the same
+//! prefix reuse (the GPU's KV cache is cut back to the tokens the session
+//! still shares with a new prompt).
+//!
+//! Only a token id crosses back per step: a prompt chunk with more prompt
+//! after it reads nothing back, and the last prompt chunk or a reply token
+//! is followed by sampling on the GPU (`sample`), with the uniform number
+//! drawn from the session's seeded generator. A caller that wants the
+//! logits on the CPU (`Session::logits`) asks with
+//! `GpuModel::set_read_logits`; the CPU then samples them as before.
 //!
 //! A GPU that fails mid-reply (lost device, out of memory, a failed
 //! readback) does not end the reply: the session forgets the GPU's cache
@@ -38,8 +45,26 @@ impl Session {
             gpu.truncate(0);
             return Ok(GpuStep { step: self.requeue(run), fault: None });
         }
-        match gpu.forward_async(&run.tokens).await {
-            Ok(logits) => Ok(GpuStep { step: self.finish(run, Ok(logits))?, fault: None }),
+        let params = if self.more_prompt_after(&run) || gpu.reads_logits() {
+            None
+        } else {
+            self.sample_params(&run).filter(|p| p.fits())
+        };
+        let result = if self.more_prompt_after(&run) {
+            gpu.prefill_async(&run.tokens).await.map(|()| (Vec::new(), None))
+        } else if let Some(p) = &params {
+            gpu.forward_sample_async(&run.tokens, p).await.map(|t| (Vec::new(), Some(t)))
+        } else {
+            gpu.forward_async(&run.tokens).await.map(|logits| (logits, None))
+        };
+        match result {
+            Ok((logits, sampled)) => {
+                let step = self.finish(run, Ok(logits))?;
+                if let Some(t) = sampled {
+                    self.set_sampled(t);
+                }
+                Ok(GpuStep { step, fault: None })
+            }
             Err(GpuError::Model(e)) => {
                 gpu.truncate(cached);
                 self.finish(run, Err(e)).map(|step| GpuStep { step, fault: None })

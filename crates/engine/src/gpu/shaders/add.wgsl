@@ -1,4 +1,5 @@
-// dst += src, elementwise (biases of Qwen's q/k/v projections).
+// dst += src, elementwise, for each token (z) of dst's rows (biases of
+// Qwen's q/k/v projections).
 
 struct Params {
     n: u32,
@@ -11,6 +12,6 @@ struct Params {
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     if (gid.x < p.n) {
-        dst[gid.x] += src[gid.x];
+        dst[gid.z * p.n + gid.x] += src[gid.x];
     }
 }

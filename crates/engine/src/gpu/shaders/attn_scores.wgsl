@@ -1,6 +1,8 @@
 // Attention scores of one query token against the cached keys it may see:
 // scores[h][j - lo] = scale * q_h . k_j for j in lo..=pos, where lo drops
-// keys `window` or more positions back on sliding-window layers. Query head
+// keys `window` or more positions back on sliding-window layers. Query
+// token t of a prefill chunk (workgroup z) sits at position step.pos + t and
+// sees the keys up to its own: the causal mask. Query head
 // h reads KV head h / (n_head / n_kv_head). A workgroup scores 64 keys of
 // one head; the head's query sits in workgroup memory.
 
@@ -28,17 +30,19 @@ var<workgroup> qh: array<f32, 256>;
 
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) tid: u32) {
+    let t = wg.z;
+    let pos = step.pos + t;
     let h = wg.y;
     for (var i = tid; i < p.head_dim; i += 64u) {
-        qh[i] = q[h * p.head_dim + i];
+        qh[i] = q[(t * p.n_head + h) * p.head_dim + i];
     }
     workgroupBarrier();
     var lo = 0u;
-    if (p.window != 0u && step.pos + 1u > p.window) {
-        lo = step.pos + 1u - p.window;
+    if (p.window != 0u && pos + 1u > p.window) {
+        lo = pos + 1u - p.window;
     }
     let j = lo + wg.x * 64u + tid;
-    if (j > step.pos) {
+    if (j > pos) {
         return;
     }
     let kvh = h / (p.n_head / p.n_kv_head);
@@ -49,5 +53,5 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) t
         let kk = unpack2x16float(k_cache[base + d]);
         acc += qh[2u * d] * kk.x + qh[2u * d + 1u] * kk.y;
     }
-    scores[h * p.stride + (j - lo)] = acc * p.scale;
+    scores[(t * p.n_head + h) * p.stride + (j - lo)] = acc * p.scale;
 }

@@ -1,5 +1,5 @@
 // Softmax over each head's scores (the keys lo..=pos), in place. One
-// workgroup per head.
+// workgroup per head (x) and chunk token (z).
 
 struct Params {
     n_head: u32,
@@ -23,13 +23,15 @@ var<workgroup> red: array<f32, 256>;
 
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) tid: u32) {
+    let t = wg.z;
+    let pos = step.pos + t;
     let h = wg.x;
     var lo = 0u;
-    if (p.window != 0u && step.pos + 1u > p.window) {
-        lo = step.pos + 1u - p.window;
+    if (p.window != 0u && pos + 1u > p.window) {
+        lo = pos + 1u - p.window;
     }
-    let n = step.pos + 1u - lo;
-    let base = h * p.stride;
+    let n = pos + 1u - lo;
+    let base = (t * p.n_head + h) * p.stride;
     var m = -3.0e38;
     for (var i = tid; i < n; i += 256u) {
         m = max(m, scores[base + i]);

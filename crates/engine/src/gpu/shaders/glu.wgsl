@@ -1,6 +1,6 @@
 // Gated feed-forward activation, in place: gate = act(gate) * up, with
 // tanh-GELU (Gemma; input and output rounded to f16 as llama.cpp's table
-// does) or SiLU (Llama, Qwen).
+// does) or SiLU (Llama, Qwen). `n` elements a token, tokens in z.
 
 struct Params {
     n: u32,
@@ -39,10 +39,11 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3
     if (i >= p.n) {
         return;
     }
-    let g = gate[i];
+    let o = wg.z * p.n + i;
+    let g = gate[o];
     var a = silu(g);
     if (p.kind == 0u) {
         a = gelu_tanh_f16(g);
     }
-    gate[i] = a * up[i];
+    gate[o] = a * up[o];
 }

@@ -1,4 +1,4 @@
-// Appends this token's key and value rows to a layer's cache, packed as
+// Appends the key and value rows of the chunk's tokens (z) to a layer's cache, packed as
 // f16 pairs: half the memory of f32, and the precision llama.cpp's f16
 // cache keeps.
 
@@ -25,7 +25,9 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     if (i >= words) {
         return;
     }
-    let o = step.pos * words + i;
-    k_cache[o] = pack2x16float(vec2<f32>(k[2u * i], k[2u * i + 1u]));
-    v_cache[o] = pack2x16float(vec2<f32>(v[2u * i], v[2u * i + 1u]));
+    let t = gid.z;
+    let o = (step.pos + t) * words + i;
+    let src = t * p.kv_dim + 2u * i;
+    k_cache[o] = pack2x16float(vec2<f32>(k[src], k[src + 1u]));
+    v_cache[o] = pack2x16float(vec2<f32>(v[src], v[src + 1u]));
 }

@@ -1,6 +1,7 @@
 // RMSNorm of each `width`-wide row of src, times weight, stored into dst
 // or added to it (Gemma's post-norms feed the residual directly). One
-// workgroup per row; also used per head for QK-norm.
+// workgroup per row; also used per head for QK-norm. `rows` rows per token,
+// the chunk's tokens in workgroup z.
 
 struct Params {
     width: u32,
@@ -18,10 +19,10 @@ var<workgroup> sums: array<f32, 256>;
 
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) tid: u32) {
-    let row = wg.x;
-    if (row >= p.rows) {
+    if (wg.x >= p.rows) {
         return;
     }
+    let row = wg.z * p.rows + wg.x;
     let base = row * p.width;
     var acc = 0.0;
     for (var i = tid; i < p.width; i += 256u) {

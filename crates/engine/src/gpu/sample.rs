@@ -1,0 +1,141 @@
+//! Sampling on the GPU: the logits of the last token never leave it; only
+//! the chosen token id (4 bytes) is read back. The rule is the CPU
+//! sampler's (`crate::sampler`), with the uniform number drawn by the CPU's
+//! seeded generator and passed in, so a seed gives the same run:
+//! penalties, temperature, then argmax when greedy, or top-k (at most
+//! `MAX_CANDIDATES`), min-p, top-p and the inverse-CDF draw.
+
+use super::buffers::{f32_bytes, scratch, u32_bytes, uniform, upload_bytes};
+use super::error::GpuResult;
+use super::graph::{grid_2d, Builder, Grid, Op};
+use super::kernels::Kernel;
+use crate::sampler::SamplerOptions;
+
+/// Most candidates the GPU keeps after top-k: a `top_k` of 0 or above this
+/// acts as this (min-p and top-p then cut as usual), since the survivors
+/// are sorted in workgroup memory.
+pub const MAX_CANDIDATES: usize = 1024;
+
+/// Most distinct recent tokens the penalties can take.
+pub const MAX_RECENT: usize = 4096;
+
+/// One sampling step's settings.
+#[derive(Debug, Clone)]
+pub struct SampleParams {
+    pub temperature: f32,
+    pub top_k: usize,
+    pub top_p: f32,
+    pub min_p: f32,
+    pub repeat_penalty: f32,
+    pub frequency_penalty: f32,
+    pub presence_penalty: f32,
+    /// Distinct recent tokens and how often each occurred.
+    pub recent: Vec<(u32, u32)>,
+    /// The CPU generator's draw in [0, 1); unused when greedy.
+    pub uniform: f32,
+}
+
+impl SampleParams {
+    /// `recent`: the tokens the penalties look at (already cut to
+    /// `penalty_last_n`, as the CPU sampler does).
+    pub fn new(o: &SamplerOptions, recent: &[u32], uniform: f32) -> Self {
+        let tail = &recent[recent.len().saturating_sub(o.penalty_last_n)..];
+        let mut counts: Vec<(u32, u32)> = Vec::new();
+        let mut sorted = tail.to_vec();
+        sorted.sort_unstable();
+        for t in sorted {
+            match counts.last_mut() {
+                Some((last, n)) if *last == t => *n += 1,
+                _ => counts.push((t, 1)),
+            }
+        }
+        SampleParams {
+            temperature: o.temperature,
+            top_k: o.top_k,
+            top_p: o.top_p,
+            min_p: o.min_p,
+            repeat_penalty: o.repeat_penalty,
+            frequency_penalty: o.frequency_penalty,
+            presence_penalty: o.presence_penalty,
+            recent: counts,
+            uniform,
+        }
+    }
+
+    pub fn greedy(&self) -> bool {
+        self.temperature <= 0.0
+    }
+
+    fn penalties_active(&self) -> bool {
+        self.repeat_penalty != 1.0 || self.frequency_penalty != 0.0 || self.presence_penalty != 0.0
+    }
+
+    /// Whether the GPU can take these settings (else sample on the CPU).
+    pub fn fits(&self) -> bool {
+        self.recent.len() <= MAX_RECENT
+    }
+}
+
+/// The sampling ops over a model's logits, built once at load.
+pub struct GpuSampler {
+    n_vocab: usize,
+    prep_params: wgpu::Buffer,
+    pick_params: wgpu::Buffer,
+    recent: wgpu::Buffer,
+    prep: Op,
+    penalize: Op,
+    argmax: Op,
+    pick: Op,
+    pub out: wgpu::Buffer,
+}
+
+impl GpuSampler {
+    pub async fn new(b: &mut Builder<'_>, logits: &wgpu::Buffer, n_vocab: usize) -> GpuResult<Self> {
+        let gpu = b.gpu;
+        let z = scratch(gpu, "sampling logits", n_vocab)?;
+        let out = scratch(gpu, "sampled token", 1)?;
+        let prep_params = uniform(gpu, "sampling prep", &[n_vocab as u32, 1f32.to_bits(), 0, 1f32.to_bits(), 0, 0]);
+        let pick_params = uniform(gpu, "sampling", &[n_vocab as u32, 0, 1f32.to_bits(), 0, 0]);
+        let usage = wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST;
+        let recent = upload_bytes(gpu, "recent tokens", &vec![0u8; MAX_RECENT * 8], usage)?;
+        let grid = grid_2d(gpu, (n_vocab as u32).div_ceil(256))?;
+        let prep = b.op(Kernel::SamplePrep, &[&prep_params, logits, &z], Grid::Fixed(grid)).await?;
+        let penalize = b.op(Kernel::SamplePenalize, &[&prep_params, logits, &z, &recent], Grid::Fixed([1, 1, 1])).await?;
+        let argmax = super::ops::argmax(b, &z, &out, n_vocab).await?;
+        let pick = b.op(Kernel::Sample, &[&pick_params, &z, &out], Grid::Fixed([1, 1, 1])).await?;
+        Ok(GpuSampler { n_vocab, prep_params, pick_params, recent, prep, penalize, argmax, pick, out })
+    }
+
+    /// Writes this step's settings; returns the ops to run after the logits.
+    pub fn ops(&self, queue: &wgpu::Queue, s: &SampleParams) -> Vec<&Op> {
+        let inv_temp = if s.greedy() { 1.0 } else { 1.0 / s.temperature };
+        let penalised = if s.penalties_active() { s.recent.len().min(MAX_RECENT) } else { 0 };
+        let prep = [
+            self.n_vocab as u32,
+            inv_temp.to_bits(),
+            penalised as u32,
+            s.repeat_penalty.to_bits(),
+            s.frequency_penalty.to_bits(),
+            s.presence_penalty.to_bits(),
+        ];
+        queue.write_buffer(&self.prep_params, 0, &u32_bytes(&prep));
+        if penalised > 0 {
+            let pairs: Vec<u32> = s.recent.iter().take(penalised).flat_map(|&(t, n)| [t, n]).collect();
+            queue.write_buffer(&self.recent, 0, &u32_bytes(&pairs));
+        }
+        let mut ops = vec![&self.prep];
+        if penalised > 0 {
+            ops.push(&self.penalize);
+        }
+        if s.greedy() {
+            ops.push(&self.argmax);
+        } else {
+            let pick = [self.n_vocab as u32, s.top_k.min(u32::MAX as usize) as u32];
+            let mut bytes = u32_bytes(&pick);
+            bytes.extend(f32_bytes(&[s.top_p, s.min_p, s.uniform]));
+            queue.write_buffer(&self.pick_params, 0, &bytes);
+            ops.push(&self.pick);
+        }
+        ops
+    }
+}
