@@ -5,6 +5,8 @@
 //   #/chat/ID          a chat               #/settings       settings and data
 import { openDb } from './db.js';
 import { loadPrefs, applyTheme, checkPrefs } from './prefs.js';
+import { ChatPersonaPicker } from './chat-persona.js';
+import { loadSafety } from './safety.js';
 import { seedStarters } from './starters.js';
 import { Library } from './library.js';
 import { RoomController } from './room-chat.js';
@@ -31,6 +33,7 @@ const status = new ModelStatus($('model-status'));
 
 let db = null;
 let prefs = checkPrefs(null);
+let personaPicker = null;
 let engine = null;
 let model = null;
 let modelReady = false;
@@ -105,6 +108,7 @@ function setGenerating(on) {
   ui.stop.disabled = !on;
   ui.newChat.disabled = on;
   chat?.d.view.showTyping(on);
+  personaPicker?.setBusy(on);
   refreshSend();
 }
 
@@ -155,6 +159,7 @@ async function route() {
       showView('chat');
       const { character } = await chat.open(id);
       setHeader('chat', character);
+      personaPicker.show();
       setGenerating(chat.busy);
       document.body.dataset.chatReady = 'true';
       ui.input.focus();
@@ -336,6 +341,7 @@ async function main() {
     swipe: (id, dir) => chat.swipe(id, dir),
     rate: (id, n) => chat.rate(id, n),
     continue: (id) => chat.continue(id),
+    regenerate: (id) => chat.regenerate(id),
     edit: (id, text) => chat.edit(id, text),
     delete: (id) => chat.delete(id),
     branch: (id) => chat.branch(id),
@@ -361,6 +367,8 @@ async function main() {
     ready: () => modelReady,
     avatar: (character, className) => avatarElement(character, displayName(character), className),
   });
+  personaPicker = new ChatPersonaPicker({ select: $('chat-persona'), controller: chat, prefs: () => prefs, notify });
+  loadSafety().catch((err) => notify(`The safety checks could not be loaded (${errorText(err)}).`));
   library = new Library({ db, navigate, notify });
   roomLibrary = new RoomLibrary({ db, navigate, notify });
   settingsView = new SettingsView({

@@ -279,6 +279,7 @@ export class ChatView {
     note.className = 'note';
     note.textContent = swipe.note || STATUS_NOTES[swipe.status] || '';
     bubble.append(author, text, note);
+    if (swipe.personaBreak) bubble.append(this.breakNote(m, swipe, state));
     if (m.role === 'assistant') item.append(this.avatar(m));
     const body = document.createElement('div');
     body.className = 'body';
@@ -291,6 +292,21 @@ export class ChatView {
     }
     this.items.set(m.id, item);
     return item;
+  }
+
+  // The reply stepped out of character: say so, and offer a new reply when it is the last.
+  breakNote(m, swipe, state) {
+    const flag = document.createElement('p');
+    flag.className = 'note persona-break';
+    flag.textContent = swipe.personaBreak === 'wrote your lines'
+      ? 'This reply speaks for you. '
+      : 'This reply steps out of character. ';
+    if (m.id === state.lastId && !m.greeting) {
+      const again = button('Regenerate', 'regenerate', 'regenerate');
+      again.disabled = Boolean(state.busy);
+      flag.append(again);
+    }
+    return flag;
   }
 
   tools(m, swipe, state) {
@@ -366,6 +382,7 @@ export class ChatView {
       case 'swipe-next': h.swipe(id, 1); break;
       case 'rate': h.rate(id, Number(b.dataset.stars)); break;
       case 'continue': h.continue(id); break;
+      case 'regenerate': h.regenerate?.(id); break;
       case 'edit': this.startEdit(item, id); break;
       case 'branch': h.branch(id); break;
       case 'pin': h.pin(id); break;

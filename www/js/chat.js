@@ -11,6 +11,8 @@ import {
   emptyMemory, addPin, editPin, removePin, invalidate, addSummary, setLastUsed, memoryRequest,
 } from './memory.js';
 import { getMemory, putMemory } from './memory-store.js';
+import { chatPersona, promptPersona } from './personas.js';
+import { checkText, personaBreak } from './safety.js';
 
 let lastId = 0;
 // Message ids are made here, not by IndexedDB, so a message can be shown (and its reply
@@ -85,8 +87,21 @@ export class ChatController {
     this.chat = null;
   }
 
+  // Who the user is in this chat: the chat's own persona, else the default one.
+  persona() {
+    return chatPersona(this.d.prefs(), this.chat?.personaId);
+  }
+
+  async setPersona(personaId) {
+    if (!this.chat || this.reply) return;
+    this.chat.personaId = personaId;
+    await putChat(this.d.db, this.chat);
+    this.setViewContext();
+    this.renderAll();
+  }
+
   setViewContext() {
-    const user = this.d.prefs().persona.name;
+    const user = this.persona().name;
     const char = this.charName;
     this.d.view.setContext({
       names: { char, user: 'You' },
@@ -127,7 +142,7 @@ export class ChatController {
     const seed = chatSeed(this.chat.id);
     return {
       card: this.character.card,
-      persona: prefs.persona,
+      persona: promptPersona(this.persona()),
       history: history.map((m) => ({ author: m.role === 'user' ? 'user' : 'char', text: currentSwipe(m).text })),
       lorebooks: (this.character.lorebooks || []).map((l) => l.book).filter(Boolean),
       settings: { context_tokens: prefs.context, chat_seed: seed },
@@ -209,8 +224,41 @@ export class ChatController {
     this.reply.genId = this.d.engine.generate(this.request(history, mode), this.d.options());
   }
 
+  // The safety rules over what the user typed: the text to send (masked where they mask),
+  // or null when it must not be sent; the user is told why either way.
+  screenInput(text) {
+    const verdict = checkText(this.d.prefs().safety, text, 'input');
+    if (!verdict) {
+      this.d.notify('The safety check is still loading: try again in a moment.');
+      return null;
+    }
+    if (verdict.message) this.d.notify(verdict.message);
+    return verdict.action === 'block' ? null : verdict.text;
+  }
+
+  // The rules and persona-break detection over a finished reply. Replies stream token by
+  // token, so the check runs once the reply is complete: a word may be on screen while the
+  // reply is written, then the stored and shown text is the checked one.
+  screenOutput(swipe) {
+    delete swipe.safety;
+    delete swipe.personaBreak;
+    if (!swipe.text) return;
+    const verdict = checkText(this.d.prefs().safety, swipe.text, 'output');
+    if (verdict?.action) {
+      swipe.safety = verdict.action;
+      swipe.text = verdict.action === 'block' ? '' : verdict.text;
+      swipe.note = [swipe.note, verdict.message].filter(Boolean).join(' · ');
+    }
+    const broke = personaBreak(swipe.text, this.persona().name);
+    if (broke?.is_break) {
+      swipe.personaBreak = broke.ai_disclaimers.length ? 'out of character' : 'wrote your lines';
+    }
+  }
+
   send(text) {
     if (!this.chat || this.reply || !this.d.ready()) return false;
+    text = this.screenInput(text);
+    if (text === null) return false;
     const user = { id: nextMessageId(), chatId: this.chat.id, role: 'user', swipes: [newSwipe(text)], chosen: 0, createdAt: Date.now() };
     user.pos = user.id;
     const reply = { id: nextMessageId(), chatId: this.chat.id, role: 'assistant', swipes: [newSwipe('', 'streaming')], chosen: 0, createdAt: Date.now() };
@@ -253,6 +301,7 @@ export class ChatController {
     swipe.status = status;
     if (note) swipe.note = note;
     if (stats) swipe.stats = stats;
+    if (status === 'done' || status === 'stopped') this.screenOutput(swipe);
     this.d.busyChanged(false);
     this.renderAll();
     await r.writer.flush();
@@ -308,6 +357,15 @@ export class ChatController {
     }
   }
 
+  // A new reply in place of the last one (offered when a reply broke character).
+  regenerate(id) {
+    const m = this.find(id);
+    if (!m || this.reply || m.greeting || !this.d.ready() || this.messages[this.messages.length - 1] !== m) return;
+    m.swipes.push(newSwipe('', 'streaming'));
+    m.chosen = m.swipes.length - 1;
+    this.generate(m, this.messages.slice(0, -1), 'reply');
+  }
+
   rate(id, stars) {
     const m = this.find(id);
     if (!m || this.reply || !(stars >= 1 && stars <= 4)) return;
@@ -327,6 +385,9 @@ export class ChatController {
     const m = this.find(id);
     if (!m || this.reply) return;
     editSwipe(m, text);
+    // The user's words now: the flags on the model's words no longer apply.
+    delete currentSwipe(m).personaBreak;
+    delete currentSwipe(m).safety;
     this.forget(m.id);
     this.save(m);
     this.renderAll();

@@ -1,7 +1,9 @@
-// The user's settings, kept in the "settings" store: persona, sampling, context size and
-// theme. Every value read back is checked, since a backup file can say anything.
+// The user's settings, kept in the "settings" store: personas, sampling, context size,
+// theme and safety. Every value read back is checked, since a backup file can say anything.
 import { requestResult, transactionDone } from './db.js';
 import { isBackendChoice } from './backend-choice.js';
+import { DEFAULT_PERSONA, checkPersonas } from './personas.js';
+import { DEFAULT_SAFETY, checkSafety } from './safety.js';
 
 export const DEFAULT_PREFS = Object.freeze({
   persona: Object.freeze({ name: 'User', description: '' }),
@@ -9,6 +11,9 @@ export const DEFAULT_PREFS = Object.freeze({
   context: 4096,
   theme: 'system',
   backend: 'auto',
+  personas: Object.freeze([DEFAULT_PERSONA]),
+  defaultPersona: DEFAULT_PERSONA.id,
+  safety: DEFAULT_SAFETY,
 });
 
 const NUMBERS = {
@@ -26,21 +31,22 @@ const clamp = (v, [min, max], fallback) => {
   const n = Number(v);
   return Number.isFinite(n) ? Math.min(max, Math.max(min, n)) : fallback;
 };
-const text = (v, max, fallback = '') => (typeof v === 'string' ? v.slice(0, max) : fallback);
 
 export function checkPrefs(raw) {
   const src = raw && typeof raw === 'object' ? raw : {};
-  const persona = src.persona && typeof src.persona === 'object' ? src.persona : {};
   const sampling = src.sampling && typeof src.sampling === 'object' ? src.sampling : {};
+  // The persona list decides; `persona` is the default one, kept for code that knows one.
+  const { personas, defaultPersona } = checkPersonas(src);
+  const { name, description } = personas.find((p) => p.id === defaultPersona);
   const out = {
-    persona: {
-      name: text(persona.name, 64, DEFAULT_PREFS.persona.name).trim() || DEFAULT_PREFS.persona.name,
-      description: text(persona.description, 4000),
-    },
+    persona: { name, description },
     sampling: {},
     context: Math.round(clamp(src.context, CONTEXT_RANGE, DEFAULT_PREFS.context)),
     theme: THEMES.includes(src.theme) ? src.theme : DEFAULT_PREFS.theme,
     backend: isBackendChoice(src.backend) ? src.backend : DEFAULT_PREFS.backend,
+    personas,
+    defaultPersona,
+    safety: checkSafety(src.safety),
   };
   for (const [key, range] of Object.entries(NUMBERS)) {
     out.sampling[key] = clamp(sampling[key], range, DEFAULT_PREFS.sampling[key]);

@@ -84,7 +84,7 @@ export class RoomController extends ChatController {
       super.setViewContext();
       return;
     }
-    const user = this.d.prefs().persona.name;
+    const user = this.persona().name;
     const nameOf = (m) => (m?.author ? authorName(this.room, m.author) : this.charName);
     this.d.view.setContext({
       names: { char: this.chat.title || 'the room', user: 'You' },
@@ -170,6 +170,8 @@ export class RoomController extends ChatController {
   send(text) {
     if (!this.room) return super.send(text);
     if (!this.chat || this.busy || !this.d.ready()) return false;
+    text = this.screenInput(text);
+    if (text === null) return false;
     const user = {
       id: nextMessageId(), chatId: this.chat.id, role: 'user', author: { kind: 'user' },
       swipes: [newSwipe(text)], chosen: 0, createdAt: Date.now(),

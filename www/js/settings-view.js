@@ -1,9 +1,11 @@
-// The settings page: persona, sampling, context size and theme; export, import and
-// deletion of everything.
+// The settings page: personas, sampling, context size, theme and safety; export, import
+// and deletion of everything.
 import { savePrefs, applyTheme } from './prefs.js';
 import { exportAll, importAll, deleteAll } from './backup.js';
 import { download } from './download.js';
 import { errorText } from './wasm.js';
+import { PersonaSettings } from './persona-settings.js';
+import { SafetySettings } from './safety-settings.js';
 
 const $ = (id) => document.getElementById(id);
 const SAMPLING = ['temperature', 'top_p', 'top_k', 'min_p', 'repeat_penalty', 'max_tokens'];
@@ -12,6 +14,8 @@ export class SettingsView {
   // deps: {db, prefs(), setPrefs(p), afterDataChange(), unloadModel()}
   constructor(deps) {
     this.d = deps;
+    this.personas = new PersonaSettings();
+    this.safety = new SafetySettings();
     $('settings-form').addEventListener('submit', (e) => {
       e.preventDefault();
       this.save();
@@ -27,8 +31,10 @@ export class SettingsView {
 
   show() {
     const p = this.d.prefs();
-    $('persona-name').value = p.persona.name;
-    $('persona-description').value = p.persona.description;
+    this.personas.show(p);
+    this.safety.show(p).catch((err) => {
+      $('settings-saved').textContent = `The safety lists could not be read: ${errorText(err)}`;
+    });
     for (const key of SAMPLING) $(key).value = String(p.sampling[key]);
     $('context').value = String(p.context);
     for (const radio of document.querySelectorAll('input[name="theme"]')) radio.checked = radio.value === p.theme;
@@ -42,19 +48,23 @@ export class SettingsView {
     for (const key of SAMPLING) sampling[key] = $(key).valueAsNumber;
     const theme = document.querySelector('input[name="theme"]:checked')?.value;
     const backend = document.querySelector('input[name="backend"]:checked')?.value;
+    const { personas, defaultPersona } = this.personas.value();
     const next = {
-      persona: { name: $('persona-name').value, description: $('persona-description').value },
+      personas,
+      defaultPersona,
       sampling,
       context: $('context').valueAsNumber,
       theme,
       backend,
     };
     try {
+      const { safety, rejected } = await this.safety.value();
+      next.safety = safety;
       const saved = await savePrefs(this.d.db, next);
       this.d.setPrefs(saved);
       applyTheme(saved.theme);
       this.show();
-      $('settings-saved').textContent = 'Saved.';
+      $('settings-saved').textContent = rejected.length ? `Saved, without ${rejected.join('; ')}.` : 'Saved.';
     } catch (err) {
       $('settings-saved').textContent = `Could not save: ${errorText(err)}`;
     }

@@ -13,6 +13,7 @@ pub mod memory;
 pub mod profile;
 pub mod prompt;
 pub mod rooms;
+pub mod safety;
 pub mod threads;
 pub mod turns;
 
