@@ -126,6 +126,8 @@ test('with voices: choices are stored, and messages and replies are read with th
   await page.getByText('Voice saved.').waitFor();
   assert.deepEqual((await voiceRow(page)).characters, { [character.id]: 'test-alto' });
   await page.getByRole('button', { name: 'Hear the voice' }).click();
+  // The click handler may finish after the click returns: wait for the utterance.
+  await poll(() => page.evaluate(() => window.__spoken.length > 0), { timeout: 10_000, message: 'the sample to be spoken' });
   assert.deepEqual(await page.evaluate(() => window.__spoken.at(-1)),
     { text: `Hello, I am ${character.name}.`, voice: 'test-alto', lang: 'en-GB' });
   await page.locator('#character-voice').scrollIntoViewIfNeeded();
@@ -143,7 +145,9 @@ test('with voices: choices are stored, and messages and replies are read with th
   await page.goto(`${server.origin}/${TEST_QUERY}#/`);
   await openCharacter(page, character.name);
   const [greeting] = await messages(page);
+  const spokenBefore = await page.evaluate(() => window.__spoken.length);
   await page.getByRole('button', { name: 'Speak this message' }).first().click();
+  await poll(() => page.evaluate((n) => window.__spoken.length > n, spokenBefore), { timeout: 10_000, message: 'the greeting to be spoken' });
   assert.deepEqual(await page.evaluate(() => window.__spoken.at(-1)),
     { text: spokenText(greeting.text), voice: 'test-alto', lang: 'en-GB' });
   assert.ok(!spokenText(greeting.text).includes('*'), 'no Markdown marks are read');
