@@ -126,10 +126,12 @@ test('the Models page lists the presets, the stored default with its size, and t
 
   // Persistent storage: the page says what the browser answered.
   await page.getByRole('button', { name: 'Keep models when space runs low' }).click();
-  const granted = await page.evaluate(() => navigator.storage.persisted());
-  await poll(async () => (await page.locator('.models-persist').textContent()).startsWith(
-    granted ? 'Persistent storage: granted' : 'Persistent storage: not granted',
-  ), { timeout: 10_000, message: 'the persistence state' });
+  // The request may still be pending right after the click: the page and the browser must come to agree.
+  await poll(async () => {
+    const granted = await page.evaluate(() => navigator.storage.persisted());
+    return (await page.locator('.models-persist').textContent()).startsWith(
+      granted ? 'Persistent storage: granted' : 'Persistent storage: not granted');
+  }, { timeout: 10_000, message: 'the page to say what the browser answered about persistence' });
 });
 
 test('a same-origin address downloads with progress and becomes the active model', { timeout: 300_000 }, async () => {
