@@ -249,6 +249,8 @@ test('after a reload the room and its messages are there; Stop and Esc end a run
 
   await gotoLibrary(page);
   const recent = page.locator('#recent-list').getByRole('link', { name: /Tea party · room/ });
+  // The recent list is filled after the library view shows: wait for it.
+  await recent.first().waitFor({ timeout: 30_000 });
   assert.equal(await recent.count(), 1, 'the room is under recent chats');
   assert.equal(await page.getByRole('list', { name: 'Rooms' }).getByRole('link', { name: /Tea party/ }).count(), 1);
   await screenshots(page, 'room-library');
