@@ -252,7 +252,9 @@ test('after a reload the room and its messages are there; Stop and Esc end a run
   // The recent list is filled after the library view shows: wait for it.
   await recent.first().waitFor({ timeout: 30_000 });
   assert.equal(await recent.count(), 1, 'the room is under recent chats');
-  assert.equal(await page.getByRole('list', { name: 'Rooms' }).getByRole('link', { name: /Tea party/ }).count(), 1);
+  const rooms = page.getByRole('list', { name: 'Rooms' }).getByRole('link', { name: /Tea party/ });
+  await rooms.first().waitFor({ timeout: 30_000 });
+  assert.equal(await rooms.count(), 1);
   await screenshots(page, 'room-library');
   assert.deepEqual(browser.pageErrors, []);
   assert.deepEqual(browser.requests.filter((u) => new URL(u).origin !== server.origin), []);
