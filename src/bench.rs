@@ -32,13 +32,26 @@ pub fn run(argv: &[String]) -> Result<(), String> {
                 "qwen2-1.5b" => Spec::qwen2_1_5b(),
                 n => return Err(format!("--synthetic {n}: expected gemma3-270m or qwen2-1.5b")),
             };
-            (synthetic::write(&spec).map_err(|e| e.to_string())?, format!("synthetic {name}"))
+            let bytes = synthetic::write(&spec).map_err(|e| e.to_string())?;
+            // Writing the 1.5B shapes takes a minute: keep them for the next run.
+            if let Some(path) = a.get("save-synthetic") {
+                std::fs::write(path, &bytes).map_err(|e| format!("{path}: {e}"))?;
+            }
+            (bytes, format!("synthetic {name}"))
         }
         _ => return Err("give exactly one of --model PATH or --synthetic NAME".into()),
     };
     let read_s = t0.elapsed().as_secs_f64();
     if backend == "gpu" {
-        return bench_gpu(bytes, &source, read_s, n_prompt, n_decode, a.get("format") == Some("json"));
+        let bw = match a.get("bandwidth-gbs") {
+            Some(v) => Some(v.parse::<f64>().map_err(|_| format!("--bandwidth-gbs {v}: expected a number"))?),
+            None => None,
+        };
+        let chunk = match a.get("prefill-chunk") {
+            Some(v) => Some(v.parse::<usize>().map_err(|_| format!("--prefill-chunk {v}: expected a number"))?),
+            None => None,
+        };
+        return bench_gpu(bytes, &source, read_s, n_prompt, n_decode, bw, chunk, a.get("format") == Some("json"));
     }
     let t1 = Instant::now();
     let session = Session::load(bytes).map_err(|e| e.to_string())?;
@@ -86,13 +99,23 @@ pub fn run(argv: &[String]) -> Result<(), String> {
 /// The same figures through the wgpu backend: the prompt in prefill chunks
 /// of the tiled mat-mul (`prefill_chunk` in the report), decode reading
 /// back only the argmax.
-fn bench_gpu(bytes: Vec<u8>, source: &str, read_s: f64, n_prompt: usize, n_decode: usize, json_out: bool) -> Result<(), String> {
+fn bench_gpu(
+    bytes: Vec<u8>,
+    source: &str,
+    read_s: f64,
+    n_prompt: usize,
+    n_decode: usize,
+    bandwidth_gbs: Option<f64>,
+    prefill_chunk: Option<usize>,
+    json_out: bool,
+) -> Result<(), String> {
     use kindred_engine::gpu::GpuModel;
     use kindred_engine::{Gguf, Tokenizer};
     let t1 = Instant::now();
     let g = Gguf::from_bytes(bytes).map_err(|e| e.to_string())?;
     let tok = Tokenizer::from_gguf(&g).map_err(|e| e.to_string())?;
-    let mut model = GpuModel::load(&g).map_err(|e| e.to_string())?;
+    let opts = kindred_engine::gpu::GpuModelOptions { prefill_chunk, ..Default::default() };
+    let mut model = GpuModel::load_with(&g, &opts).map_err(|e| e.to_string())?;
     let load_s = t1.elapsed().as_secs_f64();
     let mut prompt = tok.encode(&TEXT.repeat(1 + n_prompt / 40), true).map_err(|e| e.to_string())?;
     prompt.truncate(n_prompt.max(1));
@@ -101,11 +124,29 @@ fn bench_gpu(bytes: Vec<u8>, source: &str, read_s: f64, n_prompt: usize, n_decod
     let prefill_s = t2.elapsed().as_secs_f64();
     let mut next = argmax(&logits);
     let ttft_s = t2.elapsed().as_secs_f64();
+    let prefill_profile = model.profile().map(|p| profile_json(p, prompt.len()));
+    model.reset_profile();
     let t3 = Instant::now();
     for _ in 0..n_decode {
         next = model.forward_argmax(&[next]).map_err(|e| e.to_string())?;
     }
     let decode_s = t3.elapsed().as_secs_f64();
+    let decode_profile = model.profile().map(|p| profile_json(p, n_decode));
+    // A chat's step: the default sampler's settings (penalties, top-k,
+    // top-p, min-p, a draw) on the GPU, one token id read back.
+    model.reset_profile();
+    let opts = kindred_engine::sampler::SamplerOptions::default();
+    let mut recent: Vec<u32> = prompt.clone();
+    let t4 = Instant::now();
+    for i in 0..n_decode {
+        let params = kindred_engine::gpu::SampleParams::new(&opts, &recent, ((i * 7919) % 1000) as f32 / 1000.0);
+        next = model.forward_sample(&[next], &params).map_err(|e| e.to_string())?;
+        recent.push(next);
+    }
+    let sampled_s = t4.elapsed().as_secs_f64();
+    let sampled_profile = model.profile().map(|p| profile_json(p, n_decode));
+    // The memory-bandwidth bound: every weight is read once per decoded token.
+    let bound = bandwidth_gbs.map(|bw| round(bw * 1e9 / model.weight_bytes() as f64));
     let report = json!({
         "model": source,
         "architecture": model.config().architecture,
@@ -119,8 +160,16 @@ fn bench_gpu(bytes: Vec<u8>, source: &str, read_s: f64, n_prompt: usize, n_decod
         "time_to_first_token_seconds": round(ttft_s),
         "decode_tokens": n_decode,
         "decode_tokens_per_second": round(n_decode as f64 / decode_s),
+        "decode_ms_per_token": round(decode_s * 1e3 / n_decode.max(1) as f64),
+        "sampled_decode_tokens_per_second": round(n_decode as f64 / sampled_s),
+        "weight_bytes_per_token": model.weight_bytes(),
+        "bandwidth_gb_per_second": bandwidth_gbs,
+        "bandwidth_bound_tokens_per_second": bound,
         "gpu_bytes": model.gpu_bytes(),
         "peak_resident_bytes": peak_rss(),
+        "profile_prefill_us_per_token": prefill_profile,
+        "profile_decode_us_per_token": decode_profile,
+        "profile_sampled_us_per_token": sampled_profile,
     });
     if json_out {
         println!("{report}");
@@ -128,6 +177,22 @@ fn bench_gpu(bytes: Vec<u8>, source: &str, read_s: f64, n_prompt: usize, n_decod
         println!("{}", serde_json::to_string_pretty(&report).unwrap_or_default());
     }
     Ok(())
+}
+
+/// GPU microseconds per token for each (section, kernel), the largest
+/// first, with the total (`KINDRED_GPU_PROFILE` runs only).
+fn profile_json(p: &std::collections::BTreeMap<(String, String), (f64, u64)>, tokens: usize) -> serde_json::Value {
+    let per = tokens.max(1) as f64;
+    let mut rows: Vec<_> = p.iter().collect();
+    rows.sort_by(|a, b| b.1 .0.total_cmp(&a.1 .0));
+    let total: f64 = p.iter().filter(|(k, _)| k.0 != "cpu").map(|(_, v)| v.0).sum();
+    let kernels: Vec<serde_json::Value> = rows
+        .iter()
+        .map(|((section, kernel), (ns, calls))| {
+            json!({"section": section, "kernel": kernel, "us": round(ns / 1e3 / per), "dispatches": round(*calls as f64 / per)})
+        })
+        .collect();
+    json!({"gpu_total_us": round(total / 1e3 / per), "kernels": kernels})
 }
 
 fn round(x: f64) -> f64 {

@@ -23,6 +23,8 @@ usage:
   kindred chat --model PATH --character CARD [--user NAME] [--max-tokens 200] [--threads N]
   kindred bench (--model PATH | --synthetic gemma3-270m|qwen2-1.5b) [--backend cpu|gpu]
                 [--threads N] [--prompt-tokens 128] [--decode-tokens 128] [--format json|text]
+                [--save-synthetic PATH] [--bandwidth-gbs GB_PER_S] [--prefill-chunk 64]
+                (KINDRED_GPU_PROFILE=1 adds GPU time per kernel to a --backend gpu run)
   kindred card show FILE
   kindred card convert IN OUT [--spec v2|v3]
   kindred fetch-model [MODEL_ID]";

@@ -1,12 +1,15 @@
 // The <kindred-chat> widget on its example page: the character's greeting, a streamed reply
-// (with Stop while it streams), a hostile card that runs nothing, a card from another host
-// refused without a request, and the model shared with the app on the same site.
+// (with Stop while it streams), the chat kept over a reload (one chat a card, a streaming
+// reply saved as it grows, "New chat" back to the greeting), a hostile card that runs nothing,
+// a card from another host refused without a request, and the model shared with the app on
+// the same site, whose "Delete everything" deletes the widget's chats too.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { REPO, startServer, launchBrowser, screenshots, poll } from './harness.mjs';
 import { waitForModel } from './chat-page.mjs';
+import { readStores } from './app-page.mjs';
 
 const PAYLOADS = [
   '<img src=x onerror="alert(1)">',
@@ -32,6 +35,7 @@ function hostileCard() {
 let server;
 let browser;
 let replied = false;
+let kept = false;
 const dialogs = [];
 
 before(async () => {
@@ -50,10 +54,34 @@ async function wren() {
   return raw.data || raw;
 }
 
-// The widget's messages, read through its (open) shadow root.
-function widgetMessages(page) {
-  return page.evaluate(() => [...document.querySelector('kindred-chat').shadowRoot.querySelectorAll('li.message')]
-    .map((li) => ({ role: li.dataset.role, status: li.dataset.status, text: li.querySelector('.text').dataset.source })));
+async function greetingOf(file) {
+  const raw = JSON.parse(await readFile(join(REPO, 'www', 'characters', file), 'utf8'));
+  const card = raw.data || raw;
+  return card.first_mes.replace(/\{\{\s*char\s*\}\}/gi, card.name).replace(/\{\{\s*user\s*\}\}/gi, 'User').trim();
+}
+
+// The messages of the page's first widget (or the one matching `selector`), read through its
+// (open) shadow root.
+function widgetMessages(page, selector = 'kindred-chat') {
+  return page.evaluate((sel) => [...(document.querySelector(sel)?.shadowRoot.querySelectorAll('li.message') || [])]
+    .map((li) => ({ role: li.dataset.role, status: li.dataset.status, text: li.querySelector('.text').dataset.source })), selector);
+}
+
+// The widget chats saved in the site's database, by card address.
+async function savedWidgetChats(page) {
+  const { settings = [] } = await readStores(page, ['settings']);
+  return Object.fromEntries(settings.filter((r) => r.key.startsWith('widget-chat:')).map((r) => [r.key.slice('widget-chat:'.length), r.value.messages]));
+}
+
+// A second widget, with another starter, added to the demo page (which has one).
+function addTheo(page, attributes = {}) {
+  return page.evaluate((attrs) => {
+    const el = document.createElement('kindred-chat');
+    el.id = 'theo';
+    el.setAttribute('character', '../characters/theo.json');
+    for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v);
+    document.querySelector('main').append(el);
+  }, attributes);
 }
 
 test('the demo page shows the character\'s greeting and a reply streams', { timeout: 360_000 }, async () => {
@@ -112,6 +140,73 @@ test('the demo page shows the character\'s greeting and a reply streams', { time
   replied = true;
 });
 
+test('the chat is kept over a reload, one chat a card; New chat goes back to the greeting', { timeout: 360_000 }, async (t) => {
+  if (!replied) return t.skip('needs the demo test');
+  const { page } = browser;
+  const wrenUrl = `${server.origin}/characters/wren.json`;
+  const theoUrl = `${server.origin}/characters/theo.json`;
+  const shown = await widgetMessages(page);
+  assert.equal(shown.length, 3);
+  const saved = await savedWidgetChats(page);
+  assert.deepEqual(Object.keys(saved), [wrenUrl], 'one saved chat, under the card\'s address');
+  assert.deepEqual(saved[wrenUrl].map((m) => [m.role, m.status]), [['assistant', 'greeting'], ['user', 'done'], ['assistant', 'done']]);
+  assert.equal(saved[wrenUrl][2].text, shown[2].text);
+  const { chats, messages } = await readStores(page, ['chats', 'messages']);
+  assert.deepEqual([chats, messages], [[], []], 'nothing in the app\'s chats: the library and recent chats never list it');
+
+  await page.reload();
+  await poll(async () => (await widgetMessages(page)).length === 3, { timeout: 30_000, message: 'the chat restored after a reload' });
+  assert.deepEqual(await widgetMessages(page), shown, 'the same messages after a reload');
+  const widget = page.locator('kindred-chat').first();
+  const newChat = widget.getByRole('button', { name: 'New chat' });
+  assert.equal(await newChat.isEnabled(), true);
+  await page.waitForFunction(() => document.querySelector('kindred-chat')?.dataset.modelState === 'ready', null, { timeout: 120_000 });
+  await screenshots(page, 'widget-restored');
+
+  // Another card beside it: its own greeting, Wren's chat untouched. A long reply, caught
+  // while it streams: it is saved as it grows, and a reload keeps what was written.
+  await addTheo(page, { 'max-tokens': '400', seed: '3' });
+  const theoGreeting = await greetingOf('theo.json');
+  await poll(async () => (await widgetMessages(page, '#theo')).length === 1, { timeout: 30_000, message: 'the second widget\'s greeting' });
+  assert.deepEqual(await widgetMessages(page, '#theo'), [{ role: 'assistant', status: 'greeting', text: theoGreeting }]);
+  assert.equal(await page.locator('#theo').getByRole('button', { name: 'New chat' }).isVisible(), false, 'nothing to clear yet');
+  const theoBox = page.locator('#theo').getByRole('textbox', { name: 'Message' });
+  await theoBox.fill('Could you explain, step by step and in detail, how photosynthesis works?');
+  await theoBox.press('Enter');
+  const partial = await poll(async () => {
+    const chat = (await savedWidgetChats(page))[theoUrl];
+    const last = chat?.[chat.length - 1];
+    return last?.status === 'streaming' && last.text.length > 0 ? chat : null;
+  }, { timeout: 240_000, interval: 100, message: 'a streaming reply saved as it grows' });
+  assert.deepEqual(partial.slice(0, 2).map((m) => [m.role, m.status]), [['assistant', 'greeting'], ['user', 'done']]);
+  const shownBeforeReload = (await widgetMessages(page, '#theo'))[2];
+  assert.equal(shownBeforeReload.status, 'streaming', 'still streaming when the page is reloaded');
+  assert.deepEqual(await widgetMessages(page), shown, 'Wren\'s chat is her own');
+
+  await page.reload();
+  await poll(async () => (await widgetMessages(page)).length === 3, { timeout: 30_000, message: 'Wren\'s chat after the reload' });
+  assert.deepEqual(await widgetMessages(page), shown);
+  await addTheo(page);
+  await poll(async () => (await widgetMessages(page, '#theo')).length === 3, { timeout: 30_000, message: 'the second widget\'s chat after the reload' });
+  const theo = await widgetMessages(page, '#theo');
+  assert.equal(theo[1].text, 'Could you explain, step by step and in detail, how photosynthesis works?');
+  assert.equal(theo[2].status, 'interrupted', 'a reply cut off by the reload says so');
+  assert.ok(theo[2].text.startsWith(partial[2].text) && theo[2].text.length > 0, 'the reply keeps what was saved of it');
+  assert.equal(await page.locator('#theo li.message[data-status="interrupted"] .note').textContent(), 'Interrupted');
+
+  // New chat: Wren back to her greeting alone, saved so; Theo's chat stays.
+  await newChat.click();
+  assert.deepEqual(await widgetMessages(page), [shown[0]], 'only the greeting');
+  assert.equal(await widget.evaluate((el) => el.shadowRoot.activeElement?.getAttribute('aria-label')), 'Message', 'focus moves to the message box');
+  await poll(async () => !(wrenUrl in await savedWidgetChats(page)), { timeout: 5000, message: 'Wren\'s saved chat removed' });
+  assert.equal((await savedWidgetChats(page))[theoUrl].length, 3, 'Theo\'s saved chat stays');
+  await page.reload();
+  await poll(async () => (await widgetMessages(page)).length === 1, { timeout: 30_000, message: 'the greeting after a reload' });
+  assert.deepEqual(await widgetMessages(page), [shown[0]], 'still only the greeting after a reload');
+  assert.deepEqual(browser.pageErrors, []);
+  kept = true;
+});
+
 test('a hostile card shows its text and runs nothing; a card on another host is refused', { timeout: 120_000 }, async () => {
   const { page, context } = browser;
   await context.route(`${server.origin}/embed/hostile.json`, (route) => route.fulfill({
@@ -164,4 +259,18 @@ test('the app on the same site uses the model the widget stored', { timeout: 240
   assert.deepEqual(browser.requests.slice(before).filter((u) => u.endsWith('.gguf')), [], 'no second download');
   const csp = browser.consoleErrors.filter((text) => /Content Security Policy/i.test(text));
   assert.deepEqual(csp, [], 'nothing broke the pages\' Content-Security-Policy');
+
+  // The app's "Delete everything" deletes the widget's chats with the rest.
+  if (!kept) return;
+  assert.ok(`${server.origin}/characters/theo.json` in await savedWidgetChats(page), 'a widget chat is saved before');
+  await page.getByRole('link', { name: 'Settings' }).click();
+  await page.getByRole('button', { name: 'Delete everything' }).click();
+  await page.getByLabel('Type DELETE to confirm').fill('DELETE');
+  await page.getByRole('button', { name: 'Delete everything' }).click();
+  await page.waitForFunction(() => /^Everything was deleted/.test(document.getElementById('data-status').textContent));
+  assert.deepEqual(await savedWidgetChats(page), {}, 'no widget chat left');
+  await page.goto(`${server.origin}/embed/demo.html`);
+  await addTheo(page);
+  await poll(async () => (await widgetMessages(page, '#theo')).length === 1, { timeout: 30_000, message: 'the second widget\'s greeting' });
+  assert.deepEqual(await widgetMessages(page, '#theo'), [{ role: 'assistant', status: 'greeting', text: await greetingOf('theo.json') }]);
 });

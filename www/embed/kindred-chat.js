@@ -6,14 +6,18 @@
 // Attributes: character (or card): a PNG, JSON or CHARX card on this site; avatar: an image
 // shown when the card has none; model: a GGUF on this site instead of the default; user: the
 // visitor's name in the prompt (default "User"); max-tokens, seed: reply length and a fixed
-// sampling seed. The chat lives in the element (a reload starts afresh); the model is the
-// app's, kept in this site's IndexedDB. Everything renders in a shadow root, as text or safe
-// Markdown: a card from a stranger can put no markup into the host page.
+// sampling seed. The chat is kept on the visitor's device, in this site's IndexedDB, one chat
+// a card address (widget-store.js): a reply is saved as it streams, a reload shows the chat
+// again, and "New chat" clears it back to the greeting. The model is the app's, kept in the
+// same database. Everything renders in a shadow root, as text or safe Markdown: a card from a
+// stranger can put no markup into the host page.
 import { cardTools, errorText } from '../js/wasm.js';
 import { render as renderMarkdown } from '../js/markdown.js';
 import { substituteNames, chatSeed } from '../js/names.js';
 import { formatBytes, formatPercent } from '../js/format.js';
+import { throttledWriter } from '../js/chat-store.js';
 import { sharedEngine } from './shared-engine.js';
+import { loadWidgetChat, saveWidgetChat, storedMessages } from './widget-store.js';
 
 const STYLESHEET = new URL('./kindred-chat.css', import.meta.url).href;
 const MAX_CARD_BYTES = 16 * 1024 * 1024;
@@ -43,8 +47,7 @@ function sameSite(raw, what) {
   return url;
 }
 
-async function loadCard(src) {
-  const url = sameSite(src, 'character card');
+async function loadCard(url) {
   const response = await fetch(url);
   if (!response.ok) throw new Error(`The character card could not be loaded (HTTP ${response.status}).`);
   const bytes = new Uint8Array(await response.arrayBuffer());
@@ -60,12 +63,18 @@ export class KindredChat extends HTMLElement {
     super();
     this.engine = sharedEngine();
     this.card = null;
+    this.cardUrl = null;
     this.messages = [];
     this.job = null;
     this.reply = null;
     this.avatarUrl = null;
     this.unwatch = null;
     this.loadToken = 0;
+    // The chat is rewritten at most every few hundred milliseconds while a reply streams;
+    // each value names its card, so a write queued before the card changed lands on its own.
+    this.saver = throttledWriter(({ url, messages }) => saveWidgetChat(url, messages));
+    this.flushSaves = () => this.saver.flush();
+    this.onVisibility = () => { if (document.visibilityState === 'hidden') this.saver.flush(); };
     this.build();
   }
 
@@ -82,6 +91,7 @@ export class KindredChat extends HTMLElement {
       problem: el('p', 'problem'),
       progress: el('progress', 'progress'),
       retry: el('button', 'retry', 'Try again'),
+      newChat: el('button', 'new-chat', 'New chat'),
       list: el('ol', 'messages'),
       announcer: el('div', 'visually-hidden'),
       form: el('form', 'composer'),
@@ -98,6 +108,8 @@ export class KindredChat extends HTMLElement {
     u.progress.hidden = true;
     u.retry.type = 'button';
     u.retry.hidden = true;
+    u.newChat.type = 'button';
+    u.newChat.disabled = true;
     u.list.setAttribute('aria-label', 'Messages');
     u.list.tabIndex = 0;
     u.announcer.setAttribute('aria-live', 'polite');
@@ -112,7 +124,7 @@ export class KindredChat extends HTMLElement {
     const head = el('header', 'head');
     const who = el('div', 'who');
     who.append(u.name, u.status);
-    head.append(u.avatar, who, u.retry);
+    head.append(u.avatar, who, u.retry, u.newChat);
     const actions = el('div', 'actions');
     actions.append(u.stop, u.send);
     u.form.append(u.input, actions);
@@ -129,11 +141,19 @@ export class KindredChat extends HTMLElement {
     });
     u.stop.addEventListener('click', () => this.stop());
     u.retry.addEventListener('click', () => this.engine.retry());
-    this.refresh();
+    u.newChat.addEventListener('click', () => this.newChat());
+    // Not refresh(): it sets data- attributes, which an element made by createElement() may
+    // not have in its constructor; connectedCallback refreshes.
+    u.stop.disabled = true;
+    u.send.disabled = true;
   }
 
   connectedCallback() {
     this.unwatch ??= this.engine.watch((state) => this.onEngine(state));
+    // A closing page gets the last of a streaming reply written.
+    window.addEventListener('pagehide', this.flushSaves);
+    document.addEventListener('visibilitychange', this.onVisibility);
+    this.refresh();
     if (!this.card) this.load();
     this.engine.start(this.getAttribute('model'));
   }
@@ -142,6 +162,9 @@ export class KindredChat extends HTMLElement {
     if (this.job) this.stop();
     this.unwatch?.();
     this.unwatch = null;
+    window.removeEventListener('pagehide', this.flushSaves);
+    document.removeEventListener('visibilitychange', this.onVisibility);
+    this.saver.flush();
   }
 
   attributeChangedCallback(name, old, value) {
@@ -167,18 +190,21 @@ export class KindredChat extends HTMLElement {
     const token = ++this.loadToken;
     const src = this.getAttribute('character') || this.getAttribute('card');
     if (this.job) this.stop();
+    this.saver.flush();
     this.card = null;
+    this.cardUrl = null;
     this.messages = [];
     this.renderAll();
     this.ui.problem.hidden = true;
     try {
       if (!src) throw new Error('No character: give the element a character="…" card address.');
-      const imported = await loadCard(src);
+      const url = sameSite(src, 'character card');
+      const [imported, saved] = await Promise.all([loadCard(url), loadWidgetChat(url.href)]);
       if (token !== this.loadToken) return;
       this.card = imported.card;
+      this.cardUrl = url.href;
       this.showAvatar(imported);
-      const greeting = typeof this.card.first_mes === 'string' ? this.card.first_mes.trim() : '';
-      if (greeting) this.messages.push({ role: 'assistant', text: greeting, status: 'greeting' });
+      this.messages = saved || this.greeting();
       this.ui.name.textContent = this.charName;
       this.ui.frame.setAttribute('aria-label', `Chat with ${this.charName}`);
       this.ui.input.placeholder = `Message ${this.charName}…`;
@@ -190,6 +216,32 @@ export class KindredChat extends HTMLElement {
       this.ui.problem.hidden = false;
     }
     this.refresh();
+  }
+
+  greeting() {
+    const text = typeof this.card?.first_mes === 'string' ? this.card.first_mes.trim() : '';
+    return text ? [{ role: 'assistant', text, status: 'greeting' }] : [];
+  }
+
+  // Queues the chat as it is now for saving (a copy: a streaming reply keeps changing).
+  persist() {
+    if (!this.card || !this.cardUrl) return;
+    this.saver.push({ url: this.cardUrl, messages: storedMessages(this.messages) });
+  }
+
+  // Back to the greeting alone; a reply being written is stopped and dropped.
+  newChat() {
+    if (!this.card) return;
+    // Dropped first: a reply still waiting for the engine is ended at once, and its end
+    // must not find it in the chat.
+    this.messages = this.greeting();
+    if (this.job) this.stop();
+    this.renderAll();
+    this.persist();
+    this.saver.flush();
+    this.refresh();
+    this.ui.input.focus();
+    this.announce(`New chat with ${this.charName}.`);
   }
 
   showAvatar(imported) {
@@ -237,6 +289,7 @@ export class KindredChat extends HTMLElement {
     this.dataset.generating = String(busy);
     this.ui.stop.disabled = !busy;
     this.ui.send.disabled = busy || !this.card || this.engine.state.phase !== 'ready';
+    this.ui.newChat.disabled = !this.card || !this.messages.some((m) => m.role === 'user');
   }
 
   renderAll() {
@@ -252,7 +305,7 @@ export class KindredChat extends HTMLElement {
     const text = el('div', 'text');
     this.fill(text, m.text);
     li.append(text);
-    const note = { stopped: 'Stopped', error: m.note || 'Failed' }[m.status];
+    const note = { stopped: 'Stopped', interrupted: 'Interrupted', error: m.note || 'Failed' }[m.status];
     if (note) li.append(el('p', 'note', note));
     m.node = li;
     return li;
@@ -301,12 +354,15 @@ export class KindredChat extends HTMLElement {
     this.messages.push(reply);
     this.reply = reply;
     this.renderAll();
+    this.persist();
     this.job = this.engine.generate(request, this.options(), {
       token: (msg) => {
+        if (!this.messages.includes(reply)) return;
         reply.text = msg.text;
         const follow = this.nearBottom();
         this.fill(reply.node.querySelector('.text'), reply.text);
         if (follow) this.scrollToEnd();
+        this.persist();
       },
       done: (msg) => this.finish(reply, msg.text || reply.text, msg.stop_reason === 'user' ? 'stopped' : 'done'),
       error: (message) => this.finish(reply, reply.text, 'error', `Failed: ${message}`),
@@ -325,8 +381,12 @@ export class KindredChat extends HTMLElement {
     if (note) reply.note = note;
     this.job = null;
     this.reply = null;
-    this.renderAll();
     this.refresh();
+    // A reply dropped by "New chat" or a change of card is neither shown nor saved.
+    if (!this.messages.includes(reply)) return;
+    this.renderAll();
+    this.persist();
+    this.saver.flush();
     this.announce(text ? `${this.charName}: ${this.display(text)}` : `${this.charName} did not reply.`);
   }
 

@@ -5,6 +5,7 @@
 import { requestResult, transactionDone } from './db.js';
 import { checkPrefs } from './prefs.js';
 import { checkVoicePrefs } from './voice-prefs.js';
+import { checkMessages, WIDGET_CHAT_PREFIX } from '../embed/widget-store.js';
 import { cardTools } from './wasm.js';
 import { checkMemory } from './memory.js';
 import { checkRoom, isRoom } from './room-store.js';
@@ -54,6 +55,23 @@ function checkSwipe(s) {
 }
 
 // Returns the records to write, or throws with what is wrong with the file.
+// The settings a backup may restore: preferences, voices and the widgets' chats, each checked.
+export function checkSettings(raw) {
+  const list = (v) => (Array.isArray(v) ? v : []);
+  return [
+    ...list(raw).filter((s) => isObject(s) && s.key === 'prefs').map((s) => ({ key: 'prefs', value: checkPrefs(s.value) })),
+    ...list(raw).filter((s) => isObject(s) && s.key === 'voice').map((s) => ({ key: 'voice', value: checkVoicePrefs(s.value) })),
+    // The <kindred-chat> widgets' conversations on this site, checked as the widget checks them.
+    ...list(raw)
+      .filter((s) => isObject(s) && typeof s.key === 'string' && s.key.startsWith(WIDGET_CHAT_PREFIX) && isObject(s.value))
+      .map((s) => ({
+        key: s.key,
+        value: { card: s.key.slice(WIDGET_CHAT_PREFIX.length), messages: checkMessages(s.value.messages), savedAt: Number(s.value.savedAt) || 0 },
+      }))
+      .filter((s) => s.value.messages.length > 0),
+  ];
+}
+
 export async function checkBackup(data) {
   if (!isObject(data) || data.format !== BACKUP_FORMAT) throw new Error('This is not a Kindred backup file.');
   if (!Number.isInteger(data.version) || data.version > 2) throw new Error('This backup comes from a newer version of Kindred.');
@@ -77,10 +95,7 @@ export async function checkBackup(data) {
       return { ...m, role: m.role === 'user' ? 'user' : 'assistant', swipes, chosen, pos: Number.isFinite(m.pos) ? m.pos : m.id };
     })
     .filter((m) => m.swipes.length > 0);
-  const settings = [
-    ...list(data.settings).filter((s) => isObject(s) && s.key === 'prefs').map((s) => ({ key: 'prefs', value: checkPrefs(s.value) })),
-    ...list(data.settings).filter((s) => isObject(s) && s.key === 'voice').map((s) => ({ key: 'voice', value: checkVoicePrefs(s.value) })),
-  ];
+  const settings = checkSettings(data.settings);
   // Memories only of chats in the file: a memory without its chat would never be seen.
   const chatIds = new Set(chats.map((c) => c.id));
   const memories = list(data.memories).map(checkMemory).filter((m) => m && chatIds.has(m.chatId));

@@ -253,7 +253,7 @@ pub fn write(spec: &Spec) -> Result<Vec<u8>> {
         if a == "qwen2" {
             let b = |x: &str| format!("blk.{il}.{x}.bias");
             for (name, n) in [("attn_q", qd), ("attn_k", kvd), ("attn_v", kvd)] {
-                tensors.push((b(name), vector((0..n).map(|_| 0.1 * (rng.next_f32() - 0.5)).collect())?));
+                tensors.push((b(name), vector((0..n).map(|_| 2.0 * (rng.next_f32() - 0.5)).collect())?));
             }
         }
     }

@@ -1,8 +1,8 @@
 //! The fused quantized kernels (`quant::dot`), every instruction set this
-//! machine runs (scalar always, AVX2 where present), against dequantize-
-//! then-dot in f64 of the same 8-bit activations. Tolerance: 1e-5 of the sum
-//! of |terms| (the kernels combine 16-value groups in f32; the group sums
-//! are exact integers).
+//! machine runs (scalar always, AVX2 and AVX-512 where present), against
+//! dequantize-then-dot in f64 of the same 8-bit activations. Tolerance:
+//! 1e-5 of the sum of |terms| (the kernels combine 16-value groups in f32;
+//! the group sums are exact integers).
 
 use candle_core::quantized::QTensor;
 use candle_core::{Device, Tensor};
@@ -210,8 +210,15 @@ fn best_isa_is_used_where_the_cpu_has_it() {
     #[cfg(target_arch = "x86_64")]
     {
         let avx2 = is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") && is_x86_feature_detected!("f16c");
-        assert_eq!(best == Isa::Avx2, avx2);
+        let avx512 = avx2
+            && is_x86_feature_detected!("avx512f")
+            && is_x86_feature_detected!("avx512bw")
+            && is_x86_feature_detected!("avx512vl")
+            && is_x86_feature_detected!("avx512vnni");
+        assert_eq!(best == Isa::Avx512, avx512);
+        assert_eq!(best == Isa::Avx2, avx2 && !avx512);
         assert_eq!(Isa::available().contains(&Isa::Avx2), avx2);
+        assert_eq!(Isa::available().contains(&Isa::Avx512), avx512);
     }
     assert!(!Isa::available().contains(&Isa::Simd128) || cfg!(target_arch = "wasm32"));
 }

@@ -80,6 +80,9 @@ pub struct Gpu {
     /// or the caller's lower cap), a multiple of 4.
     pub max_binding: u64,
     pub(crate) errors: ErrorSink,
+    /// Timestamps between dispatches (`profile`), asked for by the
+    /// `KINDRED_GPU_PROFILE` environment variable.
+    pub profiling: bool,
 }
 
 impl Gpu {
@@ -101,11 +104,15 @@ impl Gpu {
         let info = adapter.get_info();
         let limits = adapter.limits();
         let features = adapter.features();
-        // Ask for nothing optional: subgroups and f16 are reported, not used.
+        let timestamps = wgpu::Features::TIMESTAMP_QUERY | wgpu::Features::TIMESTAMP_QUERY_INSIDE_PASSES;
+        let profiling = cfg!(not(target_arch = "wasm32"))
+            && std::env::var_os("KINDRED_GPU_PROFILE").is_some()
+            && features.contains(timestamps);
+        let required_features = if profiling { timestamps } else { wgpu::Features::empty() };
         let (device, queue) = adapter
             .request_device(&wgpu::DeviceDescriptor {
                 label: Some("kindred"),
-                required_features: wgpu::Features::empty(),
+                required_features,
                 required_limits: limits.clone(),
                 experimental_features: wgpu::ExperimentalFeatures::disabled(),
                 memory_hints: wgpu::MemoryHints::Performance,
@@ -156,7 +163,7 @@ impl Gpu {
         if limits.max_compute_invocations_per_workgroup < 256 || limits.max_compute_workgroup_storage_size < 4096 {
             return Err(GpuError::Unsupported("the adapter offers less than WebGPU's compute minimum".into()));
         }
-        Ok(Gpu { device, queue, limits, report, max_binding, errors })
+        Ok(Gpu { device, queue, limits, report, max_binding, errors, profiling })
     }
 
     /// Blocking `new` for native callers.

@@ -5,10 +5,11 @@
 //! LM head tied to the embedding table. The layers are recorded twice over
 //! the same weights: for one decode token and for a prefill chunk.
 
-use super::attention::{attention_ops, AttnBuffers, AttnShape, GpuKvCache};
+use super::attention::{attend_ops, prep_op, AttnBuffers, AttnShape, GpuKvCache, PrepBuffers};
 use super::buffers::{scratch, GpuWeight};
 use super::device::Gpu;
 use super::error::{GpuError, GpuResult};
+use super::fused::{glu_ops, qkv_ops, Proj};
 use super::graph::{Builder, Op};
 use super::matvec::{embed_ops, linear_ops, matvec_ops};
 use super::model::{capacity, lane_rows, vector, weight, Lane, Plan, Shared};
@@ -58,16 +59,12 @@ pub(crate) async fn build(g: &Gguf, b: &mut Builder<'_>, shared: &Shared) -> Gpu
         let p = |s: &str| format!("blk.{il}.{s}.weight");
         let sliding = il % pattern < pattern - 1;
         let w = Layer {
-            wq: weight(gpu, g, &p("attn_q"), qd, d, &mut bytes)?,
-            wk: weight(gpu, g, &p("attn_k"), kvd, d, &mut bytes)?,
-            wv: weight(gpu, g, &p("attn_v"), kvd, d, &mut bytes)?,
+            qkv: Proj::load(gpu, g, &[p("attn_q"), p("attn_k"), p("attn_v")], &[qd, kvd, kvd], d, &mut bytes)?,
             wo: weight(gpu, g, &p("attn_output"), d, qd, &mut bytes)?,
-            wg: weight(gpu, g, &p("ffn_gate"), ffn, d, &mut bytes)?,
-            wu: weight(gpu, g, &p("ffn_up"), ffn, d, &mut bytes)?,
+            gate_up: Proj::load(gpu, g, &[p("ffn_gate"), p("ffn_up")], &[ffn, ffn], d, &mut bytes)?,
             wd: weight(gpu, g, &p("ffn_down"), d, ffn, &mut bytes)?,
             attn_norm: vector(gpu, g, &p("attn_norm"), d, &mut bytes)?,
-            q_norm: vector(gpu, g, &p("attn_q_norm"), hd, &mut bytes)?,
-            k_norm: vector(gpu, g, &p("attn_k_norm"), hd, &mut bytes)?,
+            qk_norm: qk_norms(gpu, g, &p("attn_q_norm"), &p("attn_k_norm"), hd, &mut bytes)?,
             post_attn: vector(gpu, g, &p("post_attention_norm"), d, &mut bytes)?,
             ffn_norm: vector(gpu, g, &p("ffn_norm"), d, &mut bytes)?,
             post_ffn: vector(gpu, g, &p("post_ffw_norm"), d, &mut bytes)?,
@@ -79,7 +76,7 @@ pub(crate) async fn build(g: &Gguf, b: &mut Builder<'_>, shared: &Shared) -> Gpu
             window: if sliding { window } else { 0 },
             scale: 1.0 / (hd as f32).sqrt(),
         };
-        let dims = Dims { d, hd, ffn, eps, cap, table: if sliding { 0 } else { hd } };
+        let dims = Dims { d, eps, cap, table: if sliding { 0 } else { hd } };
         for (l, lane_ops) in lanes.iter().zip(ops.iter_mut()) {
             let kv = (&cache.k[il], &cache.v[il]);
             lane_ops.extend(layer_ops(b, l, &w, &shape, &dims, kv, shared).await?);
@@ -153,16 +150,13 @@ impl Bufs {
 }
 
 struct Layer {
-    wq: GpuWeight,
-    wk: GpuWeight,
-    wv: GpuWeight,
+    qkv: Proj,
     wo: GpuWeight,
-    wg: GpuWeight,
-    wu: GpuWeight,
+    gate_up: Proj,
     wd: GpuWeight,
     attn_norm: wgpu::Buffer,
-    q_norm: wgpu::Buffer,
-    k_norm: wgpu::Buffer,
+    /// q's then k's QK-norm weights.
+    qk_norm: wgpu::Buffer,
     post_attn: wgpu::Buffer,
     ffn_norm: wgpu::Buffer,
     post_ffn: wgpu::Buffer,
@@ -170,8 +164,6 @@ struct Layer {
 
 struct Dims {
     d: usize,
-    hd: usize,
-    ffn: usize,
     eps: f32,
     cap: usize,
     /// Offset of this layer's RoPE table (local or global base).
@@ -187,25 +179,35 @@ async fn layer_ops(
     (k_cache, v_cache): (&wgpu::Buffer, &wgpu::Buffer),
     shared: &Shared,
 ) -> GpuResult<Vec<Op>> {
-    let (d, hd, eps, rows, step) = (m.d, m.hd, m.eps, l.rows, &shared.step);
+    let (d, eps, rows, step) = (m.d, m.eps, l.rows, &shared.step);
     let mut ops = vec![ops::rms_norm(b, &l.x, &w.attn_norm, &l.h, d, 1, eps, false).await?];
-    ops.extend(linear_ops(b, &w.wq, &l.h, &l.q_raw, step, rows, false).await?);
-    ops.extend(linear_ops(b, &w.wk, &l.h, &l.k_raw, step, rows, false).await?);
-    ops.extend(linear_ops(b, &w.wv, &l.h, &l.v, step, rows, false).await?);
-    ops.push(ops::rms_norm(b, &l.q_raw, &w.q_norm, &l.q, hd, s.n_head, eps, false).await?);
-    ops.push(ops::rms_norm(b, &l.k_raw, &w.k_norm, &l.k, hd, s.n_kv_head, eps, false).await?);
-    ops.push(ops::rope(b, &l.q, &shared.rope_table, s.n_head, hd, true, m.table).await?);
-    ops.push(ops::rope(b, &l.k, &shared.rope_table, s.n_kv_head, hd, true, m.table).await?);
+    ops.extend(qkv_ops(b, &w.qkv, &l.h, [&l.q_raw, &l.k_raw, &l.v], None, step, rows).await?);
+    let prep = PrepBuffers {
+        q_raw: &l.q_raw,
+        k_raw: &l.k_raw,
+        v: &l.v,
+        q: &l.q,
+        k_cache,
+        v_cache,
+        table: &shared.rope_table,
+        norms: Some(&w.qk_norm),
+        step,
+    };
+    ops.push(prep_op(b, s, prep, true, m.table, eps).await?);
     let bufs = AttnBuffers { q: &l.q, k: &l.k, v: &l.v, k_cache, v_cache, scores: &l.scores, out: &l.att, step };
-    ops.extend(attention_ops(b, s, bufs, m.cap).await?);
+    ops.extend(attend_ops(b, s, bufs, m.cap).await?);
     ops.extend(linear_ops(b, &w.wo, &l.att, &l.o, step, rows, false).await?);
-    ops.push(ops::rms_norm(b, &l.o, &w.post_attn, &l.x, d, 1, eps, true).await?);
-
-    ops.push(ops::rms_norm(b, &l.x, &w.ffn_norm, &l.h, d, 1, eps, false).await?);
-    ops.extend(linear_ops(b, &w.wg, &l.h, &l.gate, step, rows, false).await?);
-    ops.extend(linear_ops(b, &w.wu, &l.h, &l.up, step, rows, false).await?);
-    ops.push(ops::glu(b, &l.gate, &l.up, m.ffn, Gate::GeluTanh).await?);
+    ops.push(ops::norm_residual(b, &l.o, &w.post_attn, &l.x, &w.ffn_norm, &l.h, d, eps).await?);
+    ops.extend(glu_ops(b, &w.gate_up, &l.h, &l.gate, &l.up, Gate::GeluTanh, step, rows).await?);
     ops.extend(linear_ops(b, &w.wd, &l.gate, &l.o, step, rows, false).await?);
     ops.push(ops::rms_norm(b, &l.o, &w.post_ffn, &l.x, d, 1, eps, true).await?);
     Ok(ops)
+}
+
+/// The q and k QK-norm weights in one buffer, as `prep_op` reads them.
+fn qk_norms(gpu: &Gpu, g: &Gguf, q: &str, k: &str, hd: usize, total: &mut u64) -> GpuResult<wgpu::Buffer> {
+    let mut v = crate::matrix::load_vector(g, q, hd)?;
+    v.extend(crate::matrix::load_vector(g, k, hd)?);
+    *total += v.len() as u64 * 4;
+    super::buffers::upload_f32(gpu, "qk norms", &v)
 }

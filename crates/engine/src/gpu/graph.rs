@@ -38,6 +38,7 @@ impl Grid {
 }
 
 pub struct Op {
+    pub kernel: Kernel,
     pub pipeline: wgpu::ComputePipeline,
     pub bind: wgpu::BindGroup,
     pub grid: Grid,
@@ -80,15 +81,29 @@ impl Builder<'_> {
         if let Some(e) = scope.pop().await {
             return Err(GpuError::Validation(format!("bind group of {k:?}: {e}")));
         }
-        Ok(Op { pipeline, bind, grid })
+        Ok(Op { kernel: k, pipeline, bind, grid })
     }
 }
 
 pub fn encode(pass: &mut wgpu::ComputePass<'_>, ops: &[Op], pos: u32, n: u32) {
+    encode_profiled(pass, ops, pos, n, None);
+}
+
+/// `encode`, with a timestamp after each dispatch when profiling.
+pub fn encode_profiled(
+    pass: &mut wgpu::ComputePass<'_>,
+    ops: &[Op],
+    pos: u32,
+    n: u32,
+    mut profile: Option<&mut super::profile::Profiler>,
+) {
     for op in ops {
         let [x, y, z] = op.grid.at(pos, n);
         if x == 0 || y == 0 || z == 0 {
             continue;
+        }
+        if let Some(p) = profile.as_deref_mut() {
+            p.mark(pass, op.kernel);
         }
         pass.set_pipeline(&op.pipeline);
         pass.set_bind_group(0, &op.bind, &[]);

@@ -13,23 +13,54 @@ use super::error::{GpuError, GpuResult};
 use crate::quant::QType;
 
 const BYTES: &str = include_str!("shaders/bytes.wgsl");
+const MATVEC_CORE: &str = include_str!("shaders/matvec_core.wgsl");
+const ACT: &str = include_str!("shaders/act.wgsl");
+
+/// Rows a mat-vec workgroup of 64 threads takes (matvec_core.wgsl).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Rpw {
+    One,
+    Four,
+}
+
+impl Rpw {
+    pub fn rows(self) -> u32 {
+        match self {
+            Rpw::One => 1,
+            Rpw::Four => 4,
+        }
+    }
+
+    fn consts(self) -> &'static str {
+        match self {
+            Rpw::One => "const RPW: u32 = 1u;\nconst TPR: u32 = 64u;\n",
+            Rpw::Four => "const RPW: u32 = 4u;\nconst TPR: u32 = 16u;\n",
+        }
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Kernel {
-    MatVec(QType),
+    MatVec(QType, Rpw),
+    /// Stacked gate and up rows, activated: the decode feed-forward.
+    MatVecGlu(QType, Rpw),
+    /// Stacked q, k and v rows (and biases) into three outputs.
+    MatVecQkv(QType, Rpw),
     MatMul(QType),
     Embed(QType),
     RmsNorm,
-    Rope,
+    NormResidual,
     KvStore,
+    QkPrep,
     AttnScores,
-    AttnSoftmax,
-    AttnValues,
+    AttnSoftmaxValues,
     Glu,
     Add,
+    ArgmaxBlocks,
     Argmax,
     SamplePrep,
     SamplePenalize,
+    SampleCandidates,
     Sample,
 }
 
@@ -50,20 +81,30 @@ fn format_source(q: QType) -> &'static str {
 impl Kernel {
     fn source(self) -> String {
         match self {
-            Kernel::MatVec(q) => [BYTES, format_source(q), include_str!("shaders/matvec.wgsl")].join("\n"),
+            Kernel::MatVec(q, r) => {
+                [r.consts(), BYTES, format_source(q), MATVEC_CORE, include_str!("shaders/matvec.wgsl")].join("\n")
+            }
+            Kernel::MatVecGlu(q, r) => {
+                [r.consts(), BYTES, format_source(q), MATVEC_CORE, ACT, include_str!("shaders/matvec_glu.wgsl")].join("\n")
+            }
+            Kernel::MatVecQkv(q, r) => {
+                [r.consts(), BYTES, format_source(q), MATVEC_CORE, include_str!("shaders/matvec_qkv.wgsl")].join("\n")
+            }
             Kernel::MatMul(q) => [BYTES, format_source(q), include_str!("shaders/matmul.wgsl")].join("\n"),
             Kernel::Embed(q) => [BYTES, format_source(q), include_str!("shaders/embed.wgsl")].join("\n"),
             Kernel::RmsNorm => include_str!("shaders/rms_norm.wgsl").into(),
-            Kernel::Rope => include_str!("shaders/rope.wgsl").into(),
+            Kernel::NormResidual => include_str!("shaders/norm_residual.wgsl").into(),
             Kernel::KvStore => include_str!("shaders/kv_store.wgsl").into(),
+            Kernel::QkPrep => include_str!("shaders/qk_prep.wgsl").into(),
             Kernel::AttnScores => include_str!("shaders/attn_scores.wgsl").into(),
-            Kernel::AttnSoftmax => include_str!("shaders/attn_softmax.wgsl").into(),
-            Kernel::AttnValues => include_str!("shaders/attn_values.wgsl").into(),
-            Kernel::Glu => include_str!("shaders/glu.wgsl").into(),
+            Kernel::AttnSoftmaxValues => include_str!("shaders/attn_softmax_values.wgsl").into(),
+            Kernel::Glu => [ACT, include_str!("shaders/glu.wgsl")].join("\n"),
             Kernel::Add => include_str!("shaders/add.wgsl").into(),
+            Kernel::ArgmaxBlocks => include_str!("shaders/argmax_blocks.wgsl").into(),
             Kernel::Argmax => include_str!("shaders/argmax.wgsl").into(),
             Kernel::SamplePrep => include_str!("shaders/sample_prep.wgsl").into(),
             Kernel::SamplePenalize => include_str!("shaders/sample_penalize.wgsl").into(),
+            Kernel::SampleCandidates => include_str!("shaders/sample_candidates.wgsl").into(),
             Kernel::Sample => include_str!("shaders/sample.wgsl").into(),
         }
     }

@@ -4,10 +4,11 @@
 //! SwiGLU, untied or tied LM head. The layers are recorded twice over the
 //! same weights: for one decode token and for a prefill chunk.
 
-use super::attention::{attention_ops, AttnBuffers, AttnShape, GpuKvCache};
+use super::attention::{attend_ops, prep_op, AttnBuffers, AttnShape, GpuKvCache, PrepBuffers};
 use super::buffers::{scratch, GpuWeight};
 use super::device::Gpu;
 use super::error::{GpuError, GpuResult};
+use super::fused::{glu_ops, qkv_ops, Proj, QkvBias};
 use super::graph::{Builder, Op};
 use super::matvec::{embed_ops, linear_ops, matvec_ops};
 use super::model::{capacity, lane_rows, vector, weight, Lane, Plan, Shared};
@@ -49,26 +50,20 @@ pub(crate) async fn build(g: &Gguf, b: &mut Builder<'_>, shared: &Shared) -> Gpu
         ops.push(embed_ops(b, &embed, &l.x, &shared.tokens, 1.0).await?);
     }
     let shape = AttnShape { n_head, n_kv_head, head_dim: hd, window: 0, scale: 1.0 / (hd as f32).sqrt() };
-    let dims = Dims { d, qd, kvd, hd, ffn, eps, cap, neox: qwen };
+    let dims = Dims { d, eps, cap, neox: qwen };
     for il in 0..n_layers {
         let p = |s: &str| format!("blk.{il}.{s}.weight");
         let bias = |s: &str| format!("blk.{il}.{s}.bias");
         let biases = if qwen || g.has_tensor(&bias("attn_q")) {
-            Some([
-                vector(gpu, g, &bias("attn_q"), qd, &mut bytes)?,
-                vector(gpu, g, &bias("attn_k"), kvd, &mut bytes)?,
-                vector(gpu, g, &bias("attn_v"), kvd, &mut bytes)?,
-            ])
+            let names = [bias("attn_q"), bias("attn_k"), bias("attn_v")];
+            Some(QkvBias::load(gpu, g, names, [qd, kvd, kvd], &mut bytes)?)
         } else {
             None
         };
         let w = Layer {
-            wq: weight(gpu, g, &p("attn_q"), qd, d, &mut bytes)?,
-            wk: weight(gpu, g, &p("attn_k"), kvd, d, &mut bytes)?,
-            wv: weight(gpu, g, &p("attn_v"), kvd, d, &mut bytes)?,
+            qkv: Proj::load(gpu, g, &[p("attn_q"), p("attn_k"), p("attn_v")], &[qd, kvd, kvd], d, &mut bytes)?,
             wo: weight(gpu, g, &p("attn_output"), d, qd, &mut bytes)?,
-            wg: weight(gpu, g, &p("ffn_gate"), ffn, d, &mut bytes)?,
-            wu: weight(gpu, g, &p("ffn_up"), ffn, d, &mut bytes)?,
+            gate_up: Proj::load(gpu, g, &[p("ffn_gate"), p("ffn_up")], &[ffn, ffn], d, &mut bytes)?,
             wd: weight(gpu, g, &p("ffn_down"), d, ffn, &mut bytes)?,
             attn_norm: vector(gpu, g, &p("attn_norm"), d, &mut bytes)?,
             ffn_norm: vector(gpu, g, &p("ffn_norm"), d, &mut bytes)?,
@@ -120,6 +115,8 @@ struct Bufs {
     x: wgpu::Buffer,
     h: wgpu::Buffer,
     q: wgpu::Buffer,
+    /// q after RoPE (qk_prep reads q and writes here).
+    q_roped: wgpu::Buffer,
     k: wgpu::Buffer,
     v: wgpu::Buffer,
     att: wgpu::Buffer,
@@ -136,6 +133,7 @@ impl Bufs {
             x: f("x", d)?,
             h: f("h", d)?,
             q: f("q", qd)?,
+            q_roped: f("q roped", qd)?,
             k: f("k", kvd)?,
             v: f("v", kvd)?,
             att: f("att", qd)?,
@@ -147,25 +145,18 @@ impl Bufs {
 }
 
 struct Layer {
-    wq: GpuWeight,
-    wk: GpuWeight,
-    wv: GpuWeight,
+    qkv: Proj,
     wo: GpuWeight,
-    wg: GpuWeight,
-    wu: GpuWeight,
+    gate_up: Proj,
     wd: GpuWeight,
     attn_norm: wgpu::Buffer,
     ffn_norm: wgpu::Buffer,
     /// q, k, v biases (Qwen2).
-    biases: Option<[wgpu::Buffer; 3]>,
+    biases: Option<QkvBias>,
 }
 
 struct Dims {
     d: usize,
-    qd: usize,
-    kvd: usize,
-    hd: usize,
-    ffn: usize,
     eps: f32,
     cap: usize,
     neox: bool,
@@ -180,26 +171,27 @@ async fn layer_ops(
     (k_cache, v_cache): (&wgpu::Buffer, &wgpu::Buffer),
     shared: &Shared,
 ) -> GpuResult<Vec<Op>> {
-    let (d, hd, eps, rows, step) = (m.d, m.hd, m.eps, l.rows, &shared.step);
+    let (d, eps, rows, step) = (m.d, m.eps, l.rows, &shared.step);
     let mut ops = vec![ops::rms_norm(b, &l.x, &w.attn_norm, &l.h, d, 1, eps, false).await?];
-    ops.extend(linear_ops(b, &w.wq, &l.h, &l.q, step, rows, false).await?);
-    ops.extend(linear_ops(b, &w.wk, &l.h, &l.k, step, rows, false).await?);
-    ops.extend(linear_ops(b, &w.wv, &l.h, &l.v, step, rows, false).await?);
-    if let Some([bq, bk, bv]) = &w.biases {
-        for (dst, bias, n) in [(&l.q, bq, m.qd), (&l.k, bk, m.kvd), (&l.v, bv, m.kvd)] {
-            ops.push(ops::add(b, dst, bias, n).await?);
-        }
-    }
-    ops.push(ops::rope(b, &l.q, &shared.rope_table, s.n_head, hd, m.neox, 0).await?);
-    ops.push(ops::rope(b, &l.k, &shared.rope_table, s.n_kv_head, hd, m.neox, 0).await?);
-    let bufs = AttnBuffers { q: &l.q, k: &l.k, v: &l.v, k_cache, v_cache, scores: &l.scores, out: &l.att, step };
-    ops.extend(attention_ops(b, s, bufs, m.cap).await?);
+    ops.extend(qkv_ops(b, &w.qkv, &l.h, [&l.q, &l.k, &l.v], w.biases.as_ref(), step, rows).await?);
+    let prep = PrepBuffers {
+        q_raw: &l.q,
+        k_raw: &l.k,
+        v: &l.v,
+        q: &l.q_roped,
+        k_cache,
+        v_cache,
+        table: &shared.rope_table,
+        norms: None,
+        step,
+    };
+    ops.push(prep_op(b, s, prep, m.neox, 0, eps).await?);
+    let bufs = AttnBuffers { q: &l.q_roped, k: &l.k, v: &l.v, k_cache, v_cache, scores: &l.scores, out: &l.att, step };
+    ops.extend(attend_ops(b, s, bufs, m.cap).await?);
     ops.extend(linear_ops(b, &w.wo, &l.att, &l.x, step, rows, true).await?);
 
     ops.push(ops::rms_norm(b, &l.x, &w.ffn_norm, &l.h, d, 1, eps, false).await?);
-    ops.extend(linear_ops(b, &w.wg, &l.h, &l.gate, step, rows, false).await?);
-    ops.extend(linear_ops(b, &w.wu, &l.h, &l.up, step, rows, false).await?);
-    ops.push(ops::glu(b, &l.gate, &l.up, m.ffn, Gate::Silu).await?);
+    ops.extend(glu_ops(b, &w.gate_up, &l.h, &l.gate, &l.up, Gate::Silu, step, rows).await?);
     ops.extend(linear_ops(b, &w.wd, &l.gate, &l.x, step, rows, true).await?);
     Ok(ops)
 }

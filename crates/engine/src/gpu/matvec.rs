@@ -19,7 +19,17 @@
 use super::buffers::{uniform, GpuWeight};
 use super::error::{GpuError, GpuResult};
 use super::graph::{grid_2d, Builder, Grid, Op};
-use super::kernels::Kernel;
+use super::kernels::{Kernel, Rpw};
+
+/// Rows a mat-vec workgroup takes for a matrix of `rows` rows: four for
+/// tall ones, one for short ones (measured: matvec_core.wgsl).
+pub fn rows_per_group(rows: usize) -> Rpw {
+    if rows >= 4096 {
+        Rpw::Four
+    } else {
+        Rpw::One
+    }
+}
 
 /// `y[y_off + r] (+)= W[r] . x` for every row of `w`.
 pub async fn matvec_ops(
@@ -32,13 +42,14 @@ pub async fn matvec_ops(
 ) -> GpuResult<Vec<Op>> {
     let mut ops = Vec::with_capacity(w.chunks.len());
     for c in &w.chunks {
-        let grid = grid_2d(b.gpu, c.rows as u32)?;
+        let rpw = rows_per_group(c.rows);
+        let grid = grid_2d(b.gpu, (c.rows as u32).div_ceil(rpw.rows()))?;
         let params = uniform(
             b.gpu,
             &format!("{} params", w.name),
             &[c.rows as u32, w.cols as u32, w.row_bytes as u32, (y_off + c.row0) as u32, accumulate as u32, grid[0]],
         );
-        ops.push(b.op(Kernel::MatVec(w.qtype), &[&params, &c.buffer, x, y], Grid::Fixed(grid)).await?);
+        ops.push(b.op(Kernel::MatVec(w.qtype, rpw), &[&params, &c.buffer, x, y], Grid::Fixed(grid)).await?);
     }
     Ok(ops)
 }
@@ -62,12 +73,43 @@ pub async fn matmul_ops(
         let params = uniform(
             b.gpu,
             &format!("{} matmul", w.name),
-            &[c.rows as u32, w.cols as u32, w.row_bytes as u32, c.row0 as u32, accumulate as u32, w.rows as u32],
+            &[c.rows as u32, w.cols as u32, w.row_bytes as u32, c.row0 as u32, accumulate as u32, w.rows as u32, 0],
         );
         let grid = Grid::TokenTiles { xy: [tiles, 1], tile: MATMUL_TILE };
         ops.push(b.op(Kernel::MatMul(w.qtype), &[&params, &c.buffer, x, y, step], grid).await?);
     }
     Ok(ops)
+}
+
+/// `y[t][r] (+)= W[lo + r] . x[t]` for rows `lo..lo + rows` of a weight
+/// held in one binding (a part of stacked weights), `rows` floats a token
+/// in `y`.
+#[allow(clippy::too_many_arguments)]
+pub async fn matmul_part_ops(
+    b: &mut Builder<'_>,
+    w: &GpuWeight,
+    lo: usize,
+    rows: usize,
+    x: &wgpu::Buffer,
+    y: &wgpu::Buffer,
+    step: &wgpu::Buffer,
+    accumulate: bool,
+) -> GpuResult<Op> {
+    let ([c], true) = (w.chunks.as_slice(), lo + rows <= w.rows) else {
+        return Err(GpuError::Unsupported(format!("rows {lo}..{} of `{}` as one part", lo + rows, w.name)));
+    };
+    let tiles = (rows as u32).div_ceil(MATMUL_TILE);
+    if tiles > b.gpu.max_workgroups_per_dim() {
+        return Err(GpuError::Unsupported(format!("{rows} rows of `{}` in one mat-mul", w.name)));
+    }
+    let w_off = (lo * w.row_bytes) as u32;
+    let params = uniform(
+        b.gpu,
+        &format!("{}[{lo}..] matmul", w.name),
+        &[rows as u32, w.cols as u32, w.row_bytes as u32, 0, accumulate as u32, rows as u32, w_off],
+    );
+    let grid = Grid::TokenTiles { xy: [tiles, 1], tile: MATMUL_TILE };
+    b.op(Kernel::MatMul(w.qtype), &[&params, &c.buffer, x, y, step], grid).await
 }
 
 /// Rows and tokens of one mat-mul workgroup's tile (matmul.wgsl).

@@ -69,8 +69,8 @@ impl Oneshot {
         let vb = upload_f32(&self.gpu, "logits", v)?;
         let out = scratch(&self.gpu, "argmax", 1)?;
         let mut b = Builder { gpu: &self.gpu, kernels: &mut self.kernels };
-        let op = ops::argmax(&mut b, &vb, &out, v.len()).await?;
-        let r = self.run(std::slice::from_ref(&op), 0, 1, &out, 1).await?;
+        let ops = ops::argmax(&mut b, &vb, &out, v.len()).await?;
+        let r = self.run(&ops, 0, 1, &out, 1).await?;
         Ok(r.first().map_or(0, |f| f.to_bits()))
     }
 

@@ -26,20 +26,21 @@ pub async fn rms_norm(
     b.op(Kernel::RmsNorm, &[&p, src, weight, dst], Grid::Tokens([rows as u32, 1])).await
 }
 
-/// Rotates `n_heads` heads of each token of `v` in place with table
-/// `table_off` of the token's `ROPE_TABLE_STRIDE` floats.
-pub async fn rope(
+/// `x += rms_norm(o) * post; h = rms_norm(x) * pre` over `width` floats a
+/// token (Gemma's post-norm into the residual, then the next pre-norm).
+#[allow(clippy::too_many_arguments)]
+pub async fn norm_residual(
     b: &mut Builder<'_>,
-    v: &wgpu::Buffer,
-    table: &wgpu::Buffer,
-    n_heads: usize,
-    head_dim: usize,
-    neox: bool,
-    table_off: usize,
+    o: &wgpu::Buffer,
+    post: &wgpu::Buffer,
+    x: &wgpu::Buffer,
+    pre: &wgpu::Buffer,
+    h: &wgpu::Buffer,
+    width: usize,
+    eps: f32,
 ) -> GpuResult<Op> {
-    let half = head_dim / 2;
-    let p = uniform(b.gpu, "rope", &[n_heads as u32, head_dim as u32, half as u32, neox as u32, table_off as u32, ROPE_TABLE_STRIDE as u32]);
-    b.op(Kernel::Rope, &[&p, v, table], Grid::Tokens([((n_heads * half) as u32).div_ceil(64), 1])).await
+    let p = uniform(b.gpu, "norm_residual", &[width as u32, eps.to_bits()]);
+    b.op(Kernel::NormResidual, &[&p, o, post, x, pre, h], Grid::Tokens([1, 1])).await
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,8 +62,17 @@ pub async fn add(b: &mut Builder<'_>, dst: &wgpu::Buffer, src: &wgpu::Buffer, n:
     b.op(Kernel::Add, &[&p, dst, src], Grid::Tokens([(n as u32).div_ceil(64), 1])).await
 }
 
-/// `result[0] = argmax(logits[..n])`.
-pub async fn argmax(b: &mut Builder<'_>, logits: &wgpu::Buffer, result: &wgpu::Buffer, n: usize) -> GpuResult<Op> {
-    let p = uniform(b.gpu, "argmax", &[n as u32]);
-    b.op(Kernel::Argmax, &[&p, logits, result], Grid::Fixed([1, 1, 1])).await
+/// Workgroups of the argmax's first pass: enough to spread a vocabulary's
+/// reads over a large GPU, few enough for one workgroup to finish.
+const ARGMAX_GROUPS: usize = 128;
+
+/// `result[0] = argmax(logits[..n])`, in two passes.
+pub async fn argmax(b: &mut Builder<'_>, logits: &wgpu::Buffer, result: &wgpu::Buffer, n: usize) -> GpuResult<Vec<Op>> {
+    let groups = n.div_ceil(256).clamp(1, ARGMAX_GROUPS);
+    let partial = super::buffers::scratch(b.gpu, "argmax partial", 2 * groups)?;
+    let p = uniform(b.gpu, "argmax blocks", &[n as u32]);
+    let first = b.op(Kernel::ArgmaxBlocks, &[&p, logits, &partial], Grid::Fixed([groups as u32, 1, 1])).await?;
+    let p = uniform(b.gpu, "argmax", &[groups as u32]);
+    let second = b.op(Kernel::Argmax, &[&p, &partial, result], Grid::Fixed([1, 1, 1])).await?;
+    Ok(vec![first, second])
 }

@@ -16,6 +16,9 @@ use crate::sampler::SamplerOptions;
 /// are sorted in workgroup memory.
 pub const MAX_CANDIDATES: usize = 1024;
 
+/// Logits a workgroup of `sample_candidates.wgsl` screens.
+const CANDIDATE_SLICE: u32 = 2048;
+
 /// Most distinct recent tokens the penalties can take.
 pub const MAX_RECENT: usize = 4096;
 
@@ -84,7 +87,8 @@ pub struct GpuSampler {
     recent: wgpu::Buffer,
     prep: Op,
     penalize: Op,
-    argmax: Op,
+    argmax: Vec<Op>,
+    candidates: Op,
     pick: Op,
     pub out: wgpu::Buffer,
 }
@@ -102,8 +106,17 @@ impl GpuSampler {
         let prep = b.op(Kernel::SamplePrep, &[&prep_params, logits, &z], Grid::Fixed(grid)).await?;
         let penalize = b.op(Kernel::SamplePenalize, &[&prep_params, logits, &z, &recent], Grid::Fixed([1, 1, 1])).await?;
         let argmax = super::ops::argmax(b, &z, &out, n_vocab).await?;
-        let pick = b.op(Kernel::Sample, &[&pick_params, &z, &out], Grid::Fixed([1, 1, 1])).await?;
-        Ok(GpuSampler { n_vocab, prep_params, pick_params, recent, prep, penalize, argmax, pick, out })
+        let cv = scratch(gpu, "sampling candidates", n_vocab)?;
+        let ci = scratch(gpu, "sampling candidate ids", n_vocab)?;
+        let count = scratch(gpu, "sampling candidate count", 1)?;
+        let slices = (n_vocab as u32).div_ceil(CANDIDATE_SLICE);
+        if slices > gpu.max_workgroups_per_dim() {
+            return Err(super::GpuError::Unsupported(format!("a vocabulary of {n_vocab} to sample from")));
+        }
+        let candidates =
+            b.op(Kernel::SampleCandidates, &[&pick_params, &z, &cv, &ci, &count], Grid::Fixed([slices, 1, 1])).await?;
+        let pick = b.op(Kernel::Sample, &[&pick_params, &cv, &ci, &count, &out], Grid::Fixed([1, 1, 1])).await?;
+        Ok(GpuSampler { n_vocab, prep_params, pick_params, recent, prep, penalize, argmax, candidates, pick, out })
     }
 
     /// Writes this step's settings; returns the ops to run after the logits.
@@ -128,12 +141,13 @@ impl GpuSampler {
             ops.push(&self.penalize);
         }
         if s.greedy() {
-            ops.push(&self.argmax);
+            ops.extend(&self.argmax);
         } else {
             let pick = [self.n_vocab as u32, s.top_k.min(u32::MAX as usize) as u32];
             let mut bytes = u32_bytes(&pick);
             bytes.extend(f32_bytes(&[s.top_p, s.min_p, s.uniform]));
             queue.write_buffer(&self.pick_params, 0, &bytes);
+            ops.push(&self.candidates);
             ops.push(&self.pick);
         }
         ops

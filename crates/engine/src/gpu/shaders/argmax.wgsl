@@ -1,26 +1,30 @@
 // Index of the largest logit, lowest index on ties and NaN never chosen
 // (as the CPU sampler does), so greedy decoding reads back 4 bytes instead
-// of the whole vocabulary. One workgroup strides over all logits.
+// of the whole vocabulary. Second half: one workgroup reduces the p.n
+// (value, index) pairs argmax_blocks.wgsl left; an index of NONE marks a
+// stretch with no number in it.
 
 struct Params {
     n: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> logits: array<f32>;
+@group(0) @binding(1) var<storage, read> partial: array<u32>;
 @group(0) @binding(2) var<storage, read_write> result: array<u32>;
 
 var<workgroup> best_v: array<f32, 256>;
 var<workgroup> best_i: array<u32, 256>;
 
+const NONE: u32 = 0xffffffffu;
+
 @compute @workgroup_size(256)
 fn main(@builtin(local_invocation_index) tid: u32) {
     var bv = -3.4e38;
-    var bi = 0xffffffffu;
-    for (var i = tid; i < p.n; i += 256u) {
-        let v = logits[i];
-        // Ascending i: strictly greater keeps the lowest index of a tie.
-        if (v > bv || (bi == 0xffffffffu && v == v)) {
+    var bi = NONE;
+    for (var g = tid; g < p.n; g += 256u) {
+        let v = bitcast<f32>(partial[2u * g]);
+        let i = partial[2u * g + 1u];
+        if (i != NONE && (bi == NONE || v > bv || (v == bv && i < bi))) {
             bv = v;
             bi = i;
         }
@@ -33,7 +37,7 @@ fn main(@builtin(local_invocation_index) tid: u32) {
             let ov = best_v[tid + k];
             let oi = best_i[tid + k];
             let mine = best_i[tid];
-            let take = oi != 0xffffffffu && (mine == 0xffffffffu || ov > best_v[tid] || (ov == best_v[tid] && oi < mine));
+            let take = oi != NONE && (mine == NONE || ov > best_v[tid] || (ov == best_v[tid] && oi < mine));
             if (take) {
                 best_v[tid] = ov;
                 best_i[tid] = oi;
@@ -42,6 +46,6 @@ fn main(@builtin(local_invocation_index) tid: u32) {
         workgroupBarrier();
     }
     if (tid == 0u) {
-        result[0] = select(best_i[0], 0u, best_i[0] == 0xffffffffu);
+        result[0] = select(best_i[0], 0u, best_i[0] == NONE);
     }
 }

@@ -5,7 +5,9 @@
 // softmax, the top_p nucleus, then the first token whose cumulative
 // probability exceeds the uniform number the CPU drew.
 //
-// One workgroup. The k-th largest value is found bit by bit over the
+// One workgroup, over the candidates sample_candidates.wgsl kept (their
+// values cv, vocabulary indices ci, number count[0], which it resets for
+// the next step). The k-th largest value is found bit by bit over the
 // order-preserving u32 key of the floats (32 counting passes), the
 // survivors are gathered into workgroup memory and bitonic-sorted, and one
 // thread walks them in order as the CPU does, in the same f32 arithmetic.
@@ -19,8 +21,10 @@ struct Params {
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> z: array<f32>;
-@group(0) @binding(2) var<storage, read_write> result: array<u32>;
+@group(0) @binding(1) var<storage, read> cv: array<f32>;
+@group(0) @binding(2) var<storage, read> ci: array<u32>;
+@group(0) @binding(3) var<storage, read_write> count: array<u32>;
+@group(0) @binding(4) var<storage, read_write> result: array<u32>;
 
 const CAP: u32 = 1024u;
 const NONE: u32 = 0xffffffffu;
@@ -46,9 +50,10 @@ fn before(a: u32, b: u32) -> bool {
 
 @compute @workgroup_size(256)
 fn main(@builtin(local_invocation_index) tid: u32) {
+    let n = count[0];
     var m = -3.4e38;
-    for (var i = tid; i < p.n; i += 256u) {
-        let v = z[i];
+    for (var i = tid; i < n; i += 256u) {
+        let v = cv[i];
         if (v == v) {
             m = max(m, v);
         }
@@ -69,12 +74,12 @@ fn main(@builtin(local_invocation_index) tid: u32) {
     }
     // The largest key with at least k values at or above it.
     var cut = 0u;
-    if (k < p.n) {
+    if (k < n) {
         for (var bit = 31i; bit >= 0i; bit--) {
             let trial = cut | (1u << u32(bit));
             var c = 0u;
-            for (var i = tid; i < p.n; i += 256u) {
-                let v = z[i];
+            for (var i = tid; i < n; i += 256u) {
+                let v = cv[i];
                 if (v == v && key(v) >= trial) {
                     c += 1u;
                 }
@@ -106,17 +111,20 @@ fn main(@builtin(local_invocation_index) tid: u32) {
         cand_i[j] = NONE;
     }
     workgroupBarrier();
-    for (var i = tid; i < p.n; i += 256u) {
-        let v = z[i];
+    for (var i = tid; i < n; i += 256u) {
+        let v = cv[i];
         if (v == v && key(v) >= cut && v >= floor) {
             let slot = atomicAdd(&found, 1u);
             if (slot < CAP) {
                 cand_v[slot] = v;
-                cand_i[slot] = i;
+                cand_i[slot] = ci[i];
             }
         }
     }
     workgroupBarrier();
+    if (tid == 0u) {
+        count[0] = 0u;
+    }
 
     // Bitonic sort of all CAP slots into candidate order (empty slots last).
     for (var size = 2u; size <= CAP; size <<= 1u) {

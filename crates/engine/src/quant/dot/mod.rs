@@ -4,12 +4,14 @@
 //! `MAX_TOKENS` activation rows (prefill reuses one weight row for several
 //! tokens; decode uses one).
 //!
-//! One file per quant type, each with three versions of the same
-//! arithmetic: `scalar` (the portable reference), `avx2` (x86_64, picked at
-//! run time) and `simd128` (wasm, compiled when the build enables simd128).
+//! One file per quant type, each with versions of the same arithmetic:
+//! `scalar` (the portable reference), `avx2` (x86_64, picked at run time),
+//! `avx512` (x86_64 with AVX-512 and VNNI, picked at run time; Q8_0, Q5_0,
+//! Q4_K and Q6_K, the others keep AVX2) and `simd128` (wasm, compiled when
+//! the build enables simd128).
 //! Every 16-value group's sum is an exact integer; the groups are then
 //! combined in f32 in one fixed order (`Combine`), the same in every
-//! version, so all three give bit-identical results, native and in the
+//! version, so all of them give bit-identical results, native and in the
 //! browser alike. That order is the one the engine has always used: with
 //! activations re-quantized to 8 bits before every product, any other
 //! rounding moves logits by tenths and flips near-ties in greedy decoding.
@@ -23,6 +25,8 @@ pub mod q8_0;
 
 #[cfg(target_arch = "x86_64")]
 mod x86;
+#[cfg(target_arch = "x86_64")]
+mod x86_512;
 
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 mod wasm;
@@ -39,6 +43,10 @@ pub enum Isa {
     Scalar,
     /// x86_64 AVX2 with FMA and F16C.
     Avx2,
+    /// x86_64 AVX-512 F, BW and VL with VNNI, on top of `Avx2` (used on
+    /// 256-bit vectors, see `x86_512`); types without an `avx512` kernel
+    /// run their AVX2 one.
+    Avx512,
     /// WebAssembly 128-bit SIMD.
     Simd128,
 }
@@ -49,7 +57,7 @@ impl Isa {
         #[cfg(target_arch = "x86_64")]
         {
             static BEST: std::sync::OnceLock<Isa> = std::sync::OnceLock::new();
-            *BEST.get_or_init(|| if Isa::Avx2.supported() { Isa::Avx2 } else { Isa::Scalar })
+            *BEST.get_or_init(|| [Isa::Avx512, Isa::Avx2].into_iter().find(|i| i.supported()).unwrap_or(Isa::Scalar))
         }
         #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
         {
@@ -71,6 +79,14 @@ impl Isa {
                     && std::arch::is_x86_feature_detected!("fma")
                     && std::arch::is_x86_feature_detected!("f16c")
             }
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx512 => {
+                Isa::Avx2.supported()
+                    && std::arch::is_x86_feature_detected!("avx512f")
+                    && std::arch::is_x86_feature_detected!("avx512bw")
+                    && std::arch::is_x86_feature_detected!("avx512vl")
+                    && std::arch::is_x86_feature_detected!("avx512vnni")
+            }
             #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
             Isa::Simd128 => true,
             #[allow(unreachable_patterns)]
@@ -80,7 +96,7 @@ impl Isa {
 
     /// Every set this machine runs, scalar first (for tests and benches).
     pub fn available() -> Vec<Isa> {
-        [Isa::Scalar, Isa::Avx2, Isa::Simd128].into_iter().filter(|i| i.supported()).collect()
+        [Isa::Scalar, Isa::Avx2, Isa::Avx512, Isa::Simd128].into_iter().filter(|i| i.supported()).collect()
     }
 }
 
@@ -153,7 +169,16 @@ fn kernel<const N: usize>(isa: Isa, q: QType) -> Option<Kernel<N>> {
     let k: Kernel<N> = match (isa, q) {
         (_, QType::F32 | QType::F16 | QType::BF16) => return None,
         #[cfg(target_arch = "x86_64")]
-        (Isa::Avx2, QType::Q4_0) => q4_0::avx2::<N>,
+        (Isa::Avx512, QType::Q5_0) => q5_0::avx512::<N>,
+        #[cfg(target_arch = "x86_64")]
+        (Isa::Avx512, QType::Q8_0) => q8_0::avx512::<N>,
+        #[cfg(target_arch = "x86_64")]
+        (Isa::Avx512, QType::Q4K) => q4_k::avx512::<N>,
+        #[cfg(target_arch = "x86_64")]
+        (Isa::Avx512, QType::Q6K) => q6_k::avx512::<N>,
+        // Types without an AVX-512 kernel: AVX2 where AVX-512 is chosen.
+        #[cfg(target_arch = "x86_64")]
+        (Isa::Avx2 | Isa::Avx512, QType::Q4_0) => q4_0::avx2::<N>,
         #[cfg(target_arch = "x86_64")]
         (Isa::Avx2, QType::Q5_0) => q5_0::avx2::<N>,
         #[cfg(target_arch = "x86_64")]
@@ -161,7 +186,7 @@ fn kernel<const N: usize>(isa: Isa, q: QType) -> Option<Kernel<N>> {
         #[cfg(target_arch = "x86_64")]
         (Isa::Avx2, QType::Q4K) => q4_k::avx2::<N>,
         #[cfg(target_arch = "x86_64")]
-        (Isa::Avx2, QType::Q5K) => q5_k::avx2::<N>,
+        (Isa::Avx2 | Isa::Avx512, QType::Q5K) => q5_k::avx2::<N>,
         #[cfg(target_arch = "x86_64")]
         (Isa::Avx2, QType::Q6K) => q6_k::avx2::<N>,
         #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]

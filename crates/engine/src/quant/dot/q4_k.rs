@@ -99,6 +99,47 @@ pub unsafe fn avx2<const N: usize>(row: &[u8], a: [&QuantizedActs; N]) -> [f32; 
     totals(acc)
 }
 
+/// As `avx2`, the products summed by VNNI (see `x86_512`).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma,f16c")]
+pub unsafe fn avx512<const N: usize>(row: &[u8], a: [&QuantizedActs; N]) -> [f32; N] {
+    use super::x86::{accumulate, f16, group_sums, load32, sub_block_factors, terms_min, to_array, Acts};
+    use super::x86_512::dot_u8;
+    use core::arch::x86_64::*;
+    let nb = blocks(row, &a, BLOCK_BYTES, 256);
+    let ap = Acts::new(&a);
+    let mut t = [_mm_setzero_ps(); N];
+    let m4 = _mm256_set1_epi8(0x0f);
+    for (i, b) in row.chunks_exact(BLOCK_BYTES).take(nb).enumerate() {
+        let (sc, m) = scales_mins(b);
+        let (sc, mn) = (sub_block_factors(sc, f16(b)), sub_block_factors(m, f16(&b[2..])));
+        let q = [load32(&b[16..]), load32(&b[48..]), load32(&b[80..]), load32(&b[112..])];
+        let lo = [_mm256_and_si256(q[0], m4), _mm256_and_si256(q[1], m4), _mm256_and_si256(q[2], m4), _mm256_and_si256(q[3], m4)];
+        let hi = [
+            _mm256_and_si256(_mm256_srli_epi16(q[0], 4), m4),
+            _mm256_and_si256(_mm256_srli_epi16(q[1], 4), m4),
+            _mm256_and_si256(_mm256_srli_epi16(q[2], 4), m4),
+            _mm256_and_si256(_mm256_srli_epi16(q[3], 4), m4),
+        ];
+        for tk in 0..N {
+            let x = 256 * i;
+            for h in 0..2 {
+                // Chunks 2h and 2h+1: groups 8h..8h+8.
+                let (c0, c1) = (2 * h, 2 * h + 1);
+                let p = [
+                    dot_u8(lo[c0], ap.qs(tk, x + 64 * c0)),
+                    dot_u8(hi[c0], ap.qs(tk, x + 64 * c0 + 32)),
+                    dot_u8(lo[c1], ap.qs(tk, x + 64 * c1)),
+                    dot_u8(hi[c1], ap.qs(tk, x + 64 * c1 + 32)),
+                ];
+                let v = terms_min(ap.scales(tk, 16 * i + 8 * h), sc[h], group_sums(p), mn[h], ap.sums(tk, 16 * i + 8 * h));
+                t[tk] = accumulate(t[tk], v);
+            }
+        }
+    }
+    totals(t.map(|v| Combine(to_array(v))))
+}
+
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 pub fn simd128<const N: usize>(row: &[u8], a: [&QuantizedActs; N]) -> [f32; N] {
     use super::wasm::*;

@@ -83,6 +83,52 @@ pub unsafe fn avx2<const N: usize>(row: &[u8], a: [&QuantizedActs; N]) -> [f32; 
     totals(acc)
 }
 
+/// As `avx2`, the products summed by VNNI (see `x86_512`).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma,f16c")]
+pub unsafe fn avx512<const N: usize>(row: &[u8], a: [&QuantizedActs; N]) -> [f32; N] {
+    use super::x86::{accumulate, f16, group_sums, load16, load32, terms, to_array, Acts};
+    use super::x86_512::dot_u8;
+    use core::arch::x86_64::*;
+    let nb = blocks(row, &a, BLOCK_BYTES, 256);
+    let ap = Acts::new(&a);
+    let mut t = [_mm_setzero_ps(); N];
+    let m4 = _mm256_set1_epi8(0x0f);
+    let (m03, m0c, m30, mc0) = (_mm256_set1_epi8(0x03), _mm256_set1_epi8(0x0c), _mm256_set1_epi8(0x30), _mm256_set1_epi8(0xc0u8 as i8));
+    for (i, b) in row.chunks_exact(BLOCK_BYTES).take(nb).enumerate() {
+        let d = _mm256_set1_ps(f16(&b[208..]));
+        let scales = load16(&b[192..]);
+        let sc = [
+            _mm256_mul_ps(d, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(scales))),
+            _mm256_mul_ps(d, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(scales, 8)))),
+        ];
+        for n in 0..2 {
+            let ql0 = load32(&b[64 * n..]);
+            let ql1 = load32(&b[64 * n + 32..]);
+            let qh = load32(&b[128 + 32 * n..]);
+            let q = [
+                _mm256_or_si256(_mm256_and_si256(ql0, m4), _mm256_slli_epi16(_mm256_and_si256(qh, m03), 4)),
+                _mm256_or_si256(_mm256_and_si256(ql1, m4), _mm256_slli_epi16(_mm256_and_si256(qh, m0c), 2)),
+                _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql0, 4), m4), _mm256_and_si256(qh, m30)),
+                _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql1, 4), m4), _mm256_srli_epi16(_mm256_and_si256(qh, mc0), 2)),
+            ];
+            for tk in 0..N {
+                let x = 256 * i + 128 * n;
+                let p = [
+                    dot_u8(q[0], ap.qs(tk, x)),
+                    dot_u8(q[1], ap.qs(tk, x + 32)),
+                    dot_u8(q[2], ap.qs(tk, x + 64)),
+                    dot_u8(q[3], ap.qs(tk, x + 96)),
+                ];
+                let gi = 16 * i + 8 * n;
+                let s = _mm256_sub_epi32(group_sums(p), _mm256_slli_epi32(ap.sums(tk, gi), 5));
+                t[tk] = accumulate(t[tk], terms(ap.scales(tk, gi), sc[n], s));
+            }
+        }
+    }
+    totals(t.map(|v| Combine(to_array(v))))
+}
+
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 pub fn simd128<const N: usize>(row: &[u8], a: [&QuantizedActs; N]) -> [f32; N] {
     use super::wasm::*;

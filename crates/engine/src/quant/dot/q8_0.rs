@@ -53,6 +53,35 @@ pub unsafe fn avx2<const N: usize>(row: &[u8], a: [&QuantizedActs; N]) -> [f32; 
     scalar_blocks(t.map(|v| Combine(to_array(v))), row, &a, BB, (nb / 4 * 4, nb), block)
 }
 
+/// As `avx2`, the products summed by VNNI (see `x86_512`).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma,f16c")]
+pub unsafe fn avx512<const N: usize>(row: &[u8], a: [&QuantizedActs; N]) -> [f32; N] {
+    use super::x86::{accumulate, group_sums, load32, terms, to_array, Acts};
+    use super::x86_512::*;
+    use core::arch::x86_64::*;
+    const BB: usize = BLOCK_BYTES;
+    let nb = blocks(row, &a, BB, 32);
+    let ap = Acts::new(&a);
+    let mut t = [_mm_setzero_ps(); N];
+    for (k, b) in row.chunks_exact(4 * BB).take(nb / 4).enumerate() {
+        let w = [load32(&b[2..]), load32(&b[BB + 2..]), load32(&b[2 * BB + 2..]), load32(&b[3 * BB + 2..])];
+        let abs = [_mm256_abs_epi8(w[0]), _mm256_abs_epi8(w[1]), _mm256_abs_epi8(w[2]), _mm256_abs_epi8(w[3])];
+        let sc = block_scales(b, BB);
+        for tk in 0..N {
+            let x = 128 * k;
+            let p = [
+                dot_i8(abs[0], w[0], ap.qs(tk, x)),
+                dot_i8(abs[1], w[1], ap.qs(tk, x + 32)),
+                dot_i8(abs[2], w[2], ap.qs(tk, x + 64)),
+                dot_i8(abs[3], w[3], ap.qs(tk, x + 96)),
+            ];
+            t[tk] = accumulate(t[tk], terms(ap.scales(tk, 8 * k), sc, group_sums(p)));
+        }
+    }
+    scalar_blocks(t.map(|v| Combine(to_array(v))), row, &a, BB, (nb / 4 * 4, nb), block)
+}
+
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 pub fn simd128<const N: usize>(row: &[u8], a: [&QuantizedActs; N]) -> [f32; N] {
     use super::wasm::*;

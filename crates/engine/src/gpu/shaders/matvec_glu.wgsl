@@ -1,0 +1,28 @@
+// Decode feed-forward in one pass: gate and up stacked in one weight
+// ([gate; up], `rows` rows each), y[r] = act(W[r] . x) * W[rows + r] . x.
+// Replaces two mat-vecs and glu.wgsl's pass over memory. Composed after
+// bytes.wgsl, one format file, matvec_core.wgsl and act.wgsl.
+
+struct Params {
+    rows: u32,
+    cols: u32,
+    row_bytes: u32,
+    kind: u32,
+    grid_x: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> w: array<u32>;
+@group(0) @binding(2) var<storage, read> x: array<f32>;
+@group(0) @binding(3) var<storage, read_write> y: array<f32>;
+
+@compute @workgroup_size(64)
+fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) tid: u32) {
+    let row = my_row(wg, p.grid_x, tid);
+    let r = min(row, p.rows - 1u);
+    let g = row_dot(r, tid);
+    let u = row_dot(p.rows + r, tid);
+    if (tid % TPR == 0u && row < p.rows) {
+        y[row] = act(g, p.kind) * u;
+    }
+}

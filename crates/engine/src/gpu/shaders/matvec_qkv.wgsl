@@ -1,0 +1,41 @@
+// Decode attention projections in one pass: q, k and v stacked in one
+// weight (rows 0..r1 are q, r1..r2 k, the rest v), each row's dot (plus
+// its bias, Qwen2) written to its own output. Replaces three mat-vecs and
+// the three bias additions. Composed after bytes.wgsl, one format file and
+// matvec_core.wgsl.
+
+struct Params {
+    rows: u32,
+    cols: u32,
+    row_bytes: u32,
+    r1: u32,
+    r2: u32,
+    bias: u32,
+    grid_x: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> w: array<u32>;
+@group(0) @binding(2) var<storage, read> x: array<f32>;
+@group(0) @binding(3) var<storage, read_write> q: array<f32>;
+@group(0) @binding(4) var<storage, read_write> k: array<f32>;
+@group(0) @binding(5) var<storage, read_write> v: array<f32>;
+@group(0) @binding(6) var<storage, read> b: array<f32>;
+
+@compute @workgroup_size(64)
+fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) tid: u32) {
+    let row = my_row(wg, p.grid_x, tid);
+    var s = row_dot(min(row, p.rows - 1u), tid);
+    if (tid % TPR == 0u && row < p.rows) {
+        if (p.bias != 0u) {
+            s += b[row];
+        }
+        if (row < p.r1) {
+            q[row] = s;
+        } else if (row < p.r2) {
+            k[row - p.r1] = s;
+        } else {
+            v[row - p.r2] = s;
+        }
+    }
+}
