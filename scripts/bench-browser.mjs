@@ -3,6 +3,10 @@
 // default model is stored in IndexedDB, then the bench page (www/bench/) at each thread count,
 // printing one JSON line of figures per run. Figures only, never pass/fail.
 //   node scripts/bench-browser.mjs [--threads 1,2] [--model /models/FILE.gguf] [--prompts 128,1024] [--decode 128]
+//                                  [--backend cpu|gpu]
+// --backend gpu measures the page's WebGPU backend (once; threads do not apply). Headless
+// Chromium here has only SwiftShader, a software adapter, so its GPU figures say nothing of a
+// real GPU: keep prompts short there (--prompts 8 --decode 4).
 import { startServer, launchBrowser } from '../tests/browser/harness.mjs';
 
 function arg(name, fallback) {
@@ -14,6 +18,7 @@ const threads = arg('threads', '1,2').split(',').map(Number).filter((n) => Numbe
 const model = arg('model', null);
 const prompts = arg('prompts', '128,1024');
 const decode = arg('decode', '128');
+const backend = arg('backend', 'cpu') === 'gpu' ? 'gpu' : 'cpu';
 
 const server = await startServer();
 const browser = await launchBrowser();
@@ -22,8 +27,8 @@ try {
   const query = model ? `?model=${encodeURIComponent(model)}` : '';
   await page.goto(`${server.origin}/${query}`);
   await page.waitForFunction(() => ['ready', 'error'].includes(document.body.dataset.modelState), null, { timeout: 600_000 });
-  for (const n of threads) {
-    const params = new URLSearchParams({ auto: '1', threads: String(n), prompts, decode });
+  for (const n of backend === 'gpu' ? [1] : threads) {
+    const params = new URLSearchParams({ auto: '1', threads: String(n), prompts, decode, backend });
     if (model) params.set('model', model);
     await page.goto(`${server.origin}/bench/?${params}`);
     await page.waitForFunction(() => ['done', 'failed'].includes(document.body.dataset.state), null, { timeout: 1_800_000 });
@@ -33,7 +38,7 @@ try {
       continue;
     }
     const report = JSON.parse(await page.locator('#result').textContent());
-    console.log(JSON.stringify({ requested_threads: n, ...report }));
+    console.log(JSON.stringify(backend === 'gpu' ? report : { requested_threads: n, ...report }));
   }
 } finally {
   await browser.close();

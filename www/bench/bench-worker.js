@@ -1,5 +1,6 @@
 // The bench's worker: the model from IndexedDB where the app stored it (timing that read), else
-// fetched from this site; then the engine's own measurements (crates/web/src/bench.rs).
+// fetched from this site; then the engine's own measurements (crates/web/src/bench.rs, or
+// bench_gpu.rs with ?backend=gpu).
 import { engineBuild } from '../js/engine-build.js';
 import { openDb } from '../js/db.js';
 import { readModel } from '../js/model-store.js';
@@ -30,10 +31,17 @@ self.onmessage = async ({ data: opts }) => {
     const model = await modelBytes(opts);
     post({ type: 'progress', text: 'Starting the engine…' });
     const build = await engineBuild(opts.threads);
-    post({ type: 'progress', text: `Measuring on ${build.threads} thread(s)…` });
-    const figures = JSON.parse(build.mod.benchCpu(model.bytes, JSON.stringify({
-      prompt_tokens: opts.prompts, decode_tokens: opts.decode, second_turn_tokens: 24,
-    }), () => performance.now()));
+    const settings = JSON.stringify({ prompt_tokens: opts.prompts, decode_tokens: opts.decode, second_turn_tokens: 24 });
+    const now = () => performance.now();
+    let figures;
+    if (opts.backend === 'gpu') {
+      if (!navigator.gpu) throw new Error('This browser offers no WebGPU.');
+      post({ type: 'progress', text: 'Measuring on WebGPU…' });
+      figures = JSON.parse(await build.mod.benchGpu(model.bytes, settings, now));
+    } else {
+      post({ type: 'progress', text: `Measuring on ${build.threads} thread(s)…` });
+      figures = JSON.parse(build.mod.benchCpu(model.bytes, settings, now));
+    }
     post({
       type: 'result',
       report: {

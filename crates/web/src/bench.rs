@@ -12,19 +12,19 @@ fn err(e: kindred_engine::Error) -> JsError {
     JsError::new(&e.to_string())
 }
 
-const TEXT: &str = "Once upon a time, in a village between the mountains and the sea, there lived a \
+pub(crate) const TEXT: &str = "Once upon a time, in a village between the mountains and the sea, there lived a \
     young cartographer who drew maps of places nobody had ever visited. Every morning she walked to \
     the harbour, listened to the sailors' stories, and turned their words into coastlines, rivers and \
     forests. ";
 
 #[derive(Deserialize)]
 #[serde(default)]
-struct BenchOptions {
+pub(crate) struct BenchOptions {
     /// Prompt lengths to prefill, each from an empty cache.
-    prompt_tokens: Vec<usize>,
-    decode_tokens: usize,
+    pub prompt_tokens: Vec<usize>,
+    pub decode_tokens: usize,
     /// New tokens of the second turn, read after the first prompt's cache.
-    second_turn_tokens: usize,
+    pub second_turn_tokens: usize,
 }
 
 impl Default for BenchOptions {
@@ -34,11 +34,11 @@ impl Default for BenchOptions {
 }
 
 #[derive(Serialize)]
-struct Prefill {
-    prompt_tokens: usize,
-    seconds: f64,
-    tokens_per_second: f64,
-    time_to_first_token_seconds: f64,
+pub(crate) struct Prefill {
+    pub prompt_tokens: usize,
+    pub seconds: f64,
+    pub tokens_per_second: f64,
+    pub time_to_first_token_seconds: f64,
 }
 
 #[derive(Serialize)]
@@ -58,7 +58,7 @@ struct Report {
     wasm_memory_bytes: f64,
 }
 
-fn wasm_memory_bytes() -> f64 {
+pub(crate) fn wasm_memory_bytes() -> f64 {
     let memory = wasm_bindgen::memory();
     js_sys::Reflect::get(&memory, &"buffer".into())
         .and_then(|buffer| js_sys::Reflect::get(&buffer, &"byteLength".into()))
@@ -67,19 +67,19 @@ fn wasm_memory_bytes() -> f64 {
         .unwrap_or(f64::NAN)
 }
 
-fn seconds(now: &js_sys::Function, since: f64) -> Result<f64, JsError> {
+pub(crate) fn seconds(now: &js_sys::Function, since: f64) -> Result<f64, JsError> {
     Ok((clock(now)? - since) / 1000.0)
 }
 
 /// `now` is the page's `performance.now` (milliseconds).
-fn clock(now: &js_sys::Function) -> Result<f64, JsError> {
+pub(crate) fn clock(now: &js_sys::Function) -> Result<f64, JsError> {
     now.call0(&JsValue::NULL)
         .ok()
         .and_then(|v| v.as_f64())
         .ok_or_else(|| JsError::new("the clock function did not return a number"))
 }
 
-fn round(x: f64) -> f64 {
+pub(crate) fn round(x: f64) -> f64 {
     (x * 1000.0).round() / 1000.0
 }
 

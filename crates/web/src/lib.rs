@@ -4,6 +4,7 @@
 //! clear message, never a panic (a panic would kill the wasm instance).
 
 mod bench;
+mod bench_gpu;
 mod engine;
 
 pub mod cards;

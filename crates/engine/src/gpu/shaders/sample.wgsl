@@ -34,6 +34,7 @@ var<workgroup> red_u: array<u32, 256>;
 var<workgroup> cand_v: array<f32, 1024>;
 var<workgroup> cand_i: array<u32, 1024>;
 var<workgroup> found: atomic<u32>;
+var<workgroup> n_shared: u32;
 
 // Larger float, larger key (NaN is never asked: it is skipped).
 fn key(v: f32) -> u32 {
@@ -50,7 +51,12 @@ fn before(a: u32, b: u32) -> bool {
 
 @compute @workgroup_size(256)
 fn main(@builtin(local_invocation_index) tid: u32) {
-    let n = count[0];
+    // Through workgroup memory: browsers (Tint) refuse barriers under a
+    // branch on a value read from a read-write buffer.
+    if (tid == 0u) {
+        n_shared = count[0];
+    }
+    let n = workgroupUniformLoad(&n_shared);
     var m = -3.4e38;
     for (var i = tid; i < n; i += 256u) {
         let v = cv[i];

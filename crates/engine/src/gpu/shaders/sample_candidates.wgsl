@@ -67,8 +67,9 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) t
         }
         workgroupBarrier();
     }
-    let numbers = scan[0];
-    workgroupBarrier();
+    // A uniform load: browsers (Tint) refuse barriers under a branch on a
+    // plain read of workgroup memory.
+    let numbers = workgroupUniformLoad(&scan[0]);
     if (numbers > k) {
         cut = 0u;
         for (var bit = 31i; bit >= 0i; bit--) {
