@@ -5,8 +5,12 @@
 //! defaults: a 270M model's LM head alone (178 MB) exceeds the default
 //! 128 MiB binding, and most adapters offer far more. `shader-f16` is never
 //! required (every kernel computes in f32 and packs halves by hand), and
-//! subgroups are noted but not used yet: the kernels reduce through
-//! workgroup memory, which every adapter has.
+//! subgroups are noted but not used: the kernels reduce through workgroup
+//! memory, which every adapter has. Measured on an H100 (Vulkan, 32-lane
+//! subgroups): the mat-vecs' row sums by subgroup shuffles instead of
+//! workgroup memory and barriers decoded no faster (Gemma 3 270M shapes 463
+//! tokens/s either way, Qwen2.5 1.5B 221 against 231), so the one code path
+//! stays.
 
 use std::sync::{Arc, Mutex};
 

@@ -15,6 +15,7 @@ use crate::quant::QType;
 const BYTES: &str = include_str!("shaders/bytes.wgsl");
 const MATVEC_CORE: &str = include_str!("shaders/matvec_core.wgsl");
 const ACT: &str = include_str!("shaders/act.wgsl");
+const ARGMAX_REDUCE: &str = include_str!("shaders/argmax_reduce.wgsl");
 
 /// Rows a mat-vec workgroup of 64 threads takes (matvec_core.wgsl).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -100,8 +101,8 @@ impl Kernel {
             Kernel::AttnSoftmaxValues => include_str!("shaders/attn_softmax_values.wgsl").into(),
             Kernel::Glu => [ACT, include_str!("shaders/glu.wgsl")].join("\n"),
             Kernel::Add => include_str!("shaders/add.wgsl").into(),
-            Kernel::ArgmaxBlocks => include_str!("shaders/argmax_blocks.wgsl").into(),
-            Kernel::Argmax => include_str!("shaders/argmax.wgsl").into(),
+            Kernel::ArgmaxBlocks => [ARGMAX_REDUCE, include_str!("shaders/argmax_blocks.wgsl")].join("\n"),
+            Kernel::Argmax => [ARGMAX_REDUCE, include_str!("shaders/argmax.wgsl")].join("\n"),
             Kernel::SamplePrep => include_str!("shaders/sample_prep.wgsl").into(),
             Kernel::SamplePenalize => include_str!("shaders/sample_penalize.wgsl").into(),
             Kernel::SampleCandidates => include_str!("shaders/sample_candidates.wgsl").into(),

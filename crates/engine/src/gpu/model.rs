@@ -9,7 +9,7 @@ use super::buffers::{scratch, staging, u32_bytes, f32_bytes, upload_f32, GpuWeig
 use super::device::{Gpu, GpuOptions, GpuReport};
 use super::error::{GpuError, GpuResult};
 use super::graph::{encode_profiled, Builder, Op};
-use super::profile::Profiler;
+use super::profile::{Profiler, Stopwatch};
 use super::kernels::Kernels;
 use super::ops::ROPE_TABLE_STRIDE;
 use super::sample::{GpuSampler, SampleParams};
@@ -344,8 +344,7 @@ impl GpuModel {
             let segments = lane.ops.len().div_ceil(SUBMIT_OPS).max(1);
             let per = lane.ops.len().div_ceil(segments).max(1);
             let mut parts = lane.ops.chunks(per).peekable();
-            #[cfg(not(target_arch = "wasm32"))]
-            let mut encode_start = std::time::Instant::now();
+            let mut watch = Stopwatch::start();
             let mut enc = loop {
                 let mut enc = self.gpu.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("chunk") });
                 {
@@ -363,19 +362,8 @@ impl GpuModel {
                 if parts.peek().is_none() {
                     break enc;
                 }
-                if let Some(p) = self.profiler.as_ref() {
-                    p.resolve(&mut enc);
-                }
-                self.gpu.queue.submit([enc.finish()]);
-                if let Some(p) = self.profiler.as_mut() {
-                    #[cfg(not(target_arch = "wasm32"))]
-                    p.add_cpu("encode+submit", encode_start.elapsed().as_nanos() as f64);
-                    p.collect(&self.gpu).await?;
-                }
-                #[cfg(not(target_arch = "wasm32"))]
-                {
-                    encode_start = std::time::Instant::now();
-                }
+                submit(&self.gpu, self.profiler.as_mut(), enc, watch).await?;
+                watch = Stopwatch::start();
             };
             if last && !matches!(out, Output::Nothing) {
                 if !std::ptr::eq(lane, decode) {
@@ -413,20 +401,25 @@ impl GpuModel {
                     Output::Nothing => {}
                 }
             }
-            if let Some(p) = self.profiler.as_ref() {
-                p.resolve(&mut enc);
-            }
-            self.gpu.queue.submit([enc.finish()]);
-            if let Some(p) = self.profiler.as_mut() {
-                #[cfg(not(target_arch = "wasm32"))]
-                p.add_cpu("encode+submit", encode_start.elapsed().as_nanos() as f64);
-                p.collect(&self.gpu).await?;
-            }
+            submit(&self.gpu, self.profiler.as_mut(), enc, watch).await?;
             i += n;
         }
         self.pos += tokens.len();
         self.gpu.check()
     }
+}
+
+/// Submits `enc`; when profiling, with its timestamps, and waits for them
+/// (the CPU's recording time since `watch` counts too).
+async fn submit(gpu: &Gpu, profiler: Option<&mut Profiler>, mut enc: wgpu::CommandEncoder, watch: Stopwatch) -> GpuResult<()> {
+    let Some(p) = profiler else {
+        gpu.queue.submit([enc.finish()]);
+        return Ok(());
+    };
+    p.resolve(&mut enc);
+    gpu.queue.submit([enc.finish()]);
+    p.add_cpu("encode+submit", watch.nanos());
+    p.collect(gpu).await
 }
 
 /// `[cos | sin]` of `p * f` for every table and each position `p` of

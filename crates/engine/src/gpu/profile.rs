@@ -12,6 +12,34 @@ use super::kernels::Kernel;
 
 const CAPACITY: u32 = 4096;
 
+/// CPU time since `start` natively; nothing in the browser, where
+/// `std::time::Instant` is unavailable (and profiling is off).
+#[derive(Clone, Copy)]
+pub struct Stopwatch {
+    #[cfg(not(target_arch = "wasm32"))]
+    at: std::time::Instant,
+}
+
+impl Stopwatch {
+    pub fn start() -> Stopwatch {
+        Stopwatch {
+            #[cfg(not(target_arch = "wasm32"))]
+            at: std::time::Instant::now(),
+        }
+    }
+
+    pub fn nanos(&self) -> f64 {
+        #[cfg(not(target_arch = "wasm32"))]
+        {
+            self.at.elapsed().as_nanos() as f64
+        }
+        #[cfg(target_arch = "wasm32")]
+        {
+            0.0
+        }
+    }
+}
+
 pub struct Profiler {
     set: wgpu::QuerySet,
     resolve: wgpu::Buffer,

@@ -12,10 +12,6 @@ struct Params {
 @group(0) @binding(1) var<storage, read> logits: array<f32>;
 @group(0) @binding(2) var<storage, read_write> partial: array<u32>;
 
-var<workgroup> best_v: array<f32, 256>;
-var<workgroup> best_i: array<u32, 256>;
-
-const NONE: u32 = 0xffffffffu;
 
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>, @builtin(local_invocation_index) tid: u32) {
@@ -30,22 +26,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) groups: v
             bi = i;
         }
     }
-    best_v[tid] = bv;
-    best_i[tid] = bi;
-    workgroupBarrier();
-    for (var k = 128u; k > 0u; k >>= 1u) {
-        if (tid < k) {
-            let ov = best_v[tid + k];
-            let oi = best_i[tid + k];
-            let mine = best_i[tid];
-            let take = oi != NONE && (mine == NONE || ov > best_v[tid] || (ov == best_v[tid] && oi < mine));
-            if (take) {
-                best_v[tid] = ov;
-                best_i[tid] = oi;
-            }
-        }
-        workgroupBarrier();
-    }
+    reduce_best(tid, bv, bi);
     if (tid == 0u) {
         partial[2u * wg.x] = bitcast<u32>(best_v[0]);
         partial[2u * wg.x + 1u] = best_i[0];
