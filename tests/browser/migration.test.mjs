@@ -117,14 +117,10 @@ test('a version-2 database gains the memories store and keeps its chats', { time
   const after = await page.evaluate(async () => {
     const { openDb } = await import('/js/db.js');
     const db = await openDb('kindred-v2-check');
-    const read = (name) => new Promise((resolve, reject) => {
-      const req = db.transaction(name, 'readonly').objectStore(name).getAll();
-      req.onsuccess = () => resolve(req.result);
-      req.onerror = () => reject(req.error);
-    });
+    const read = (name) => db.getAll(name);
     const out = {
       version: db.version,
-      stores: [...db.objectStoreNames].sort(),
+      stores: db.storeNames(),
       chats: await read('chats'),
       messages: await read('messages'),
       memories: await read('memories'),

@@ -11,7 +11,6 @@ import { sanitizeOptions, fitToContext } from '../../www/js/generation-options.j
 import { formatBytes, formatPercent, formatDuration } from '../../www/js/format.js';
 import { substituteNames, chatSeed, fileStem } from '../../www/js/names.js';
 import { checkPrefs, DEFAULT_PREFS } from '../../www/js/prefs.js';
-import { upgradedMessage } from '../../www/js/db.js';
 import { currentSwipe, editSwipe } from '../../www/js/chat-store.js';
 import { matches } from '../../www/js/library.js';
 import { toBase64, fromBase64 } from '../../www/js/backup.js';
@@ -151,16 +150,6 @@ test('settings read back are checked and clamped', () => {
   assert.equal(p.context, 256);
   assert.equal(p.theme, 'system');
   assert.equal(checkPrefs({ persona: { name: 'Sam' }, theme: 'dark' }).persona.name, 'Sam');
-});
-
-test('a version-1 message becomes a message with one swipe', () => {
-  const m = upgradedMessage({ id: 4, chatId: 'character:wren', role: 'assistant', content: 'Hi', status: 'stopped', createdAt: 5 }, 5);
-  assert.deepEqual(m, {
-    id: 4, chatId: 'character:wren', pos: 4, role: 'assistant',
-    swipes: [{ text: 'Hi', status: 'stopped', rating: null, createdAt: 5 }], chosen: 0, createdAt: 5,
-  });
-  assert.equal(upgradedMessage({ id: 1, role: 'evil', content: 3 }, 1).role, 'assistant');
-  assert.equal(upgradedMessage({ id: 1, role: 'user', content: 3 }, 1).swipes[0].text, '');
 });
 
 test('swipes: the chosen one is current, edits keep what was there', () => {

@@ -8,7 +8,7 @@
 // The greeting is stored as the card wrote it ({{char}} and {{user}} unreplaced), like the
 // other messages; names are put in when shown. Everything read back is checked: another page
 // of the site could have written anything there.
-import { openDb, requestResult, transactionDone } from '../js/db.js';
+import { openDb } from '../js/db.js';
 
 export const WIDGET_CHAT_PREFIX = 'widget-chat:';
 const PREFIX = WIDGET_CHAT_PREFIX;
@@ -63,7 +63,7 @@ async function withDb(fn) {
 // The saved messages for a card, or null when none (or storage is unavailable).
 export async function loadWidgetChat(cardUrl) {
   try {
-    const row = await withDb((db) => requestResult(db.transaction('settings', 'readonly').objectStore('settings').get(chatKey(cardUrl))));
+    const row = await withDb((db) => db.get('settings', chatKey(cardUrl)));
     const messages = checkMessages(row?.value?.messages);
     return messages.length ? messages : null;
   } catch (err) {
@@ -77,11 +77,7 @@ export async function loadWidgetChat(cardUrl) {
 export async function saveWidgetChat(cardUrl, messages) {
   const key = chatKey(cardUrl);
   const keep = messages.some((m) => m.role === 'user');
-  await withDb(async (db) => {
-    const tx = db.transaction('settings', 'readwrite');
-    const store = tx.objectStore('settings');
-    if (keep) store.put({ key, value: { card: cardUrl, messages: storedMessages(messages), savedAt: Date.now() } });
-    else store.delete(key);
-    await transactionDone(tx);
-  });
+  await withDb((db) => (keep
+    ? db.put('settings', { key, value: { card: cardUrl, messages: storedMessages(messages), savedAt: Date.now() } })
+    : db.delete('settings', key)));
 }

@@ -2,7 +2,6 @@
 // messages, chat memories and settings. The model is left out: it is downloaded again, not backed up.
 // Import checks every record (cards go through the Rust card reader) and writes them with
 // their ids, so a backup restored onto an empty browser gives back the same data.
-import { requestResult, transactionDone } from './db.js';
 import { checkPrefs } from './prefs.js';
 import { checkVoicePrefs } from './voice-prefs.js';
 import { checkMessages, WIDGET_CHAT_PREFIX } from '../embed/widget-store.js';
@@ -29,10 +28,7 @@ export function fromBase64(text) {
 }
 
 export async function exportAll(db) {
-  const tx = db.transaction(DATA_STORES, 'readonly');
-  const [characters, chats, messages, settings, memories] = await Promise.all(
-    DATA_STORES.map((name) => requestResult(tx.objectStore(name).getAll())),
-  );
+  const [characters, chats, messages, settings, memories] = await db.getAllOf(DATA_STORES);
   return {
     format: BACKUP_FORMAT,
     version: 2,
@@ -111,16 +107,12 @@ export async function importAll(db, file) {
     throw new Error('The file is not valid JSON.');
   }
   const records = await checkBackup(data);
-  const tx = db.transaction(DATA_STORES, 'readwrite');
-  for (const name of DATA_STORES) for (const r of records[name]) tx.objectStore(name).put(r);
-  await transactionDone(tx);
+  await db.write(DATA_STORES.flatMap((store) => records[store].map((value) => ({ op: 'put', store, value }))));
   return Object.fromEntries(DATA_STORES.map((name) => [name, records[name].length]));
 }
 
 // Deletes every record; with `model`, the downloaded model too.
 export async function deleteAll(db, { model = false } = {}) {
   const stores = model ? [...DATA_STORES, 'models', 'model-chunks'] : DATA_STORES;
-  const tx = db.transaction(stores, 'readwrite');
-  for (const name of stores) tx.objectStore(name).clear();
-  await transactionDone(tx);
+  await db.clear(stores);
 }

@@ -1,6 +1,5 @@
 // Characters in IndexedDB: the card (V3 data object, as the Rust card reader returns it),
 // its avatar bytes, and lorebooks attached to it.
-import { requestResult, transactionDone } from './db.js';
 import { substituteNames } from './names.js';
 
 export function newId(prefix) {
@@ -9,34 +8,21 @@ export function newId(prefix) {
 }
 
 export async function listCharacters(db) {
-  const tx = db.transaction('characters', 'readonly');
-  return requestResult(tx.objectStore('characters').getAll());
+  return db.getAll('characters');
 }
 
 export async function getCharacter(db, id) {
-  const tx = db.transaction('characters', 'readonly');
-  return requestResult(tx.objectStore('characters').get(id));
+  return db.get('characters', id);
 }
 
 export async function putCharacter(db, record) {
-  const tx = db.transaction('characters', 'readwrite');
-  tx.objectStore('characters').put({ ...record, updatedAt: Date.now() });
-  await transactionDone(tx);
+  await db.put('characters', { ...record, updatedAt: Date.now() });
   return record;
 }
 
 // Removes the character with all its chats and their messages.
 export async function deleteCharacter(db, id) {
-  const tx = db.transaction(['characters', 'chats', 'messages', 'memories'], 'readwrite');
-  tx.objectStore('characters').delete(id);
-  const chatIds = await requestResult(tx.objectStore('chats').index('characterId').getAllKeys(id));
-  for (const chatId of chatIds) {
-    tx.objectStore('chats').delete(chatId);
-    tx.objectStore('memories').delete(chatId);
-    const keys = await requestResult(tx.objectStore('messages').index('chatId').getAllKeys(chatId));
-    for (const key of keys) tx.objectStore('messages').delete(key);
-  }
-  await transactionDone(tx);
+  await db.deleteCharacter(id);
 }
 
 // A character record from an imported card file ({card, spec, avatar, avatar_mime}).

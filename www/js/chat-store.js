@@ -1,7 +1,6 @@
 // Chats and their messages in IndexedDB. A message is its own record, so a reply can be
 // written as it streams without rewriting the whole chat; its alternatives (swipes), their
 // ratings and edits live on the record.
-import { requestResult, transactionDone } from './db.js';
 import { newId } from './character-store.js';
 
 // Older texts of a swipe kept after edits.
@@ -17,80 +16,55 @@ export function newSwipe(text, status = 'done') {
 }
 
 export async function listChats(db, characterId) {
-  const tx = db.transaction('chats', 'readonly');
-  const store = tx.objectStore('chats');
-  const rows = characterId === undefined
-    ? await requestResult(store.getAll())
-    : await requestResult(store.index('characterId').getAll(characterId));
+  const rows = characterId === undefined ? await db.getAll('chats') : await db.getAllBy('chats', 'characterId', characterId);
   return rows.sort((a, b) => (b.updatedAt || 0) - (a.updatedAt || 0));
 }
 
 export async function getChat(db, id) {
-  const tx = db.transaction('chats', 'readonly');
-  return requestResult(tx.objectStore('chats').get(id));
+  return db.get('chats', id);
 }
 
 export async function putChat(db, chat) {
-  const tx = db.transaction('chats', 'readwrite');
-  tx.objectStore('chats').put(chat);
-  await transactionDone(tx);
+  await db.put('chats', chat);
   return chat;
 }
 
 export async function touchChat(db, id, changes = {}) {
-  const tx = db.transaction('chats', 'readwrite');
-  const store = tx.objectStore('chats');
-  const chat = await requestResult(store.get(id));
-  if (chat) store.put({ ...chat, ...changes, updatedAt: Date.now() });
-  await transactionDone(tx);
+  await db.merge('chats', id, { ...changes, updatedAt: Date.now() });
 }
 
 // A new chat, opened by the character's greetings (first_mes and the alternates as swipes).
 export async function createChat(db, characterId, greetings, title = 'Chat') {
   const now = Date.now();
   const chat = { id: newId('chat'), characterId, title, createdAt: now, updatedAt: now };
-  const tx = db.transaction(['chats', 'messages'], 'readwrite');
-  tx.objectStore('chats').put(chat);
+  const writes = [{ op: 'put', store: 'chats', value: chat }];
   const swipes = greetings.filter((g) => g.trim()).map((g) => ({ ...newSwipe(g, 'greeting') }));
   if (swipes.length) {
-    tx.objectStore('messages').add({ chatId: chat.id, pos: 0, role: 'assistant', greeting: true, swipes, chosen: 0, createdAt: now });
+    writes.push({ op: 'add', store: 'messages', value: { chatId: chat.id, pos: 0, role: 'assistant', greeting: true, swipes, chosen: 0, createdAt: now } });
   }
-  await transactionDone(tx);
+  await db.write(writes);
   return chat;
 }
 
 export async function listMessages(db, chatId) {
-  const tx = db.transaction('messages', 'readonly');
-  const rows = await requestResult(tx.objectStore('messages').index('chatId').getAll(chatId));
+  const rows = await db.getAllBy('messages', 'chatId', chatId);
   return rows.sort((a, b) => (a.pos - b.pos) || (a.id - b.id));
 }
 
 export async function addMessage(db, message) {
-  const tx = db.transaction('messages', 'readwrite');
-  const id = await requestResult(tx.objectStore('messages').add({ createdAt: Date.now(), ...message }));
-  await transactionDone(tx);
-  return id;
+  return db.add('messages', { createdAt: Date.now(), ...message });
 }
 
 export async function putMessage(db, message) {
-  const tx = db.transaction('messages', 'readwrite');
-  tx.objectStore('messages').put(message);
-  await transactionDone(tx);
+  await db.put('messages', message);
 }
 
 export async function deleteMessage(db, id) {
-  const tx = db.transaction('messages', 'readwrite');
-  tx.objectStore('messages').delete(id);
-  await transactionDone(tx);
+  await db.delete('messages', id);
 }
 
 export async function deleteChat(db, chatId) {
-  const tx = db.transaction(['chats', 'messages', 'memories'], 'readwrite');
-  tx.objectStore('chats').delete(chatId);
-  tx.objectStore('memories').delete(chatId);
-  const keys = await requestResult(tx.objectStore('messages').index('chatId').getAllKeys(chatId));
-  for (const key of keys) tx.objectStore('messages').delete(key);
-  await transactionDone(tx);
+  await db.deleteChats([chatId]);
 }
 
 // A new chat holding copies of the messages up to and including `messageId`.
@@ -106,13 +80,12 @@ export async function branchChat(db, chat, messages, messageId) {
     updatedAt: now,
     parent: { chatId: chat.id, messageId },
   };
-  const tx = db.transaction(['chats', 'messages'], 'readwrite');
-  tx.objectStore('chats').put(child);
+  const writes = [{ op: 'put', store: 'chats', value: child }];
   for (const m of messages.slice(0, upTo + 1)) {
     const { id, ...rest } = m;
-    tx.objectStore('messages').add({ ...structuredClone(rest), chatId: child.id });
+    writes.push({ op: 'add', store: 'messages', value: { ...structuredClone(rest), chatId: child.id } });
   }
-  await transactionDone(tx);
+  await db.write(writes);
   return child;
 }
 

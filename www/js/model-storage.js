@@ -1,11 +1,9 @@
 // What the device keeps for models: the stored copies with their sizes, the site's storage
 // use against its quota, and whether the browser keeps that storage when space runs low.
-import { requestResult } from './db.js';
 
 // [{id, name, url, bytes, complete, savedAt}] from the "models" store, newest first.
 export async function listStoredModels(db) {
-  const tx = db.transaction('models', 'readonly');
-  const rows = await requestResult(tx.objectStore('models').getAll());
+  const rows = await db.getAll('models');
   return rows
     .filter((r) => r && typeof r.id === 'string')
     .map((r) => ({

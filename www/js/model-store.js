@@ -1,6 +1,5 @@
 // Model weights kept in IndexedDB as fixed-size chunks, so a 250 MB file never has to
 // be one structured-clone record and a torn download leaves only unflagged chunks.
-import { requestResult, transactionDone } from './db.js';
 
 export const CHUNK_SIZE = 8 * 1024 * 1024;
 
@@ -15,8 +14,7 @@ function matches(record, want) {
 }
 
 export async function getModelRecord(db, modelId) {
-  const tx = db.transaction('models', 'readonly');
-  return requestResult(tx.objectStore('models').get(modelId));
+  return db.get('models', modelId);
 }
 
 // Returns the whole file as one Uint8Array, or null when there is no complete, matching
@@ -31,8 +29,7 @@ export async function readModel(db, modelId, want, onProgress) {
   const whole = new Uint8Array(record.bytes);
   let offset = 0;
   for (let index = 0; index < record.chunks; index++) {
-    const tx = db.transaction('model-chunks', 'readonly');
-    const chunk = await requestResult(tx.objectStore('model-chunks').get([modelId, index]));
+    const chunk = await db.get('model-chunks', [modelId, index]);
     const data = chunk && chunk.data instanceof ArrayBuffer ? new Uint8Array(chunk.data) : null;
     if (!data || offset + data.length > whole.length) {
       await deleteModel(db, modelId);
@@ -51,30 +48,18 @@ export async function readModel(db, modelId, want, onProgress) {
 
 export async function beginModel(db, meta) {
   await deleteModel(db, meta.id);
-  const tx = db.transaction('models', 'readwrite');
-  tx.objectStore('models').put({ ...meta, chunkSize: CHUNK_SIZE, chunks: 0, complete: false });
-  await transactionDone(tx);
+  await db.put('models', { ...meta, chunkSize: CHUNK_SIZE, chunks: 0, complete: false });
 }
 
 export async function putChunk(db, modelId, index, data) {
-  const tx = db.transaction('model-chunks', 'readwrite');
-  tx.objectStore('model-chunks').put({ modelId, index, data });
-  await transactionDone(tx);
+  await db.put('model-chunks', { modelId, index, data });
 }
 
 // Written last: from here on the copy is trusted.
 export async function completeModel(db, meta, bytes, chunks) {
-  const tx = db.transaction('models', 'readwrite');
-  tx.objectStore('models').put({
-    ...meta, bytes, chunkSize: CHUNK_SIZE, chunks, complete: true, savedAt: Date.now(),
-  });
-  await transactionDone(tx);
+  await db.put('models', { ...meta, bytes, chunkSize: CHUNK_SIZE, chunks, complete: true, savedAt: Date.now() });
 }
 
 export async function deleteModel(db, modelId) {
-  const tx = db.transaction(['models', 'model-chunks'], 'readwrite');
-  tx.objectStore('models').delete(modelId);
-  const range = IDBKeyRange.bound([modelId, 0], [modelId, Infinity]);
-  tx.objectStore('model-chunks').delete(range);
-  await transactionDone(tx);
+  await db.deleteModel(modelId);
 }

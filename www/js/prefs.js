@@ -1,6 +1,5 @@
 // The user's settings, kept in the "settings" store: personas, sampling, context size,
 // theme and safety. Every value read back is checked, since a backup file can say anything.
-import { requestResult, transactionDone } from './db.js';
 import { isBackendChoice } from './backend-choice.js';
 import { DEFAULT_PERSONA, checkPersonas } from './personas.js';
 import { DEFAULT_SAFETY, checkSafety } from './safety.js';
@@ -58,16 +57,13 @@ export function checkPrefs(raw) {
 
 export async function loadPrefs(db) {
   if (!db) return checkPrefs(null);
-  const tx = db.transaction('settings', 'readonly');
-  const row = await requestResult(tx.objectStore('settings').get('prefs'));
+  const row = await db.get('settings', 'prefs');
   return checkPrefs(row?.value);
 }
 
 export async function savePrefs(db, prefs) {
   const value = checkPrefs(prefs);
-  const tx = db.transaction('settings', 'readwrite');
-  tx.objectStore('settings').put({ key: 'prefs', value });
-  await transactionDone(tx);
+  await db.put('settings', { key: 'prefs', value });
   return value;
 }
 

@@ -3,7 +3,6 @@
 // narrator, random state) and no `characterId`; its assistant messages carry `author`
 // ({kind: "character", id} or {kind: "narrator"}), its user messages {kind: "user"}.
 // Nothing else in the schema changes, so no database upgrade is needed.
-import { requestResult, transactionDone } from './db.js';
 import { newId, displayName } from './character-store.js';
 import { currentSwipe, newSwipe } from './chat-store.js';
 import { cardTools } from './wasm.js';
@@ -77,21 +76,22 @@ export async function createRoom(db, name, records) {
   const now = Date.now();
   const title = name.trim().slice(0, 100) || records.map((r) => displayName(r)).join(', ').slice(0, 100);
   const chat = { id, kind: 'room', title, room, createdAt: now, updatedAt: now };
-  const tx = db.transaction(['chats', 'messages'], 'readwrite');
-  tx.objectStore('chats').put(chat);
-  greetings.forEach((g, pos) => {
-    tx.objectStore('messages').add({
-      chatId: id, pos, role: 'assistant', greeting: true, author: { kind: 'character', id: g.character_id },
-      swipes: g.greetings.map((text) => newSwipe(text, 'greeting')), chosen: 0, createdAt: now + pos,
-    });
-  });
-  await transactionDone(tx);
+  await db.write([
+    { op: 'put', store: 'chats', value: chat },
+    ...greetings.map((g, pos) => ({
+      op: 'add',
+      store: 'messages',
+      value: {
+        chatId: id, pos, role: 'assistant', greeting: true, author: { kind: 'character', id: g.character_id },
+        swipes: g.greetings.map((text) => newSwipe(text, 'greeting')), chosen: 0, createdAt: now + pos,
+      },
+    })),
+  ]);
   return chat;
 }
 
 export async function listRooms(db) {
-  const tx = db.transaction('chats', 'readonly');
-  const rows = await requestResult(tx.objectStore('chats').getAll());
+  const rows = await db.getAll('chats');
   return rows.filter(isRoom).sort((a, b) => (b.updatedAt || 0) - (a.updatedAt || 0));
 }
 

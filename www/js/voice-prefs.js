@@ -1,7 +1,6 @@
 // Read-aloud settings, kept in the "settings" store under the key "voice": whether replies
 // are read aloud as they finish, the default voice, and a voice per character (by the
 // browser's voiceURI). Read back through checkVoicePrefs, since storage can hold anything.
-import { requestResult, transactionDone } from './db.js';
 
 const KEY = 'voice';
 const MAX_URI = 300;
@@ -21,16 +20,13 @@ export function checkVoicePrefs(raw) {
 
 export async function loadVoicePrefs(db) {
   if (!db) return checkVoicePrefs(null);
-  const tx = db.transaction('settings', 'readonly');
-  const row = await requestResult(tx.objectStore('settings').get(KEY));
+  const row = await db.get('settings', KEY);
   return checkVoicePrefs(row?.value);
 }
 
 export async function saveVoicePrefs(db, prefs) {
   const value = checkVoicePrefs(prefs);
-  const tx = db.transaction('settings', 'readwrite');
-  tx.objectStore('settings').put({ key: KEY, value });
-  await transactionDone(tx);
+  await db.put('settings', { key: KEY, value });
   return value;
 }
 

@@ -15,6 +15,7 @@ pub mod profile;
 pub mod prompt;
 pub mod rooms;
 pub mod safety;
+pub mod store;
 pub mod threads;
 pub mod turns;
 

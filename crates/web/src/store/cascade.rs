@@ -1,0 +1,58 @@
+//! Deletes that take what hangs off a record with it, in one transaction: a
+//! chat with its messages and memories, a character with its chats, a model
+//! with its chunks. Nothing is left half deleted if the browser stops midway.
+
+use idb::{KeyRange, Query, TransactionMode};
+use wasm_bindgen::prelude::*;
+use web_sys::IdbDatabase;
+
+use super::error::js;
+use super::tx::Tx;
+
+pub async fn chats(db: &IdbDatabase, ids: &[String]) -> Result<(), JsValue> {
+    let tx = Tx::open(db, &["chats", "messages", "memories"], TransactionMode::ReadWrite)?;
+    for id in ids {
+        chat_in(&tx, &JsValue::from_str(id)).await?;
+    }
+    tx.done().await
+}
+
+pub async fn character(db: &IdbDatabase, id: &str) -> Result<(), JsValue> {
+    let tx = Tx::open(db, &["characters", "chats", "messages", "memories"], TransactionMode::ReadWrite)?;
+    let key = JsValue::from_str(id);
+    tx.store("characters")?.delete(key.clone()).map_err(js)?;
+    let by_character = tx.store("chats")?.index("characterId").map_err(js)?;
+    let chat_ids = by_character.get_all_keys(Some(Query::from(key)), None).map_err(js)?.await.map_err(js)?;
+    for chat in &chat_ids {
+        chat_in(&tx, chat).await?;
+    }
+    tx.done().await
+}
+
+async fn chat_in(tx: &Tx, id: &JsValue) -> Result<(), JsValue> {
+    tx.store("chats")?.delete(id.clone()).map_err(js)?;
+    tx.store("memories")?.delete(id.clone()).map_err(js)?;
+    let messages = tx.store("messages")?;
+    let keys = messages
+        .index("chatId")
+        .map_err(js)?
+        .get_all_keys(Some(Query::from(id.clone())), None)
+        .map_err(js)?
+        .await
+        .map_err(js)?;
+    for key in keys {
+        messages.delete(key).map_err(js)?;
+    }
+    Ok(())
+}
+
+pub async fn model(db: &IdbDatabase, id: &str) -> Result<(), JsValue> {
+    let tx = Tx::open(db, &["models", "model-chunks"], TransactionMode::ReadWrite)?;
+    let key = JsValue::from_str(id);
+    tx.store("models")?.delete(key.clone()).map_err(js)?;
+    let from = js_sys::Array::of2(&key, &JsValue::from_f64(0.0));
+    let to = js_sys::Array::of2(&key, &JsValue::from_f64(f64::INFINITY));
+    let range = KeyRange::bound(&from, &to, None, None).map_err(js)?;
+    tx.store("model-chunks")?.delete(Query::from(range)).map_err(js)?;
+    tx.done().await
+}
