@@ -17,6 +17,7 @@ pub mod par;
 pub mod quant;
 pub mod sampler;
 pub mod session;
+pub mod special_text;
 pub mod stream;
 pub mod synthetic;
 pub mod template;

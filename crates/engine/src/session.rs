@@ -146,8 +146,18 @@ impl Session {
         &self.cache
     }
 
+    /// The prompt for `messages` in the model's chat format. Their text and
+    /// names are guarded: special-token text in them stays ordinary text.
     pub fn render_chat(&self, messages: &[ChatMessage]) -> Result<String> {
-        self.template.render(messages, true)
+        let guarded: Vec<ChatMessage> = messages
+            .iter()
+            .map(|m| ChatMessage {
+                role: m.role.clone(),
+                content: self.tokenizer.guard(&m.content),
+                name: m.name.as_deref().map(|n| self.tokenizer.guard(n)),
+            })
+            .collect();
+        self.template.render(&guarded, true)
     }
 
     /// Tokenizes a prompt, adding BOS unless the text already starts with it.

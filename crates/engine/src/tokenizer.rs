@@ -9,7 +9,9 @@
 //!   merges are in the file; the pre-tokenizer regex follows
 //!   `tokenizer.ggml.pre`.
 //! Control and user-defined tokens become special tokens, so text such as
-//! `<start_of_turn>` encodes to its single token.
+//! `<start_of_turn>` encodes to its single token, except inside a prompt's
+//! plain fences (see `special_text`), where control-token text is ordinary
+//! text.
 
 use tokenizers::decoders::byte_fallback::ByteFallback;
 use tokenizers::decoders::byte_level::ByteLevel;
@@ -23,6 +25,7 @@ use tokenizers::{AddedToken, DecoderWrapper, NormalizerWrapper, PreTokenizerWrap
 
 use crate::error::{Error, Result};
 use crate::gguf::Gguf;
+use crate::special_text::{self, SpecialText};
 
 const TYPE_NORMAL: i32 = 1;
 const TYPE_CONTROL: i32 = 3;
@@ -46,6 +49,8 @@ pub struct Tokenizer {
     pub add_bos: bool,
     eog: Vec<u32>,
     tokens: Vec<String>,
+    /// Control-token texts, which text from a person or a card must not use.
+    controls: SpecialText,
 }
 
 impl Tokenizer {
@@ -76,6 +81,8 @@ impl Tokenizer {
             .map(|(s, _)| AddedToken::from(s.clone(), true))
             .collect();
         inner.add_special_tokens(specials).map_err(tk)?;
+        let controls =
+            SpecialText::new(tokens.iter().zip(&types).filter(|(_, &t)| t == TYPE_CONTROL).map(|(s, _)| s.as_str()));
         let add_bos = match g.get("tokenizer.ggml.add_bos_token") {
             Some(candle_core::quantized::gguf_file::Value::Bool(b)) => *b,
             _ => default_bos,
@@ -86,20 +93,32 @@ impl Tokenizer {
                 eog.push(i as u32);
             }
         }
-        Ok(Tokenizer { inner, kind, bos, eos, add_bos, eog, tokens })
+        Ok(Tokenizer { inner, kind, bos, eos, add_bos, eog, tokens, controls })
     }
 
-    /// Encodes text; special-token text is parsed as the special token.
+    /// Encodes text; special-token text is parsed as the special token,
+    /// except control-token text inside plain fences, which stays text.
     pub fn encode(&self, text: &str, with_bos: bool) -> Result<Vec<u32>> {
-        let enc = self.inner.encode_fast(text, false).map_err(|e| Error::Tokenizer(e.to_string()))?;
-        let mut ids = Vec::with_capacity(enc.len() + 1);
+        let mut ids = Vec::new();
         if with_bos && self.add_bos {
             if let Some(b) = self.bos {
                 ids.push(b);
             }
         }
-        ids.extend_from_slice(enc.get_ids());
+        for (run, plain) in special_text::runs(text) {
+            let pieces = if plain { self.controls.split_apart(run) } else { vec![run] };
+            for piece in pieces {
+                let enc = self.inner.encode_fast(piece, false).map_err(|e| Error::Tokenizer(e.to_string()))?;
+                ids.extend_from_slice(enc.get_ids());
+            }
+        }
         Ok(ids)
+    }
+
+    /// `text` (from a person or a card) as it may enter a prompt: fenced when
+    /// it holds control-token text, so that text cannot act as one.
+    pub fn guard(&self, text: &str) -> String {
+        self.controls.guard(text)
     }
 
     pub fn decode(&self, ids: &[u32]) -> Result<String> {
