@@ -18,7 +18,7 @@ const CACHE = `${PREFIX}v${VERSION}`;
 // Where the crawl starts; everything they refer to on this site is followed from here.
 const ROOTS = [
   './', 'index.html', 'manifest.webmanifest', 'models/manifest.json', 'characters/index.json',
-  'img/fallback-avatar.svg', 'embed/kindred-chat.js', 'embed/demo.html',
+  'img/fallback-avatar.svg', 'embed/kindred-widget.js', 'embed/kindred-chat.js', 'embed/demo.html',
 ];
 const MAX_FILES = 400;
 // A slow network must not hold the page hostage when a copy is at hand.

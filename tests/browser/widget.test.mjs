@@ -1,8 +1,9 @@
 // The <kindred-chat> widget on its example page: the character's greeting, a streamed reply
 // (with Stop while it streams), the chat kept over a reload (one chat a card, a streaming
 // reply saved as it grows, "New chat" back to the greeting), a hostile card that runs nothing,
-// a card from another host refused without a request, and the model shared with the app on
-// the same site, whose "Delete everything" deletes the widget's chats too.
+// a card from another host refused without a request, the model shared with the app on
+// the same site, whose "Delete everything" deletes the widget's chats too, and the README's
+// snippet (kindred-widget.js with card= and model=).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
@@ -214,7 +215,7 @@ test('a hostile card shows its text and runs nothing; a card on another host is 
   }));
   await page.goto(`${server.origin}/embed/demo.html`);
   const widget = page.locator('kindred-chat');
-  await widget.evaluate((el) => el.setAttribute('character', 'hostile.json'));
+  await widget.evaluate((el) => el.setAttribute('card', 'hostile.json'));
   await poll(async () => (await widgetMessages(page))[0]?.text === `first_mes: ${PAYLOADS}`, { timeout: 30_000, message: 'the hostile greeting' });
   assert.equal(await widget.getByRole('heading', { level: 2 }).textContent(), HOSTILE_NAME);
   const text = await widget.locator('li.message .text').first().textContent();
@@ -237,7 +238,7 @@ test('a hostile card shows its text and runs nothing; a card on another host is 
   assert.equal(await page.locator('script').count(), 1, 'the page still has only its own script');
   await screenshots(page, 'widget-hostile');
 
-  await widget.evaluate((el) => el.setAttribute('character', 'https://cards.example/card.json'));
+  await widget.evaluate((el) => el.setAttribute('card', 'https://cards.example/card.json'));
   const alert = widget.getByRole('alert');
   await alert.waitFor({ state: 'visible', timeout: 10_000 });
   assert.equal(await alert.textContent(), 'The character card must be on this site.');
@@ -273,4 +274,45 @@ test('the app on the same site uses the model the widget stored', { timeout: 240
   await addTheo(page);
   await poll(async () => (await widgetMessages(page, '#theo')).length === 1, { timeout: 30_000, message: 'the second widget\'s greeting' });
   assert.deepEqual(await widgetMessages(page, '#theo'), [{ role: 'assistant', status: 'greeting', text: await greetingOf('theo.json') }]);
+});
+
+// The two lines the README gives site owners, on a page of the site with no widget yet.
+async function snippetPage(page, attributes) {
+  await page.goto(`${server.origin}/characters/index.json`);
+  await page.evaluate(async (attrs) => {
+    await import('/embed/kindred-widget.js');
+    document.body.replaceChildren();
+    const el = document.createElement('kindred-chat');
+    for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v);
+    el.style.display = 'block';
+    el.style.height = '520px';
+    document.body.append(el);
+  }, attributes);
+}
+
+test('the README snippet: kindred-widget.js, card= and model=', { timeout: 360_000 }, async (t) => {
+  if (!replied) return t.skip('needs the demo test (the stored model)');
+  const { page } = browser;
+  // model= decides what loads: a file that is not there fails, and says so.
+  await snippetPage(page, { card: '/characters/juni.json', model: '/models/not-there.gguf' });
+  await page.waitForFunction(() => document.querySelector('kindred-chat')?.dataset.modelState === 'failed', null, { timeout: 60_000 });
+  const status = await page.evaluate(() => document.querySelector('kindred-chat').shadowRoot.querySelector('[role="status"]')?.textContent || '');
+  assert.match(status, /could not start/i);
+  assert.ok(browser.requests.some((u) => u.endsWith('/models/not-there.gguf')), 'the named file was asked for');
+
+  // Naming the site's default model reuses the copy stored for the app and the demo: no download.
+  const before = browser.requests.length;
+  await snippetPage(page, { card: '/characters/juni.json', model: '/models/gemma-3-270m-q4_k_m.gguf', 'max-tokens': '8', seed: '3' });
+  await page.waitForFunction(() => document.querySelector('kindred-chat')?.dataset.modelState === 'ready', null, { timeout: 240_000 });
+  assert.deepEqual(browser.requests.slice(before).filter((u) => u.endsWith('.gguf')), [], 'read from the shared cache');
+  assert.deepEqual(await widgetMessages(page), [{ role: 'assistant', status: 'greeting', text: await greetingOf('juni.json') }]);
+  const box = page.locator('kindred-chat').getByRole('textbox', { name: 'Message' });
+  await box.fill('Hi Juni!');
+  await box.press('Enter');
+  await poll(async () => {
+    const m = await widgetMessages(page);
+    return m.length === 3 && m[2].status === 'done' && m[2].text.length > 0;
+  }, { timeout: 240_000, message: 'a reply from the snippet\'s widget' });
+  await screenshots(page, 'widget-snippet');
+  assert.deepEqual(browser.pageErrors, []);
 });

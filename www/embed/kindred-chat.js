@@ -1,9 +1,9 @@
 // <kindred-chat>: a Kindred character in any page of the site that hosts Kindred.
 //
-//   <script type="module" src="/embed/kindred-chat.js"></script>
-//   <kindred-chat character="/characters/wren.json"></kindred-chat>
+//   <script type="module" src="/embed/kindred-widget.js"></script>
+//   <kindred-chat card="/characters/wren.json"></kindred-chat>
 //
-// Attributes: character (or card): a PNG, JSON or CHARX card on this site; avatar: an image
+// Attributes: card (or character): a PNG, JSON or CHARX card on this site; avatar: an image
 // shown when the card has none; model: a GGUF on this site instead of the default; user: the
 // visitor's name in the prompt (default "User"); max-tokens, seed: reply length and a fixed
 // sampling seed. The chat is kept on the visitor's device, in this site's IndexedDB, one chat
@@ -57,7 +57,7 @@ async function loadCard(url) {
 }
 
 export class KindredChat extends HTMLElement {
-  static observedAttributes = ['character', 'card'];
+  static observedAttributes = ['card', 'character'];
 
   constructor() {
     super();
@@ -188,7 +188,7 @@ export class KindredChat extends HTMLElement {
 
   async load() {
     const token = ++this.loadToken;
-    const src = this.getAttribute('character') || this.getAttribute('card');
+    const src = this.getAttribute('card') || this.getAttribute('character');
     if (this.job) this.stop();
     this.saver.flush();
     this.card = null;
@@ -197,7 +197,7 @@ export class KindredChat extends HTMLElement {
     this.renderAll();
     this.ui.problem.hidden = true;
     try {
-      if (!src) throw new Error('No character: give the element a character="…" card address.');
+      if (!src) throw new Error('No character: give the element a card="…" address.');
       const url = sameSite(src, 'character card');
       const [imported, saved] = await Promise.all([loadCard(url), loadWidgetChat(url.href)]);
       if (token !== this.loadToken) return;

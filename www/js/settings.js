@@ -42,22 +42,45 @@ export function readSettings(href = location.href) {
 // The model to load: the ?model= override, else the manifest's default entry.
 export async function resolveModel(settings, base = location.href) {
   if (settings.invalid) throw new Error(settings.invalid);
+  const manifestUrl = new URL('models/manifest.json', base);
   if (settings.modelUrl) {
+    // A file the manifest lists keeps its id and checksum, so an address that names the
+    // default model (a widget's model="…") reuses the copy the app stored, verified as ever.
+    const listed = await manifestEntries(manifestUrl).catch(() => []);
+    const known = listed.find((m) => m.url === settings.modelUrl);
+    if (known) return known;
     const path = new URL(settings.modelUrl).pathname;
     return { id: `url:${path}`, url: settings.modelUrl, name: path.split('/').pop() || path, bytes: 0, sha256: null };
   }
-  const manifestUrl = new URL('models/manifest.json', base);
-  const response = await fetch(manifestUrl, { cache: 'no-cache' });
-  if (!response.ok) throw new Error(`The model list could not be loaded (HTTP ${response.status}).`);
-  const manifest = await response.json();
+  const manifest = await fetchManifest(manifestUrl);
   const models = Array.isArray(manifest?.models) ? manifest.models : [];
   const entry = models.find((m) => m && m.id === manifest.default) || models[0];
   if (!entry || typeof entry.file !== 'string') throw new Error('The model list names no model.');
-  const url = new URL(entry.file, manifestUrl);
-  if (url.origin !== manifestUrl.origin) throw new Error('The model list points to another site.');
+  const record = modelRecord(entry, manifestUrl);
+  if (new URL(record.url).origin !== manifestUrl.origin) throw new Error('The model list points to another site.');
+  return record;
+}
+
+async function fetchManifest(manifestUrl) {
+  const response = await fetch(manifestUrl, { cache: 'no-cache' });
+  if (!response.ok) throw new Error(`The model list could not be loaded (HTTP ${response.status}).`);
+  return response.json();
+}
+
+// The manifest's files on this site, as model records.
+async function manifestEntries(manifestUrl) {
+  const manifest = await fetchManifest(manifestUrl);
+  const models = Array.isArray(manifest?.models) ? manifest.models : [];
+  return models
+    .filter((m) => m && typeof m.file === 'string')
+    .map((m) => modelRecord(m, manifestUrl))
+    .filter((r) => new URL(r.url).origin === manifestUrl.origin);
+}
+
+function modelRecord(entry, manifestUrl) {
   return {
     id: String(entry.id),
-    url: url.href,
+    url: new URL(entry.file, manifestUrl).href,
     name: typeof entry.name === 'string' ? entry.name : String(entry.id),
     bytes: Number.isSafeInteger(entry.bytes) ? entry.bytes : 0,
     sha256: typeof entry.sha256 === 'string' ? entry.sha256 : null,
