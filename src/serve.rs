@@ -1,6 +1,7 @@
 //! `kindred serve`: the static site on 127.0.0.1, for development and the
 //! browser tests. Sends COOP/COEP so the page is cross-origin isolated
-//! (threads in wasm need SharedArrayBuffer). Serves www/, the built wasm at
+//! (threads in wasm need SharedArrayBuffer); `--no-isolation` leaves them
+//! out, as a plain static host would, to try the single-threaded page. Serves www/, the built wasm at
 //! /pkg/ and models/ at /models/. Nothing here runs per request but a file
 //! read: the app has no server code.
 
@@ -9,7 +10,7 @@ use std::io::{self, BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Component, Path, PathBuf};
 
-pub fn run(root: &Path, port: u16) -> Result<(), String> {
+pub fn run(root: &Path, port: u16, isolated: bool) -> Result<(), String> {
     let listener = TcpListener::bind(("127.0.0.1", port)).map_err(|e| format!("cannot listen on 127.0.0.1:{port}: {e}"))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     println!("Kindred is served at http://{addr}/");
@@ -19,13 +20,13 @@ pub fn run(root: &Path, port: u16) -> Result<(), String> {
         let Ok(stream) = stream else { continue };
         let root = root.clone();
         std::thread::spawn(move || {
-            let _ = handle(stream, &root);
+            let _ = handle(stream, &root, isolated);
         });
     }
     Ok(())
 }
 
-fn handle(stream: TcpStream, root: &Path) -> io::Result<()> {
+fn handle(stream: TcpStream, root: &Path, isolated: bool) -> io::Result<()> {
     let mut reader = BufReader::new(stream.try_clone()?);
     let mut out = stream;
     loop {
@@ -44,7 +45,7 @@ fn handle(stream: TcpStream, root: &Path) -> io::Result<()> {
         }
         let head_only = method == "HEAD";
         if method != "GET" && !head_only {
-            respond(&mut out, 405, "text/plain", b"method not allowed", head_only)?;
+            respond(&mut out, 405, "text/plain", b"method not allowed", head_only, isolated)?;
             continue;
         }
         match resolve(root, target) {
@@ -55,26 +56,31 @@ fn handle(stream: TcpStream, root: &Path) -> io::Result<()> {
                     out,
                     "HTTP/1.1 200 OK\r\nContent-Type: {}\r\nContent-Length: {len}\r\n{}\r\n",
                     content_type(&path),
-                    common_headers()
+                    common_headers(isolated)
                 )?;
                 if !head_only {
                     io::copy(&mut f, &mut out)?;
                 }
             }
-            _ => respond(&mut out, 404, "text/plain", b"not found", head_only)?,
+            _ => respond(&mut out, 404, "text/plain", b"not found", head_only, isolated)?,
         }
         out.flush()?;
     }
 }
 
-fn common_headers() -> &'static str {
-    "Cross-Origin-Opener-Policy: same-origin\r\nCross-Origin-Embedder-Policy: require-corp\r\n\
-     Cross-Origin-Resource-Policy: same-origin\r\nX-Content-Type-Options: nosniff\r\nCache-Control: no-cache\r\n"
+fn common_headers(isolated: bool) -> &'static str {
+    if isolated {
+        "Cross-Origin-Opener-Policy: same-origin\r\nCross-Origin-Embedder-Policy: require-corp\r\n\
+         Cross-Origin-Resource-Policy: same-origin\r\nX-Content-Type-Options: nosniff\r\nCache-Control: no-cache\r\n"
+    } else {
+        "X-Content-Type-Options: nosniff\r\nCache-Control: no-cache\r\n"
+    }
 }
 
-fn respond(out: &mut TcpStream, code: u16, ctype: &str, body: &[u8], head_only: bool) -> io::Result<()> {
+fn respond(out: &mut TcpStream, code: u16, ctype: &str, body: &[u8], head_only: bool, isolated: bool) -> io::Result<()> {
     let reason = if code == 404 { "Not Found" } else { "Method Not Allowed" };
-    write!(out, "HTTP/1.1 {code} {reason}\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\n{}\r\n", body.len(), common_headers())?;
+    let headers = common_headers(isolated);
+    write!(out, "HTTP/1.1 {code} {reason}\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\n{headers}\r\n", body.len())?;
     if !head_only {
         out.write_all(body)?;
     }
