@@ -113,7 +113,23 @@ fn build_writes_a_deployable_site() {
     let _ = std::fs::remove_dir_all(&out);
     let status = kindred().args(["build", "--out"]).arg(&out).output().unwrap();
     assert!(status.status.success(), "{}", String::from_utf8_lossy(&status.stderr));
-    for f in ["index.html", "js/worker.js", "pkg/kindred_web.js", "pkg/kindred_web_bg.wasm", "pkg-mt/kindred_web.js", "pkg-mt/kindred_web_bg.wasm", "models/manifest.json", "characters/index.json", "_headers"] {
+    for f in [
+        "index.html",
+        "js/worker.js",
+        "js/db.js",
+        "sw.js",
+        "manifest.webmanifest",
+        "embed/kindred-widget.js",
+        "embed/kindred-chat.js",
+        "embed/demo.html",
+        "pkg/kindred_web.js",
+        "pkg/kindred_web_bg.wasm",
+        "pkg-mt/kindred_web.js",
+        "pkg-mt/kindred_web_bg.wasm",
+        "models/manifest.json",
+        "characters/index.json",
+        "_headers",
+    ] {
         assert!(out.join(f).is_file(), "{f} is in the site");
     }
     assert!(!out.join("models/gemma-3-270m-q4_k_m.gguf").exists(), "weights only with --with-model");
