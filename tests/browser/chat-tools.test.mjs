@@ -1,10 +1,11 @@
 // The chat's message tools against the real model, on a small card so turns are quick:
-// persona and context size from the settings page, the context-cut marker, swipes with a
-// counter (a new reply is a new swipe), 1–4 stars, continue, edit, branch, delete with undo,
-// token speed; then export everything, delete everything (the model too), import: same data.
+// persona, context size, sampling and theme from the settings page, the context-cut marker,
+// swipes with a counter (a new reply is a new swipe, the arrows step between them), 1–4 stars,
+// continue, edit, branch, delete with undo, token speed; then export everything, delete
+// everything (the model too), import: the same data, a pinned memory included.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, screenshots } from './harness.mjs';
+import { startServer, launchBrowser, screenshots, poll } from './harness.mjs';
 import { waitForModel, messages, openCharacter, sendAndWatch } from './chat-page.mjs';
 import { readStores, importCards, downloadFrom, gotoLibrary } from './app-page.mjs';
 
@@ -47,16 +48,26 @@ async function waitIdle(page) {
   await page.waitForFunction(() => document.body.dataset.generating === 'false', null, { timeout: 240_000 });
 }
 
-test('settings: persona, context size and theme are saved and applied', async () => {
+test('settings: persona, context size, sampling and theme are saved and applied', async () => {
   const { page } = browser;
   await page.getByRole('link', { name: 'Settings' }).click();
   await page.getByLabel('Name').fill('Sam');
   await page.getByLabel('About you').fill('{{user}} is a sailor.');
   await page.getByLabel('Context size (tokens)').fill('256');
+  // Values other than the defaults (0.8 and 40), so reading back the defaults cannot pass.
+  const temperature = page.getByLabel('Temperature', { exact: true });
+  const topK = page.getByLabel('Top K', { exact: true });
+  await temperature.fill('0.65');
+  await topK.fill('32');
   await page.getByLabel('Dark').check();
   await page.getByRole('button', { name: 'Save settings' }).click();
   await page.waitForFunction(() => document.getElementById('settings-saved').textContent === 'Saved.');
   assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), 'dark');
+  const prefs = async () => (await readStores(page, ['settings'])).settings.find((r) => r.key === 'prefs').value;
+  const saved = await prefs();
+  assert.equal(saved.sampling.temperature, 0.65);
+  assert.equal(saved.sampling.top_k, 32);
+  assert.deepEqual([await temperature.inputValue(), await topK.inputValue()], ['0.65', '32'], 'the form shows what was saved');
   await screenshots(page, 'settings');
   await page.getByLabel('Light').check();
   await page.getByRole('button', { name: 'Save settings' }).click();
@@ -64,6 +75,16 @@ test('settings: persona, context size and theme are saved and applied', async ()
   const { settings } = await readStores(page, ['settings']);
   assert.deepEqual(settings[0].value.persona, { name: 'Sam', description: '{{user}} is a sailor.' });
   assert.equal(settings[0].value.context, 256);
+  // "System" leaves the colours to the browser: no data-theme attribute at all.
+  await page.getByLabel('System', { exact: true }).check();
+  await page.getByRole('button', { name: 'Save settings' }).click();
+  await poll(async () => (await prefs()).theme === 'system', { timeout: 10_000, message: 'the System theme stored' });
+  assert.equal(await page.evaluate(() => document.documentElement.hasAttribute('data-theme')), false);
+  // The replies in the rest of this file run with the default sampling again.
+  await temperature.fill('0.8');
+  await topK.fill('40');
+  await page.getByRole('button', { name: 'Save settings' }).click();
+  await poll(async () => (await prefs()).sampling.top_k === 40, { timeout: 10_000, message: 'the default sampling stored' });
 });
 
 test('a long chat in a small context shows where the model\'s memory ends', { timeout: 400_000 }, async () => {
@@ -114,6 +135,38 @@ test('swipe, rate and continue', { timeout: 400_000 }, async () => {
   assert.equal(record.chosen, 0);
 });
 
+test('after a regenerate the swipe arrows step between the replies; a reply has four stars', { timeout: 400_000 }, async () => {
+  const { page } = browser;
+  const last = () => item(page, 6);
+  const count = () => last().locator('.swipe-count').textContent();
+  const [, total] = (await count()).split('/').map(Number);
+  await last().getByRole('button', { name: 'Previous reply' }).waitFor();
+  // Move to the newest swipe first (the arrow is "Next reply" until the last, then "New reply").
+  while ((await count()) !== `${total}/${total}`) await last().getByRole('button', { name: 'Next reply' }).click();
+  await last().getByRole('button', { name: 'New reply' }).click();
+  await waitIdle(page);
+  const n = total + 1;
+  assert.equal(await count(), `${n}/${n}`, 'the regenerated reply is a new, shown swipe');
+  const newest = (await messages(page))[6].text;
+  await last().getByRole('button', { name: 'Previous reply' }).click();
+  assert.equal(await count(), `${n - 1}/${n}`);
+  const { messages: stored } = await readStores(page, ['messages']);
+  const record = stored.filter((m) => m.role === 'assistant').sort((a, b) => a.pos - b.pos).pop();
+  assert.equal((await messages(page))[6].text, record.swipes[n - 2].text, 'the previous swipe\'s text shows');
+  assert.equal(await last().getByRole('button', { name: 'New reply' }).count(), 0, 'not at the end: the arrow only moves');
+  await last().getByRole('button', { name: 'Next reply' }).click();
+  assert.equal(await count(), `${n}/${n}`);
+  assert.equal((await messages(page))[6].text, newest);
+  const stars = last().getByRole('group', { name: 'Rating' }).getByRole('button');
+  assert.deepEqual(await stars.evaluateAll((els) => els.map((el) => el.getAttribute('aria-label'))),
+    ['Rate 1 star', 'Rate 2 stars', 'Rate 3 stars', 'Rate 4 stars']);
+  for (const name of ['Rate 1 star', 'Rate 2 stars', 'Rate 3 stars', 'Rate 4 stars']) {
+    assert.equal(await last().getByRole('button', { name, exact: true }).count(), 1, `one "${name}" button`);
+  }
+  assert.equal(await last().getByRole('button', { name: /^Rate \d stars?$/ }).count(), 4, 'exactly four stars');
+  assert.equal(await item(page, 0).getByRole('button', { name: /^Rate / }).count(), 0, 'the greeting is not rated');
+});
+
 test('edit, branch and delete', { timeout: 120_000 }, async () => {
   const { page } = browser;
   await item(page, 1).getByRole('button', { name: 'Edit' }).click();
@@ -149,7 +202,14 @@ test('edit, branch and delete', { timeout: 120_000 }, async () => {
 
 test('export everything, delete everything (the model too), import: the same data', { timeout: 120_000 }, async () => {
   const { page } = browser;
-  const STORES = ['characters', 'chats', 'messages', 'settings', 'models', 'model-chunks'];
+  const STORES = ['characters', 'chats', 'messages', 'settings', 'memories', 'models', 'model-chunks'];
+  // A memory to carry: pin a message of the open chat through its own button.
+  const chatId = await page.evaluate(() => decodeURIComponent(location.hash.split('/').pop()));
+  const pinnedText = (await messages(page))[1].text;
+  await item(page, 1).getByRole('button', { name: 'Pin to memory' }).click();
+  const pinned = async () => (await readStores(page, ['memories'])).memories.find((m) => m.chatId === chatId);
+  await poll(async () => (await pinned())?.pinned.length > 0, { timeout: 10_000, message: 'the pinned memory stored' });
+  assert.deepEqual((await pinned()).pinned.map((p) => p.text), [pinnedText]);
   const before = await readStores(page, STORES);
   assert.ok(before.models.length === 1 && before['model-chunks'].length > 0, 'the model is stored');
   await page.getByRole('link', { name: 'All characters' }).click();
@@ -159,6 +219,8 @@ test('export everything, delete everything (the model too), import: the same dat
   const backup = JSON.parse(file.bytes);
   assert.equal(backup.format, 'kindred-backup');
   assert.equal(backup.messages.length, before.messages.length);
+  assert.equal(backup.memories.length, before.memories.length);
+  assert.ok(backup.memories.some((m) => m.chatId === chatId && m.pinned.length > 0), 'the pinned memory is in the file');
 
   await page.getByRole('button', { name: 'Delete everything' }).click();
   assert.match(await page.locator('#data-status').textContent(), /Type DELETE/);
@@ -167,14 +229,15 @@ test('export everything, delete everything (the model too), import: the same dat
   await page.getByRole('button', { name: 'Delete everything' }).click();
   await page.waitForFunction(() => /^Everything was deleted/.test(document.getElementById('data-status').textContent));
   const empty = await readStores(page, STORES);
-  assert.deepEqual([empty.chats, empty.messages, empty.settings, empty.models, empty['model-chunks']], [[], [], [], [], []]);
+  assert.deepEqual([empty.chats, empty.messages, empty.settings, empty.memories, empty.models, empty['model-chunks']], [[], [], [], [], [], []]);
   assert.ok(!empty.characters.some((c) => c.origin === 'imported'), 'imported characters are gone');
 
   await page.locator('#import-all').setInputFiles({ name: file.name, mimeType: 'application/json', buffer: file.bytes });
   await page.waitForFunction(() => /^Imported /.test(document.getElementById('data-status').textContent));
   const after = await readStores(page, STORES);
-  for (const store of ['characters', 'chats', 'messages', 'settings']) {
-    const key = (r) => String(r.id ?? r.key);
+  for (const store of ['characters', 'chats', 'messages', 'settings', 'memories']) {
+    // Memories are keyed by their chat.
+    const key = (r) => String(r.id ?? r.key ?? r.chatId);
     const sort = (rows) => [...rows].sort((a, b) => key(a).localeCompare(key(b)));
     assert.deepEqual(sort(after[store]), sort(before[store]), `${store} are back as they were`);
   }

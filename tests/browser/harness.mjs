@@ -33,9 +33,10 @@ function freePort() {
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // Starts `kindred serve --port N` from the repository root and waits until it answers.
-export async function startServer() {
+// `isolated: false` serves without COOP/COEP, as a plain static host would.
+export async function startServer({ isolated = true } = {}) {
   const port = await freePort();
-  const child = spawn(BIN, ['serve', '--port', String(port)], {
+  const child = spawn(BIN, ['serve', '--port', String(port), ...(isolated ? [] : ['--no-isolation'])], {
     cwd: REPO,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -45,6 +46,11 @@ export async function startServer() {
   let exited = null;
   child.on('exit', (code, signal) => { exited = { code, signal }; });
   child.on('error', (err) => { exited = { error: err.message }; });
+  // A hook that throws before stop() (a browser's close() on a foreign request does) must
+  // neither keep this process alive on the pipes nor leave the server running after it.
+  for (const handle of [child, child.stdout, child.stderr]) handle.unref();
+  const killOnExit = () => { if (!exited) child.kill('SIGTERM'); };
+  process.once('exit', killOnExit);
   const origin = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 60_000;
   for (;;) {
@@ -64,6 +70,7 @@ export async function startServer() {
     port,
     output: () => output,
     async stop() {
+      process.off('exit', killOnExit);
       if (exited) return;
       const done = new Promise((r) => child.once('exit', r));
       child.kill('SIGTERM');
@@ -73,9 +80,31 @@ export async function startServer() {
   };
 }
 
+// Where the page may send requests: its own server (http and ws on the loopback host) and
+// the browser-made blob: and data: addresses. Anything else would leave the machine.
+const LOCAL_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+export function isLocalUrl(url) {
+  let parsed;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return false;
+  }
+  if (parsed.protocol === 'blob:' || parsed.protocol === 'data:') return true;
+  return (parsed.protocol === 'http:' || parsed.protocol === 'ws:') && LOCAL_HOSTS.has(parsed.hostname);
+}
+
+const matches = (url, pattern) => (pattern instanceof RegExp ? pattern.test(url) : url.startsWith(pattern));
+
 // A fresh profile per call; reloads within it keep IndexedDB. Every request the page or its
 // workers make is recorded, and page errors are collected for the tests to assert on.
-export async function launchBrowser() {
+// Every request off the loopback host is aborted and recorded in `foreign`, and close()
+// throws listing them, so each test file's `after` hook fails on one. A test that makes such
+// a request on purpose names it in `allowForeign` (URL prefixes or RegExps): it is still
+// aborted, recorded in `allowedForeign`, and does not fail close(). A dead proxy stops what
+// routing cannot see (a worker's WebSocket, the browser's own traffic); loopback bypasses it.
+export async function launchBrowser({ allowForeign = [] } = {}) {
   const profile = await mkdtemp(join(tmpdir(), 'kindred-profile-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
@@ -89,13 +118,33 @@ export async function launchBrowser() {
       '--disable-background-networking',
       '--disable-component-update',
       '--disable-sync',
+      '--proxy-server=http://127.0.0.1:9',
     ],
   });
   const requests = [];
+  const foreign = [];
+  const allowedForeign = [];
   const pageErrors = [];
   const consoleErrors = [];
+  const refuse = (url) => {
+    if (allowForeign.some((p) => matches(url, p))) allowedForeign.push(url);
+    else foreign.push(url);
+  };
   context.on('request', (req) => requests.push(req.url()));
+  // Registered first, so a test's own route (registered later) is asked before this one.
+  await context.route((url) => !isLocalUrl(url.href), (route) => {
+    refuse(route.request().url());
+    return route.abort('blockedbyclient');
+  });
+  const watched = new WeakSet();
+  const watchSockets = (p) => {
+    if (watched.has(p)) return;
+    watched.add(p);
+    p.on('websocket', (ws) => { if (!isLocalUrl(ws.url())) refuse(ws.url()); });
+  };
+  context.on('page', watchSockets);
   const page = context.pages()[0] || await context.newPage();
+  for (const p of context.pages()) watchSockets(p);
   page.on('pageerror', (err) => pageErrors.push(err.message));
   page.on('console', (msg) => { if (msg.type() === 'error') consoleErrors.push(msg.text()); });
   page.on('crash', () => pageErrors.push('page crashed'));
@@ -103,11 +152,16 @@ export async function launchBrowser() {
     context,
     page,
     requests,
+    foreign,
+    allowedForeign,
     pageErrors,
     consoleErrors,
     async close() {
       await context.close().catch(() => {});
       await rm(profile, { recursive: true, force: true }).catch(() => {});
+      if (foreign.length) {
+        throw new Error(`${foreign.length} request(s) went off the page's origin (all aborted):\n${[...new Set(foreign)].join('\n')}`);
+      }
     },
   };
 }
