@@ -141,6 +141,20 @@ test('character editor: create, count, try, save, chat, export, edit', { timeout
     await entry.getByRole('checkbox', { name: 'Always included' }).check();
     await entry.getByRole('spinbutton', { name: 'Insertion order' }).fill('50');
     await entry.getByRole('spinbutton', { name: 'Priority' }).fill('5');
+    // The lorebook section near the top at both widths: the sections above it folded for the
+    // shot, then opened again as they were.
+    const folded = await page.evaluate(() => {
+      const all = [...document.querySelectorAll('#view-editor details.ed-section')];
+      const open = all.map((d) => d.open);
+      const book = all.findIndex((d) => d.querySelector(':scope > summary').textContent === 'Lorebook');
+      all.forEach((d, i) => { if (i < book) d.open = false; });
+      document.getElementById('view-editor').scrollTop = 0;
+      return open;
+    });
+    await screenshots(page, 'editor-lorebook');
+    await page.evaluate((open) => {
+      document.querySelectorAll('#view-editor details.ed-section').forEach((d, i) => { d.open = open[i]; });
+    }, folded);
 
     // An avatar, scaled down to 512 pixels a side.
     await page.getByLabel('Upload avatar').setInputFiles({ name: 'mira.png', mimeType: 'image/png', buffer: pngImage(1024, 640) });

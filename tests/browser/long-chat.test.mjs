@@ -4,7 +4,7 @@
 // messages that came into the page by scrolling. Open time and frame timings are printed.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, poll } from './harness.mjs';
+import { startServer, launchBrowser, poll, screenshots } from './harness.mjs';
 import { firstStarter } from './chat-page.mjs';
 
 const COUNT = 10_000;
@@ -151,6 +151,13 @@ test('10,000 messages open as a window and scroll from the first to the last', {
   assert.match(await last.locator('.text').getAttribute('data-source'), new RegExp(`^Message ${COUNT}\\.`));
   const upTimes = await frameTimes(page, 120, -900);
   const wheelTimes = await frameTimes(page, 120, -120);
+
+  await scrollTo(page, 'bottom');
+  await poll(async () => (await shown(page)).visible.includes(COUNT), { timeout: 10_000, message: 'the end again' });
+  await screenshots(page, 'long-chat');
+  await scrollTo(page, 'top');
+  await poll(async () => (await shown(page)).visible.includes(1), { timeout: 10_000, message: 'message 1 again' });
+  await screenshots(page, 'long-chat-top');
 
   console.log(`long chat: ${COUNT} messages opened in ${openMs} ms`);
   console.log(`long chat: scrolling down ${describe(downTimes)}`);

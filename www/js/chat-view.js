@@ -235,9 +235,16 @@ export class ChatView {
       this.window.forget(message.id);
       return null;
     }
+    const focused = old?.isConnected && old.contains(document.activeElement) ? document.activeElement : null;
     const fresh = this.build(message, state);
     if (old?.isConnected) old.replaceWith(fresh);
     else this.list.append(fresh);
+    // A keyboard user keeps their place: the same tool in the new item, else the chat.
+    if (focused) {
+      const same = [...fresh.querySelectorAll('button[data-action]')].find((b) => !b.disabled
+        && b.dataset.action === focused.dataset.action && b.dataset.stars === focused.dataset.stars);
+      (same || this.scroller).focus({ preventScroll: true });
+    }
     return fresh;
   }
 
@@ -411,9 +418,12 @@ export class ChatView {
     text.after(form);
     item.classList.add('editing');
     const finish = (value) => {
+      const refocus = form.contains(document.activeElement);
       form.remove();
       text.hidden = false;
       item.classList.remove('editing');
+      // Back to the Edit button rather than nowhere.
+      if (refocus) item.querySelector('button[data-action="edit"]')?.focus({ preventScroll: true });
       if (value !== null && value !== this.handlers.source(id)) this.handlers.edit(id, value);
     };
     save.addEventListener('click', (e) => { e.stopPropagation(); finish(box.value); });
