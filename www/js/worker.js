@@ -329,7 +329,9 @@ async function summarise(id, request, job, seed) {
     if (step.piece) text += step.piece;
     if (step.done) break;
   }
-  text = cleanSummary(text);
+  // A base model often writes the instruction back instead of a summary: the job's
+  // extractive fallback (the span's first sentences) is kept then, never the echo.
+  text = cleanSummary(wasmModule.summary_answer(cleanSummary(text), String(job.fallback ?? '')));
   const memory = { ...request.memory, summarise: false };
   if (text) {
     post({ type: 'summary', id, text, from_id: job.from_id, to_id: job.to_id, message_ids: job.message_ids });

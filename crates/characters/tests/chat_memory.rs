@@ -5,7 +5,8 @@ mod chat_support;
 
 use chat_support::{count_tokens, synthetic_chat, CHARACTER_ID, FACT, QUESTION};
 use kindred_characters::chat::memory::{
-    assemble_memory, keep_requests, roll_summaries, tokenize, window_start, Bm25Index, Embedder,
+    assemble_memory, echoes_instruction, extractive_summary, keep_requests, roll_summaries, summary_prompt,
+    tokenize, window_start, Bm25Index, Embedder,
     MemoryConfig, MemorySource, NoEmbedder, PinnedBy, SummaryConfig, SummaryError,
 };
 use kindred_characters::chat::{Author, Chat, Names};
@@ -460,4 +461,33 @@ fn embedding_hook_blends_into_the_ranking() {
     );
     let blended = assemble_memory(&chat, 300, query, &n, &config, &count_tokens, &mut Toy);
     assert!(blended.text.contains("Ingrid"), "{}", blended.text);
+}
+
+#[test]
+fn an_answer_that_repeats_the_instruction_is_no_summary() {
+    let mut chat = Chat::new("c", 0).unwrap();
+    chat.append(Author::User, "Hello there.", 1).unwrap();
+    let span: Vec<_> = chat.messages.iter().collect();
+    let prompt = summary_prompt(None, &span, &names(), &SummaryConfig::default());
+    // What a small base model wrote back in the app (the instruction, reworded a little).
+    let echo = "You keep the memory of a long role-play chat. Write a short summary of the story so far, \
+                in the past tense and third person. Use at most 32 words. Reply";
+    assert!(echoes_instruction(echo));
+    assert!(echoes_instruction(&prompt));
+    assert!(!echoes_instruction("Sam greeted Rika at the harbour; she promised to show him the lighthouse."));
+}
+
+#[test]
+fn extractive_summary_keeps_first_sentences_and_the_newest_within_budget() {
+    let mut chat = Chat::new("c", 0).unwrap();
+    chat.append(Author::User, "My sister Zelinda keeps bees. She lives on the roof!", 1).unwrap();
+    chat.append(Author::character(CHARACTER_ID), "Bees? How lovely. Tell me more.", 2).unwrap();
+    let span: Vec<_> = chat.messages.iter().collect();
+    let s = extractive_summary(Some("Sam arrived in town."), &span, &names(), 200);
+    assert_eq!(s, "Sam arrived in town.\nSam: My sister Zelinda keeps bees.\nRika: Bees?");
+    // A tight budget keeps the newest lines whole.
+    assert_eq!(extractive_summary(Some("Sam arrived in town."), &span, &names(), 8), "Sam: My sister Zelinda keeps bees.\nRika: Bees?");
+    // Smaller than the newest line: its first words.
+    assert_eq!(extractive_summary(None, &span, &names(), 1), "Rika:");
+    assert_eq!(extractive_summary(None, &[], &names(), 50), "");
 }

@@ -9,7 +9,7 @@
 //! summary covers can be named back to the page.
 
 use kindred_characters::chat::memory::{
-    assemble_memory, summary_prompt, MemoryConfig, MemorySource, NoEmbedder, PinnedBy, PinnedMemory, Summary,
+    assemble_memory, echoes_instruction, extractive_summary, summary_prompt, MemoryConfig, MemorySource, NoEmbedder, PinnedBy, PinnedMemory, Summary,
     SummaryConfig,
 };
 use kindred_characters::chat::{Author as ChatAuthor, Chat, Message, Names};
@@ -80,6 +80,22 @@ pub struct SummaryJob {
     pub message_ids: Vec<String>,
     /// Tokens the answer may take.
     pub max_tokens: usize,
+    /// The summary to keep when the model's answer is none (empty, or the
+    /// instruction repeated back): the span's first sentences, extracted.
+    pub fallback: String,
+}
+
+/// The summary to keep from the model's `answer` to a `SummaryJob`: the
+/// answer, or the job's `fallback` when it is empty or repeats the
+/// instruction (so a base model's echo never becomes a memory).
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn summary_answer(answer: &str, fallback: &str) -> String {
+    let answer = answer.trim();
+    if answer.is_empty() || echoes_instruction(answer) {
+        fallback.trim().to_string()
+    } else {
+        answer.to_string()
+    }
 }
 
 /// Memories ready for assembly, and what each of them is.
@@ -234,6 +250,7 @@ pub fn summary_job(
                     to_id: ids.last().cloned().unwrap_or_default(),
                     message_ids: ids.to_vec(),
                     max_tokens,
+                    fallback: extractive_summary(previous, &visible, &names, config.target_words),
                 });
             }
             if config.max_prompt_chars / visible.len() < MIN_CHARS_PER_MESSAGE {
@@ -303,11 +320,24 @@ mod tests {
         let job = summary_job(&req, &history, &cut, "Sam", "Ada", 2048, &words).unwrap();
         assert_eq!(job.from_id, "m6");
         assert!(job.prompt.contains("They met."));
+        assert!(job.fallback.ends_with("Ada: small talk number 10\nSam: small talk number 11"), "{}", job.fallback);
         req.summary = Some(SummaryIn { text: "All of it.".into(), to_id: "m11".into() });
         assert!(summary_job(&req, &history, &cut, "Sam", "Ada", 2048, &words).is_none());
         req.summarise = false;
         req.summary = None;
         assert!(summary_job(&req, &history, &cut, "Sam", "Ada", 2048, &words).is_none());
+    }
+
+    #[test]
+    fn an_echoed_instruction_gives_way_to_the_fallback() {
+        let (history, req) = chat(30);
+        let cut: Vec<usize> = (1..12).collect();
+        let job = summary_job(&req, &history, &cut, "Sam", "Ada", 2048, &words).unwrap();
+        assert!(job.fallback.contains("Sam: My sister Zelinda keeps bees on the roof."), "{}", job.fallback);
+        let echo = job.prompt.lines().next().unwrap();
+        assert_eq!(summary_answer(echo, &job.fallback), job.fallback);
+        assert_eq!(summary_answer("  ", &job.fallback), job.fallback);
+        assert_eq!(summary_answer(" Sam told Ada about the bees. ", &job.fallback), "Sam told Ada about the bees.");
     }
 
     #[test]

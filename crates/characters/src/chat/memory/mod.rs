@@ -17,7 +17,8 @@ pub use retrieve::{
     assemble_memory, Embedder, MemoryBlock, MemoryConfig, MemoryItem, MemorySource, NoEmbedder,
 };
 pub use summary::{
-    roll_summaries, summary_prompt, window_start, Summary, SummaryConfig, SummaryError,
+    echoes_instruction, extractive_summary, roll_summaries, summary_prompt, window_start, Summary, SummaryConfig,
+    SummaryError,
 };
 
 /// The memory stored with a chat.

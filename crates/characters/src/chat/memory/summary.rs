@@ -116,6 +116,66 @@ pub fn summary_prompt(
     out
 }
 
+/// Phrases of `summary_prompt`'s own wording: an answer that holds one
+/// repeats the instruction (as small base models often do) instead of
+/// following it, and is no summary.
+const INSTRUCTION_MARKS: &[&str] = &[
+    "keep the memory of a long role-play chat",
+    "summary of the story so far",
+    "in the past tense and third person",
+    "drop small talk",
+    "reply with the summary only",
+    "summary so far:",
+    "new messages:",
+];
+
+pub fn echoes_instruction(answer: &str) -> bool {
+    let answer = answer.to_lowercase();
+    INSTRUCTION_MARKS.iter().any(|m| answer.contains(m))
+}
+
+/// A summary written without the model, for when its answer is none: the
+/// previous summary, then each new message's first sentence after its
+/// speaker's name, keeping the newest lines that fit in `target_words`.
+pub fn extractive_summary(previous: Option<&str>, span: &[&Message], names: &Names, target_words: usize) -> String {
+    let mut lines: Vec<String> = previous.map(str::trim).filter(|p| !p.is_empty()).map(String::from).into_iter().collect();
+    for m in span {
+        let sentence = first_sentence(m.text(), MAX_WORDS_PER_LINE);
+        if !sentence.is_empty() {
+            lines.push(format!("{}: {sentence}", names.of(&m.author)));
+        }
+    }
+    let budget = target_words.max(1);
+    let mut kept: Vec<&str> = Vec::new();
+    let mut words = 0;
+    for line in lines.iter().rev() {
+        let n = line.split_whitespace().count();
+        if words + n > budget {
+            break;
+        }
+        words += n;
+        kept.push(line);
+    }
+    if kept.is_empty() {
+        // Even the newest line is too long: its first words.
+        return lines.last().map(|l| l.split_whitespace().take(budget).collect::<Vec<_>>().join(" ")).unwrap_or_default();
+    }
+    kept.reverse();
+    kept.join("\n")
+}
+
+const MAX_WORDS_PER_LINE: usize = 30;
+
+/// Up to the first sentence end, on one line, at most `max_words` words.
+fn first_sentence(text: &str, max_words: usize) -> String {
+    let one_line = text.split_whitespace().take(max_words).collect::<Vec<_>>().join(" ");
+    let end = one_line
+        .char_indices()
+        .find(|&(i, c)| matches!(c, '.' | '!' | '?') && one_line[i + c.len_utf8()..].starts_with(' '))
+        .map_or(one_line.len(), |(i, c)| i + c.len_utf8());
+    one_line[..end].to_string()
+}
+
 /// Summarise every message before `window_start` that no summary covers yet.
 /// Returns how many summaries were added. On an engine error the summaries
 /// added so far stay.
