@@ -403,16 +403,18 @@ async function main() {
     options: samplingOptions,
   });
   bindEvents();
-  startModel();
-  navigator.storage?.persist?.().catch(() => {});
-  registerOffline((text) => notify(text));
-  voice = new VoiceControls({ db });
-  await voice.init().catch(() => {});
+  // The starters first: a first visit shows its characters before the model's download
+  // (whose large writes would hold up theirs) begins.
   try {
     await seedStarters(db);
   } catch (err) {
     notify(`The starter characters could not be loaded (${errorText(err)}).`);
   }
+  startModel();
+  navigator.storage?.persist?.().catch(() => {});
+  registerOffline((text) => notify(text));
+  voice = new VoiceControls({ db });
+  await voice.init().catch(() => {});
   await route();
   document.body.dataset.appReady = 'true';
 }

@@ -32,16 +32,15 @@ export function indexEntries(index) {
     typeof e.id === 'string' && /^[a-z0-9-]{1,64}$/.test(e.id));
 }
 
-// Stores every listed starter that is not stored yet; returns the ids in index order.
+// Stores every listed starter that is not stored yet; returns the ids in index order. The
+// cards are fetched and stored side by side, so a first visit shows them at once.
 export async function seedStarters(db, pageUrl = location.href) {
   const indexUrl = new URL(INDEX_URL, pageUrl).href;
   const { bytes } = await fetchBytes(indexUrl);
   const entries = indexEntries(JSON.parse(new TextDecoder().decode(bytes)));
   const tools = await cardTools();
-  const ids = [];
-  for (const [order, entry] of entries.entries()) {
-    ids.push(entry.id);
-    if (await getCharacter(db, entry.id)) continue;
+  await Promise.all(entries.map(async (entry, order) => {
+    if (await getCharacter(db, entry.id)) return;
     try {
       const cardUrl = sameOriginUrl(entry.file, indexUrl);
       if (!cardUrl) throw new Error('the card file is not on this site');
@@ -60,6 +59,6 @@ export async function seedStarters(db, pageUrl = location.href) {
     } catch (err) {
       console.warn(`Starter character ${entry.id} unavailable: ${err.message ?? err}`);
     }
-  }
-  return ids;
+  }));
+  return entries.map((e) => e.id);
 }
