@@ -86,6 +86,8 @@ test('character editor: create, count, try, save, chat, export, edit', { timeout
     // The card's fields.
     const box = (name) => page.getByRole('textbox', { name, exact: true });
     await box('Name').fill('Mira Vale');
+    assert.equal(await page.getByText('A name is required.').count(), 0, 'the reminder goes once a name is typed');
+    assert.equal(await box('Name').getAttribute('aria-invalid'), null);
     await box('Nickname').fill('Captain Mira');
     await box('Tags').fill('pirate, sea, pirate');
     await box('Creator').fill('Editor Test');

@@ -13,6 +13,8 @@ import { avatarFromFile } from './editor-avatar.js';
 import { TokenCounter } from './editor-tokens.js';
 import { TryChat } from './try-chat.js';
 
+const NAME_REQUIRED = 'A name is required.';
+
 const $ = (id) => document.getElementById(id);
 const text = (v) => (typeof v === 'string' ? v : '');
 const WAIT_MS = 200;
@@ -74,7 +76,9 @@ export class Editor {
     }
     this.f = f;
     f.name.control.addEventListener('input', () => {
-      if (f.name.control.value.trim()) f.name.control.removeAttribute('aria-invalid');
+      if (!f.name.control.value.trim()) return;
+      f.name.control.removeAttribute('aria-invalid');
+      if (this.status.textContent === NAME_REQUIRED) this.status.textContent = '';
     });
     this.greetings = new TextList({
       itemLabel: 'Alternate greeting', addText: 'Add alternate greeting', rows: 3, onChange: () => this.changed(),
@@ -424,7 +428,7 @@ export class Editor {
     const name = this.f.name.control.value.trim();
     if (!name) {
       this.f.name.control.setAttribute('aria-invalid', 'true');
-      this.status.textContent = 'A name is required.';
+      this.status.textContent = NAME_REQUIRED;
       this.leaveBar.hidden = true;
       this.f.name.control.focus();
       return;
