@@ -4,7 +4,7 @@
 // messages that came into the page by scrolling. Open time and frame timings are printed.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, poll, screenshots } from './harness.mjs';
+import { startServer, launchBrowser, poll, screenshots, VIEWPORTS } from './harness.mjs';
 import { firstStarter } from './chat-page.mjs';
 
 const COUNT = 10_000;
@@ -154,6 +154,11 @@ test('10,000 messages open as a window and scroll from the first to the last', {
 
   await scrollTo(page, 'bottom');
   await poll(async () => (await shown(page)).visible.includes(COUNT), { timeout: 10_000, message: 'the end again' });
+  // A phone turned or a window narrowed: the view stays at the newest message.
+  await page.setViewportSize(VIEWPORTS.phone);
+  await poll(async () => (await shown(page)).visible.includes(COUNT), { timeout: 10_000, message: `message ${COUNT} after narrowing` });
+  await page.setViewportSize(VIEWPORTS.desktop);
+  await poll(async () => (await shown(page)).visible.includes(COUNT), { timeout: 10_000, message: `message ${COUNT} after widening` });
   await screenshots(page, 'long-chat');
   await scrollTo(page, 'top');
   await poll(async () => (await shown(page)).visible.includes(1), { timeout: 10_000, message: 'message 1 again' });

@@ -57,14 +57,37 @@ export class ChatView {
     this.start = 0;
     this.end = 0;
     this.frame = 0;
+    // Whether the view is at the newest message, as of the last scroll: a resize (a phone
+    // turned, a window narrowed, the on-screen keyboard) keeps it there.
+    this.stuck = true;
+    this.width = 0;
     list.addEventListener('click', (event) => this.onClick(event));
     scroller.addEventListener('scroll', () => {
+      this.stuck = this.nearBottom();
       if (!this.windowed || this.frame) return;
       this.frame = requestAnimationFrame(() => {
         this.frame = 0;
         this.follow();
       });
     }, { passive: true });
+    if (typeof ResizeObserver === 'function') new ResizeObserver(() => this.resized()).observe(scroller);
+  }
+
+  // A new width rewraps every message: a long chat measures its window again, and a view
+  // that was at the newest message stays there.
+  resized() {
+    const width = this.scroller.clientWidth;
+    if (!width) return; // hidden: nothing to keep in view
+    const rewrapped = width !== this.width;
+    this.width = width;
+    if (this.windowed && rewrapped) {
+      this.window.forgetAll();
+      if (!this.stuck) {
+        const view = this.view();
+        this.paint(...this.window.range(view.top, view.bottom, MARGIN), null);
+      }
+    }
+    if (this.stuck) this.scrollToEnd();
   }
 
   get windowed() {

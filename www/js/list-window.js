@@ -27,6 +27,12 @@ export class ListWindow {
     return true;
   }
 
+  // Every height is estimated again (the width changed, so text wraps anew).
+  forgetAll() {
+    this.heights.clear();
+    this.tops = null;
+  }
+
   forget(key) {
     if (this.heights.delete(key)) this.tops = null;
   }
