@@ -9,7 +9,7 @@ use std::hint::black_box;
 use std::time::Instant;
 
 use kindred_engine::quant::act::QuantizedActs;
-use kindred_engine::quant::dot::{act_format, dot_row, Isa, MAX_TOKENS};
+use kindred_engine::quant::dot::{act_format, dot_rows, Isa, MAX_TOKENS};
 use kindred_engine::quant::QType;
 use kindred_engine::sampler::Rng;
 
@@ -36,19 +36,18 @@ fn matrix(q: QType, bytes: usize, rng: &mut Rng) -> Vec<u8> {
     m
 }
 
-/// Seconds per pass over `m` (best of several).
+/// Seconds per pass over `m` (best of several), all rows in one call as
+/// the engine's mat-vecs make them (a call's set-up is shared by its rows).
 fn time(isa: Isa, q: QType, m: &[u8], cols: usize, acts: &[QuantizedActs], min_bytes: usize) -> f64 {
     let rb = q.row_bytes(cols);
     let passes = (min_bytes / m.len()).max(1);
     let mut best = f64::INFINITY;
-    let mut out = vec![0f32; acts.len()];
+    let mut out = vec![0f32; m.len() / rb * acts.len()];
     for _ in 0..RUNS {
         let t0 = Instant::now();
         for _ in 0..passes {
-            for row in m.chunks_exact(rb) {
-                dot_row(isa, q, row, black_box(acts), &mut out);
-                black_box(&out);
-            }
+            dot_rows(isa, q, m, rb, black_box(acts), &mut out);
+            black_box(&out);
         }
         best = best.min(t0.elapsed().as_secs_f64() / passes as f64);
     }

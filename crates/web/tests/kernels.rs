@@ -4,6 +4,10 @@
 //! cargo test -p kindred-web --target wasm32-unknown-unknown --test kernels`.
 //! Every kernel against dequantize-then-dot in f64 (tolerance 1e-5 of the
 //! sum of |terms|), and the simd128 kernels bit-identical to the scalar ones.
+//! Built with relaxed SIMD too (`RUSTFLAGS='-C
+//! target-feature=+simd128,+relaxed-simd'`, node with
+//! `--experimental-wasm-relaxed-simd`: see DEVELOPERS.md), the relaxed
+//! kernels are held to the same.
 #![cfg(target_arch = "wasm32")]
 
 use kindred_engine::quant::act::QuantizedActs;
@@ -41,8 +45,13 @@ fn reference(q: QType, row: &[u8], a: &QuantizedActs) -> (f64, f64) {
 
 #[wasm_bindgen_test]
 fn simd128_is_the_kernel_in_use() {
-    assert_eq!(Isa::best(), Isa::Simd128);
-    assert_eq!(Isa::available(), vec![Isa::Scalar, Isa::Simd128]);
+    if cfg!(target_feature = "relaxed-simd") {
+        assert_eq!(Isa::best(), Isa::Relaxed);
+        assert_eq!(Isa::available(), vec![Isa::Scalar, Isa::Simd128, Isa::Relaxed]);
+    } else {
+        assert_eq!(Isa::best(), Isa::Simd128);
+        assert_eq!(Isa::available(), vec![Isa::Scalar, Isa::Simd128]);
+    }
 }
 
 #[wasm_bindgen_test]
@@ -60,15 +69,69 @@ fn kernels_match_reference_and_each_other() {
                 .collect();
             let rb = q.row_bytes(cols);
             let mut scalar = vec![f32::NAN; rows * tokens];
-            let mut simd = vec![f32::NAN; rows * tokens];
             dot_rows(Isa::Scalar, q, &bytes, rb, &acts, &mut scalar);
-            dot_rows(Isa::Simd128, q, &bytes, rb, &acts, &mut simd);
+            for isa in Isa::available().into_iter().filter(|&i| i != Isa::Scalar) {
+                let mut simd = vec![f32::NAN; rows * tokens];
+                dot_rows(isa, q, &bytes, rb, &acts, &mut simd);
+                for (r, row) in bytes.chunks_exact(rb).enumerate() {
+                    for (t, a) in acts.iter().enumerate() {
+                        let (want, mag) = reference(q, row, a);
+                        let got = simd[r * tokens + t];
+                        assert!((got as f64 - want).abs() <= 1e-5 * mag, "{isa:?} {q:?} cols {cols} row {r} token {t}: {got} vs {want}");
+                        assert_eq!(got.to_bits(), scalar[r * tokens + t].to_bits(), "{q:?} cols {cols} row {r} token {t}: {isa:?} vs scalar");
+                    }
+                }
+                // Six tokens go as groups of 4 and 2; one token alone (decode) as well.
+                let mut one = vec![f32::NAN; rows];
+                dot_rows(isa, q, &bytes, rb, &acts[..1], &mut one);
+                for r in 0..rows {
+                    assert_eq!(one[r].to_bits(), scalar[r * tokens].to_bits(), "{q:?} cols {cols} row {r} one token: {isa:?} vs scalar");
+                }
+            }
+        }
+    }
+}
+
+/// Weights at their extremes (every bit set, none set) against activations
+/// at full scale (every value +-127, the most the relaxed and i16 products
+/// must hold without saturating), all kernels bit-identical to scalar.
+#[wasm_bindgen_test]
+fn extreme_blocks_match_scalar() {
+    for &q in TYPES {
+        let cols = 4 * q.block_elems() + if q.block_elems() == 32 { 32 } else { 0 };
+        let rb = q.row_bytes(cols);
+        let mut rng = Rng::new(5);
+        let mut bytes = random_rows(q, 2, cols, &mut rng);
+        for (r, row) in bytes.chunks_exact_mut(rb).enumerate() {
+            let scales = random_rows(q, 1, cols, &mut rng);
+            for (b, s) in row.chunks_exact_mut(q.block_bytes()).zip(scales.chunks_exact(q.block_bytes())) {
+                b.fill(if r == 0 { 0xff } else { 0x00 });
+                // Keep the f16 scales finite (taken from random rows) where each type has them.
+                let at: &[usize] = match q {
+                    QType::Q4K | QType::Q5K => &[0, 2],
+                    QType::Q6K => &[208],
+                    _ => &[0],
+                };
+                for &i in at {
+                    b[i..i + 2].copy_from_slice(&s[i..i + 2]);
+                }
+            }
+        }
+        let format = act_format(q).unwrap();
+        let patterns: [fn(usize) -> f32; 3] = [|_| 1.0, |_| -1.0, |i| if i % 3 == 0 { 1.0 } else { -1.0 }];
+        let acts: Vec<QuantizedActs> = patterns.iter().map(|f| QuantizedActs::quantize(&(0..cols).map(f).collect::<Vec<_>>(), format)).collect();
+        assert!(acts.iter().all(|a| a.qs.iter().all(|&v| v.unsigned_abs() == 127)), "{q:?}: activations at full scale");
+        let mut scalar = vec![f32::NAN; 2 * acts.len()];
+        dot_rows(Isa::Scalar, q, &bytes, rb, &acts, &mut scalar);
+        for isa in Isa::available().into_iter().filter(|&i| i != Isa::Scalar) {
+            let mut got = vec![f32::NAN; 2 * acts.len()];
+            dot_rows(isa, q, &bytes, rb, &acts, &mut got);
             for (r, row) in bytes.chunks_exact(rb).enumerate() {
                 for (t, a) in acts.iter().enumerate() {
                     let (want, mag) = reference(q, row, a);
-                    let got = simd[r * tokens + t];
-                    assert!((got as f64 - want).abs() <= 1e-5 * mag, "{q:?} cols {cols} row {r} token {t}: {got} vs {want}");
-                    assert_eq!(got.to_bits(), scalar[r * tokens + t].to_bits(), "{q:?} cols {cols} row {r} token {t}: simd128 vs scalar");
+                    let g = got[r * acts.len() + t];
+                    assert!((g as f64 - want).abs() <= 1e-5 * mag, "{isa:?} {q:?} row {r} token {t}: {g} vs {want}");
+                    assert_eq!(g.to_bits(), scalar[r * acts.len() + t].to_bits(), "{isa:?} {q:?} row {r} token {t}: vs scalar");
                 }
             }
         }

@@ -7,8 +7,10 @@
 //! One file per quant type, each with versions of the same arithmetic:
 //! `scalar` (the portable reference), `avx2` (x86_64, picked at run time),
 //! `avx512` (x86_64 with AVX-512 and VNNI, picked at run time; Q8_0, Q5_0,
-//! Q4_K and Q6_K, the others keep AVX2) and `simd128` (wasm, compiled when
-//! the build enables simd128).
+//! Q4_K and Q6_K, the others keep AVX2), `simd128` (wasm, compiled when
+//! the build enables simd128) and `relaxed` (wasm with relaxed SIMD's
+//! integer dot product, compiled when the build enables relaxed-simd; Q4_K,
+//! Q5_0 and Q6_K, whose weights fit its 7-bit operand).
 //! Every 16-value group's sum is an exact integer; the groups are then
 //! combined in f32 in one fixed order (`Combine`), the same in every
 //! version, so all of them give bit-identical results, native and in the
@@ -49,6 +51,10 @@ pub enum Isa {
     Avx512,
     /// WebAssembly 128-bit SIMD.
     Simd128,
+    /// WebAssembly relaxed SIMD on top of `Simd128` (built in, not detected:
+    /// a module using it fails to compile where the engine lacks it); types
+    /// without a `relaxed` kernel run their simd128 one.
+    Relaxed,
 }
 
 impl Isa {
@@ -59,7 +65,11 @@ impl Isa {
             static BEST: std::sync::OnceLock<Isa> = std::sync::OnceLock::new();
             *BEST.get_or_init(|| [Isa::Avx512, Isa::Avx2].into_iter().find(|i| i.supported()).unwrap_or(Isa::Scalar))
         }
-        #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+        #[cfg(all(target_arch = "wasm32", target_feature = "relaxed-simd"))]
+        {
+            Isa::Relaxed
+        }
+        #[cfg(all(target_arch = "wasm32", target_feature = "simd128", not(target_feature = "relaxed-simd")))]
         {
             Isa::Simd128
         }
@@ -89,6 +99,8 @@ impl Isa {
             }
             #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
             Isa::Simd128 => true,
+            #[cfg(all(target_arch = "wasm32", target_feature = "relaxed-simd"))]
+            Isa::Relaxed => true,
             #[allow(unreachable_patterns)]
             _ => false,
         }
@@ -96,7 +108,7 @@ impl Isa {
 
     /// Every set this machine runs, scalar first (for tests and benches).
     pub fn available() -> Vec<Isa> {
-        [Isa::Scalar, Isa::Avx2, Isa::Avx512, Isa::Simd128].into_iter().filter(|i| i.supported()).collect()
+        [Isa::Scalar, Isa::Avx2, Isa::Avx512, Isa::Simd128, Isa::Relaxed].into_iter().filter(|i| i.supported()).collect()
     }
 }
 
@@ -121,6 +133,21 @@ pub fn dot_rows(isa: Isa, q: QType, rows: &[u8], row_bytes: usize, acts: &[Quant
     let isa = if isa.supported() { isa } else { Isa::Scalar };
     let t = acts.len();
     if row_bytes == 0 || t == 0 {
+        return;
+    }
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    if split_kernel::<1>(isa, q).is_some() {
+        // The activations split once for every row (see `wasm::Split`).
+        let split: Vec<wasm::Split> = acts.iter().map(wasm::Split::new).collect();
+        for (g, (a, s)) in acts.chunks(MAX_TOKENS).zip(split.chunks(MAX_TOKENS)).enumerate() {
+            let b = (rows, row_bytes, &mut *out, t, g * MAX_TOKENS);
+            match a.len() {
+                1 => band_split(split_kernel(isa, q), [&a[0]], [&s[0]], b),
+                2 => band_split(split_kernel(isa, q), [&a[0], &a[1]], [&s[0], &s[1]], b),
+                3 => band_split(split_kernel(isa, q), [&a[0], &a[1], &a[2]], [&s[0], &s[1], &s[2]], b),
+                _ => band_split(split_kernel(isa, q), [&a[0], &a[1], &a[2], &a[3]], [&s[0], &s[1], &s[2], &s[3]], b),
+            }
+        }
         return;
     }
     for (g, a) in acts.chunks(MAX_TOKENS).enumerate() {
@@ -163,6 +190,41 @@ fn band<const N: usize>(
     }
 }
 
+/// As `band`, for a kernel taking split activations; `b` is the band
+/// (rows, row_bytes, out, stride, at).
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+fn band_split<const N: usize>(
+    k: Option<SplitKernel<N>>,
+    a: [&QuantizedActs; N],
+    s: [&wasm::Split; N],
+    (rows, row_bytes, out, stride, at): (&[u8], usize, &mut [f32], usize, usize),
+) {
+    let Some(k) = k else { return };
+    for (row, o) in rows.chunks_exact(row_bytes).zip(out.chunks_mut(stride)) {
+        let r = k(row, a, s);
+        if let Some(dst) = o.get_mut(at..at + N) {
+            dst.copy_from_slice(&r);
+        }
+    }
+}
+
+/// One row against `N` activation rows and their splits (`wasm::Split`).
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+type SplitKernel<const N: usize> = fn(&[u8], [&QuantizedActs; N], [&wasm::Split; N]) -> [f32; N];
+
+/// The simd128 kernels that take split activations: the types whose
+/// kernels are worth a split per call.
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+fn split_kernel<const N: usize>(isa: Isa, q: QType) -> Option<SplitKernel<N>> {
+    Some(match (isa, q) {
+        (Isa::Simd128 | Isa::Relaxed, QType::Q8_0) => q8_0::simd128::<N>,
+        (Isa::Simd128, QType::Q5_0) => q5_0::simd128::<N>,
+        (Isa::Simd128, QType::Q4K) => q4_k::simd128::<N>,
+        (Isa::Simd128, QType::Q6K) => q6_k::simd128::<N>,
+        _ => return None,
+    })
+}
+
 /// The kernel of `isa` (supported) for weight type `q`; `None` for float
 /// types.
 fn kernel<const N: usize>(isa: Isa, q: QType) -> Option<Kernel<N>> {
@@ -189,18 +251,18 @@ fn kernel<const N: usize>(isa: Isa, q: QType) -> Option<Kernel<N>> {
         (Isa::Avx2 | Isa::Avx512, QType::Q5K) => q5_k::avx2::<N>,
         #[cfg(target_arch = "x86_64")]
         (Isa::Avx2, QType::Q6K) => q6_k::avx2::<N>,
+        #[cfg(all(target_arch = "wasm32", target_feature = "relaxed-simd"))]
+        (Isa::Relaxed, QType::Q5_0) => q5_0::relaxed::<N>,
+        #[cfg(all(target_arch = "wasm32", target_feature = "relaxed-simd"))]
+        (Isa::Relaxed, QType::Q4K) => q4_k::relaxed::<N>,
+        #[cfg(all(target_arch = "wasm32", target_feature = "relaxed-simd"))]
+        (Isa::Relaxed, QType::Q6K) => q6_k::relaxed::<N>,
+        // Types without a relaxed kernel: simd128 where relaxed is chosen.
+        // Q8_0, Q5_0, Q4_K and Q6_K under simd128: `split_kernel`.
         #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-        (Isa::Simd128, QType::Q4_0) => q4_0::simd128::<N>,
+        (Isa::Simd128 | Isa::Relaxed, QType::Q4_0) => q4_0::simd128::<N>,
         #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-        (Isa::Simd128, QType::Q5_0) => q5_0::simd128::<N>,
-        #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-        (Isa::Simd128, QType::Q8_0) => q8_0::simd128::<N>,
-        #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-        (Isa::Simd128, QType::Q4K) => q4_k::simd128::<N>,
-        #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-        (Isa::Simd128, QType::Q5K) => q5_k::simd128::<N>,
-        #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-        (Isa::Simd128, QType::Q6K) => q6_k::simd128::<N>,
+        (Isa::Simd128 | Isa::Relaxed, QType::Q5K) => q5_k::simd128::<N>,
         (_, QType::Q4_0) => q4_0::scalar::<N>,
         (_, QType::Q5_0) => q5_0::scalar::<N>,
         (_, QType::Q8_0) => q8_0::scalar::<N>,
@@ -289,5 +351,16 @@ pub(crate) fn f16_to_f32(lo: u8, hi: u8) -> f32 {
         f32::from_bits(sign | ((((h & 0x7fff) as u32) << 13) + ((127 - 15) << 23)))
     } else {
         half::f16::from_bits(h).to_f32()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn f16_to_f32_matches_half_for_every_value() {
+        for h in 0..=u16::MAX {
+            let (got, want) = (super::f16_to_f32(h as u8, (h >> 8) as u8), half::f16::from_bits(h).to_f32());
+            assert!(got.to_bits() == want.to_bits() || (got.is_nan() && want.is_nan()), "{h:#06x}: {got} vs {want}");
+        }
     }
 }

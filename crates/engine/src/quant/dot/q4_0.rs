@@ -64,10 +64,11 @@ pub fn simd128<const N: usize>(row: &[u8], a: [&QuantizedActs; N]) -> [f32; N] {
     const BB: usize = BLOCK_BYTES;
     let nb = blocks(row, &a, BB, 32);
     let eight = i8x16_splat(8);
+    let c = Consts::new();
     let mut t = [f32x4_splat(0.0); N];
     for (k, b) in row.chunks_exact(2 * BB).take(nb / 2).enumerate() {
-        let (lo0, hi0) = nibbles(load16(&b[2..]));
-        let (lo1, hi1) = nibbles(load16(&b[BB + 2..]));
+        let (lo0, hi0) = nibbles(load16(&b[2..]), &c);
+        let (lo1, hi1) = nibbles(load16(&b[BB + 2..]), &c);
         let w = [i8x16_sub(lo0, eight), i8x16_sub(hi0, eight), i8x16_sub(lo1, eight), i8x16_sub(hi1, eight)];
         let (d0, d1) = (f16_to_f32(b[0], b[1]), f16_to_f32(b[BB], b[BB + 1]));
         let sc = f32x4(d0, d0, d1, d1);

@@ -140,27 +140,89 @@ pub unsafe fn avx512<const N: usize>(row: &[u8], a: [&QuantizedActs; N]) -> [f32
     totals(t.map(|v| Combine(to_array(v))))
 }
 
+/// Nibbles and activations split into even and odd bytes as i16 lanes
+/// (see `wasm::even_odd_i8`; the activations come split, `wasm::Split`)
+/// and multiplied by `i32x4_dot_i16x8`.
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-pub fn simd128<const N: usize>(row: &[u8], a: [&QuantizedActs; N]) -> [f32; N] {
+pub fn simd128<const N: usize>(row: &[u8], a: [&QuantizedActs; N], s: [&super::wasm::Split; N]) -> [f32; N] {
+    use super::wasm::*;
+    let k = Consts::new();
+    // SAFETY (the load): the kernel asks only for values below its bounded blocks.
+    wasm_kernel(row, a, Acts::with_split(&a, &s), |q| nibbles_even_odd(q, &k), |ap, t, at| unsafe { ap.split(t, at) }, dot_even_odd)
+}
+
+/// The nibbles (valid 7-bit operands) multiplied as bytes by relaxed SIMD's
+/// dot product.
+#[cfg(all(target_arch = "wasm32", target_feature = "relaxed-simd"))]
+pub fn relaxed<const N: usize>(row: &[u8], a: [&QuantizedActs; N]) -> [f32; N] {
+    use super::wasm::*;
+    let k = Consts::new();
+    // SAFETY (the load): the kernel asks only for values below its bounded blocks.
+    wasm_kernel(row, a, Acts::new(&a), |q| nibbles(q, &k), |ap, t, at| unsafe { ap.qs(t, at) }, |w, x| dot16_u7(w, x, &k))
+}
+
+/// The wasm kernels: `split` turns 16 bytes of a block into their low and
+/// high nibbles in the form `dot` takes, `load` reads 16 activations of a
+/// token from `ap` in the form `dot` takes, `dot` sums 16 such weights times
+/// 16 activations into 4 i32 lanes. Scales and mins are decoded in
+/// vectors once per block. The chunks stay a loop: unrolled, they keep
+/// more vectors live than V8's 16 registers and it spills.
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+#[inline(always)]
+fn wasm_kernel<const N: usize, W: Copy, X>(
+    row: &[u8],
+    a: [&QuantizedActs; N],
+    ap: super::wasm::Acts<N>,
+    split: impl Fn(core::arch::wasm32::v128) -> (W, W),
+    load: impl Fn(&super::wasm::Acts<N>, usize, usize) -> X,
+    dot: impl Fn(W, X) -> core::arch::wasm32::v128,
+) -> [f32; N] {
     use super::wasm::*;
     use core::arch::wasm32::*;
     let nb = blocks(row, &a, BLOCK_BYTES, 256);
     let mut t = [f32x4_splat(0.0); N];
     for (i, b) in row.chunks_exact(BLOCK_BYTES).take(nb).enumerate() {
-        let (sc, mn) = factors(b, f16_to_f32(b[0], b[1]), f16_to_f32(b[2], b[3]));
-        for c in 0..4 {
-            let (lo0, hi0) = nibbles(load16(&b[16 + 32 * c..]));
-            let (lo1, hi1) = nibbles(load16(&b[32 + 32 * c..]));
-            let s4 = f32x4(sc[2 * c], sc[2 * c], sc[2 * c + 1], sc[2 * c + 1]);
-            let m4 = f32x4(mn[2 * c], mn[2 * c], mn[2 * c + 1], mn[2 * c + 1]);
-            for (tk, x) in a.iter().enumerate() {
-                let q = &x.qs[256 * i + 64 * c..];
-                let p = [dot16(lo0, load16_i8(q)), dot16(lo1, load16_i8(&q[16..])), dot16(hi0, load16_i8(&q[32..])), dot16(hi1, load16_i8(&q[48..]))];
-                let gi = 16 * i + 4 * c;
-                let v = terms_min(load4_f32(&x.group_scale[gi..]), s4, group_sums(p), m4, load4_i32(&x.group_sum[gi..]));
-                t[tk] = f32x4_add(t[tk], v);
-            }
+        let (sc, mn) = scales_mins(b);
+        let (sc, mn) = (bytes_times(sc, f16_to_f32(b[0], b[1])), bytes_times(mn, f16_to_f32(b[2], b[3])));
+        let ((s01, s23), (s45, s67)) = (pairs(sc[0]), pairs(sc[1]));
+        let ((m01, m23), (m45, m67)) = (pairs(mn[0]), pairs(mn[1]));
+        let sm = [(s01, m01), (s23, m23), (s45, m45), (s67, m67)];
+        for (c, &sm) in sm.iter().enumerate() {
+            // SAFETY: block i (chunk 4i + c) is below `nb`.
+            unsafe { chunk(b, &ap, 4 * i + c, sm, &mut t, (&split, &load, &dot)) };
         }
     }
     totals(t.map(|v| Combine(to_array(v))))
+}
+
+/// Chunk `c % 4` of block `b` (the row's groups 4c..4c+4: the low nibbles
+/// of the chunk's two 16-byte halves, then their high nibbles) into every
+/// token's sums, `sm` its groups' scales and mins.
+///
+/// # Safety
+/// Chunk `c` lies within every token's values (see `wasm::Acts`).
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+#[inline(always)]
+unsafe fn chunk<const N: usize, W: Copy, X>(
+    b: &[u8],
+    ap: &super::wasm::Acts<N>,
+    c: usize,
+    sm: (core::arch::wasm32::v128, core::arch::wasm32::v128),
+    t: &mut [core::arch::wasm32::v128; N],
+    (split, load, dot): (
+        &impl Fn(core::arch::wasm32::v128) -> (W, W),
+        &impl Fn(&super::wasm::Acts<N>, usize, usize) -> X,
+        &impl Fn(W, X) -> core::arch::wasm32::v128,
+    ),
+) {
+    use super::wasm::*;
+    use core::arch::wasm32::*;
+    let (l0, h0) = split(load16(&b[16 + 32 * (c % 4)..]));
+    let (l1, h1) = split(load16(&b[32 + 32 * (c % 4)..]));
+    for (tk, t) in t.iter_mut().enumerate() {
+        let x = 64 * c;
+        let p = [dot(l0, load(ap, tk, x)), dot(l1, load(ap, tk, x + 16)), dot(h0, load(ap, tk, x + 32)), dot(h1, load(ap, tk, x + 48))];
+        let v = terms_min(ap.scales(tk, 4 * c), sm.0, group_sums(p), sm.1, ap.sums(tk, 4 * c));
+        *t = f32x4_add(*t, v);
+    }
 }

@@ -107,29 +107,63 @@ pub unsafe fn avx512<const N: usize>(row: &[u8], a: [&QuantizedActs; N]) -> [f32
     scalar_blocks(t.map(|v| Combine(to_array(v))), row, &a, BB, (nb / 4 * 4, nb), block)
 }
 
+/// Activations come split (`wasm::Split`).
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-pub fn simd128<const N: usize>(row: &[u8], a: [&QuantizedActs; N]) -> [f32; N] {
+pub fn simd128<const N: usize>(row: &[u8], a: [&QuantizedActs; N], s: [&super::wasm::Split; N]) -> [f32; N] {
+    use super::wasm::*;
+    // SAFETY (the load): the kernel asks only for values below its bounded blocks.
+    wasm_kernel(row, a, Acts::with_split(&a, &s), |ap, t, at| unsafe { ap.split(t, at) }, |w, x, k| dot_even_odd(even_odd_u7(w, k), x))
+}
+
+/// As `simd128`, the values (valid 7-bit operands) multiplied by relaxed
+/// SIMD's dot product.
+#[cfg(all(target_arch = "wasm32", target_feature = "relaxed-simd"))]
+pub fn relaxed<const N: usize>(row: &[u8], a: [&QuantizedActs; N]) -> [f32; N] {
+    use super::wasm::*;
+    // SAFETY (the load): the kernel asks only for values below its bounded blocks.
+    wasm_kernel(row, a, Acts::new(&a), |ap, t, at| unsafe { ap.qs(t, at) }, dot16_u7)
+}
+
+/// The wasm kernels, two blocks a step; `load` reads 16 activations of a
+/// token from `ap` in the form `dot` takes, `dot` sums 16 products of
+/// unsigned 5-bit values and activations into 4 i32 lanes. The values are taken
+/// unsigned (0..32) as in `avx2`: the offset of 16 comes off as 16 times
+/// the activations' group sums.
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+#[inline(always)]
+fn wasm_kernel<const N: usize, X>(
+    row: &[u8],
+    a: [&QuantizedActs; N],
+    ap: super::wasm::Acts<N>,
+    load: impl Fn(&super::wasm::Acts<N>, usize, usize) -> X,
+    dot: impl Fn(core::arch::wasm32::v128, X, &super::wasm::Consts) -> core::arch::wasm32::v128,
+) -> [f32; N] {
     use super::wasm::*;
     use core::arch::wasm32::*;
     const BB: usize = BLOCK_BYTES;
-    // The values minus 16 as signed bytes, in two halves: the nibble with
-    // 0xf0 above it (two's complement of nibble - 16) where the fifth bit is clear.
-    fn weights(b: &[u8]) -> (v128, v128) {
-        let (set0, set1) = bits_to_bytes(u32::from_le_bytes([b[2], b[3], b[4], b[5]]));
-        let (lo, hi) = nibbles(load16(&b[6..]));
-        let f0 = u8x16_splat(0xf0);
-        (v128_or(lo, v128_andnot(f0, set0)), v128_or(hi, v128_andnot(f0, set1)))
+    /// The block's values in two halves: the nibble, 16 added where the fifth bit is set.
+    #[inline(always)]
+    fn weights(b: &[u8], k: &Consts) -> (v128, v128) {
+        let (set0, set1) = bits_to_bytes(u32::from_le_bytes([b[2], b[3], b[4], b[5]]), k);
+        let (lo, hi) = nibbles(load16(&b[6..]), k);
+        (v128_or(lo, v128_and(set0, k.b16)), v128_or(hi, v128_and(set1, k.b16)))
     }
     let nb = blocks(row, &a, BB, 32);
+    let c = Consts::new();
     let mut t = [f32x4_splat(0.0); N];
     for (k, b) in row.chunks_exact(2 * BB).take(nb / 2).enumerate() {
-        let ((w0, w1), (w2, w3)) = (weights(b), weights(&b[BB..]));
+        let ((w0, w1), (w2, w3)) = (weights(b, &c), weights(&b[BB..], &c));
         let (d0, d1) = (f16_to_f32(b[0], b[1]), f16_to_f32(b[BB], b[BB + 1]));
         let sc = f32x4(d0, d0, d1, d1);
-        for (tk, x) in a.iter().enumerate() {
-            let q = &x.qs[64 * k..];
-            let p = [dot16(w0, load16_i8(q)), dot16(w1, load16_i8(&q[16..])), dot16(w2, load16_i8(&q[32..])), dot16(w3, load16_i8(&q[48..]))];
-            t[tk] = f32x4_add(t[tk], terms(load4_f32(&x.group_scale[4 * k..]), sc, group_sums(p)));
+        for (tk, t) in t.iter_mut().enumerate() {
+            // SAFETY: blocks 2k, 2k + 1 (values 64k..64k + 64, groups 4k..4k + 4) are below `nb`.
+            let (p, gs, gsum) = unsafe {
+                let x = 64 * k;
+                let p = [dot(w0, load(&ap, tk, x), &c), dot(w1, load(&ap, tk, x + 16), &c), dot(w2, load(&ap, tk, x + 32), &c), dot(w3, load(&ap, tk, x + 48), &c)];
+                (p, ap.scales(tk, 4 * k), ap.sums(tk, 4 * k))
+            };
+            let s = i32x4_sub(group_sums(p), i32x4_shl(gsum, 4));
+            *t = f32x4_add(*t, terms(gs, sc, s));
         }
     }
     scalar_blocks(t.map(|v| Combine(to_array(v))), row, &a, BB, (nb / 2 * 2, nb), block)

@@ -83,12 +83,13 @@ pub fn simd128<const N: usize>(row: &[u8], a: [&QuantizedActs; N]) -> [f32; N] {
     let nb = blocks(row, &a, BLOCK_BYTES, 256);
     let mut t = [f32x4_splat(0.0); N];
     let (one, two) = (u8x16_splat(1), u8x16_splat(2));
+    let k = Consts::new();
     for (i, b) in row.chunks_exact(BLOCK_BYTES).take(nb).enumerate() {
         let (sc, mn) = factors(b, f16_to_f32(b[0], b[1]), f16_to_f32(b[2], b[3]));
         let (mut h0, mut h1) = (load16(&b[16..]), load16(&b[32..]));
         for c in 0..4 {
-            let (lo0, hi0) = nibbles(load16(&b[48 + 32 * c..]));
-            let (lo1, hi1) = nibbles(load16(&b[64 + 32 * c..]));
+            let (lo0, hi0) = nibbles(load16(&b[48 + 32 * c..]), &k);
+            let (lo1, hi1) = nibbles(load16(&b[64 + 32 * c..]), &k);
             // Bits 0 and 1 of qh, shifted down by 2 each chunk, are this chunk's fifth bits.
             let w = [
                 v128_or(lo0, u8x16_shl(v128_and(h0, one), 4)),

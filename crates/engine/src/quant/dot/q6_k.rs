@@ -129,43 +129,81 @@ pub unsafe fn avx512<const N: usize>(row: &[u8], a: [&QuantizedActs; N]) -> [f32
     totals(t.map(|v| Combine(to_array(v))))
 }
 
+/// Activations come split (`wasm::Split`).
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-pub fn simd128<const N: usize>(row: &[u8], a: [&QuantizedActs; N]) -> [f32; N] {
+pub fn simd128<const N: usize>(row: &[u8], a: [&QuantizedActs; N], s: [&super::wasm::Split; N]) -> [f32; N] {
+    use super::wasm::*;
+    // SAFETY (the load): the kernel asks only for values below its bounded blocks.
+    wasm_kernel(row, a, Acts::with_split(&a, &s), |ap, t, at| unsafe { ap.split(t, at) }, |w, x, k| dot_even_odd(even_odd_u7(w, k), x))
+}
+
+/// As `simd128`, the unsigned 6-bit values (valid 7-bit operands)
+/// multiplied by relaxed SIMD's dot product.
+#[cfg(all(target_arch = "wasm32", target_feature = "relaxed-simd"))]
+pub fn relaxed<const N: usize>(row: &[u8], a: [&QuantizedActs; N]) -> [f32; N] {
+    use super::wasm::*;
+    // SAFETY (the load): the kernel asks only for values below its bounded blocks.
+    wasm_kernel(row, a, Acts::new(&a), |ap, t, at| unsafe { ap.qs(t, at) }, dot16_u7)
+}
+
+/// The wasm kernels: `load` reads 16 activations of a token from `ap` in
+/// the form `dot` takes, `dot` sums 16 products of unsigned 6-bit values
+/// and activations (in 4 i32 lanes). A block goes in 4 steps of 64 values
+/// (4 groups), each decoding only its own weights: decoded all at once,
+/// they outnumber V8's 16 vector registers and it spills.
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+#[inline(always)]
+fn wasm_kernel<const N: usize, X>(
+    row: &[u8],
+    a: [&QuantizedActs; N],
+    ap: super::wasm::Acts<N>,
+    load: impl Fn(&super::wasm::Acts<N>, usize, usize) -> X,
+    dot: impl Fn(core::arch::wasm32::v128, X, &super::wasm::Consts) -> core::arch::wasm32::v128,
+) -> [f32; N] {
     use super::wasm::*;
     use core::arch::wasm32::*;
     let nb = blocks(row, &a, BLOCK_BYTES, 256);
     let mut t = [f32x4_splat(0.0); N];
-    let m4 = u8x16_splat(0x0f);
+    let c = Consts::new();
     for (i, b) in row.chunks_exact(BLOCK_BYTES).take(nb).enumerate() {
-        let d = f16_to_f32(b[208], b[209]);
-        let sc: [f32; 16] = core::array::from_fn(|g| d * b[192 + g] as i8 as f32);
-        for n in 0..2 {
-            // q[k][h]: values 128n + 32k + 16h + (0..16), group 8n + 2k + h.
-            let mut q = [[i8x16_splat(0); 2]; 4];
+        let d = f32x4_splat(f16_to_f32(b[208], b[209]));
+        // The 16 signed scales times d, 4 groups a vector.
+        let scales = load16(&b[192..]);
+        let (s0, s1) = (i16x8_extend_low_i8x16(scales), i16x8_extend_high_i8x16(scales));
+        let sc = [
+            f32x4_mul(d, f32x4_convert_i32x4(i32x4_extend_low_i16x8(s0))),
+            f32x4_mul(d, f32x4_convert_i32x4(i32x4_extend_high_i16x8(s0))),
+            f32x4_mul(d, f32x4_convert_i32x4(i32x4_extend_low_i16x8(s1))),
+            f32x4_mul(d, f32x4_convert_i32x4(i32x4_extend_high_i16x8(s1))),
+        ];
+        for (st, &s4) in sc.iter().enumerate() {
+            // Step st = 2n + k2: values 128n + 64k2 + (0..64), groups 4st..4st + 4. Their low
+            // bits are the low (k2 = 0) or high (k2 = 1) nibbles of ql[64n..64n + 64], their
+            // top bits bit pairs 2k2 and 2k2 + 1 of qh[32n..32n + 32], so both come down by 4k2.
+            let (n, sh) = (st / 2, 4 * (st as u32 % 2));
+            let mut w = [c.m4; 4];
             for h in 0..2 {
-                let ql0 = load16(&b[64 * n + 16 * h..]);
-                let ql1 = load16(&b[64 * n + 32 + 16 * h..]);
-                let qh = load16(&b[128 + 32 * n + 16 * h..]);
-                q[0][h] = v128_or(v128_and(ql0, m4), u8x16_shl(v128_and(qh, u8x16_splat(0x03)), 4));
-                q[1][h] = v128_or(v128_and(ql1, m4), u8x16_shl(v128_and(qh, u8x16_splat(0x0c)), 2));
-                q[2][h] = v128_or(u8x16_shr(ql0, 4), v128_and(qh, u8x16_splat(0x30)));
-                q[3][h] = v128_or(u8x16_shr(ql1, 4), u8x16_shr(v128_and(qh, u8x16_splat(0xc0)), 2));
+                let ql0 = u16x8_shr(load16(&b[64 * n + 16 * h..]), sh);
+                let ql1 = u16x8_shr(load16(&b[64 * n + 32 + 16 * h..]), sh);
+                let qh = u16x8_shr(load16(&b[128 + 32 * n + 16 * h..]), sh);
+                // (u16 shifts carry bits across bytes; the masks keep each byte's own.)
+                w[h] = v128_or(v128_and(ql0, c.m4), v128_and(u16x8_shl(qh, 4), c.b30));
+                w[2 + h] = v128_or(v128_and(ql1, c.m4), v128_and(u16x8_shl(qh, 2), c.b30));
             }
-            for k in [0, 2] {
-                let g = 8 * n + 2 * k;
-                let s4 = f32x4(sc[g], sc[g + 1], sc[g + 2], sc[g + 3]);
-                for (tk, x) in a.iter().enumerate() {
-                    let xq = &x.qs[256 * i + 16 * g..];
+            for (tk, t) in t.iter_mut().enumerate() {
+                let (x, gi) = (256 * i + 64 * st, 16 * i + 4 * st);
+                // SAFETY: block i (values x..x + 64, groups gi..gi + 4) is below `nb`.
+                let (p, gs, gsum) = unsafe {
                     let p = [
-                        dot16(q[k][0], load16_i8(xq)),
-                        dot16(q[k][1], load16_i8(&xq[16..])),
-                        dot16(q[k + 1][0], load16_i8(&xq[32..])),
-                        dot16(q[k + 1][1], load16_i8(&xq[48..])),
+                        dot(w[0], load(&ap, tk, x), &c),
+                        dot(w[1], load(&ap, tk, x + 16), &c),
+                        dot(w[2], load(&ap, tk, x + 32), &c),
+                        dot(w[3], load(&ap, tk, x + 48), &c),
                     ];
-                    let gi = 16 * i + g;
-                    let s = i32x4_sub(group_sums(p), i32x4_shl(load4_i32(&x.group_sum[gi..]), 5));
-                    t[tk] = f32x4_add(t[tk], terms(load4_f32(&x.group_scale[gi..]), s4, s));
-                }
+                    (p, ap.scales(tk, gi), ap.sums(tk, gi))
+                };
+                let s = i32x4_sub(group_sums(p), i32x4_shl(gsum, 5));
+                *t = f32x4_add(*t, terms(gs, s4, s));
             }
         }
     }

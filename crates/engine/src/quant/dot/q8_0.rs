@@ -82,21 +82,34 @@ pub unsafe fn avx512<const N: usize>(row: &[u8], a: [&QuantizedActs; N]) -> [f32
     scalar_blocks(t.map(|v| Combine(to_array(v))), row, &a, BB, (nb / 4 * 4, nb), block)
 }
 
+/// Activations come split (`wasm::Split`). Relaxed SIMD's dot product takes
+/// one operand as 7 bits; Q8_0's weights need 8, so relaxed builds run this
+/// kernel too.
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-pub fn simd128<const N: usize>(row: &[u8], a: [&QuantizedActs; N]) -> [f32; N] {
+pub fn simd128<const N: usize>(row: &[u8], a: [&QuantizedActs; N], s: [&super::wasm::Split; N]) -> [f32; N] {
     use super::wasm::*;
     use core::arch::wasm32::*;
     const BB: usize = BLOCK_BYTES;
     let nb = blocks(row, &a, BB, 32);
+    let ap = Acts::with_split(&a, &s);
     let mut t = [f32x4_splat(0.0); N];
     for (k, b) in row.chunks_exact(2 * BB).take(nb / 2).enumerate() {
-        let w = [load16(&b[2..]), load16(&b[18..]), load16(&b[BB + 2..]), load16(&b[BB + 18..])];
+        let w = [load16(&b[2..]), load16(&b[18..]), load16(&b[BB + 2..]), load16(&b[BB + 18..])].map(even_odd_i8);
         let (d0, d1) = (f16_to_f32(b[0], b[1]), f16_to_f32(b[BB], b[BB + 1]));
         let sc = f32x4(d0, d0, d1, d1);
-        for (tk, x) in a.iter().enumerate() {
-            let q = &x.qs[64 * k..];
-            let p = [dot16(w[0], load16_i8(q)), dot16(w[1], load16_i8(&q[16..])), dot16(w[2], load16_i8(&q[32..])), dot16(w[3], load16_i8(&q[48..]))];
-            t[tk] = f32x4_add(t[tk], terms(load4_f32(&x.group_scale[4 * k..]), sc, group_sums(p)));
+        for (tk, t) in t.iter_mut().enumerate() {
+            // SAFETY: blocks 2k, 2k + 1 (values 64k..64k + 64, groups 4k..4k + 4) are below `nb`.
+            let (p, gs) = unsafe {
+                let x = 64 * k;
+                let p = [
+                    dot_even_odd(w[0], ap.split(tk, x)),
+                    dot_even_odd(w[1], ap.split(tk, x + 16)),
+                    dot_even_odd(w[2], ap.split(tk, x + 32)),
+                    dot_even_odd(w[3], ap.split(tk, x + 48)),
+                ];
+                (p, ap.scales(tk, 4 * k))
+            };
+            *t = f32x4_add(*t, terms(gs, sc, group_sums(p)));
         }
     }
     scalar_blocks(t.map(|v| Combine(to_array(v))), row, &a, BB, (nb / 2 * 2, nb), block)

@@ -2,6 +2,141 @@
 
 use core::arch::wasm32::*;
 
+use crate::quant::act::QuantizedActs;
+
+/// Raw views of `N` activation rows, so that the kernels' inner loops load
+/// without bounds checks (V8 keeps a row's lengths in memory and checks
+/// each slice: a dozen instructions a step). Built only after `blocks` has
+/// bounded the block count by every row's lengths; callers index below it.
+pub struct Acts<const N: usize> {
+    // Read by the relaxed kernels; the simd128 ones read `split`.
+    #[cfg_attr(not(target_feature = "relaxed-simd"), allow(dead_code))]
+    qs: [*const i8; N],
+    gs: [*const f32; N],
+    gsum: [*const i32; N],
+    split: [*const v128; N],
+}
+
+impl<const N: usize> Acts<N> {
+    #[inline(always)]
+    pub fn new(a: &[&QuantizedActs; N]) -> Self {
+        let (mut qs, mut gs, mut gsum) = ([core::ptr::null(); N], [core::ptr::null(); N], [core::ptr::null(); N]);
+        for t in 0..N {
+            (qs[t], gs[t], gsum[t]) = (a[t].qs.as_ptr(), a[t].group_scale.as_ptr(), a[t].group_sum.as_ptr());
+        }
+        Acts { qs, gs, gsum, split: [core::ptr::null(); N] }
+    }
+
+    /// As `new`, with each row's `Split` (made from the same row).
+    #[inline(always)]
+    pub fn with_split(a: &[&QuantizedActs; N], s: &[&Split; N]) -> Self {
+        let mut v = Acts::new(a);
+        for (p, s) in v.split.iter_mut().zip(s) {
+            *p = s.0.as_ptr();
+        }
+        v
+    }
+
+    /// Token `t`'s values `at..at + 16` (`at` a multiple of 16) split as
+    /// `even_odd_i8` splits them.
+    ///
+    /// # Safety
+    /// As `qs`, and the view was made `with_split`.
+    #[inline(always)]
+    pub unsafe fn split(&self, t: usize, at: usize) -> (v128, v128) {
+        let p = self.split[t].add(at / 8);
+        (v128_load(p), v128_load(p.add(1)))
+    }
+
+    /// 16 activations of token `t` from value `at`.
+    ///
+    /// # Safety
+    /// `at + 16` is within the token's values (below the bounded blocks).
+    #[cfg_attr(not(target_feature = "relaxed-simd"), allow(dead_code))]
+    #[inline(always)]
+    pub unsafe fn qs(&self, t: usize, at: usize) -> v128 {
+        v128_load(self.qs[t].add(at) as *const v128)
+    }
+
+    /// The scales of token `t`'s groups `g..g + 4`.
+    ///
+    /// # Safety
+    /// As `qs`, for groups.
+    #[inline(always)]
+    pub unsafe fn scales(&self, t: usize, g: usize) -> v128 {
+        v128_load(self.gs[t].add(g) as *const v128)
+    }
+
+    /// The sums of token `t`'s groups `g..g + 4`.
+    ///
+    /// # Safety
+    /// As `qs`, for groups.
+    #[inline(always)]
+    pub unsafe fn sums(&self, t: usize, g: usize) -> v128 {
+        v128_load(self.gsum[t].add(g) as *const v128)
+    }
+}
+
+/// A row of activations as `i32x4_dot_i16x8` takes them: each 16 values'
+/// even and odd bytes sign-extended to i16 (see `even_odd_i8`). `dot_rows`
+/// makes it once a call for all the rows it passes over, rather than every
+/// row's kernel splitting the same bytes again (an eighth of the
+/// instructions of the simd128 Q4_K kernel).
+pub struct Split(Vec<v128>);
+
+impl Split {
+    pub fn new(a: &QuantizedActs) -> Split {
+        let mut v = Vec::with_capacity(a.qs.len() / 8);
+        for c in a.qs.chunks_exact(16) {
+            let (even, odd) = even_odd_i8(load16_i8(c));
+            v.extend([even, odd]);
+        }
+        Split(v)
+    }
+}
+
+/// Vector constants for the kernels' loops, made opaque once per call. V8
+/// (node, Chromium) rebuilds a `v128.const` at each use, 2-3 instructions
+/// every time (also the mask inside `u8x16_shr`), rather than keep it in a
+/// register across a loop; a value it cannot see through stays in one.
+#[derive(Clone, Copy)]
+pub struct Consts {
+    /// 0x0f in every byte.
+    pub m4: v128,
+    /// 0x000f in every i16 lane.
+    pub m4w: v128,
+    /// 0x00ff in every i16 lane.
+    pub m8w: v128,
+    /// 1 in every i16 lane (for `dot16_u7`).
+    #[cfg_attr(not(target_feature = "relaxed-simd"), allow(dead_code))]
+    pub ones: v128,
+    /// 16 in every byte.
+    pub b16: v128,
+    /// 0x30 in every byte.
+    pub b30: v128,
+    /// Byte j holds bit j % 8 (see `bits_to_bytes`).
+    pub bit: v128,
+    /// Swizzles spreading bytes 0, 1 (`spread.0`) and 2, 3 (`spread.1`) of
+    /// a u32 over 8 bytes each.
+    pub spread: (v128, v128),
+}
+
+impl Consts {
+    #[inline(always)]
+    pub fn new() -> Consts {
+        core::hint::black_box(Consts {
+            m4: u8x16_splat(0x0f),
+            m4w: u16x8_splat(0x0f),
+            m8w: u16x8_splat(0xff),
+            ones: i16x8_splat(1),
+            b16: u8x16_splat(16),
+            b30: u8x16_splat(0x30),
+            bit: u8x16(1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128),
+            spread: (u8x16(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1), u8x16(2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3)),
+        })
+    }
+}
+
 /// 16 bytes from `s` (at least 16 long); wasm loads need no alignment.
 #[inline(always)]
 pub fn load16(s: &[u8]) -> v128 {
@@ -18,43 +153,103 @@ pub fn load16_i8(s: &[i8]) -> v128 {
     unsafe { v128_load(s.as_ptr() as *const v128) }
 }
 
-/// Products of 16 signed byte pairs, folded to 8 i16 lanes. Activations
-/// lie in [-127, 127], so two products (at most 2 * 128 * 127) fit.
-#[inline(always)]
-fn products(w: v128, x: v128) -> v128 {
-    i16x8_add(i16x8_extmul_low_i8x16(w, x), i16x8_extmul_high_i8x16(w, x))
-}
-
-/// Sum of 16 signed byte products, spread over 4 i32 lanes.
+/// Sum of 16 signed byte products, spread over 4 i32 lanes: both split
+/// into even and odd bytes as i16 (see `even_odd_i8`) and multiplied by
+/// `i32x4_dot_i16x8` (`pmaddwd`). Measured faster under V8 than
+/// `i16x8_extmul_*` with `i32x4_extadd_pairwise_i16x8`, and than widening
+/// by `i16x8_extend_*`. Where `w` is reused for several activation rows,
+/// its split is computed once (loop-invariant).
 #[inline(always)]
 pub fn dot16(w: v128, x: v128) -> v128 {
-    i32x4_extadd_pairwise_i16x8(products(w, x))
+    dot_even_odd(even_odd_i8(w), even_odd_i8(x))
+}
+
+/// Sum of 16 products of weights in 0..128 and signed activation bytes, in
+/// 4 i32 lanes: relaxed SIMD's i16 dot product (one `pmaddubsw` under V8 on
+/// x86), its pairs summed by `i32x4_dot_i16x8` against ones. Exact for
+/// these operands on every engine: the weight is a valid 7-bit operand
+/// whether read signed or unsigned, and no pair of products (at most
+/// 2 * 127 * 127) overflows an i16.
+#[cfg(target_feature = "relaxed-simd")]
+#[inline(always)]
+pub fn dot16_u7(w: v128, x: v128, k: &Consts) -> v128 {
+    // The i32x4 form (`..._add`) lowers to the same instructions plus an
+    // add, and rebuilds its vector of ones each time (see `Consts`).
+    i32x4_dot_i16x8(i16x8_relaxed_dot_i8x16_i7x16(x, w), k.ones)
+}
+
+/// The split of `even_odd_i8` for bytes below 128 (a shift less).
+#[inline(always)]
+pub fn even_odd_u7(w: v128, k: &Consts) -> (v128, v128) {
+    (v128_and(w, k.m8w), u16x8_shr(w, 8))
 }
 
 /// Low and high nibbles of 16 bytes.
 #[inline(always)]
-pub fn nibbles(q: v128) -> (v128, v128) {
-    (v128_and(q, u8x16_splat(0x0f)), u8x16_shr(q, 4))
+pub fn nibbles(q: v128, k: &Consts) -> (v128, v128) {
+    (v128_and(q, k.m4), v128_and(u16x8_shr(q, 4), k.m4))
 }
 
 /// 0xff in byte j of the pair (bytes 0..16, 16..32) where bit j of `bits`
 /// is set, else 0.
 #[inline(always)]
-pub fn bits_to_bytes(bits: u32) -> (v128, v128) {
+pub fn bits_to_bytes(bits: u32, k: &Consts) -> (v128, v128) {
     let v = u32x4_splat(bits);
     // Byte j takes the source byte that holds bit j and keeps only bit j % 8.
-    let lo = u8x16_swizzle(v, u8x16(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1));
-    let hi = u8x16_swizzle(v, u8x16(2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3));
-    let bit = u8x16(1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128);
-    (u8x16_eq(v128_and(lo, bit), bit), u8x16_eq(v128_and(hi, bit), bit))
+    // (With `bit` a visible constant, LLVM turns `== bit` into `!= 0`, which
+    // V8 lowers to three instructions.)
+    let (lo, hi) = (u8x16_swizzle(v, k.spread.0), u8x16_swizzle(v, k.spread.1));
+    (u8x16_eq(v128_and(lo, k.bit), k.bit), u8x16_eq(v128_and(hi, k.bit), k.bit))
 }
 
 /// The 4 group sums of four `dot16` results (group k in `p[k]`), in order.
+/// Only interleaves (`punpck*dq`, `punpck*qdq` on x86), which V8 lowers to
+/// one instruction each; other lane orders can cost a `pshufb` pair.
 #[inline(always)]
 pub fn group_sums(p: [v128; 4]) -> v128 {
-    let s01 = i32x4_add(i32x4_shuffle::<0, 4, 2, 6>(p[0], p[1]), i32x4_shuffle::<1, 5, 3, 7>(p[0], p[1]));
-    let s23 = i32x4_add(i32x4_shuffle::<0, 4, 2, 6>(p[2], p[3]), i32x4_shuffle::<1, 5, 3, 7>(p[2], p[3]));
-    i32x4_add(i32x4_shuffle::<0, 1, 4, 5>(s01, s23), i32x4_shuffle::<2, 3, 6, 7>(s01, s23))
+    let s01 = i32x4_add(i32x4_shuffle::<0, 4, 1, 5>(p[0], p[1]), i32x4_shuffle::<2, 6, 3, 7>(p[0], p[1]));
+    let s23 = i32x4_add(i32x4_shuffle::<0, 4, 1, 5>(p[2], p[3]), i32x4_shuffle::<2, 6, 3, 7>(p[2], p[3]));
+    i32x4_add(i64x2_shuffle::<0, 2>(s01, s23), i64x2_shuffle::<1, 3>(s01, s23))
+}
+
+/// 16 signed bytes as their even and odd bytes, each sign-extended to 8
+/// i16 lanes (two shifts for the even ones, one for the odd; cheaper in V8
+/// than the high half of `i16x8_extend_*`). A group's sum does not care which value pairs with
+/// which lane, only that weights and activations are split alike.
+#[inline(always)]
+pub fn even_odd_i8(x: v128) -> (v128, v128) {
+    (i16x8_shr(i16x8_shl(x, 8), 8), i16x8_shr(x, 8))
+}
+
+/// The nibbles of 16 bytes as i16 lanes, split like `even_odd_i8`: (low
+/// nibbles of the even bytes, of the odd bytes), (high nibbles of the
+/// even bytes, of the odd bytes).
+#[inline(always)]
+pub fn nibbles_even_odd(q: v128, k: &Consts) -> ((v128, v128), (v128, v128)) {
+    let m = k.m4w;
+    ((v128_and(q, m), v128_and(u16x8_shr(q, 8), m)), (v128_and(u16x8_shr(q, 4), m), u16x8_shr(q, 12)))
+}
+
+/// Sum of 16 products of weights and activations split by `even_odd_i8`
+/// (or alike), in 4 i32 lanes: two `pmaddwd`.
+#[inline(always)]
+pub fn dot_even_odd(w: (v128, v128), x: (v128, v128)) -> v128 {
+    i32x4_add(i32x4_dot_i16x8(w.0, x.0), i32x4_dot_i16x8(w.1, x.1))
+}
+
+/// 8 unsigned bytes (of a u64, lowest first) times `d`, in two f32x4.
+#[inline(always)]
+pub fn bytes_times(v: u64, d: f32) -> [v128; 2] {
+    let w = u16x8_extend_low_u8x16(u64x2(v, 0));
+    let d = f32x4_splat(d);
+    [f32x4_mul(d, f32x4_convert_u32x4(u32x4_extend_low_u16x8(w))), f32x4_mul(d, f32x4_convert_u32x4(u32x4_extend_high_u16x8(w)))]
+}
+
+/// `[v[0], v[0], v[1], v[1]]` and `[v[2], v[2], v[3], v[3]]`: per-sub-block
+/// factors spread over a sub-block's two groups.
+#[inline(always)]
+pub fn pairs(v: v128) -> (v128, v128) {
+    (i32x4_shuffle::<0, 0, 1, 1>(v, v), i32x4_shuffle::<2, 2, 3, 3>(v, v))
 }
 
 /// 4 consecutive groups' terms `gs * (sc * S)` (see `Combine`).
