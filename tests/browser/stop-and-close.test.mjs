@@ -84,12 +84,44 @@ test('the Stop button stops a streaming reply', { timeout: 240_000 }, async () =
   assertStoppedPromptly(await stopWith(page, () => page.getByRole('button', { name: 'Stop' }).click()));
 });
 
+// The newest message as IndexedDB holds it: {status, text} of its current swipe.
+function savedLast(page) {
+  return page.evaluate(() => new Promise((resolve, reject) => {
+    const open = indexedDB.open('kindred');
+    open.onerror = () => reject(open.error);
+    open.onsuccess = () => {
+      const req = open.result.transaction('messages').objectStore('messages').getAll();
+      req.onsuccess = () => {
+        open.result.close();
+        const last = req.result.sort((a, b) => a.id - b.id).pop();
+        const swipe = last?.swipes?.[last.chosen] || {};
+        resolve({ status: swipe.status, text: swipe.text || '' });
+      };
+    };
+  }));
+}
+
 test('closing the page mid-reply keeps what was shown', { timeout: 300_000 }, async () => {
   const { page } = browser;
-  const { index } = await sendAndWaitForGrowth(page, 'And what happened next?');
-  await new Promise((r) => setTimeout(r, 800)); // longer than the save throttle
-  const shown = await page.evaluate((i) => document.querySelectorAll('#messages > li.message')[i].querySelector('.text').dataset.source, index);
-  assert.ok(await page.evaluate(() => document.body.dataset.generating === 'true'), 'still streaming');
+  // Reload once part of the reply is saved and it is still streaming. A reply that ends first
+  // (the model chose to stop) is followed by another message.
+  const asks = ['And what happened next?', 'Tell me the whole story, slowly, from the beginning.', 'What else do you remember?'];
+  let index = -1;
+  let shown = '';
+  for (const ask of asks) {
+    ({ index } = await sendAndWaitForGrowth(page, ask));
+    const state = await poll(async () => {
+      if (await page.evaluate(() => document.body.dataset.generating !== 'true')) return 'ended';
+      const saved = await savedLast(page);
+      return saved.status === 'streaming' && saved.text.length > 0 ? 'saved' : false;
+    }, { timeout: 60_000, interval: 20, message: 'a part of the reply to be saved' });
+    if (state === 'saved') {
+      shown = await page.evaluate((i) => document.querySelectorAll('#messages > li.message')[i].querySelector('.text').dataset.source, index);
+      break;
+    }
+    index = -1;
+  }
+  assert.ok(index >= 0, 'a reply was still streaming once part of it was saved');
   await page.reload();
   await page.waitForFunction(() => document.body.dataset.chatReady === 'true');
   const after = await messages(page);
