@@ -5,13 +5,15 @@
 //! ones and the way to reproduce llama.cpp's numbers.
 
 /// One activation row in 8 bits, with its scale repeated per 16-value group
-/// (so every weight type combines group sums the same way) and the sum of
-/// the quantized values of each group (K-quant mins need it).
+/// (so every weight type finds it the same way) and the sum of the
+/// quantized values of each group (K-quant mins need it), also as i16 (at
+/// most 16 * 127 in magnitude), the form the SIMD kernels multiply.
 #[derive(Debug, Clone, Default)]
 pub struct QuantizedActs {
     pub qs: Vec<i8>,
     pub group_scale: Vec<f32>,
     pub group_sum: Vec<i32>,
+    pub group_sum16: Vec<i16>,
 }
 
 /// Which activation format a weight type pairs with.
@@ -37,6 +39,7 @@ impl QuantizedActs {
         self.qs.resize(n, 0);
         self.group_scale.resize(n / 16, 0.0);
         self.group_sum.resize(n / 16, 0);
+        self.group_sum16.resize(n / 16, 0);
         match format {
             ActFormat::Q8_0 => {
                 for (b, xb) in x.chunks_exact(32).enumerate() {
@@ -71,8 +74,9 @@ impl QuantizedActs {
                 }
             }
         }
-        for (s, g) in self.group_sum.iter_mut().zip(self.qs.chunks_exact(16)) {
+        for ((s, s16), g) in self.group_sum.iter_mut().zip(&mut self.group_sum16).zip(self.qs.chunks_exact(16)) {
             *s = g.iter().map(|&v| v as i32).sum();
+            *s16 = *s as i16;
         }
     }
 }

@@ -11,12 +11,16 @@
 //! the build enables simd128) and `relaxed` (wasm with relaxed SIMD's
 //! integer dot product, compiled when the build enables relaxed-simd; Q4_K,
 //! Q5_0 and Q6_K, whose weights fit its 7-bit operand).
-//! Every 16-value group's sum is an exact integer; the groups are then
-//! combined in f32 in one fixed order (`Combine`), the same in every
-//! version, so all of them give bit-identical results, native and in the
-//! browser alike. That order is the one the engine has always used: with
-//! activations re-quantized to 8 bits before every product, any other
-//! rounding moves logits by tenths and flips near-ties in greedy decoding.
+//! Every version computes the same exact integers and combines them in f32
+//! in one fixed order, so all of them give bit-identical results, native
+//! and in the browser alike: with activations re-quantized to 8 bits before
+//! every product, another rounding moves logits by tenths and flips
+//! near-ties in greedy decoding, so versions that differed would disagree.
+//! 32-value types (Q4_0, Q5_0, Q8_0) sum each 16-value group exactly and
+//! combine the groups in f32 (`Combine`). K-quants (Q4_K, Q5_K, Q6_K) sum a
+//! whole 256-value block exactly, sub-block scales and mins applied in
+//! integers, and take one f32 step a block (`k_block`), as llama.cpp does:
+//! a per-group float combine cost their SIMD kernels half their speed.
 
 pub mod q4_0;
 pub mod q4_k;
@@ -280,7 +284,7 @@ fn blocks<const N: usize>(row: &[u8], a: &[&QuantizedActs; N], block_bytes: usiz
     let mut n = row.len() / block_bytes;
     for x in a {
         n = n.min(x.qs.len() / block_elems).min(x.group_scale.len() * 16 / block_elems);
-        n = n.min(x.group_sum.len() * 16 / block_elems);
+        n = n.min(x.group_sum.len() * 16 / block_elems).min(x.group_sum16.len() * 16 / block_elems);
     }
     n
 }
@@ -301,16 +305,34 @@ impl Combine {
         self.0[g & 3] += gs * (sc * s as f32);
     }
 
-    /// A group of a type with mins.
-    #[inline(always)]
-    pub fn add_min(&mut self, g: usize, gs: f32, sc: f32, s: i32, mn: f32, gsum: i32) {
-        self.0[g & 3] += gs * (sc * s as f32 - mn * gsum as f32);
-    }
-
     #[inline(always)]
     pub fn total(self) -> f32 {
         self.0[0] + self.0[1] + self.0[2] + self.0[3]
     }
+}
+
+/// The f32 step of a K-quant block with mins (Q4_K, Q5_K): `s` is the
+/// exact sum of the block's products times their sub-block scales, `m` of
+/// the mins times the activations' sub-block sums; `ad` the activations'
+/// block scale, `d` and `dmin` the weights' super-block factors.
+///
+/// Why this order: three orders of the same products (this one, `ad * (d
+/// * s - dmin * m)`, and `(ad * d) * s - (ad * dmin) * m`, which equals the
+/// f64 result) moved Gemma's top logit after the reference prompt to 18.998,
+/// 19.139 and 19.389 (llama.cpp: 18.999), and flipped the teacher-forced
+/// argmax at llama.cpp margins of 0.114 and 0.116: re-quantizing to 8 bits
+/// every layer makes last-bit differences into tenths. Only this order keeps
+/// the reference test's tolerances (`tests/reference_gemma.rs`), with
+/// Q6_K's `(ad * d) * s` below (`ad * (d * s)` there fails them too).
+#[inline(always)]
+pub(crate) fn k_block(t: f32, ad: f32, d: f32, s: i32, dmin: f32, m: i32) -> f32 {
+    t + (ad * (d * s as f32) - ad * (dmin * m as f32))
+}
+
+/// As `k_block`, for a type without mins (Q6_K).
+#[inline(always)]
+pub(crate) fn k_block_nomin(t: f32, ad: f32, d: f32, s: i32) -> f32 {
+    t + (ad * d) * s as f32
 }
 
 /// The row results of `N` combines.

@@ -1,40 +1,75 @@
 //! Q6_K weights (210-byte blocks of 256: 128 bytes of low nibbles, 64 bytes
 //! of 2-bit tops, 16 signed scales, one per 16 values, f16 d) against Q8_K
 //! activations. Values are q - 32 with q in 0..64; the SIMD kernels multiply
-//! q unsigned and subtract 32 times the activations' group sum.
+//! q unsigned and subtract 32 times the activations' group sums. A block
+//! sums its scaled products in integers (see `k_block_nomin`).
 
-use super::{blocks, f16_to_f32, totals, Combine};
+use super::{blocks, f16_to_f32, k_block_nomin};
 use crate::quant::act::QuantizedActs;
 use crate::quant::q6_k::BLOCK_BYTES;
 
 /// Element `128n + 32k + l` (l < 32) is built from `ql[64n + 32(k & 1) + l]`
-/// (low nibble for k < 2, high for k >= 2) and bits 2k, 2k+1 of `qh[32n + l]`.
+/// (low nibble for k < 2, high for k >= 2) and bits 2k, 2k+1 of `qh[32n + l]`;
+/// its scale is that of group `8n + 2k + l / 16`.
 pub fn scalar<const N: usize>(row: &[u8], a: [&QuantizedActs; N]) -> [f32; N] {
     let nb = blocks(row, &a, BLOCK_BYTES, 256);
-    let mut acc = [Combine::default(); N];
+    let mut t = [0f32; N];
     for (i, b) in row.chunks_exact(BLOCK_BYTES).take(nb).enumerate() {
         let d = f16_to_f32(b[208], b[209]);
-        for (c, x) in acc.iter_mut().zip(&a) {
+        for (t, x) in t.iter_mut().zip(&a) {
             let q = &x.qs[256 * i..256 * i + 256];
-            let mut s = [0i32; 16];
+            let mut s = 0i32;
             for n in 0..2 {
                 for k in 0..4 {
                     for l in 0..32 {
                         let low = b[64 * n + 32 * (k & 1) + l] >> (4 * (k >> 1)) & 15;
                         let top = b[128 + 32 * n + l] >> (2 * k) & 3;
-                        s[8 * n + 2 * k + l / 16] += ((low | top << 4) as i32 - 32) * q[128 * n + 32 * k + l] as i32;
+                        let sc = b[192 + 8 * n + 2 * k + l / 16] as i8 as i32;
+                        s += sc * ((low | top << 4) as i32 - 32) * q[128 * n + 32 * k + l] as i32;
                     }
                 }
             }
-            for (g, &sg) in s.iter().enumerate() {
-                let gi = 16 * i + g;
-                c.add(gi, x.group_scale[gi], d * b[192 + g] as i8 as f32, sg);
-            }
+            *t = k_block_nomin(*t, x.group_scale[16 * i], d, s);
         }
     }
-    totals(acc)
+    t
 }
 
+/// The unsigned values of a block's half `n` (128 values, groups 8n..8n + 8),
+/// 32 a vector.
+#[cfg(target_arch = "x86_64")]
+#[inline]
+#[target_feature(enable = "avx2,fma,f16c")]
+unsafe fn half_values(b: &[u8], n: usize) -> [core::arch::x86_64::__m256i; 4] {
+    use super::x86::load32;
+    use core::arch::x86_64::*;
+    let m4 = _mm256_set1_epi8(0x0f);
+    let (m03, m0c, m30, mc0) = (_mm256_set1_epi8(0x03), _mm256_set1_epi8(0x0c), _mm256_set1_epi8(0x30), _mm256_set1_epi8(0xc0u8 as i8));
+    let ql0 = load32(&b[64 * n..]);
+    let ql1 = load32(&b[64 * n + 32..]);
+    let qh = load32(&b[128 + 32 * n..]);
+    [
+        _mm256_or_si256(_mm256_and_si256(ql0, m4), _mm256_slli_epi16(_mm256_and_si256(qh, m03), 4)),
+        _mm256_or_si256(_mm256_and_si256(ql1, m4), _mm256_slli_epi16(_mm256_and_si256(qh, m0c), 2)),
+        _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql0, 4), m4), _mm256_and_si256(qh, m30)),
+        _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql1, 4), m4), _mm256_srli_epi16(_mm256_and_si256(qh, mc0), 2)),
+    ]
+}
+
+/// The scales of the 8 vectors of values (`half_values`), as i16: groups
+/// 2v and 2v + 1 in the low and high 16 lanes.
+#[cfg(target_arch = "x86_64")]
+#[inline]
+#[target_feature(enable = "avx2,fma,f16c")]
+unsafe fn vector_scales(sc16: core::arch::x86_64::__m256i) -> [core::arch::x86_64::__m256i; 8] {
+    use super::x86::broadcast_pairs;
+    use core::arch::x86_64::*;
+    let (lo, hi) = (broadcast_pairs(_mm256_castsi256_si128(sc16)), broadcast_pairs(_mm256_extracti128_si256(sc16, 1)));
+    [lo[0], lo[1], lo[2], lo[3], hi[0], hi[1], hi[2], hi[3]]
+}
+
+/// Values times activations (`maddubs`, no i16 pair reaches 2 * 63 * 127)
+/// times the group scale (`madd`); 32 times the scaled group sums off.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma,f16c")]
 pub unsafe fn avx2<const N: usize>(row: &[u8], a: [&QuantizedActs; N]) -> [f32; N] {
@@ -42,141 +77,110 @@ pub unsafe fn avx2<const N: usize>(row: &[u8], a: [&QuantizedActs; N]) -> [f32; 
     use core::arch::x86_64::*;
     let nb = blocks(row, &a, BLOCK_BYTES, 256);
     let ap = Acts::new(&a);
-    let mut t = [_mm_setzero_ps(); N];
-    let m4 = _mm256_set1_epi8(0x0f);
-    let (m03, m0c, m30, mc0) = (_mm256_set1_epi8(0x03), _mm256_set1_epi8(0x0c), _mm256_set1_epi8(0x30), _mm256_set1_epi8(0xc0u8 as i8));
+    let mut t = [0f32; N];
     for (i, b) in row.chunks_exact(BLOCK_BYTES).take(nb).enumerate() {
-        let d = _mm256_set1_ps(f16(&b[208..]));
-        let scales = load16(&b[192..]);
-        let sc = [
-            _mm256_mul_ps(d, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(scales))),
-            _mm256_mul_ps(d, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(scales, 8)))),
-        ];
-        for n in 0..2 {
-            let ql0 = load32(&b[64 * n..]);
-            let ql1 = load32(&b[64 * n + 32..]);
-            let qh = load32(&b[128 + 32 * n..]);
-            let q = [
-                _mm256_or_si256(_mm256_and_si256(ql0, m4), _mm256_slli_epi16(_mm256_and_si256(qh, m03), 4)),
-                _mm256_or_si256(_mm256_and_si256(ql1, m4), _mm256_slli_epi16(_mm256_and_si256(qh, m0c), 2)),
-                _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql0, 4), m4), _mm256_and_si256(qh, m30)),
-                _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql1, 4), m4), _mm256_srli_epi16(_mm256_and_si256(qh, mc0), 2)),
-            ];
-            for tk in 0..N {
-                let x = 256 * i + 128 * n;
-                let p = [
-                    dot_u8(q[0], ap.qs(tk, x)),
-                    dot_u8(q[1], ap.qs(tk, x + 32)),
-                    dot_u8(q[2], ap.qs(tk, x + 64)),
-                    dot_u8(q[3], ap.qs(tk, x + 96)),
-                ];
-                let gi = 16 * i + 8 * n;
-                let s = _mm256_sub_epi32(group_sums(p), _mm256_slli_epi32(ap.sums(tk, gi), 5));
-                t[tk] = accumulate(t[tk], terms(ap.scales(tk, gi), sc[n], s));
+        let d = f16(&b[208..]);
+        let sc16 = _mm256_cvtepi8_epi16(load16(&b[192..]));
+        let sc = vector_scales(sc16);
+        let (h0, h1) = (half_values(b, 0), half_values(b, 1));
+        let w = [h0[0], h0[1], h0[2], h0[3], h1[0], h1[1], h1[2], h1[3]];
+        for (tk, t) in t.iter_mut().enumerate() {
+            let x = 256 * i;
+            let mut s = _mm256_setzero_si256();
+            for v in 0..8 {
+                s = _mm256_add_epi32(s, _mm256_madd_epi16(_mm256_maddubs_epi16(w[v], ap.qs(tk, x + 32 * v)), sc[v]));
             }
+            let s = _mm256_sub_epi32(s, _mm256_slli_epi32(_mm256_madd_epi16(sc16, ap.sums16(tk, 16 * i)), 5));
+            let (s, _) = sum2(s, s);
+            *t = k_block_nomin(*t, ap.scale(tk, 16 * i), d, s);
         }
     }
-    let mut acc = [Combine::default(); N];
-    for tk in 0..N {
-        acc[tk] = Combine(to_array(t[tk]));
-    }
-    totals(acc)
+    t
 }
 
-/// As `avx2`, the products summed by VNNI (see `x86_512`).
+/// As `avx2`, the scale multiply and the add in one VNNI `dpwssd`.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma,f16c")]
 pub unsafe fn avx512<const N: usize>(row: &[u8], a: [&QuantizedActs; N]) -> [f32; N] {
-    use super::x86::{accumulate, f16, group_sums, load16, load32, terms, to_array, Acts};
-    use super::x86_512::dot_u8;
+    use super::x86::*;
     use core::arch::x86_64::*;
     let nb = blocks(row, &a, BLOCK_BYTES, 256);
     let ap = Acts::new(&a);
-    let mut t = [_mm_setzero_ps(); N];
-    let m4 = _mm256_set1_epi8(0x0f);
-    let (m03, m0c, m30, mc0) = (_mm256_set1_epi8(0x03), _mm256_set1_epi8(0x0c), _mm256_set1_epi8(0x30), _mm256_set1_epi8(0xc0u8 as i8));
+    let mut t = [0f32; N];
     for (i, b) in row.chunks_exact(BLOCK_BYTES).take(nb).enumerate() {
-        let d = _mm256_set1_ps(f16(&b[208..]));
-        let scales = load16(&b[192..]);
-        let sc = [
-            _mm256_mul_ps(d, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(scales))),
-            _mm256_mul_ps(d, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(scales, 8)))),
-        ];
-        for n in 0..2 {
-            let ql0 = load32(&b[64 * n..]);
-            let ql1 = load32(&b[64 * n + 32..]);
-            let qh = load32(&b[128 + 32 * n..]);
-            let q = [
-                _mm256_or_si256(_mm256_and_si256(ql0, m4), _mm256_slli_epi16(_mm256_and_si256(qh, m03), 4)),
-                _mm256_or_si256(_mm256_and_si256(ql1, m4), _mm256_slli_epi16(_mm256_and_si256(qh, m0c), 2)),
-                _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql0, 4), m4), _mm256_and_si256(qh, m30)),
-                _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql1, 4), m4), _mm256_srli_epi16(_mm256_and_si256(qh, mc0), 2)),
-            ];
-            for tk in 0..N {
-                let x = 256 * i + 128 * n;
-                let p = [
-                    dot_u8(q[0], ap.qs(tk, x)),
-                    dot_u8(q[1], ap.qs(tk, x + 32)),
-                    dot_u8(q[2], ap.qs(tk, x + 64)),
-                    dot_u8(q[3], ap.qs(tk, x + 96)),
-                ];
-                let gi = 16 * i + 8 * n;
-                let s = _mm256_sub_epi32(group_sums(p), _mm256_slli_epi32(ap.sums(tk, gi), 5));
-                t[tk] = accumulate(t[tk], terms(ap.scales(tk, gi), sc[n], s));
+        let d = f16(&b[208..]);
+        let sc16 = _mm256_cvtepi8_epi16(load16(&b[192..]));
+        let sc = vector_scales(sc16);
+        let (h0, h1) = (half_values(b, 0), half_values(b, 1));
+        let w = [h0[0], h0[1], h0[2], h0[3], h1[0], h1[1], h1[2], h1[3]];
+        for (tk, t) in t.iter_mut().enumerate() {
+            let x = 256 * i;
+            let mut s = _mm256_setzero_si256();
+            for v in 0..8 {
+                s = _mm256_dpwssd_epi32(s, _mm256_maddubs_epi16(w[v], ap.qs(tk, x + 32 * v)), sc[v]);
             }
+            let s = _mm256_sub_epi32(s, _mm256_slli_epi32(_mm256_madd_epi16(sc16, ap.sums16(tk, 16 * i)), 5));
+            let (s, _) = sum2(s, s);
+            *t = k_block_nomin(*t, ap.scale(tk, 16 * i), d, s);
         }
     }
-    totals(t.map(|v| Combine(to_array(v))))
+    t
 }
 
-/// Activations come split (`wasm::Split`).
+/// Activations come split (`wasm::Split`); a group's sum times its scale
+/// in i32 lanes.
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 pub fn simd128<const N: usize>(row: &[u8], a: [&QuantizedActs; N], s: [&super::wasm::Split; N]) -> [f32; N] {
     use super::wasm::*;
+    use core::arch::wasm32::*;
     // SAFETY (the load): the kernel asks only for values below its bounded blocks.
-    wasm_kernel(row, a, Acts::with_split(&a, &s), |ap, t, at| unsafe { ap.split(t, at) }, |w, x, k| dot_even_odd(even_odd_u7(w, k), x))
+    let group = |ap: &Acts<N>, t: usize, at: usize, w: v128, sc: v128, k: &Consts| unsafe {
+        i32x4_mul(dot_even_odd(even_odd_u7(w, k), ap.split(t, at)), sc)
+    };
+    wasm_kernel(row, a, Acts::with_split(&a, &s), |v| i32x4_splat(v), group)
 }
 
 /// As `simd128`, the unsigned 6-bit values (valid 7-bit operands)
-/// multiplied by relaxed SIMD's dot product.
+/// multiplied by relaxed SIMD's dot product, whose i16 pair sums
+/// `i32x4_dot_i16x8` multiplies by the group scale.
 #[cfg(all(target_arch = "wasm32", target_feature = "relaxed-simd"))]
 pub fn relaxed<const N: usize>(row: &[u8], a: [&QuantizedActs; N]) -> [f32; N] {
     use super::wasm::*;
+    use core::arch::wasm32::*;
     // SAFETY (the load): the kernel asks only for values below its bounded blocks.
-    wasm_kernel(row, a, Acts::new(&a), |ap, t, at| unsafe { ap.qs(t, at) }, dot16_u7)
+    let group = |ap: &Acts<N>, t: usize, at: usize, w: v128, sc: v128, _: &Consts| unsafe {
+        i32x4_dot_i16x8(i16x8_relaxed_dot_i8x16_i7x16(ap.qs(t, at), w), sc)
+    };
+    wasm_kernel(row, a, Acts::new(&a), |v| i16x8_splat(v as i16), group)
 }
 
-/// The wasm kernels: `load` reads 16 activations of a token from `ap` in
-/// the form `dot` takes, `dot` sums 16 products of unsigned 6-bit values
-/// and activations (in 4 i32 lanes). A block goes in 4 steps of 64 values
-/// (4 groups), each decoding only its own weights: decoded all at once,
-/// they outnumber V8's 16 vector registers and it spills.
+/// The wasm kernels: `splat` turns a group scale into the form `group`
+/// takes, `group` sums 16 products of unsigned 6-bit values and token
+/// `t`'s activations from value `at`, times the scale, into 4 i32 lanes.
+/// A block goes in 4 steps of 64 values (4 groups), each decoding only its
+/// own weights: decoded all at once, they outnumber V8's 16 vector
+/// registers and it spills.
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 #[inline(always)]
-fn wasm_kernel<const N: usize, X>(
+fn wasm_kernel<const N: usize>(
     row: &[u8],
     a: [&QuantizedActs; N],
     ap: super::wasm::Acts<N>,
-    load: impl Fn(&super::wasm::Acts<N>, usize, usize) -> X,
-    dot: impl Fn(core::arch::wasm32::v128, X, &super::wasm::Consts) -> core::arch::wasm32::v128,
+    splat: impl Fn(i32) -> core::arch::wasm32::v128,
+    group: impl Fn(&super::wasm::Acts<N>, usize, usize, core::arch::wasm32::v128, core::arch::wasm32::v128, &super::wasm::Consts) -> core::arch::wasm32::v128,
 ) -> [f32; N] {
     use super::wasm::*;
     use core::arch::wasm32::*;
     let nb = blocks(row, &a, BLOCK_BYTES, 256);
-    let mut t = [f32x4_splat(0.0); N];
+    let mut t = [0f32; N];
     let c = Consts::new();
     for (i, b) in row.chunks_exact(BLOCK_BYTES).take(nb).enumerate() {
-        let d = f32x4_splat(f16_to_f32(b[208], b[209]));
-        // The 16 signed scales times d, 4 groups a vector.
+        let d = f16_to_f32(b[208], b[209]);
         let scales = load16(&b[192..]);
-        let (s0, s1) = (i16x8_extend_low_i8x16(scales), i16x8_extend_high_i8x16(scales));
-        let sc = [
-            f32x4_mul(d, f32x4_convert_i32x4(i32x4_extend_low_i16x8(s0))),
-            f32x4_mul(d, f32x4_convert_i32x4(i32x4_extend_high_i16x8(s0))),
-            f32x4_mul(d, f32x4_convert_i32x4(i32x4_extend_low_i16x8(s1))),
-            f32x4_mul(d, f32x4_convert_i32x4(i32x4_extend_high_i16x8(s1))),
-        ];
-        for (st, &s4) in sc.iter().enumerate() {
+        let sc16 = (i16x8_extend_low_i8x16(scales), i16x8_extend_high_i8x16(scales));
+        let mut s = [i32x4_splat(0); N];
+        // An opaque count keeps LLVM from unrolling the loop (see above).
+        for st in 0..core::hint::black_box(4) {
             // Step st = 2n + k2: values 128n + 64k2 + (0..64), groups 4st..4st + 4. Their low
             // bits are the low (k2 = 0) or high (k2 = 1) nibbles of ql[64n..64n + 64], their
             // top bits bit pairs 2k2 and 2k2 + 1 of qh[32n..32n + 32], so both come down by 4k2.
@@ -190,22 +194,20 @@ fn wasm_kernel<const N: usize, X>(
                 w[h] = v128_or(v128_and(ql0, c.m4), v128_and(u16x8_shl(qh, 4), c.b30));
                 w[2 + h] = v128_or(v128_and(ql1, c.m4), v128_and(u16x8_shl(qh, 2), c.b30));
             }
-            for (tk, t) in t.iter_mut().enumerate() {
-                let (x, gi) = (256 * i + 64 * st, 16 * i + 4 * st);
-                // SAFETY: block i (values x..x + 64, groups gi..gi + 4) is below `nb`.
-                let (p, gs, gsum) = unsafe {
-                    let p = [
-                        dot(w[0], load(&ap, tk, x), &c),
-                        dot(w[1], load(&ap, tk, x + 16), &c),
-                        dot(w[2], load(&ap, tk, x + 32), &c),
-                        dot(w[3], load(&ap, tk, x + 48), &c),
-                    ];
-                    (p, ap.scales(tk, gi), ap.sums(tk, gi))
-                };
-                let s = i32x4_sub(group_sums(p), i32x4_shl(gsum, 5));
-                *t = f32x4_add(*t, terms(gs, s4, s));
+            let sc = [0, 1, 2, 3].map(|g| splat(b[192 + 4 * st + g] as i8 as i32));
+            for (tk, s) in s.iter_mut().enumerate() {
+                let x = 256 * i + 64 * st;
+                let p0 = i32x4_add(group(&ap, tk, x, w[0], sc[0], &c), group(&ap, tk, x + 16, w[1], sc[1], &c));
+                let p1 = i32x4_add(group(&ap, tk, x + 32, w[2], sc[2], &c), group(&ap, tk, x + 48, w[3], sc[3], &c));
+                *s = i32x4_add(*s, i32x4_add(p0, p1));
             }
         }
+        for (tk, (t, s)) in t.iter_mut().zip(s).enumerate() {
+            // SAFETY: block i (groups 16i..16i + 16) is below `nb`.
+            let (off, ad) = unsafe { (ap.times_sums(tk, 16 * i, sc16), ap.scale(tk, 16 * i)) };
+            let (s, _) = sum2(i32x4_sub(s, i32x4_shl(off, 5)), off);
+            *t = k_block_nomin(*t, ad, d, s);
+        }
     }
-    totals(t.map(|v| Combine(to_array(v))))
+    t
 }

@@ -9,22 +9,21 @@ use crate::quant::act::QuantizedActs;
 /// each slice: a dozen instructions a step). Built only after `blocks` has
 /// bounded the block count by every row's lengths; callers index below it.
 pub struct Acts<const N: usize> {
-    // Read by the relaxed kernels; the simd128 ones read `split`.
-    #[cfg_attr(not(target_feature = "relaxed-simd"), allow(dead_code))]
     qs: [*const i8; N],
     gs: [*const f32; N],
     gsum: [*const i32; N],
+    gsum16: [*const i16; N],
     split: [*const v128; N],
 }
 
 impl<const N: usize> Acts<N> {
     #[inline(always)]
     pub fn new(a: &[&QuantizedActs; N]) -> Self {
-        let (mut qs, mut gs, mut gsum) = ([core::ptr::null(); N], [core::ptr::null(); N], [core::ptr::null(); N]);
+        let (mut qs, mut gs, mut gsum, mut gsum16) = ([core::ptr::null(); N], [core::ptr::null(); N], [core::ptr::null(); N], [core::ptr::null(); N]);
         for t in 0..N {
-            (qs[t], gs[t], gsum[t]) = (a[t].qs.as_ptr(), a[t].group_scale.as_ptr(), a[t].group_sum.as_ptr());
+            (qs[t], gs[t], gsum[t], gsum16[t]) = (a[t].qs.as_ptr(), a[t].group_scale.as_ptr(), a[t].group_sum.as_ptr(), a[t].group_sum16.as_ptr());
         }
-        Acts { qs, gs, gsum, split: [core::ptr::null(); N] }
+        Acts { qs, gs, gsum, gsum16, split: [core::ptr::null(); N] }
     }
 
     /// As `new`, with each row's `Split` (made from the same row).
@@ -52,7 +51,6 @@ impl<const N: usize> Acts<N> {
     ///
     /// # Safety
     /// `at + 16` is within the token's values (below the bounded blocks).
-    #[cfg_attr(not(target_feature = "relaxed-simd"), allow(dead_code))]
     #[inline(always)]
     pub unsafe fn qs(&self, t: usize, at: usize) -> v128 {
         v128_load(self.qs[t].add(at) as *const v128)
@@ -75,6 +73,53 @@ impl<const N: usize> Acts<N> {
     pub unsafe fn sums(&self, t: usize, g: usize) -> v128 {
         v128_load(self.gsum[t].add(g) as *const v128)
     }
+
+    /// The scale of token `t`'s group `g` (one a block for Q8_K).
+    ///
+    /// # Safety
+    /// As `qs`, for groups.
+    #[inline(always)]
+    pub unsafe fn scale(&self, t: usize, g: usize) -> f32 {
+        *self.gs[t].add(g)
+    }
+
+    /// `sum_k f_k * G_(g + k)` over token `t`'s groups `g..g + 16`, `f` the
+    /// 16 i16 factors in two vectors, spread over 4 i32 lanes.
+    ///
+    /// # Safety
+    /// As `qs`, for groups.
+    #[inline(always)]
+    pub unsafe fn times_sums(&self, t: usize, g: usize, f: (v128, v128)) -> v128 {
+        let p = self.gsum16[t].add(g) as *const v128;
+        i32x4_add(i32x4_dot_i16x8(f.0, v128_load(p)), i32x4_dot_i16x8(f.1, v128_load(p.add(1))))
+    }
+
+    /// `times_sums` for K-quant mins (`bytes_per_group`).
+    ///
+    /// # Safety
+    /// As `qs`, for groups.
+    #[inline(always)]
+    pub unsafe fn mins_times_sums(&self, t: usize, g: usize, mins: (v128, v128)) -> v128 {
+        self.times_sums(t, g, mins)
+    }
+}
+
+/// The 8 bytes of `bytes` (K-quant sub-block mins) as 16 i16 in two
+/// vectors, each repeated for its sub-block's two 16-value groups.
+#[inline(always)]
+pub fn bytes_per_group(bytes: u64) -> (v128, v128) {
+    let v = u64x2(bytes, 0);
+    let v = u8x16_shuffle::<0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7>(v, v);
+    (u16x8_extend_low_u8x16(v), u16x8_extend_high_u8x16(v))
+}
+
+/// The lane sums of `s` and of `m`, exact.
+#[inline(always)]
+pub fn sum2(s: v128, m: v128) -> (i32, i32) {
+    // [s0 + s2, s1 + s3, m0 + m2, m1 + m3], then neighbours added.
+    let h = i32x4_add(i32x4_shuffle::<0, 1, 4, 5>(s, m), i32x4_shuffle::<2, 3, 6, 7>(s, m));
+    let r = i32x4_add(h, i32x4_shuffle::<1, 0, 3, 2>(h, h));
+    (i32x4_extract_lane::<0>(r), i32x4_extract_lane::<2>(r))
 }
 
 /// A row of activations as `i32x4_dot_i16x8` takes them: each 16 values'
@@ -237,45 +282,15 @@ pub fn dot_even_odd(w: (v128, v128), x: (v128, v128)) -> v128 {
     i32x4_add(i32x4_dot_i16x8(w.0, x.0), i32x4_dot_i16x8(w.1, x.1))
 }
 
-/// 8 unsigned bytes (of a u64, lowest first) times `d`, in two f32x4.
-#[inline(always)]
-pub fn bytes_times(v: u64, d: f32) -> [v128; 2] {
-    let w = u16x8_extend_low_u8x16(u64x2(v, 0));
-    let d = f32x4_splat(d);
-    [f32x4_mul(d, f32x4_convert_u32x4(u32x4_extend_low_u16x8(w))), f32x4_mul(d, f32x4_convert_u32x4(u32x4_extend_high_u16x8(w)))]
-}
-
-/// `[v[0], v[0], v[1], v[1]]` and `[v[2], v[2], v[3], v[3]]`: per-sub-block
-/// factors spread over a sub-block's two groups.
-#[inline(always)]
-pub fn pairs(v: v128) -> (v128, v128) {
-    (i32x4_shuffle::<0, 0, 1, 1>(v, v), i32x4_shuffle::<2, 2, 3, 3>(v, v))
-}
-
 /// 4 consecutive groups' terms `gs * (sc * S)` (see `Combine`).
 #[inline(always)]
 pub fn terms(gs: v128, sc: v128, s: v128) -> v128 {
     f32x4_mul(gs, f32x4_mul(sc, f32x4_convert_i32x4(s)))
 }
 
-/// 4 consecutive groups' terms `gs * (sc * S - mn * G)` (see `Combine`).
-#[inline(always)]
-pub fn terms_min(gs: v128, sc: v128, s: v128, mn: v128, g: v128) -> v128 {
-    let v = f32x4_sub(f32x4_mul(sc, f32x4_convert_i32x4(s)), f32x4_mul(mn, f32x4_convert_i32x4(g)));
-    f32x4_mul(gs, v)
-}
-
 /// 4 activation group scales from `s` (at least 4 long).
 #[inline(always)]
 pub fn load4_f32(s: &[f32]) -> v128 {
-    assert!(s.len() >= 4);
-    // SAFETY: `s` holds at least 4 values, checked above.
-    unsafe { v128_load(s.as_ptr() as *const v128) }
-}
-
-/// 4 activation group sums from `s` (at least 4 long).
-#[inline(always)]
-pub fn load4_i32(s: &[i32]) -> v128 {
     assert!(s.len() >= 4);
     // SAFETY: `s` holds at least 4 values, checked above.
     unsafe { v128_load(s.as_ptr() as *const v128) }

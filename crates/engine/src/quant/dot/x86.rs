@@ -69,14 +69,6 @@ pub unsafe fn terms(gs: __m256, sc: __m256, s: __m256i) -> __m256 {
     _mm256_mul_ps(gs, _mm256_mul_ps(sc, _mm256_cvtepi32_ps(s)))
 }
 
-/// 8 consecutive groups' terms `gs * (sc * S - mn * G)` (see `Combine`).
-#[inline]
-#[target_feature(enable = "avx2,fma,f16c")]
-pub unsafe fn terms_min(gs: __m256, sc: __m256, s: __m256i, mn: __m256, g: __m256i) -> __m256 {
-    let v = _mm256_sub_ps(_mm256_mul_ps(sc, _mm256_cvtepi32_ps(s)), _mm256_mul_ps(mn, _mm256_cvtepi32_ps(g)));
-    _mm256_mul_ps(gs, v)
-}
-
 /// Adds the terms of groups 8m..8m+8 to `Combine`'s four sums, in its
 /// order: t[k] += v[k], then t[k] += v[k + 4].
 #[inline]
@@ -117,18 +109,52 @@ pub unsafe fn bits_to_bytes(bits: u32) -> __m256i {
     _mm256_cmpeq_epi8(_mm256_or_si256(v, others), _mm256_set1_epi64x(-1))
 }
 
-
-/// Eight u8 factors (one per 32-value sub-block), each repeated for its
-/// two groups and multiplied by `d` in f32: groups 0..8 and 8..16.
+/// Each of the 8 bytes of `bytes` (K-quant sub-block scales) as an i16
+/// in every lane of a vector: widened once, then one byte shuffle each
+/// (a broadcast from a general register costs three or four).
 #[inline]
 #[target_feature(enable = "avx2,fma,f16c")]
-pub unsafe fn sub_block_factors(bytes: u64, d: f32) -> [__m256; 2] {
+pub unsafe fn broadcast_bytes(bytes: u64) -> [__m256i; 8] {
+    let v = _mm256_broadcastsi128_si256(_mm_cvtepu8_epi16(_mm_cvtsi64_si128(bytes as i64)));
+    let mut out = [_mm256_setzero_si256(); 8];
+    for (j, o) in out.iter_mut().enumerate() {
+        let pick = (2 * j as i16 + 1) << 8 | 2 * j as i16;
+        *o = _mm256_shuffle_epi8(v, _mm256_set1_epi16(pick));
+    }
+    out
+}
+
+/// Of 8 i16 `v`, lanes 2k and 2k + 1 spread over the low and the high 8
+/// lanes of vector k.
+#[inline]
+#[target_feature(enable = "avx2,fma,f16c")]
+pub unsafe fn broadcast_pairs(v: __m128i) -> [__m256i; 4] {
+    let v = _mm256_broadcastsi128_si256(v);
+    let mut out = [_mm256_setzero_si256(); 4];
+    for (k, o) in out.iter_mut().enumerate() {
+        let (lo, hi) = ((4 * k as i16 + 1) << 8 | 4 * k as i16, (4 * k as i16 + 3) << 8 | (4 * k as i16 + 2));
+        *o = _mm256_shuffle_epi8(v, _mm256_set_m128i(_mm_set1_epi16(hi), _mm_set1_epi16(lo)));
+    }
+    out
+}
+
+/// The 8 bytes of `bytes` (K-quant sub-block mins) as 16 i16, each
+/// repeated for its sub-block's two 16-value groups.
+#[inline]
+#[target_feature(enable = "avx2,fma,f16c")]
+pub unsafe fn bytes_per_group(bytes: u64) -> __m256i {
     let v = _mm_cvtsi64_si128(bytes as i64);
-    let v = _mm_unpacklo_epi8(v, v);
-    let lo = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(v));
-    let hi = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_srli_si128(v, 8)));
-    let d = _mm256_set1_ps(d);
-    [_mm256_mul_ps(d, lo), _mm256_mul_ps(d, hi)]
+    _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(v, v))
+}
+
+/// The lane sums of `s` and of `m`, exact.
+#[inline]
+#[target_feature(enable = "avx2,fma,f16c")]
+pub unsafe fn sum2(s: __m256i, m: __m256i) -> (i32, i32) {
+    let h = _mm256_hadd_epi32(s, m);
+    let q = _mm_add_epi32(_mm256_castsi256_si128(h), _mm256_extracti128_si256(h, 1));
+    let r = _mm_hadd_epi32(q, q);
+    (_mm_cvtsi128_si32(r), _mm_extract_epi32(r, 1))
 }
 
 /// Raw views of `N` activation rows, so that the kernels' inner loops load
@@ -138,16 +164,17 @@ pub struct Acts<const N: usize> {
     qs: [*const i8; N],
     gs: [*const f32; N],
     gsum: [*const i32; N],
+    gsum16: [*const i16; N],
 }
 
 impl<const N: usize> Acts<N> {
     #[inline(always)]
     pub fn new(a: &[&QuantizedActs; N]) -> Self {
-        let (mut qs, mut gs, mut gsum) = ([core::ptr::null(); N], [core::ptr::null(); N], [core::ptr::null(); N]);
+        let (mut qs, mut gs, mut gsum, mut gsum16) = ([core::ptr::null(); N], [core::ptr::null(); N], [core::ptr::null(); N], [core::ptr::null(); N]);
         for t in 0..N {
-            (qs[t], gs[t], gsum[t]) = (a[t].qs.as_ptr(), a[t].group_scale.as_ptr(), a[t].group_sum.as_ptr());
+            (qs[t], gs[t], gsum[t], gsum16[t]) = (a[t].qs.as_ptr(), a[t].group_scale.as_ptr(), a[t].group_sum.as_ptr(), a[t].group_sum16.as_ptr());
         }
-        Acts { qs, gs, gsum }
+        Acts { qs, gs, gsum, gsum16 }
     }
 
     /// 32 activations of token `t` from value `at`.
@@ -169,5 +196,18 @@ impl<const N: usize> Acts<N> {
     #[target_feature(enable = "avx2,fma,f16c")]
     pub unsafe fn sums(&self, t: usize, g: usize) -> __m256i {
         _mm256_loadu_si256(self.gsum[t].add(g) as *const __m256i)
+    }
+
+    /// The scale of token `t`'s group `g` (one a block for Q8_K).
+    #[inline(always)]
+    pub unsafe fn scale(&self, t: usize, g: usize) -> f32 {
+        *self.gs[t].add(g)
+    }
+
+    /// The sums of token `t`'s groups `g..g + 16`, as i16.
+    #[inline]
+    #[target_feature(enable = "avx2,fma,f16c")]
+    pub unsafe fn sums16(&self, t: usize, g: usize) -> __m256i {
+        _mm256_loadu_si256(self.gsum16[t].add(g) as *const __m256i)
     }
 }
