@@ -3,10 +3,12 @@
 // default model is stored in IndexedDB, then the bench page (www/bench/) at each thread count,
 // printing one JSON line of figures per run. Figures only, never pass/fail.
 //   node scripts/bench-browser.mjs [--threads 1,2] [--model /models/FILE.gguf] [--prompts 128,1024] [--decode 128]
-//                                  [--backend cpu|gpu]
+//                                  [--backend cpu|gpu] [--simd base]
 // --backend gpu measures the page's WebGPU backend (once; threads do not apply). Headless
 // Chromium here has only SwiftShader, a software adapter, so its GPU figures say nothing of a
-// real GPU: keep prompts short there (--prompts 8 --decode 4).
+// real GPU: keep prompts short there (--prompts 8 --decode 4). Each line's `build` names the engine
+// build that ran: on 2+ threads "threads-relaxed" where the browser has relaxed SIMD (Chromium
+// does), else "threads"; --simd base runs the plain simd128 build ("threads") for comparison.
 import { startServer, launchBrowser } from '../tests/browser/harness.mjs';
 
 function arg(name, fallback) {
@@ -19,6 +21,7 @@ const model = arg('model', null);
 const prompts = arg('prompts', '128,1024');
 const decode = arg('decode', '128');
 const backend = arg('backend', 'cpu') === 'gpu' ? 'gpu' : 'cpu';
+const simd = arg('simd', null) === 'base' ? 'base' : null;
 
 const server = await startServer();
 const browser = await launchBrowser();
@@ -30,6 +33,7 @@ try {
   for (const n of backend === 'gpu' ? [1] : threads) {
     const params = new URLSearchParams({ auto: '1', threads: String(n), prompts, decode, backend });
     if (model) params.set('model', model);
+    if (simd) params.set('simd', simd);
     await page.goto(`${server.origin}/bench/?${params}`);
     await page.waitForFunction(() => ['done', 'failed'].includes(document.body.dataset.state), null, { timeout: 1_800_000 });
     if (await page.evaluate(() => document.body.dataset.state) === 'failed') {

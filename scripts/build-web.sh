@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Builds the wasm engine twice (both git-ignored):
-#   www/pkg/     single-threaded, for pages that are not cross-origin isolated;
-#   www/pkg-mt/  shared memory + a rayon pool on Web Workers, for isolated pages
-#                (COOP/COEP), built with the pinned nightly's -Zbuild-std.
+# Builds the wasm engine three times (all git-ignored):
+#   www/pkg/             single-threaded, for pages that are not cross-origin isolated;
+#   www/pkg-mt/          shared memory + a rayon pool on Web Workers, for isolated pages
+#                        (COOP/COEP), built with the pinned nightly's -Zbuild-std;
+#   www/pkg-mt-relaxed/  the same with relaxed SIMD (its integer dot products in the
+#                        Q4_K/Q5_0/Q6_K kernels), for browsers that validate it.
 # The worker chooses between them at load (www/js/engine-build.js).
 # Assumes the tools the set-up installs (scripts/setup.sh).
 set -euo pipefail
@@ -29,13 +31,21 @@ optimise
 # and hands it to every thread) and export the TLS symbols each thread needs;
 # given to the final crate only, so changing them does not rebuild the rest.
 nightly="$(cat scripts/nightly-toolchain)"
-CARGO_TARGET_DIR=target/mt \
-RUSTFLAGS='-C target-feature=+atomics,+bulk-memory,+mutable-globals,+simd128 -C link-arg=--max-memory=4294967296' \
-  cargo "+$nightly" rustc -p kindred-web --lib --features threads --target wasm32-unknown-unknown --profile wasm \
-    -Z build-std=panic_abort,std -- \
-    -C link-arg=--shared-memory -C link-arg=--import-memory -C link-arg=--export=__wasm_init_tls \
-    -C link-arg=--export=__tls_size -C link-arg=--export=__tls_align -C link-arg=--export=__tls_base
-rm -rf www/pkg-mt
-out=www/pkg-mt
-wasm-bindgen --target web --no-typescript --out-dir "$out" target/mt/wasm32-unknown-unknown/wasm/kindred_web.wasm
-optimise --enable-threads
+threaded() { # target dir, extra target features, out dir, extra wasm-opt flags
+  CARGO_TARGET_DIR="$1" \
+  RUSTFLAGS="-C target-feature=+atomics,+bulk-memory,+mutable-globals,+simd128$2 -C link-arg=--max-memory=4294967296" \
+    cargo "+$nightly" rustc -p kindred-web --lib --features threads --target wasm32-unknown-unknown --profile wasm \
+      -Z build-std=panic_abort,std -- \
+      -C link-arg=--shared-memory -C link-arg=--import-memory -C link-arg=--export=__wasm_init_tls \
+      -C link-arg=--export=__tls_size -C link-arg=--export=__tls_align -C link-arg=--export=__tls_base
+  out="$3"
+  rm -rf "$out"
+  wasm-bindgen --target web --no-typescript --out-dir "$out" "$1/wasm32-unknown-unknown/wasm/kindred_web.wasm"
+  optimise --enable-threads $4
+}
+threaded target/mt "" www/pkg-mt ""
+# Only the threaded build has a relaxed twin: isolated pages (kindred serve, hosts that send
+# COOP/COEP) are the ones meant to be fast; a page that cannot share memory is the fallback and
+# keeps plain simd128, sparing a fourth build (DEVELOPERS.md). Its own target dir, because other
+# RUSTFLAGS would rebuild target/mt (std included) on every switch.
+threaded target/mt-relaxed ",+relaxed-simd" www/pkg-mt-relaxed --enable-relaxed-simd

@@ -9,9 +9,11 @@ use crate::args::Args;
 
 /// Headers for hosts that read a `_headers` file (Netlify, Cloudflare
 /// Pages): cross-origin isolation lets the page run the threaded engine
-/// (www/pkg-mt); without it the page runs the single-threaded one.
+/// (www/pkg-mt, or www/pkg-mt-relaxed where the browser has relaxed SIMD);
+/// without it the page runs the single-threaded one.
 const HEADERS: &str = "/*\n  Cross-Origin-Opener-Policy: same-origin\n  Cross-Origin-Embedder-Policy: require-corp\n  \
-Cross-Origin-Resource-Policy: same-origin\n  X-Content-Type-Options: nosniff\n\n/pkg/*.wasm\n  Content-Type: application/wasm\n\n/pkg-mt/*.wasm\n  Content-Type: application/wasm\n";
+Cross-Origin-Resource-Policy: same-origin\n  X-Content-Type-Options: nosniff\n\n/pkg/*.wasm\n  Content-Type: application/wasm\n\n/pkg-mt/*.wasm\n  Content-Type: application/wasm\n\n\
+/pkg-mt-relaxed/*.wasm\n  Content-Type: application/wasm\n";
 
 pub fn run(argv: &[String], root: &Path) -> Result<(), String> {
     let a = Args::parse(argv, &["with-model"])?;

@@ -126,6 +126,8 @@ fn build_writes_a_deployable_site() {
         "pkg/kindred_web_bg.wasm",
         "pkg-mt/kindred_web.js",
         "pkg-mt/kindred_web_bg.wasm",
+        "pkg-mt-relaxed/kindred_web.js",
+        "pkg-mt-relaxed/kindred_web_bg.wasm",
         "models/manifest.json",
         "characters/index.json",
         "_headers",

@@ -30,7 +30,7 @@ self.onmessage = async ({ data: opts }) => {
     post({ type: 'progress', text: 'Reading the model…' });
     const model = await modelBytes(opts);
     post({ type: 'progress', text: 'Starting the engine…' });
-    const build = await engineBuild(opts.threads);
+    const build = await engineBuild(opts.threads, opts.simd);
     const settings = JSON.stringify({ prompt_tokens: opts.prompts, decode_tokens: opts.decode, second_turn_tokens: 24 });
     const now = () => performance.now();
     let figures;

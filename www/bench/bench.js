@@ -7,7 +7,8 @@ function options(href) {
   const int = (name) => (params.has(name) && /^\d+$/.test(params.get(name)) ? Number(params.get(name)) : null);
   const prompts = (params.get('prompts') || '128,1024').split(',').map(Number).filter((n) => Number.isInteger(n) && n >= 1 && n <= 4096);
   const backend = params.get('backend') === 'gpu' ? 'gpu' : 'cpu';
-  return { threads: int('threads'), prompts, decode: int('decode') ?? 128, model: params.get('model'), backend, page: href };
+  const simd = params.get('simd') === 'base' ? 'base' : null;
+  return { threads: int('threads'), prompts, decode: int('decode') ?? 128, model: params.get('model'), backend, simd, page: href };
 }
 
 function run() {

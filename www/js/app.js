@@ -209,7 +209,7 @@ function startEngine() {
     notice: (msg) => status.showNotice(msg.message),
     ready: (msg) => {
       modelReady = true;
-      status.ready(msg.info, msg.source, msg.stored);
+      status.ready(msg.info, msg.source, msg.stored, msg.cpu);
       status.showBackend(msg.backend, msg.backendReason);
       refreshSend();
     },
@@ -245,6 +245,7 @@ function backendChoice() {
     backendSource: hooks.backend ? 'address' : 'settings',
     loseGpuAfter: hooks.loseGpuAfter ?? undefined,
     threads: hooks.threads ?? undefined,
+    simd: hooks.simd ?? undefined,
   };
 }
 

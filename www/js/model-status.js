@@ -79,12 +79,15 @@ export class ModelStatus {
     return parts.join(' · ');
   }
 
-  ready(info, source, stored) {
+  // cpu: the worker's CPU build ({build, ...}, engine-build.js).
+  ready(info, source, stored, cpu = null) {
     this.setState('ready');
     this.root.dataset.source = source;
+    this.root.dataset.cpuBuild = cpu?.build || '';
     const from = { cache: 'Loaded from this device', file: 'Read from a file' }[source] || 'Downloaded';
     const kept = source !== 'cache' && stored ? ', saved for next time' : '';
-    const backend = `${info.backend || 'cpu'}${info.threads > 1 ? ` × ${info.threads} threads` : ''}`;
+    const relaxed = cpu?.build === 'threads-relaxed' ? ', relaxed SIMD' : '';
+    const backend = `${info.backend || 'cpu'}${info.threads > 1 ? ` × ${info.threads} threads${relaxed}` : ''}`;
     this.info.textContent = `${this.modelName} · ${from}${kept} · backend: ${backend}`;
   }
 

@@ -6,6 +6,7 @@
 //   ?gpu_lose_after=N test hook: destroy the GPU device before step N of each reply (0..1024;
 //                     prompt chunks count, 0 is before the first)
 //   ?threads=N        CPU engine threads (1..64; 1 runs the single-threaded build; default: one a core)
+//   ?simd=base        the threaded engine with plain simd128 even where relaxed SIMD is there (engine-build.js)
 
 export function readSettings(href = location.href) {
   const url = new URL(href);
@@ -36,6 +37,7 @@ export function readSettings(href = location.href) {
   }
   const threads = Number(params.get('threads'));
   if (params.has('threads') && Number.isInteger(threads) && threads >= 1 && threads <= 64) settings.threads = threads;
+  if (params.get('simd') === 'base') settings.simd = 'base';
   return settings;
 }
 

@@ -10,6 +10,7 @@
 //                                                   test hook, destroys the GPU device before step N of
 //                                                   each reply (prompt chunks count; 0: before the first)
 //        threads?                                   CPU pool size asked for (?threads=N; engine-build.js)
+//        simd?                                      "base": plain simd128, not relaxed SIMD (?simd=base)
 //   {type:"cancel"}                                 abandon the download or file read in progress
 //   {type:"generate", id, request, options}         assemble the prompt from `request` (card, persona,
 //                                                   history, lorebooks, settings, mode: see prompt.rs in
@@ -23,7 +24,8 @@
 //   {type:"notice", message}                        something worth knowing that is not an error
 //   {type:"ready", info, source, stored}            source: "download" | "cache"; stored: kept on device
 //        backend, backendReason                     "webgpu" | "cpu", and why (adapter, fallback, limits)
-//        cpu: {threads, build, reason}              the CPU engine build: "threads" (pkg-mt) or "single"
+//        cpu: {threads, build, reason}              the CPU engine build: "threads-relaxed" (pkg-mt-relaxed),
+//                                                   "threads" (pkg-mt) or "single" (pkg)
 //   {type:"backend", backend, backendReason, info}  the backend changed (a GPU lost mid-reply: now "cpu")
 //   {type:"prompt", id, cut, lore, tokens, budget}  what went into the prompt: history indices cut to fit,
 //                                                   lorebook entries that fired, token counts,
@@ -165,7 +167,7 @@ async function load(msg) {
   let source = 'cache';
   let stored = true;
   try {
-    const wasm = engineBuild(msg.threads).then((build) => {
+    const wasm = engineBuild(msg.threads, msg.simd).then((build) => {
       cpu = { threads: build.threads, build: build.build, reason: build.reason };
       return build.mod;
     });
