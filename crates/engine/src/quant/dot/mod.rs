@@ -326,13 +326,25 @@ impl Combine {
 /// Q6_K's `(ad * d) * s` below (`ad * (d * s)` there fails them too).
 #[inline(always)]
 pub(crate) fn k_block(t: f32, ad: f32, d: f32, s: i32, dmin: f32, m: i32) -> f32 {
-    t + (ad * (d * s as f32) - ad * (dmin * m as f32))
+    t + k_term(ad, d, s, dmin, m)
+}
+
+/// The block's term `k_block` adds.
+#[inline(always)]
+pub(crate) fn k_term(ad: f32, d: f32, s: i32, dmin: f32, m: i32) -> f32 {
+    ad * (d * s as f32) - ad * (dmin * m as f32)
 }
 
 /// As `k_block`, for a type without mins (Q6_K).
 #[inline(always)]
 pub(crate) fn k_block_nomin(t: f32, ad: f32, d: f32, s: i32) -> f32 {
-    t + (ad * d) * s as f32
+    t + k_term_nomin(ad, d, s)
+}
+
+/// The block's term `k_block_nomin` adds.
+#[inline(always)]
+pub(crate) fn k_term_nomin(ad: f32, d: f32, s: i32) -> f32 {
+    (ad * d) * s as f32
 }
 
 /// The row results of `N` combines.

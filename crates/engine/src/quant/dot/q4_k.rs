@@ -5,6 +5,8 @@
 //! sums in integers (see `k_block`).
 
 use super::{blocks, f16_to_f32, k_block};
+#[cfg(target_arch = "x86_64")]
+use super::k_term;
 use crate::quant::act::QuantizedActs;
 use crate::quant::q4_k::BLOCK_BYTES;
 
@@ -65,7 +67,7 @@ pub unsafe fn avx2<const N: usize>(row: &[u8], a: [&QuantizedActs; N]) -> [f32; 
     use core::arch::x86_64::*;
     let nb = blocks(row, &a, BLOCK_BYTES, 256);
     let ap = Acts::new(&a);
-    let mut t = [0f32; N];
+    let mut t = [_mm_setzero_ps(); N];
     let m4 = _mm256_set1_epi8(0x0f);
     for (i, b) in row.chunks_exact(BLOCK_BYTES).take(nb).enumerate() {
         let (d, dmin) = (f16(b), f16(&b[2..]));
@@ -83,10 +85,10 @@ pub unsafe fn avx2<const N: usize>(row: &[u8], a: [&QuantizedActs; N]) -> [f32; 
                 s = _mm256_add_epi32(s, _mm256_madd_epi16(_mm256_maddubs_epi16(w[j], ap.qs(tk, x + 32 * j)), sc[j]));
             }
             let (s, mm) = sum2(s, _mm256_madd_epi16(mins, ap.sums16(tk, 16 * i)));
-            *t = k_block(*t, ap.scale(tk, 16 * i), d, s, dmin, mm);
+            *t = add_lane0(*t, k_term(ap.scale(tk, 16 * i), d, s, dmin, mm));
         }
     }
-    t
+    t.map(|v| _mm_cvtss_f32(v))
 }
 
 /// As `avx2`, the scale multiply and the add in one VNNI `dpwssd`.
@@ -97,7 +99,7 @@ pub unsafe fn avx512<const N: usize>(row: &[u8], a: [&QuantizedActs; N]) -> [f32
     use core::arch::x86_64::*;
     let nb = blocks(row, &a, BLOCK_BYTES, 256);
     let ap = Acts::new(&a);
-    let mut t = [0f32; N];
+    let mut t = [_mm_setzero_ps(); N];
     let m4 = _mm256_set1_epi8(0x0f);
     for (i, b) in row.chunks_exact(BLOCK_BYTES).take(nb).enumerate() {
         let (d, dmin) = (f16(b), f16(&b[2..]));
@@ -115,10 +117,10 @@ pub unsafe fn avx512<const N: usize>(row: &[u8], a: [&QuantizedActs; N]) -> [f32
                 s = _mm256_dpwssd_epi32(s, _mm256_maddubs_epi16(w[j], ap.qs(tk, x + 32 * j)), sc[j]);
             }
             let (s, mm) = sum2(s, _mm256_madd_epi16(mins, ap.sums16(tk, 16 * i)));
-            *t = k_block(*t, ap.scale(tk, 16 * i), d, s, dmin, mm);
+            *t = add_lane0(*t, k_term(ap.scale(tk, 16 * i), d, s, dmin, mm));
         }
     }
-    t
+    t.map(|v| _mm_cvtss_f32(v))
 }
 
 /// Nibbles and activations split into even and odd bytes as i16 lanes

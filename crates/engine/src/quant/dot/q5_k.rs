@@ -3,6 +3,8 @@
 //! c, bit 2c+1 its high nibble) against Q8_K activations; summed as Q4_K.
 
 use super::k_block;
+#[cfg(target_arch = "x86_64")]
+use super::k_term;
 use super::q4_k::{byte, mins_times_sums, scales_mins};
 use super::{blocks, f16_to_f32};
 use crate::quant::act::QuantizedActs;
@@ -40,7 +42,7 @@ pub unsafe fn avx2<const N: usize>(row: &[u8], a: [&QuantizedActs; N]) -> [f32; 
     use core::arch::x86_64::*;
     let nb = blocks(row, &a, BLOCK_BYTES, 256);
     let ap = Acts::new(&a);
-    let mut t = [0f32; N];
+    let mut t = [_mm_setzero_ps(); N];
     let (m4, one, two) = (_mm256_set1_epi8(0x0f), _mm256_set1_epi8(1), _mm256_set1_epi8(2));
     for (i, b) in row.chunks_exact(BLOCK_BYTES).take(nb).enumerate() {
         let (d, dmin) = (f16(b), f16(&b[2..]));
@@ -62,10 +64,10 @@ pub unsafe fn avx2<const N: usize>(row: &[u8], a: [&QuantizedActs; N]) -> [f32; 
                 s = _mm256_add_epi32(s, _mm256_madd_epi16(_mm256_maddubs_epi16(w[j], ap.qs(tk, x + 32 * j)), sc[j]));
             }
             let (s, mm) = sum2(s, _mm256_madd_epi16(mins, ap.sums16(tk, 16 * i)));
-            *t = k_block(*t, ap.scale(tk, 16 * i), d, s, dmin, mm);
+            *t = add_lane0(*t, k_term(ap.scale(tk, 16 * i), d, s, dmin, mm));
         }
     }
-    t
+    t.map(|v| _mm_cvtss_f32(v))
 }
 
 /// Products by `dot16`, times the sub-block scale in i32 lanes.

@@ -5,6 +5,8 @@
 //! sums its scaled products in integers (see `k_block_nomin`).
 
 use super::{blocks, f16_to_f32, k_block_nomin};
+#[cfg(target_arch = "x86_64")]
+use super::k_term_nomin;
 use crate::quant::act::QuantizedActs;
 use crate::quant::q6_k::BLOCK_BYTES;
 
@@ -77,7 +79,7 @@ pub unsafe fn avx2<const N: usize>(row: &[u8], a: [&QuantizedActs; N]) -> [f32; 
     use core::arch::x86_64::*;
     let nb = blocks(row, &a, BLOCK_BYTES, 256);
     let ap = Acts::new(&a);
-    let mut t = [0f32; N];
+    let mut t = [_mm_setzero_ps(); N];
     for (i, b) in row.chunks_exact(BLOCK_BYTES).take(nb).enumerate() {
         let d = f16(&b[208..]);
         let sc16 = _mm256_cvtepi8_epi16(load16(&b[192..]));
@@ -92,10 +94,10 @@ pub unsafe fn avx2<const N: usize>(row: &[u8], a: [&QuantizedActs; N]) -> [f32; 
             }
             let s = _mm256_sub_epi32(s, _mm256_slli_epi32(_mm256_madd_epi16(sc16, ap.sums16(tk, 16 * i)), 5));
             let (s, _) = sum2(s, s);
-            *t = k_block_nomin(*t, ap.scale(tk, 16 * i), d, s);
+            *t = add_lane0(*t, k_term_nomin(ap.scale(tk, 16 * i), d, s));
         }
     }
-    t
+    t.map(|v| _mm_cvtss_f32(v))
 }
 
 /// As `avx2`, the scale multiply and the add in one VNNI `dpwssd`.
@@ -106,7 +108,7 @@ pub unsafe fn avx512<const N: usize>(row: &[u8], a: [&QuantizedActs; N]) -> [f32
     use core::arch::x86_64::*;
     let nb = blocks(row, &a, BLOCK_BYTES, 256);
     let ap = Acts::new(&a);
-    let mut t = [0f32; N];
+    let mut t = [_mm_setzero_ps(); N];
     for (i, b) in row.chunks_exact(BLOCK_BYTES).take(nb).enumerate() {
         let d = f16(&b[208..]);
         let sc16 = _mm256_cvtepi8_epi16(load16(&b[192..]));
@@ -121,10 +123,10 @@ pub unsafe fn avx512<const N: usize>(row: &[u8], a: [&QuantizedActs; N]) -> [f32
             }
             let s = _mm256_sub_epi32(s, _mm256_slli_epi32(_mm256_madd_epi16(sc16, ap.sums16(tk, 16 * i)), 5));
             let (s, _) = sum2(s, s);
-            *t = k_block_nomin(*t, ap.scale(tk, 16 * i), d, s);
+            *t = add_lane0(*t, k_term_nomin(ap.scale(tk, 16 * i), d, s));
         }
     }
-    t
+    t.map(|v| _mm_cvtss_f32(v))
 }
 
 /// Activations come split (`wasm::Split`); a group's sum times its scale

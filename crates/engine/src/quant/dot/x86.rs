@@ -157,6 +157,15 @@ pub unsafe fn sum2(s: __m256i, m: __m256i) -> (i32, i32) {
     (_mm_cvtsi128_si32(r), _mm_extract_epi32(r, 1))
 }
 
+/// `t + x` in lane 0, as f32 addition. The x86 K-quant kernels keep their
+/// running sums in vector registers: kept as `f32`, LLVM carried them in
+/// general registers, two moves on the dependency chain of every block.
+#[inline]
+#[target_feature(enable = "avx2,fma,f16c")]
+pub unsafe fn add_lane0(t: __m128, x: f32) -> __m128 {
+    _mm_add_ss(t, _mm_set_ss(x))
+}
+
 /// Raw views of `N` activation rows, so that the kernels' inner loops load
 /// without bounds checks. Built only after `blocks` has bounded the block
 /// count by every row's lengths; callers index below that count.
