@@ -58,6 +58,26 @@ pub fn scalar<const N: usize>(row: &[u8], a: [&QuantizedActs; N]) -> [f32; N] {
     t
 }
 
+/// A block for the x86 kernels: (d, dmin), the nibbles of sub-block j in
+/// `w[j]`, its scale in every i16 lane of `sc[j]`, and the mins per
+/// 16-value group (`x86::bytes_per_group`).
+#[cfg(target_arch = "x86_64")]
+#[inline]
+#[target_feature(enable = "avx2,fma,f16c")]
+#[allow(clippy::type_complexity)]
+unsafe fn decode(b: &[u8]) -> ((f32, f32), [core::arch::x86_64::__m256i; 8], [core::arch::x86_64::__m256i; 8], core::arch::x86_64::__m256i) {
+    use super::x86::*;
+    use core::arch::x86_64::*;
+    let m4 = _mm256_set1_epi8(0x0f);
+    let (sc, m) = scales_mins(b);
+    let mut w = [_mm256_setzero_si256(); 8];
+    for c in 0..4 {
+        let q = load32(&b[16 + 32 * c..]);
+        (w[2 * c], w[2 * c + 1]) = (_mm256_and_si256(q, m4), _mm256_and_si256(_mm256_srli_epi16(q, 4), m4));
+    }
+    ((f16(b), f16(&b[2..])), w, broadcast_bytes(sc), bytes_per_group(m))
+}
+
 /// Bytes times activations (`maddubs`, no i16 pair reaches 2 * 15 * 127)
 /// times the sub-block scale (`madd`), eight sub-blocks into i32 lanes.
 #[cfg(target_arch = "x86_64")]
@@ -68,16 +88,8 @@ pub unsafe fn avx2<const N: usize>(row: &[u8], a: [&QuantizedActs; N]) -> [f32; 
     let nb = blocks(row, &a, BLOCK_BYTES, 256);
     let ap = Acts::new(&a);
     let mut t = [_mm_setzero_ps(); N];
-    let m4 = _mm256_set1_epi8(0x0f);
     for (i, b) in row.chunks_exact(BLOCK_BYTES).take(nb).enumerate() {
-        let (d, dmin) = (f16(b), f16(&b[2..]));
-        let (sc, m) = scales_mins(b);
-        let (sc, mins) = (broadcast_bytes(sc), bytes_per_group(m));
-        let mut w = [_mm256_setzero_si256(); 8];
-        for c in 0..4 {
-            let q = load32(&b[16 + 32 * c..]);
-            (w[2 * c], w[2 * c + 1]) = (_mm256_and_si256(q, m4), _mm256_and_si256(_mm256_srli_epi16(q, 4), m4));
-        }
+        let ((d, dmin), w, sc, mins) = decode(b);
         for (tk, t) in t.iter_mut().enumerate() {
             let x = 256 * i;
             let mut s = _mm256_setzero_si256();
@@ -100,16 +112,8 @@ pub unsafe fn avx512<const N: usize>(row: &[u8], a: [&QuantizedActs; N]) -> [f32
     let nb = blocks(row, &a, BLOCK_BYTES, 256);
     let ap = Acts::new(&a);
     let mut t = [_mm_setzero_ps(); N];
-    let m4 = _mm256_set1_epi8(0x0f);
     for (i, b) in row.chunks_exact(BLOCK_BYTES).take(nb).enumerate() {
-        let (d, dmin) = (f16(b), f16(&b[2..]));
-        let (sc, m) = scales_mins(b);
-        let (sc, mins) = (broadcast_bytes(sc), bytes_per_group(m));
-        let mut w = [_mm256_setzero_si256(); 8];
-        for c in 0..4 {
-            let q = load32(&b[16 + 32 * c..]);
-            (w[2 * c], w[2 * c + 1]) = (_mm256_and_si256(q, m4), _mm256_and_si256(_mm256_srli_epi16(q, 4), m4));
-        }
+        let ((d, dmin), w, sc, mins) = decode(b);
         for (tk, t) in t.iter_mut().enumerate() {
             let x = 256 * i;
             let mut s = _mm256_setzero_si256();

@@ -70,6 +70,20 @@ unsafe fn vector_scales(sc16: core::arch::x86_64::__m256i) -> [core::arch::x86_6
     [lo[0], lo[1], lo[2], lo[3], hi[0], hi[1], hi[2], hi[3]]
 }
 
+/// A block for the x86 kernels: d, the unsigned values in 8 vectors of
+/// 32, their scales (`vector_scales`), and the 16 scales as i16.
+#[cfg(target_arch = "x86_64")]
+#[inline]
+#[target_feature(enable = "avx2,fma,f16c")]
+#[allow(clippy::type_complexity)]
+unsafe fn decode(b: &[u8]) -> (f32, [core::arch::x86_64::__m256i; 8], [core::arch::x86_64::__m256i; 8], core::arch::x86_64::__m256i) {
+    use super::x86::{f16, load16};
+    use core::arch::x86_64::*;
+    let sc16 = _mm256_cvtepi8_epi16(load16(&b[192..]));
+    let (h0, h1) = (half_values(b, 0), half_values(b, 1));
+    (f16(&b[208..]), [h0[0], h0[1], h0[2], h0[3], h1[0], h1[1], h1[2], h1[3]], vector_scales(sc16), sc16)
+}
+
 /// Values times activations (`maddubs`, no i16 pair reaches 2 * 63 * 127)
 /// times the group scale (`madd`); 32 times the scaled group sums off.
 #[cfg(target_arch = "x86_64")]
@@ -81,11 +95,7 @@ pub unsafe fn avx2<const N: usize>(row: &[u8], a: [&QuantizedActs; N]) -> [f32; 
     let ap = Acts::new(&a);
     let mut t = [_mm_setzero_ps(); N];
     for (i, b) in row.chunks_exact(BLOCK_BYTES).take(nb).enumerate() {
-        let d = f16(&b[208..]);
-        let sc16 = _mm256_cvtepi8_epi16(load16(&b[192..]));
-        let sc = vector_scales(sc16);
-        let (h0, h1) = (half_values(b, 0), half_values(b, 1));
-        let w = [h0[0], h0[1], h0[2], h0[3], h1[0], h1[1], h1[2], h1[3]];
+        let (d, w, sc, sc16) = decode(b);
         for (tk, t) in t.iter_mut().enumerate() {
             let x = 256 * i;
             let mut s = _mm256_setzero_si256();
@@ -110,11 +120,7 @@ pub unsafe fn avx512<const N: usize>(row: &[u8], a: [&QuantizedActs; N]) -> [f32
     let ap = Acts::new(&a);
     let mut t = [_mm_setzero_ps(); N];
     for (i, b) in row.chunks_exact(BLOCK_BYTES).take(nb).enumerate() {
-        let d = f16(&b[208..]);
-        let sc16 = _mm256_cvtepi8_epi16(load16(&b[192..]));
-        let sc = vector_scales(sc16);
-        let (h0, h1) = (half_values(b, 0), half_values(b, 1));
-        let w = [h0[0], h0[1], h0[2], h0[3], h1[0], h1[1], h1[2], h1[3]];
+        let (d, w, sc, sc16) = decode(b);
         for (tk, t) in t.iter_mut().enumerate() {
             let x = 256 * i;
             let mut s = _mm256_setzero_si256();
