@@ -96,7 +96,8 @@ test('the engine on WebGPU: the CPU\'s greedy tokens, prefix reuse, and the CPU 
     await mod.default();
     const response = await fetch(`/models/${file}`);
     const engine = mod.Engine.load(new Uint8Array(await response.arrayBuffer()));
-    const prompt = 'The capital of France is';
+    // Clear first tokens on the CPU (top-2 gaps 1.4-2.7), as short as the old French prompt.
+    const prompt = 'Monday, Tuesday, Wednesday,';
     // -> {start, tokens: [{token, margin}], fallback}; loseAfter: destroy the device after that many tokens.
     const greedy = async (loseAfter = -1) => {
       const start = engine.start(prompt, { temperature: 0, repeat_penalty: 1, max_tokens: n });
