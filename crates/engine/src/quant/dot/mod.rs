@@ -277,6 +277,31 @@ fn kernel<const N: usize>(isa: Isa, q: QType) -> Option<Kernel<N>> {
     Some(k)
 }
 
+/// Raw pointers to the parts of `N` activation rows, behind the SIMD
+/// kernels' views (`x86::Acts`, `wasm::Acts`), which load through them
+/// without bounds checks. Made only after `blocks` has bounded the block
+/// count by every row's lengths; the views index below that count.
+#[cfg(any(target_arch = "x86_64", all(target_arch = "wasm32", target_feature = "simd128")))]
+pub(crate) struct ActPtrs<const N: usize> {
+    pub qs: [*const i8; N],
+    pub gs: [*const f32; N],
+    pub gsum: [*const i32; N],
+    pub gsum16: [*const i16; N],
+}
+
+#[cfg(any(target_arch = "x86_64", all(target_arch = "wasm32", target_feature = "simd128")))]
+impl<const N: usize> ActPtrs<N> {
+    #[inline(always)]
+    pub fn new(a: &[&QuantizedActs; N]) -> Self {
+        ActPtrs {
+            qs: a.map(|x| x.qs.as_ptr()),
+            gs: a.map(|x| x.group_scale.as_ptr()),
+            gsum: a.map(|x| x.group_sum.as_ptr()),
+            gsum16: a.map(|x| x.group_sum16.as_ptr()),
+        }
+    }
+}
+
 /// Blocks of `block_bytes` bytes / `block_elems` values that the row and
 /// every activation row hold in full: the kernels index nothing beyond.
 #[inline]

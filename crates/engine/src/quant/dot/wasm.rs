@@ -9,21 +9,14 @@ use crate::quant::act::QuantizedActs;
 /// each slice: a dozen instructions a step). Built only after `blocks` has
 /// bounded the block count by every row's lengths; callers index below it.
 pub struct Acts<const N: usize> {
-    qs: [*const i8; N],
-    gs: [*const f32; N],
-    gsum: [*const i32; N],
-    gsum16: [*const i16; N],
+    p: super::ActPtrs<N>,
     split: [*const v128; N],
 }
 
 impl<const N: usize> Acts<N> {
     #[inline(always)]
     pub fn new(a: &[&QuantizedActs; N]) -> Self {
-        let (mut qs, mut gs, mut gsum, mut gsum16) = ([core::ptr::null(); N], [core::ptr::null(); N], [core::ptr::null(); N], [core::ptr::null(); N]);
-        for t in 0..N {
-            (qs[t], gs[t], gsum[t], gsum16[t]) = (a[t].qs.as_ptr(), a[t].group_scale.as_ptr(), a[t].group_sum.as_ptr(), a[t].group_sum16.as_ptr());
-        }
-        Acts { qs, gs, gsum, gsum16, split: [core::ptr::null(); N] }
+        Acts { p: super::ActPtrs::new(a), split: [core::ptr::null(); N] }
     }
 
     /// As `new`, with each row's `Split` (made from the same row).
@@ -53,7 +46,7 @@ impl<const N: usize> Acts<N> {
     /// `at + 16` is within the token's values (below the bounded blocks).
     #[inline(always)]
     pub unsafe fn qs(&self, t: usize, at: usize) -> v128 {
-        v128_load(self.qs[t].add(at) as *const v128)
+        v128_load(self.p.qs[t].add(at) as *const v128)
     }
 
     /// The scales of token `t`'s groups `g..g + 4`.
@@ -62,7 +55,7 @@ impl<const N: usize> Acts<N> {
     /// As `qs`, for groups.
     #[inline(always)]
     pub unsafe fn scales(&self, t: usize, g: usize) -> v128 {
-        v128_load(self.gs[t].add(g) as *const v128)
+        v128_load(self.p.gs[t].add(g) as *const v128)
     }
 
     /// The sums of token `t`'s groups `g..g + 4`.
@@ -71,7 +64,7 @@ impl<const N: usize> Acts<N> {
     /// As `qs`, for groups.
     #[inline(always)]
     pub unsafe fn sums(&self, t: usize, g: usize) -> v128 {
-        v128_load(self.gsum[t].add(g) as *const v128)
+        v128_load(self.p.gsum[t].add(g) as *const v128)
     }
 
     /// The scale of token `t`'s group `g` (one a block for Q8_K).
@@ -80,7 +73,7 @@ impl<const N: usize> Acts<N> {
     /// As `qs`, for groups.
     #[inline(always)]
     pub unsafe fn scale(&self, t: usize, g: usize) -> f32 {
-        *self.gs[t].add(g)
+        *self.p.gs[t].add(g)
     }
 
     /// `sum_k f_k * G_(g + k)` over token `t`'s groups `g..g + 16`, `f` the
@@ -90,7 +83,7 @@ impl<const N: usize> Acts<N> {
     /// As `qs`, for groups.
     #[inline(always)]
     pub unsafe fn times_sums(&self, t: usize, g: usize, f: (v128, v128)) -> v128 {
-        let p = self.gsum16[t].add(g) as *const v128;
+        let p = self.p.gsum16[t].add(g) as *const v128;
         i32x4_add(i32x4_dot_i16x8(f.0, v128_load(p)), i32x4_dot_i16x8(f.1, v128_load(p.add(1))))
     }
 

@@ -166,57 +166,49 @@ pub unsafe fn add_lane0(t: __m128, x: f32) -> __m128 {
     _mm_add_ss(t, _mm_set_ss(x))
 }
 
-/// Raw views of `N` activation rows, so that the kernels' inner loops load
-/// without bounds checks. Built only after `blocks` has bounded the block
-/// count by every row's lengths; callers index below that count.
+/// Views of `N` activation rows for the AVX2 and AVX-512 kernels (see
+/// `ActPtrs`).
 pub struct Acts<const N: usize> {
-    qs: [*const i8; N],
-    gs: [*const f32; N],
-    gsum: [*const i32; N],
-    gsum16: [*const i16; N],
+    p: super::ActPtrs<N>,
 }
 
 impl<const N: usize> Acts<N> {
     #[inline(always)]
     pub fn new(a: &[&QuantizedActs; N]) -> Self {
-        let (mut qs, mut gs, mut gsum, mut gsum16) = ([core::ptr::null(); N], [core::ptr::null(); N], [core::ptr::null(); N], [core::ptr::null(); N]);
-        for t in 0..N {
-            (qs[t], gs[t], gsum[t], gsum16[t]) = (a[t].qs.as_ptr(), a[t].group_scale.as_ptr(), a[t].group_sum.as_ptr(), a[t].group_sum16.as_ptr());
-        }
-        Acts { qs, gs, gsum, gsum16 }
+        Acts { p: super::ActPtrs::new(a) }
     }
 
     /// 32 activations of token `t` from value `at`.
     #[inline]
     #[target_feature(enable = "avx2,fma,f16c")]
     pub unsafe fn qs(&self, t: usize, at: usize) -> __m256i {
-        _mm256_loadu_si256(self.qs[t].add(at) as *const __m256i)
+        _mm256_loadu_si256(self.p.qs[t].add(at) as *const __m256i)
     }
 
     /// The scales of token `t`'s groups `g..g + 8`.
     #[inline]
     #[target_feature(enable = "avx2,fma,f16c")]
     pub unsafe fn scales(&self, t: usize, g: usize) -> __m256 {
-        _mm256_loadu_ps(self.gs[t].add(g))
+        _mm256_loadu_ps(self.p.gs[t].add(g))
     }
 
     /// The sums of token `t`'s groups `g..g + 8`.
     #[inline]
     #[target_feature(enable = "avx2,fma,f16c")]
     pub unsafe fn sums(&self, t: usize, g: usize) -> __m256i {
-        _mm256_loadu_si256(self.gsum[t].add(g) as *const __m256i)
+        _mm256_loadu_si256(self.p.gsum[t].add(g) as *const __m256i)
     }
 
     /// The scale of token `t`'s group `g` (one a block for Q8_K).
     #[inline(always)]
     pub unsafe fn scale(&self, t: usize, g: usize) -> f32 {
-        *self.gs[t].add(g)
+        *self.p.gs[t].add(g)
     }
 
     /// The sums of token `t`'s groups `g..g + 16`, as i16.
     #[inline]
     #[target_feature(enable = "avx2,fma,f16c")]
     pub unsafe fn sums16(&self, t: usize, g: usize) -> __m256i {
-        _mm256_loadu_si256(self.gsum16[t].add(g) as *const __m256i)
+        _mm256_loadu_si256(self.p.gsum16[t].add(g) as *const __m256i)
     }
 }
