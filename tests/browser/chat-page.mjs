@@ -1,5 +1,6 @@
 // What the tests know about the chat page: how to read its state, what it should greet
 // with, and how to send a message while watching the reply stream.
+import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { REPO, poll } from './harness.mjs';
@@ -44,6 +45,20 @@ export async function openFirstStarter(page) {
 
 // Installed before any page script runs: logs every text the download panel shows, with
 // whether the panel was visible then, so a test can check the progress after the fact.
+// The site at `url` with its model loaded, the first starter in a new chat, `text` sent: the
+// model's load result ({state, info, error}, asserted ready) and the reply (see sendAndWatch).
+export async function replyInNewChat(page, url, text) {
+  await page.goto(url);
+  const loaded = await waitForModel(page, 300_000);
+  assert.equal(loaded.state, 'ready', `model failed to load: ${loaded.error}`);
+  await openFirstStarter(page);
+  await page.getByRole('button', { name: 'New chat' }).click();
+  await page.waitForFunction(() => document.body.dataset.chatReady === 'true'
+    && document.querySelectorAll('#messages > li.message').length === 1);
+  const { reply } = await sendAndWatch(page, text);
+  return { loaded, reply };
+}
+
 export async function recordProgress(page) {
   await page.addInitScript(() => {
     window.__progressLog = [];

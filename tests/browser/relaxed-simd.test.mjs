@@ -9,7 +9,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { REPO, startServer, launchBrowser, screenshots, poll } from './harness.mjs';
-import { waitForModel, openFirstStarter, sendAndWatch } from './chat-page.mjs';
+import { replyInNewChat } from './chat-page.mjs';
 
 const ENGINE_BUILD = join(REPO, 'www', 'js', 'engine-build.js');
 
@@ -60,14 +60,8 @@ function watchWasm() {
 async function replyWith(query, screenshotName = null) {
   const { page } = browser;
   const wasmRequests = watchWasm();
-  await page.goto(`${server.origin}/?max_tokens=24&seed=7&threads=2${query}`);
-  const loaded = await waitForModel(page, 300_000);
-  assert.equal(loaded.state, 'ready', `model failed to load: ${loaded.error}`);
-  await openFirstStarter(page);
-  await page.getByRole('button', { name: 'New chat' }).click();
-  await page.waitForFunction(() => document.body.dataset.chatReady === 'true'
-    && document.querySelectorAll('#messages > li.message').length === 1);
-  const { reply } = await sendAndWatch(page, 'What do you like to do on a rainy day?');
+  const { loaded, reply } = await replyInNewChat(page, `${server.origin}/?max_tokens=24&seed=7&threads=2${query}`,
+    'What do you like to do on a rainy day?');
   wasmRequests.stop();
   const wasm = wasmRequests.seen;
   const shots = screenshotName ? await screenshots(page, screenshotName) : [];

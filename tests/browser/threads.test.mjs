@@ -6,7 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, launchBrowser } from './harness.mjs';
-import { waitForModel, openFirstStarter, sendAndWatch } from './chat-page.mjs';
+import { replyInNewChat } from './chat-page.mjs';
 
 let server;
 let browser;
@@ -24,14 +24,8 @@ after(async () => {
 async function replyWith(threads) {
   const { page } = browser;
   const first = browser.requests.length;
-  await page.goto(`${server.origin}/?max_tokens=12&seed=7&threads=${threads}`);
-  const loaded = await waitForModel(page, 300_000);
-  assert.equal(loaded.state, 'ready', `model failed to load: ${loaded.error}`);
-  await openFirstStarter(page);
-  await page.getByRole('button', { name: 'New chat' }).click();
-  await page.waitForFunction(() => document.body.dataset.chatReady === 'true'
-    && document.querySelectorAll('#messages > li.message').length === 1);
-  const { reply } = await sendAndWatch(page, 'What do you like to do on a rainy day?');
+  const { loaded, reply } = await replyInNewChat(page, `${server.origin}/?max_tokens=12&seed=7&threads=${threads}`,
+    'What do you like to do on a rainy day?');
   const wasm = browser.requests.slice(first).filter((url) => url.endsWith('_bg.wasm')).map((url) => new URL(url).pathname);
   return { info: loaded.info, reply, wasm, isolated: await page.evaluate(() => self.crossOriginIsolated) };
 }
