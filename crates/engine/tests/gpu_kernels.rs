@@ -10,6 +10,7 @@
 use candle_core::quantized::QTensor;
 use candle_core::{Device, Tensor};
 use kindred_engine::gpu::attention::AttnShape;
+use kindred_engine::gpu::kernels::Layout;
 use kindred_engine::gpu::{GpuOptions, Oneshot};
 use kindred_engine::ops::{attention, round_f16, AttnShape as CpuAttnShape};
 use kindred_engine::quant::{dequantize_row, dot_row, QType};
@@ -35,10 +36,15 @@ fn quantized(q: QType, rows: usize, cols: usize, rng: &mut Rng) -> Vec<u8> {
 /// GPU mat-vec of random data against `dot_row` per row; returns how many
 /// binding chunks the weight needed.
 fn check_matvec(o: &mut Oneshot, q: QType, rows: usize, cols: usize, rng: &mut Rng) -> usize {
+    check_matvec_in(o, q, rows, cols, rng, None)
+}
+
+/// `check_matvec` in a given workgroup layout.
+fn check_matvec_in(o: &mut Oneshot, q: QType, rows: usize, cols: usize, rng: &mut Rng, layout: Option<Layout>) -> usize {
     let bytes = quantized(q, rows, cols, rng);
     let x = random(rng, cols);
     let w = o.upload("w", q, rows, cols, &bytes).unwrap();
-    let got = pollster::block_on(o.matvec(&w, &x)).unwrap();
+    let got = pollster::block_on(o.matvec_with(&w, &x, layout)).unwrap();
     assert_eq!(got.len(), rows);
     let rb = q.row_bytes(cols);
     let mut deq = vec![0f32; cols];
@@ -49,7 +55,7 @@ fn check_matvec(o: &mut Oneshot, q: QType, rows: usize, cols: usize, rng: &mut R
         let scale: f32 = deq.iter().zip(&x).map(|(a, b)| (a * b).abs()).sum();
         assert!(
             (got[r] - want).abs() <= 1e-5 * scale.max(1.0),
-            "{q:?} {rows}x{cols} row {r}: gpu {} cpu {want}",
+            "{q:?} {rows}x{cols} {layout:?} row {r}: gpu {} cpu {want}",
             got[r]
         );
     }
@@ -82,6 +88,23 @@ fn matvec_every_type_matches_cpu() {
     for &q in FLOATS {
         for (rows, cols) in [(1, 37), (65, 64), (3, 301)] {
             check_matvec(&mut o, q, rows, cols, &mut rng);
+        }
+    }
+}
+
+/// Every workgroup layout the mat-vec may be given (rows a thread x
+/// threads a row), on row counts that leave the last workgroup partly
+/// empty, so the clamped rows and the skipped writes are both exercised.
+#[test]
+fn matvec_every_layout_matches_cpu() {
+    let mut o = gpu(GpuOptions::default());
+    let mut rng = Rng::new(15);
+    for (rpt, tpr, wg) in [(1, 64, 64), (1, 16, 64), (2, 4, 64), (2, 64, 64), (3, 32, 64), (4, 16, 64), (1, 256, 256), (2, 32, 128)] {
+        {
+            let l = Some(Layout { rpt, tpr, wg });
+            check_matvec_in(&mut o, QType::Q4K, 37, 512, &mut rng, l);
+            check_matvec_in(&mut o, QType::Q5_0, 5, 96, &mut rng, l);
+            check_matvec_in(&mut o, QType::Q6K, 1, 256, &mut rng, l);
         }
     }
 }
@@ -120,7 +143,7 @@ fn matvec_grid_beyond_65535_workgroups() {
     let mut o = gpu(GpuOptions::default());
     let mut rng = Rng::new(14);
     let rows = o.gpu.max_workgroups_per_dim() as usize + 1000;
-    check_matvec(&mut o, QType::Q8_0, rows, 32, &mut rng);
+    check_matvec_in(&mut o, QType::Q8_0, rows, 32, &mut rng, Some(Layout { rpt: 1, tpr: 64, wg: 64 }));
 }
 
 #[test]

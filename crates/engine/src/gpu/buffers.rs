@@ -102,8 +102,11 @@ pub fn u32_bytes(v: &[u32]) -> Vec<u8> {
 }
 
 /// A read-only f32 vector (norm weights, biases, RoPE factors).
+/// Floats are padded to whole vec4s: the mat-vec kernels read x as vec4s.
 pub fn upload_f32(gpu: &Gpu, label: &str, v: &[f32]) -> GpuResult<wgpu::Buffer> {
-    upload_bytes(gpu, label, &f32_bytes(v), wgpu::BufferUsages::STORAGE)
+    let mut bytes = f32_bytes(v);
+    bytes.resize(bytes.len().next_multiple_of(16), 0);
+    upload_bytes(gpu, label, &bytes, wgpu::BufferUsages::STORAGE)
 }
 
 /// A zeroed read-write f32 buffer of `len` elements (activations, caches).
@@ -112,6 +115,7 @@ pub fn scratch(gpu: &Gpu, label: &str, len: usize) -> GpuResult<wgpu::Buffer> {
         .max(1)
         .checked_mul(4)
         .and_then(|b| b.checked_add(PAD))
+        .map(|b| b.next_multiple_of(16))
         .ok_or_else(|| GpuError::Unsupported(format!("buffer `{label}` of {len} floats")))? as u64;
     if size > gpu.max_binding.max(gpu.limits.max_storage_buffer_binding_size.min(gpu.limits.max_buffer_size)) {
         return Err(GpuError::Unsupported(format!("buffer `{label}` of {size} bytes exceeds the storage binding limit")));

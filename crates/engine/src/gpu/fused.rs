@@ -16,7 +16,7 @@ use super::device::Gpu;
 use super::error::GpuResult;
 use super::graph::{grid_2d, Builder, Grid, Op};
 use super::kernels::Kernel;
-use super::matvec::{linear_ops, matmul_part_ops, rows_per_group};
+use super::matvec::{glu_layout, layout, linear_ops, matmul_part_ops};
 use super::model::weight;
 use super::ops::{self, Gate};
 use crate::gguf::Gguf;
@@ -131,7 +131,7 @@ pub async fn qkv_ops(
             let Some(c) = w.chunks.first() else {
                 return Err(super::GpuError::Unsupported("an empty stacked weight".into()));
             };
-            let rpw = rows_per_group(w.rows);
+            let rpw = layout(w.rows);
             let grid = grid_2d(b.gpu, (w.rows as u32).div_ceil(rpw.rows()))?;
             let (r1, r2) = (rows[0], rows[0] + rows[1]);
             let words = [w.rows as u32, w.cols as u32, w.row_bytes as u32, r1 as u32, r2 as u32, bias.is_some() as u32, grid[0]];
@@ -177,7 +177,7 @@ pub async fn glu_ops(
             let Some(c) = w.chunks.first() else {
                 return Err(super::GpuError::Unsupported("an empty stacked weight".into()));
             };
-            let rpw = rows_per_group(rows[0]);
+            let rpw = glu_layout(rows[0]);
             let grid = grid_2d(b.gpu, (rows[0] as u32).div_ceil(rpw.rows()))?;
             let words = [rows[0] as u32, w.cols as u32, w.row_bytes as u32, (kind == Gate::Silu) as u32, grid[0]];
             let params = uniform(b.gpu, &format!("{} glu", w.name), &words);

@@ -17,36 +17,35 @@ const MATVEC_CORE: &str = include_str!("shaders/matvec_core.wgsl");
 const ACT: &str = include_str!("shaders/act.wgsl");
 const ARGMAX_REDUCE: &str = include_str!("shaders/argmax_reduce.wgsl");
 
-/// Rows a mat-vec workgroup of 64 threads takes (matvec_core.wgsl).
+/// How a mat-vec workgroup of `wg` threads splits its rows
+/// (matvec_core.wgsl): `tpr` threads share `rpt` rows (at most 4), each
+/// thread taking its slots of all of them. `tpr` and `wg` are powers of
+/// two, `tpr <= wg <= 256`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Rpw {
-    One,
-    Four,
+pub struct Layout {
+    pub rpt: u32,
+    pub tpr: u32,
+    pub wg: u32,
 }
 
-impl Rpw {
+impl Layout {
+    /// Rows a workgroup takes.
     pub fn rows(self) -> u32 {
-        match self {
-            Rpw::One => 1,
-            Rpw::Four => 4,
-        }
+        self.rpt * (self.wg / self.tpr)
     }
 
-    fn consts(self) -> &'static str {
-        match self {
-            Rpw::One => "const RPW: u32 = 1u;\nconst TPR: u32 = 64u;\n",
-            Rpw::Four => "const RPW: u32 = 4u;\nconst TPR: u32 = 16u;\n",
-        }
+    fn consts(self) -> String {
+        format!("const RPT: u32 = {}u;\nconst TPR: u32 = {}u;\nconst WG: u32 = {}u;\n", self.rpt, self.tpr, self.wg)
     }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Kernel {
-    MatVec(QType, Rpw),
+    MatVec(QType, Layout),
     /// Stacked gate and up rows, activated: the decode feed-forward.
-    MatVecGlu(QType, Rpw),
+    MatVecGlu(QType, Layout),
     /// Stacked q, k and v rows (and biases) into three outputs.
-    MatVecQkv(QType, Rpw),
+    MatVecQkv(QType, Layout),
     MatMul(QType),
     Embed(QType),
     RmsNorm,
@@ -83,13 +82,13 @@ impl Kernel {
     fn source(self) -> String {
         match self {
             Kernel::MatVec(q, r) => {
-                [r.consts(), BYTES, format_source(q), MATVEC_CORE, include_str!("shaders/matvec.wgsl")].join("\n")
+                [r.consts().as_str(), BYTES, format_source(q), MATVEC_CORE, include_str!("shaders/matvec.wgsl")].join("\n")
             }
             Kernel::MatVecGlu(q, r) => {
-                [r.consts(), BYTES, format_source(q), MATVEC_CORE, ACT, include_str!("shaders/matvec_glu.wgsl")].join("\n")
+                [r.consts().as_str(), BYTES, format_source(q), MATVEC_CORE, ACT, include_str!("shaders/matvec_glu.wgsl")].join("\n")
             }
             Kernel::MatVecQkv(q, r) => {
-                [r.consts(), BYTES, format_source(q), MATVEC_CORE, include_str!("shaders/matvec_qkv.wgsl")].join("\n")
+                [r.consts().as_str(), BYTES, format_source(q), MATVEC_CORE, include_str!("shaders/matvec_qkv.wgsl")].join("\n")
             }
             Kernel::MatMul(q) => [BYTES, format_source(q), include_str!("shaders/matmul.wgsl")].join("\n"),
             Kernel::Embed(q) => [BYTES, format_source(q), include_str!("shaders/embed.wgsl")].join("\n"),

@@ -19,16 +19,47 @@
 use super::buffers::{uniform, GpuWeight};
 use super::error::{GpuError, GpuResult};
 use super::graph::{grid_2d, Builder, Grid, Op};
-use super::kernels::{Kernel, Rpw};
+use super::kernels::{Kernel, Layout};
 
-/// Rows a mat-vec workgroup takes for a matrix of `rows` rows: four for
-/// tall ones, one for short ones (measured: matvec_core.wgsl).
-pub fn rows_per_group(rows: usize) -> Rpw {
-    if rows >= 4096 {
-        Rpw::Four
-    } else {
-        Rpw::One
+/// The mat-vec layout for a matrix of `rows` rows. Measured on an H100
+/// (README, GPU benchmarks; `KINDRED_GPU_MATVEC=RxTxW,RxTxW`, tall then
+/// short: rows a thread x threads a row group x workgroup size, overrides
+/// it without a rebuild): a 64-thread workgroup a row for short matrices
+/// (more threads a row or more rows a thread were slower); for tall ones
+/// 16 threads a row, two rows a thread (Gemma's 262,144-row Q8_0 head
+/// 204 -> 94 us).
+pub fn layout(rows: usize) -> Layout {
+    let tall = rows >= 4096;
+    if let Some(l) = layout_override(tall) {
+        return l;
     }
+    if tall {
+        Layout { rpt: 2, tpr: 16, wg: 64 }
+    } else {
+        Layout { rpt: 1, tpr: 64, wg: 64 }
+    }
+}
+
+/// The layout of the gate/up mat-vec of `rows` rows a half: as `layout`,
+/// but one row a thread when tall (two rows, each read twice over for
+/// gate and up, were slower: Qwen 920 -> 1,141 us a token).
+pub fn glu_layout(rows: usize) -> Layout {
+    let tall = rows >= 4096;
+    match layout_override(tall) {
+        Some(l) => l,
+        None if tall => Layout { rpt: 1, tpr: 16, wg: 64 },
+        None => layout(rows),
+    }
+}
+
+fn layout_override(tall: bool) -> Option<Layout> {
+    let v = std::env::var("KINDRED_GPU_MATVEC").ok()?;
+    let part = v.split(',').nth(if tall { 0 } else { 1 })?;
+    let n: Vec<u32> = part.split('x').map(|v| v.trim().parse().ok()).collect::<Option<_>>()?;
+    let [rpt, tpr, wg] = n[..] else { return None };
+    let l = Layout { rpt, tpr, wg };
+    let ok = (1..=4).contains(&rpt) && tpr.is_power_of_two() && wg.is_power_of_two() && tpr <= wg && wg <= 256;
+    ok.then_some(l)
 }
 
 /// `y[y_off + r] (+)= W[r] . x` for every row of `w`.
@@ -40,9 +71,22 @@ pub async fn matvec_ops(
     y_off: usize,
     accumulate: bool,
 ) -> GpuResult<Vec<Op>> {
+    matvec_ops_with(b, w, x, y, y_off, accumulate, None).await
+}
+
+/// `matvec_ops` with every chunk in the `forced` layout, if given.
+pub async fn matvec_ops_with(
+    b: &mut Builder<'_>,
+    w: &GpuWeight,
+    x: &wgpu::Buffer,
+    y: &wgpu::Buffer,
+    y_off: usize,
+    accumulate: bool,
+    forced: Option<Layout>,
+) -> GpuResult<Vec<Op>> {
     let mut ops = Vec::with_capacity(w.chunks.len());
     for c in &w.chunks {
-        let rpw = rows_per_group(c.rows);
+        let rpw = forced.unwrap_or_else(|| layout(c.rows));
         let grid = grid_2d(b.gpu, (c.rows as u32).div_ceil(rpw.rows()))?;
         let params = uniform(
             b.gpu,

@@ -6,8 +6,8 @@ use super::buffers::{scratch, staging, upload_f32, GpuWeight};
 use super::device::{Gpu, GpuOptions};
 use super::error::GpuResult;
 use super::graph::{encode, Builder, Op};
-use super::kernels::Kernels;
-use super::matvec::{embed_ops, matmul_ops, matvec_ops};
+use super::kernels::{Kernels, Layout};
+use super::matvec::{embed_ops, matmul_ops, matvec_ops_with};
 use super::{ops, readback};
 
 pub struct Oneshot {
@@ -31,10 +31,16 @@ impl Oneshot {
 
     /// `W . x` through the fused mat-vec kernel of `w`'s type.
     pub async fn matvec(&mut self, w: &GpuWeight, x: &[f32]) -> GpuResult<Vec<f32>> {
+        self.matvec_with(w, x, None).await
+    }
+
+    /// `matvec` in the given workgroup layout instead of the one chosen
+    /// for `w`'s shape.
+    pub async fn matvec_with(&mut self, w: &GpuWeight, x: &[f32], layout: Option<Layout>) -> GpuResult<Vec<f32>> {
         let xb = upload_f32(&self.gpu, "x", x)?;
         let y = scratch(&self.gpu, "y", w.rows)?;
         let mut b = Builder { gpu: &self.gpu, kernels: &mut self.kernels };
-        let ops = matvec_ops(&mut b, w, &xb, &y, 0, false).await?;
+        let ops = matvec_ops_with(&mut b, w, &xb, &y, 0, false, layout).await?;
         self.run(&ops, 0, 1, &y, w.rows).await
     }
 

@@ -9,7 +9,7 @@ fn bf16_at(off: u32) -> f32 {
 }
 
 fn slot_dot(blk: u32, slot: u32, xo: u32) -> f32 {
-    return bf16_at(blk) * x[xo];
+    return bf16_at(blk) * x1(xo);
 }
 
 fn dequant(blk: u32, e: u32) -> f32 {

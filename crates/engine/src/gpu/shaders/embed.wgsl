@@ -18,6 +18,16 @@ struct Params {
 // Declared for the format file's slot_dot(), which this kernel never calls.
 @group(0) @binding(4) var<storage, read> x: array<f32>;
 
+// The format file's slot_dot() reads x through these; this kernel never
+// calls it.
+fn x4(i: u32) -> vec4<f32> {
+    return vec4<f32>(x[4u * i], x[4u * i + 1u], x[4u * i + 2u], x[4u * i + 3u]);
+}
+
+fn x1(i: u32) -> f32 {
+    return x[i];
+}
+
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     let e = gid.x;

@@ -5,7 +5,7 @@ const BLOCK_BYTES: u32 = 2u;
 const SLOTS: u32 = 1u;
 
 fn slot_dot(blk: u32, slot: u32, xo: u32) -> f32 {
-    return w_f16(blk) * x[xo];
+    return w_f16(blk) * x1(xo);
 }
 
 fn dequant(blk: u32, e: u32) -> f32 {

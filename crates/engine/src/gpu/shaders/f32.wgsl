@@ -5,7 +5,7 @@ const BLOCK_BYTES: u32 = 4u;
 const SLOTS: u32 = 1u;
 
 fn slot_dot(blk: u32, slot: u32, xo: u32) -> f32 {
-    return bitcast<f32>(w[blk >> 2u]) * x[xo];
+    return bitcast<f32>(w[blk >> 2u]) * x1(xo);
 }
 
 fn dequant(blk: u32, e: u32) -> f32 {

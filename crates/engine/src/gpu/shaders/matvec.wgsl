@@ -14,19 +14,24 @@ struct Params {
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> w: array<u32>;
-@group(0) @binding(2) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read> x: array<vec4<f32>>;
 @group(0) @binding(3) var<storage, read_write> y: array<f32>;
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) tid: u32) {
     let row = my_row(wg, p.grid_x, tid);
-    let s = row_dot(min(row, p.rows - 1u), tid);
-    if (tid % TPR == 0u && row < p.rows) {
-        let o = p.out_off + row;
-        if (p.accumulate != 0u) {
-            y[o] += s;
-        } else {
-            y[o] = s;
+    let s = rows_dot(row, p.rows - 1u, tid);
+    if (tid % TPR != 0u) {
+        return;
+    }
+    for (var i = 0u; i < RPT; i++) {
+        if (row + i < p.rows) {
+            let o = p.out_off + row + i;
+            if (p.accumulate != 0u) {
+                y[o] += s[i];
+            } else {
+                y[o] = s[i];
+            }
         }
     }
 }

@@ -13,16 +13,21 @@ struct Params {
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> w: array<u32>;
-@group(0) @binding(2) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read> x: array<vec4<f32>>;
 @group(0) @binding(3) var<storage, read_write> y: array<f32>;
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) tid: u32) {
     let row = my_row(wg, p.grid_x, tid);
     let r = min(row, p.rows - 1u);
-    let g = row_dot(r, tid);
-    let u = row_dot(p.rows + r, tid);
-    if (tid % TPR == 0u && row < p.rows) {
-        y[row] = act(g, p.kind) * u;
+    let g = rows_dot(r, p.rows - 1u, tid);
+    let u = rows_dot(p.rows + r, 2u * p.rows - 1u, tid);
+    if (tid % TPR != 0u) {
+        return;
+    }
+    for (var i = 0u; i < RPT; i++) {
+        if (row + i < p.rows) {
+            y[row + i] = act(g[i], p.kind) * u[i];
+        }
     }
 }

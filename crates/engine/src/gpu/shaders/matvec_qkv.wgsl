@@ -16,26 +16,34 @@ struct Params {
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> w: array<u32>;
-@group(0) @binding(2) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read> x: array<vec4<f32>>;
 @group(0) @binding(3) var<storage, read_write> q: array<f32>;
 @group(0) @binding(4) var<storage, read_write> k: array<f32>;
 @group(0) @binding(5) var<storage, read_write> v: array<f32>;
 @group(0) @binding(6) var<storage, read> b: array<f32>;
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) tid: u32) {
     let row = my_row(wg, p.grid_x, tid);
-    var s = row_dot(min(row, p.rows - 1u), tid);
-    if (tid % TPR == 0u && row < p.rows) {
-        if (p.bias != 0u) {
-            s += b[row];
+    let d = rows_dot(row, p.rows - 1u, tid);
+    if (tid % TPR != 0u) {
+        return;
+    }
+    for (var i = 0u; i < RPT; i++) {
+        let r = row + i;
+        if (r >= p.rows) {
+            break;
         }
-        if (row < p.r1) {
-            q[row] = s;
-        } else if (row < p.r2) {
-            k[row - p.r1] = s;
+        var s = d[i];
+        if (p.bias != 0u) {
+            s += b[r];
+        }
+        if (r < p.r1) {
+            q[r] = s;
+        } else if (r < p.r2) {
+            k[r - p.r1] = s;
         } else {
-            v[row - p.r2] = s;
+            v[r - p.r2] = s;
         }
     }
 }

@@ -8,13 +8,11 @@ const SLOTS: u32 = 4u;
 
 fn slot_dot(blk: u32, slot: u32, xo: u32) -> f32 {
     let q = w_u32(blk + 2u + 4u * slot);
-    let xl = xo + 4u * slot;
-    var s = 0.0;
-    for (var i = 0u; i < 4u; i++) {
-        let b = (q >> (8u * i)) & 0xffu;
-        s += (f32(b & 15u) - 8.0) * x[xl + i] + (f32(b >> 4u) - 8.0) * x[xl + 16u + i];
-    }
-    return w_f16(blk) * s;
+    let v = vec4<u32>(q, q >> 8u, q >> 16u, q >> 24u);
+    let lo = vec4<f32>(v & vec4<u32>(15u)) - 8.0;
+    let hi = vec4<f32>((v >> vec4<u32>(4u)) & vec4<u32>(15u)) - 8.0;
+    let xl = xo / 4u + slot;
+    return w_f16(blk) * (dot(lo, x4(xl)) + dot(hi, x4(xl + 4u)));
 }
 
 fn dequant(blk: u32, e: u32) -> f32 {

@@ -3,11 +3,12 @@
 // elements) uses qs[32c..32c+32]: low nibbles are sub-block 2c, high ones
 // 2c + 1; value = d * sc * q - dmin * m. 144 is a multiple of 4, so qs
 // words are read aligned.
-// A slot is 8 bytes of qs (16 elements): 16 slots per block.
+// A slot is one word of qs (4 low nibbles, 4 high: 8 elements), 32 slots
+// a block, so the threads of a block read x as consecutive vec4s.
 
 const BLOCK_ELEMS: u32 = 256u;
 const BLOCK_BYTES: u32 = 144u;
-const SLOTS: u32 = 16u;
+const SLOTS: u32 = 32u;
 
 // Scale (x) and min (y) of sub-block j, from the 12 packed bytes at +4.
 fn scale_min(blk: u32, j: u32) -> vec2<f32> {
@@ -20,29 +21,37 @@ fn scale_min(blk: u32, j: u32) -> vec2<f32> {
     return vec2<f32>(f32(sc), f32(m));
 }
 
-fn slot_dot(blk: u32, slot: u32, xo: u32) -> f32 {
-    let c = slot / 4u;
-    let p = slot % 4u;
-    let lo = scale_min(blk, 2u * c);
-    let hi = scale_min(blk, 2u * c + 1u);
-    let q0 = blk + 16u + 32u * c + 8u * p;
-    let qa = w[q0 >> 2u];
-    let qb = w[(q0 >> 2u) + 1u];
-    let xl = xo + 64u * c + 8u * p;
-    var dl = 0.0;
-    var sl = 0.0;
-    var dh = 0.0;
-    var sh = 0.0;
-    for (var i = 0u; i < 8u; i++) {
-        let b = (select(qa, qb, i >= 4u) >> (8u * (i % 4u))) & 0xffu;
-        let a = x[xl + i];
-        let h = x[xl + 32u + i];
-        dl += f32(b & 15u) * a;
-        sl += a;
-        dh += f32(b >> 4u) * h;
-        sh += h;
+// Scales and mins of sub-blocks 2c and 2c + 1 (x, y: scale, min of the
+// first; z, w of the second), from the three scale words at word wi + 1.
+fn scale_min_pair(wi: u32, c: u32) -> vec4<f32> {
+    let s0 = w[wi + 1u];
+    let s1 = w[wi + 2u];
+    let sh = vec2<u32>(16u * c, 16u * c + 8u);
+    if (c < 2u) {
+        let sc = (vec2<u32>(s0) >> sh) & vec2<u32>(63u);
+        let m = (vec2<u32>(s1) >> sh) & vec2<u32>(63u);
+        return vec4<f32>(f32(sc.x), f32(m.x), f32(sc.y), f32(m.y));
     }
-    return w_f16(blk) * (lo.x * dl + hi.x * dh) - w_f16(blk + 2u) * (lo.y * sl + hi.y * sh);
+    let s2 = vec2<u32>(w[wi + 3u]);
+    let k = sh - vec2<u32>(32u);
+    let sc = ((s2 >> k) & vec2<u32>(15u)) | (((vec2<u32>(s0) >> (k + vec2<u32>(6u))) & vec2<u32>(3u)) << vec2<u32>(4u));
+    let m = ((s2 >> (k + vec2<u32>(4u))) & vec2<u32>(15u)) | (((vec2<u32>(s1) >> (k + vec2<u32>(6u))) & vec2<u32>(3u)) << vec2<u32>(4u));
+    return vec4<f32>(f32(sc.x), f32(m.x), f32(sc.y), f32(m.y));
+}
+
+fn slot_dot(blk: u32, slot: u32, xo: u32) -> f32 {
+    let c = slot / 8u;
+    let wi = blk >> 2u;
+    let dm = unpack2x16float(w[wi]);
+    let sm = scale_min_pair(wi, c);
+    let v = vec4<u32>(w[wi + 4u + slot]) >> vec4<u32>(0u, 8u, 16u, 24u);
+    let lo = vec4<f32>(v & vec4<u32>(15u));
+    let hi = vec4<f32>((v >> vec4<u32>(4u)) & vec4<u32>(15u));
+    let xi = xo / 4u + 16u * c + slot % 8u;
+    let xl = x4(xi);
+    let xh = x4(xi + 8u);
+    let one = vec4<f32>(1.0);
+    return dm.x * (sm.x * dot(lo, xl) + sm.z * dot(hi, xh)) - dm.y * (sm.y * dot(xl, one) + sm.w * dot(xh, one));
 }
 
 fn dequant(blk: u32, e: u32) -> f32 {

@@ -9,16 +9,14 @@ const SLOTS: u32 = 4u;
 fn slot_dot(blk: u32, slot: u32, xo: u32) -> f32 {
     let qh = w_u32(blk + 2u);
     let q = w_u32(blk + 6u + 4u * slot);
-    let xl = xo + 4u * slot;
-    var s = 0.0;
-    for (var i = 0u; i < 4u; i++) {
-        let j = 4u * slot + i;
-        let b = (q >> (8u * i)) & 0xffu;
-        let lo = (b & 15u) | (((qh >> j) & 1u) << 4u);
-        let hi = (b >> 4u) | (((qh >> (j + 16u)) & 1u) << 4u);
-        s += (f32(lo) - 16.0) * x[xl + i] + (f32(hi) - 16.0) * x[xl + 16u + i];
-    }
-    return w_f16(blk) * s;
+    let v = vec4<u32>(q, q >> 8u, q >> 16u, q >> 24u);
+    let j = vec4<u32>(0u, 1u, 2u, 3u) + 4u * slot;
+    let hl = ((vec4<u32>(qh) >> j) & vec4<u32>(1u)) << vec4<u32>(4u);
+    let hh = ((vec4<u32>(qh) >> (j + 16u)) & vec4<u32>(1u)) << vec4<u32>(4u);
+    let lo = vec4<f32>((v & vec4<u32>(15u)) | hl) - 16.0;
+    let hi = vec4<f32>(((v >> vec4<u32>(4u)) & vec4<u32>(15u)) | hh) - 16.0;
+    let xl = xo / 4u + slot;
+    return w_f16(blk) * (dot(lo, x4(xl)) + dot(hi, x4(xl + 4u)));
 }
 
 fn dequant(blk: u32, e: u32) -> f32 {

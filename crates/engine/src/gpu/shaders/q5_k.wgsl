@@ -36,8 +36,8 @@ fn slot_dot(blk: u32, slot: u32, xo: u32) -> f32 {
         let h = (w[h0 + i / 4u] >> sh8) & 0xffu;
         let ql = (b & 15u) | (((h >> (2u * c)) & 1u) << 4u);
         let qh = (b >> 4u) | (((h >> (2u * c + 1u)) & 1u) << 4u);
-        let a = x[xl + i];
-        let z = x[xl + 32u + i];
+        let a = x1(xl + i);
+        let z = x1(xl + 32u + i);
         dl += f32(ql) * a;
         sl += a;
         dh += f32(qh) * z;

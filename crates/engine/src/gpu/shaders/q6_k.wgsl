@@ -13,26 +13,20 @@ const SLOTS: u32 = 16u;
 fn slot_dot(blk: u32, slot: u32, xo: u32) -> f32 {
     let n = slot / 8u;
     let l0 = 4u * (slot % 8u);
-    let a = w_u32(blk + 64u * n + l0);
-    let b = w_u32(blk + 64u * n + 32u + l0);
-    let h = w_u32(blk + 128u + 32u * n + l0);
+    let sh = vec4<u32>(0u, 8u, 16u, 24u);
+    let a = vec4<u32>(w_u32(blk + 64u * n + l0)) >> sh;
+    let b = vec4<u32>(w_u32(blk + 64u * n + 32u + l0)) >> sh;
+    let h = vec4<u32>(w_u32(blk + 128u + 32u * n + l0)) >> sh;
+    let m4 = vec4<u32>(15u);
+    let m2 = vec4<u32>(3u);
+    let q0 = vec4<f32>((a & m4) | ((h & m2) << vec4<u32>(4u))) - 32.0;
+    let q1 = vec4<f32>((b & m4) | (((h >> vec4<u32>(2u)) & m2) << vec4<u32>(4u))) - 32.0;
+    let q2 = vec4<f32>(((a >> vec4<u32>(4u)) & m4) | (((h >> vec4<u32>(4u)) & m2) << vec4<u32>(4u))) - 32.0;
+    let q3 = vec4<f32>(((b >> vec4<u32>(4u)) & m4) | (((h >> vec4<u32>(6u)) & m2) << vec4<u32>(4u))) - 32.0;
     let sc = blk + 192u + 8u * n + l0 / 16u;
-    let xb = xo + 128u * n + l0;
-    var s0 = 0.0;
-    var s1 = 0.0;
-    var s2 = 0.0;
-    var s3 = 0.0;
-    for (var i = 0u; i < 4u; i++) {
-        let sh = 8u * i;
-        let ab = (a >> sh) & 0xffu;
-        let bb = (b >> sh) & 0xffu;
-        let hb = (h >> sh) & 0xffu;
-        s0 += (f32((ab & 15u) | ((hb & 3u) << 4u)) - 32.0) * x[xb + i];
-        s1 += (f32((bb & 15u) | (((hb >> 2u) & 3u) << 4u)) - 32.0) * x[xb + 32u + i];
-        s2 += (f32((ab >> 4u) | (((hb >> 4u) & 3u) << 4u)) - 32.0) * x[xb + 64u + i];
-        s3 += (f32((bb >> 4u) | (((hb >> 6u) & 3u) << 4u)) - 32.0) * x[xb + 96u + i];
-    }
-    let t = f32(w_i8(sc)) * s0 + f32(w_i8(sc + 2u)) * s1 + f32(w_i8(sc + 4u)) * s2 + f32(w_i8(sc + 6u)) * s3;
+    let xb = (xo + 128u * n + l0) / 4u;
+    let t = f32(w_i8(sc)) * dot(q0, x4(xb)) + f32(w_i8(sc + 2u)) * dot(q1, x4(xb + 8u))
+        + f32(w_i8(sc + 4u)) * dot(q2, x4(xb + 16u)) + f32(w_i8(sc + 6u)) * dot(q3, x4(xb + 24u));
     return w_f16(blk + 208u) * t;
 }
 

@@ -8,13 +8,11 @@ const SLOTS: u32 = 4u;
 fn slot_dot(blk: u32, slot: u32, xo: u32) -> f32 {
     let q0 = bitcast<i32>(w_u32(blk + 2u + slot * 8u));
     let q1 = bitcast<i32>(w_u32(blk + 6u + slot * 8u));
-    let xb = xo + slot * 8u;
-    var s = 0.0;
-    for (var i = 0u; i < 4u; i++) {
-        s += f32(extractBits(q0, i * 8u, 8u)) * x[xb + i];
-        s += f32(extractBits(q1, i * 8u, 8u)) * x[xb + 4u + i];
-    }
-    return w_f16(blk) * s;
+    let sh = vec4<u32>(24u, 16u, 8u, 0u);
+    let a = vec4<f32>((vec4<i32>(q0) << sh) >> vec4<u32>(24u));
+    let b = vec4<f32>((vec4<i32>(q1) << sh) >> vec4<u32>(24u));
+    let xb = xo / 4u + 2u * slot;
+    return w_f16(blk) * (dot(a, x4(xb)) + dot(b, x4(xb + 1u)));
 }
 
 fn dequant(blk: u32, e: u32) -> f32 {
