@@ -51,6 +51,14 @@ impl Proj {
         Ok(Proj::Separate(ws))
     }
 
+    /// Columns (the input width).
+    pub fn cols(&self) -> usize {
+        match self {
+            Proj::Stacked { w, .. } => w.cols,
+            Proj::Separate(ws) => ws.first().map_or(0, |w| w.cols),
+        }
+    }
+
     /// Rows of each part.
     pub fn part_rows(&self) -> Vec<usize> {
         match self {
@@ -115,11 +123,42 @@ impl QkvBias {
     }
 }
 
-/// q, k and v (`outs`, token after token) from `x`, plus their biases.
+/// What a projection reads: a ready input, or the residual stream `x`
+/// under a pre-norm (`h = rms_norm(x) * weight`). The fused decode kernels
+/// normalise as they read; otherwise an RMS-norm op fills `h` first.
+#[derive(Clone, Copy)]
+pub enum Input<'a> {
+    Ready(&'a wgpu::Buffer),
+    Normed { x: &'a wgpu::Buffer, weight: &'a wgpu::Buffer, eps: f32, h: &'a wgpu::Buffer },
+}
+
+impl<'a> Input<'a> {
+    /// The norm as an op of its own when needed (for `cols`-wide rows), and
+    /// the buffer the projection then reads.
+    async fn apart(self, b: &mut Builder<'_>, cols: usize, ops: &mut Vec<Op>) -> GpuResult<&'a wgpu::Buffer> {
+        match self {
+            Input::Ready(x) => Ok(x),
+            Input::Normed { x, weight, eps, h } => {
+                ops.push(ops::rms_norm(b, x, weight, h, cols, 1, eps, false).await?);
+                Ok(h)
+            }
+        }
+    }
+
+    /// The fused kernel's x, its norm weights (if any) and epsilon.
+    fn fused(self) -> (&'a wgpu::Buffer, Option<&'a wgpu::Buffer>, f32) {
+        match self {
+            Input::Ready(x) => (x, None, 0.0),
+            Input::Normed { x, weight, eps, .. } => (x, Some(weight), eps),
+        }
+    }
+}
+
+/// q, k and v (`outs`, token after token) from the input, plus their biases.
 pub async fn qkv_ops(
     b: &mut Builder<'_>,
     proj: &Proj,
-    x: &wgpu::Buffer,
+    input: Input<'_>,
     outs: [&wgpu::Buffer; 3],
     bias: Option<&QkvBias>,
     step: &wgpu::Buffer,
@@ -134,7 +173,8 @@ pub async fn qkv_ops(
             let rpw = layout(w.rows);
             let grid = grid_2d(b.gpu, (w.rows as u32).div_ceil(rpw.rows()))?;
             let (r1, r2) = (rows[0], rows[0] + rows[1]);
-            let words = [w.rows as u32, w.cols as u32, w.row_bytes as u32, r1 as u32, r2 as u32, bias.is_some() as u32, grid[0]];
+            let (x, nw, eps) = input.fused();
+            let words = [w.rows as u32, w.cols as u32, w.row_bytes as u32, r1 as u32, r2 as u32, bias.is_some() as u32, grid[0], eps.to_bits()];
             let params = uniform(b.gpu, &format!("{} qkv", w.name), &words);
             let none;
             let bias_buf = match bias {
@@ -144,11 +184,15 @@ pub async fn qkv_ops(
                     &none
                 }
             };
-            let op = b.op(Kernel::MatVecQkv(w.qtype, rpw), &[&params, &c.buffer, x, dims[0], dims[1], dims[2], bias_buf], Grid::Fixed(grid)).await?;
+            let mut bufs = vec![&params, &c.buffer, x, dims[0], dims[1], dims[2], bias_buf];
+            bufs.extend(nw);
+            let op = b.op(Kernel::MatVecQkv(w.qtype, rpw, nw.is_some()), &bufs, Grid::Fixed(grid)).await?;
             Ok(vec![op])
         }
         _ => {
-            let mut ops = proj.parts(b, x, &dims, step, lane_rows).await?;
+            let mut ops = Vec::new();
+            let x = input.apart(b, proj.cols(), &mut ops).await?;
+            ops.extend(proj.parts(b, x, &dims, step, lane_rows).await?);
             if let Some(bb) = bias {
                 for ((dst, src), n) in dims.iter().zip(&bb.parts).zip(proj.part_rows()) {
                     ops.push(ops::add(b, dst, src, n).await?);
@@ -160,12 +204,12 @@ pub async fn qkv_ops(
 }
 
 /// `gate = act(W_gate . x) * W_up . x` (`ffn` floats a token; `up` is
-/// scratch for the prefill lane).
+/// scratch for the prefill lane), x the input.
 #[allow(clippy::too_many_arguments)]
 pub async fn glu_ops(
     b: &mut Builder<'_>,
     proj: &Proj,
-    x: &wgpu::Buffer,
+    input: Input<'_>,
     gate: &wgpu::Buffer,
     up: &wgpu::Buffer,
     kind: Gate,
@@ -179,12 +223,17 @@ pub async fn glu_ops(
             };
             let rpw = glu_layout(rows[0]);
             let grid = grid_2d(b.gpu, (rows[0] as u32).div_ceil(rpw.rows()))?;
-            let words = [rows[0] as u32, w.cols as u32, w.row_bytes as u32, (kind == Gate::Silu) as u32, grid[0]];
+            let (x, nw, eps) = input.fused();
+            let words = [rows[0] as u32, w.cols as u32, w.row_bytes as u32, (kind == Gate::Silu) as u32, grid[0], eps.to_bits()];
             let params = uniform(b.gpu, &format!("{} glu", w.name), &words);
-            Ok(vec![b.op(Kernel::MatVecGlu(w.qtype, rpw), &[&params, &c.buffer, x, gate], Grid::Fixed(grid)).await?])
+            let mut bufs = vec![&params, &c.buffer, x, gate];
+            bufs.extend(nw);
+            Ok(vec![b.op(Kernel::MatVecGlu(w.qtype, rpw, nw.is_some()), &bufs, Grid::Fixed(grid)).await?])
         }
         _ => {
-            let mut ops = proj.parts(b, x, &[gate, up], step, lane_rows).await?;
+            let mut ops = Vec::new();
+            let x = input.apart(b, proj.cols(), &mut ops).await?;
+            ops.extend(proj.parts(b, x, &[gate, up], step, lane_rows).await?);
             ops.push(ops::glu(b, gate, up, proj.part_rows()[0], kind).await?);
             Ok(ops)
         }

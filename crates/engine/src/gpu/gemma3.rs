@@ -9,7 +9,7 @@ use super::attention::{attend_ops, prep_op, AttnBuffers, AttnShape, GpuKvCache, 
 use super::buffers::{scratch, GpuWeight};
 use super::device::Gpu;
 use super::error::{GpuError, GpuResult};
-use super::fused::{glu_ops, qkv_ops, Proj};
+use super::fused::{glu_ops, qkv_ops, Input, Proj};
 use super::graph::{Builder, Op};
 use super::matvec::{embed_ops, linear_ops, matvec_ops};
 use super::model::{capacity, lane_rows, vector, weight, Lane, Plan, Shared};
@@ -180,8 +180,8 @@ async fn layer_ops(
     shared: &Shared,
 ) -> GpuResult<Vec<Op>> {
     let (d, eps, rows, step) = (m.d, m.eps, l.rows, &shared.step);
-    let mut ops = vec![ops::rms_norm(b, &l.x, &w.attn_norm, &l.h, d, 1, eps, false).await?];
-    ops.extend(qkv_ops(b, &w.qkv, &l.h, [&l.q_raw, &l.k_raw, &l.v], None, step, rows).await?);
+    let pre_attn = Input::Normed { x: &l.x, weight: &w.attn_norm, eps, h: &l.h };
+    let mut ops = qkv_ops(b, &w.qkv, pre_attn, [&l.q_raw, &l.k_raw, &l.v], None, step, rows).await?;
     let prep = PrepBuffers {
         q_raw: &l.q_raw,
         k_raw: &l.k_raw,
@@ -198,7 +198,7 @@ async fn layer_ops(
     ops.extend(attend_ops(b, s, bufs, m.cap).await?);
     ops.extend(linear_ops(b, &w.wo, &l.att, &l.o, step, rows, false).await?);
     ops.push(ops::norm_residual(b, &l.o, &w.post_attn, &l.x, &w.ffn_norm, &l.h, d, eps).await?);
-    ops.extend(glu_ops(b, &w.gate_up, &l.h, &l.gate, &l.up, Gate::GeluTanh, step, rows).await?);
+    ops.extend(glu_ops(b, &w.gate_up, Input::Ready(&l.h), &l.gate, &l.up, Gate::GeluTanh, step, rows).await?);
     ops.extend(linear_ops(b, &w.wd, &l.gate, &l.o, step, rows, false).await?);
     ops.push(ops::rms_norm(b, &l.o, &w.post_ffn, &l.x, d, 1, eps, true).await?);
     Ok(ops)

@@ -14,18 +14,21 @@ use crate::quant::QType;
 
 const BYTES: &str = include_str!("shaders/bytes.wgsl");
 const MATVEC_CORE: &str = include_str!("shaders/matvec_core.wgsl");
+const MATVEC_X: &str = include_str!("shaders/matvec_x.wgsl");
+const MATVEC_X_NORM: &str = include_str!("shaders/matvec_x_norm.wgsl");
 const ACT: &str = include_str!("shaders/act.wgsl");
 const ARGMAX_REDUCE: &str = include_str!("shaders/argmax_reduce.wgsl");
 
 /// How a mat-vec workgroup of `wg` threads splits its rows
 /// (matvec_core.wgsl): `tpr` threads share `rpt` rows (at most 4), each
 /// thread taking its slots of all of them. `tpr` and `wg` are powers of
-/// two, `tpr <= wg <= 256`.
+/// two, `tpr <= wg <= 256`; `unroll` (1 or 2) slots a loop iteration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Layout {
     pub rpt: u32,
     pub tpr: u32,
     pub wg: u32,
+    pub unroll: u32,
 }
 
 impl Layout {
@@ -35,17 +38,22 @@ impl Layout {
     }
 
     fn consts(self) -> String {
-        format!("const RPT: u32 = {}u;\nconst TPR: u32 = {}u;\nconst WG: u32 = {}u;\n", self.rpt, self.tpr, self.wg)
+        format!(
+            "const RPT: u32 = {}u;\nconst TPR: u32 = {}u;\nconst WG: u32 = {}u;\nconst UNROLL: u32 = {}u;\n",
+            self.rpt, self.tpr, self.wg, self.unroll
+        )
     }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Kernel {
     MatVec(QType, Layout),
-    /// Stacked gate and up rows, activated: the decode feed-forward.
-    MatVecGlu(QType, Layout),
-    /// Stacked q, k and v rows (and biases) into three outputs.
-    MatVecQkv(QType, Layout),
+    /// Stacked gate and up rows, activated: the decode feed-forward; with
+    /// `true`, x is RMS-normalised on the way in (matvec_x_norm.wgsl).
+    MatVecGlu(QType, Layout, bool),
+    /// Stacked q, k and v rows (and biases) into three outputs; the bool
+    /// as for `MatVecGlu`.
+    MatVecQkv(QType, Layout, bool),
     MatMul(QType),
     Embed(QType),
     RmsNorm,
@@ -82,13 +90,15 @@ impl Kernel {
     fn source(self) -> String {
         match self {
             Kernel::MatVec(q, r) => {
-                [r.consts().as_str(), BYTES, format_source(q), MATVEC_CORE, include_str!("shaders/matvec.wgsl")].join("\n")
+                [r.consts().as_str(), BYTES, format_source(q), MATVEC_X, MATVEC_CORE, include_str!("shaders/matvec.wgsl")].join("\n")
             }
-            Kernel::MatVecGlu(q, r) => {
-                [r.consts().as_str(), BYTES, format_source(q), MATVEC_CORE, ACT, include_str!("shaders/matvec_glu.wgsl")].join("\n")
+            Kernel::MatVecGlu(q, r, norm) => {
+                let x = if norm { MATVEC_X_NORM } else { MATVEC_X };
+                [r.consts().as_str(), BYTES, format_source(q), x, MATVEC_CORE, ACT, include_str!("shaders/matvec_glu.wgsl")].join("\n")
             }
-            Kernel::MatVecQkv(q, r) => {
-                [r.consts().as_str(), BYTES, format_source(q), MATVEC_CORE, include_str!("shaders/matvec_qkv.wgsl")].join("\n")
+            Kernel::MatVecQkv(q, r, norm) => {
+                let x = if norm { MATVEC_X_NORM } else { MATVEC_X };
+                [r.consts().as_str(), BYTES, format_source(q), x, MATVEC_CORE, include_str!("shaders/matvec_qkv.wgsl")].join("\n")
             }
             Kernel::MatMul(q) => [BYTES, format_source(q), include_str!("shaders/matmul.wgsl")].join("\n"),
             Kernel::Embed(q) => [BYTES, format_source(q), include_str!("shaders/embed.wgsl")].join("\n"),

@@ -8,7 +8,7 @@ use super::attention::{attend_ops, prep_op, AttnBuffers, AttnShape, GpuKvCache, 
 use super::buffers::{scratch, GpuWeight};
 use super::device::Gpu;
 use super::error::{GpuError, GpuResult};
-use super::fused::{glu_ops, qkv_ops, Proj, QkvBias};
+use super::fused::{glu_ops, qkv_ops, Input, Proj, QkvBias};
 use super::graph::{Builder, Op};
 use super::matvec::{embed_ops, linear_ops, matvec_ops};
 use super::model::{capacity, lane_rows, vector, weight, Lane, Plan, Shared};
@@ -50,7 +50,7 @@ pub(crate) async fn build(g: &Gguf, b: &mut Builder<'_>, shared: &Shared) -> Gpu
         ops.push(embed_ops(b, &embed, &l.x, &shared.tokens, 1.0).await?);
     }
     let shape = AttnShape { n_head, n_kv_head, head_dim: hd, window: 0, scale: 1.0 / (hd as f32).sqrt() };
-    let dims = Dims { d, eps, cap, neox: qwen };
+    let dims = Dims { eps, cap, neox: qwen };
     for il in 0..n_layers {
         let p = |s: &str| format!("blk.{il}.{s}.weight");
         let bias = |s: &str| format!("blk.{il}.{s}.bias");
@@ -156,7 +156,6 @@ struct Layer {
 }
 
 struct Dims {
-    d: usize,
     eps: f32,
     cap: usize,
     neox: bool,
@@ -171,9 +170,9 @@ async fn layer_ops(
     (k_cache, v_cache): (&wgpu::Buffer, &wgpu::Buffer),
     shared: &Shared,
 ) -> GpuResult<Vec<Op>> {
-    let (d, eps, rows, step) = (m.d, m.eps, l.rows, &shared.step);
-    let mut ops = vec![ops::rms_norm(b, &l.x, &w.attn_norm, &l.h, d, 1, eps, false).await?];
-    ops.extend(qkv_ops(b, &w.qkv, &l.h, [&l.q, &l.k, &l.v], w.biases.as_ref(), step, rows).await?);
+    let (eps, rows, step) = (m.eps, l.rows, &shared.step);
+    let pre_attn = Input::Normed { x: &l.x, weight: &w.attn_norm, eps, h: &l.h };
+    let mut ops = qkv_ops(b, &w.qkv, pre_attn, [&l.q, &l.k, &l.v], w.biases.as_ref(), step, rows).await?;
     let prep = PrepBuffers {
         q_raw: &l.q,
         k_raw: &l.k,
@@ -190,8 +189,8 @@ async fn layer_ops(
     ops.extend(attend_ops(b, s, bufs, m.cap).await?);
     ops.extend(linear_ops(b, &w.wo, &l.att, &l.x, step, rows, true).await?);
 
-    ops.push(ops::rms_norm(b, &l.x, &w.ffn_norm, &l.h, d, 1, eps, false).await?);
-    ops.extend(glu_ops(b, &w.gate_up, &l.h, &l.gate, &l.up, Gate::Silu, step, rows).await?);
+    let pre_ffn = Input::Normed { x: &l.x, weight: &w.ffn_norm, eps, h: &l.h };
+    ops.extend(glu_ops(b, &w.gate_up, pre_ffn, &l.gate, &l.up, Gate::Silu, step, rows).await?);
     ops.extend(linear_ops(b, &w.wd, &l.gate, &l.x, step, rows, true).await?);
     Ok(ops)
 }

@@ -22,8 +22,8 @@ use super::graph::{grid_2d, Builder, Grid, Op};
 use super::kernels::{Kernel, Layout};
 
 /// The mat-vec layout for a matrix of `rows` rows. Measured on an H100
-/// (README, GPU benchmarks; `KINDRED_GPU_MATVEC=RxTxW,RxTxW`, tall then
-/// short: rows a thread x threads a row group x workgroup size, overrides
+/// (README, GPU benchmarks; `KINDRED_GPU_MATVEC=RxTxW[xU],RxTxW[xU]`, tall then
+/// short: rows a thread x threads a row group x workgroup size [x unroll], overrides
 /// it without a rebuild): a 64-thread workgroup a row for short matrices
 /// (more threads a row or more rows a thread were slower); for tall ones
 /// 16 threads a row, two rows a thread (Gemma's 262,144-row Q8_0 head
@@ -34,9 +34,9 @@ pub fn layout(rows: usize) -> Layout {
         return l;
     }
     if tall {
-        Layout { rpt: 2, tpr: 16, wg: 64 }
+        Layout { rpt: 2, tpr: 16, wg: 64, unroll: 1 }
     } else {
-        Layout { rpt: 1, tpr: 64, wg: 64 }
+        Layout { rpt: 1, tpr: 64, wg: 64, unroll: 1 }
     }
 }
 
@@ -47,7 +47,7 @@ pub fn glu_layout(rows: usize) -> Layout {
     let tall = rows >= 4096;
     match layout_override(tall) {
         Some(l) => l,
-        None if tall => Layout { rpt: 1, tpr: 16, wg: 64 },
+        None if tall => Layout { rpt: 1, tpr: 16, wg: 64, unroll: 1 },
         None => layout(rows),
     }
 }
@@ -56,9 +56,13 @@ fn layout_override(tall: bool) -> Option<Layout> {
     let v = std::env::var("KINDRED_GPU_MATVEC").ok()?;
     let part = v.split(',').nth(if tall { 0 } else { 1 })?;
     let n: Vec<u32> = part.split('x').map(|v| v.trim().parse().ok()).collect::<Option<_>>()?;
-    let [rpt, tpr, wg] = n[..] else { return None };
-    let l = Layout { rpt, tpr, wg };
-    let ok = (1..=4).contains(&rpt) && tpr.is_power_of_two() && wg.is_power_of_two() && tpr <= wg && wg <= 256;
+    let (rpt, tpr, wg, unroll) = match n[..] {
+        [r, t, w] => (r, t, w, 1),
+        [r, t, w, u] => (r, t, w, u),
+        _ => return None,
+    };
+    let l = Layout { rpt, tpr, wg, unroll };
+    let ok = (1..=4).contains(&rpt) && tpr.is_power_of_two() && wg.is_power_of_two() && tpr <= wg && wg <= 256 && (1..=2).contains(&unroll);
     ok.then_some(l)
 }
 

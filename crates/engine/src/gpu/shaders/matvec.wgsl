@@ -19,6 +19,7 @@ struct Params {
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) tid: u32) {
+    norm_x(tid);
     let row = my_row(wg, p.grid_x, tid);
     let s = rows_dot(row, p.rows - 1u, tid);
     if (tid % TPR != 0u) {

@@ -2,7 +2,8 @@
 // (matvec, matvec_glu, matvec_qkv). Composed after bytes.wgsl and one
 // format file (BLOCK_ELEMS, BLOCK_BYTES, SLOTS, slot_dot()); the kernel
 // file declares `p` with `cols` and `row_bytes`, `w` and `x`; the kernel
-// source begins with RPT, TPR and WG (kernels.rs). A workgroup of WG threads
+// source begins with RPT, TPR and WG (kernels.rs), and x reaches the
+// format file through matvec_x.wgsl or matvec_x_norm.wgsl. A workgroup of WG threads
 // takes RPW rows: TPR threads share a group of RPT consecutive rows, each
 // thread striding over the slots of its rows (a slot is a thread's share
 // of a block), then the group's threads sum through workgroup memory.
@@ -16,17 +17,6 @@
 
 const RPW: u32 = RPT * (WG / TPR);
 
-// x as the format files read it: the vec4 at float 4i, or one float.
-// The mat-vec kernels bind x as vec4s so a thread's four consecutive
-// floats are one load (x buffers are padded to 16 bytes: buffers.rs).
-fn x4(i: u32) -> vec4<f32> {
-    return x[i];
-}
-
-fn x1(i: u32) -> f32 {
-    return x[i >> 2u][i & 3u];
-}
-
 var<workgroup> sums: array<vec4<f32>, WG>;
 
 // The first of this thread's RPT rows (rows past the end are clamped by
@@ -35,36 +25,49 @@ fn my_row(wg: vec3<u32>, grid_x: u32, tid: u32) -> u32 {
     return (wg.y * grid_x + wg.x) * RPW + (tid / TPR) * RPT;
 }
 
-// W[row + i] . x for i < RPT (RPT <= 4), rows past `last` read as row
-// `last`, for the threads of the group (every thread of the workgroup must
-// call it: it holds barriers). The rows are written out one by one rather
-// than looped over an array: a function-scope array indexed in a loop the
-// compiler does not unroll lives in local memory, which measured 2x slower.
+// The RPT rows' dots (from row byte offsets `base`) over slot s.
+fn slot_rows(base: vec4<u32>, s: u32) -> vec4<f32> {
+    let b = s / SLOTS;
+    let off = b * BLOCK_BYTES;
+    let xo = b * BLOCK_ELEMS;
+    let slot = s % SLOTS;
+    var d = vec4<f32>(0.0);
+    d.x = slot_dot(base.x + off, slot, xo);
+    if (RPT > 1u) {
+        d.y = slot_dot(base.y + off, slot, xo);
+    }
+    if (RPT > 2u) {
+        d.z = slot_dot(base.z + off, slot, xo);
+    }
+    if (RPT > 3u) {
+        d.w = slot_dot(base.w + off, slot, xo);
+    }
+    return d;
+}
+
+// W[row + i] . x for i < RPT (RPT <= 4, one vec4 lane a row), rows past
+// `last` read as row `last`, for the threads of the group (every thread of
+// the workgroup must call it: it holds barriers). UNROLL slots a loop
+// iteration, with their own sums, so their loads are in flight together.
 fn rows_dot(row: u32, last: u32, tid: u32) -> vec4<f32> {
     let lane = tid % TPR;
     let seg = tid - lane;
     let nslots = (p.cols / BLOCK_ELEMS) * SLOTS;
-    let b0 = min(row, last) * p.row_bytes;
-    let b1 = min(row + 1u, last) * p.row_bytes;
-    let b2 = min(row + 2u, last) * p.row_bytes;
-    let b3 = min(row + 3u, last) * p.row_bytes;
+    let r = min(vec4<u32>(row) + vec4<u32>(0u, 1u, 2u, 3u), vec4<u32>(last));
+    let base = r * p.row_bytes;
     var acc = vec4<f32>(0.0);
-    for (var s = lane; s < nslots; s += TPR) {
-        let b = s / SLOTS;
-        let off = b * BLOCK_BYTES;
-        let xo = b * BLOCK_ELEMS;
-        let slot = s % SLOTS;
-        acc.x += slot_dot(b0 + off, slot, xo);
-        if (RPT > 1u) {
-            acc.y += slot_dot(b1 + off, slot, xo);
-        }
-        if (RPT > 2u) {
-            acc.z += slot_dot(b2 + off, slot, xo);
-        }
-        if (RPT > 3u) {
-            acc.w += slot_dot(b3 + off, slot, xo);
+    var acc2 = vec4<f32>(0.0);
+    var s = lane;
+    if (UNROLL > 1u) {
+        for (; s + TPR < nslots; s += 2u * TPR) {
+            acc += slot_rows(base, s);
+            acc2 += slot_rows(base, s + TPR);
         }
     }
+    for (; s < nslots; s += TPR) {
+        acc += slot_rows(base, s);
+    }
+    acc += acc2;
     sums[tid] = acc;
     workgroupBarrier();
     for (var k = TPR / 2u; k > 0u; k >>= 1u) {

@@ -9,15 +9,20 @@ struct Params {
     row_bytes: u32,
     kind: u32,
     grid_x: u32,
+    // RMS-norm epsilon (matvec_x_norm.wgsl).
+    eps: f32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> w: array<u32>;
 @group(0) @binding(2) var<storage, read> x: array<vec4<f32>>;
 @group(0) @binding(3) var<storage, read_write> y: array<f32>;
+// The pre-norm's weights, when composed with matvec_x_norm.wgsl.
+@group(0) @binding(4) var<storage, read> nw: array<vec4<f32>>;
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) tid: u32) {
+    norm_x(tid);
     let row = my_row(wg, p.grid_x, tid);
     let r = min(row, p.rows - 1u);
     let g = rows_dot(r, p.rows - 1u, tid);

@@ -12,6 +12,8 @@ struct Params {
     r2: u32,
     bias: u32,
     grid_x: u32,
+    // RMS-norm epsilon (matvec_x_norm.wgsl).
+    eps: f32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -21,9 +23,12 @@ struct Params {
 @group(0) @binding(4) var<storage, read_write> k: array<f32>;
 @group(0) @binding(5) var<storage, read_write> v: array<f32>;
 @group(0) @binding(6) var<storage, read> b: array<f32>;
+// The pre-norm's weights, when composed with matvec_x_norm.wgsl.
+@group(0) @binding(7) var<storage, read> nw: array<vec4<f32>>;
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) tid: u32) {
+    norm_x(tid);
     let row = my_row(wg, p.grid_x, tid);
     let d = rows_dot(row, p.rows - 1u, tid);
     if (tid % TPR != 0u) {
