@@ -72,7 +72,7 @@ pub struct AttnBuffers<'a> {
 }
 
 fn check_shape(s: &AttnShape) -> GpuResult<()> {
-    if s.head_dim > MAX_HEAD_DIM || !s.head_dim.is_multiple_of(2) || s.n_kv_head == 0 || !s.n_head.is_multiple_of(s.n_kv_head) {
+    if s.head_dim > MAX_HEAD_DIM || !s.head_dim.is_multiple_of(8) || s.n_kv_head == 0 || !s.n_head.is_multiple_of(s.n_kv_head) {
         return Err(GpuError::Unsupported(format!(
             "attention with {} heads, {} KV heads of {} dims",
             s.n_head, s.n_kv_head, s.head_dim
