@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use super::device::Gpu;
 use super::error::GpuResult;
-use super::kernels::Kernel;
+use super::kernels::{Kernel, Layout};
 
 const CAPACITY: u32 = 4096;
 
@@ -141,7 +141,16 @@ impl Profiler {
     }
 }
 
-/// `MatVec(Q4K)` -> `MatVec Q4K`.
+/// `MatVec(Q4K, layout)` -> `MatVec Q4K 1x64x64` (rows a thread x threads
+/// a row x workgroup size, then `u2` if unrolled; `+norm` where the kernel
+/// normalises its input).
 fn kernel_name(k: Kernel) -> String {
-    format!("{k:?}").replace('(', " ").replace(')', "")
+    let l = |l: Layout| format!("{}x{}x{}{}", l.rpt, l.tpr, l.wg, if l.unroll > 1 { format!("u{}", l.unroll) } else { String::new() });
+    let norm = |n: bool| if n { " +norm" } else { "" };
+    match k {
+        Kernel::MatVec(q, lay) => format!("MatVec {q:?} {}", l(lay)),
+        Kernel::MatVecGlu(q, lay, n) => format!("MatVecGlu {q:?} {}{}", l(lay), norm(n)),
+        Kernel::MatVecQkv(q, lay, n) => format!("MatVecQkv {q:?} {}{}", l(lay), norm(n)),
+        _ => format!("{k:?}").replace('(', " ").replace(')', ""),
+    }
 }
