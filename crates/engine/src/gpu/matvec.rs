@@ -21,13 +21,14 @@ use super::error::{GpuError, GpuResult};
 use super::graph::{grid_2d, Builder, Grid, Op};
 use super::kernels::{Kernel, Layout};
 
-/// The mat-vec layout for a matrix of `rows` rows. Measured on an H100
-/// (README, GPU benchmarks; `KINDRED_GPU_MATVEC=RxTxW[xU],RxTxW[xU]`, tall then
-/// short: rows a thread x threads a row group x workgroup size [x unroll], overrides
-/// it without a rebuild): a 64-thread workgroup a row for short matrices
-/// (more threads a row or more rows a thread were slower); for tall ones
-/// 16 threads a row, two rows a thread (Gemma's 262,144-row Q8_0 head
-/// 204 -> 94 us).
+/// The mat-vec layout for a matrix of `rows` rows, measured on an H100
+/// (README, GPU benchmarks): a 64-thread workgroup a row for short
+/// matrices (more threads a row, more rows a thread or two slots a loop
+/// turn were slower or no faster); for tall ones 16 threads a row, two rows
+/// a thread (Gemma's 262,144-row Q8_0 head 204 -> 94 us).
+/// `KINDRED_GPU_MATVEC=RxTxW[xU],RxTxW[xU]` (tall, then short: rows a
+/// thread x threads a row group x workgroup size [x unroll]) overrides it
+/// without a rebuild.
 pub fn layout(rows: usize) -> Layout {
     let tall = rows >= 4096;
     if let Some(l) = layout_override(tall) {

@@ -2,11 +2,12 @@
 // (matvec, matvec_glu, matvec_qkv). Composed after bytes.wgsl and one
 // format file (BLOCK_ELEMS, BLOCK_BYTES, SLOTS, slot_dot()); the kernel
 // file declares `p` with `cols` and `row_bytes`, `w` and `x`; the kernel
-// source begins with RPT, TPR and WG (kernels.rs), and x reaches the
-// format file through matvec_x.wgsl or matvec_x_norm.wgsl. A workgroup of WG threads
-// takes RPW rows: TPR threads share a group of RPT consecutive rows, each
-// thread striding over the slots of its rows (a slot is a thread's share
-// of a block), then the group's threads sum through workgroup memory.
+// source begins with RPT, TPR, WG and UNROLL (kernels.rs), and x reaches
+// the format file through matvec_x.wgsl or matvec_x_norm.wgsl. A
+// workgroup of WG threads takes RPW rows: TPR threads share a group of RPT
+// consecutive rows, each thread striding over the slots of its rows (a
+// slot is a thread's share of a block), then the group's threads sum
+// through workgroup memory.
 //
 // Several rows a thread share the x a slot reads; measured on an H100
 // this only paid for tall matrices with short rows (an LM head), and
