@@ -195,9 +195,12 @@ test('a download can be cancelled: the previous model comes back and nothing is 
     await page.getByRole('button', { name: 'Download and use', exact: true }).click();
     await poll(async () => /^[\d.]+ MB of 253\.1 MB/.test(await page.locator('.models-progress .progress-text').textContent()),
       { timeout: 60_000, message: 'the slow download to start' });
+    // The speed needs two progress reports, so it can lag the first bytes shown.
+    const RATE = /^[\d.]+ [KM]?B\/s · .+ left$/;
+    await poll(async () => RATE.test(await page.locator('.models-progress .progress-rate').textContent()),
+      { timeout: 30_000, message: 'a speed and the time left' });
     await page.evaluate(() => document.getElementById('view-models').scrollTo(0, 0));
     await screenshots(page, 'models-download');
-    assert.match(await page.locator('.models-progress .progress-rate').textContent(), /^[\d.]+ [KM]?B\/s · .+ left$/);
     await page.getByRole('button', { name: 'Cancel the download' }).click();
     const back = await waitReady(page, 'gemma-3-270m-q4_k_m.gguf');
     assert.match(back.stateText, /^Ready, loaded from this device\./);
