@@ -87,7 +87,7 @@ pub(crate) async fn build(g: &Gguf, b: &mut Builder<'_>, shared: &Shared) -> Gpu
         return Err(GpuError::Unsupported("no decode lane".into()));
     };
     let mut head = vec![ops::rms_norm(b, &decode.x, &output_norm, &decode.h, d, 1, eps, false).await?];
-    head.extend(matvec_ops(b, &embed, &decode.h, &logits, 0, false).await?);
+    head.extend(matvec_ops(b, &embed, &decode.h, &logits, false, None).await?);
     let lanes = lanes.into_iter().zip(ops).map(|(l, ops)| Lane { rows: l.rows, ops, x: l.x }).collect();
     let name = g.get_str("general.name").unwrap_or_else(|_| "Gemma 3".into());
     Ok(Plan {

@@ -80,7 +80,7 @@ pub(crate) async fn build(g: &Gguf, b: &mut Builder<'_>, shared: &Shared) -> Gpu
         return Err(GpuError::Unsupported("no decode lane".into()));
     };
     let mut head = vec![ops::rms_norm(b, &decode.x, &output_norm, &decode.h, d, 1, eps, false).await?];
-    head.extend(matvec_ops(b, lm_head.as_ref().unwrap_or(&embed), &decode.h, &logits, 0, false).await?);
+    head.extend(matvec_ops(b, lm_head.as_ref().unwrap_or(&embed), &decode.h, &logits, false, None).await?);
     let lanes = lanes.into_iter().zip(ops).map(|(l, ops)| Lane { rows: l.rows, ops, x: l.x }).collect();
     let factors = if g.has_tensor("rope_freqs.weight") {
         Some(crate::matrix::load_vector(g, "rope_freqs.weight", rope_dims / 2)?)

@@ -67,25 +67,13 @@ fn layout_override(tall: bool) -> Option<Layout> {
     ok.then_some(l)
 }
 
-/// `y[y_off + r] (+)= W[r] . x` for every row of `w`.
+/// `y[r] (+)= W[r] . x` for every row of `w`, in the `forced` workgroup
+/// layout if given, else in the one `layout` picks for each chunk.
 pub async fn matvec_ops(
     b: &mut Builder<'_>,
     w: &GpuWeight,
     x: &wgpu::Buffer,
     y: &wgpu::Buffer,
-    y_off: usize,
-    accumulate: bool,
-) -> GpuResult<Vec<Op>> {
-    matvec_ops_with(b, w, x, y, y_off, accumulate, None).await
-}
-
-/// `matvec_ops` with every chunk in the `forced` layout, if given.
-pub async fn matvec_ops_with(
-    b: &mut Builder<'_>,
-    w: &GpuWeight,
-    x: &wgpu::Buffer,
-    y: &wgpu::Buffer,
-    y_off: usize,
     accumulate: bool,
     forced: Option<Layout>,
 ) -> GpuResult<Vec<Op>> {
@@ -96,14 +84,14 @@ pub async fn matvec_ops_with(
         let params = uniform(
             b.gpu,
             &format!("{} params", w.name),
-            &[c.rows as u32, w.cols as u32, w.row_bytes as u32, (y_off + c.row0) as u32, accumulate as u32, grid[0]],
+            &[c.rows as u32, w.cols as u32, w.row_bytes as u32, c.row0 as u32, accumulate as u32, grid[0]],
         );
         ops.push(b.op(Kernel::MatVec(w.qtype, rpw), &[&params, &c.buffer, x, y], Grid::Fixed(grid)).await?);
     }
     Ok(ops)
 }
 
-/// `y[t][y_off + r] (+)= W[r] . x[t]` for the `step.n` tokens of a chunk
+/// `y[t][r] (+)= W[r] . x[t]` for the `step.n` tokens of a chunk
 /// (rows of `w.cols` floats in `x`, of `w.rows` in `y`): the tiled kernel.
 pub async fn matmul_ops(
     b: &mut Builder<'_>,
@@ -176,7 +164,7 @@ pub async fn linear_ops(
     accumulate: bool,
 ) -> GpuResult<Vec<Op>> {
     if rows <= 1 {
-        matvec_ops(b, w, x, y, 0, accumulate).await
+        matvec_ops(b, w, x, y, accumulate, None).await
     } else {
         matmul_ops(b, w, x, y, step, accumulate).await
     }

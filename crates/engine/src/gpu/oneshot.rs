@@ -7,7 +7,7 @@ use super::device::{Gpu, GpuOptions};
 use super::error::GpuResult;
 use super::graph::{encode, Builder, Op};
 use super::kernels::{Kernels, Layout};
-use super::matvec::{embed_ops, matmul_ops, matvec_ops_with};
+use super::matvec::{embed_ops, matmul_ops, matvec_ops};
 use super::{ops, readback};
 
 pub struct Oneshot {
@@ -40,7 +40,7 @@ impl Oneshot {
         let xb = upload_f32(&self.gpu, "x", x)?;
         let y = scratch(&self.gpu, "y", w.rows)?;
         let mut b = Builder { gpu: &self.gpu, kernels: &mut self.kernels };
-        let ops = matvec_ops_with(&mut b, w, &xb, &y, 0, false, layout).await?;
+        let ops = matvec_ops(&mut b, w, &xb, &y, false, layout).await?;
         self.run(&ops, 0, 1, &y, w.rows).await
     }
 
