@@ -99,10 +99,10 @@ fn matvec_every_type_matches_cpu() {
 fn matvec_every_layout_matches_cpu() {
     let mut o = gpu(GpuOptions::default());
     let mut rng = Rng::new(15);
-    let shapes = [(1, 64, 64, 1), (1, 16, 64, 2), (2, 4, 64, 1), (2, 64, 64, 2), (3, 32, 64, 1), (4, 16, 64, 2), (1, 256, 256, 1), (2, 32, 128, 2)];
-    for (rpt, tpr, wg, unroll) in shapes {
+    let shapes = [(1, 64, 64), (1, 16, 64), (2, 4, 64), (2, 64, 64), (3, 32, 64), (4, 16, 64), (1, 256, 256), (2, 32, 128)];
+    for (rpt, tpr, wg) in shapes {
         {
-            let l = Some(Layout { rpt, tpr, wg, unroll });
+            let l = Some(Layout { rpt, tpr, wg });
             check_matvec_in(&mut o, QType::Q4K, 37, 512, &mut rng, l);
             check_matvec_in(&mut o, QType::Q5_0, 5, 96, &mut rng, l);
             check_matvec_in(&mut o, QType::Q6K, 1, 256, &mut rng, l);
@@ -144,7 +144,7 @@ fn matvec_grid_beyond_65535_workgroups() {
     let mut o = gpu(GpuOptions::default());
     let mut rng = Rng::new(14);
     let rows = o.gpu.max_workgroups_per_dim() as usize + 1000;
-    check_matvec_in(&mut o, QType::Q8_0, rows, 32, &mut rng, Some(Layout { rpt: 1, tpr: 64, wg: 64, unroll: 1 }));
+    check_matvec_in(&mut o, QType::Q8_0, rows, 32, &mut rng, Some(Layout { rpt: 1, tpr: 64, wg: 64 }));
 }
 
 #[test]

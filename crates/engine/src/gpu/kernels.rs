@@ -22,13 +22,12 @@ const ARGMAX_REDUCE: &str = include_str!("shaders/argmax_reduce.wgsl");
 /// How a mat-vec workgroup of `wg` threads splits its rows
 /// (matvec_core.wgsl): `tpr` threads share `rpt` rows (at most 4), each
 /// thread taking its slots of all of them. `tpr` and `wg` are powers of
-/// two, `tpr <= wg <= 256`; `unroll` (1 or 2) slots a loop iteration.
+/// two, `tpr <= wg <= 256`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Layout {
     pub rpt: u32,
     pub tpr: u32,
     pub wg: u32,
-    pub unroll: u32,
 }
 
 impl Layout {
@@ -39,8 +38,8 @@ impl Layout {
 
     fn consts(self) -> String {
         format!(
-            "const RPT: u32 = {}u;\nconst TPR: u32 = {}u;\nconst WG: u32 = {}u;\nconst UNROLL: u32 = {}u;\n",
-            self.rpt, self.tpr, self.wg, self.unroll
+            "const RPT: u32 = {}u;\nconst TPR: u32 = {}u;\nconst WG: u32 = {}u;\n",
+            self.rpt, self.tpr, self.wg
         )
     }
 }

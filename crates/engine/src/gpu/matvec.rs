@@ -24,10 +24,10 @@ use super::kernels::{Kernel, Layout};
 /// The mat-vec layout for a matrix of `rows` rows, measured on an H100
 /// (README, GPU benchmarks): a 64-thread workgroup a row for short
 /// matrices (more threads a row, more rows a thread or two slots a loop
-/// turn were slower or no faster); for tall ones 16 threads a row, two rows
+/// turn, each with its own sum, were slower or no faster); for tall ones 16 threads a row, two rows
 /// a thread (Gemma's 262,144-row Q8_0 head 204 -> 94 us).
-/// `KINDRED_GPU_MATVEC=RxTxW[xU],RxTxW[xU]` (tall, then short: rows a
-/// thread x threads a row group x workgroup size [x unroll]) overrides it
+/// `KINDRED_GPU_MATVEC=RxTxW,RxTxW` (tall, then short: rows a thread x
+/// threads a row group x workgroup size) overrides it
 /// without a rebuild.
 pub fn layout(rows: usize) -> Layout {
     let tall = rows >= 4096;
@@ -35,9 +35,9 @@ pub fn layout(rows: usize) -> Layout {
         return l;
     }
     if tall {
-        Layout { rpt: 2, tpr: 16, wg: 64, unroll: 1 }
+        Layout { rpt: 2, tpr: 16, wg: 64 }
     } else {
-        Layout { rpt: 1, tpr: 64, wg: 64, unroll: 1 }
+        Layout { rpt: 1, tpr: 64, wg: 64 }
     }
 }
 
@@ -48,7 +48,7 @@ pub fn glu_layout(rows: usize) -> Layout {
     let tall = rows >= 4096;
     match layout_override(tall) {
         Some(l) => l,
-        None if tall => Layout { rpt: 1, tpr: 16, wg: 64, unroll: 1 },
+        None if tall => Layout { rpt: 1, tpr: 16, wg: 64 },
         None => layout(rows),
     }
 }
@@ -57,13 +57,9 @@ fn layout_override(tall: bool) -> Option<Layout> {
     let v = std::env::var("KINDRED_GPU_MATVEC").ok()?;
     let part = v.split(',').nth(if tall { 0 } else { 1 })?;
     let n: Vec<u32> = part.split('x').map(|v| v.trim().parse().ok()).collect::<Option<_>>()?;
-    let (rpt, tpr, wg, unroll) = match n[..] {
-        [r, t, w] => (r, t, w, 1),
-        [r, t, w, u] => (r, t, w, u),
-        _ => return None,
-    };
-    let l = Layout { rpt, tpr, wg, unroll };
-    let ok = (1..=4).contains(&rpt) && tpr.is_power_of_two() && wg.is_power_of_two() && tpr <= wg && wg <= 256 && (1..=2).contains(&unroll);
+    let [rpt, tpr, wg] = n[..] else { return None };
+    let l = Layout { rpt, tpr, wg };
+    let ok = (1..=4).contains(&rpt) && tpr.is_power_of_two() && wg.is_power_of_two() && tpr <= wg && wg <= 256;
     ok.then_some(l)
 }
 

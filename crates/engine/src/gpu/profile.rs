@@ -142,10 +142,10 @@ impl Profiler {
 }
 
 /// `MatVec(Q4K, layout)` -> `MatVec Q4K 1x64x64` (rows a thread x threads
-/// a row x workgroup size, then `u2` if unrolled; `+norm` where the kernel
+/// a row x workgroup size; `+norm` where the kernel
 /// normalises its input).
 fn kernel_name(k: Kernel) -> String {
-    let l = |l: Layout| format!("{}x{}x{}{}", l.rpt, l.tpr, l.wg, if l.unroll > 1 { format!("u{}", l.unroll) } else { String::new() });
+    let l = |l: Layout| format!("{}x{}x{}", l.rpt, l.tpr, l.wg);
     let norm = |n: bool| if n { " +norm" } else { "" };
     match k {
         Kernel::MatVec(q, lay) => format!("MatVec {q:?} {}", l(lay)),

@@ -2,7 +2,7 @@
 // (matvec, matvec_glu, matvec_qkv). Composed after bytes.wgsl and one
 // format file (BLOCK_ELEMS, BLOCK_BYTES, SLOTS, slot_dot()); the kernel
 // file declares `p` with `cols` and `row_bytes`, `w` and `x`; the kernel
-// source begins with RPT, TPR, WG and UNROLL (kernels.rs), and x reaches
+// source begins with RPT, TPR and WG (kernels.rs), and x reaches
 // the format file through matvec_x.wgsl or matvec_x_norm.wgsl. A
 // workgroup of WG threads takes RPW rows: TPR threads share a group of RPT
 // consecutive rows, each thread striding over the slots of its rows (a
@@ -48,8 +48,7 @@ fn slot_rows(base: vec4<u32>, s: u32) -> vec4<f32> {
 
 // W[row + i] . x for i < RPT (RPT <= 4, one vec4 lane a row), rows past
 // `last` read as row `last`, for the threads of the group (every thread of
-// the workgroup must call it: it holds barriers). UNROLL slots a loop
-// iteration, with their own sums, so their loads are in flight together.
+// the workgroup must call it: it holds barriers).
 fn rows_dot(row: u32, last: u32, tid: u32) -> vec4<f32> {
     let lane = tid % TPR;
     let seg = tid - lane;
@@ -57,18 +56,9 @@ fn rows_dot(row: u32, last: u32, tid: u32) -> vec4<f32> {
     let r = min(vec4<u32>(row) + vec4<u32>(0u, 1u, 2u, 3u), vec4<u32>(last));
     let base = r * p.row_bytes;
     var acc = vec4<f32>(0.0);
-    var acc2 = vec4<f32>(0.0);
-    var s = lane;
-    if (UNROLL > 1u) {
-        for (; s + TPR < nslots; s += 2u * TPR) {
-            acc += slot_rows(base, s);
-            acc2 += slot_rows(base, s + TPR);
-        }
-    }
-    for (; s < nslots; s += TPR) {
+    for (var s = lane; s < nslots; s += TPR) {
         acc += slot_rows(base, s);
     }
-    acc += acc2;
     sums[tid] = acc;
     workgroupBarrier();
     for (var k = TPR / 2u; k > 0u; k >>= 1u) {
