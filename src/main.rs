@@ -21,9 +21,9 @@ usage:
                    [--top-p 0.95] [--min-p 0.05] [--repeat-penalty 1.1] [--seed 0] [--stop S]
                    [--format json|text] [--threads N] [--backend cpu|gpu]
   kindred chat --model PATH --character CARD [--user NAME] [--max-tokens 200] [--threads N]
-  kindred bench (--model PATH | --synthetic gemma3-270m|qwen2-1.5b) [--backend cpu|gpu]
+  kindred bench (--model PATH | --synthetic gemma3-270m|qwen2-1.5b|tiny-gemma3|tiny-qwen2) [--backend cpu|gpu]
                 [--threads N] [--prompt-tokens 128] [--decode-tokens 128] [--format json|text]
-                [--save-synthetic PATH] [--bandwidth-gbs GB_PER_S] [--prefill-chunk 64]
+                [--save-synthetic PATH] [--bandwidth-gbs GB_PER_S] [--prefill-chunk 64] [--no-ahead]
                 (KINDRED_GPU_PROFILE=1 adds GPU time per kernel to a --backend gpu run)
   kindred card show FILE
   kindred card convert IN OUT [--spec v2|v3]

@@ -118,9 +118,10 @@ test('the engine on WebGPU: the CPU\'s greedy tokens, prefix reuse, and the CPU 
     const summary = await engine.use_gpu(64);
     const gpuBackend = engine.backend();
     const gpu = await greedy();
+    const gpuInfo = engine.info();
     // Again: the GPU's cache keeps all but the last prompt token; destroyed after one token.
     const lost = await greedy(1);
-    return { cpu, gpu, lost, cpuBackend, gpuBackend, summary, after: engine.backend(), info: engine.info() };
+    return { cpu, gpu, lost, cpuBackend, gpuBackend, summary, gpuInfo, after: engine.backend(), info: engine.info() };
   }, { file: entry.file, n: 3 });
   assert.equal(result.cpuBackend, 'cpu');
   assert.equal(result.gpuBackend, 'webgpu');
@@ -138,6 +139,8 @@ test('the engine on WebGPU: the CPU\'s greedy tokens, prefix reuse, and the CPU 
   }
   // The prompt is chosen for a confident continuation, so this cannot pass by comparing nothing.
   assert.ok(compared >= 2, `only ${compared} tokens before a near tie: ${JSON.stringify(result.cpu.tokens)}`);
+  // Each step queued the next before its token came back: the second and third tokens came from queued steps.
+  assert.equal(result.gpuInfo.gpu.steps_queued, 2, JSON.stringify(result.gpuInfo.gpu));
   assert.equal(result.gpu.start.n_reused, 0, 'moving to the GPU starts from an empty cache');
   assert.equal(result.lost.start.n_reused, result.lost.start.n_prompt - 1, 'the second run reuses the GPU\'s cache');
   assert.match(result.lost.fallback || '', /GPU/, 'the step after the loss says why the GPU was given up');

@@ -327,6 +327,25 @@ impl Session {
     }
 
     #[cfg(feature = "gpu")]
+    /// The settings of the step after `run`, for a backend that queues it
+    /// before the token `run` samples is known: the next draw, and the
+    /// penalty window but for that token (the GPU counts it). None when
+    /// that token ends the reply whatever it is (the reply's length, the
+    /// context).
+    pub(crate) fn sample_params_ahead(&mut self, run: &Run) -> Option<crate::gpu::SampleParams> {
+        let gen = self.gen.as_mut()?;
+        let cached = self.cached.len() + run.tokens.len();
+        if gen.done.is_some() || gen.n_generated + 1 >= gen.max_tokens || cached + 1 >= self.context {
+            return None;
+        }
+        let n = gen.sampler.opts.penalty_last_n;
+        let mut known = self.cached[self.cached.len().saturating_sub(n)..].to_vec();
+        known.extend_from_slice(&run.tokens);
+        let uniform = if gen.sampler.opts.temperature > 0.0 { gen.sampler.draw() } else { 0.0 };
+        Some(crate::gpu::SampleParams::after_pending(&gen.sampler.opts, &known, uniform))
+    }
+
+    #[cfg(feature = "gpu")]
     /// Records the token a backend sampled after a run, for `plan` to take.
     pub(crate) fn set_sampled(&mut self, token: u32) {
         if let Some(gen) = self.gen.as_mut() {

@@ -181,3 +181,39 @@ fn penalties_change_the_pick_as_on_the_cpu() {
         assert_ne!(got, 7, "token 7 fell out of the top 2 after its penalty");
     }
 }
+
+/// A step queued before the CPU read its input token counts that token on
+/// the GPU (`SampleParams::after_pending`): the pick equals the CPU
+/// sampler's with the whole window known, whether the input token is new
+/// to the window, already in it, or about to leave it.
+#[test]
+fn the_pending_input_token_counts_as_recent() {
+    let mut o = gpu();
+    let mut rng = Rng::new(35);
+    let mut l = logits(&mut rng, 5000, 4.0);
+    l[7] = 6.0;
+    l[9] = 5.8;
+    l[11] = 5.6;
+    l[13] = 5.4;
+    let cases = [
+        SamplerOptions { repeat_penalty: 1.3, penalty_last_n: 4, ..SamplerOptions::greedy() },
+        SamplerOptions { frequency_penalty: 0.3, penalty_last_n: 4, ..SamplerOptions::greedy() },
+        SamplerOptions { presence_penalty: 0.5, repeat_penalty: 1.0, penalty_last_n: 1, ..SamplerOptions::greedy() },
+        SamplerOptions { presence_penalty: 0.5, repeat_penalty: 1.0, penalty_last_n: 3, ..SamplerOptions::greedy() },
+    ];
+    // Known tokens (oldest first), then the input still on the GPU.
+    let windows: [(&[u32], u32); 5] = [(&[3, 5, 2], 7), (&[7, 3, 9], 7), (&[9, 7, 3], 11), (&[], 7), (&[7, 7, 9, 11], 9)];
+    let mut moved = 0;
+    for s in &cases {
+        for &(known, input) in &windows {
+            let mut all = known.to_vec();
+            all.push(input);
+            let want = Sampler::new(s.clone()).unwrap().sample(&mut l.clone(), &all);
+            let params = SampleParams::after_pending(s, known, 0.0);
+            let got = pollster::block_on(o.sample_after(&l, &params, input)).unwrap();
+            assert_eq!(got, want, "{s:?}, known {known:?}, input {input}");
+            moved += (want != 7) as usize;
+        }
+    }
+    assert!(moved >= 8, "the penalties moved the pick in {moved} cases: the cases test nothing");
+}

@@ -191,4 +191,21 @@ fn gemma_session_samples_on_gpu_reproducibly() {
     let (greedy_cpu_sampled, seen) = run(&mut s, &mut model, &greedy());
     assert!(seen.contains(&n_vocab), "logits read back when asked: {seen:?}");
     assert_eq!(greedy_gpu, greedy_cpu_sampled, "greedy on the GPU is the argmax the CPU takes");
+
+    // Penalties over a short window, each GPU step queued before its input
+    // token was read (that token counted on the GPU): the CPU sampler on the
+    // same logits picks the same tokens, and no token comes back within it.
+    let sampler = SamplerOptions { repeat_penalty: 1.5, presence_penalty: 50.0, penalty_last_n: 3, ..SamplerOptions::greedy() };
+    let penalised = GenerateOptions { sampler, max_tokens: 12, stop: Vec::new() };
+    let (cpu_sampled, _) = run(&mut s, &mut model, &penalised);
+    model.set_read_logits(false);
+    let taken = model.taken_ahead();
+    let (gpu_sampled, _) = run(&mut s, &mut model, &penalised);
+    assert_eq!(model.taken_ahead() - taken, 11, "every step after the prompt's was queued ahead");
+    assert_eq!(gpu_sampled, cpu_sampled, "penalised greedy, queued ahead on the GPU and one step at a time on the CPU");
+    let mut window = prompt[prompt.len() - 3..].to_vec();
+    for &t in &gpu_sampled {
+        assert!(!window[window.len() - 3..].contains(&t), "{t} came back within 3 tokens: {gpu_sampled:?}");
+        window.push(t);
+    }
 }

@@ -80,11 +80,10 @@ pub async fn bench_gpu(bytes: js_sys::Uint8Array, options: String, now: js_sys::
     // Decode after the shortest prompt, greedy, end-of-turn ignored.
     let prompt = text_ids.get(..short).unwrap_or(&text_ids);
     gpu.truncate(0);
-    let mut next = gpu.forward_argmax_async(prompt).await.map_err(gpu_err)?;
+    let next = gpu.forward_argmax_async(prompt).await.map_err(gpu_err)?;
     let t = clock(&now)?;
-    for _ in 0..opts.decode_tokens {
-        next = gpu.forward_argmax_async(&[next]).await.map_err(gpu_err)?;
-    }
+    // Each step queues the next before its token is read back, as a chat does.
+    gpu.decode_greedy_async(next, opts.decode_tokens, true).await.map_err(gpu_err)?;
     let decode_s = seconds(&now, t)?;
 
     // A second turn: the cache holds the first prompt; the next one extends it.

@@ -38,6 +38,8 @@ struct GpuSummary<'a> {
     shader_f16: bool,
     context: usize,
     gpu_mib: u64,
+    /// Reply steps taken already queued, since the upload (`decode_async`).
+    steps_queued: u64,
 }
 
 impl<'a> GpuSummary<'a> {
@@ -51,6 +53,7 @@ impl<'a> GpuSummary<'a> {
             shader_f16: r.shader_f16,
             context: m.capacity(),
             gpu_mib: m.gpu_bytes() >> 20,
+            steps_queued: m.taken_ahead(),
         }
     }
 }

@@ -36,7 +36,7 @@ pub mod session;
 
 pub use device::{Gpu, GpuOptions, GpuReport};
 pub use error::{GpuError, GpuResult};
-pub use model::{GpuModel, GpuModelOptions};
+pub use model::{GpuModel, GpuModelOptions, Pick};
 pub use oneshot::Oneshot;
 pub use sample::SampleParams;
 pub use session::GpuStep;

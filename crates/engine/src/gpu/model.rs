@@ -117,16 +117,62 @@ pub struct GpuModel {
     argmax_out: wgpu::Buffer,
     sampler: GpuSampler,
     logits_staging: wgpu::Buffer,
-    token_staging: wgpu::Buffer,
+    /// Two, so a step queued ahead has its own while this one's is read.
+    token_staging: [wgpu::Buffer; 2],
     pos: usize,
     read_logits: bool,
+    ahead: Option<Ahead>,
+    /// Steps taken from the queue since load.
+    taken_ahead: u64,
     profiler: Option<Profiler>,
+}
+
+/// How a step picks the token after its input.
+#[derive(Debug, Clone, Copy)]
+pub enum Pick<'a> {
+    Argmax,
+    Sample(&'a SampleParams),
+}
+
+/// The buffer a step's picked token lands in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Picked {
+    Argmax,
+    Sample,
+}
+
+impl Pick<'_> {
+    fn picked(self) -> Picked {
+        match self {
+            Pick::Argmax => Picked::Argmax,
+            Pick::Sample(_) => Picked::Sample,
+        }
+    }
+}
+
+/// A step submitted before the CPU read its input token: the token the
+/// step before it picked, copied on the GPU (`decode_async`).
+struct Ahead {
+    /// Its position: `pos` once the step before it is counted.
+    pos: usize,
+    /// Its token staging buffer.
+    slot: usize,
+    picked: Picked,
+    /// Its input, once the CPU has read it back.
+    input: Option<u32>,
+    done: Option<wgpu::SubmissionIndex>,
+}
+
+/// Where a step's tokens come from.
+enum Input<'a> {
+    Host(&'a [u32]),
+    /// The one token the step before picked, still on the GPU.
+    Picked(Picked),
 }
 
 enum Output<'a> {
     Logits,
-    Argmax,
-    Sample(&'a SampleParams),
+    Pick(Pick<'a>),
     /// Nothing read back: a prompt chunk whose logits nobody needs.
     Nothing,
 }
@@ -169,9 +215,9 @@ impl GpuModel {
         };
         let argmax_out = scratch(&gpu, "argmax", 1)?;
         let argmax = ops::argmax(&mut b, &plan.logits, &argmax_out, plan.config.n_vocab).await?;
-        let sampler = GpuSampler::new(&mut b, &plan.logits, plan.config.n_vocab).await?;
+        let sampler = GpuSampler::new(&mut b, &plan.logits, &shared.tokens, plan.config.n_vocab).await?;
         let logits_staging = staging(&gpu, "logits readback", plan.config.n_vocab as u64 * 4);
-        let token_staging = staging(&gpu, "token readback", 4);
+        let token_staging = [staging(&gpu, "token readback", 4), staging(&gpu, "token readback ahead", 4)];
         let profiler = Profiler::new(&gpu);
         Ok(GpuModel {
             gpu,
@@ -184,6 +230,8 @@ impl GpuModel {
             token_staging,
             pos: 0,
             read_logits: false,
+            ahead: None,
+            taken_ahead: 0,
             profiler,
         })
     }
@@ -224,6 +272,9 @@ impl GpuModel {
     /// Forgets positions from `len` on (prefix reuse: the kept keys and
     /// values stay valid, later ones are overwritten).
     pub fn truncate(&mut self, len: usize) {
+        if len < self.pos {
+            self.ahead = None;
+        }
         self.pos = self.pos.min(len);
     }
 
@@ -272,7 +323,9 @@ impl GpuModel {
 
     /// Runs `tokens` at positions `len()..`, returns the last one's logits.
     pub async fn forward_async(&mut self, tokens: &[u32]) -> GpuResult<Vec<f32>> {
-        self.run(tokens, Output::Logits).await?;
+        self.ahead = None;
+        self.run(self.pos, Input::Host(tokens), Output::Logits, 0).await?;
+        self.pos += tokens.len();
         let bytes = readback::read(&self.gpu, &self.logits_staging, self.plan.config.n_vocab as u64 * 4).await?;
         Ok(readback::f32s(&bytes))
     }
@@ -280,28 +333,108 @@ impl GpuModel {
     /// Runs `tokens`, returns the argmax of the last one's logits: greedy
     /// decoding with a 4-byte readback.
     pub async fn forward_argmax_async(&mut self, tokens: &[u32]) -> GpuResult<u32> {
-        self.run(tokens, Output::Argmax).await?;
-        self.read_token().await
+        self.decode_async(tokens, Some(Pick::Argmax), None).await
     }
 
     /// Runs `tokens`, then samples the next token from the last one's
     /// logits on the GPU (`SampleParams`: the CPU sampler's settings and
     /// uniform draw); reads back only the token id.
     pub async fn forward_sample_async(&mut self, tokens: &[u32], params: &SampleParams) -> GpuResult<u32> {
-        if !params.fits() {
-            return Err(GpuError::Unsupported(format!("{} distinct recent tokens to penalise", params.recent.len())));
-        }
-        self.run(tokens, Output::Sample(params)).await?;
-        self.read_token().await
+        self.decode_async(tokens, Some(Pick::Sample(params)), None).await
     }
 
     /// Runs `tokens` (a prompt chunk with more to come) and reads nothing back.
     pub async fn prefill_async(&mut self, tokens: &[u32]) -> GpuResult<()> {
-        self.run(tokens, Output::Nothing).await
+        self.ahead = None;
+        self.run(self.pos, Input::Host(tokens), Output::Nothing, 0).await?;
+        self.pos += tokens.len();
+        Ok(())
     }
 
-    async fn read_token(&self) -> GpuResult<u32> {
-        let bytes = readback::read(&self.gpu, &self.token_staging, 4).await?;
+    /// Whether the step for `tokens` at `len()` is already queued (by the
+    /// last `decode_async`, with its `next` settings).
+    pub fn has_ahead(&self, tokens: &[u32]) -> bool {
+        self.ahead.as_ref().is_some_and(|a| a.pos == self.pos && a.input.is_some_and(|t| tokens == [t]))
+    }
+
+    /// How many steps `decode_async` took from the queue since load.
+    pub fn taken_ahead(&self) -> u64 {
+        self.taken_ahead
+    }
+
+    /// Runs `tokens` and picks the token after them with `pick`, or with
+    /// `pick` None takes the step already queued for them (`has_ahead`).
+    /// With `next`, queues the step after it before reading the picked
+    /// token back: that token, still on the GPU, at the next position,
+    /// picked with `next`. The GPU then works on it while the CPU takes
+    /// this token and records nothing (a queued step nobody takes costs a
+    /// step of GPU time and is overwritten; its position is not counted).
+    pub async fn decode_async(&mut self, tokens: &[u32], pick: Option<Pick<'_>>, next: Option<Pick<'_>>) -> GpuResult<u32> {
+        for p in [pick, next].into_iter().flatten() {
+            if let Pick::Sample(params) = p {
+                if !params.fits() {
+                    return Err(GpuError::Unsupported(format!("{} distinct recent tokens to penalise", params.recent.len())));
+                }
+            }
+        }
+        if pick.is_none() && !self.has_ahead(tokens) {
+            return Err(GpuError::Unsupported("no step queued for these tokens".into()));
+        }
+        let (slot, picked, done) = match (pick, self.ahead.take()) {
+            (None, Some(a)) => {
+                self.taken_ahead += 1;
+                (a.slot, a.picked, a.done)
+            }
+            (None, None) => return Err(GpuError::Unsupported("no step queued".into())),
+            (Some(p), _) => {
+                let done = self.run(self.pos, Input::Host(tokens), Output::Pick(p), 0).await?;
+                (0, p.picked(), done)
+            }
+        };
+        let after = self.pos + tokens.len();
+        if let Some(n) = next.filter(|_| after < self.plan.cache.capacity) {
+            let slot_next = 1 - slot;
+            let done = self.run(after, Input::Picked(picked), Output::Pick(n), slot_next).await?;
+            self.ahead = Some(Ahead { pos: after, slot: slot_next, picked: n.picked(), input: None, done });
+        }
+        let token = match self.read_token(slot, done).await {
+            Ok(t) => t,
+            Err(e) => {
+                self.ahead = None;
+                return Err(e);
+            }
+        };
+        self.pos = after;
+        if let Some(a) = self.ahead.as_mut() {
+            a.input = Some(token);
+        }
+        Ok(token)
+    }
+
+    /// `n` greedy steps from `first`, each step's pick the next one's input,
+    /// each queuing the next (`decode_async`) when `ahead`; the picked ids.
+    pub async fn decode_greedy_async(&mut self, first: u32, n: usize, ahead: bool) -> GpuResult<Vec<u32>> {
+        let mut ids = Vec::with_capacity(n);
+        let mut next = first;
+        for i in 0..n {
+            let pick = if self.has_ahead(&[next]) { None } else { Some(Pick::Argmax) };
+            let queue = (ahead && i + 1 < n).then_some(Pick::Argmax);
+            next = self.decode_async(&[next], pick, queue).await?;
+            ids.push(next);
+        }
+        Ok(ids)
+    }
+
+    /// Where a step's picked token lands.
+    fn picked(&self, p: Picked) -> &wgpu::Buffer {
+        match p {
+            Picked::Argmax => &self.argmax_out,
+            Picked::Sample => &self.sampler.out,
+        }
+    }
+
+    async fn read_token(&self, slot: usize, done: Option<wgpu::SubmissionIndex>) -> GpuResult<u32> {
+        let bytes = readback::read_after(&self.gpu, &self.token_staging[slot], 4, done).await?;
         match bytes.get(..4) {
             Some(b) => Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]])),
             None => Err(GpuError::Readback("short token readback".into())),
@@ -324,23 +457,42 @@ impl GpuModel {
     }
 
     #[cfg(not(target_arch = "wasm32"))]
+    pub fn decode(&mut self, tokens: &[u32], pick: Option<Pick<'_>>, next: Option<Pick<'_>>) -> GpuResult<u32> {
+        pollster::block_on(self.decode_async(tokens, pick, next))
+    }
+
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn decode_greedy(&mut self, first: u32, n: usize, ahead: bool) -> GpuResult<Vec<u32>> {
+        pollster::block_on(self.decode_greedy_async(first, n, ahead))
+    }
+
+    #[cfg(not(target_arch = "wasm32"))]
     pub fn prefill(&mut self, tokens: &[u32]) -> GpuResult<()> {
         pollster::block_on(self.prefill_async(tokens))
     }
 
-    async fn run(&mut self, tokens: &[u32], out: Output<'_>) -> GpuResult<()> {
+    /// Submits the steps of `input` at positions `start..` (a prompt in
+    /// chunks), the last one's pick copied to token staging `slot`; returns
+    /// the last submission. The caller counts the positions.
+    async fn run(&mut self, start: usize, input: Input<'_>, out: Output<'_>, slot: usize) -> GpuResult<Option<wgpu::SubmissionIndex>> {
         let c = &self.plan.config;
+        let (tokens, picked): (&[u32], _) = match input {
+            Input::Host(t) => (t, None),
+            // Any id: the buffer holds the real one when the step runs.
+            Input::Picked(p) => (&[0], Some(p)),
+        };
         if tokens.is_empty() {
             return Err(Error::InvalidOption("forward called with no tokens".into()).into());
         }
         if let Some(&bad) = tokens.iter().find(|&&t| t as usize >= c.n_vocab) {
             return Err(Error::BadToken { id: bad, vocab: c.n_vocab }.into());
         }
-        if self.pos + tokens.len() > self.plan.cache.capacity {
+        if start + tokens.len() > self.plan.cache.capacity {
             return Err(Error::ContextFull(self.plan.cache.capacity).into());
         }
         self.gpu.check()?;
         let d = c.d_model as u64 * 4;
+        let mut done = None;
         let mut i = 0;
         while i < tokens.len() {
             // One token left: the decode lane's mat-vec reads each weight once.
@@ -350,10 +502,12 @@ impl GpuModel {
                 return Err(GpuError::Unsupported("no lane to run a token".into()));
             };
             let n = lane.rows.min(tokens.len() - i);
-            let pos = self.pos + i;
+            let pos = start + i;
             let last = i + n == tokens.len();
             self.gpu.queue.write_buffer(&self.shared.step, 0, &u32_bytes(&[pos as u32, 0, n as u32, 0]));
-            self.gpu.queue.write_buffer(&self.shared.tokens, 0, &u32_bytes(&tokens[i..i + n]));
+            if picked.is_none() {
+                self.gpu.queue.write_buffer(&self.shared.tokens, 0, &u32_bytes(&tokens[i..i + n]));
+            }
             let table = rope_table(&self.plan.inv_freqs, pos, n);
             self.gpu.queue.write_buffer(&self.shared.rope_table, 0, &f32_bytes(&table));
             // The layers go out in a few submits, so the GPU starts on the
@@ -363,8 +517,12 @@ impl GpuModel {
             // all of it before the GPU began when sent as one submit).
             let mut parts = submit_parts(&lane.ops).peekable();
             let mut watch = Stopwatch::start();
+            let mut first = true;
             let mut enc = loop {
                 let mut enc = self.gpu.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("chunk") });
+                if let Some(p) = picked.filter(|_| std::mem::take(&mut first)) {
+                    enc.copy_buffer_to_buffer(self.picked(p), 0, &self.shared.tokens, 0, 4);
+                }
                 {
                     let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("layers"), timestamp_writes: None });
                     if let Some(p) = self.profiler.as_mut() {
@@ -395,10 +553,10 @@ impl GpuModel {
                 }
                 encode_profiled(&mut pass, &self.plan.head, at, 1, self.profiler.as_mut());
                 match out {
-                    Output::Argmax => {
+                    Output::Pick(Pick::Argmax) => {
                         encode_profiled(&mut pass, &self.argmax, at, 1, self.profiler.as_mut())
                     }
-                    Output::Sample(params) => {
+                    Output::Pick(Pick::Sample(params)) => {
                         for op in self.sampler.ops(&self.gpu.queue, params) {
                             encode_profiled(&mut pass, std::slice::from_ref(op), at, 1, self.profiler.as_mut());
                         }
@@ -414,30 +572,29 @@ impl GpuModel {
                     Output::Logits => {
                         enc.copy_buffer_to_buffer(&self.plan.logits, 0, &self.logits_staging, 0, c.n_vocab as u64 * 4)
                     }
-                    Output::Argmax => enc.copy_buffer_to_buffer(&self.argmax_out, 0, &self.token_staging, 0, 4),
-                    Output::Sample(_) => enc.copy_buffer_to_buffer(&self.sampler.out, 0, &self.token_staging, 0, 4),
+                    Output::Pick(p) => enc.copy_buffer_to_buffer(self.picked(p.picked()), 0, &self.token_staging[slot], 0, 4),
                     Output::Nothing => {}
                 }
             }
-            submit(&self.gpu, self.profiler.as_mut(), enc, watch).await?;
+            done = Some(submit(&self.gpu, self.profiler.as_mut(), enc, watch).await?);
             i += n;
         }
-        self.pos += tokens.len();
-        self.gpu.check()
+        self.gpu.check()?;
+        Ok(done)
     }
 }
 
 /// Submits `enc`; when profiling, with its timestamps, and waits for them
 /// (the CPU's recording time since `watch` counts too).
-async fn submit(gpu: &Gpu, profiler: Option<&mut Profiler>, mut enc: wgpu::CommandEncoder, watch: Stopwatch) -> GpuResult<()> {
+async fn submit(gpu: &Gpu, profiler: Option<&mut Profiler>, mut enc: wgpu::CommandEncoder, watch: Stopwatch) -> GpuResult<wgpu::SubmissionIndex> {
     let Some(p) = profiler else {
-        gpu.queue.submit([enc.finish()]);
-        return Ok(());
+        return Ok(gpu.queue.submit([enc.finish()]));
     };
     p.resolve(&mut enc);
-    gpu.queue.submit([enc.finish()]);
+    let done = gpu.queue.submit([enc.finish()]);
     p.add_cpu("encode+submit", watch.nanos());
-    p.collect(gpu).await
+    p.collect(gpu).await?;
+    Ok(done)
 }
 
 /// `[cos | sin]` of `p * f` for every table and each position `p` of

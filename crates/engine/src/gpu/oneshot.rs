@@ -82,12 +82,19 @@ impl Oneshot {
 
     /// The token the GPU sampler picks from `logits` with `params`.
     pub async fn sample(&mut self, logits: &[f32], params: &super::SampleParams) -> GpuResult<u32> {
+        self.sample_after(logits, params, 0).await
+    }
+
+    /// `sample` as the step after `input` (which `params.count_input`
+    /// counts as a recent token).
+    pub async fn sample_after(&mut self, logits: &[f32], params: &super::SampleParams, input: u32) -> GpuResult<u32> {
         if !params.fits() || logits.is_empty() {
             return Err(super::GpuError::Unsupported("sampling settings the GPU cannot take".into()));
         }
         let lb = upload_f32(&self.gpu, "logits", logits)?;
+        let tokens = super::buffers::upload_bytes(&self.gpu, "input", &input.to_le_bytes(), wgpu::BufferUsages::STORAGE)?;
         let mut b = Builder { gpu: &self.gpu, kernels: &mut self.kernels };
-        let sampler = super::sample::GpuSampler::new(&mut b, &lb, logits.len()).await?;
+        let sampler = super::sample::GpuSampler::new(&mut b, &lb, &tokens, logits.len()).await?;
         let ops: Vec<&Op> = sampler.ops(&self.gpu.queue, params);
         let st = staging(&self.gpu, "token", 4);
         let mut enc = self.gpu.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("sample") });

@@ -39,6 +39,14 @@ impl Future for MapDone {
 /// Copies the first `size` bytes of a MAP_READ buffer (already filled by a
 /// submitted copy) to the CPU.
 pub async fn read(gpu: &Gpu, staging: &wgpu::Buffer, size: u64) -> GpuResult<Vec<u8>> {
+    read_after(gpu, staging, size, None).await
+}
+
+/// `read`, natively waiting only for submission `done` (the one that filled
+/// `staging`), not for work submitted after it: a step queued ahead keeps
+/// the GPU busy while the CPU takes this one's result. (In the browser the
+/// map resolves when the buffer's last use is done, which is the same.)
+pub async fn read_after(gpu: &Gpu, staging: &wgpu::Buffer, size: u64, done: Option<wgpu::SubmissionIndex>) -> GpuResult<Vec<u8>> {
     let slot = Arc::new(Mutex::new(Slot::default()));
     let cb_slot = slot.clone();
     let slice = staging.slice(0..size);
@@ -50,9 +58,11 @@ pub async fn read(gpu: &Gpu, staging: &wgpu::Buffer, size: u64) -> GpuResult<Vec
             }
         }
     });
+    #[cfg(target_arch = "wasm32")]
+    let _ = done;
     #[cfg(not(target_arch = "wasm32"))]
     gpu.device
-        .poll(wgpu::PollType::wait_indefinitely())
+        .poll(wgpu::PollType::Wait { submission_index: done, timeout: None })
         .map_err(|e| GpuError::DeviceLost(format!("waiting for the GPU: {e}")))?;
     MapDone(slot).await?;
     gpu.check()?;

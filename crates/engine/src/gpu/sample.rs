@@ -34,6 +34,9 @@ pub struct SampleParams {
     pub presence_penalty: f32,
     /// Distinct recent tokens and how often each occurred.
     pub recent: Vec<(u32, u32)>,
+    /// The step's input token counts as one more recent token (it is not
+    /// in `recent`): a step queued before the CPU read that token back.
+    pub count_input: bool,
     /// The CPU generator's draw in [0, 1); unused when greedy.
     pub uniform: f32,
 }
@@ -42,7 +45,19 @@ impl SampleParams {
     /// `recent`: the tokens the penalties look at (already cut to
     /// `penalty_last_n`, as the CPU sampler does).
     pub fn new(o: &SamplerOptions, recent: &[u32], uniform: f32) -> Self {
-        let tail = &recent[recent.len().saturating_sub(o.penalty_last_n)..];
+        Self::window(o, recent, o.penalty_last_n, false, uniform)
+    }
+
+    /// The settings of a step whose input token the GPU sampled and the CPU
+    /// has not read yet: `known` are the recent tokens before it, and the
+    /// GPU counts the input itself as the window's newest.
+    pub fn after_pending(o: &SamplerOptions, known: &[u32], uniform: f32) -> Self {
+        let counted = o.penalty_last_n > 0;
+        Self::window(o, known, o.penalty_last_n.saturating_sub(1), counted, uniform)
+    }
+
+    fn window(o: &SamplerOptions, recent: &[u32], last_n: usize, count_input: bool, uniform: f32) -> Self {
+        let tail = &recent[recent.len().saturating_sub(last_n)..];
         let mut counts: Vec<(u32, u32)> = Vec::new();
         let mut sorted = tail.to_vec();
         sorted.sort_unstable();
@@ -61,6 +76,7 @@ impl SampleParams {
             frequency_penalty: o.frequency_penalty,
             presence_penalty: o.presence_penalty,
             recent: counts,
+            count_input,
             uniform,
         }
     }
@@ -94,17 +110,19 @@ pub struct GpuSampler {
 }
 
 impl GpuSampler {
-    pub async fn new(b: &mut Builder<'_>, logits: &wgpu::Buffer, n_vocab: usize) -> GpuResult<Self> {
+    /// `tokens`: the step's input tokens (the first is the one
+    /// `count_input` counts).
+    pub async fn new(b: &mut Builder<'_>, logits: &wgpu::Buffer, tokens: &wgpu::Buffer, n_vocab: usize) -> GpuResult<Self> {
         let gpu = b.gpu;
         let z = scratch(gpu, "sampling logits", n_vocab)?;
         let out = scratch(gpu, "sampled token", 1)?;
-        let prep_params = uniform(gpu, "sampling prep", &[n_vocab as u32, 1f32.to_bits(), 0, 1f32.to_bits(), 0, 0]);
+        let prep_params = uniform(gpu, "sampling prep", &[n_vocab as u32, 1f32.to_bits(), 0, 1f32.to_bits(), 0, 0, 0]);
         let pick_params = uniform(gpu, "sampling", &[n_vocab as u32, 0, 1f32.to_bits(), 0, 0]);
         let usage = wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST;
         let recent = upload_bytes(gpu, "recent tokens", &vec![0u8; MAX_RECENT * 8], usage)?;
         let grid = grid_2d(gpu, (n_vocab as u32).div_ceil(256))?;
         let prep = b.op(Kernel::SamplePrep, &[&prep_params, logits, &z], Grid::Fixed(grid)).await?;
-        let penalize = b.op(Kernel::SamplePenalize, &[&prep_params, logits, &z, &recent], Grid::Fixed([1, 1, 1])).await?;
+        let penalize = b.op(Kernel::SamplePenalize, &[&prep_params, logits, &z, &recent, tokens], Grid::Fixed([1, 1, 1])).await?;
         let argmax = super::ops::argmax(b, &z, &out, n_vocab).await?;
         let cv = scratch(gpu, "sampling candidates", n_vocab)?;
         let ci = scratch(gpu, "sampling candidate ids", n_vocab)?;
@@ -122,7 +140,9 @@ impl GpuSampler {
     /// Writes this step's settings; returns the ops to run after the logits.
     pub fn ops(&self, queue: &wgpu::Queue, s: &SampleParams) -> Vec<&Op> {
         let inv_temp = if s.greedy() { 1.0 } else { 1.0 / s.temperature };
-        let penalised = if s.penalties_active() { s.recent.len().min(MAX_RECENT) } else { 0 };
+        let active = s.penalties_active();
+        let penalised = if active { s.recent.len().min(MAX_RECENT) } else { 0 };
+        let count_input = active && s.count_input;
         let prep = [
             self.n_vocab as u32,
             inv_temp.to_bits(),
@@ -130,6 +150,7 @@ impl GpuSampler {
             s.repeat_penalty.to_bits(),
             s.frequency_penalty.to_bits(),
             s.presence_penalty.to_bits(),
+            count_input as u32,
         ];
         queue.write_buffer(&self.prep_params, 0, &u32_bytes(&prep));
         if penalised > 0 {
@@ -137,7 +158,7 @@ impl GpuSampler {
             queue.write_buffer(&self.recent, 0, &u32_bytes(&pairs));
         }
         let mut ops = vec![&self.prep];
-        if penalised > 0 {
+        if penalised > 0 || count_input {
             ops.push(&self.penalize);
         }
         if s.greedy() {

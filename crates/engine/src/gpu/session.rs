@@ -10,13 +10,22 @@
 //! logits on the CPU (`Session::logits`) asks with
 //! `GpuModel::set_read_logits`; the CPU then samples them as before.
 //!
+//! Each reply step also queues the next one before reading its token back
+//! (`GpuModel::decode_async`): the GPU runs the token it just sampled while
+//! the CPU reads it, streams its text and comes back, and the next call
+//! finds that step done or running. The queued step's sampling settings
+//! (its draw, its penalty window but for the token still on the GPU) are
+//! taken when it is queued, in the order the steps would take them; no
+//! step is queued after a token that must end the reply (its length or
+//! the context), and one after an end-of-turn or stop text is left unread.
+//!
 //! A GPU that fails mid-reply (lost device, out of memory, a failed
 //! readback) does not end the reply: the session forgets the GPU's cache
 //! and queues everything read so far to be read again, so the caller can
 //! drop the GPU and go on with `Session::next` on the CPU.
 
 use super::error::GpuError;
-use super::model::GpuModel;
+use super::model::{GpuModel, Pick};
 use crate::error::Result;
 use crate::session::{Plan, Session, Step};
 
@@ -45,15 +54,19 @@ impl Session {
             gpu.truncate(0);
             return Ok(GpuStep { step: self.requeue(run), fault: None });
         }
-        let params = if self.more_prompt_after(&run) || gpu.reads_logits() {
+        let more_prompt = self.more_prompt_after(&run);
+        let queued = !more_prompt && !gpu.reads_logits() && gpu.has_ahead(&run.tokens);
+        let params = if more_prompt || gpu.reads_logits() || queued {
             None
         } else {
             self.sample_params(&run).filter(|p| p.fits())
         };
-        let result = if self.more_prompt_after(&run) {
+        let next = if queued || params.is_some() { self.sample_params_ahead(&run).filter(|p| p.fits()) } else { None };
+        let result = if more_prompt {
             gpu.prefill_async(&run.tokens).await.map(|()| (Vec::new(), None))
-        } else if let Some(p) = &params {
-            gpu.forward_sample_async(&run.tokens, p).await.map(|t| (Vec::new(), Some(t)))
+        } else if queued || params.is_some() {
+            let pick = params.as_ref().map(Pick::Sample);
+            gpu.decode_async(&run.tokens, pick, next.as_ref().map(Pick::Sample)).await.map(|t| (Vec::new(), Some(t)))
         } else {
             gpu.forward_async(&run.tokens).await.map(|logits| (logits, None))
         };

@@ -8,6 +8,7 @@ struct Params {
     repeat_penalty: f32,
     frequency_penalty: f32,
     presence_penalty: f32,
+    count_input: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
