@@ -1,8 +1,12 @@
 //! A whole model on the GPU: weights, KV cache and the recorded ops of two
 //! lanes over the same weights: a decode step (one token, mat-vec kernels)
 //! and a prefill chunk (up to `prefill_chunk` tokens, the tiled mat-mul).
-//! `forward` reads a prompt chunk by chunk, one compute pass and one submit
-//! per chunk, and reads back the last token's logits (or only its argmax).
+//! `forward` reads a prompt chunk by chunk, one compute pass and a few
+//! submits per chunk, and reads back the last token's logits (or only the
+//! token picked from them). `decode_async` can queue the step after a pick
+//! before reading the pick back, the next step taking its input token from
+//! where the pick left it on the GPU: the GPU then never waits for the CPU
+//! between reply tokens.
 
 use super::attention::GpuKvCache;
 use super::buffers::{scratch, staging, u32_bytes, f32_bytes, upload_f32, GpuWeight};
