@@ -105,10 +105,15 @@ test('the Models page lists the presets, the stored default with its size, and t
   assert.equal(ready.fields.Architecture, 'gemma3');
 
   const presets = page.getByRole('list', { name: 'Presets' });
+  const defaultItem = presets.locator(`li[data-model-id="${model.id}"]`);
+  // The lists are drawn again once the stored model is listed, just after the model is ready.
+  await poll(async () => /On this device \(253\.1 MB\)/.test(await defaultItem.textContent().catch(() => '')),
+    { timeout: 10_000, message: 'the default preset shown as stored' });
+  await poll(async () => / · in use/.test(await page.getByRole('list', { name: 'On this device' }).textContent()),
+    { timeout: 10_000, message: 'the stored list' });
   for (const entry of manifest.models) {
     assert.ok(await presets.getByRole('heading', { name: entry.name, exact: true }).isVisible(), `${entry.name} is listed`);
   }
-  const defaultItem = presets.locator(`li[data-model-id="${model.id}"]`);
   assert.match(await defaultItem.textContent(), /On this device \(253\.1 MB\)/);
   assert.ok(await defaultItem.getByRole('button', { name: `${model.name} is in use` }).isDisabled());
   // A preset from another host says where it comes from, its size is approximate and unverified.
@@ -206,6 +211,12 @@ test('a download can be cancelled: the previous model comes back and nothing is 
     assert.match(back.stateText, /^Ready, loaded from this device\./);
     assert.equal(await page.locator('.models-choose-status').textContent(), 'Cancelled. Going back to gemma-3-270m-q4_k_m.gguf.');
   } finally {
+    // A failure above must not leave the download running into the next tests.
+    const cancel = page.getByRole('button', { name: 'Cancel the download' });
+    if (await cancel.isVisible().catch(() => false)) {
+      await cancel.click().catch(() => {});
+      await waitReady(page, 'gemma-3-270m-q4_k_m.gguf').catch(() => {});
+    }
     await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
     await cdp.detach();
   }
@@ -218,7 +229,9 @@ test('a file that is not a GGUF model is refused clearly', { timeout: 60_000 }, 
   const { page } = browser;
   const fileInput = page.getByLabel('Open a GGUF file…');
   await fileInput.setInputFiles({ name: 'notes.gguf', mimeType: 'application/octet-stream', buffer: Buffer.from('just some notes, not a model') });
-  await poll(async () => (await page.locator('.models-choose-status').textContent()).length > 0, { timeout: 10_000, message: 'the refusal' });
+  // The status still holds the cancelled download's words until the file's first bytes are read.
+  await poll(async () => (await page.locator('.models-choose-status').textContent()).startsWith('“notes.gguf”'),
+    { timeout: 10_000, message: 'the refusal' });
   assert.equal(await page.locator('.models-choose-status').textContent(),
     '“notes.gguf” is not a GGUF model file. Pick a file ending in .gguf, as published for llama.cpp.');
   const c = await current(page);
@@ -237,7 +250,7 @@ test('a GGUF file from disk loads, becomes active and a chat reply streams', { t
   assert.equal(choice.kind, 'file');
   assert.equal(choice.id, fileId);
   assert.equal(choice.url, 'local:gemma-3-270m-q4_k_m.gguf');
-  assert.ok((await storedIds(page)).includes(choice.id), 'the file is kept on this device');
+  await poll(async () => (await storedIds(page)).includes(choice.id), { timeout: 10_000, message: 'the file kept on this device' });
 
   await page.evaluate(() => { location.hash = '#/'; });
   await openFirstStarter(page);

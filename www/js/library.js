@@ -246,6 +246,8 @@ export class Library {
   async showCharacter(id) {
     const c = await getCharacter(this.d.db, id);
     if (!c) throw new Error('This character no longer exists.');
+    // Read everything first, so the page never shows this name over the last character's details.
+    const chats = await listChats(this.d.db, id);
     this.current = c;
     const name = displayName(c);
     $('character-title').textContent = name;
@@ -253,7 +255,6 @@ export class Library {
     $('character-tags').replaceChildren(...tagsOf(c).map((t) => el('span', 'chip small', t)));
     $('character-delete').hidden = c.origin === 'starter';
     $('character-status').textContent = '';
-    const chats = await listChats(this.d.db, id);
     $('character-chats').replaceChildren(...chats.map((chat) => this.chatItem(chat, c, true)));
     if (!chats.length) $('character-chats').append(el('li', 'empty-state', 'No chats yet.'));
     this.renderBooks(c);

@@ -153,6 +153,8 @@ export class ModelsView {
     this.chooseStatus.textContent = '';
     this.storageStatus.textContent = '';
     await Promise.all([this.loadPresets(), this.refreshStorage()]);
+    // Drawn by refreshStorage, which may have finished before the preset list arrived.
+    this.renderPresets();
     this.persistText.textContent = PERSIST_TEXT[await persistState().catch(() => 'unsupported')];
   }
 
