@@ -322,8 +322,8 @@ impl Session {
         let n = gen.sampler.opts.penalty_last_n;
         let mut recent = self.cached[self.cached.len().saturating_sub(n)..].to_vec();
         recent.extend_from_slice(&run.tokens);
-        let uniform = if gen.sampler.opts.temperature > 0.0 { gen.sampler.draw() } else { 0.0 };
-        Some(crate::gpu::SampleParams::new(&gen.sampler.opts, &recent, uniform))
+        let params = crate::gpu::SampleParams::new(&gen.sampler.opts, &recent, 0.0);
+        Some(Self::draw_for(gen, params))
     }
 
     #[cfg(feature = "gpu")]
@@ -341,8 +341,18 @@ impl Session {
         let n = gen.sampler.opts.penalty_last_n;
         let mut known = self.cached[self.cached.len().saturating_sub(n)..].to_vec();
         known.extend_from_slice(&run.tokens);
-        let uniform = if gen.sampler.opts.temperature > 0.0 { gen.sampler.draw() } else { 0.0 };
-        Some(crate::gpu::SampleParams::after_pending(&gen.sampler.opts, &known, uniform))
+        let params = crate::gpu::SampleParams::after_pending(&gen.sampler.opts, &known, 0.0);
+        Some(Self::draw_for(gen, params))
+    }
+
+    #[cfg(feature = "gpu")]
+    /// `params` with the generator's next draw, taken only when the GPU can
+    /// take them (else the CPU samples, drawing that number itself).
+    fn draw_for(gen: &mut Generation, mut params: crate::gpu::SampleParams) -> crate::gpu::SampleParams {
+        if params.fits() && gen.sampler.opts.temperature > 0.0 {
+            params.uniform = gen.sampler.draw();
+        }
+        params
     }
 
     #[cfg(feature = "gpu")]

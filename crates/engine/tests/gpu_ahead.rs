@@ -10,15 +10,21 @@
 use kindred_engine::gpu::{GpuModel, GpuModelOptions, Pick, SampleParams};
 use kindred_engine::quant::QType;
 use kindred_engine::synthetic::{self, Spec};
-use kindred_engine::{Gguf, SamplerOptions};
+use kindred_engine::{GenerateOptions, Gguf, SamplerOptions, Session};
 
 const STEPS: usize = 12;
 const PROMPT: [u32; 5] = [2, 40, 41, 42, 43];
+/// A prompt whose greedy reply on the tiny model runs 8 tokens without an end of turn.
+const REPLY_PROMPT: [u32; 4] = [2, 10, 11, 12];
 
 fn model(arch: &str, q: QType) -> GpuModel {
     let g = Gguf::from_bytes(synthetic::write(&Spec::tiny(arch, q)).unwrap()).unwrap();
+    on_gpu(&g)
+}
+
+fn on_gpu(g: &Gguf) -> GpuModel {
     let opts = GpuModelOptions { context: Some(64), ..Default::default() };
-    GpuModel::load_with(&g, &opts).unwrap_or_else(|e| panic!("no GPU model ({e}); a Vulkan driver (lavapipe will do) is required"))
+    GpuModel::load_with(g, &opts).unwrap_or_else(|e| panic!("no GPU model ({e}); a Vulkan driver (lavapipe will do) is required"))
 }
 
 fn draw(i: usize) -> f32 {
@@ -126,4 +132,57 @@ fn a_queued_step_nobody_takes_leaves_no_trace() {
     assert!(m.has_ahead(&[t]), "cutting at its position keeps it");
     m.truncate(PROMPT.len());
     assert!(!m.has_ahead(&[t]));
+}
+
+/// Steps a begun generation on the GPU until `n` reply tokens came back.
+fn reply_tokens(s: &mut Session, m: &mut GpuModel, n: usize) -> Vec<u32> {
+    let mut ids = Vec::new();
+    while ids.len() < n {
+        let step = pollster::block_on(s.next_on_gpu(m)).unwrap();
+        assert!(step.fault.is_none(), "{:?}", step.fault);
+        if step.step.prefill_left.is_none() {
+            ids.extend(step.step.token);
+        }
+        if step.step.done {
+            break;
+        }
+    }
+    ids
+}
+
+/// A reply left after two tokens has queued the step for its third; a new
+/// prompt ending in exactly that third token must run it with the new
+/// settings, not take the old reply's step (which would pick the old
+/// reply's fourth token).
+#[test]
+fn a_new_prompt_never_takes_the_last_replys_queued_step() {
+    let mut s = Session::load(synthetic::write(&Spec::tiny("qwen2", QType::Q4K)).unwrap()).unwrap();
+    let mut m = on_gpu(s.model.gguf());
+    let greedy = GenerateOptions { sampler: SamplerOptions::greedy(), max_tokens: 8, stop: Vec::new() };
+    s.begin(&REPLY_PROMPT, greedy.clone()).unwrap();
+    let ids = reply_tokens(&mut s, &mut m, 8);
+    assert_eq!(ids.len(), 8);
+
+    s.reset();
+    s.begin(&REPLY_PROMPT, greedy).unwrap();
+    assert_eq!(reply_tokens(&mut s, &mut m, 2), ids[..2]);
+    let mut prompt = REPLY_PROMPT.to_vec();
+    prompt.extend_from_slice(&ids[..3]);
+    // The new settings forbid the last 8 tokens, the old reply's next pick among them.
+    let presence = SamplerOptions { presence_penalty: 100.0, penalty_last_n: 8, ..SamplerOptions::greedy() };
+    let window = |all: &[u32]| all[all.len().saturating_sub(8)..].to_vec();
+    assert!(window(&prompt).contains(&ids[3]), "the test needs the old pick in the new window: {ids:?}");
+    let info = s.begin(&prompt, GenerateOptions { sampler: presence, max_tokens: 4, stop: Vec::new() }).unwrap();
+    assert_eq!(info.n_reused, prompt.len() - 1, "only the third token is read");
+    let taken = m.taken_ahead();
+    let first = pollster::block_on(s.next_on_gpu(&mut m)).unwrap();
+    assert_eq!(first.step.prefill_left, Some(0), "the prompt's run");
+    assert_eq!(m.taken_ahead(), taken, "the prompt's run was taken from the old reply's queue");
+    let again = reply_tokens(&mut s, &mut m, 4);
+    assert!(!again.is_empty());
+    let mut all = prompt.clone();
+    for &t in &again {
+        assert!(!window(&all).contains(&t), "{t} ignores the new penalty: {again:?}");
+        all.push(t);
+    }
 }

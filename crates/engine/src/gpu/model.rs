@@ -373,14 +373,15 @@ impl GpuModel {
     /// picked with `next`. The GPU then works on it while the CPU takes
     /// this token and records nothing (a queued step nobody takes costs a
     /// step of GPU time and is overwritten; its position is not counted).
+    /// Settings made by `SampleParams::after_pending` belong in `next` only:
+    /// they count the step's first input token, the one a queued step has.
     pub async fn decode_async(&mut self, tokens: &[u32], pick: Option<Pick<'_>>, next: Option<Pick<'_>>) -> GpuResult<u32> {
-        for p in [pick, next].into_iter().flatten() {
-            if let Pick::Sample(params) = p {
-                if !params.fits() {
-                    return Err(GpuError::Unsupported(format!("{} distinct recent tokens to penalise", params.recent.len())));
-                }
-            }
+        let fits = |p: &Pick<'_>| !matches!(p, Pick::Sample(params) if !params.fits());
+        if let Some(Pick::Sample(params)) = pick.filter(|p| !fits(p)) {
+            return Err(GpuError::Unsupported(format!("{} distinct recent tokens to penalise", params.recent.len())));
         }
+        // Settings the GPU cannot take: the next step runs when asked for.
+        let next = next.filter(fits);
         if pick.is_none() && !self.has_ahead(tokens) {
             return Err(GpuError::Unsupported("no step queued for these tokens".into()));
         }

@@ -45,7 +45,8 @@ pub async fn read(gpu: &Gpu, staging: &wgpu::Buffer, size: u64) -> GpuResult<Vec
 /// `read`, natively waiting only for submission `done` (the one that filled
 /// `staging`), not for work submitted after it: a step queued ahead keeps
 /// the GPU busy while the CPU takes this one's result. (In the browser the
-/// map resolves when the buffer's last use is done, which is the same.)
+/// map is the browser's to resolve: Chromium's Dawn resolves it when the
+/// buffer's own last use is done, which is the same.)
 pub async fn read_after(gpu: &Gpu, staging: &wgpu::Buffer, size: u64, done: Option<wgpu::SubmissionIndex>) -> GpuResult<Vec<u8>> {
     let slot = Arc::new(Mutex::new(Slot::default()));
     let cb_slot = slot.clone();
@@ -65,13 +66,12 @@ pub async fn read_after(gpu: &Gpu, staging: &wgpu::Buffer, size: u64, done: Opti
         .poll(wgpu::PollType::Wait { submission_index: done, timeout: None })
         .map_err(|e| GpuError::DeviceLost(format!("waiting for the GPU: {e}")))?;
     MapDone(slot).await?;
-    gpu.check()?;
-    let bytes = {
-        let view = slice.get_mapped_range().map_err(|e| GpuError::Readback(e.to_string()))?;
-        view.to_vec()
-    };
+    // Unmapped whatever happens: a buffer left mapped fails every later
+    // submit that copies into it.
+    let bytes = slice.get_mapped_range().map(|view| view.to_vec());
     staging.unmap();
-    Ok(bytes)
+    gpu.check()?;
+    bytes.map_err(|e| GpuError::Readback(e.to_string()))
 }
 
 pub fn f32s(bytes: &[u8]) -> Vec<f32> {

@@ -55,7 +55,10 @@ impl Session {
             return Ok(GpuStep { step: self.requeue(run), fault: None });
         }
         let more_prompt = self.more_prompt_after(&run);
-        let queued = !more_prompt && !gpu.reads_logits() && gpu.has_ahead(&run.tokens);
+        // Only reply tokens are ever queued: a prompt's run is never taken
+        // from the queue, though a new prompt may end in the very token the
+        // last reply queued a step for (with that reply's settings).
+        let queued = !run.prefill && !gpu.reads_logits() && gpu.has_ahead(&run.tokens);
         let params = if more_prompt || gpu.reads_logits() || queued {
             None
         } else {

@@ -23,6 +23,7 @@ struct Params {
 @group(0) @binding(3) var<storage, read> recent: array<vec2<u32>>;
 @group(0) @binding(4) var<storage, read> tokens: array<u32>;
 
+// Zero at the start, as all workgroup memory.
 var<workgroup> listed: atomic<u32>;
 
 fn penalize(t: u32, count: u32) {
@@ -36,10 +37,6 @@ fn penalize(t: u32, count: u32) {
 
 @compute @workgroup_size(64)
 fn main(@builtin(local_invocation_index) tid: u32) {
-    if (tid == 0u) {
-        atomicStore(&listed, 0u);
-    }
-    workgroupBarrier();
     let input = select(0xffffffffu, tokens[0], p.count_input != 0u);
     for (var r = tid; r < p.n_recent; r += 64u) {
         let t = recent[r].x;
