@@ -318,12 +318,7 @@ impl Session {
     /// uniform number from the generation's seeded generator as the CPU
     /// sampler would (only when not greedy).
     pub(crate) fn sample_params(&mut self, run: &Run) -> Option<crate::gpu::SampleParams> {
-        let gen = self.gen.as_mut()?;
-        let n = gen.sampler.opts.penalty_last_n;
-        let mut recent = self.cached[self.cached.len().saturating_sub(n)..].to_vec();
-        recent.extend_from_slice(&run.tokens);
-        let params = crate::gpu::SampleParams::new(&gen.sampler.opts, &recent, 0.0);
-        Some(Self::draw_for(gen, params))
+        self.params_after(run, false)
     }
 
     #[cfg(feature = "gpu")]
@@ -333,26 +328,33 @@ impl Session {
     /// that token ends the reply whatever it is (the reply's length, the
     /// context).
     pub(crate) fn sample_params_ahead(&mut self, run: &Run) -> Option<crate::gpu::SampleParams> {
-        let gen = self.gen.as_mut()?;
+        let gen = self.gen.as_ref()?;
         let cached = self.cached.len() + run.tokens.len();
         if gen.done.is_some() || gen.n_generated + 1 >= gen.max_tokens || cached + 1 >= self.context {
             return None;
         }
-        let n = gen.sampler.opts.penalty_last_n;
-        let mut known = self.cached[self.cached.len().saturating_sub(n)..].to_vec();
-        known.extend_from_slice(&run.tokens);
-        let params = crate::gpu::SampleParams::after_pending(&gen.sampler.opts, &known, 0.0);
-        Some(Self::draw_for(gen, params))
+        self.params_after(run, true)
     }
 
     #[cfg(feature = "gpu")]
-    /// `params` with the generator's next draw, taken only when the GPU can
-    /// take them (else the CPU samples, drawing that number itself).
-    fn draw_for(gen: &mut Generation, mut params: crate::gpu::SampleParams) -> crate::gpu::SampleParams {
-        if params.fits() && gen.sampler.opts.temperature > 0.0 {
+    /// Settings whose window ends with `run`'s tokens (and, when `pending`,
+    /// the token `run` samples, counted by the GPU), with the generator's
+    /// next draw taken only when the GPU can take them (else the CPU
+    /// samples, drawing that number itself).
+    fn params_after(&mut self, run: &Run, pending: bool) -> Option<crate::gpu::SampleParams> {
+        let gen = self.gen.as_mut()?;
+        let o = &gen.sampler.opts;
+        let mut recent = self.cached[self.cached.len().saturating_sub(o.penalty_last_n)..].to_vec();
+        recent.extend_from_slice(&run.tokens);
+        let mut params = if pending {
+            crate::gpu::SampleParams::after_pending(o, &recent, 0.0)
+        } else {
+            crate::gpu::SampleParams::new(o, &recent, 0.0)
+        };
+        if params.fits() && o.temperature > 0.0 {
             params.uniform = gen.sampler.draw();
         }
-        params
+        Some(params)
     }
 
     #[cfg(feature = "gpu")]
