@@ -128,8 +128,13 @@ test('swipe, rate and continue', { timeout: 400_000 }, async () => {
   await waitIdle(page);
   const continued = (await messages(page))[6].text;
   assert.ok(continued.startsWith(first) && continued.length > first.length, `continued: ${JSON.stringify(continued)}`);
-  const { messages: stored } = await readStores(page, ['messages']);
-  const record = stored.filter((m) => m.role === 'assistant').sort((a, b) => a.pos - b.pos).pop();
+  // The page saves the reply just after it says it is done.
+  const lastReply = async () => {
+    const { messages: stored } = await readStores(page, ['messages']);
+    return stored.filter((m) => m.role === 'assistant').sort((a, b) => a.pos - b.pos).pop();
+  };
+  await poll(async () => (await lastReply()).swipes[0].text === continued, { timeout: 10_000, message: 'the continued reply saved' });
+  const record = await lastReply();
   assert.deepEqual(record.swipes.map((s) => s.rating), [1, 3]);
   assert.equal(record.swipes[0].text, continued);
   assert.equal(record.chosen, 0);

@@ -5,7 +5,7 @@
 // is added and written without the mouse.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser } from './harness.mjs';
+import { startServer, launchBrowser, poll } from './harness.mjs';
 import { TEST_QUERY, waitForModel, sendAndWatch, openFirstStarter } from './chat-page.mjs';
 import { readStores } from './app-page.mjs';
 
@@ -93,8 +93,10 @@ test('a chat\'s box, Send and a reply\'s tools are reached and used from the key
     .querySelector('[data-action="rate"][data-stars="2"]')?.getAttribute('aria-pressed') === 'true');
   assert.deepEqual(await focusNow(page), { id: '', tag: 'button', name: 'Rate 2 stars', inLast: true, pressed: 'true' });
   const id = Number(await page.locator('#messages li.message').last().getAttribute('data-id'));
-  const { messages } = await readStores(page, ['messages']);
-  const stored = messages.find((m) => m.id === id);
+  // The rating is saved just after the star shows it.
+  const storedReply = async () => (await readStores(page, ['messages'])).messages.find((m) => m.id === id);
+  await poll(async () => (await storedReply()).swipes.some((s) => s.rating === 2), { timeout: 10_000, message: 'the rating saved' });
+  const stored = await storedReply();
   assert.equal(stored.swipes[stored.chosen].rating, 2, 'the rating is stored on the shown swipe');
 
   // Enter on Edit opens the edit box with the focus in it; Escape closes it, back on Edit.

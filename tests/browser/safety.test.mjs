@@ -5,7 +5,7 @@
 // continuing it, since the check runs on the finished reply) is flagged with a Regenerate offer.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, screenshots } from './harness.mjs';
+import { startServer, launchBrowser, screenshots, poll } from './harness.mjs';
 import { waitForModel, messages, openCharacter, sendAndWatch } from './chat-page.mjs';
 import { readStores, importCards, gotoLibrary } from './app-page.mjs';
 
@@ -125,8 +125,13 @@ test('a reply out of character is flagged with a Regenerate offer', { timeout: 3
   await page.waitForFunction(() => document.body.dataset.generating === 'false', null, { timeout: 240_000 });
   const flag = last().locator('.persona-break');
   assert.match(await flag.textContent(), /steps out of character/);
-  const { messages: stored } = await readStores(page, ['messages']);
-  const record = stored.filter((m) => m.role === 'assistant').sort((a, b) => a.pos - b.pos).pop();
+  // The page saves the reply just after it says it is done.
+  const lastReply = async () => {
+    const { messages: stored } = await readStores(page, ['messages']);
+    return stored.filter((m) => m.role === 'assistant').sort((a, b) => a.pos - b.pos).pop();
+  };
+  await poll(async () => (await lastReply()).swipes.some((s) => s.personaBreak), { timeout: 10_000, message: 'the flagged reply saved' });
+  const record = await lastReply();
   assert.equal(record.swipes[record.chosen].personaBreak, 'out of character', 'the flag is stored with the reply');
   await screenshots(page, 'safety-persona-break');
   await flag.getByRole('button', { name: 'Regenerate' }).click();
