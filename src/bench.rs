@@ -116,8 +116,8 @@ struct GpuRuns {
 /// back only the argmax.
 fn bench_gpu(bytes: Vec<u8>, source: &str, read_s: f64, runs: &GpuRuns, bandwidth_gbs: Option<f64>, json_out: bool) -> Result<(), String> {
     use kindred_engine::gpu::{GpuModel, Pick, SampleParams};
-    let GpuRuns { n_prompt, n_decode, prefill_chunk, ahead } = *runs;
     use kindred_engine::{Gguf, Tokenizer};
+    let GpuRuns { n_prompt, n_decode, prefill_chunk, ahead } = *runs;
     let t1 = Instant::now();
     let g = Gguf::from_bytes(bytes).map_err(|e| e.to_string())?;
     let tok = Tokenizer::from_gguf(&g).map_err(|e| e.to_string())?;
