@@ -64,7 +64,8 @@ impl Session {
         } else {
             self.sample_params(&run).filter(|p| p.fits())
         };
-        let next = if queued || params.is_some() { self.sample_params_ahead(&run).filter(|p| p.fits()) } else { None };
+        // `decode_async` queues nothing for settings it cannot take.
+        let next = if queued || params.is_some() { self.sample_params_ahead(&run) } else { None };
         let result = if more_prompt {
             gpu.prefill_async(&run.tokens).await.map(|()| (Vec::new(), None))
         } else if queued || params.is_some() {
