@@ -4,6 +4,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, launchBrowser, poll } from './harness.mjs';
 import { waitForModel, messages, openFirstStarter } from './chat-page.mjs';
+import { allowEngineCut, ENGINE_CUT } from './engine-cut.mjs';
 
 // Long enough that a reply is still going when the test interrupts it.
 const LONG = '?max_tokens=200&seed=11';
@@ -14,6 +15,7 @@ let browser;
 before(async () => {
   server = await startServer();
   browser = await launchBrowser();
+  await allowEngineCut(browser.page);
   await browser.page.goto(`${server.origin}/${LONG}`);
   const loaded = await waitForModel(browser.page);
   assert.equal(loaded.state, 'ready', `model failed to load: ${loaded.error}`);
@@ -103,20 +105,25 @@ function savedLast(page) {
 
 test('closing the page mid-reply keeps what was shown', { timeout: 300_000 }, async () => {
   const { page } = browser;
-  // Reload once part of the reply is saved and it is still streaming. A reply that ends first
-  // (the model chose to stop) is followed by another message.
+  // Cut the page off from the engine while the reply streams (the tab "closed" at that
+  // instant), wait for the part shown to be saved, and reload. A reply that ends before it
+  // grows is followed by another message.
   const asks = ['And what happened next?', 'Tell me the whole story, slowly, from the beginning.', 'What else do you remember?'];
   let index = -1;
   let shown = '';
   for (const ask of asks) {
     ({ index } = await sendAndWaitForGrowth(page, ask));
-    const state = await poll(async () => {
-      if (await page.evaluate(() => document.body.dataset.generating !== 'true')) return 'ended';
-      const saved = await savedLast(page);
-      return saved.status === 'streaming' && saved.text.length > 0 ? 'saved' : false;
-    }, { timeout: 60_000, interval: 20, message: 'a part of the reply to be saved' });
-    if (state === 'saved') {
-      shown = await page.evaluate((i) => document.querySelectorAll('#messages > li.message')[i].querySelector('.text').dataset.source, index);
+    const cut = await page.evaluate(({ i, flag }) => {
+      if (document.body.dataset.generating !== 'true') return null;
+      window[flag] = true;
+      return document.querySelectorAll('#messages > li.message')[i].querySelector('.text').dataset.source;
+    }, { i: index, flag: ENGINE_CUT });
+    if (cut) {
+      shown = cut;
+      await poll(async () => {
+        const saved = await savedLast(page);
+        return saved.status === 'streaming' && saved.text.length > 0;
+      }, { timeout: 10_000, interval: 20, message: 'a part of the reply to be saved' });
       break;
     }
     index = -1;

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { REPO, startServer, launchBrowser, screenshots, poll } from './harness.mjs';
 import { waitForModel } from './chat-page.mjs';
 import { readStores } from './app-page.mjs';
+import { allowEngineCut, ENGINE_CUT } from './engine-cut.mjs';
 
 const PAYLOADS = [
   '<img src=x onerror="alert(1)">',
@@ -43,6 +44,7 @@ before(async () => {
   server = await startServer();
   browser = await launchBrowser();
   browser.page.on('dialog', (d) => { dialogs.push(d.message()); d.dismiss().catch(() => {}); });
+  await allowEngineCut(browser.page);
 }, { timeout: 120_000 });
 
 after(async () => {
@@ -164,8 +166,9 @@ test('the chat is kept over a reload, one chat a card; New chat goes back to the
   await page.waitForFunction(() => document.querySelector('kindred-chat')?.dataset.modelState === 'ready', null, { timeout: 120_000 });
   await screenshots(page, 'widget-restored');
 
-  // Another card beside it: its own greeting, Wren's chat untouched. A long reply, caught
-  // while it streams: it is saved as it grows, and a reload keeps what was written.
+  // Another card beside it: its own greeting, Wren's chat untouched. A long reply, cut off
+  // from the engine while it streams (the tab "closed" at that instant): it is saved as it
+  // grows, and a reload keeps what was written.
   await addTheo(page, { 'max-tokens': '400', seed: '3' });
   const theoGreeting = await greetingOf('theo.json');
   await poll(async () => (await widgetMessages(page, '#theo')).length === 1, { timeout: 30_000, message: 'the second widget\'s greeting' });
@@ -174,14 +177,23 @@ test('the chat is kept over a reload, one chat a card; New chat goes back to the
   const theoBox = page.locator('#theo').getByRole('textbox', { name: 'Message' });
   await theoBox.fill('Could you explain, step by step and in detail, how photosynthesis works?');
   await theoBox.press('Enter');
+  const shownAtCut = await poll(() => page.evaluate((flag) => {
+    const li = [...document.querySelector('#theo').shadowRoot.querySelectorAll('li.message')][2];
+    const text = li?.querySelector('.text').dataset.source ?? '';
+    if (li?.dataset.status !== 'streaming' && li) throw new Error(`the reply ended before it was cut off: ${JSON.stringify(text)}`);
+    if (!text) return null;
+    window[flag] = true;
+    return text;
+  }, ENGINE_CUT), { timeout: 240_000, interval: 25, message: 'a reply streaming' });
   const partial = await poll(async () => {
     const chat = (await savedWidgetChats(page))[theoUrl];
     const last = chat?.[chat.length - 1];
     return last?.status === 'streaming' && last.text.length > 0 ? chat : null;
-  }, { timeout: 240_000, interval: 100, message: 'a streaming reply saved as it grows' });
+  }, { timeout: 10_000, interval: 100, message: 'the streaming reply saved as it grew' });
   assert.deepEqual(partial.slice(0, 2).map((m) => [m.role, m.status]), [['assistant', 'greeting'], ['user', 'done']]);
-  const shownBeforeReload = (await widgetMessages(page, '#theo'))[2];
-  assert.equal(shownBeforeReload.status, 'streaming', 'still streaming when the page is reloaded');
+  assert.ok(shownAtCut.startsWith(partial[2].text), 'what was saved is what was shown');
+  assert.equal((await widgetMessages(page, '#theo'))[2].text, shownAtCut, 'nothing from the engine reaches the page after the cut');
+  assert.equal((await widgetMessages(page, '#theo'))[2].status, 'streaming', 'still streaming when the page is reloaded');
   assert.deepEqual(await widgetMessages(page), shown, 'Wren\'s chat is her own');
 
   await page.reload();
