@@ -11,7 +11,12 @@
 //
 // Never stored: other hosts' files (a model may be fetched from one), model weights
 // (.gguf), anything requested with cache: 'no-store' (the worker's model download), ranges.
-const VERSION = 1;
+//
+// The engine comes in three builds of ~6 MB each (js/engine-build.js). The page's own thread
+// always uses the single-thread one (pkg/), so the first crawl keeps it; of the two threaded
+// ones a browser uses at most one, which the page names once its engine has started (a
+// 'keep-build' message, js/offline.js), and only that one is fetched and kept.
+const VERSION = 2;
 const PREFIX = 'kindred-site-';
 const CACHE = `${PREFIX}v${VERSION}`;
 
@@ -21,6 +26,7 @@ const ROOTS = [
   'img/fallback-avatar.svg', 'embed/kindred-widget.js', 'embed/kindred-chat.js', 'embed/demo.html',
 ];
 const MAX_FILES = 400;
+const THREADED_BUILDS = ['pkg-mt-relaxed/', 'pkg-mt/'];
 // A slow network must not hold the page hostage when a copy is at hand.
 const NETWORK_WAIT_MS = 4000;
 
@@ -56,16 +62,31 @@ function references(text, type, url) {
   return found;
 }
 
-// Fetches the roots and everything they refer to into `cache`. A file that fails is
-// skipped: the page still works online, and the next visit's answers fill the gap.
-async function crawl(cache) {
+// The threaded build a URL belongs to ('pkg-mt/' ...), or null.
+function threadedBuild(url) {
+  return THREADED_BUILDS.find((dir) => url.href.startsWith(new URL(dir, scope).href)) ?? null;
+}
+
+// Fetches the roots and everything they refer to into `cache`, leaving out the threaded
+// engine builds but `build`. A file that fails is skipped: the page still works online, and
+// the next visit's answers fill the gap. With `reuse`, a file already kept is not fetched again
+// (its references are still followed).
+async function crawl(cache, roots, { build = null, reuse = false } = {}) {
   const seen = new Set();
-  const queue = ROOTS.map((r) => new URL(r, scope));
+  const queue = roots.map((r) => new URL(r, scope));
   while (queue.length && seen.size < MAX_FILES) {
     const url = queue.shift();
     url.hash = '';
     if (seen.has(url.href) || !cacheable(url)) continue;
+    const owner = threadedBuild(url);
+    if (owner && owner !== build) continue;
     seen.add(url.href);
+    const kept = reuse ? await cache.match(url) : undefined;
+    if (kept) {
+      const type = kept.headers.get('content-type') || '';
+      if (/html|css|javascript|json/.test(type)) queue.push(...references(await kept.text(), type, url));
+      continue;
+    }
     let response;
     try {
       response = await fetch(url, { cache: 'no-cache' });
@@ -86,7 +107,7 @@ async function crawl(cache) {
 
 self.addEventListener('install', (event) => {
   event.waitUntil((async () => {
-    await crawl(await caches.open(CACHE));
+    await crawl(await caches.open(CACHE), ROOTS);
     await self.skipWaiting();
   })());
 });
@@ -97,6 +118,16 @@ self.addEventListener('activate', (event) => {
       if (name.startsWith(PREFIX) && name !== CACHE) await caches.delete(name);
     }
     await self.clients.claim();
+  })());
+});
+
+// The page names the threaded build its engine runs; it is kept from then on.
+self.addEventListener('message', (event) => {
+  const dir = event.data?.type === 'keep-build' ? event.data.dir : null;
+  if (!THREADED_BUILDS.includes(dir)) return;
+  event.waitUntil((async () => {
+    const cache = await caches.open(CACHE);
+    await crawl(cache, [`${dir}kindred_web.js`], { build: dir, reuse: true });
   })());
 });
 

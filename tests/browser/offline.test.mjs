@@ -12,6 +12,8 @@ import { TEST_QUERY, waitForModel, messages, sendAndWatch, openFirstStarter, exp
 let server;
 let browser;
 let installed = false;
+let onlineBuild = '';
+const THREADED_DIRS = { 'threads-relaxed': '/pkg-mt-relaxed/', threads: '/pkg-mt/' };
 
 before(async () => {
   server = await startServer();
@@ -76,6 +78,21 @@ test('the first visit installs an offline copy of the site, without the model', 
     assert.ok(paths.includes(want), `${want} is kept for offline use (kept: ${paths.join(' ')})`);
   }
   assert.deepEqual(paths.filter((p) => p.includes('.gguf')), [], 'the model is never in the site cache');
+
+  // Of the threaded engine builds, only the one this browser runs is kept, once the page names it.
+  onlineBuild = await page.evaluate(() => document.getElementById('model-status').dataset.cpuBuild);
+  const used = THREADED_DIRS[onlineBuild];
+  assert.ok(used, `the test server is cross-origin isolated, so the engine runs threaded (build ${JSON.stringify(onlineBuild)})`);
+  const keptNow = await poll(async () => {
+    const now = Object.values(await cachedPaths(page)).flat();
+    return now.includes(`${used}kindred_web_bg.wasm`) ? now : null;
+  }, { timeout: 60_000, message: `${used} kept for offline use` });
+  for (const file of ['kindred_web.js', 'kindred_web_bg.wasm']) assert.ok(keptNow.includes(used + file), `${used}${file} kept`);
+  assert.ok(keptNow.some((p) => p.startsWith(`${used}snippets/`)), `${used}'s worker helpers kept`);
+  const unused = Object.values(THREADED_DIRS).filter((d) => d !== used);
+  assert.deepEqual(keptNow.filter((p) => unused.some((d) => p.startsWith(d))), [], `the unused build (${unused}) is not kept`);
+  const fetchedUnused = browser.requests.filter((u) => unused.some((d) => new URL(u).pathname.startsWith(d)));
+  assert.deepEqual(fetchedUnused, [], 'the unused build is never downloaded');
   assert.ok(browser.requests.some((u) => u.endsWith('.gguf')), 'the model was downloaded once');
 
   // The manifest the page links to, with icons that load at their stated sizes.
@@ -141,6 +158,8 @@ test('offline, with the server gone, a reload opens the library and a chat, and 
   const loaded = await waitForModel(page);
   assert.equal(loaded.state, 'ready', `model failed to load offline: ${loaded.error}`);
   assert.equal(loaded.source, 'cache');
+  assert.equal(await page.evaluate(() => document.getElementById('model-status').dataset.cpuBuild), onlineBuild,
+    'offline, the engine runs the same build as online');
   await screenshots(page, 'offline-library');
 
   const page1 = responses.find((r) => r.path === '/');

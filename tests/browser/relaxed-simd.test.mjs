@@ -46,8 +46,8 @@ test('the relaxed SIMD probe validates only where relaxed SIMD is on', async () 
   assert.equal(await probe('--no-experimental-wasm-relaxed-simd'), 'false', 'and it needs relaxed SIMD to validate');
 });
 
-// The wasm the page and its workers asked for; the service worker's own fetches (it crawls every
-// build into the offline copy) are left out.
+// The wasm the page and its workers asked for; the service worker's own fetches (it keeps the
+// build the page names in the offline copy) are left out.
 function watchWasm() {
   const seen = [];
   const listener = (req) => {

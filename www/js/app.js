@@ -23,7 +23,7 @@ import { avatarElement } from './avatar.js';
 import { displayName, tagline } from './character-store.js';
 import { createChat, currentSwipe } from './chat-store.js';
 import { errorText } from './wasm.js';
-import { registerOffline } from './offline.js';
+import { registerOffline, keepEngineBuild } from './offline.js';
 import { VoiceControls } from './voice-view.js';
 import { Editor } from './editor.js';
 
@@ -212,6 +212,7 @@ function startEngine() {
       status.ready(msg.info, msg.source, msg.stored, msg.cpu);
       status.showBackend(msg.backend, msg.backendReason);
       refreshSend();
+      keepEngineBuild(msg.cpu?.build);
     },
     backend: (msg) => status.showBackend(msg.backend, msg.backendReason),
     prompt: (msg) => chat.onPrompt(msg),

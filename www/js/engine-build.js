@@ -46,7 +46,7 @@ async function single(reason) {
   return { mod, threads: 1, build: 'single', reason };
 }
 
-// The import paths stay literal: the service worker finds the builds to keep offline by them.
+// The import paths stay literal so that a bundler or a crawler of the site can find the builds.
 async function threaded(count, relaxed, why) {
   const mod = relaxed ? await import('../pkg-mt-relaxed/kindred_web.js') : await import('../pkg-mt/kindred_web.js');
   await mod.default();

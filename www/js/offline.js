@@ -19,3 +19,25 @@ export async function registerOffline(notify = () => {}) {
     return null;
   }
 }
+
+// The threaded engine build the page's worker runs ("threads-relaxed" or "threads", from its
+// ready message), named to the service worker, which keeps only that one of the two (~6 MB
+// each) for offline visits. A worker that takes over later (a new version of the site) hears
+// it again.
+const THREADED_DIRS = { 'threads-relaxed': 'pkg-mt-relaxed/', threads: 'pkg-mt/' };
+let keptBuild = null;
+
+export async function keepEngineBuild(build) {
+  const dir = THREADED_DIRS[build];
+  if (!dir || !('serviceWorker' in navigator)) return;
+  const tell = (worker) => worker?.postMessage({ type: 'keep-build', dir: keptBuild });
+  try {
+    if (keptBuild === null) {
+      navigator.serviceWorker.addEventListener('controllerchange', () => tell(navigator.serviceWorker.controller));
+    }
+    keptBuild = dir;
+    tell((await navigator.serviceWorker.ready).active);
+  } catch {
+    // Service workers refused here (an opaque origin): nothing is kept offline anyway.
+  }
+}
