@@ -5,6 +5,7 @@
 //! dequantize-and-dot kernels (`quant`), so a 270M model needs no f32 copy of
 //! its weights. One file per architecture in `models`.
 
+pub mod attention;
 pub mod error;
 pub mod gguf;
 #[cfg(feature = "gpu")]
