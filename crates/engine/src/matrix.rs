@@ -104,12 +104,28 @@ impl Weight {
             return;
         }
         // Prefill: each task takes a band of rows, small enough to stay in
-        // cache while every group of tokens passes over it (`dot_rows`).
-        let mut by_row = vec![0f32; n * t];
-        for_chunks(&mut by_row, per * t, |first, chunk| {
-            dot::dot_rows(isa, q, self.rows(file, r0 + first / t, chunk.len() / t), self.row_bytes, acts, chunk);
+        // cache while every group of tokens passes over it, and writes the
+        // group's results into the token rows of `out` itself (a transpose
+        // of the whole product afterwards, on one thread, was 6% of a long
+        // prompt's time).
+        let shared = Disjoint::new(&mut out[..t * n]);
+        for_each(n.div_ceil(per), |band| {
+            let (first, rows) = (band * per, per.min(n - band * per));
+            let bytes = self.rows(file, r0 + first, rows);
+            let mut by_row = vec![0f32; rows * dot::MAX_TOKENS];
+            for (g, group) in acts.chunks(dot::MAX_TOKENS).enumerate() {
+                let m = group.len();
+                dot::dot_rows(isa, q, bytes, self.row_bytes, group, &mut by_row[..rows * m]);
+                for k in 0..m {
+                    // SAFETY: bands are disjoint row ranges, so no two tasks
+                    // take the same element of a token's row.
+                    let dst = unsafe { shared.slice((g * dot::MAX_TOKENS + k) * n + first, rows) };
+                    for (o, r) in dst.iter_mut().zip(by_row.chunks_exact(m)) {
+                        *o = r[k];
+                    }
+                }
+            }
         });
-        transpose(&by_row, n, t, out);
     }
 
     /// Mat-vec over rows `r0..r0+n` only (the LM head is computed in vocab
@@ -141,6 +157,46 @@ fn transpose(m: &[f32], rows: usize, cols: usize, out: &mut [f32]) {
                 }
             }
         }
+    }
+}
+
+/// A slice that parallel tasks write in disjoint pieces too interleaved for
+/// `chunks_mut` (a band of rows of a token-major product).
+struct Disjoint<'a> {
+    ptr: *mut f32,
+    len: usize,
+    _out: std::marker::PhantomData<&'a mut [f32]>,
+}
+
+// SAFETY: tasks reach the memory only through `slice`, whose callers promise
+// disjoint ranges.
+unsafe impl Sync for Disjoint<'_> {}
+
+impl<'a> Disjoint<'a> {
+    fn new(out: &'a mut [f32]) -> Self {
+        Disjoint { ptr: out.as_mut_ptr(), len: out.len(), _out: std::marker::PhantomData }
+    }
+
+    /// Elements `at..at + n`.
+    ///
+    /// # Safety
+    /// No other live slice from this `Disjoint` overlaps the range.
+    #[allow(clippy::mut_from_ref)]
+    unsafe fn slice(&self, at: usize, n: usize) -> &mut [f32] {
+        assert!(at + n <= self.len);
+        std::slice::from_raw_parts_mut(self.ptr.add(at), n)
+    }
+}
+
+/// `f(i)` for `i in 0..n`, in parallel where threads exist.
+fn for_each<F>(n: usize, f: F)
+where
+    F: Fn(usize) + Sync + Send,
+{
+    if par::threads() > 1 {
+        par::for_each(n, f);
+    } else {
+        (0..n).for_each(f);
     }
 }
 

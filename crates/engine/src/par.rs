@@ -24,6 +24,24 @@ where
     }
 }
 
+/// `f(i)` for each `i in 0..n`, in parallel where threads exist.
+#[cfg(feature = "threads")]
+pub fn for_each<F>(n: usize, f: F)
+where
+    F: Fn(usize) + Sync + Send,
+{
+    use rayon::prelude::*;
+    (0..n).into_par_iter().for_each(f);
+}
+
+#[cfg(not(feature = "threads"))]
+pub fn for_each<F>(n: usize, f: F)
+where
+    F: Fn(usize) + Sync + Send,
+{
+    (0..n).for_each(f);
+}
+
 /// Threads available to `for_chunks`.
 pub fn threads() -> usize {
     #[cfg(feature = "threads")]

@@ -48,7 +48,7 @@ impl QuantizedActs {
                     let id = if d != 0.0 { 1.0 / d } else { 0.0 };
                     let q = &mut self.qs[b * 32..b * 32 + 32];
                     for (qi, v) in q.iter_mut().zip(xb) {
-                        *qi = (v * id).round() as i8;
+                        *qi = round_i8(v * id);
                     }
                     let d16 = half::f16::from_f32(d).to_f32();
                     self.group_scale[2 * b] = d16;
@@ -66,7 +66,7 @@ impl QuantizedActs {
                     } else {
                         let iscale = -127.0 / max;
                         for (qi, v) in q.iter_mut().zip(xb) {
-                            *qi = ((iscale * v).round() as i32).min(127) as i8;
+                            *qi = round_i8(iscale * v).min(127);
                         }
                         1.0 / iscale
                     };
@@ -77,6 +77,40 @@ impl QuantizedActs {
         for ((s, s16), g) in self.group_sum.iter_mut().zip(&mut self.group_sum16).zip(self.qs.chunks_exact(16)) {
             *s = g.iter().map(|&v| v as i32).sum();
             *s16 = *s as i16;
+        }
+    }
+}
+
+/// `x.round() as i8`: to nearest, halves away from zero, saturating, NaN to
+/// 0. Without a call to libm's `roundf` or a saturating conversion (x86_64's baseline and wasm have no
+/// instruction for this rounding), so the loops above vectorise: the
+/// fraction `x - trunc(x)` is exact for the clamped range.
+#[inline]
+fn round_i8(x: f32) -> i8 {
+    #[allow(clippy::eq_op)] // NaN is the one value not equal to itself
+    let x = if x == x { x.clamp(-256.0, 256.0) } else { 0.0 };
+    // SAFETY: finite and within i32 (`as i32` would add a scalar check a value).
+    let t: i32 = unsafe { x.to_int_unchecked() };
+    let f = x - t as f32;
+    (t + (f >= 0.5) as i32 - (f <= -0.5) as i32).clamp(-128, 127) as i8
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every f32 from -300 to 300 in steps of 1/64 (each half among them),
+    /// the floats next to halves, and the odd values.
+    #[test]
+    fn round_i8_is_round_as_i8() {
+        let mut xs: Vec<f32> = (-300 * 64..=300 * 64).map(|i| i as f32 / 64.0).collect();
+        for h in -260..260 {
+            let half = h as f32 + 0.5;
+            xs.extend([half.next_down(), half, half.next_up()]);
+        }
+        xs.extend([f32::NAN, f32::INFINITY, f32::NEG_INFINITY, f32::MAX, f32::MIN, 1e-40, -1e-40, -0.0, 0.49999997, -0.49999997]);
+        for x in xs {
+            assert_eq!(round_i8(x), x.round() as i8, "{x:e}");
         }
     }
 }
