@@ -79,7 +79,7 @@ impl Weight {
         // reused for all tokens, so prefill reads the weights once.
         let mut by_row = vec![0f32; self.rows * t];
         let rows_per_task = rows_per_task(self.rows);
-        for_chunks(&mut by_row, rows_per_task * t, |first, chunk| {
+        par::for_chunks(&mut by_row, rows_per_task * t, |first, chunk| {
             let r0 = first / t;
             let mut w = vec![0f32; self.cols];
             for (i, out_r) in chunk.chunks_exact_mut(t).enumerate() {
@@ -98,7 +98,7 @@ impl Weight {
         let (t, isa, q) = (acts.len(), Isa::best(), self.qtype);
         let per = rows_per_task(n);
         if t == 1 {
-            for_chunks(&mut out[..n], per, |first, chunk| {
+            par::for_chunks(&mut out[..n], per, |first, chunk| {
                 dot::dot_rows(isa, q, self.rows(file, r0 + first, chunk.len()), self.row_bytes, acts, chunk);
             });
             return;
@@ -109,7 +109,7 @@ impl Weight {
         // of the whole product afterwards, on one thread, was 6% of a long
         // prompt's time).
         let shared = Disjoint::new(&mut out[..t * n]);
-        for_each(n.div_ceil(per), |band| {
+        par::for_each(n.div_ceil(per), |band| {
             let (first, rows) = (band * per, per.min(n - band * per));
             let bytes = self.rows(file, r0 + first, rows);
             let mut by_row = vec![0f32; rows * dot::MAX_TOKENS];
@@ -137,7 +137,7 @@ impl Weight {
             return;
         }
         let per = rows_per_task(n);
-        for_chunks(&mut out[..n], per, |first, chunk| {
+        par::for_chunks(&mut out[..n], per, |first, chunk| {
             for (i, o) in chunk.iter_mut().enumerate() {
                 *o = dot_row(self.qtype, self.row(file, r0 + first + i), x);
             }
@@ -185,34 +185,6 @@ impl<'a> Disjoint<'a> {
     unsafe fn slice(&self, at: usize, n: usize) -> &mut [f32] {
         assert!(at + n <= self.len);
         std::slice::from_raw_parts_mut(self.ptr.add(at), n)
-    }
-}
-
-/// `f(i)` for `i in 0..n`, in parallel where threads exist.
-fn for_each<F>(n: usize, f: F)
-where
-    F: Fn(usize) + Sync + Send,
-{
-    if par::threads() > 1 {
-        par::for_each(n, f);
-    } else {
-        (0..n).for_each(f);
-    }
-}
-
-/// `par::for_chunks`, run on the calling thread when there is one thread:
-/// handing each product to a pool of one costs two context switches.
-fn for_chunks<F>(out: &mut [f32], chunk: usize, f: F)
-where
-    F: Fn(usize, &mut [f32]) + Sync + Send,
-{
-    if par::threads() > 1 {
-        par::for_chunks(out, chunk, f);
-    } else {
-        let chunk = chunk.max(1);
-        for (i, c) in out.chunks_mut(chunk).enumerate() {
-            f(i * chunk, c);
-        }
     }
 }
 

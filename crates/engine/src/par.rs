@@ -1,6 +1,8 @@
 //! Row-parallel loops: a rayon pool where the `threads` feature is on (always
 //! natively; in the browser only in the shared-memory build, whose pool
-//! threads are Web Workers), a plain loop otherwise.
+//! threads are Web Workers), a plain loop otherwise. A pool of one thread
+//! also gets the plain loop: handing it the work costs two context switches
+//! a call (~40 us measured natively).
 
 /// Calls `f(first_index, chunk)` for consecutive chunks of `out`, each
 /// `chunk` elements long (the last may be shorter), in parallel where
@@ -11,7 +13,12 @@ where
     F: Fn(usize, &mut [f32]) + Sync + Send,
 {
     use rayon::prelude::*;
-    out.par_chunks_mut(chunk.max(1)).enumerate().for_each(|(i, c)| f(i * chunk.max(1), c));
+    let chunk = chunk.max(1);
+    if threads() > 1 {
+        out.par_chunks_mut(chunk).enumerate().for_each(|(i, c)| f(i * chunk, c));
+    } else {
+        out.chunks_mut(chunk).enumerate().for_each(|(i, c)| f(i * chunk, c));
+    }
 }
 
 #[cfg(not(feature = "threads"))]
@@ -31,7 +38,11 @@ where
     F: Fn(usize) + Sync + Send,
 {
     use rayon::prelude::*;
-    (0..n).into_par_iter().for_each(f);
+    if threads() > 1 {
+        (0..n).into_par_iter().for_each(f);
+    } else {
+        (0..n).for_each(f);
+    }
 }
 
 #[cfg(not(feature = "threads"))]

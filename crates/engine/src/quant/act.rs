@@ -66,7 +66,7 @@ impl QuantizedActs {
                     } else {
                         let iscale = -127.0 / max;
                         for (qi, v) in q.iter_mut().zip(xb) {
-                            *qi = round_i8(iscale * v).min(127);
+                            *qi = round_i8(iscale * v);
                         }
                         1.0 / iscale
                     };
