@@ -82,9 +82,9 @@ impl QuantizedActs {
 }
 
 /// `x.round() as i8`: to nearest, halves away from zero, saturating, NaN to
-/// 0. Without a call to libm's `roundf` or a saturating conversion (x86_64's baseline and wasm have no
-/// instruction for this rounding), so the loops above vectorise: the
-/// fraction `x - trunc(x)` is exact for the clamped range.
+/// 0. Without a call to libm's `roundf` (x86_64's baseline and wasm have no
+/// instruction for this rounding) or a saturating conversion, so the loops
+/// above vectorise: the fraction `x - trunc(x)` is exact in the clamped range.
 #[inline]
 fn round_i8(x: f32) -> i8 {
     #[allow(clippy::eq_op)] // NaN is the one value not equal to itself
