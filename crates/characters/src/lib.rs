@@ -19,3 +19,6 @@ pub mod profile;
 pub mod prompt;
 
 pub mod chat;
+// Where a reply ends, and how well a character talks.
+pub mod eval;
+pub mod reply;
