@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parse, inline, safeHref, plainText } from '../../www/js/markdown.js';
-import { visibleText, finalText } from '../../www/js/stop-text.js';
+import { visibleText } from '../../www/js/stop-text.js';
 import { sameOriginUrl, indexEntries } from '../../www/js/starters.js';
 import { readSettings } from '../../www/js/settings.js';
 import { sanitizeOptions, fitToContext } from '../../www/js/generation-options.js';
@@ -71,9 +71,6 @@ test('streamed text holds back what could become a stop string', () => {
   assert.equal(visibleText('Hello\n', stops), 'Hello');
   assert.equal(visibleText('Hello\nUser: hi', stops), 'Hello');
   assert.equal(visibleText('I said U', stops), 'I said ');
-  assert.equal(finalText('Hello\nUs', stops), 'Hello\nUs');
-  assert.equal(finalText('  Hi!\nUser: more', stops), 'Hi!');
-  assert.equal(finalText(' on the hill.\nUser: more', stops, { keepStart: true }), ' on the hill.', 'a continuation keeps its leading space');
 });
 
 test('the address hooks accept only sane values and same-origin models', () => {

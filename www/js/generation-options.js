@@ -30,22 +30,23 @@ export function sanitizeOptions(raw) {
     out[key] = integer ? Math.round(clamped) : clamped;
   }
   const stop = Array.isArray(src.stop) ? src.stop : [];
-  out.stop = stop.filter((s) => typeof s === 'string' && s.length > 0 && s.length <= 64).slice(0, 8);
+  out.stop = stop.filter((s) => typeof s === 'string' && s.length > 0 && s.length <= 64).slice(0, 16);
   return out;
 }
 
 // Drops the oldest turns (two at a time, so user/assistant alternation survives) until the
 // rendered prompt leaves room for the reply. The system text and the latest turn stay.
-export function fitToContext(engine, messages, contextLength, maxTokens) {
+export function fitToContext(engine, messages, contextLength, maxTokens, layout = undefined) {
   const list = Array.isArray(messages)
     ? messages.filter((m) => m && typeof m.content === 'string' &&
       (m.role === 'system' || m.role === 'user' || m.role === 'assistant'))
-      .map((m) => ({ role: m.role, content: m.content }))
+      .map((m) => (typeof m.name === 'string' ? { role: m.role, content: m.content, name: m.name }
+        : { role: m.role, content: m.content }))
     : [];
   if (!Number.isFinite(contextLength) || contextLength <= 0) return list;
   const budget = contextLength - maxTokens;
   const first = list.length > 0 && list[0].role === 'system' ? 1 : 0;
-  while (list.length - first > 2 && engine.count_tokens(engine.render_chat(list)) > budget) {
+  while (list.length - first > 2 && engine.count_tokens(engine.render_chat(list, layout)) > budget) {
     list.splice(first, 2);
   }
   return list;

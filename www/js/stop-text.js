@@ -21,16 +21,4 @@ export function visibleText(text, stops) {
   return text.slice(0, text.length - hold);
 }
 
-// The text kept once a reply is finished: the tail held back above is released, stop
-// strings are cut, and surrounding blank space is dropped. A continuation keeps its
-// leading space, which joins it to the text it continues.
-export function finalText(text, stops, { keepStart = false } = {}) {
-  let cut = text.length;
-  for (const stop of stops) {
-    if (!stop) continue;
-    const at = text.indexOf(stop);
-    if (at >= 0 && at < cut) cut = at;
-  }
-  const kept = text.slice(0, cut);
-  return keepStart ? kept.trimEnd() : kept.trim();
-}
+// The finished reply is cut by the Rust rule (finish_reply, crates/characters/src/reply.rs).

@@ -45,7 +45,7 @@ import { readModel, beginModel, putChunk, completeModel, deleteModel } from './m
 import { downloadModel, sha256Hex, ModelError } from './model-fetch.js';
 import { readModelFile } from './model-file.js';
 import { LOCAL_PREFIX } from './model-choice.js';
-import { visibleText, finalText } from './stop-text.js';
+import { visibleText } from './stop-text.js';
 import { sanitizeOptions, fitToContext } from './generation-options.js';
 import { cleanSummary } from './memory.js';
 import { engineBuild } from './engine-build.js';
@@ -258,9 +258,10 @@ async function generate(msg) {
       type: 'prompt', id, cut: assembled.cut, lore: assembled.lore, tokens: assembled.tokens,
       budget: assembled.budget, over_budget: assembled.over_budget, memory: assembled.memory || [],
     });
-    const messages = fitToContext(engine, assembled.messages, context, options.max_tokens);
+    const layout = assembled.template ?? undefined;
+    const messages = fitToContext(engine, assembled.messages, context, options.max_tokens, layout);
     const continues = assembled.continues && messages[messages.length - 1]?.role === 'assistant';
-    const prompt = continues ? renderContinuation(messages) : engine.render_chat(messages);
+    const prompt = continues ? renderContinuation(messages, layout) : engine.render_chat(messages, layout);
     const t0 = performance.now();
     const { n_prompt, n_reused } = plain(engine.start(prompt, options));
     // next() first reads the prompt a chunk at a time (prefill_left set), so
@@ -289,7 +290,7 @@ async function generate(msg) {
     const t2 = performance.now();
     const decodeS = (t2 - t1) / 1000;
     post({
-      type: 'done', id, stop_reason: reason, text: finalText(text, options.stop, { keepStart: continues }),
+      type: 'done', id, stop_reason: reason, text: finishReply(text, reason, assembled.speakers, continues),
       stats: {
         n_prompt: Number(n_prompt), n_reused: Number(n_reused), n_generated: generated,
         prefill_ms: Math.round(t1 - t0), decode_ms: Math.round(t2 - t1),
@@ -347,7 +348,10 @@ async function summarise(id, request, job, seed) {
 function assemble(request, context, maxTokens) {
   const req = request && typeof request === 'object' ? request : {};
   const settings = req.settings && typeof req.settings === 'object' ? req.settings : {};
-  const full = { ...req, settings: { ...settings, context_tokens: context, reply_reserve: maxTokens } };
+  const full = {
+    ...req, instruct: Boolean(info?.instruct),
+    settings: { ...settings, context_tokens: context, reply_reserve: maxTokens },
+  };
   const count = (text) => engine.count_tokens(text);
   return JSON.parse(wasmModule.assemble_prompt(JSON.stringify(full), count));
 }
@@ -374,11 +378,17 @@ function count(msg) {
   }
 }
 
-function renderContinuation(messages) {
+function renderContinuation(messages, layout) {
   const marked = messages.map((m, i) => (i === messages.length - 1 ? { ...m, content: m.content + CONTINUE_MARK } : m));
-  const rendered = engine.render_chat(marked);
+  const rendered = engine.render_chat(marked, layout);
   const at = rendered.lastIndexOf(CONTINUE_MARK);
-  return at >= 0 ? rendered.slice(0, at) : engine.render_chat(messages);
+  return at >= 0 ? rendered.slice(0, at) : engine.render_chat(messages, layout);
+}
+
+// Turn discipline (crates/characters/src/reply.rs): the reply ends where another speaker's
+// turn begins, a reply cut at the limit drops its half-sentence, control tokens never show.
+function finishReply(text, reason, speakers, continues) {
+  return wasmModule.finish_reply(text, String(reason ?? 'eos'), JSON.stringify(speakers ?? {}), Boolean(continues));
 }
 
 // serde-wasm-bindgen turns Rust maps into JS Maps; the page only deals in plain objects.

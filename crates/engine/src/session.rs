@@ -149,6 +149,12 @@ impl Session {
     /// The prompt for `messages` in the model's chat format. Their text and
     /// names are guarded: special-token text in them stays ordinary text.
     pub fn render_chat(&self, messages: &[ChatMessage]) -> Result<String> {
+        self.render_chat_as(messages, None)
+    }
+
+    /// As [`Session::render_chat`], in the layout named (`transcript`)
+    /// instead of the model's own; none or an unknown name: the model's own.
+    pub fn render_chat_as(&self, messages: &[ChatMessage], layout: Option<&str>) -> Result<String> {
         let guarded: Vec<ChatMessage> = messages
             .iter()
             .map(|m| ChatMessage {
@@ -157,7 +163,10 @@ impl Session {
                 name: m.name.as_deref().map(|n| self.tokenizer.guard(n)),
             })
             .collect();
-        self.template.render(&guarded, true)
+        match layout {
+            Some("transcript") => ChatTemplate::Transcript.render(&guarded, true),
+            _ => self.template.render(&guarded, true),
+        }
     }
 
     /// Tokenizes a prompt, adding BOS unless the text already starts with it.

@@ -54,6 +54,12 @@ impl ChatTemplate {
         }
     }
 
+    /// Instruct-tuned models ship their chat template in the file; a file
+    /// without one (Gemma 3 270M base) is taken for a base model.
+    pub fn is_instruct(&self) -> bool {
+        matches!(self, ChatTemplate::Jinja { .. })
+    }
+
     pub fn name(&self) -> &'static str {
         match self {
             ChatTemplate::Jinja { .. } => "jinja",

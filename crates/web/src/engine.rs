@@ -80,6 +80,9 @@ struct Info<'a> {
     gpu: Option<GpuSummary<'a>>,
     threads: usize,
     template: &'static str,
+    /// Instruct-tuned (the file carries a chat template): the prompt layout's
+    /// `auto` picks role-play for it, a transcript otherwise.
+    instruct: bool,
     file_bytes: usize,
 }
 
@@ -130,6 +133,7 @@ impl Engine {
             gpu: st.gpu.as_ref().map(|m| GpuSummary::new(m.report(), m)),
             threads: kindred_engine::par::threads(),
             template: session.template.name(),
+            instruct: session.template.is_instruct(),
             file_bytes: session.model.gguf().file_len(),
         })
     }
@@ -187,11 +191,13 @@ impl Engine {
 
     /// `[{role, content, name?}]` -> the prompt in the model's chat format,
     /// ending with the opener of the assistant's turn.
-    pub fn render_chat(&self, messages: JsValue) -> Result<String, JsError> {
+    /// `layout`: `"transcript"` renders `Name: text` lines instead of the
+    /// model's template (the prompt reply's `template`).
+    pub fn render_chat(&self, messages: JsValue, layout: Option<String>) -> Result<String, JsError> {
         let messages: Vec<ChatMessage> =
             serde_wasm_bindgen::from_value(messages).map_err(|e| JsError::new(&format!("messages: {e}")))?;
         let st = self.inner.try_borrow().map_err(|_| busy())?;
-        st.session.render_chat(&messages).map_err(err)
+        st.session.render_chat_as(&messages, layout.as_deref()).map_err(err)
     }
 
     pub fn count_tokens(&self, text: &str) -> Result<usize, JsError> {

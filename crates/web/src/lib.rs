@@ -12,6 +12,7 @@ pub mod error;
 mod js;
 pub mod memory;
 pub mod profile;
+pub mod reply;
 pub mod prompt;
 pub mod rooms;
 pub mod safety;

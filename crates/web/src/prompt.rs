@@ -10,7 +10,8 @@ use std::collections::HashMap;
 
 use kindred_characters::lorebook::{scan, Lorebook, ScanContext, ScanSettings, TimedState};
 use kindred_characters::persona::Persona;
-use kindred_characters::prompt::{assemble, Author, HistoryMessage, Part, PromptInput, PromptSettings, SectionTokens};
+use kindred_characters::prompt::{assemble, Author, HistoryMessage, Part, PromptInput, PromptSettings, PromptStyle, SectionTokens};
+use kindred_characters::reply::Speakers;
 use kindred_characters::{Card, CharacterBook};
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
@@ -58,6 +59,9 @@ pub struct PromptRequest {
     /// A turn in a room of several characters (see rooms.rs); none for a
     /// one-to-one chat.
     pub room: Option<crate::rooms::RoomTurn>,
+    /// Whether the loaded model is instruct-tuned (the engine's `instruct`);
+    /// picks the layout when `settings.style` is `auto`.
+    pub instruct: Option<bool>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -80,6 +84,13 @@ pub struct PromptReply {
     pub memory: Vec<UsedMemory>,
     /// Cut history no summary covers yet, for the engine to summarise.
     pub summarise: Option<SummaryJob>,
+    /// The layout used (`settings.style` resolved): story, roleplay or transcript.
+    pub format: &'static str,
+    /// The renderer to use instead of the model's own chat template
+    /// (`transcript` for the transcript layout); none for the model's own.
+    pub template: Option<&'static str>,
+    /// Who speaks, for turn discipline on the finished reply (`finish_reply`).
+    pub speakers: Speakers,
 }
 
 pub const DEFAULT_OPENER: &str = "({{user}} enters the conversation.)";
@@ -93,6 +104,8 @@ pub fn estimate_tokens(text: &str) -> usize {
 pub fn build_prompt(req: &PromptRequest, count_tokens: &dyn Fn(&str) -> usize) -> Result<PromptReply, WebError> {
     let room = req.room.as_ref().map(|turn| crate::rooms::prepare(req, turn));
     let req = room.as_ref().map_or(req, |r| &r.request);
+    let style = req.settings.style.resolve(req.instruct);
+    let settings = PromptSettings { style, ..req.settings.clone() };
     let history = req.history.get(..MAX_HISTORY).unwrap_or(&req.history);
     let cache: RefCell<HashMap<String, usize>> = RefCell::new(HashMap::new());
     let count = |t: &str| -> usize {
@@ -132,7 +145,7 @@ pub fn build_prompt(req: &PromptRequest, count_tokens: &dyn Fn(&str) -> usize) -
         lore: &lore.hits,
         disabled_prompts: &lore.disabled_ui_prompts,
         memories: &[],
-        settings: &req.settings,
+        settings: &settings,
     };
     let mut prompt = assemble(&input, &count)?;
     let mut recalled = Recall::default();
@@ -165,12 +178,13 @@ pub fn build_prompt(req: &PromptRequest, count_tokens: &dyn Fn(&str) -> usize) -
     let mut turns = chat_turns(&messages, &opener);
     let primed = !continuing && room.as_ref().is_some_and(|r| crate::rooms::prime(&mut turns, r));
     let continues = primed || (continuing && turns.last().is_some_and(|t| t.role == "assistant"));
-    let user = &prompt.user_name;
-    let mut stop = vec![format!("\n{user}:"), format!("{user}:")];
-    if user != "User" {
-        stop.push("\nUser:".to_string());
+    let others: Vec<String> = room.iter().flat_map(|r| r.stop.iter().map(|s| s.trim_start_matches('\n').trim_end_matches(':').to_string())).collect();
+    let speakers = Speakers { char_name: prompt.char_name.clone(), user_name: prompt.user_name.clone(), others };
+    let mut stop = speakers.stop_strings();
+    if room.is_some() {
+        // A room's speaker writes its own name on its lines; only the others' end its turn.
+        stop.retain(|s| s != &format!("\n{}:", speakers.char_name));
     }
-    stop.extend(room.iter().flat_map(|r| r.stop.iter().cloned()));
     Ok(PromptReply {
         messages: turns,
         cut: prompt.cut.clone(),
@@ -184,6 +198,9 @@ pub fn build_prompt(req: &PromptRequest, count_tokens: &dyn Fn(&str) -> usize) -
         continues,
         memory: recalled.kept(&prompt.memories_cut),
         summarise,
+        format: style.name(),
+        template: (style == PromptStyle::Transcript).then_some("transcript"),
+        speakers,
     })
 }
 
@@ -241,7 +258,9 @@ mod tests {
         assert!(system.contains("Ada keeps a lighthouse."), "{system}");
         assert!(system.contains("Sam is a sailor."), "{system}");
         assert!(system.contains("fictional chat between Ada and Sam"), "{system}");
-        assert_eq!(reply.stop, ["\nSam:", "Sam:", "\nUser:"]);
+        for s in ["\nSam:", "Sam:", "\nUser:"] {
+            assert!(reply.stop.contains(&s.to_string()), "{s:?} in {:?}", reply.stop);
+        }
         assert!(reply.cut.is_empty());
         assert!(!reply.continues);
     }
@@ -307,6 +326,37 @@ mod tests {
         let reply = build_prompt(&req, &words).unwrap();
         assert!(reply.messages[0].content.contains("<script>alert(1)</script>"));
         assert_eq!(reply.user_name, "Sam Assistant:");
+    }
+
+    #[test]
+    fn instruct_models_get_the_roleplay_layout_base_models_a_transcript() {
+        let mut req = request(BASE);
+        req.card.mes_example = "<START>\n{{user}}: What is the lamp?\n{{char}}: My whole life.\nIt burns all night.".into();
+        req.instruct = Some(true);
+        let reply = build_prompt(&req, &words).unwrap();
+        assert_eq!(reply.format, "roleplay");
+        assert_eq!(reply.template, None);
+        let roles: Vec<&str> = reply.messages.iter().map(|t| t.role).collect();
+        // system, example (user, assistant), opener, greeting, the user's message
+        assert_eq!(roles, ["system", "user", "assistant", "user", "assistant", "user"]);
+        assert!(reply.messages[0].content.starts_with("You are Ada."), "{}", reply.messages[0].content);
+        assert!(!reply.messages[0].content.contains("What is the lamp?"));
+        assert_eq!(reply.messages[1].content, "What is the lamp?");
+        assert_eq!(reply.messages[2].content, "My whole life.\nIt burns all night.");
+        assert_eq!(reply.messages[3].content, "(Sam enters the conversation.)");
+
+        req.instruct = Some(false);
+        let reply = build_prompt(&req, &words).unwrap();
+        assert_eq!((reply.format, reply.template), ("transcript", Some("transcript")));
+        assert!(reply.messages[0].content.contains("Sam: What is the lamp?"), "examples stay text");
+        assert!(reply.messages[0].content.contains("fictional chat between Ada and Sam"));
+
+        req.instruct = Some(true);
+        req.settings.style = PromptStyle::Story;
+        let reply = build_prompt(&req, &words).unwrap();
+        assert_eq!(reply.format, "story");
+        assert!(reply.messages[0].content.contains("fictional chat between Ada and Sam"));
+        assert_eq!(reply.speakers.user_name, "Sam");
     }
 
     #[test]

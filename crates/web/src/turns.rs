@@ -35,6 +35,7 @@ pub fn chat_turns(messages: &[PromptMessage], opener: &str) -> Vec<Turn> {
         }
     }
     let start = out.len();
+    let mut in_history = false;
     for m in rest {
         if m.content.trim().is_empty() {
             continue;
@@ -43,6 +44,15 @@ pub fn chat_turns(messages: &[PromptMessage], opener: &str) -> Vec<Turn> {
             Role::Assistant => "assistant",
             Role::User | Role::System => "user",
         };
+        if !in_history && matches!(m.part, Part::History(_)) {
+            in_history = true;
+            // Example dialogues as turns end with the character; a greeting
+            // after them needs the user's opener between, or the two merge.
+            let after_examples = out.len() > start && out.last().is_some_and(|t| t.role == "assistant");
+            if role == "assistant" && after_examples && !opener.trim().is_empty() {
+                out.push(Turn::new("user", opener.to_string(), None));
+            }
+        }
         let merges = out.len() > start;
         match out.last_mut() {
             Some(last) if merges && last.role == role => {

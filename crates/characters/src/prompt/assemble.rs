@@ -17,7 +17,7 @@ use super::budget::{select, Costs, Selection};
 use super::depth::{weave, Insert};
 use super::message::{Author, HistoryMessage, Memory, Part, PromptMessage, Role};
 use super::sections::{build, Expander, SectionInput, Sections, HISTORY_SALT};
-use super::settings::PromptSettings;
+use super::settings::{PromptSettings, PromptStyle};
 
 /// Name used when a card has none.
 const UNNAMED_CHARACTER: &str = "Character";
@@ -164,7 +164,7 @@ pub fn assemble(input: &PromptInput<'_>, count_tokens: &dyn Fn(&str) -> usize) -
     // The estimate leaves out separators; trim further until the real
     // count fits, oldest history first, then examples, then memories.
     let (messages, total) = loop {
-        let messages = render_messages(&sec, &visible, &sel, &an_text, s);
+        let messages = render_messages(&sec, &visible, &sel, &an_text, s, (&char_name, &user_name));
         let total: usize = messages.iter().map(|m| c(&m.content) + oh).sum();
         if total <= budget || !shrink(&mut sel) {
             break (messages, total);
@@ -313,6 +313,7 @@ fn render_messages(
     sel: &Selection,
     an_text: &str,
     s: &PromptSettings,
+    (char_name, user_name): (&str, &str),
 ) -> Vec<PromptMessage> {
     let mut context: Vec<String> = Vec::new();
     for part in [&sec.system, &sec.lore_before, &sec.persona] {
@@ -335,9 +336,16 @@ fn render_messages(
     if !sec.lore_before_examples.is_empty() {
         context.push(sec.lore_before_examples.clone());
     }
-    if sel.examples > 0 {
-        let blocks: Vec<&str> = sec.examples.iter().take(sel.examples).map(String::as_str).collect();
-        context.push(format!("{}\n{}", sec.examples_header, blocks.join("\n\n")).trim().to_string());
+    let mut example_turns = Vec::new();
+    let mut example_text: Vec<&str> = Vec::new();
+    for block in sec.examples.iter().take(sel.examples) {
+        match (s.style == PromptStyle::Roleplay).then(|| example_dialogue(block, char_name, user_name)).flatten() {
+            Some(turns) => example_turns.extend(turns),
+            None => example_text.push(block),
+        }
+    }
+    if !example_text.is_empty() {
+        context.push(format!("{}\n{}", sec.examples_header, example_text.join("\n\n")).trim().to_string());
     }
     if !sec.lore_after_examples.is_empty() {
         context.push(sec.lore_after_examples.clone());
@@ -347,6 +355,7 @@ fn render_messages(
     if !context.is_empty() {
         out.push(PromptMessage { role: Role::System, content: context.join("\n\n"), name: None, part: Part::Context });
     }
+    out.extend(example_turns);
     let keep = kept_flags(sel, visible.last().map_or(0, |v| v.index + 1));
     let history: Vec<PromptMessage> = visible
         .iter()
@@ -380,6 +389,35 @@ fn render_messages(
         });
     }
     out
+}
+
+/// An example block as turns (`Name: text` lines of the user and the
+/// character; unlabelled lines join the turn above), or none when it holds
+/// no labelled line of each.
+fn example_dialogue(block: &str, char_name: &str, user_name: &str) -> Option<Vec<PromptMessage>> {
+    let mut turns: Vec<PromptMessage> = Vec::new();
+    for line in block.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        let labelled = |name: &str| line.strip_prefix(name).and_then(|r| r.strip_prefix(':')).map(str::trim);
+        let (role, name, text) = match (labelled(user_name), labelled(char_name)) {
+            (Some(t), _) => (Role::User, user_name, t),
+            (None, Some(t)) => (Role::Assistant, char_name, t),
+            (None, None) => {
+                let last = turns.last_mut()?;
+                last.content.push('\n');
+                last.content.push_str(line);
+                continue;
+            }
+        };
+        match turns.last_mut() {
+            Some(last) if last.role == role => {
+                last.content.push('\n');
+                last.content.push_str(text);
+            }
+            _ => turns.push(PromptMessage { role, content: text.to_string(), name: Some(name.to_string()), part: Part::Example }),
+        }
+    }
+    let has = |r: Role| turns.iter().any(|t| t.role == r);
+    (has(Role::User) && has(Role::Assistant)).then_some(turns)
 }
 
 fn memory_line(text: &str) -> String {

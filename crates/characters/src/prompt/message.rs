@@ -87,6 +87,8 @@ pub enum Part {
     Context,
     /// A history message; holds its index in the input history.
     History(usize),
+    /// A turn of the card's example dialogues (the role-play layout).
+    Example,
     AuthorsNote,
     /// Lorebook entries inserted at a depth.
     Lore,

@@ -8,7 +8,7 @@ use crate::macros::{expand, split_examples, MacroContext};
 use crate::persona::Persona;
 
 use super::message::Memory;
-use super::settings::PromptSettings;
+use super::settings::{PromptSettings, PromptStyle, DEFAULT_SYSTEM_PROMPT, ROLEPLAY_SYSTEM_PROMPT};
 
 /// Expands macros with stable seeds: the same chat gives the same text for
 /// the same place in the prompt, turn after turn.
@@ -205,7 +205,14 @@ fn system_prompt(input: &SectionInput<'_>) -> String {
     if let Some(user) = s.system_prompt.as_deref().filter(|p| !p.trim().is_empty()) {
         return if disabled { String::new() } else { user.to_string() };
     }
-    let original = if disabled { "" } else { s.default_system_prompt.as_str() };
+    // The role-play layout speaks to the model as the character; a default
+    // the app or the person changed is theirs to keep.
+    let roleplay = s.style == PromptStyle::Roleplay && s.default_system_prompt == DEFAULT_SYSTEM_PROMPT;
+    let original = match (disabled, roleplay) {
+        (true, _) => "",
+        (false, true) => ROLEPLAY_SYSTEM_PROMPT,
+        (false, false) => s.default_system_prompt.as_str(),
+    };
     let card = input.speaker.system_prompt.trim();
     if s.use_card_prompts && !card.is_empty() {
         replace_original(card, original)

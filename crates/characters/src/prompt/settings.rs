@@ -7,6 +7,62 @@ pub const DEFAULT_SYSTEM_PROMPT: &str =
     "Write {{char}}'s next reply in a fictional chat between {{char}} and {{user}}. \
      Stay in character and keep replies short.";
 
+/// The system prompt of the role-play format for instruct models: the
+/// character is the model's identity, not a story it writes.
+pub const ROLEPLAY_SYSTEM_PROMPT: &str =
+    "You are {{char}}. You are talking with {{user}}. Stay in character as {{char}} at all times: \
+     speak in {{char}}'s voice, from {{char}}'s own life and knowledge, and never say you are an AI, \
+     a model or an assistant. Write only {{char}}'s next reply, a few sentences long, \
+     and never write {{user}}'s words or actions.";
+
+/// How a chat is laid out for the model. Chosen per model kind by the
+/// quality harness's scores (see README's Character quality).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PromptStyle {
+    /// Role-play for instruct models, transcript for base models.
+    #[default]
+    Auto,
+    /// SillyTavern's default story string: a narrator's system prompt and
+    /// the whole card, examples included, in one system message, then the
+    /// chat in the model's template. The baseline.
+    Story,
+    /// For instruct models: the character as the system turn (who they
+    /// are, in the second person), example dialogues as earlier turns, then
+    /// the chat in the model's template.
+    Roleplay,
+    /// For base models: the story layout written as a plain `Name: text`
+    /// transcript, ending with `{{char}}:`; stops at other names.
+    Transcript,
+}
+
+impl PromptStyle {
+    pub fn name(self) -> &'static str {
+        match self {
+            PromptStyle::Auto => "auto",
+            PromptStyle::Story => "story",
+            PromptStyle::Roleplay => "roleplay",
+            PromptStyle::Transcript => "transcript",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<PromptStyle> {
+        [PromptStyle::Auto, PromptStyle::Story, PromptStyle::Roleplay, PromptStyle::Transcript].into_iter().find(|p| p.name() == s)
+    }
+
+    /// `Auto` made concrete: role-play when the model is instruct-tuned
+    /// (its file carries a chat template), else the transcript; unknown
+    /// models get the story layout.
+    pub fn resolve(self, instruct: Option<bool>) -> PromptStyle {
+        match (self, instruct) {
+            (PromptStyle::Auto, Some(true)) => PromptStyle::Roleplay,
+            (PromptStyle::Auto, Some(false)) => PromptStyle::Transcript,
+            (PromptStyle::Auto, None) => PromptStyle::Story,
+            (s, _) => s,
+        }
+    }
+}
+
 /// How the message list becomes model text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -42,6 +98,9 @@ pub struct PromptSettings {
     /// Messages from the newest at which the author's note goes (0 = last).
     pub authors_note_depth: u32,
     pub template: TemplateFamily,
+    /// The layout; `assemble` reads `Roleplay` (examples as turns), the
+    /// other styles differ in the system prompt and the renderer.
+    pub style: PromptStyle,
     /// Tokens each message adds for template markup (role headers, ends).
     pub message_overhead: usize,
     /// Fixed for a chat: seeds macros everywhere, so the prompt prefix stays
@@ -65,6 +124,7 @@ impl Default for PromptSettings {
             authors_note: String::new(),
             authors_note_depth: 4,
             template: TemplateFamily::Gemma,
+            style: PromptStyle::Auto,
             message_overhead: 4,
             chat_seed: 0,
             memories_header: "What {{char}} remembers:".to_string(),
