@@ -1,9 +1,11 @@
-//! `kindred chat`: talk to a character card in the terminal.
+//! `kindred chat`: talk to a character card in the terminal, with the
+//! app's prompt assembly, layout and turn discipline (`turn.rs`).
 
 use std::io::{BufRead, Write};
 
-use kindred_characters::macros::{expand, MacroContext};
-use kindred_engine::ChatMessage;
+use kindred_characters::persona::Persona;
+use kindred_characters::prompt::{HistoryMessage, PromptStyle};
+use kindred_web::prompt::PromptRequest;
 
 use crate::args::Args;
 
@@ -14,32 +16,20 @@ pub fn run(argv: &[String]) -> Result<(), String> {
     let card = kindred_characters::read_any(&bytes).map_err(|e| format!("{card_path}: {e}"))?.card;
     let mut session = crate::load_session(a.required("model")?)?;
     let user = a.get("user").unwrap_or("User").to_string();
+    let style = match a.get("style") {
+        Some(s) => PromptStyle::parse(s).ok_or(format!("--style {s}: expected auto, story, roleplay or transcript"))?,
+        None => PromptStyle::Auto,
+    };
     let mut opts = crate::generate_cmd::options(&a)?;
-    if !a.has("temperature") {
-        opts.sampler.temperature = 0.8;
-        opts.sampler.repeat_penalty = 1.1;
-    }
     if !a.has("max-tokens") {
-        opts.max_tokens = 200;
+        opts.max_tokens = crate::turn::DEFAULT_MAX_TOKENS;
     }
-    opts.stop.push(format!("\n{user}:"));
-    let ctx = MacroContext { char_name: &card.name, user_name: &user, chat_seed: 1, seed: 1 };
-    let system = [
-        format!("You are {}. Stay in character and reply as {} only.", card.name, card.name),
-        card.description.clone(),
-        card.personality.clone(),
-        if card.scenario.is_empty() { String::new() } else { format!("Scenario: {}", card.scenario) },
-    ]
-    .iter()
-    .filter(|s| !s.trim().is_empty())
-    .map(|s| expand(s, &ctx))
-    .collect::<Vec<_>>()
-    .join("\n\n");
-    let mut history = vec![ChatMessage::new("system", &system)];
-    let greeting = expand(&card.first_mes, &ctx);
+    let mut history: Vec<HistoryMessage> = Vec::new();
+    let persona = Persona::new(user.clone(), "");
+    let greeting = card.first_mes.replace("{{char}}", card.display_name()).replace("{{user}}", &user);
     if !greeting.trim().is_empty() {
-        println!("{}: {}\n", card.name, greeting.trim());
-        history.push(ChatMessage::new("assistant", &greeting));
+        println!("{}: {}\n", card.display_name(), greeting.trim());
+        history.push(HistoryMessage::char(card.first_mes.clone()));
     }
     let stdin = std::io::stdin();
     loop {
@@ -54,18 +44,22 @@ pub fn run(argv: &[String]) -> Result<(), String> {
         if line.is_empty() {
             continue;
         }
-        history.push(ChatMessage::new("user", line));
-        let prompt = session.render_chat(&history).map_err(|e| e.to_string())?;
-        let ids = session.encode_prompt(&prompt).map_err(|e| e.to_string())?;
-        print!("{}: ", card.name);
-        let out = session
-            .generate(&ids, opts.clone(), |piece| {
-                print!("{piece}");
-                std::io::stdout().flush().ok();
-                true
-            })
-            .map_err(|e| e.to_string())?;
+        history.push(HistoryMessage::user(line));
+        let mut req = PromptRequest { card: card.clone(), persona: persona.clone(), history: history.clone(), ..PromptRequest::default() };
+        req.settings.style = style;
+        req.settings.chat_seed = opts.sampler.seed;
+        // The reply streams raw; the finished one (turn discipline applied)
+        // replaces it on the screen when they differ.
+        print!("{}: ", card.display_name());
+        let out = crate::turn::reply(&mut session, req, &opts, |piece| {
+            print!("{piece}");
+            std::io::stdout().flush().ok();
+            true
+        })?;
+        if out.shown != out.raw.trim() {
+            print!("\n[kept: {}]", out.shown);
+        }
         println!("\n");
-        history.push(ChatMessage::new("assistant", out.text.trim()));
+        history.push(HistoryMessage::char(out.shown));
     }
 }

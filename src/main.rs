@@ -7,8 +7,10 @@ mod bench;
 mod build_site;
 mod card_cli;
 mod chat_cmd;
+mod eval_cmd;
 mod generate_cmd;
 mod serve;
+mod turn;
 
 use std::path::PathBuf;
 
@@ -20,7 +22,9 @@ usage:
   kindred generate --model PATH --prompt TEXT [--max-tokens 64] [--temperature 0] [--top-k 40]
                    [--top-p 0.95] [--min-p 0.05] [--repeat-penalty 1.1] [--seed 0] [--stop S]
                    [--format json|text] [--threads N] [--backend cpu|gpu]
-  kindred chat --model PATH --character CARD [--user NAME] [--max-tokens 200] [--threads N]
+  kindred chat --model PATH --character CARD [--user NAME] [--max-tokens 120] [--style auto|story|roleplay|transcript] [--threads N]
+  kindred eval --model PATH[,PATH] (--character CARD | --characters DIR) [--probes FILE] [--style auto|story|roleplay|transcript[,...]]
+               [--turns N] [--seed 1] [--max-tokens 120] [--user Sam] [--judge MODEL] [--format markdown|json] [--out FILE]
   kindred bench (--model PATH | --synthetic gemma3-270m|qwen2-1.5b|tiny-gemma3|tiny-qwen2) [--backend cpu|gpu]
                 [--threads N] [--prompt-tokens 128] [--decode-tokens 128] [--format json|text]
                 [--save-synthetic PATH] [--bandwidth-gbs GB_PER_S] [--prefill-chunk 64] [--no-ahead]
@@ -47,6 +51,7 @@ fn dispatch(argv: &[String]) -> Result<(), String> {
         Some("build") => build_site::run(&argv[1..], &site_root(None)),
         Some("generate") => generate_cmd::run(&argv[1..]),
         Some("chat") => chat_cmd::run(&argv[1..]),
+        Some("eval") => eval_cmd::run(&argv[1..]),
         Some("bench") => bench::run(&argv[1..]),
         Some("card") => card_cli::run(&argv[1..]),
         Some("fetch-model") => fetch_model(&argv[1..]),

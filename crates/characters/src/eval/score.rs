@@ -187,7 +187,8 @@ const DISCLAIMERS: &[&str] = &[
     "i don't have access to real-time", "i do not have access to real-time", "i don't have personal",
     "i do not have personal", "i don't have feelings", "i do not have feelings", "i'm sorry, but i can't",
     "i cannot fulfill", "i can't fulfill", "openai", "alibaba cloud", "i am qwen", "i'm qwen", "```", "def ",
-    "here's a python", "here is a python",
+    "here's a python", "here is a python", "my programming", "i am a program", "i'm a program",
+    "a computer program", "chatbot", "chat bot", "realm of programming",
 ];
 
 pub fn persona(shown: &str) -> Check {

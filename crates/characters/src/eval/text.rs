@@ -8,7 +8,11 @@ const STOPWORDS: &[&str] = &[
     "never", "often", "little", "tell", "today", "right", "yourself", "myself", "what", "when", "your", "yours",
     "have", "with", "this", "that", "from", "they", "them", "were", "will", "just", "like", "more", "most", "some",
     "than", "then", "into", "over", "only", "very", "much", "many", "such", "well", "also", "here", "does", "doing",
-    "done", "make", "made", "know", "think", "want", "feel", "said", "says", "char", "user",
+    "done", "make", "made", "know", "think", "want", "feel", "said", "says", "char", "user", "the", "and",
+    "you", "are", "was", "for", "but", "not", "all", "can", "her", "his", "she", "him", "our", "out", "one",
+    "any", "who", "why", "how", "its", "let", "say", "see", "too", "yes", "get", "got", "has", "had", "did",
+    "may", "own", "way", "now", "new", "off", "too", "use", "two", "also", "i'm", "it's", "don't", "can't",
+    "you're", "that's", "what's", "i've", "i'll", "let's", "there's", "well", "oh", "hey", "hello",
 ];
 
 /// Lower-cased words of letters and digits (apostrophes kept inside).
@@ -19,18 +23,24 @@ pub fn words(text: &str) -> Vec<String> {
         if c.is_alphanumeric() || (c == '\'' && !cur.is_empty()) {
             cur.extend(c.to_lowercase());
         } else if !cur.is_empty() {
-            out.push(std::mem::take(&mut cur).trim_end_matches('\'').to_string());
+            out.push(bare(&std::mem::take(&mut cur)));
         }
     }
     if !cur.is_empty() {
-        out.push(cur.trim_end_matches('\'').to_string());
+        out.push(bare(&cur));
     }
     out
 }
 
-/// Words that carry meaning: four letters or more, not a stopword.
+/// "dog's" -> "dog", "tides'" -> "tides".
+fn bare(w: &str) -> String {
+    let w = w.trim_end_matches('\'');
+    w.strip_suffix("'s").unwrap_or(w).to_string()
+}
+
+/// Words that carry meaning: three letters or more, not a stopword.
 pub fn content_words(text: &str) -> Vec<String> {
-    words(text).into_iter().filter(|w| w.chars().count() >= 4 && !STOPWORDS.contains(&w.as_str())).collect()
+    words(text).into_iter().filter(|w| w.chars().count() >= 3 && !STOPWORDS.contains(&w.as_str())).collect()
 }
 
 /// Two words match when they share their first five letters (or are equal
@@ -177,7 +187,7 @@ mod tests {
 
     #[test]
     fn words_and_stems() {
-        assert_eq!(words("It's the Engine's day!"), ["it's", "the", "engine's", "day"]);
+        assert_eq!(words("It's the Engine's day!"), ["it", "the", "engine", "day"]);
         assert!(same_stem("engines", "engine"));
         assert!(!same_stem("calm", "calmer"));
         assert_eq!(content_words("What about the Analytical Engine?"), ["analytical", "engine"]);

@@ -1,0 +1,60 @@
+//! One reply, natively, the way the app makes it: the page's prompt
+//! assembly (`kindred_web::prompt::build_prompt`, token counts from the
+//! model's tokenizer), the layout's renderer, the reply's stop strings, and
+//! turn discipline on the result. `kindred chat` and `kindred eval` use it.
+
+use kindred_characters::reply::{finish, Ending};
+use kindred_engine::{ChatMessage, GenerateOptions, Session, StopReason};
+use kindred_web::prompt::{build_prompt, PromptRequest};
+
+/// Reply length the app asks for by default (www/js/generation-options.js).
+pub const DEFAULT_MAX_TOKENS: usize = 120;
+
+pub struct TurnOut {
+    /// The model's text before turn discipline.
+    pub raw: String,
+    /// What a person sees.
+    pub shown: String,
+    pub ending: Ending,
+    pub tokens: usize,
+    pub ms: u64,
+}
+
+pub fn ending(r: StopReason) -> Ending {
+    match r {
+        StopReason::Eos => Ending::Eos,
+        StopReason::Stop => Ending::Stop,
+        StopReason::MaxTokens => Ending::MaxTokens,
+        StopReason::ContextFull => Ending::ContextFull,
+        StopReason::Cancelled => Ending::User,
+    }
+}
+
+/// Assembles `req` for `session`'s model (its kind picks the layout when
+/// the settings say `auto`) and generates the character's reply.
+pub fn reply(
+    session: &mut Session,
+    mut req: PromptRequest,
+    opts: &GenerateOptions,
+    on_piece: impl FnMut(&str) -> bool,
+) -> Result<TurnOut, String> {
+    req.instruct = Some(session.template.is_instruct());
+    req.settings.context_tokens = req.settings.context_tokens.min(session.context());
+    req.settings.reply_reserve = opts.max_tokens;
+    let count = |t: &str| session.encode_prompt(t).map(|v| v.len()).unwrap_or_else(|_| t.len() / 3 + 1);
+    let prompt = build_prompt(&req, &count).map_err(|e| e.to_string())?;
+    let messages: Vec<ChatMessage> = prompt
+        .messages
+        .iter()
+        .map(|t| ChatMessage { role: t.role.to_string(), content: t.content.clone(), name: t.name.clone() })
+        .collect();
+    let text = session.render_chat_as(&messages, prompt.template).map_err(|e| e.to_string())?;
+    let ids = session.encode_prompt(&text).map_err(|e| e.to_string())?;
+    let mut opts = opts.clone();
+    opts.stop.extend(prompt.stop.iter().cloned());
+    let t0 = std::time::Instant::now();
+    let out = session.generate(&ids, opts, on_piece).map_err(|e| e.to_string())?;
+    let ending = ending(out.stop_reason);
+    let shown = finish(&out.text, ending, &prompt.speakers, false).text;
+    Ok(TurnOut { raw: out.text, shown, ending, tokens: out.ids.len(), ms: t0.elapsed().as_millis() as u64 })
+}
