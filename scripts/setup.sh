@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what Kindred needs and is missing; safe to run again.
-#   scripts/setup.sh app    wasm target, wasm-bindgen, the default model
-#   scripts/setup.sh test   all of the above, plus Chromium, Vulkan (lavapipe)
+#   scripts/setup.sh app    wasm target, wasm-bindgen, the default model (Qwen2.5-Coder 0.5B Instruct)
+#   scripts/setup.sh test   all of the above, plus Gemma 3 270M (the engine's reference), Chromium, Vulkan (lavapipe)
 #                           and the npm packages of the browser tests
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -32,6 +32,8 @@ fi
 python3 scripts/fetch-model.py
 
 if [ "$what" = test ]; then
+  # The engine's reference tests, and the browser tests that are about the page, run Gemma 3 270M.
+  python3 scripts/fetch-model.py gemma-3-270m-q4_k_m
   missing=()
   for pkg in chromium chromium-driver mesa-vulkan-drivers; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

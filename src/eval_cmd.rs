@@ -19,7 +19,9 @@ use crate::turn::{reply, DEFAULT_MAX_TOKENS};
 
 pub const USAGE: &str = "kindred eval --model PATH[,PATH] (--character CARD | --characters DIR) [--probes FILE]
               [--style auto|story|roleplay|transcript[,...]] [--turns N] [--seed 1] [--max-tokens 120]
-              [--temperature T] [--user Sam] [--judge MODEL] [--format markdown|json] [--out FILE]";
+              [--temperature T] [--top-k K] [--min-p P] [--repeat-penalty R] [--user Sam] [--judge MODEL]
+              [--format markdown|json] [--out FILE] [--quiet]
+kindred eval --report RESULTS.json [--format markdown|json]   (a saved --format json run, reported again)";
 
 pub fn run(argv: &[String]) -> Result<(), String> {
     let started = std::time::Instant::now();
@@ -29,6 +31,9 @@ pub fn run(argv: &[String]) -> Result<(), String> {
         "markdown" | "md" => false,
         f => return Err(format!("--format {f}: expected markdown or json")),
     };
+    if let Some(path) = a.get("report") {
+        return report(path, json);
+    }
     let cards = load_cards(&a)?;
     let set = match a.get("probes") {
         Some(p) => ProbeSet::parse(&std::fs::read_to_string(p).map_err(|e| format!("{p}: {e}"))?).map_err(|e| format!("{p}: {e}"))?,
@@ -43,10 +48,10 @@ pub fn run(argv: &[String]) -> Result<(), String> {
     let turns = a.get("turns").map(|t| t.parse::<usize>().map_err(|_| format!("--turns {t}: not a number"))).transpose()?;
     let user = a.get("user").unwrap_or("Sam").to_string();
     let seed: u64 = a.num("seed", 1)?;
-    let mut opts = GenerateOptions { sampler: SamplerOptions { seed, ..SamplerOptions::default() }, max_tokens: a.num("max-tokens", DEFAULT_MAX_TOKENS)?, stop: Vec::new() };
-    if let Some(t) = a.get("temperature") {
-        opts.sampler.temperature = t.parse().map_err(|_| format!("--temperature {t}: not a number"))?;
-    }
+    // The app's sampling defaults; every sampler flag of `kindred generate` overrides them.
+    let mut opts = crate::generate_cmd::options(&a)?;
+    opts.sampler.seed = seed;
+    opts.max_tokens = a.num("max-tokens", DEFAULT_MAX_TOKENS)?;
     let quiet = a.has("quiet") || json;
 
     let mut runs: Vec<CharacterRun> = Vec::new();
@@ -95,6 +100,19 @@ pub fn run(argv: &[String]) -> Result<(), String> {
     match a.get("out") {
         Some(path) => std::fs::write(path, text + "\n").map_err(|e| format!("{path}: {e}"))?,
         None => println!("{text}"),
+    }
+    Ok(())
+}
+
+/// A saved `--format json` run, reported again (Markdown, or its summaries).
+fn report(path: &str, json: bool) -> Result<(), String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
+    let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| format!("{path}: {e}"))?;
+    let runs: Vec<CharacterRun> = serde_json::from_value(v["runs"].clone()).map_err(|e| format!("{path}: runs: {e}"))?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&summaries(&runs)).map_err(|e| e.to_string())?);
+    } else {
+        println!("{}", markdown(&runs, v["seconds"].as_f64().unwrap_or(0.0)));
     }
     Ok(())
 }

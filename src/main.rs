@@ -17,7 +17,7 @@ use std::path::PathBuf;
 const USAGE: &str = "kindred: private AI characters, locally.
 
 usage:
-  kindred serve [--port 8080] [--root DIR] [--no-isolation]
+  kindred serve [--port 8080] [--root DIR] [--no-isolation] [--default-model MODEL_ID]
   kindred build --out DIR [--with-model]
   kindred generate --model PATH --prompt TEXT [--max-tokens 64] [--temperature 0] [--top-k 40]
                    [--top-p 0.95] [--min-p 0.05] [--repeat-penalty 1.1] [--seed 0] [--stop S]
@@ -90,7 +90,7 @@ fn site_root(explicit: Option<&str>) -> PathBuf {
 fn cmd_serve(argv: &[String]) -> Result<(), String> {
     let a = args::Args::parse(argv, &["no-isolation"])?;
     let port = a.num("port", 8080u16)?;
-    serve::run(&site_root(a.get("root")), port, !a.has("no-isolation"))
+    serve::run(&site_root(a.get("root")), port, !a.has("no-isolation"), a.get("default-model"))
 }
 
 fn fetch_model(argv: &[String]) -> Result<(), String> {

@@ -3,14 +3,17 @@
 //! (threads in wasm need SharedArrayBuffer); `--no-isolation` leaves them
 //! out, as a plain static host would, to try the single-threaded page. Serves www/, the built wasm at
 //! /pkg/ and models/ at /models/. Nothing here runs per request but a file
-//! read: the app has no server code.
+//! read: the app has no server code. `--default-model ID` serves the model
+//! manifest with another of its presets as the default (a smaller model for
+//! a quick look, or for the browser tests).
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Component, Path, PathBuf};
 
-pub fn run(root: &Path, port: u16, isolated: bool) -> Result<(), String> {
+pub fn run(root: &Path, port: u16, isolated: bool, default_model: Option<&str>) -> Result<(), String> {
+    let manifest: Option<std::sync::Arc<Vec<u8>>> = default_model.map(|id| manifest_with_default(root, id)).transpose()?.map(std::sync::Arc::new);
     let listener = TcpListener::bind(("127.0.0.1", port)).map_err(|e| format!("cannot listen on 127.0.0.1:{port}: {e}"))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     println!("Kindred is served at http://{addr}/");
@@ -19,14 +22,29 @@ pub fn run(root: &Path, port: u16, isolated: bool) -> Result<(), String> {
     for stream in listener.incoming() {
         let Ok(stream) = stream else { continue };
         let root = root.clone();
+        let manifest = manifest.clone();
         std::thread::spawn(move || {
-            let _ = handle(stream, &root, isolated);
+            let _ = handle(stream, &root, isolated, manifest.as_deref().map(|m| m.as_slice()));
         });
     }
     Ok(())
 }
 
-fn handle(stream: TcpStream, root: &Path, isolated: bool) -> io::Result<()> {
+/// The model manifest with `id` as its default; an id it does not list is
+/// an error at start.
+fn manifest_with_default(root: &Path, id: &str) -> Result<Vec<u8>, String> {
+    let path = root.join("models/manifest.json");
+    let text = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut m: serde_json::Value = serde_json::from_slice(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    let known = m["models"].as_array().is_some_and(|list| list.iter().any(|e| e["id"] == id));
+    if !known {
+        return Err(format!("--default-model {id}: models/manifest.json has no such model"));
+    }
+    m["default"] = serde_json::Value::String(id.to_string());
+    serde_json::to_vec_pretty(&m).map_err(|e| e.to_string())
+}
+
+fn handle(stream: TcpStream, root: &Path, isolated: bool, manifest: Option<&[u8]>) -> io::Result<()> {
     let mut reader = BufReader::new(stream.try_clone()?);
     let mut out = stream;
     loop {
@@ -49,6 +67,9 @@ fn handle(stream: TcpStream, root: &Path, isolated: bool) -> io::Result<()> {
             continue;
         }
         match resolve(root, target) {
+            Some(path) if manifest.is_some() && path == root.join("models/manifest.json") => {
+                respond(&mut out, 200, "application/json", manifest.unwrap_or_default(), head_only, isolated)?;
+            }
             Some(path) if path.is_file() => {
                 let mut f = File::open(&path)?;
                 let len = f.metadata()?.len();

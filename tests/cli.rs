@@ -134,7 +134,7 @@ fn build_writes_a_deployable_site() {
     ] {
         assert!(out.join(f).is_file(), "{f} is in the site");
     }
-    assert!(!out.join("models/gemma-3-270m-q4_k_m.gguf").exists(), "weights only with --with-model");
+    assert!(!out.join("models/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf").exists(), "weights only with --with-model");
     let again = kindred().args(["build", "--out"]).arg(&out).output().unwrap();
     assert!(!again.status.success(), "refuses to overwrite a non-empty folder");
     std::fs::remove_dir_all(&out).unwrap();
@@ -208,4 +208,78 @@ fn generate_auto_backend_picks_the_cpu_on_a_software_adapter_and_says_why() {
     assert_eq!(v["ids"], serde_json::json!([506, 5279]));
     assert_eq!(v["backend"], "cpu", "{stderr}");
     assert!(stderr.contains("backend cpu: ") && stderr.contains("software adapter"), "{stderr}");
+}
+
+/// `kindred eval` on a subset of the probes: the default model (an instruct
+/// model, so the role-play layout) and the reference base model (the
+/// transcript), side by side in one run.
+#[test]
+fn eval_scores_a_probe_subset_on_the_default_and_the_base_model() {
+    let models = format!(
+        "{},{}",
+        root().join("models/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf").display(),
+        root().join("models/gemma-3-270m-q4_k_m.gguf").display()
+    );
+    let out = kindred()
+        .args(["eval", "--model", &models, "--character"])
+        .arg(root().join("www/characters/wren.json"))
+        .args(["--turns", "2", "--max-tokens", "40", "--threads", "2", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let runs = v["runs"].as_array().unwrap();
+    let formats: Vec<&str> = runs.iter().map(|r| r["format"].as_str().unwrap()).collect();
+    assert_eq!(formats, ["roleplay", "transcript"]);
+    for run in runs {
+        let replies = run["replies"].as_array().unwrap();
+        assert_eq!(replies.len(), 2, "{run}");
+        for r in replies {
+            let checks = r["checks"].as_array().unwrap();
+            assert!(checks.len() >= 9, "{r}");
+            assert!(checks.iter().all(|c| !c["evidence"].as_str().unwrap().is_empty()), "every verdict shows its text: {r}");
+            // Turn discipline: whatever the model wrote, what is shown holds no template text.
+            let shown = r["shown"].as_str().unwrap();
+            for mark in ["<|im_start|>", "<|im_end|>", "<start_of_turn>", "<end_of_turn>", "\nSam:"] {
+                assert!(!shown.contains(mark), "{mark:?} shown: {r}");
+            }
+        }
+    }
+    let all: Vec<&serde_json::Value> = v["summaries"].as_array().unwrap().iter().filter(|s| s["character"] == "all").collect();
+    assert_eq!(all.len(), 2);
+    assert!(v["seconds"].as_f64().unwrap() > 0.0);
+
+    let md = kindred()
+        .args(["eval", "--model", &models, "--character"])
+        .arg(root().join("www/characters/wren.json"))
+        .args(["--turns", "1", "--max-tokens", "16", "--threads", "2", "--quiet"])
+        .output()
+        .unwrap();
+    assert!(md.status.success(), "{}", String::from_utf8_lossy(&md.stderr));
+    let text = String::from_utf8_lossy(&md.stdout);
+    assert!(text.contains("| qwen2.5-coder-0.5b-instruct-q4_k_m | roleplay | **all** | 1 |"), "{text}");
+    assert!(text.contains("| gemma-3-270m-q4_k_m | transcript | **all** | 1 |"), "{text}");
+}
+
+#[test]
+fn eval_refuses_a_bad_probe_file_and_a_missing_character() {
+    let bad = std::env::temp_dir().join("kindred-bad-probes.json");
+    std::fs::write(&bad, r#"{"turns": []}"#).unwrap();
+    let out = kindred()
+        .args(["eval", "--model", "models/none.gguf", "--character", "www/characters/wren.json", "--probes"])
+        .arg(&bad)
+        .current_dir(root())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no turns"), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = kindred().args(["eval", "--model", "m.gguf"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--characters DIR is required"));
+}
+
+#[test]
+fn serve_can_name_another_default_model() {
+    let bad = kindred().args(["serve", "--port", "0", "--default-model", "no-such-model"]).current_dir(root()).output().unwrap();
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("has no such model"));
 }

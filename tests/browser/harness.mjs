@@ -32,11 +32,18 @@ function freePort() {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+// The model the page loads by default in these tests: Gemma 3 270M, the engine's reference, a
+// quarter of the app's default's prefill time; the tests are about the page. `realDefault: true`
+// serves the manifest as it is (the app's own default, Qwen2.5-Coder 0.5B Instruct).
+export const TEST_MODEL = 'gemma-3-270m-q4_k_m';
+
 // Starts `kindred serve --port N` from the repository root and waits until it answers.
 // `isolated: false` serves without COOP/COEP, as a plain static host would.
-export async function startServer({ isolated = true } = {}) {
+export async function startServer({ isolated = true, realDefault = false } = {}) {
   const port = await freePort();
-  const child = spawn(BIN, ['serve', '--port', String(port), ...(isolated ? [] : ['--no-isolation'])], {
+  const args = ['serve', '--port', String(port), ...(isolated ? [] : ['--no-isolation']),
+    ...(realDefault ? [] : ['--default-model', TEST_MODEL])];
+  const child = spawn(BIN, args, {
     cwd: REPO,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

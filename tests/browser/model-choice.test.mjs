@@ -54,8 +54,10 @@ test('the project\'s manifest gives the bundled default and https presets', asyn
   assert.equal(presets.length, manifest.models.length, 'every entry is usable');
   const def = presets.find((p) => p.isDefault);
   assert.equal(def.id, manifest.default);
-  assert.equal(def.url, 'http://127.0.0.1:8080/models/gemma-3-270m-q4_k_m.gguf');
-  assert.equal(def.bytes, 253113024);
+  assert.equal(def.url, 'http://127.0.0.1:8080/models/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf');
+  assert.equal(def.bytes, 491400064);
+  assert.match(def.defaultReason, /instruct/, 'the Models page says why it is the default');
+  assert.equal(presets.find((p) => p.id === 'gemma-3-270m-q4_k_m').defaultReason, '');
   assert.match(def.sha256, /^[0-9a-f]{64}$/);
   const remote = presets.filter((p) => p.url.startsWith('https://huggingface.co/'));
   assert.ok(remote.length >= 6, 'SmolLM2, Qwen2.5, Llama 3.2 and Gemma 3 presets');

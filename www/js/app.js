@@ -3,6 +3,7 @@
 //   #/                 the library          #/character/ID   one character
 //   #/open/ID          the character's newest chat (or a new one)
 //   #/chat/ID          a chat               #/settings       settings and data
+//   #/check            the quality check of every character on the loaded model
 import { openDb } from './db.js';
 import { loadPrefs, applyTheme, checkPrefs } from './prefs.js';
 import { ChatPersonaPicker } from './chat-persona.js';
@@ -15,6 +16,7 @@ import { ChatView } from './chat-view.js';
 import { MemoryPanel } from './memory-panel.js';
 import { SettingsView } from './settings-view.js';
 import { ModelsView } from './models-view.js';
+import { CheckView } from './check-view.js';
 import { loadActiveModel } from './active-model.js';
 import { ModelStatus } from './model-status.js';
 import { EngineClient } from './engine-client.js';
@@ -53,6 +55,7 @@ function shownText(message) {
   return chat.d.view.display(currentSwipe(message).text, message);
 }
 let modelsView = null;
+let checkView = null;
 let editor = null;
 
 const ui = {
@@ -132,7 +135,7 @@ function setHeader(view, character = null) {
     $('char-tagline').textContent = { library: 'Private characters that live in this tab', settings: 'Settings', character: 'Character', models: 'Models', editor: 'Character editor' }[view] || '';
     document.title = 'Kindred';
   }
-  for (const [id, v] of [['nav-library', 'library'], ['nav-settings', 'settings'], ['nav-models', 'models']]) {
+  for (const [id, v] of [['nav-library', 'library'], ['nav-settings', 'settings'], ['nav-models', 'models'], ['nav-check', 'check']]) {
     if (v === view) $(id).setAttribute('aria-current', 'page');
     else $(id).removeAttribute('aria-current');
   }
@@ -140,7 +143,7 @@ function setHeader(view, character = null) {
 
 function showView(view) {
   document.body.dataset.view = view;
-  for (const name of ['library', 'character', 'chat', 'settings', 'models', 'editor']) $(`view-${name}`).hidden = name !== view;
+  for (const name of ['library', 'character', 'chat', 'settings', 'models', 'editor', 'check']) $(`view-${name}`).hidden = name !== view;
   if (view !== 'chat') {
     document.body.dataset.chatReady = 'false';
     if (chat?.chat && !chat.busy) chat.close();
@@ -178,6 +181,10 @@ async function route() {
       showView('editor');
       setHeader('editor');
       await editor.open(kind === 'edit' ? id : null);
+    } else if (kind === 'check') {
+      showView('check');
+      setHeader('check');
+      await checkView.show();
     } else if (kind === 'models') {
       showView('models');
       setHeader('models');
@@ -204,6 +211,7 @@ function startEngine() {
     any: (msg) => {
       modelsView?.engineEvent(msg);
       editor?.engineEvent(msg);
+      checkView?.engineEvent(msg);
     },
     progress: (msg) => status.update(msg),
     notice: (msg) => status.showNotice(msg.message),
@@ -229,6 +237,7 @@ function startEngine() {
         chat.onError(msg);
         return;
       }
+      if (msg.scope === 'check') return; // the editor's Check panel shows it (through `any`)
       modelReady = false;
       refreshSend();
       status.fail(msg.message);
@@ -390,6 +399,11 @@ async function main() {
     },
     unloadModel: () => {},
   });
+  checkView = new CheckView({
+    db, root: $('view-check'),
+    engine: () => engine, ready: () => modelReady, prefs: () => prefs, options: samplingOptions,
+    modelName: () => model?.name || model?.id || '',
+  });
   modelsView = new ModelsView({
     db,
     root: $('view-models'),
@@ -403,6 +417,7 @@ async function main() {
     ready: () => modelReady,
     prefs: () => prefs,
     options: samplingOptions,
+    modelName: () => model?.name || model?.id || '',
   });
   bindEvents();
   // The starters first: a first visit shows its characters before the model's download

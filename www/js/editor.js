@@ -12,6 +12,7 @@ import { LorebookEditor } from './editor-lorebook.js';
 import { avatarFromFile } from './editor-avatar.js';
 import { TokenCounter } from './editor-tokens.js';
 import { TryChat } from './try-chat.js';
+import { CheckPanel } from './check-panel.js';
 
 const NAME_REQUIRED = 'A name is required.';
 
@@ -93,6 +94,12 @@ export class Editor {
       card: () => this.collect(), lorebooks: () => (this.record?.lorebooks || []).map((l) => l.book).filter(Boolean),
     });
 
+    this.checkPanel = new CheckPanel({
+      engine: this.d.engine, ready: this.d.ready, prefs: this.d.prefs, options: this.d.options, db: this.d.db,
+      card: () => this.collect(), lorebooks: () => (this.record?.lorebooks || []).map((l) => l.book).filter(Boolean),
+      characterId: () => this.record?.id, modelName: () => this.d.modelName?.() || '',
+    });
+
     const top = el('div', 'ed-top');
     const heading = el('div', 'ed-heading');
     this.title = el('h2', '', 'New character');
@@ -129,7 +136,7 @@ export class Editor {
     form.append(this.basicsSection(), this.characterSection(), this.profileSection(),
       this.examplesSection(), this.promptsSection(), this.lorebookSection(), this.notesSection());
     const side = el('div', 'ed-side');
-    side.append(this.tryChat.root);
+    side.append(this.tryChat.root, this.checkPanel.root);
     this.layout = el('div', 'ed-layout');
     this.layout.append(form, side);
     this.root.replaceChildren(top, this.status, this.leaveBar, this.tokens.root, tabs, this.layout);
@@ -257,6 +264,7 @@ export class Editor {
       : '';
     this.showPane('form');
     this.tryChat.restart();
+    this.checkPanel.restore();
     this.snapshot = this.fingerprint();
     this.refresh();
   }
@@ -413,6 +421,7 @@ export class Editor {
     clearTimeout(this.timer);
     this.tokens.dispose();
     this.tryChat.stop();
+    this.checkPanel.stop();
     this.root.replaceChildren();
     this.built = false;
     this.hash = '';
@@ -422,6 +431,7 @@ export class Editor {
     if (!this.built) return;
     this.tokens.onEngine(msg);
     this.tryChat.onEngine(msg);
+    this.checkPanel.onEngine(msg);
   }
 
   async save(then = null) {

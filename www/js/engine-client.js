@@ -50,6 +50,14 @@ export class EngineClient {
     return id;
   }
 
+  // The quality check of request.card (see worker.js "check"): progress and the scored run
+  // come as "check-progress" and "check-done" messages with the returned id.
+  check(request, options, model, limit = 0) {
+    const id = this.nextId++;
+    this.worker.postMessage({ type: 'check', id, request, options, model, limit });
+    return id;
+  }
+
   stop() {
     this.worker.postMessage({ type: 'stop' });
   }

@@ -92,6 +92,7 @@ export function presetsFromManifest(manifest, manifestHref) {
       page,
       bundled: entry.bundled === true,
       isDefault: entry.id === manifest.default,
+      defaultReason: entry.id === manifest.default ? str(manifest.default_reason, 600) : '',
     });
   }
   return out;

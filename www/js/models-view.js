@@ -203,6 +203,10 @@ export class ModelsView {
       const stored = this.stored.find((s) => s.id === preset.id && s.complete);
       const state = el('p', 'models-item-state', stored ? `On this device (${formatBytes(stored.bytes)})` : 'Not on this device');
       li.append(name, meta, check, state);
+      if (preset.isDefault) {
+        li.classList.add('models-item-default');
+        li.append(el('p', 'models-item-why', `The default. ${preset.defaultReason}`.trim()));
+      }
       if (preset.page) {
         const link = el('a', 'models-item-link', 'Model page');
         Object.assign(link, { href: preset.page, target: '_blank', rel: 'noopener noreferrer' });

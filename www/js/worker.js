@@ -19,6 +19,9 @@
 //   {type:"stop"}                                   end the current reply after the token in hand
 //   {type:"count", id, request}                     count a prompt request's tokens, nothing generated
 //                                                   (the character editor's definition count)
+//   {type:"check", id, request, options, limit?,    the quality harness's probe conversation for request.card
+//        model?}                                    (crates/web/src/eval.rs): at most `limit` probes; a "stop"
+//                                                   ends it after the reply in hand
 // Messages to the page:
 //   {type:"progress", phase, loaded, total}         phase: "download" | "cache" | "verify" | "init"
 //   {type:"notice", message}                        something worth knowing that is not an error
@@ -36,7 +39,9 @@
 //   {type:"done", id, stop_reason, text, stats}     text: the reply (for a continuation, the new text
 //                                                   only, its leading space kept); stop_reason: the engine's ("eos", "max_tokens", "stop",
 //                                                   "context_full", ...) or "user" for a stop message
-//   {type:"error", scope, id?, message}             scope: "load" | "generate"
+//   {type:"check-progress", id, done, total, record} a probe answered and scored (record: null at the start)
+//   {type:"check-done", id, run, stopped, seconds}  the whole run (kindred_characters::eval::CharacterRun)
+//   {type:"error", scope, id?, message}             scope: "load" | "generate" | "check"
 //   {type:"count", id, tokens, exact, message?}     a "count" answered: the assembled prompt's token
 //                                                   counts (null with a message when it failed)
 //                                                   cancelled: true when a "cancel" ended the load
@@ -241,64 +246,112 @@ async function generate(msg) {
   busy = true;
   stopRequested = false;
   try {
-    const options = sanitizeOptions(msg.options);
-    const context = Math.min(Number(info.context_length) || MAX_CONTEXT,
-      Number(msg.request?.settings?.context_tokens) || MAX_CONTEXT);
-    let assembled = assemble(msg.request, context, options.max_tokens);
-    if (assembled.summarise) {
-      const request = await summarise(id, msg.request, assembled.summarise, options.seed);
-      if (!request) {
-        post({ type: 'done', id, stop_reason: 'user', text: '', stats: null });
-        return;
-      }
-      assembled = assemble(request, context, options.max_tokens);
-    }
-    options.stop = sanitizeOptions({ stop: [...assembled.stop, ...options.stop] }).stop;
+    const out = await reply(id, msg.request, msg.options, true);
+    post({ type: 'done', id, stop_reason: out.reason, text: out.text, stats: out.stats });
+  } catch (err) {
+    post({ type: 'error', scope: 'generate', id, message: errorText(err) });
+  } finally {
+    busy = false;
+  }
+}
+
+// One reply to a prompt request: assembled in Rust, streamed as "token" messages when
+// `stream`, finished by the Rust turn discipline. Returns {raw, text, reason, stats}; a stop
+// during the summary before it returns an empty reply with reason "user".
+async function reply(id, request, rawOptions, stream) {
+  const options = sanitizeOptions(rawOptions);
+  const context = Math.min(Number(info.context_length) || MAX_CONTEXT,
+    Number(request?.settings?.context_tokens) || MAX_CONTEXT);
+  let assembled = assemble(request, context, options.max_tokens);
+  if (assembled.summarise) {
+    const summarised = await summarise(id, request, assembled.summarise, options.seed);
+    if (!summarised) return { raw: '', text: '', reason: 'user', stats: null };
+    assembled = assemble(summarised, context, options.max_tokens);
+  }
+  options.stop = sanitizeOptions({ stop: [...assembled.stop, ...options.stop] }).stop;
+  if (stream) {
     post({
       type: 'prompt', id, cut: assembled.cut, lore: assembled.lore, tokens: assembled.tokens,
       budget: assembled.budget, over_budget: assembled.over_budget, memory: assembled.memory || [],
+      format: assembled.format,
     });
-    const layout = assembled.template ?? undefined;
-    const messages = fitToContext(engine, assembled.messages, context, options.max_tokens, layout);
-    const continues = assembled.continues && messages[messages.length - 1]?.role === 'assistant';
-    const prompt = continues ? renderContinuation(messages, layout) : engine.render_chat(messages, layout);
-    const t0 = performance.now();
-    const { n_prompt, n_reused } = plain(engine.start(prompt, options));
-    // next() first reads the prompt a chunk at a time (prefill_left set), so
-    // a stop is heard during a long prompt too; t1 marks the prompt read.
-    let t1 = performance.now();
-    let text = '';
-    let generated = 0;
-    let reason = null;
-    let steps = 0;
-    for (;;) {
-      if (steps++ === loseGpuAfter) engine.lose_gpu();
-      await yieldToEvents();
-      if (stopRequested) { reason = 'user'; break; }
-      const step = await engineStep();
-      if (step.prefill_left !== undefined && step.prefill_left !== null) {
-        if (step.prefill_left === 0) t1 = performance.now();
-        continue;
-      }
-      generated += 1;
-      if (step.piece) {
-        text += step.piece;
-        post({ type: 'token', id, piece: step.piece, text: visibleText(text, options.stop) });
-      }
-      if (step.done) { reason = step.stop_reason; break; }
+  }
+  const layout = assembled.template ?? undefined;
+  const messages = fitToContext(engine, assembled.messages, context, options.max_tokens, layout);
+  const continues = assembled.continues && messages[messages.length - 1]?.role === 'assistant';
+  const prompt = continues ? renderContinuation(messages, layout) : engine.render_chat(messages, layout);
+  const t0 = performance.now();
+  const { n_prompt, n_reused } = plain(engine.start(prompt, options));
+  // next() first reads the prompt a chunk at a time (prefill_left set), so
+  // a stop is heard during a long prompt too; t1 marks the prompt read.
+  let t1 = performance.now();
+  let text = '';
+  let generated = 0;
+  let reason = null;
+  let steps = 0;
+  for (;;) {
+    if (steps++ === loseGpuAfter) engine.lose_gpu();
+    await yieldToEvents();
+    if (stopRequested) { reason = 'user'; break; }
+    const step = await engineStep();
+    if (step.prefill_left !== undefined && step.prefill_left !== null) {
+      if (step.prefill_left === 0) t1 = performance.now();
+      continue;
     }
-    const t2 = performance.now();
-    const decodeS = (t2 - t1) / 1000;
-    post({
-      type: 'done', id, stop_reason: reason, text: finishReply(text, reason, assembled.speakers, continues),
-      stats: {
-        n_prompt: Number(n_prompt), n_reused: Number(n_reused), n_generated: generated,
-        prefill_ms: Math.round(t1 - t0), decode_ms: Math.round(t2 - t1),
-        tokens_per_s: decodeS > 0 ? generated / decodeS : 0,
-      },
-    });
+    generated += 1;
+    if (step.piece) {
+      text += step.piece;
+      if (stream) post({ type: 'token', id, piece: step.piece, text: visibleText(text, options.stop) });
+    }
+    if (step.done) { reason = step.stop_reason; break; }
+  }
+  const t2 = performance.now();
+  const decodeS = (t2 - t1) / 1000;
+  return {
+    raw: text,
+    text: finishReply(text, reason, assembled.speakers, continues),
+    reason,
+    stats: {
+      n_prompt: Number(n_prompt), n_reused: Number(n_reused), n_generated: generated,
+      prefill_ms: Math.round(t1 - t0), decode_ms: Math.round(t2 - t1),
+      tokens_per_s: decodeS > 0 ? generated / decodeS : 0,
+    },
+  };
+}
+
+// The quality harness's probe conversation for one character (crates/web/src/eval.rs): each
+// probe answered as a chat reply would be, scored in Rust, sent to the page as it comes.
+async function check(msg) {
+  const id = msg.id;
+  if (!engine) return post({ type: 'error', scope: 'check', id, message: 'The model is not loaded yet.' });
+  if (busy) return post({ type: 'error', scope: 'check', id, message: 'The engine is busy with a reply.' });
+  busy = true;
+  stopRequested = false;
+  const t0 = performance.now();
+  try {
+    const request = msg.request && typeof msg.request === 'object' ? msg.request : {};
+    const limit = Number.isInteger(msg.limit) && msg.limit > 0 ? msg.limit : 0;
+    const user = typeof request.persona?.name === 'string' ? request.persona.name : '';
+    const style = typeof request.settings?.style === 'string' ? request.settings.style : 'auto';
+    const model = String(msg.model || info?.name || 'model').slice(0, 200);
+    const run = new wasmModule.EvalRun(JSON.stringify(request.card ?? {}), user, limit, model, style, Boolean(info?.instruct));
+    try {
+      post({ type: 'check-progress', id, done: 0, total: run.total(), record: null });
+      let stopped = false;
+      while (!run.done()) {
+        const history = JSON.parse(run.history());
+        const out = await reply(id, { ...request, history, mode: 'reply', memory: undefined, room: undefined }, msg.options, false);
+        if (out.reason === 'user') { stopped = true; break; }
+        const ms = (out.stats?.prefill_ms ?? 0) + (out.stats?.decode_ms ?? 0);
+        const record = JSON.parse(run.record(out.raw, String(out.reason), out.stats?.n_generated ?? 0, ms));
+        post({ type: 'check-progress', id, done: JSON.parse(run.result()).replies.length, total: run.total(), record });
+      }
+      post({ type: 'check-done', id, run: JSON.parse(run.result()), stopped, seconds: (performance.now() - t0) / 1000 });
+    } finally {
+      run.free();
+    }
   } catch (err) {
-    post({ type: 'error', scope: 'generate', id, message: errorText(err) });
+    post({ type: 'error', scope: 'check', id, message: errorText(err) });
   } finally {
     busy = false;
   }
@@ -406,6 +459,7 @@ self.onmessage = (event) => {
   if (!msg || typeof msg !== 'object') return;
   if (msg.type === 'load') load(msg);
   else if (msg.type === 'generate') generate(msg);
+  else if (msg.type === 'check') check(msg);
   else if (msg.type === 'stop') stopRequested = true;
   else if (msg.type === 'cancel') loadAbort?.abort();
   else if (msg.type === 'count') count(msg);

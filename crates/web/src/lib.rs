@@ -9,6 +9,7 @@ mod engine;
 
 pub mod cards;
 pub mod error;
+pub mod eval;
 mod js;
 pub mod memory;
 pub mod profile;

@@ -1,0 +1,230 @@
+// "Check": the quality harness on the character in the editor and the loaded model. The
+// engine worker walks the probe conversation (small talk, card facts, an emotional turn,
+// out-of-character bait, an invitation to speak for the user, a recall) and scores each reply
+// in Rust (crates/characters/src/eval); this panel shows progress, a Stop button, the scores
+// per dimension and every verdict with the text that earned it. The last result per
+// character is kept in the settings store. Model text is only ever set as text.
+import { el, button } from './editor-dom.js';
+
+const DIMENSIONS = [['consistency', 'Consistency'], ['human_likeness', 'Human-likeness'], ['engagement', 'Engagement']];
+// check name -> [label, dimension]; the Rust list (score.rs CHECKS) is the authority on which exist.
+const CHECK_LABELS = {
+  speaks_for_user: ['Speaks only for the character', 'human_likeness'],
+  leak: ['No template text', 'consistency'],
+  ended: ['Ends its turn', 'human_likeness'],
+  script: ['Stays in the card\u2019s script', 'consistency'],
+  persona: ['Stays in character', 'consistency'],
+  repetition: ['No repetition', 'human_likeness'],
+  card_copy: ['Does not parrot the card', 'human_likeness'],
+  recall: ['Uses the card and the chat', 'consistency'],
+  length: ['Length fits the card', 'human_likeness'],
+  engagement: ['Engages with the user', 'engagement'],
+};
+
+export const checkKey = (characterId) => `check:${characterId || 'unsaved'}`;
+
+// Kept results, in the settings store: per character, the last run on each model.
+// {key: 'check:ID', value: {latest: model, byModel: {[model]: {run, at}}}}
+export async function readChecks(db, characterId) {
+  const row = await db.get('settings', checkKey(characterId));
+  const v = row?.value;
+  return v && typeof v === 'object' && v.byModel && typeof v.byModel === 'object' ? v : { latest: '', byModel: {} };
+}
+
+export async function keepCheck(db, characterId, run) {
+  if (!run?.replies?.length) return;
+  const kept = await readChecks(db, characterId).catch(() => ({ latest: '', byModel: {} }));
+  kept.byModel[run.model] = { run, at: Date.now() };
+  kept.latest = run.model;
+  await db.put('settings', { key: checkKey(characterId), value: kept });
+}
+
+// Pass rates (0-100) per check and per dimension of a run's replies.
+export function scoreRun(run) {
+  const checks = {};
+  for (const reply of run?.replies || []) {
+    for (const c of reply.checks || []) {
+      const s = (checks[c.check] ||= { pass: 0, total: 0 });
+      s.total += 1;
+      if (c.pass) s.pass += 1;
+    }
+  }
+  const dims = {};
+  for (const [name, s] of Object.entries(checks)) {
+    const dim = CHECK_LABELS[name]?.[1];
+    if (!dim) continue;
+    (dims[dim] ||= []).push((100 * s.pass) / s.total);
+  }
+  const dimensions = Object.fromEntries(DIMENSIONS.map(([d]) => [d,
+    dims[d]?.length ? Math.round(dims[d].reduce((a, b) => a + b, 0) / dims[d].length) : null]));
+  return { checks, dimensions };
+}
+
+export class CheckPanel {
+  // deps: {engine(), ready(), prefs(), options(), card(), lorebooks(), db, characterId(), modelName()}
+  constructor(deps) {
+    this.d = deps;
+    this.checkId = null;
+    this.run = null;
+    this.root = el('section', 'check-panel');
+    this.root.setAttribute('aria-labelledby', 'check-title');
+    const head = el('div', 'try-head');
+    const title = el('h3', '', 'Check');
+    title.id = 'check-title';
+    this.startButton = button('Run check', 'primary small', 'Run the quality check');
+    this.startButton.addEventListener('click', () => this.start());
+    this.stopButton = button('Stop', 'ghost small', 'Stop the quality check');
+    this.stopButton.addEventListener('click', () => this.stop());
+    const actions = el('div', 'try-actions');
+    actions.append(this.stopButton, this.startButton);
+    head.append(title, actions);
+    this.note = el('p', 'ed-hint', 'Scripted turns test how the loaded model plays this character: '
+      + 'staying in character, ending its turn, never speaking for you, using the card, remembering what you said.');
+    this.progress = el('progress', 'check-progress');
+    this.progress.max = 1;
+    this.progress.value = 0;
+    this.progress.hidden = true;
+    this.status = el('p', 'check-status');
+    this.status.setAttribute('role', 'status');
+    this.summary = el('div', 'check-summary');
+    this.list = el('ol', 'check-replies');
+    this.list.setAttribute('aria-label', 'Checked replies');
+    this.root.append(head, this.note, this.progress, this.status, this.summary, this.list);
+    this.refresh();
+  }
+
+  get busy() {
+    return this.checkId !== null;
+  }
+
+  refresh() {
+    const ready = this.d.ready();
+    this.startButton.disabled = !ready || this.busy;
+    this.stopButton.disabled = !this.busy;
+    this.root.dataset.busy = String(this.busy);
+    if (!ready && !this.busy && !this.run) this.status.textContent = 'The check runs once the model has loaded.';
+  }
+
+  // The last kept result for this character, if any.
+  async restore() {
+    try {
+      const kept = await readChecks(this.d.db, this.d.characterId());
+      const last = kept.byModel[kept.latest];
+      if (last?.run && !this.busy) {
+        this.run = last.run;
+        this.renderAll();
+        this.status.textContent = `Last check: ${kept.latest}, ${new Date(last.at).toLocaleString()}.`;
+      }
+    } catch { /* nothing kept */ }
+  }
+
+  start() {
+    const engine = this.d.engine();
+    if (this.busy || !this.d.ready() || !engine) return;
+    const prefs = this.d.prefs();
+    this.run = { replies: [] };
+    this.renderAll();
+    this.progress.hidden = false;
+    this.progress.value = 0;
+    this.status.textContent = 'Checking…';
+    this.checkId = engine.check({
+      card: this.d.card(),
+      persona: prefs.persona,
+      lorebooks: this.d.lorebooks(),
+      settings: { context_tokens: prefs.context, chat_seed: 1 },
+      scan: { seed: 1 },
+    }, { ...this.d.options(), seed: 1 }, this.d.modelName());
+    this.refresh();
+  }
+
+  stop() {
+    if (this.busy) this.d.engine()?.stop();
+  }
+
+  onEngine(msg) {
+    if (msg.type === 'ready' || (msg.type === 'error' && msg.scope === 'load')) this.refresh();
+    if (this.checkId === null || msg.id !== this.checkId) return;
+    if (msg.type === 'check-progress') {
+      this.progress.max = Math.max(1, msg.total);
+      this.progress.value = msg.done;
+      this.status.textContent = `Checking: ${msg.done} of ${msg.total} replies.`;
+      if (msg.record) {
+        this.run.replies.push(msg.record);
+        this.renderSummary();
+        this.list.append(this.item(msg.record));
+      }
+    } else if (msg.type === 'check-done') {
+      this.checkId = null;
+      this.run = msg.run;
+      this.progress.hidden = true;
+      const n = msg.run.replies.length;
+      this.status.textContent = msg.stopped
+        ? `Stopped after ${n} ${n === 1 ? 'reply' : 'replies'}.`
+        : `Checked ${n} replies in ${msg.seconds.toFixed(1)} s on ${msg.run.model} (${msg.run.format} layout).`;
+      this.renderAll();
+      this.keep(msg.run);
+      this.refresh();
+    } else if (msg.type === 'error') {
+      this.checkId = null;
+      this.progress.hidden = true;
+      this.status.textContent = `The check failed: ${msg.message}`;
+      this.refresh();
+    }
+  }
+
+  async keep(run) {
+    try {
+      await keepCheck(this.d.db, this.d.characterId(), run);
+    } catch { /* shown, just not kept */ }
+  }
+
+  renderAll() {
+    this.renderSummary();
+    this.list.replaceChildren(...(this.run?.replies || []).map((r) => this.item(r)));
+  }
+
+  renderSummary() {
+    if (!this.run?.replies?.length) {
+      this.summary.replaceChildren();
+      return;
+    }
+    const { dimensions, checks } = scoreRun(this.run);
+    const dims = el('dl', 'check-dimensions');
+    for (const [key, label] of DIMENSIONS) {
+      const v = dimensions[key];
+      const box = el('div', 'check-dimension');
+      box.dataset.dimension = key;
+      box.append(el('dt', '', label), el('dd', '', v === null ? '–' : `${v}%`));
+      dims.append(box);
+    }
+    const rows = el('ul', 'check-rates');
+    for (const [name, [label]] of Object.entries(CHECK_LABELS)) {
+      const s = checks[name];
+      if (!s) continue;
+      const li = el('li', s.pass === s.total ? 'pass' : 'fail', `${label}: ${s.pass} of ${s.total}`);
+      li.dataset.check = name;
+      rows.append(li);
+    }
+    this.summary.replaceChildren(dims, rows);
+  }
+
+  item(r) {
+    const li = el('li', 'check-reply');
+    const failed = (r.checks || []).filter((c) => !c.pass);
+    li.dataset.failed = String(failed.length);
+    li.append(el('p', 'check-probe', `${r.probe?.text ?? ''}`));
+    li.append(el('p', 'check-shown', r.shown ? r.shown : '(no reply)'));
+    const verdicts = el('ul', 'check-verdicts');
+    for (const c of r.checks || []) {
+      const v = el('li', c.pass ? 'pass' : 'fail');
+      v.dataset.check = c.check;
+      v.append(el('span', 'check-mark', c.pass ? '\u2713' : '\u2717'), `${CHECK_LABELS[c.check]?.[0] || c.check}: ${c.evidence}`);
+      verdicts.append(v);
+    }
+    const details = el('details', 'check-details');
+    details.append(el('summary', '', failed.length ? `${failed.length} failed` : 'All checks pass'), verdicts);
+    if (failed.length) details.open = true;
+    li.append(details);
+    return li;
+  }
+}
