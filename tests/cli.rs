@@ -252,11 +252,14 @@ fn eval_scores_a_probe_subset_on_the_default_and_the_base_model() {
     let md = kindred()
         .args(["eval", "--model", &models, "--character"])
         .arg(root().join("www/characters/wren.json"))
-        .args(["--turns", "1", "--max-tokens", "16", "--threads", "2", "--quiet"])
+        .args(["--turns", "1", "--max-tokens", "16", "--threads", "2", "--quiet", "--judge"])
+        .arg(root().join("models/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"))
         .output()
         .unwrap();
     assert!(md.status.success(), "{}", String::from_utf8_lossy(&md.stderr));
     let text = String::from_utf8_lossy(&md.stdout);
+    assert!(text.contains("## A model's judgement (qwen2.5-coder-0.5b-instruct-q4_k_m)"), "{text}");
+    assert!(text.contains("not part of the scores above"), "{text}");
     assert!(text.contains("| qwen2.5-coder-0.5b-instruct-q4_k_m | roleplay | **all** | 1 |"), "{text}");
     assert!(text.contains("| gemma-3-270m-q4_k_m | transcript | **all** | 1 |"), "{text}");
 }

@@ -339,11 +339,12 @@ mod tests {
         let roles: Vec<&str> = reply.messages.iter().map(|t| t.role).collect();
         // system, example (user, assistant), opener, greeting, the user's message
         assert_eq!(roles, ["system", "user", "assistant", "user", "assistant", "user"]);
-        assert!(reply.messages[0].content.starts_with("You are Ada."), "{}", reply.messages[0].content);
+        assert!(reply.messages[0].content.starts_with("You are Ada, talking with Sam."), "{}", reply.messages[0].content);
         assert!(!reply.messages[0].content.contains("What is the lamp?"));
         assert_eq!(reply.messages[1].content, "What is the lamp?");
         assert_eq!(reply.messages[2].content, "My whole life.\nIt burns all night.");
         assert_eq!(reply.messages[3].content, "(Sam enters the conversation.)");
+        assert_eq!(reply.messages[5].content, "Hi Ada!\n\n[Reply as Ada, in character, in a few sentences.]");
 
         req.instruct = Some(false);
         let reply = build_prompt(&req, &words).unwrap();

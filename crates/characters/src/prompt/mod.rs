@@ -17,4 +17,6 @@ pub mod template;
 
 pub use assemble::{assemble, Prompt, PromptError, PromptInput, SectionTokens};
 pub use message::{Author, HistoryMessage, Memory, Part, PromptMessage, Role};
-pub use settings::{PromptSettings, PromptStyle, TemplateFamily, DEFAULT_SYSTEM_PROMPT, ROLEPLAY_SYSTEM_PROMPT};
+pub use settings::{
+    PromptSettings, PromptStyle, TemplateFamily, DEFAULT_SYSTEM_PROMPT, ROLEPLAY_POST_HISTORY, ROLEPLAY_SYSTEM_PROMPT,
+};

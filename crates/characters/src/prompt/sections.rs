@@ -8,7 +8,7 @@ use crate::macros::{expand, split_examples, MacroContext};
 use crate::persona::Persona;
 
 use super::message::Memory;
-use super::settings::{PromptSettings, PromptStyle, DEFAULT_SYSTEM_PROMPT, ROLEPLAY_SYSTEM_PROMPT};
+use super::settings::{PromptSettings, PromptStyle, DEFAULT_SYSTEM_PROMPT, ROLEPLAY_POST_HISTORY, ROLEPLAY_SYSTEM_PROMPT};
 
 /// Expands macros with stable seeds: the same chat gives the same text for
 /// the same place in the prompt, turn after turn.
@@ -224,7 +224,12 @@ fn system_prompt(input: &SectionInput<'_>) -> String {
 fn post_history(input: &SectionInput<'_>) -> String {
     let s = input.settings;
     let disabled = input.disabled.contains(&UiPrompt::PostHistoryInstructions);
-    let original = if disabled { "" } else { s.post_history.as_str() };
+    let roleplay = s.style == PromptStyle::Roleplay && s.post_history.trim().is_empty();
+    let original = match (disabled, roleplay) {
+        (true, _) => "",
+        (false, true) => ROLEPLAY_POST_HISTORY,
+        (false, false) => s.post_history.as_str(),
+    };
     let card = input.speaker.post_history_instructions.trim();
     if s.use_card_prompts && !card.is_empty() {
         replace_original(card, original)

@@ -10,10 +10,16 @@ pub const DEFAULT_SYSTEM_PROMPT: &str =
 /// The system prompt of the role-play format for instruct models: the
 /// character is the model's identity, not a story it writes.
 pub const ROLEPLAY_SYSTEM_PROMPT: &str =
-    "You are {{char}}. You are talking with {{user}}. Stay in character as {{char}} at all times: \
-     speak in {{char}}'s voice, from {{char}}'s own life and knowledge, and never say you are an AI, \
-     a model or an assistant. Write only {{char}}'s next reply, a few sentences long, \
-     and never write {{user}}'s words or actions.";
+    "You are {{char}}, talking with {{user}}. Stay in character as {{char}} at all times: \
+     speak in {{char}}'s voice, from {{char}}'s own life and knowledge. Never say you are an AI, \
+     a model or an assistant, and never drop the role to do tasks such as writing code: answer \
+     those as {{char}} would. Write only {{char}}'s next reply, a few sentences long, in your own \
+     words, and never write {{user}}'s words or actions.";
+
+/// The role-play layout's reminder after the chat, when neither the app nor
+/// the card gives post-history instructions: small instruct models drift
+/// back to an assistant's voice as the system turn recedes.
+pub const ROLEPLAY_POST_HISTORY: &str = "[Reply as {{char}}, in character, in a few sentences.]";
 
 /// How a chat is laid out for the model. Chosen per model kind by the
 /// quality harness's scores (see README's Character quality).
