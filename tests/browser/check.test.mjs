@@ -13,7 +13,7 @@ test('the editor\'s Check scores a starter on the default model, stops, and keep
   const server = await startServer({ realDefault: true });
   const browser = await launchBrowser();
   try {
-    const page = await browser.newPage();
+    const { page } = browser;
     const model = await manifestModel({ realDefault: true });
     await page.goto(`${server.origin}/?max_tokens=48&seed=7#/edit/wren`);
     const loaded = await waitForModel(page, 600_000);

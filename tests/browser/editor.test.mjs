@@ -211,7 +211,7 @@ test('character editor: create, count, try, save, chat, export, edit', { timeout
     await page.evaluate(() => document.querySelector('.ed-profile').scrollIntoView());
     await screenshots(page, 'editor-profile');
     await page.setViewportSize({ width: 390, height: 844 });
-    await page.getByRole('button', { name: 'Try it', exact: true }).click();
+    await page.getByRole('button', { name: 'Try and check', exact: true }).click();
     await screenshots(page, 'editor-try');
 
     // Save: to the character page, stored with everything.

@@ -60,6 +60,17 @@ export function scoreRun(run) {
   return { checks, dimensions };
 }
 
+// Starts the check of `card` on the engine, seeded so the same model gives the same run.
+export function startCheck(engine, { card, lorebooks, prefs, options, model }) {
+  return engine.check({
+    card,
+    persona: prefs.persona,
+    lorebooks,
+    settings: { context_tokens: prefs.context, chat_seed: 1 },
+    scan: { seed: 1 },
+  }, { ...options, seed: 1 }, model);
+}
+
 export class CheckPanel {
   // deps: {engine(), ready(), prefs(), options(), card(), lorebooks(), db, characterId(), modelName()}
   constructor(deps) {
@@ -127,13 +138,9 @@ export class CheckPanel {
     this.progress.hidden = false;
     this.progress.value = 0;
     this.status.textContent = 'Checking…';
-    this.checkId = engine.check({
-      card: this.d.card(),
-      persona: prefs.persona,
-      lorebooks: this.d.lorebooks(),
-      settings: { context_tokens: prefs.context, chat_seed: 1 },
-      scan: { seed: 1 },
-    }, { ...this.d.options(), seed: 1 }, this.d.modelName());
+    this.checkId = startCheck(engine, {
+      card: this.d.card(), lorebooks: this.d.lorebooks(), prefs, options: this.d.options(), model: this.d.modelName(),
+    });
     this.refresh();
   }
 

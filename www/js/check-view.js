@@ -4,7 +4,7 @@
 // same check for one character (check-panel.js); both keep results the same way.
 import { el, button } from './editor-dom.js';
 import { listCharacters, displayName } from './character-store.js';
-import { readChecks, keepCheck, scoreRun } from './check-panel.js';
+import { readChecks, keepCheck, scoreRun, startCheck } from './check-panel.js';
 
 export class CheckView {
   // deps: {db, root, engine(), ready(), prefs(), options(), modelName()}
@@ -76,14 +76,10 @@ export class CheckView {
       this.refresh();
       return;
     }
-    const prefs = this.d.prefs();
-    this.checkId = engine.check({
-      card: this.current.card,
-      persona: prefs.persona,
-      lorebooks: (this.current.lorebooks || []).map((l) => l.book).filter(Boolean),
-      settings: { context_tokens: prefs.context, chat_seed: 1 },
-      scan: { seed: 1 },
-    }, { ...this.d.options(), seed: 1 }, this.d.modelName());
+    this.checkId = startCheck(engine, {
+      card: this.current.card, lorebooks: (this.current.lorebooks || []).map((l) => l.book).filter(Boolean),
+      prefs: this.d.prefs(), options: this.d.options(), model: this.d.modelName(),
+    });
     this.status.textContent = `Checking ${displayName(this.current)} (${this.total - this.queue.length} of ${this.total})…`;
     this.refresh();
   }

@@ -121,7 +121,7 @@ export class Editor {
     const tabs = el('div', 'ed-tabs');
     tabs.setAttribute('role', 'group');
     tabs.setAttribute('aria-label', 'Editor panels');
-    this.tabButtons = [['form', 'Edit'], ['try', 'Try it']].map(([pane, label]) => {
+    this.tabButtons = [['form', 'Edit'], ['try', 'Try and check']].map(([pane, label]) => {
       const b = button(label, 'chip');
       b.dataset.pane = pane;
       b.addEventListener('click', () => this.showPane(pane));
