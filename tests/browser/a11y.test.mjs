@@ -173,7 +173,7 @@ test('the chat with its Memory panel open has no violations in either theme', { 
   assert.deepEqual(browser.pageErrors, []);
 });
 
-test('the library, a character\'s page, settings and Models have no violations in either theme', { timeout: 240_000 }, async () => {
+test('the library, a character\'s page, settings, Models and Check have no violations in either theme', { timeout: 240_000 }, async () => {
   const { page } = browser;
   const { id } = await firstStarter();
   for (const [name, hash, ready] of [
@@ -181,6 +181,7 @@ test('the library, a character\'s page, settings and Models have no violations i
     ['character', `#/character/${id}`, '#character-title:not(:empty)'],
     ['settings', '#/settings', '#view-settings:not([hidden])'],
     ['models', '#/models', '#view-models .models-current-name'],
+    ['check', '#/check', '#view-check .check-table tbody tr'],
   ]) {
     await page.goto(`${server.origin}/${TEST_QUERY}${hash}`);
     await page.waitForSelector(ready);
@@ -281,6 +282,7 @@ test('at a phone\'s width and at 320 px (WCAG reflow) nothing sticks out, overfl
     ['settings', '#/settings', '#view-settings:not([hidden])'],
     ['editor', '#/new', '#view-editor:not([hidden]) summary'],
     ['models', '#/models', '#view-models .models-current-name'],
+    ['check', '#/check', '#view-check .check-table tbody tr'],
   ];
   const found = [];
   for (const width of [390, 320]) {

@@ -21,7 +21,7 @@ test('the editor\'s Check scores a starter on the default model, stops, and keep
     assert.match(loaded.info, /qwen2/i, `the app's default is ${model.id}: ${loaded.info}`);
 
     const panel = page.getByRole('region', { name: 'Check' });
-    const run = panel.getByRole('button', { name: 'Run the quality check' });
+    const run = panel.getByRole('button', { name: 'Run check on this character' });
     await poll(async () => !(await run.isDisabled()), { timeout: 60_000, message: 'the check can start' });
 
     // Stopped after the first scored reply: it says so and keeps what it has.

@@ -82,7 +82,7 @@ export class CheckPanel {
     const head = el('div', 'try-head');
     const title = el('h3', '', 'Check');
     title.id = 'check-title';
-    this.startButton = button('Run check', 'primary small', 'Run the quality check');
+    this.startButton = button('Run check', 'primary small', 'Run check on this character');
     this.startButton.addEventListener('click', () => this.start());
     this.stopButton = button('Stop', 'ghost small', 'Stop the quality check');
     this.stopButton.addEventListener('click', () => this.stop());
