@@ -114,7 +114,8 @@ export class CheckView {
     const characters = await listCharacters(this.d.db).catch(() => []);
     const head = el('thead');
     const hr = el('tr');
-    for (const h of ['Character', 'Model', 'Layout', 'Consistency', 'Human-likeness', 'Engagement', 'Spoke for you', 'Ended by itself', 'Checked']) {
+    const headings = ['Character', 'Model', 'Layout', 'Consistency', 'Human-likeness', 'Engagement', 'Spoke for you', 'Ended by itself', 'Checked'];
+    for (const h of headings) {
       const th = el('th', '', h);
       th.scope = 'col';
       hr.append(th);
@@ -137,7 +138,11 @@ export class CheckView {
         tr.append(name);
         const cells = [model, run.format, ...['consistency', 'human_likeness', 'engagement'].map((d) => (dimensions[d] === null ? '–' : `${dimensions[d]}%`)),
           `${spoke} of ${run.replies.length}`, ended === null ? '–' : `${ended}%`, new Date(at).toLocaleString()];
-        for (const v of cells) tr.append(el('td', '', String(v)));
+        cells.forEach((v, i) => {
+          const td = el('td', '', String(v));
+          td.dataset.label = headings[i + 1]; // a phone shows it before the value
+          tr.append(td);
+        });
         body.append(tr);
       }
     }
