@@ -41,6 +41,8 @@ fn manifest_with_default(root: &Path, id: &str) -> Result<Vec<u8>, String> {
         return Err(format!("--default-model {id}: models/manifest.json has no such model"));
     }
     m["default"] = serde_json::Value::String(id.to_string());
+    // The manifest's reason was for its own default.
+    m["default_reason"] = serde_json::Value::String("Chosen by whoever serves this site (kindred serve --default-model).".into());
     serde_json::to_vec_pretty(&m).map_err(|e| e.to_string())
 }
 

@@ -102,6 +102,9 @@ test('the Models page lists the presets, the stored default with its size, and t
   const ready = await waitReady(page, model.name);
   assert.equal(ready.fields.Backend, await cpuBackendText(page));
   assert.ok(ready.fields['Chat format'], 'the chat format is named');
+  assert.match(ready.fields['Prompt layout'], /^transcript: /, 'the base model chats in the transcript layout');
+  assert.match(await page.locator(`li[data-model-id="${model.id}"] .models-item-why`).textContent(),
+    /^The default\. Chosen by whoever serves this site/, 'the default says why (here: the server chose it)');
   assert.equal(ready.fields.Architecture, 'gemma3');
 
   const presets = page.getByRole('list', { name: 'Presets' });

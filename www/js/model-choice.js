@@ -147,6 +147,14 @@ const TEMPLATES = {
   transcript: 'plain transcript (the file names no chat format)',
 };
 
+// The prompt layout the chats use with this model (PromptStyle::Auto in Rust decides; this
+// only names it).
+export function layoutText(instruct) {
+  return instruct
+    ? 'role-play: the character as the system turn (an instruct model)'
+    : 'transcript: Name: text lines (a base model without a chat template)';
+}
+
 export function templateText(name) {
   const key = String(name ?? '');
   return TEMPLATES[key] || key.slice(0, 60);

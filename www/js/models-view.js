@@ -5,7 +5,7 @@
 // Choosing a model reloads the engine with it; the choice is remembered only once it is
 // ready, so a failed or cancelled download leaves the previous model in place.
 import {
-  presetsFromManifest, choiceFromAddress, choiceFromFile, isGguf, backendText, templateText,
+  presetsFromManifest, choiceFromAddress, choiceFromFile, isGguf, backendText, templateText, layoutText,
 } from './model-choice.js';
 import { saveActiveModel } from './active-model.js';
 import { listStoredModels, storageEstimate, persistState, requestPersist } from './model-storage.js';
@@ -408,6 +408,7 @@ export class ModelsView {
       rows.push(['Backend', backend.name]);
       if (backend.reason) rows.push(['Why', backend.reason]);
       if (info.template) rows.push(['Chat format', templateText(info.template)]);
+      if (typeof info.instruct === 'boolean') rows.push(['Prompt layout', layoutText(info.instruct)]);
       if (info.architecture) rows.push(['Architecture', String(info.architecture)]);
       if (info.name) rows.push(['Name in the file', String(info.name)]);
       if (info.context_length) rows.push(['Context', `${info.context_length} tokens`]);
