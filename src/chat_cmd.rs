@@ -3,9 +3,7 @@
 
 use std::io::{BufRead, Write};
 
-use kindred_characters::persona::Persona;
 use kindred_characters::prompt::{HistoryMessage, PromptStyle};
-use kindred_web::prompt::PromptRequest;
 
 use crate::args::Args;
 
@@ -25,7 +23,6 @@ pub fn run(argv: &[String]) -> Result<(), String> {
         opts.max_tokens = crate::turn::DEFAULT_MAX_TOKENS;
     }
     let mut history: Vec<HistoryMessage> = Vec::new();
-    let persona = Persona::new(user.clone(), "");
     let greeting = card.first_mes.replace("{{char}}", card.display_name()).replace("{{user}}", &user);
     if !greeting.trim().is_empty() {
         println!("{}: {}\n", card.display_name(), greeting.trim());
@@ -45,9 +42,7 @@ pub fn run(argv: &[String]) -> Result<(), String> {
             continue;
         }
         history.push(HistoryMessage::user(line));
-        let mut req = PromptRequest { card: card.clone(), persona: persona.clone(), history: history.clone(), ..PromptRequest::default() };
-        req.settings.style = style;
-        req.settings.chat_seed = opts.sampler.seed;
+        let req = crate::turn::request(&card, &user, history.clone(), style, opts.sampler.seed);
         // The reply streams raw; the finished one (turn discipline applied)
         // replaces it on the screen when they differ.
         print!("{}: ", card.display_name());

@@ -8,11 +8,9 @@ use std::path::Path;
 
 use kindred_characters::eval::judge::{self, Judgement};
 use kindred_characters::eval::{markdown, summaries, CharacterRun, ProbeRun, ProbeSet};
-use kindred_characters::persona::Persona;
 use kindred_characters::prompt::PromptStyle;
 use kindred_characters::Card;
 use kindred_engine::{GenerateOptions, SamplerOptions, Session};
-use kindred_web::prompt::PromptRequest;
 
 use crate::args::Args;
 use crate::turn::{reply, DEFAULT_MAX_TOKENS};
@@ -66,7 +64,7 @@ pub fn run(argv: &[String]) -> Result<(), String> {
                     eprintln!("== {} · {model} · {layout}", probe.record.character);
                 }
                 while let Some(p) = probe.next_probe().cloned() {
-                    let req = request(card, &user, probe.history(), *style, seed);
+                    let req = crate::turn::request(card, &user, probe.history(), *style, seed);
                     let out = reply(&mut session, req, &opts, |_| true)?;
                     let rec = probe.record_reply(&out.raw, out.ending, out.tokens, out.ms).ok_or("probe run out of step")?;
                     if !quiet {
@@ -119,13 +117,6 @@ fn report(path: &str, json: bool) -> Result<(), String> {
 
 fn model_name(path: &str) -> String {
     Path::new(path).file_stem().map_or(path.to_string(), |s| s.to_string_lossy().into_owned())
-}
-
-fn request(card: &Card, user: &str, history: Vec<kindred_characters::prompt::HistoryMessage>, style: PromptStyle, seed: u64) -> PromptRequest {
-    let mut req = PromptRequest { card: card.clone(), persona: Persona { name: user.to_string(), ..Persona::default() }, history, ..PromptRequest::default() };
-    req.settings.style = style;
-    req.settings.chat_seed = seed;
-    req
 }
 
 /// `--character CARD` or every card in `--characters DIR` (JSON, PNG,

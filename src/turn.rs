@@ -3,7 +3,10 @@
 //! model's tokenizer), the layout's renderer, the reply's stop strings, and
 //! turn discipline on the result. `kindred chat` and `kindred eval` use it.
 
+use kindred_characters::persona::Persona;
+use kindred_characters::prompt::{HistoryMessage, PromptStyle};
 use kindred_characters::reply::{finish, Ending};
+use kindred_characters::Card;
 use kindred_engine::{ChatMessage, GenerateOptions, Session, StopReason};
 use kindred_web::prompt::{build_prompt, PromptRequest};
 
@@ -28,6 +31,16 @@ pub fn ending(r: StopReason) -> Ending {
         StopReason::ContextFull => Ending::ContextFull,
         StopReason::Cancelled => Ending::User,
     }
+}
+
+/// A chat's prompt request as the app sends it: the card, the person's
+/// name, the history, the layout (`auto` picks by the model) and the seed
+/// its macros use.
+pub fn request(card: &Card, user: &str, history: Vec<HistoryMessage>, style: PromptStyle, seed: u64) -> PromptRequest {
+    let mut req = PromptRequest { card: card.clone(), persona: Persona::new(user, ""), history, ..PromptRequest::default() };
+    req.settings.style = style;
+    req.settings.chat_seed = seed;
+    req
 }
 
 /// Assembles `req` for `session`'s model (its kind picks the layout when

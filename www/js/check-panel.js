@@ -7,57 +7,48 @@
 import { el, button } from './editor-dom.js';
 
 const DIMENSIONS = [['consistency', 'Consistency'], ['human_likeness', 'Human-likeness'], ['engagement', 'Engagement']];
-// check name -> [label, dimension]; the Rust list (score.rs CHECKS) is the authority on which exist.
+// The checks' names for people; which checks exist, their dimensions and every rate come from
+// Rust (crates/characters/src/eval: a run's `summary`).
 const CHECK_LABELS = {
-  speaks_for_user: ['Speaks only for the character', 'human_likeness'],
-  leak: ['No template text', 'consistency'],
-  ended: ['Ends its turn', 'human_likeness'],
-  script: ['Stays in the card\u2019s script', 'consistency'],
-  persona: ['Stays in character', 'consistency'],
-  repetition: ['No repetition', 'human_likeness'],
-  card_copy: ['Does not parrot the card', 'human_likeness'],
-  recall: ['Uses the card and the chat', 'consistency'],
-  length: ['Length fits the card', 'human_likeness'],
-  engagement: ['Engages with the user', 'engagement'],
+  speaks_for_user: 'Speaks only for the character',
+  leak: 'No template text',
+  ended: 'Ends its turn',
+  script: 'Stays in the card\u2019s script',
+  persona: 'Stays in character',
+  repetition: 'No repetition',
+  card_copy: 'Does not parrot the card',
+  recall: 'Uses the card and the chat',
+  length: 'Length fits the card',
+  engagement: 'Engages with the user',
 };
 
 export const checkKey = (characterId) => `check:${characterId || 'unsaved'}`;
 
-// Kept results, in the settings store: per character, the last run on each model.
-// {key: 'check:ID', value: {latest: model, byModel: {[model]: {run, at}}}}
+// Kept results, in the settings store: per character, the last run on each model with its summary.
+// {key: 'check:ID', value: {latest: model, byModel: {[model]: {run, summary, at}}}}
 export async function readChecks(db, characterId) {
   const row = await db.get('settings', checkKey(characterId));
   const v = row?.value;
   return v && typeof v === 'object' && v.byModel && typeof v.byModel === 'object' ? v : { latest: '', byModel: {} };
 }
 
-export async function keepCheck(db, characterId, run) {
+export async function keepCheck(db, characterId, run, summary) {
   if (!run?.replies?.length) return;
   const kept = await readChecks(db, characterId).catch(() => ({ latest: '', byModel: {} }));
-  kept.byModel[run.model] = { run, at: Date.now() };
+  kept.byModel[run.model] = { run, summary, at: Date.now() };
   kept.latest = run.model;
   await db.put('settings', { key: checkKey(characterId), value: kept });
 }
 
-// Pass rates (0-100) per check and per dimension of a run's replies.
-export function scoreRun(run) {
-  const checks = {};
-  for (const reply of run?.replies || []) {
-    for (const c of reply.checks || []) {
-      const s = (checks[c.check] ||= { pass: 0, total: 0 });
-      s.total += 1;
-      if (c.pass) s.pass += 1;
-    }
-  }
-  const dims = {};
-  for (const [name, s] of Object.entries(checks)) {
-    const dim = CHECK_LABELS[name]?.[1];
-    if (!dim) continue;
-    (dims[dim] ||= []).push((100 * s.pass) / s.total);
-  }
-  const dimensions = Object.fromEntries(DIMENSIONS.map(([d]) => [d,
-    dims[d]?.length ? Math.round(dims[d].reduce((a, b) => a + b, 0) / dims[d].length) : null]));
-  return { checks, dimensions };
+// From a summary: a dimension's rate ('93%', or '–'), and a check's [rate, replies it applied to].
+export function dimensionText(summary, dimension) {
+  const d = (summary?.dimensions || []).find(([name]) => name === dimension);
+  return d ? `${Math.round(d[1])}%` : '–';
+}
+
+export function checkRate(summary, check) {
+  const c = (summary?.checks || []).find(([name, , n]) => name === check && n > 0);
+  return c ? [c[1], c[2]] : null;
 }
 
 // Starts the check of `card` on the engine, seeded so the same model gives the same run.
@@ -77,6 +68,7 @@ export class CheckPanel {
     this.d = deps;
     this.checkId = null;
     this.run = null;
+    this.summary = null;
     this.root = el('section', 'check-panel');
     this.root.setAttribute('aria-labelledby', 'check-title');
     const head = el('div', 'try-head');
@@ -97,10 +89,10 @@ export class CheckPanel {
     this.progress.hidden = true;
     this.status = el('p', 'check-status');
     this.status.setAttribute('role', 'status');
-    this.summary = el('div', 'check-summary');
+    this.summaryBox = el('div', 'check-summary');
     this.list = el('ol', 'check-replies');
     this.list.setAttribute('aria-label', 'Checked replies');
-    this.root.append(head, this.note, this.progress, this.status, this.summary, this.list);
+    this.root.append(head, this.note, this.progress, this.status, this.summaryBox, this.list);
     this.refresh();
   }
 
@@ -123,6 +115,7 @@ export class CheckPanel {
       const last = kept.byModel[kept.latest];
       if (last?.run && !this.busy) {
         this.run = last.run;
+        this.summary = last.summary;
         this.renderAll();
         this.status.textContent = `Last check: ${kept.latest}, ${new Date(last.at).toLocaleString()}.`;
       }
@@ -134,6 +127,7 @@ export class CheckPanel {
     if (this.busy || !this.d.ready() || !engine) return;
     const prefs = this.d.prefs();
     this.run = { replies: [] };
+    this.summary = null;
     this.renderAll();
     this.progress.hidden = false;
     this.progress.value = 0;
@@ -155,6 +149,7 @@ export class CheckPanel {
       this.progress.max = Math.max(1, msg.total);
       this.progress.value = msg.done;
       this.status.textContent = `Checking: ${msg.done} of ${msg.total} replies.`;
+      this.summary = msg.summary;
       if (msg.record) {
         this.run.replies.push(msg.record);
         this.renderSummary();
@@ -163,13 +158,14 @@ export class CheckPanel {
     } else if (msg.type === 'check-done') {
       this.checkId = null;
       this.run = msg.run;
+      this.summary = msg.summary;
       this.progress.hidden = true;
       const n = msg.run.replies.length;
       this.status.textContent = msg.stopped
         ? `Stopped after ${n} ${n === 1 ? 'reply' : 'replies'}.`
         : `Checked ${n} replies in ${msg.seconds.toFixed(1)} s on ${msg.run.model} (${msg.run.format} layout).`;
       this.renderAll();
-      this.keep(msg.run);
+      this.keep(msg.run, msg.summary);
       this.refresh();
     } else if (msg.type === 'error') {
       this.checkId = null;
@@ -179,9 +175,9 @@ export class CheckPanel {
     }
   }
 
-  async keep(run) {
+  async keep(run, summary) {
     try {
-      await keepCheck(this.d.db, this.d.characterId(), run);
+      await keepCheck(this.d.db, this.d.characterId(), run, summary);
     } catch { /* shown, just not kept */ }
   }
 
@@ -191,28 +187,26 @@ export class CheckPanel {
   }
 
   renderSummary() {
-    if (!this.run?.replies?.length) {
-      this.summary.replaceChildren();
+    if (!this.run?.replies?.length || !this.summary) {
+      this.summaryBox.replaceChildren();
       return;
     }
-    const { dimensions, checks } = scoreRun(this.run);
     const dims = el('dl', 'check-dimensions');
     for (const [key, label] of DIMENSIONS) {
-      const v = dimensions[key];
       const box = el('div', 'check-dimension');
       box.dataset.dimension = key;
-      box.append(el('dt', '', label), el('dd', '', v === null ? '–' : `${v}%`));
+      box.append(el('dt', '', label), el('dd', '', dimensionText(this.summary, key)));
       dims.append(box);
     }
     const rows = el('ul', 'check-rates');
-    for (const [name, [label]] of Object.entries(CHECK_LABELS)) {
-      const s = checks[name];
-      if (!s) continue;
-      const li = el('li', s.pass === s.total ? 'pass' : 'fail', `${label}: ${s.pass} of ${s.total}`);
+    for (const [name, label] of Object.entries(CHECK_LABELS)) {
+      const rate = checkRate(this.summary, name);
+      if (!rate) continue;
+      const li = el('li', rate[0] === 100 ? 'pass' : 'fail', `${label}: ${Math.round(rate[0])}% of ${rate[1]}`);
       li.dataset.check = name;
       rows.append(li);
     }
-    this.summary.replaceChildren(dims, rows);
+    this.summaryBox.replaceChildren(dims, rows);
   }
 
   item(r) {
@@ -225,7 +219,7 @@ export class CheckPanel {
     for (const c of r.checks || []) {
       const v = el('li', c.pass ? 'pass' : 'fail');
       v.dataset.check = c.check;
-      v.append(el('span', 'check-mark', c.pass ? '\u2713' : '\u2717'), `${CHECK_LABELS[c.check]?.[0] || c.check}: ${c.evidence}`);
+      v.append(el('span', 'check-mark', c.pass ? '\u2713' : '\u2717'), `${CHECK_LABELS[c.check] || c.check}: ${c.evidence}`);
       verdicts.append(v);
     }
     const details = el('details', 'check-details');

@@ -4,7 +4,7 @@
 // same check for one character (check-panel.js); both keep results the same way.
 import { el, button } from './editor-dom.js';
 import { listCharacters, displayName } from './character-store.js';
-import { readChecks, keepCheck, scoreRun, startCheck } from './check-panel.js';
+import { readChecks, keepCheck, startCheck, dimensionText, checkRate } from './check-panel.js';
 
 export class CheckView {
   // deps: {db, root, engine(), ready(), prefs(), options(), modelName()}
@@ -100,7 +100,7 @@ export class CheckView {
     } else if (msg.type === 'check-done' || msg.type === 'error') {
       const finished = this.current;
       const after = async () => {
-        if (msg.type === 'check-done' && !msg.stopped) await keepCheck(this.d.db, finished.id, msg.run).catch(() => {});
+        if (msg.type === 'check-done' && !msg.stopped) await keepCheck(this.d.db, finished.id, msg.run, msg.summary).catch(() => {});
         if (msg.type === 'error') this.status.textContent = `${displayName(finished)}: the check failed (${msg.message}).`;
         if (msg.stopped) this.stopping = true;
         await this.renderTable();
@@ -124,10 +124,9 @@ export class CheckView {
     const body = el('tbody');
     for (const c of characters.sort((a, b) => displayName(a).localeCompare(displayName(b)))) {
       const kept = await readChecks(this.d.db, c.id).catch(() => ({ byModel: {} }));
-      for (const [model, { run, at }] of Object.entries(kept.byModel)) {
-        const { dimensions, checks } = scoreRun(run);
-        const spoke = checks.speaks_for_user ? checks.speaks_for_user.total - checks.speaks_for_user.pass : 0;
-        const ended = checks.ended ? Math.round((100 * checks.ended.pass) / checks.ended.total) : null;
+      for (const [model, { run, summary, at }] of Object.entries(kept.byModel)) {
+        const spoke = checkRate(summary, 'speaks_for_user');
+        const ended = checkRate(summary, 'ended');
         const tr = el('tr');
         tr.dataset.character = c.id;
         const name = el('th', '');
@@ -136,8 +135,9 @@ export class CheckView {
         link.href = `#/edit/${encodeURIComponent(c.id)}`;
         name.append(link);
         tr.append(name);
-        const cells = [model, run.format, ...['consistency', 'human_likeness', 'engagement'].map((d) => (dimensions[d] === null ? '–' : `${dimensions[d]}%`)),
-          `${spoke} of ${run.replies.length}`, ended === null ? '–' : `${ended}%`, new Date(at).toLocaleString()];
+        const cells = [model, run.format, ...['consistency', 'human_likeness', 'engagement'].map((d) => dimensionText(summary, d)),
+          spoke ? `${Math.round(((100 - spoke[0]) * spoke[1]) / 100)} of ${spoke[1]}` : '–',
+          ended ? `${Math.round(ended[0])}%` : '–', new Date(at).toLocaleString()];
         cells.forEach((v, i) => {
           const td = el('td', '', String(v));
           td.dataset.label = headings[i + 1]; // a phone shows it before the value

@@ -39,8 +39,10 @@
 //   {type:"done", id, stop_reason, text, stats}     text: the reply (for a continuation, the new text
 //                                                   only, its leading space kept); stop_reason: the engine's ("eos", "max_tokens", "stop",
 //                                                   "context_full", ...) or "user" for a stop message
-//   {type:"check-progress", id, done, total, record} a probe answered and scored (record: null at the start)
-//   {type:"check-done", id, run, stopped, seconds}  the whole run (kindred_characters::eval::CharacterRun)
+//   {type:"check-progress", id, done, total,        a probe answered and scored (record: null at the start);
+//        record, summary}                           summary: pass rates so far (eval::Summary)
+//   {type:"check-done", id, run, summary, stopped,  the whole run (kindred_characters::eval::CharacterRun)
+//        seconds}
 //   {type:"error", scope, id?, message}             scope: "load" | "generate" | "check"
 //   {type:"count", id, tokens, exact, message?}     a "count" answered: the assembled prompt's token
 //                                                   counts (null with a message when it failed)
@@ -336,17 +338,22 @@ async function check(msg) {
     const model = String(msg.model || info?.name || 'model').slice(0, 200);
     const run = new wasmModule.EvalRun(JSON.stringify(request.card ?? {}), user, limit, model, style, Boolean(info?.instruct));
     try {
-      post({ type: 'check-progress', id, done: 0, total: run.total(), record: null });
+      const progress = (record) => post({
+        type: 'check-progress', id, done: run.answered(), total: run.total(), record, summary: JSON.parse(run.summary()),
+      });
+      progress(null);
       let stopped = false;
       while (!run.done()) {
         const history = JSON.parse(run.history());
         const out = await reply(id, { ...request, history, mode: 'reply', memory: undefined, room: undefined }, msg.options, false);
         if (out.reason === 'user') { stopped = true; break; }
         const ms = (out.stats?.prefill_ms ?? 0) + (out.stats?.decode_ms ?? 0);
-        const record = JSON.parse(run.record(out.raw, String(out.reason), out.stats?.n_generated ?? 0, ms));
-        post({ type: 'check-progress', id, done: JSON.parse(run.result()).replies.length, total: run.total(), record });
+        progress(JSON.parse(run.record(out.raw, String(out.reason), out.stats?.n_generated ?? 0, ms)));
       }
-      post({ type: 'check-done', id, run: JSON.parse(run.result()), stopped, seconds: (performance.now() - t0) / 1000 });
+      post({
+        type: 'check-done', id, run: JSON.parse(run.result()), summary: JSON.parse(run.summary()), stopped,
+        seconds: (performance.now() - t0) / 1000,
+      });
     } finally {
       run.free();
     }

@@ -4,7 +4,8 @@
 //! page. Probes, turn discipline and scoring are `kindred_characters::eval`,
 //! as in `kindred eval`.
 
-use kindred_characters::eval::{markdown, summaries, CharacterRun, ProbeRun, ProbeSet};
+use kindred_characters::eval::report::summarize;
+use kindred_characters::eval::{ProbeRun, ProbeSet};
 use kindred_characters::prompt::PromptStyle;
 use kindred_characters::reply::Ending;
 use kindred_characters::Card;
@@ -58,19 +59,17 @@ impl EvalRun {
     pub fn result(&self) -> Result<String, JsError> {
         serde_json::to_string(&self.run.record).map_err(js_err)
     }
-}
 
-/// Summaries (per character and "all") of runs given as a JSON array of
-/// `CharacterRun`s; JSON text.
-#[wasm_bindgen]
-pub fn eval_summaries(runs_json: &str) -> Result<String, JsError> {
-    let runs: Vec<CharacterRun> = serde_json::from_str(runs_json).map_err(|e| js_err(format!("runs: {e}")))?;
-    serde_json::to_string(&summaries(&runs)).map_err(js_err)
-}
+    /// Replies scored so far.
+    pub fn answered(&self) -> usize {
+        self.run.record.replies.len()
+    }
 
-/// The Markdown report of runs (as `kindred eval` prints it), for download.
-#[wasm_bindgen]
-pub fn eval_markdown(runs_json: &str, seconds: f64) -> Result<String, JsError> {
-    let runs: Vec<CharacterRun> = serde_json::from_str(runs_json).map_err(|e| js_err(format!("runs: {e}")))?;
-    Ok(markdown(&runs, seconds))
+    /// Pass rates per check and per dimension of the replies so far
+    /// (`kindred_characters::eval::Summary` as JSON text): the page shows
+    /// these, it does not compute them.
+    pub fn summary(&self) -> Result<String, JsError> {
+        let r = &self.run.record;
+        serde_json::to_string(&summarize(&r.model, &r.format, &r.character, &r.replies.iter().collect::<Vec<_>>())).map_err(js_err)
+    }
 }
