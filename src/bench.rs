@@ -17,6 +17,9 @@ const TEXT: &str = "Once upon a time, in a village between the mountains and the
 
 pub fn run(argv: &[String]) -> Result<(), String> {
     let a = Args::parse(argv, &["no-ahead"])?;
+    if let Some(card) = a.get("chat") {
+        return crate::chat_bench::run(&a, card);
+    }
     let backend = a.get("backend").unwrap_or("cpu");
     if !matches!(backend, "cpu" | "gpu") {
         return Err(format!("--backend {backend}: expected cpu or gpu"));

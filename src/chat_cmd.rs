@@ -28,12 +28,28 @@ pub fn run(argv: &[String]) -> Result<(), String> {
         println!("{}: {}\n", card.display_name(), greeting.trim());
         history.push(HistoryMessage::char(card.first_mes.clone()));
     }
-    let stdin = std::io::stdin();
+    // Lines are read on their own thread, so the engine can read the prompt
+    // ahead (on the command's pool) while the person types.
+    let (tx, lines) = std::sync::mpsc::channel::<std::io::Result<String>>();
+    std::thread::spawn(move || loop {
+        let mut line = String::new();
+        let read = std::io::stdin().lock().read_line(&mut line);
+        let end = !matches!(read, Ok(n) if n > 0);
+        if tx.send(read.map(|_| line)).is_err() || end {
+            return;
+        }
+    });
     loop {
         print!("{user}: ");
         std::io::stdout().flush().ok();
-        let mut line = String::new();
-        if stdin.lock().read_line(&mut line).map_err(|e| e.to_string())? == 0 {
+        // The prompt as it stands, read as the app does while the person
+        // types: the reply then reads only the new message's turn.
+        let ahead = crate::turn::request(&card, &user, history.clone(), style, opts.sampler.seed);
+        if let Err(e) = crate::turn::warm(&mut session, ahead, &opts) {
+            eprintln!("[the prompt could not be read ahead: {e}]");
+        }
+        let line = lines.recv().map_err(|e| e.to_string())?.map_err(|e| e.to_string())?;
+        if line.is_empty() {
             println!();
             return Ok(());
         }

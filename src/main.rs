@@ -4,6 +4,7 @@
 
 mod args;
 mod bench;
+mod chat_bench;
 mod build_site;
 mod card_cli;
 mod chat_cmd;
@@ -29,6 +30,8 @@ usage:
                 [--threads N] [--prompt-tokens 128] [--decode-tokens 128] [--format json|text]
                 [--save-synthetic PATH] [--bandwidth-gbs GB_PER_S] [--prefill-chunk 64] [--no-ahead]
                 (KINDRED_GPU_PROFILE=1 adds GPU time per kernel to a --backend gpu run)
+  kindred bench --chat CARD --model PATH [--turns 3] [--user NAME] [--seed 0] [--max-tokens 120] [--threads N] [--format json|text]
+                (first-token time per turn: cold, the turn before cached, the prompt read ahead)
   kindred card show FILE
   kindred card convert IN OUT [--spec v2|v3]
   kindred fetch-model [MODEL_ID]";

@@ -1,14 +1,15 @@
 //! One reply, natively, the way the app makes it: the page's prompt
 //! assembly (`kindred_web::prompt::build_prompt`, token counts from the
 //! model's tokenizer), the layout's renderer, the reply's stop strings, and
-//! turn discipline on the result. `kindred chat` and `kindred eval` use it.
+//! turn discipline on the result; and the read-ahead of a chat's prompt.
+//! `kindred chat`, `kindred eval` and the chat bench use it.
 
 use kindred_characters::persona::Persona;
 use kindred_characters::prompt::{HistoryMessage, PromptStyle};
 use kindred_characters::reply::{finish, Ending};
 use kindred_characters::Card;
-use kindred_engine::{ChatMessage, GenerateOptions, Session, StopReason};
-use kindred_web::prompt::{build_prompt, PromptRequest};
+use kindred_engine::{ChatMessage, GenerateOptions, Session, StartInfo, StopReason};
+use kindred_web::prompt::{build_prompt, PromptReply, PromptRequest};
 
 /// Reply length the app asks for by default (www/js/generation-options.js).
 pub const DEFAULT_MAX_TOKENS: usize = 120;
@@ -21,6 +22,11 @@ pub struct TurnOut {
     pub ending: Ending,
     pub tokens: usize,
     pub ms: u64,
+    /// From the start to the first piece of text.
+    pub first_ms: Option<u64>,
+    /// Prompt tokens found in the cache, of `prompt_tokens`.
+    pub reused: usize,
+    pub prompt_tokens: usize,
 }
 
 pub fn ending(r: StopReason) -> Ending {
@@ -29,7 +35,8 @@ pub fn ending(r: StopReason) -> Ending {
         StopReason::Stop => Ending::Stop,
         StopReason::MaxTokens => Ending::MaxTokens,
         StopReason::ContextFull => Ending::ContextFull,
-        StopReason::Cancelled => Ending::User,
+        // A warm-up samples nothing: no reply came.
+        StopReason::Cancelled | StopReason::Prefilled => Ending::User,
     }
 }
 
@@ -43,14 +50,9 @@ pub fn request(card: &Card, user: &str, history: Vec<HistoryMessage>, style: Pro
     req
 }
 
-/// Assembles `req` for `session`'s model (its kind picks the layout when
-/// the settings say `auto`) and generates the character's reply.
-pub fn reply(
-    session: &mut Session,
-    mut req: PromptRequest,
-    opts: &GenerateOptions,
-    on_piece: impl FnMut(&str) -> bool,
-) -> Result<TurnOut, String> {
+/// The prompt of `req` for `session`'s model (its kind picks the layout
+/// when the settings say `auto`), as token ids, and the assembly's reply.
+fn prompt(session: &Session, mut req: PromptRequest, opts: &GenerateOptions) -> Result<(Vec<u32>, PromptReply), String> {
     req.instruct = Some(session.template.is_instruct());
     req.settings.context_tokens = req.settings.context_tokens.min(session.context());
     req.settings.reply_reserve = opts.max_tokens;
@@ -63,11 +65,45 @@ pub fn reply(
         .collect();
     let text = session.render_chat_as(&messages, prompt.template).map_err(|e| e.to_string())?;
     let ids = session.encode_prompt(&text).map_err(|e| e.to_string())?;
+    Ok((ids, prompt))
+}
+
+/// Generates the character's reply to `req`.
+pub fn reply(
+    session: &mut Session,
+    req: PromptRequest,
+    opts: &GenerateOptions,
+    mut on_piece: impl FnMut(&str) -> bool,
+) -> Result<TurnOut, String> {
+    let (ids, prompt) = self::prompt(session, req, opts)?;
     let mut opts = opts.clone();
     opts.stop.extend(prompt.stop.iter().cloned());
     let t0 = std::time::Instant::now();
-    let out = session.generate(&ids, opts, on_piece).map_err(|e| e.to_string())?;
+    let mut first_ms = None;
+    let out = session
+        .generate(&ids, opts, |piece| {
+            first_ms.get_or_insert(t0.elapsed().as_millis() as u64);
+            on_piece(piece)
+        })
+        .map_err(|e| e.to_string())?;
     let ending = ending(out.stop_reason);
     let shown = finish(&out.text, ending, &prompt.speakers, false).text;
-    Ok(TurnOut { raw: out.text, shown, ending, tokens: out.ids.len(), ms: t0.elapsed().as_millis() as u64 })
+    Ok(TurnOut {
+        raw: out.text,
+        shown,
+        ending,
+        tokens: out.ids.len(),
+        ms: t0.elapsed().as_millis() as u64,
+        first_ms,
+        reused: out.start.n_reused,
+        prompt_tokens: out.start.n_prompt,
+    })
+}
+
+/// Reads the prompt of a reply to `req` (the history as it stands) into the
+/// cache, as the app does while the person types: the reply to the next
+/// message then reads only that message's turn.
+pub fn warm(session: &mut Session, req: PromptRequest, opts: &GenerateOptions) -> Result<StartInfo, String> {
+    let (ids, _) = prompt(session, req, opts)?;
+    session.warm(&ids).map_err(|e| e.to_string())
 }

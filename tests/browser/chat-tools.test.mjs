@@ -104,7 +104,7 @@ test('a long chat in a small context shows where the model\'s memory ends', { ti
   const before = await marker.evaluate((m) => [...m.parentElement.children].indexOf(m));
   assert.ok(before >= 2 && before < 6, `marker position ${before}`);
   const stats = await item(page, 6).locator('.stats').textContent();
-  assert.match(stats, /^\d+ tokens · \d+\.\d tokens\/s$/, 'token speed is shown');
+  assert.match(stats, /^\d+ tokens · \d+\.\d tokens\/s · first token \d+\.\d s$/, 'token speed and the wait for the first token are shown');
   await screenshots(page, 'chat');
 });
 

@@ -133,6 +133,8 @@ export class KindredChat extends HTMLElement {
     root.append(sheet, u.frame);
 
     u.form.addEventListener('submit', (e) => { e.preventDefault(); this.send(); });
+    // A visitor who starts typing is about to send: the engine reads the prompt meanwhile.
+    u.input.addEventListener('focus', () => this.warm());
     u.input.addEventListener('keydown', (e) => {
       if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) { e.preventDefault(); this.send(); }
     });
@@ -334,6 +336,10 @@ export class KindredChat extends HTMLElement {
     };
   }
 
+  warm() {
+    if (this.card && !this.reply) this.engine.warm(this.request(), this.options());
+  }
+
   options() {
     const max = Number(this.getAttribute('max-tokens'));
     const seed = Number(this.getAttribute('seed'));
@@ -388,6 +394,7 @@ export class KindredChat extends HTMLElement {
     this.persist();
     this.saver.flush();
     this.announce(text ? `${this.charName}: ${this.display(text)}` : `${this.charName} did not reply.`);
+    this.warm();
   }
 
   stop() {

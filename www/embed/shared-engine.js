@@ -69,6 +69,13 @@ class SharedEngine {
     return job;
   }
 
+  // Reads a widget's prompt ahead of its visitor's message (worker.js "warm") when no reply
+  // is in flight or waiting; the latest widget to ask wins.
+  warm(request, options) {
+    if (this.current || this.queue.length || this.state.phase !== 'ready') return;
+    this.client.warm(request, options);
+  }
+
   stop(job) {
     if (job === this.current) {
       this.client?.stop();

@@ -221,7 +221,9 @@ function startEngine() {
       status.showBackend(msg.backend, msg.backendReason);
       refreshSend();
       keepEngineBuild(msg.cpu?.build);
+      chat.warm();
     },
+    warm: (msg) => chat.onWarm(msg),
     backend: (msg) => status.showBackend(msg.backend, msg.backendReason),
     prompt: (msg) => chat.onPrompt(msg),
     summary: (msg) => chat.onSummary(msg),
@@ -374,6 +376,8 @@ async function main() {
     notify: (text) => notify(text),
     offerUndo: (text, fn) => notify(text, fn),
     busyChanged: setGenerating,
+    warming: (name, tokens) => status.warming(name, tokens),
+    readAhead: hooks.warm !== false,
     navigate,
     ready: () => modelReady,
     avatar: (character, className) => avatarElement(character, displayName(character), className),

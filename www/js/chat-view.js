@@ -34,7 +34,8 @@ function button(label, className, action, aria = label) {
 
 export function formatStats(stats) {
   if (!stats || !Number.isFinite(stats.tokens_per_s) || !stats.n_generated) return '';
-  return `${stats.n_generated} tokens · ${stats.tokens_per_s.toFixed(1)} tokens/s`;
+  const first = Number.isFinite(stats.first_ms) ? ` · first token ${(stats.first_ms / 1000).toFixed(1)} s` : '';
+  return `${stats.n_generated} tokens · ${stats.tokens_per_s.toFixed(1)} tokens/s${first}`;
 }
 
 export class ChatView {
@@ -319,6 +320,8 @@ export class ChatView {
     if (swipe.stats) {
       item.dataset.tokens = String(swipe.stats.n_generated);
       item.dataset.tokensPerSecond = Number(swipe.stats.tokens_per_s).toFixed(2);
+      // The prompt tokens found already read (a warm-up, the turn before): tests read it.
+      if (Number.isInteger(swipe.stats.n_reused)) item.dataset.reused = `${swipe.stats.n_reused}/${swipe.stats.n_prompt}`;
     }
     this.items.set(m.id, item);
     return item;

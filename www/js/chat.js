@@ -25,9 +25,12 @@ export function nextMessageId() {
 }
 
 export class ChatController {
-  // deps: {db, view, engine, prefs(), options(), notify(text), busyChanged(on), navigate(hash), ready()}
+  // deps: {db, view, engine, prefs(), options(), notify(text), busyChanged(on), navigate(hash), ready(),
+  //        warming(name | null, tokens): the chat's prompt is being read ahead (name, tokens to read)
+  //        or no longer (null)}
   constructor(deps) {
     this.d = deps;
+    this.warmId = null;
     this.chat = null;
     this.character = null;
     this.messages = [];
@@ -79,12 +82,36 @@ export class ChatController {
     this.setViewContext();
     this.renderAll();
     this.showMemory();
+    this.warm();
     return { chat, character };
   }
 
   close() {
     if (this.reply) this.d.engine.stop();
     this.chat = null;
+    this.warm();
+  }
+
+  // While the person reads and types, the engine reads this chat's prompt as it stands, so
+  // Send only adds the new message. Called whenever the history settles: the chat opened,
+  // a reply finished, a message edited, deleted or swiped, the persona or the model changed.
+  // A closed chat ends the warm-up.
+  warm() {
+    const { engine } = this.d;
+    if (!engine || this.reply || this.d.readAhead === false) return;
+    if (!this.chat || !this.d.ready()) {
+      if (this.warmId !== null) engine.warm(null);
+      this.warmId = null;
+      this.d.warming?.(null);
+      return;
+    }
+    this.warmId = engine.warm(this.request(this.messages, 'reply'), this.d.options());
+  }
+
+  onWarm(msg) {
+    if (msg.id !== this.warmId) return;
+    const reading = msg.state === 'reading' && this.chat;
+    this.d.warming?.(reading ? this.charName : null, reading ? msg.n_prompt - msg.n_reused : 0);
   }
 
   // Who the user is in this chat: the chat's own persona, else the default one.
@@ -98,6 +125,7 @@ export class ChatController {
     await putChat(this.d.db, this.chat);
     this.setViewContext();
     this.renderAll();
+    this.warm();
   }
 
   setViewContext() {
@@ -219,6 +247,8 @@ export class ChatController {
       await putMessage(this.d.db, target);
     });
     this.reply = { genId: 0, target, history, base, writer, saved };
+    this.warmId = null;
+    this.d.warming?.(null);
     this.d.busyChanged(true);
     this.renderAll();
     this.reply.genId = this.d.engine.generate(this.request(history, mode), this.d.options());
@@ -308,6 +338,7 @@ export class ChatController {
     await r.saved;
     await this.save(r.target);
     this.d.view.announce(swipe.text ? `${this.charName}: ${swipe.text}` : `${this.charName} did not reply.`);
+    if (!this.reply) this.warm();
   }
 
   onDone(msg) {
@@ -318,6 +349,7 @@ export class ChatController {
     const note = empty ? 'No reply: try again or rephrase.' : stopped ? 'Stopped' : '';
     const stats = msg.stats ? {
       n_generated: msg.stats.n_generated, tokens_per_s: msg.stats.tokens_per_s, n_prompt: msg.stats.n_prompt,
+      n_reused: msg.stats.n_reused, first_ms: msg.stats.first_ms,
     } : null;
     return this.finish(text, stopped ? 'stopped' : 'done', note, stats);
   }
@@ -347,6 +379,7 @@ export class ChatController {
       this.forget(m.id);
       this.save(m);
       this.rerender(m);
+      this.warm();
       return;
     }
     const isLast = this.messages[this.messages.length - 1] === m;
@@ -391,6 +424,7 @@ export class ChatController {
     this.forget(m.id);
     this.save(m);
     this.renderAll();
+    this.warm();
   }
 
   async delete(id) {
@@ -400,6 +434,7 @@ export class ChatController {
     if (this.chat.cutUntil === id) this.chat.cutUntil = undefined;
     this.forget(m.id);
     this.renderAll();
+    this.warm();
     try {
       await deleteMessage(this.d.db, id);
     } catch (err) {
@@ -410,6 +445,7 @@ export class ChatController {
       await putMessage(this.d.db, m);
       this.messages = [...this.messages, m].sort((a, b) => (a.pos - b.pos) || (a.id - b.id));
       this.renderAll();
+      this.warm();
     });
   }
 

@@ -43,6 +43,14 @@ export class EngineClient {
     return id;
   }
 
+  // Reads the prompt a reply to `request` would start with while the person types (see
+  // worker.js "warm"); request null ends a warm-up. Progress comes as "warm" messages.
+  warm(request, options) {
+    const id = this.nextId++;
+    this.worker.postMessage({ type: 'warm', id, request, options });
+    return id;
+  }
+
   // Token counts of a prompt request, answered by a "count" message with the returned id.
   count(request) {
     const id = this.nextId++;

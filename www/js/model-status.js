@@ -10,6 +10,9 @@ const PHASE_LABELS = {
   init: 'Starting the engine',
 };
 
+// Prompt tokens to read ahead that take long enough to be worth a line (~1 s on a phone).
+const LONG_READ = 128;
+
 export class ModelStatus {
   constructor(root) {
     this.root = root;
@@ -21,6 +24,7 @@ export class ModelStatus {
     this.notice = root.querySelector('#model-notice');
     this.error = root.querySelector('#model-error');
     this.errorText = root.querySelector('#model-error-text');
+    this.warm = root.querySelector('#model-warm');
     this.samples = [];
     this.phase = null;
   }
@@ -105,6 +109,15 @@ export class ModelStatus {
     // The CPU's thread count says nothing about a model on the GPU.
     this.info.textContent = this.info.textContent.replace(backend === 'webgpu' ? /backend: .*$/ : /backend: [a-z]+/,
       `backend: ${backend}`);
+  }
+
+  // The open chat's prompt being read ahead of the person's message (name), or done (null).
+  // Only a long read shows: the few tokens after each reply would only flicker.
+  warming(name, tokens = 0) {
+    document.body.dataset.warm = name ? 'reading' : 'idle';
+    const shown = Boolean(name) && tokens >= LONG_READ;
+    this.warm.hidden = !shown;
+    this.warm.textContent = shown ? `Preparing ${name}…` : '';
   }
 
   showNotice(message) {

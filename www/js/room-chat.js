@@ -315,6 +315,12 @@ export class RoomController extends ChatController {
     document.body.dataset.roomRunning = 'false';
     this.report(this.reply !== null);
     if (this.room) this.panel.show();
+    this.warm();
+  }
+
+  // Mid-run the next speaker answers at once: nothing to read ahead for.
+  warm() {
+    if (!this.running) super.warm();
   }
 
   fail(err) {

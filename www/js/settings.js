@@ -38,6 +38,8 @@ export function readSettings(href = location.href) {
   const threads = Number(params.get('threads'));
   if (params.has('threads') && Number.isInteger(threads) && threads >= 1 && threads <= 64) settings.threads = threads;
   if (params.get('simd') === 'base') settings.simd = 'base';
+  // ?warm=0: no reading ahead while the person types (cold first-token figures, tests).
+  if (params.get('warm') === '0') settings.warm = false;
   return settings;
 }
 

@@ -64,6 +64,7 @@ export class TryChat {
     this.messages = typeof greeting === 'string' && greeting.trim() ? [{ role: 'char', text: greeting }] : [];
     this.renderAll();
     this.refresh();
+    this.warm();
   }
 
   refresh() {
@@ -82,19 +83,29 @@ export class TryChat {
     if (!text || this.busy || !this.d.ready() || !engine) return;
     this.input.value = '';
     this.messages.push({ role: 'user', text }, { role: 'char', text: '', streaming: true });
-    const history = this.messages.slice(0, -1).map((m) => ({ author: m.role, text: m.text }));
+    this.genId = engine.generate(this.request(this.messages.slice(0, -1)), this.d.options());
+    this.renderAll();
+    this.refresh();
+  }
+
+  // The prompt request for a reply to `messages`, as the unsaved card stands.
+  request(messages) {
     const prefs = this.d.prefs();
-    this.genId = engine.generate({
+    return {
       card: this.d.card(),
       persona: prefs.persona,
-      history,
+      history: messages.map((m) => ({ author: m.role, text: m.text })),
       lorebooks: this.d.lorebooks(),
       settings: { context_tokens: prefs.context, chat_seed: this.seed },
       scan: { seed: this.seed },
       mode: 'reply',
-    }, this.d.options());
-    this.renderAll();
-    this.refresh();
+    };
+  }
+
+  // Reads this test chat's prompt while the creator types (see worker.js "warm").
+  warm() {
+    const engine = this.d.engine();
+    if (engine && this.d.ready() && !this.busy && this.root.isConnected) engine.warm(this.request(this.messages), this.d.options());
   }
 
   stop() {
@@ -104,6 +115,7 @@ export class TryChat {
   // Every worker message comes here; only this chat's replies are taken.
   onEngine(msg) {
     if (msg.type === 'ready' || (msg.type === 'error' && msg.scope === 'load')) this.refresh();
+    if (msg.type === 'ready') this.warm();
     if (this.genId === null || msg.id !== this.genId) return;
     const reply = this.messages[this.messages.length - 1];
     if (msg.type === 'token') {
@@ -117,6 +129,7 @@ export class TryChat {
       else if (!reply.text) reply.note = 'No reply: try again or rephrase.';
       this.renderLast();
       this.refresh();
+      this.warm();
       this.announcer.textContent = reply.text ? `${this.names().char}: ${reply.text}` : reply.note || '';
     }
   }

@@ -17,6 +17,11 @@
 //                                                   crates/web) and stream a reply; options as Engine.start
 //                                                   takes them
 //   {type:"stop"}                                   end the current reply after the token in hand
+//   {type:"warm", id, request, options}             read the prompt this chat's next reply starts with (the
+//                                                   request as for a reply to the history as it stands) into
+//                                                   the cache while the person types; a reply sent meanwhile
+//                                                   keeps what was read. A newer warm replaces it; request
+//                                                   null only ends the one in progress
 //   {type:"count", id, request}                     count a prompt request's tokens, nothing generated
 //                                                   (the character editor's definition count)
 //   {type:"check", id, request, options, limit?,    the quality harness's probe conversation for request.card
@@ -43,6 +48,9 @@
 //        record, summary}                           summary: pass rates so far (eval::Summary)
 //   {type:"check-done", id, run, summary, stopped,  the whole run (kindred_characters::eval::CharacterRun)
 //        seconds}
+//   {type:"warm", id, state, left, n_prompt,         state: "reading" (left: tokens still to read), "ready"
+//        n_reused, ms?, message?}                   (ms: time it took), "stopped" (replaced, a reply came, or
+//                                                   request null) or "skipped" (message: why)
 //   {type:"error", scope, id?, message}             scope: "load" | "generate" | "check"
 //   {type:"count", id, tokens, exact, message?}     a "count" answered: the assembled prompt's token
 //                                                   counts (null with a message when it failed)
@@ -74,6 +82,7 @@ let stopRequested = false;
 let loadAbort = null;
 let backend = { backend: 'cpu', backendReason: '' };
 let loseGpuAfter = -1;
+let warming = null; // the warm-up in progress: {id, stop, finished}
 
 const post = (msg) => self.postMessage(msg);
 
@@ -247,8 +256,10 @@ async function generate(msg) {
   if (busy) return post({ type: 'error', scope: 'generate', id, message: 'A reply is already being written.' });
   busy = true;
   stopRequested = false;
+  const received = performance.now();
   try {
-    const out = await reply(id, msg.request, msg.options, true);
+    await endWarm();
+    const out = await reply(id, msg.request, msg.options, true, received);
     post({ type: 'done', id, stop_reason: out.reason, text: out.text, stats: out.stats });
   } catch (err) {
     post({ type: 'error', scope: 'generate', id, message: errorText(err) });
@@ -259,11 +270,11 @@ async function generate(msg) {
 
 // One reply to a prompt request: assembled in Rust, streamed as "token" messages when
 // `stream`, finished by the Rust turn discipline. Returns {raw, text, reason, stats}; a stop
-// during the summary before it returns an empty reply with reason "user".
-async function reply(id, request, rawOptions, stream) {
+// during the summary before it returns an empty reply with reason "user". stats.first_ms: from
+// `since` (the request's arrival) to the first reply token, the wait a person sees.
+async function reply(id, request, rawOptions, stream, since = performance.now()) {
   const options = sanitizeOptions(rawOptions);
-  const context = Math.min(Number(info.context_length) || MAX_CONTEXT,
-    Number(request?.settings?.context_tokens) || MAX_CONTEXT);
+  const context = contextFor(request);
   let assembled = assemble(request, context, options.max_tokens);
   if (assembled.summarise) {
     const summarised = await summarise(id, request, assembled.summarise, options.seed);
@@ -278,10 +289,7 @@ async function reply(id, request, rawOptions, stream) {
       format: assembled.format,
     });
   }
-  const layout = assembled.template ?? undefined;
-  const messages = fitToContext(engine, assembled.messages, context, options.max_tokens, layout);
-  const continues = assembled.continues && messages[messages.length - 1]?.role === 'assistant';
-  const prompt = continues ? renderContinuation(messages, layout) : engine.render_chat(messages, layout);
+  const { prompt, continues } = render(assembled, context, options.max_tokens);
   const t0 = performance.now();
   const { n_prompt, n_reused } = plain(engine.start(prompt, options));
   // next() first reads the prompt a chunk at a time (prefill_left set), so
@@ -291,6 +299,7 @@ async function reply(id, request, rawOptions, stream) {
   let generated = 0;
   let reason = null;
   let steps = 0;
+  let firstAt = null;
   for (;;) {
     if (steps++ === loseGpuAfter) engine.lose_gpu();
     await yieldToEvents();
@@ -301,6 +310,7 @@ async function reply(id, request, rawOptions, stream) {
       continue;
     }
     generated += 1;
+    firstAt ??= performance.now();
     if (step.piece) {
       text += step.piece;
       if (stream) post({ type: 'token', id, piece: step.piece, text: visibleText(text, options.stop) });
@@ -316,9 +326,78 @@ async function reply(id, request, rawOptions, stream) {
     stats: {
       n_prompt: Number(n_prompt), n_reused: Number(n_reused), n_generated: generated,
       prefill_ms: Math.round(t1 - t0), decode_ms: Math.round(t2 - t1),
+      first_ms: firstAt === null ? null : Math.round(firstAt - since),
       tokens_per_s: decodeS > 0 ? generated / decodeS : 0,
     },
   };
+}
+
+// The context a request's reply gets: the model's, capped by the chat's setting.
+function contextFor(request) {
+  return Math.min(Number(info.context_length) || MAX_CONTEXT, Number(request?.settings?.context_tokens) || MAX_CONTEXT);
+}
+
+// The assembled turns fitted to the context and rendered: the prompt text, and whether it
+// ends inside the character's turn (a continuation).
+function render(assembled, context, maxTokens) {
+  const layout = assembled.template ?? undefined;
+  const messages = fitToContext(engine, assembled.messages, context, maxTokens, layout);
+  const continues = assembled.continues && messages[messages.length - 1]?.role === 'assistant';
+  const prompt = continues ? renderContinuation(messages, layout) : engine.render_chat(messages, layout);
+  return { prompt, continues };
+}
+
+// A warm-up: the prompt of a reply to the history as it stands, read into the cache a chunk
+// at a time. The person's message then adds only its own turn (and the closing lines after
+// it, which the engine reads again), so the first token comes as fast as a later turn's.
+function warm(msg) {
+  const job = { id: msg.id, stop: false, finished: null };
+  const previous = warming;
+  if (previous) previous.stop = true;
+  warming = job;
+  job.finished = (async () => {
+    await previous?.finished;
+    if (job.stop || !msg.request) return post({ type: 'warm', id: job.id, state: 'stopped' });
+    if (!engine || busy) return post({ type: 'warm', id: job.id, state: 'skipped', message: engine ? 'busy' : 'no model' });
+    await readPrefix(job, msg.request, sanitizeOptions(msg.options));
+  })().finally(() => {
+    if (warming === job) warming = null;
+  });
+}
+
+async function readPrefix(job, request, options) {
+  const t0 = performance.now();
+  const context = contextFor(request);
+  let n_prompt = 0;
+  let n_reused = 0;
+  try {
+    const assembled = assemble(request, context, options.max_tokens);
+    // The reply will fold history into a summary first, and that reads another prompt.
+    if (assembled.summarise) return post({ type: 'warm', id: job.id, state: 'skipped', message: 'a summary is due' });
+    ({ n_prompt, n_reused } = plain(engine.warm(render(assembled, context, options.max_tokens).prompt)));
+    let left = n_prompt - n_reused;
+    for (;;) {
+      post({ type: 'warm', id: job.id, state: 'reading', left, n_prompt, n_reused });
+      await yieldToEvents();
+      if (job.stop) return post({ type: 'warm', id: job.id, state: 'stopped', left, n_prompt, n_reused });
+      const step = await engineStep();
+      if (step.done) break;
+      left = step.prefill_left ?? 0;
+    }
+    post({ type: 'warm', id: job.id, state: 'ready', left: 0, n_prompt, n_reused, ms: Math.round(performance.now() - t0) });
+  } catch (err) {
+    // Nothing is lost: the reply reads whatever the warm-up could not.
+    post({ type: 'warm', id: job.id, state: 'skipped', message: errorText(err), n_prompt, n_reused });
+  }
+}
+
+// Ends any warm-up and waits for it to let go of the engine; what it read stays cached.
+async function endWarm() {
+  while (warming) {
+    const job = warming;
+    job.stop = true;
+    await job.finished;
+  }
 }
 
 // The quality harness's probe conversation for one character (crates/web/src/eval.rs): each
@@ -331,6 +410,7 @@ async function check(msg) {
   stopRequested = false;
   const t0 = performance.now();
   try {
+    await endWarm();
     const request = msg.request && typeof msg.request === 'object' ? msg.request : {};
     const limit = Number.isInteger(msg.limit) && msg.limit > 0 ? msg.limit : 0;
     const user = typeof request.persona?.name === 'string' ? request.persona.name : '';
@@ -468,6 +548,7 @@ self.onmessage = (event) => {
   else if (msg.type === 'generate') generate(msg);
   else if (msg.type === 'check') check(msg);
   else if (msg.type === 'stop') stopRequested = true;
+  else if (msg.type === 'warm') warm(msg);
   else if (msg.type === 'cancel') loadAbort?.abort();
   else if (msg.type === 'count') count(msg);
 };

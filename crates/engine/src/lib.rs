@@ -28,6 +28,6 @@ pub use error::{Error, Result};
 pub use gguf::Gguf;
 pub use models::Model;
 pub use sampler::SamplerOptions;
-pub use session::{GenerateOptions, Session, Step, StopReason};
+pub use session::{GenerateOptions, Session, StartInfo, Step, StopReason};
 pub use template::ChatMessage;
 pub use tokenizer::Tokenizer;

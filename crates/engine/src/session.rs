@@ -41,6 +41,8 @@ pub enum StopReason {
     Stop,
     ContextFull,
     Cancelled,
+    /// A warm-up's prompt is read into the cache; nothing is sampled.
+    Prefilled,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -79,6 +81,8 @@ struct Generation {
     max_tokens: usize,
     n_generated: usize,
     done: Option<StopReason>,
+    /// A warm-up (`begin_warm`): read the prompt, sample nothing.
+    warm: bool,
 }
 
 /// A forward pass that a step needs, and the step to return once it ran.
@@ -212,8 +216,51 @@ impl Session {
             max_tokens: opts.max_tokens,
             n_generated: 0,
             done: if opts.max_tokens == 0 { Some(StopReason::MaxTokens) } else { None },
+            warm: false,
         });
         Ok(StartInfo { n_prompt: prompt.len(), n_reused: reuse })
+    }
+
+    /// Reads `prompt` into the cache (reusing the common prefix) and samples
+    /// nothing: the following `next()` calls prefill a chunk each, then end
+    /// with `Prefilled`. A chat warms its stable prefix this way while the
+    /// person types, so the reply's `begin` finds it cached; a warm-up cut
+    /// short keeps the chunks it read.
+    pub fn begin_warm(&mut self, prompt: &[u32]) -> Result<StartInfo> {
+        self.gen = None;
+        if prompt.len() >= self.context {
+            return Err(Error::PromptTooLong { tokens: prompt.len(), context: self.context });
+        }
+        let reuse = self.cached.iter().zip(prompt).take_while(|(a, b)| a == b).count();
+        self.cache.truncate(reuse);
+        self.cached.truncate(reuse);
+        self.gen = Some(Generation {
+            pending: prompt[reuse..].to_vec(),
+            logits: Vec::new(),
+            sampled: None,
+            sampler: Sampler::new(SamplerOptions::default())?,
+            stream: TextStream::new(Vec::new()),
+            max_tokens: 0,
+            n_generated: 0,
+            done: None,
+            warm: true,
+        });
+        Ok(StartInfo { n_prompt: prompt.len(), n_reused: reuse })
+    }
+
+    /// `begin_warm` and the whole prefill at once, on the CPU.
+    pub fn warm(&mut self, prompt: &[u32]) -> Result<StartInfo> {
+        let info = self.begin_warm(prompt)?;
+        while let Some(run) = self.take_prefill() {
+            self.run_on_cpu(run)?;
+        }
+        self.gen = None;
+        Ok(info)
+    }
+
+    /// Tokens whose keys and values the cache holds, oldest first.
+    pub fn cached_tokens(&self) -> &[u32] {
+        &self.cached
     }
 
     /// Runs a planned forward pass on the CPU backend.
@@ -263,6 +310,10 @@ impl Session {
             return Ok(Plan::Run(run));
         }
         let gen = self.gen.as_mut().ok_or(Error::NotStarted)?;
+        if gen.warm {
+            gen.done = Some(StopReason::Prefilled);
+            return Ok(Plan::Ready(Step::text(String::new(), None, gen.done)));
+        }
         let recent_from = self.cached.len().saturating_sub(gen.sampler.opts.penalty_last_n);
         let token = match gen.sampled.take() {
             Some(t) => t,
@@ -319,7 +370,7 @@ impl Session {
     /// Whether the run is a prompt chunk with more prompt after it (its
     /// logits are never sampled).
     pub(crate) fn more_prompt_after(&self, run: &Run) -> bool {
-        run.prefill && self.gen.as_ref().is_some_and(|g| !g.pending.is_empty())
+        run.prefill && self.gen.as_ref().is_some_and(|g| g.warm || !g.pending.is_empty())
     }
 
     #[cfg(feature = "gpu")]

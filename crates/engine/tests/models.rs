@@ -85,6 +85,38 @@ fn prefix_is_reused_and_gives_the_same_logits() {
 }
 
 #[test]
+fn a_warm_up_reads_the_prefix_and_the_reply_reuses_it() {
+    use kindred_engine::StopReason;
+    for &arch in ARCHS {
+        let mut s = session(arch, QType::Q8_0);
+        // Longer than one prefill chunk, so a warm-up cut short keeps some.
+        let ids = prompt(150, s.model.config().n_vocab);
+        let greedy = || GenerateOptions { sampler: SamplerOptions::greedy(), max_tokens: 8, stop: vec![] };
+        let info = s.begin_warm(&ids[..140]).unwrap();
+        assert_eq!((info.n_prompt, info.n_reused), (140, 0));
+        let first = s.next().unwrap();
+        assert_eq!(first.prefill_left, Some(76), "{arch}: one chunk read");
+        // A reply that comes now joins: what the warm-up read stays.
+        assert_eq!(s.start(&ids, greedy()).unwrap().n_reused, 64, "{arch}");
+        s.reset();
+        let info = s.warm(&ids[..140]).unwrap();
+        assert_eq!(info.n_reused, 0);
+        assert_eq!(s.cached_tokens(), &ids[..140], "{arch}: every prefix token read, none sampled");
+        // Warming what is already cached reads nothing more, and ends without a token.
+        s.begin_warm(&ids[..140]).unwrap();
+        let step = s.next().unwrap();
+        assert!(step.done && step.token.is_none(), "{arch}: {step:?}");
+        assert_eq!(step.stop_reason, Some(StopReason::Prefilled));
+        let warm = s.generate(&ids, greedy(), |_| true).unwrap();
+        let mut cold = session(arch, QType::Q8_0);
+        let fresh = cold.generate(&ids, greedy(), |_| true).unwrap();
+        assert_eq!(warm.start.n_reused, 140, "{arch}");
+        assert_eq!(warm.ids, fresh.ids, "{arch}: a warmed prompt gives the cold reply");
+        assert!(s.begin_warm(&prompt(5000, 40)).is_err(), "{arch}: longer than the context");
+    }
+}
+
+#[test]
 fn same_seed_same_text_other_seed_other_text() {
     for &arch in ARCHS {
         let run = |seed: u64| {

@@ -221,6 +221,17 @@ impl Engine {
         to_js(&info)
     }
 
+    /// Reads the prompt into the cache and samples nothing (a chat's stable
+    /// prefix, while the person types): `{n_prompt, n_reused}`; the
+    /// following `step()` calls read a chunk each, then end with
+    /// `stop_reason: "prefilled"`. A reply started meanwhile keeps what was read.
+    pub fn warm(&self, prompt: &str) -> Result<JsValue, JsError> {
+        let mut st = self.inner.try_borrow_mut().map_err(|_| busy())?;
+        let ids = st.session.encode_prompt(prompt).map_err(err)?;
+        let info = st.session.begin_warm(&ids).map_err(err)?;
+        to_js(&info)
+    }
+
     /// One step on the CPU backend: a prompt chunk, or one token
     /// `{piece, done, stop_reason}`. On the GPU use `step()`.
     pub fn next(&self) -> Result<JsValue, JsError> {

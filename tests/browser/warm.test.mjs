@@ -1,0 +1,87 @@
+// Reading ahead: an open chat's prompt is read while the person types, so Send reads only
+// the new message. Real model, real Chromium: the reply is the one a cold page gives with the
+// same seed (warmed fully, or joined by an early Send), later turns reuse the turn before,
+// and the model status says what is being prepared.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, launchBrowser, screenshots } from './harness.mjs';
+import { TEST_QUERY, replyInNewChat, waitForModel, openFirstStarter, firstStarter, sendAndWatch } from './chat-page.mjs';
+
+let server;
+let browser;
+
+before(async () => {
+  server = await startServer();
+  browser = await launchBrowser();
+}, { timeout: 120_000 });
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+const TEXT = 'Hi! Tell me a little about yourself.';
+
+// The last message's prompt tokens found already read, of all it had: [reused, prompt].
+async function reuse(page) {
+  const value = await page.locator('#messages > li.message').last().getAttribute('data-reused');
+  assert.match(value || '', /^\d+\/\d+$/, 'the reply keeps its prompt figures');
+  return value.split('/').map(Number);
+}
+
+async function newChat(page) {
+  await page.getByRole('button', { name: 'New chat' }).click();
+  await page.waitForFunction(() => document.body.dataset.chatReady === 'true'
+    && document.querySelectorAll('#messages > li.message').length === 1);
+}
+
+test('an open chat is read ahead; the reply is the cold one, joined or not', { timeout: 600_000 }, async () => {
+  const { page } = browser;
+  const { name } = await firstStarter();
+
+  // A first chat on a fresh engine: nothing cached, so its prompt takes a while to read.
+  await page.goto(`${server.origin}/${TEST_QUERY}`);
+  assert.equal((await waitForModel(page, 300_000)).state, 'ready');
+  await openFirstStarter(page);
+  // The status names the character while its prompt is read.
+  await page.waitForFunction(() => document.body.dataset.warm === 'reading', null, { timeout: 60_000 });
+  const shown = page.locator('#model-warm');
+  assert.equal(await shown.textContent(), `Preparing ${name}…`);
+  assert.ok(await shown.isVisible(), 'the preparing line is on screen');
+  await screenshots(page, 'chat-preparing');
+  // Sent while the read-ahead is still going: the reply joins it.
+  await page.waitForTimeout(1000);
+  const joined = await sendAndWatch(page, TEXT);
+  const [joinedReused, joinedPrompt] = await reuse(page);
+  assert.ok(joinedReused > 0, `the reply kept what the warm-up read: ${joinedReused}/${joinedPrompt}`);
+  console.log(`joined: ${joinedReused} of ${joinedPrompt} prompt tokens read ahead`);
+
+  // After the reply the chat is read again for the next turn (a short read: no line), and
+  // that turn reads only its own message.
+  await page.waitForFunction(() => document.body.dataset.warm === 'idle' && document.body.dataset.generating === 'false',
+    null, { timeout: 120_000 });
+  assert.ok(await shown.isHidden(), 'the line goes once the prompt is read');
+  await sendAndWatch(page, 'What do you care about most, and why?');
+  const [reused2, prompt2] = await reuse(page);
+  assert.ok(prompt2 > joinedPrompt && reused2 >= prompt2 - 60, `a later turn reads only the new message: ${reused2}/${prompt2}`);
+  const stats = await page.locator('#messages > li.message').last().locator('.stats').textContent();
+  assert.match(stats, /first token \d+\.\d s$/, 'the wait for the first token is shown');
+
+  // A new chat, its prompt read before Send.
+  await newChat(page);
+  await page.waitForFunction(() => document.body.dataset.warm === 'idle', null, { timeout: 120_000 });
+  const warmed = await sendAndWatch(page, TEXT);
+  const [reused, prompt] = await reuse(page);
+  assert.equal(prompt, joinedPrompt, 'the same prompt as the first chat');
+  // Only the person's turn and the lines after it were left to read.
+  assert.ok(reused >= prompt - 60, `the read-ahead covered the prompt up to the new turn: ${reused}/${prompt}`);
+
+  // A cold page (nothing read ahead, a fresh engine) gives the same replies with the same seed.
+  const cold = await replyInNewChat(page, `${server.origin}/${TEST_QUERY}&warm=0`, TEXT);
+  const [coldReused, coldPrompt] = await reuse(page);
+  assert.equal(coldPrompt, prompt);
+  assert.ok(coldReused <= 1, `nothing was read ahead on the cold page: ${coldReused}/${coldPrompt}`);
+  assert.ok(cold.reply.text.length > 0, 'the cold page replied');
+  assert.equal(warmed.reply.text, cold.reply.text, 'a warmed prompt gives the cold reply');
+  assert.equal(joined.reply.text, cold.reply.text, 'a reply that joined the warm-up gives the cold reply');
+});
