@@ -322,6 +322,7 @@ export class ChatView {
       item.dataset.tokensPerSecond = Number(swipe.stats.tokens_per_s).toFixed(2);
       // The prompt tokens found already read (a warm-up, the turn before): tests read it.
       if (Number.isInteger(swipe.stats.n_reused)) item.dataset.reused = `${swipe.stats.n_reused}/${swipe.stats.n_prompt}`;
+      if (Number.isFinite(swipe.stats.first_ms)) item.dataset.firstMs = String(swipe.stats.first_ms);
     }
     this.items.set(m.id, item);
     return item;

@@ -30,6 +30,8 @@ pub enum Error {
     BadToken { id: u32, vocab: usize },
     #[error("no generation in progress: call start() first")]
     NotStarted,
+    #[error("stored prefix refused: {0}")]
+    Snapshot(String),
     #[error("invalid option: {0}")]
     InvalidOption(String),
     #[error("i/o: {0}")]

@@ -19,6 +19,11 @@ impl KvCache {
         self.len
     }
 
+    /// Key (and value) floats per position and layer.
+    pub fn kv_dim(&self) -> usize {
+        self.kv_dim
+    }
+
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }

@@ -11,6 +11,7 @@ pub mod gguf;
 #[cfg(feature = "gpu")]
 pub mod gpu;
 pub mod kv_cache;
+pub mod kv_snapshot;
 pub mod matrix;
 pub mod models;
 pub mod ops;

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::gguf::Gguf;
 use crate::kv_cache::KvCache;
+use crate::kv_snapshot;
 use crate::models::Model;
 use crate::sampler::{Sampler, SamplerOptions};
 use crate::stream::TextStream;
@@ -107,11 +108,14 @@ pub struct Session {
     cached: Vec<u32>,
     gen: Option<Generation>,
     context: usize,
+    /// Names the model file in stored prefixes (`kv_snapshot::fingerprint`).
+    fingerprint: u64,
 }
 
 impl Session {
     pub fn load(bytes: Vec<u8>) -> Result<Self> {
         let g = Gguf::from_bytes(bytes)?;
+        let fingerprint = kv_snapshot::fingerprint(g.bytes());
         let tokenizer = Tokenizer::from_gguf(&g)?;
         let arch = g.architecture()?;
         let template = ChatTemplate::from_gguf(&g, &arch);
@@ -125,7 +129,7 @@ impl Session {
         }
         let cache = model.new_cache();
         let context = model.config().context_length;
-        Ok(Session { model, tokenizer, template, cache, cached: Vec::new(), gen: None, context })
+        Ok(Session { model, tokenizer, template, cache, cached: Vec::new(), gen: None, context, fingerprint })
     }
 
     /// Caps the context below the model's trained length (memory).
@@ -256,6 +260,30 @@ impl Session {
         }
         self.gen = None;
         Ok(info)
+    }
+
+    /// The keys and values of the first `n` cached tokens, to store
+    /// (`kv_snapshot`); `n` is capped at what the cache holds.
+    pub fn save_prefix(&self, n: usize) -> Vec<u8> {
+        kv_snapshot::save(&self.cache, &self.cached, n, self.fingerprint)
+    }
+
+    /// Puts a stored prefix back in place of the cache and returns its
+    /// length; one of another model or shape, or corrupt, is an error and
+    /// leaves the cache as it was.
+    pub fn restore_prefix(&mut self, bytes: &[u8]) -> Result<usize> {
+        let c = self.model.config();
+        let (tokens, cache) = kv_snapshot::load(bytes, self.fingerprint, c.n_layers, c.n_kv_head * c.head_dim)?;
+        if tokens.len() >= self.context {
+            return Err(Error::Snapshot("longer than the context".into()));
+        }
+        if let Some(&id) = tokens.iter().find(|&&t| t as usize >= c.n_vocab) {
+            return Err(Error::BadToken { id, vocab: c.n_vocab });
+        }
+        self.gen = None;
+        self.cache = cache;
+        self.cached = tokens;
+        Ok(self.cached.len())
     }
 
     /// Tokens whose keys and values the cache holds, oldest first.

@@ -117,6 +117,38 @@ fn a_warm_up_reads_the_prefix_and_the_reply_reuses_it() {
 }
 
 #[test]
+fn a_stored_prefix_restores_the_cache_and_a_bad_one_is_refused() {
+    for &arch in ARCHS {
+        let mut s = session(arch, QType::Q4K);
+        let ids = prompt(100, s.model.config().n_vocab);
+        let greedy = || GenerateOptions { sampler: SamplerOptions::greedy(), max_tokens: 8, stop: vec![] };
+        s.warm(&ids[..90]).unwrap();
+        let stored = s.save_prefix(80);
+        let mut fresh = session(arch, QType::Q4K);
+        assert_eq!(fresh.restore_prefix(&stored).unwrap(), 80);
+        assert_eq!(fresh.cached_tokens(), &ids[..80]);
+        let restored = fresh.generate(&ids, greedy(), |_| true).unwrap();
+        assert_eq!(restored.start.n_reused, 80, "{arch}: the stored tokens are not read again");
+        let cold = session(arch, QType::Q4K).generate(&ids, greedy(), |_| true).unwrap();
+        assert_eq!(restored.ids, cold.ids, "{arch}: a restored prefix gives the cold reply");
+
+        // Any changed byte, a cut, another model: refused, and the cache is left as it was.
+        let mut other = session(arch, QType::Q4K);
+        other.warm(&ids[..10]).unwrap();
+        for (i, bad) in [(0, 0x01u8), (40, 0x80), (stored.len() / 2, 0x04), (stored.len() - 1, 0x10)] {
+            let mut b = stored.clone();
+            b[i] ^= bad;
+            assert!(other.restore_prefix(&b).is_err(), "{arch}: byte {i} changed");
+        }
+        assert!(other.restore_prefix(&stored[..stored.len() - 9]).is_err(), "{arch}: cut");
+        assert!(other.restore_prefix(b"").is_err());
+        let foreign = session(arch, QType::Q8_0);
+        assert!(session(arch, QType::Q4K).restore_prefix(&foreign.save_prefix(0)).is_err(), "{arch}: another model's");
+        assert_eq!(other.cached_tokens(), &ids[..10], "{arch}: a refused prefix leaves the cache");
+    }
+}
+
+#[test]
 fn same_seed_same_text_other_seed_other_text() {
     for &arch in ARCHS {
         let run = |seed: u64| {

@@ -1,0 +1,98 @@
+//! A stored prefix: the keys and values of a prompt's first tokens, put back
+//! into the cache instead of reading those tokens again (a chat reopened
+//! after a reload, a new chat with a character met before).
+//!
+//! Bytes, little-endian: `KVSN`, version, the model's fingerprint, layers,
+//! key/value width, token count, the token ids, each layer's keys then
+//! values as f16 (the cache rounds to f16 as it stores, so nothing is lost),
+//! and an FNV-1a 64 checksum of everything before it. A snapshot of another
+//! model, another shape or with any byte changed is refused, never used.
+
+use crate::error::{Error, Result};
+use crate::kv_cache::KvCache;
+
+const MAGIC: &[u8; 4] = b"KVSN";
+const VERSION: u32 = 1;
+const HEADER: usize = 4 + 4 + 8 + 4 + 4 + 4;
+/// Bytes of the file's head and tail that the fingerprint reads.
+const FINGERPRINT_SPAN: usize = 64 * 1024;
+
+pub fn fnv1a(bytes: &[u8], mut h: u64) -> u64 {
+    for &b in bytes {
+        h ^= b as u64;
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h
+}
+
+const FNV_SEED: u64 = 0xcbf2_9ce4_8422_2325;
+
+/// Names a model file for its snapshots: its length, its head (the header
+/// and metadata: architecture, shapes, tokenizer) and its tail (the last
+/// tensor's data). Two quantisations or fine-tunes of one model differ in
+/// length or tail.
+pub fn fingerprint(file: &[u8]) -> u64 {
+    let head = &file[..file.len().min(FINGERPRINT_SPAN)];
+    let tail = &file[file.len().saturating_sub(FINGERPRINT_SPAN)..];
+    fnv1a(tail, fnv1a(head, fnv1a(&(file.len() as u64).to_le_bytes(), FNV_SEED)))
+}
+
+/// The first `n` positions of `cache`, which holds `tokens`, as bytes.
+pub fn save(cache: &KvCache, tokens: &[u32], n: usize, model: u64) -> Vec<u8> {
+    let n = n.min(tokens.len()).min(cache.len());
+    let (layers, width) = (cache.k.len(), cache.kv_dim());
+    let mut out = Vec::with_capacity(HEADER + n * 4 + layers * 2 * n * width * 2 + 8);
+    out.extend_from_slice(MAGIC);
+    for v in [VERSION.to_le_bytes().as_slice(), &model.to_le_bytes(), &(layers as u32).to_le_bytes(), &(width as u32).to_le_bytes(), &(n as u32).to_le_bytes()] {
+        out.extend_from_slice(v);
+    }
+    for t in &tokens[..n] {
+        out.extend_from_slice(&t.to_le_bytes());
+    }
+    for layer in 0..layers {
+        for x in cache.k[layer][..n * width].iter().chain(&cache.v[layer][..n * width]) {
+            out.extend_from_slice(&half::f16::from_f32(*x).to_le_bytes());
+        }
+    }
+    let sum = fnv1a(&out, FNV_SEED);
+    out.extend_from_slice(&sum.to_le_bytes());
+    out
+}
+
+/// Checks `bytes` against the model and the cache's shape and returns the
+/// token ids with a cache holding their keys and values.
+pub fn load(bytes: &[u8], model: u64, layers: usize, width: usize) -> Result<(Vec<u32>, KvCache)> {
+    let bad = |why: &str| Error::Snapshot(why.to_string());
+    if bytes.len() < HEADER + 8 || &bytes[..4] != MAGIC {
+        return Err(bad("not a stored prefix"));
+    }
+    let (body, sum) = bytes.split_at(bytes.len() - 8);
+    if fnv1a(body, FNV_SEED).to_le_bytes() != sum {
+        return Err(bad("its checksum does not match"));
+    }
+    let u32_at = |at: usize| u32::from_le_bytes(body[at..at + 4].try_into().unwrap_or([0; 4]));
+    if u32_at(4) != VERSION {
+        return Err(bad("another version"));
+    }
+    if u64::from_le_bytes(body[8..16].try_into().unwrap_or([0; 8])) != model {
+        return Err(bad("made with another model"));
+    }
+    if u32_at(16) as usize != layers || u32_at(20) as usize != width {
+        return Err(bad("another cache shape"));
+    }
+    let n = u32_at(24) as usize;
+    let values = layers * 2 * n * width;
+    if body.len() != HEADER + n * 4 + values * 2 {
+        return Err(bad("its length does not match"));
+    }
+    let tokens: Vec<u32> = body[HEADER..HEADER + n * 4].chunks_exact(4).map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
+    let mut halves = body[HEADER + n * 4..].chunks_exact(2).map(|c| half::f16::from_le_bytes([c[0], c[1]]).to_f32());
+    let mut cache = KvCache::new(layers, width);
+    for layer in 0..layers {
+        let k: Vec<f32> = halves.by_ref().take(n * width).collect();
+        let v: Vec<f32> = halves.by_ref().take(n * width).collect();
+        cache.push(layer, &k, &v);
+    }
+    cache.advance(n);
+    Ok((tokens, cache))
+}
