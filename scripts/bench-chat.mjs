@@ -4,8 +4,11 @@
 // one JSON line per turn, figures only:
 //   read_ahead  the chat opened and its prompt read (the app's read-ahead) before Send;
 //               open_to_ready_ms: how long that read took after the chat opened
+//   restored    the page reloaded (a fresh engine) and that chat reopened: its prompt comes
+//               from the prefix kept on the device; open_to_ready_ms, restored_tokens, then
+//               one more message
 //   cold        a fresh page with ?warm=0: turn 1 reads the whole prompt, later turns find
-//               only the turn before cached (the app before read-ahead)
+//               only the turn before cached (the app before read-ahead and kept prompts)
 //   node scripts/bench-chat.mjs [--character Wren] [--threads 2] [--default]
 // --default serves the app's own default model (else the browser tests' Gemma 3 270M).
 import { startServer, launchBrowser } from '../tests/browser/harness.mjs';
@@ -70,7 +73,7 @@ async function idle() {
 }
 
 try {
-  const model = await openApp('');
+  const model = (await openApp('')).split(' · ')[0];
   // Read ahead first, on a profile with no chat yet: the first open makes the new chat.
   const opened = await openChat(false);
   for (const [i, text] of MESSAGES.entries()) {
@@ -78,6 +81,14 @@ try {
     const open_to_ready_ms = i === 0 ? Math.round(performance.now() - opened) : undefined;
     console.log(JSON.stringify({ mode: 'read_ahead', character, model, threads, turn: i + 1, open_to_ready_ms, ...await send(text) }));
   }
+  const reopened = await openChat(false);
+  await idle();
+  const open_to_ready_ms = Math.round(performance.now() - reopened);
+  const restored_tokens = await page.locator('#model-warm').getAttribute('data-restored');
+  console.log(JSON.stringify({
+    mode: 'restored', character, model, threads, turn: MESSAGES.length + 1, open_to_ready_ms, restored_tokens,
+    ...await send('Thank you for listening.'),
+  }));
   await openChat(true);
   for (const [i, text] of MESSAGES.entries()) {
     console.log(JSON.stringify({ mode: 'cold', character, model, threads, turn: i + 1, ...await send(text) }));

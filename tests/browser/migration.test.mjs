@@ -58,7 +58,7 @@ test('version-1 data survives the upgrade and opens as a chat', { timeout: 120_0
   await page.goto(`${server.origin}/`);
   await page.waitForFunction(() => document.body.dataset.appReady === 'true', null, { timeout: 60_000 });
   const stores = await readStores(page, ['models', 'model-chunks', 'messages', 'chats']);
-  assert.equal(stores.version, 3);
+  assert.equal(stores.version, 4);
   assert.ok(stores.models.some((m) => m.id === 'old-model'), 'the model record is kept');
   assert.ok(stores['model-chunks'].some((c) => c.modelId === 'old-model' && c.data === 4), 'its chunk is kept');
   const upgraded = stores.messages.filter((m) => m.chatId === `character:${starter.id}`).sort((a, b) => a.pos - b.pos);
@@ -110,7 +110,7 @@ function writeVersion2(page) {
   }));
 }
 
-test('a version-2 database gains the memories store and keeps its chats', { timeout: 60_000 }, async () => {
+test('a version-2 database gains the memories and prompt-prefix stores and keeps its chats', { timeout: 60_000 }, async () => {
   const { page } = browser;
   await page.goto(`${server.origin}/characters/index.json`);
   await writeVersion2(page);
@@ -128,8 +128,8 @@ test('a version-2 database gains the memories store and keeps its chats', { time
     db.close();
     return out;
   });
-  assert.equal(after.version, 3);
-  assert.ok(after.stores.includes('memories'), after.stores.join(', '));
+  assert.equal(after.version, 4);
+  for (const store of ['memories', 'prefixes', 'prefix-data']) assert.ok(after.stores.includes(store), after.stores.join(', '));
   assert.deepEqual(after.chats.map((c) => c.id), ['chat-v2']);
   assert.deepEqual(after.messages.map((m) => [m.id, m.swipes[0].text]), [[7, 'Kept']]);
   assert.deepEqual(after.memories, []);

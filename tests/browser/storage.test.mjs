@@ -34,10 +34,10 @@ function inPage(name, body) {
   }, [name, body.toString()]);
 }
 
-test('a fresh database has every store of the schema at version 3', async () => {
+test('a fresh database has every store of the schema at version 4', async () => {
   const out = await inPage('store-fresh', async (db) => ({ version: db.version, stores: db.storeNames() }));
-  assert.equal(out.version, 3);
-  assert.deepEqual(out.stores, ['characters', 'chats', 'memories', 'messages', 'model-chunks', 'models', 'settings']);
+  assert.equal(out.version, 4);
+  assert.deepEqual(out.stores, ['characters', 'chats', 'memories', 'messages', 'model-chunks', 'models', 'prefix-data', 'prefixes', 'settings']);
 });
 
 test('a batch of writes lands together or not at all', async () => {
@@ -71,7 +71,7 @@ test('a batch of writes lands together or not at all', async () => {
   assert.deepEqual(out.messages, ['hi', 'yo']);
 });
 
-test('deleting a character takes its chats, their messages and memories, and nothing else', async () => {
+test('deleting a character takes its chats, their messages, memories and kept prompts, and nothing else', async () => {
   const out = await inPage('store-cascade', async (db) => {
     await db.write([
       { op: 'put', store: 'characters', value: { id: 'ada', card: { name: 'Ada' } } },
@@ -84,26 +84,35 @@ test('deleting a character takes its chats, their messages and memories, and not
       })),
       { op: 'put', store: 'memories', value: { chatId: 'ada-2', pinned: [] } },
       { op: 'put', store: 'memories', value: { chatId: 'rook-1', pinned: [] } },
+      ...['ada-1', 'ada-2', 'rook-1'].flatMap((chatId) => [
+        { op: 'put', store: 'prefixes', value: { key: `k-${chatId}`, model: 'm', chatId, tokens: 200, bytes: 4 } },
+        { op: 'put', store: 'prefix-data', value: { key: `k-${chatId}`, data: new ArrayBuffer(4) } },
+      ]),
     ]);
     await db.deleteCharacter('ada');
-    const [characters, chats, messages, memories] = await db.getAllOf(['characters', 'chats', 'messages', 'memories']);
+    const [characters, chats, messages, memories, prefixes, data] = await db.getAllOf(['characters', 'chats', 'messages', 'memories', 'prefixes', 'prefix-data']);
     return {
       characters: characters.map((c) => c.id),
       chats: chats.map((c) => c.id),
       messages: messages.map((m) => m.chatId),
       memories: memories.map((m) => m.chatId),
+      prefixes: [...prefixes, ...data].map((p) => p.key),
     };
   });
-  assert.deepEqual(out, { characters: ['rook'], chats: ['rook-1'], messages: ['rook-1'], memories: ['rook-1'] });
+  assert.deepEqual(out, {
+    characters: ['rook'], chats: ['rook-1'], messages: ['rook-1'], memories: ['rook-1'], prefixes: ['k-rook-1', 'k-rook-1'],
+  });
 });
 
-test('deleting a model removes its chunks and no other model\'s', async () => {
+test('deleting a model removes its chunks and kept prompts and no other model\'s', async () => {
   const out = await inPage('store-model', async (db) => {
     const chunk = (modelId, index) => ({ op: 'put', store: 'model-chunks', value: { modelId, index, data: new Uint8Array([index]).buffer } });
     await db.write([
       { op: 'put', store: 'models', value: { id: 'm', complete: true } },
       { op: 'put', store: 'models', value: { id: 'm2', complete: true } },
       chunk('m', 0), chunk('m', 1), chunk('m', 2), chunk('m2', 0),
+      { op: 'put', store: 'prefixes', value: { key: 'p-m', model: 'm', chatId: 'c', tokens: 200, bytes: 4 } },
+      { op: 'put', store: 'prefixes', value: { key: 'p-m2', model: 'm2', chatId: 'c', tokens: 200, bytes: 4 } },
     ]);
     await db.deleteModel('m');
     const kept = await db.get('model-chunks', ['m2', 0]);
@@ -111,9 +120,10 @@ test('deleting a model removes its chunks and no other model\'s', async () => {
       models: (await db.getAll('models')).map((m) => m.id),
       chunks: (await db.getAll('model-chunks')).map((c) => `${c.modelId}/${c.index}`),
       bytes: [...new Uint8Array(kept.data)],
+      prefixes: (await db.getAll('prefixes')).map((p) => p.key),
     };
   });
-  assert.deepEqual(out, { models: ['m2'], chunks: ['m2/0'], bytes: [0] });
+  assert.deepEqual(out, { models: ['m2'], chunks: ['m2/0'], bytes: [0], prefixes: ['p-m2'] });
 });
 
 test('merge changes only the named fields of an existing record', async () => {

@@ -21,6 +21,7 @@ after(async () => {
 });
 
 const TEXT = 'Hi! Tell me a little about yourself.';
+let coldReply = null; // the first test's cold reply to TEXT in a new chat
 
 // The last message's prompt tokens found already read, of all it had: [reused, prompt].
 async function reuse(page) {
@@ -84,4 +85,91 @@ test('an open chat is read ahead; the reply is the cold one, joined or not', { t
   assert.ok(cold.reply.text.length > 0, 'the cold page replied');
   assert.equal(warmed.reply.text, cold.reply.text, 'a warmed prompt gives the cold reply');
   assert.equal(joined.reply.text, cold.reply.text, 'a reply that joined the warm-up gives the cold reply');
+  coldReply = cold.reply.text;
+});
+
+// The stored prompt prefixes in the page's own database: {count, bytes, chats}.
+const stored = (page) => page.evaluate(() => new Promise((resolve, reject) => {
+  const open = indexedDB.open('kindred');
+  open.onerror = () => reject(open.error);
+  open.onsuccess = () => {
+    const db = open.result;
+    const r = db.transaction('prefixes').objectStore('prefixes').getAll();
+    r.onsuccess = () => {
+      resolve({ count: r.result.length, bytes: r.result.reduce((n, e) => n + e.bytes, 0), chats: [...new Set(r.result.map((e) => e.chatId))] });
+      db.close();
+    };
+  };
+}));
+
+// Flips one byte in the middle of every stored prefix's data.
+const damage = (page) => page.evaluate(() => new Promise((resolve, reject) => {
+  const open = indexedDB.open('kindred');
+  open.onerror = () => reject(open.error);
+  open.onsuccess = () => {
+    const db = open.result;
+    const tx = db.transaction('prefix-data', 'readwrite');
+    const store = tx.objectStore('prefix-data');
+    const r = store.getAll();
+    r.onsuccess = () => {
+      for (const entry of r.result) {
+        const bytes = new Uint8Array(entry.data);
+        bytes[bytes.length >> 1] ^= 0x40;
+        store.put(entry);
+      }
+    };
+    tx.oncomplete = () => { db.close(); resolve(r.result.length); };
+    tx.onerror = () => reject(tx.error);
+  };
+}));
+
+// Reloads the page (a fresh worker, nothing cached) and reopens the first starter's newest
+// chat; returns what its read-ahead took from storage (tokens, or "refused").
+async function reopened(page) {
+  await page.goto(`${server.origin}/${TEST_QUERY}`);
+  assert.equal((await waitForModel(page, 300_000)).state, 'ready');
+  await openFirstStarter(page);
+  await page.waitForFunction(() => document.body.dataset.warm === 'idle'
+    && document.getElementById('model-warm').dataset.restored !== undefined, null, { timeout: 120_000 });
+  return page.locator('#model-warm').getAttribute('data-restored');
+}
+
+test('a reloaded page restores a kept prompt; a damaged one is read again, never used', { timeout: 600_000 }, async () => {
+  assert.ok(coldReply, 'the first test ran');
+  const { page } = browser;
+  const kept = await stored(page);
+  assert.ok(kept.count >= 2 && kept.bytes > 0, `the replies kept their read prompts: ${JSON.stringify(kept)}`);
+
+  // A fresh worker with an empty cache: the reopened chat's prompt comes from storage, and a
+  // new chat's reply, read on top of it, is the cold one.
+  const restored = Number(await reopened(page));
+  assert.ok(restored >= 100, `a stored prefix was restored: ${restored} tokens`);
+  await newChat(page);
+  await page.waitForFunction(() => document.body.dataset.warm === 'idle', null, { timeout: 120_000 });
+  const again = await sendAndWatch(page, TEXT);
+  const [reused, prompt] = await reuse(page);
+  assert.ok(reused >= prompt - 60, `only the new turn was read: ${reused}/${prompt}`);
+  assert.equal(again.reply.text, coldReply, 'a reply read on a restored prefix is the cold one');
+
+  // Shown, and clearable, on the Models page.
+  await page.goto(`${server.origin}/${TEST_QUERY}#/models`);
+  const line = page.locator('.models-prefixes p');
+  await page.waitForFunction(() => Number(document.querySelector('.models-prefixes p')?.dataset.count) > 0);
+  assert.match(await line.textContent(), /^Prompts kept ready: \d+ \([\d.]+ MB of at most 160\.0 MB\)/);
+  await line.scrollIntoViewIfNeeded();
+  await screenshots(page, 'models-kept-prompts');
+
+  // Damaged on disk: the engine refuses it, the entry goes, and the reply is still the cold one.
+  assert.ok(await damage(page) > 0);
+  assert.equal(await reopened(page), 'refused', 'the damaged prefix was refused');
+  await newChat(page);
+  await page.waitForFunction(() => document.body.dataset.warm === 'idle', null, { timeout: 120_000 });
+  const after = await sendAndWatch(page, TEXT);
+  assert.equal(after.reply.text, coldReply, 'the reply after a refused prefix is the cold one');
+
+  await page.goto(`${server.origin}/${TEST_QUERY}#/models`);
+  await page.waitForFunction(() => document.querySelector('.models-prefixes p')?.dataset.count !== undefined);
+  await page.getByRole('button', { name: 'Clear kept prompts' }).click();
+  await page.waitForFunction(() => document.querySelector('.models-prefixes p')?.dataset.count === '0');
+  assert.equal((await stored(page)).count, 0, 'cleared');
 });

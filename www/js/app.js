@@ -376,7 +376,7 @@ async function main() {
     notify: (text) => notify(text),
     offerUndo: (text, fn) => notify(text, fn),
     busyChanged: setGenerating,
-    warming: (name, tokens) => status.warming(name, tokens),
+    warming: (name, tokens, restored) => status.warming(name, tokens, restored),
     readAhead: hooks.warm !== false,
     navigate,
     ready: () => modelReady,

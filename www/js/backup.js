@@ -111,8 +111,9 @@ export async function importAll(db, file) {
   return Object.fromEntries(DATA_STORES.map((name) => [name, records[name].length]));
 }
 
-// Deletes every record; with `model`, the downloaded model too.
+// Deletes every record and the stored prompt prefixes (they hold the chats' words); with
+// `model`, the downloaded model too.
 export async function deleteAll(db, { model = false } = {}) {
-  const stores = model ? [...DATA_STORES, 'models', 'model-chunks'] : DATA_STORES;
+  const stores = [...DATA_STORES, 'prefixes', 'prefix-data', ...(model ? ['models', 'model-chunks'] : [])];
   await db.clear(stores);
 }

@@ -26,8 +26,8 @@ export function nextMessageId() {
 
 export class ChatController {
   // deps: {db, view, engine, prefs(), options(), notify(text), busyChanged(on), navigate(hash), ready(),
-  //        warming(name | null, tokens): the chat's prompt is being read ahead (name, tokens to read)
-  //        or no longer (null)}
+  //        warming(name | null, tokens, restored): the chat's prompt is being read ahead (name,
+  //        tokens to read, tokens a stored prefix gave) or no longer (null)}
   constructor(deps) {
     this.d = deps;
     this.warmId = null;
@@ -105,13 +105,19 @@ export class ChatController {
       this.d.warming?.(null);
       return;
     }
-    this.warmId = engine.warm(this.request(this.messages, 'reply'), this.d.options());
+    this.warmId = engine.warm(this.request(this.messages, 'reply'), this.d.options(), this.keepId());
+  }
+
+  // The chat whose prompt prefixes the engine may keep on this device and restore (none when
+  // reading ahead is off: ?warm=0 measures and tests the cold path).
+  keepId() {
+    return this.d.readAhead === false ? null : this.chat?.id ?? null;
   }
 
   onWarm(msg) {
     if (msg.id !== this.warmId) return;
     const reading = msg.state === 'reading' && this.chat;
-    this.d.warming?.(reading ? this.charName : null, reading ? msg.n_prompt - msg.n_reused : 0);
+    this.d.warming?.(reading ? this.charName : null, reading ? msg.n_prompt - msg.n_reused : 0, msg.restored);
   }
 
   // Who the user is in this chat: the chat's own persona, else the default one.
@@ -251,7 +257,7 @@ export class ChatController {
     this.d.warming?.(null);
     this.d.busyChanged(true);
     this.renderAll();
-    this.reply.genId = this.d.engine.generate(this.request(history, mode), this.d.options());
+    this.reply.genId = this.d.engine.generate(this.request(history, mode), this.d.options(), this.keepId());
   }
 
   // The safety rules over what the user typed: the text to send (masked where they mask),

@@ -36,18 +36,19 @@ export class EngineClient {
     this.worker.postMessage({ type: 'cancel' });
   }
 
-  // request: the prompt request the worker assembles (see prompt.rs); options: sampling.
-  generate(request, options) {
+  // request: the prompt request the worker assembles (see prompt.rs); options: sampling;
+  // chat: the stored chat's id, whose prompt prefix the worker may restore and keep.
+  generate(request, options, chat = null) {
     const id = this.nextId++;
-    this.worker.postMessage({ type: 'generate', id, request, options });
+    this.worker.postMessage({ type: 'generate', id, request, options, chat });
     return id;
   }
 
   // Reads the prompt a reply to `request` would start with while the person types (see
   // worker.js "warm"); request null ends a warm-up. Progress comes as "warm" messages.
-  warm(request, options) {
+  warm(request, options, chat = null) {
     const id = this.nextId++;
-    this.worker.postMessage({ type: 'warm', id, request, options });
+    this.worker.postMessage({ type: 'warm', id, request, options, chat });
     return id;
   }
 

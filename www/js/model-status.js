@@ -113,8 +113,10 @@ export class ModelStatus {
 
   // The open chat's prompt being read ahead of the person's message (name), or done (null).
   // Only a long read shows: the few tokens after each reply would only flicker.
-  warming(name, tokens = 0) {
+  // restored: the tokens a stored prefix gave, or {refused} (kept on the line for tests).
+  warming(name, tokens = 0, restored = undefined) {
     document.body.dataset.warm = name ? 'reading' : 'idle';
+    if (restored !== undefined) this.warm.dataset.restored = restored?.refused ? 'refused' : String(Number(restored) || 0);
     const shown = Boolean(name) && tokens >= LONG_READ;
     this.warm.hidden = !shown;
     this.warm.textContent = shown ? `Preparing ${name}…` : '';

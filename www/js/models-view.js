@@ -9,6 +9,7 @@ import {
 } from './model-choice.js';
 import { saveActiveModel } from './active-model.js';
 import { listStoredModels, storageEstimate, persistState, requestPersist } from './model-storage.js';
+import { prefixUsage, clearPrefixes, PREFIX_BUDGET } from './prefix-store.js';
 import { deleteModel } from './model-store.js';
 import { RateMeter } from './rate-meter.js';
 import { formatBytes, formatPercent } from './format.js';
@@ -143,7 +144,14 @@ export class ModelsView {
     this.persistText.setAttribute('role', 'status');
     this.storageStatus = el('p', 'models-storage-status');
     this.storageStatus.setAttribute('role', 'status');
-    storage.append(this.storedList, this.storageStatus, this.usage, this.persistButton, this.persistText);
+    // Prompts kept ready: the engine's reading of chats' prompts, so reopening one is quick.
+    const prompts = el('div', 'models-prefixes');
+    this.prefixText = el('p', 'models-item-meta');
+    this.prefixClear = el('button', 'ghost small', 'Clear kept prompts');
+    this.prefixClear.type = 'button';
+    this.prefixClear.addEventListener('click', () => this.clearPrefixes());
+    prompts.append(this.prefixText, this.prefixClear);
+    storage.append(this.storedList, prompts, this.storageStatus, this.usage, this.persistButton, this.persistText);
 
     root.replaceChildren(title, intro, current, presets, other, storage);
   }
@@ -180,6 +188,7 @@ export class ModelsView {
     }
     this.renderPresets();
     this.renderStored();
+    await this.renderPrefixes();
     const estimate = await storageEstimate().catch(() => null);
     this.usage.textContent = estimate
       ? `This site uses ${formatBytes(estimate.usage)} of the ${formatBytes(estimate.quota)} the browser allows it.`
@@ -248,6 +257,25 @@ export class ModelsView {
       li.append(text, remove);
       return li;
     }));
+  }
+
+  async renderPrefixes() {
+    const usage = await prefixUsage(this.d.db).catch(() => ({ count: 0, bytes: 0 }));
+    this.prefixText.textContent = usage.count
+      ? `Prompts kept ready: ${usage.count} (${formatBytes(usage.bytes)} of at most ${formatBytes(PREFIX_BUDGET)}), so chats reopen without reading their prompt again.`
+      : 'No prompts kept ready yet: chats you reply in keep their read prompt here, so they reopen quickly.';
+    this.prefixText.dataset.count = String(usage.count);
+    this.prefixClear.disabled = usage.count === 0;
+  }
+
+  async clearPrefixes() {
+    try {
+      await clearPrefixes(this.d.db);
+      this.storageStatus.textContent = 'Cleared the kept prompts: each chat reads its prompt again the next time.';
+    } catch (err) {
+      this.storageStatus.textContent = `The kept prompts could not be cleared: ${errorText(err)}`;
+    }
+    await this.refreshStorage();
   }
 
   async remove(record) {

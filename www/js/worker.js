@@ -12,16 +12,17 @@
 //        threads?                                   CPU pool size asked for (?threads=N; engine-build.js)
 //        simd?                                      "base": plain simd128, not relaxed SIMD (?simd=base)
 //   {type:"cancel"}                                 abandon the download or file read in progress
-//   {type:"generate", id, request, options}         assemble the prompt from `request` (card, persona,
+//   {type:"generate", id, request, options, chat?}  assemble the prompt from `request` (card, persona,
 //                                                   history, lorebooks, settings, mode: see prompt.rs in
 //                                                   crates/web) and stream a reply; options as Engine.start
-//                                                   takes them
+//                                                   takes them; chat: the chat's id, to restore its prompt
+//                                                   from a stored prefix and keep the read one (none: neither)
 //   {type:"stop"}                                   end the current reply after the token in hand
-//   {type:"warm", id, request, options}             read the prompt this chat's next reply starts with (the
+//   {type:"warm", id, request, options, chat?}      read the prompt this chat's next reply starts with (the
 //                                                   request as for a reply to the history as it stands) into
 //                                                   the cache while the person types; a reply sent meanwhile
 //                                                   keeps what was read. A newer warm replaces it; request
-//                                                   null only ends the one in progress
+//                                                   null only ends the one in progress; chat: as for generate
 //   {type:"count", id, request}                     count a prompt request's tokens, nothing generated
 //                                                   (the character editor's definition count)
 //   {type:"check", id, request, options, limit?,    the quality harness's probe conversation for request.card
@@ -49,8 +50,9 @@
 //   {type:"check-done", id, run, summary, stopped,  the whole run (kindred_characters::eval::CharacterRun)
 //        seconds}
 //   {type:"warm", id, state, left, n_prompt,         state: "reading" (left: tokens still to read), "ready"
-//        n_reused, ms?, message?}                   (ms: time it took), "stopped" (replaced, a reply came, or
-//                                                   request null) or "skipped" (message: why)
+//        n_reused, restored?, ms?, message?}        (ms: time it took), "stopped" (replaced, a reply came, or
+//                                                   request null) or "skipped" (message: why); restored: the
+//                                                   tokens taken from a stored prefix, or {refused: why}
 //   {type:"error", scope, id?, message}             scope: "load" | "generate" | "check"
 //   {type:"count", id, tokens, exact, message?}     a "count" answered: the assembled prompt's token
 //                                                   counts (null with a message when it failed)
@@ -65,6 +67,7 @@ import { sanitizeOptions, fitToContext } from './generation-options.js';
 import { cleanSummary } from './memory.js';
 import { engineBuild } from './engine-build.js';
 import { selectBackend, fallbackReason, fallbackNotice } from './gpu-backend.js';
+import { findPrefix, savePrefix, hasPrefix, deletePrefix, prefixKey, MIN_PREFIX_TOKENS } from './prefix-store.js';
 
 const MAX_CONTEXT = 8192;
 
@@ -83,6 +86,9 @@ let loadAbort = null;
 let backend = { backend: 'cpu', backendReason: '' };
 let loseGpuAfter = -1;
 let warming = null; // the warm-up in progress: {id, stop, finished}
+let storeDb = null; // the database the model came from, where prompt prefixes are kept too
+let modelId = ''; // the loaded model's record in the database
+let modelKey = ''; // names the loaded file exactly in stored prefixes' keys
 
 const post = (msg) => self.postMessage(msg);
 
@@ -223,6 +229,9 @@ async function load(msg) {
     backend = await selectBackend(engine, msg.backend, msg.backendSource);
     info = plain(engine.info());
     loseGpuAfter = Number.isInteger(msg.loseGpuAfter) && msg.loseGpuAfter >= 0 ? msg.loseGpuAfter : -1;
+    storeDb = db;
+    modelId = meta.id;
+    modelKey = `${meta.id}:${meta.sha256 || meta.bytes || meta.url}`;
     post({ type: 'ready', info, source, stored, cpu, ...backend });
   } catch (err) {
     if (abort.signal.aborted) post({ type: 'error', scope: 'load', cancelled: true, message: 'The download was cancelled.' });
@@ -259,7 +268,9 @@ async function generate(msg) {
   const received = performance.now();
   try {
     await endWarm();
-    const out = await reply(id, msg.request, msg.options, true, received);
+    const chat = typeof msg.chat === 'string' && msg.chat ? msg.chat : null;
+    const out = await reply(id, msg.request, msg.options, true, received, chat);
+    if (chat && out.stats) await keepPrefix(chat, out.stats.n_reused);
     post({ type: 'done', id, stop_reason: out.reason, text: out.text, stats: out.stats });
   } catch (err) {
     post({ type: 'error', scope: 'generate', id, message: errorText(err) });
@@ -272,7 +283,7 @@ async function generate(msg) {
 // `stream`, finished by the Rust turn discipline. Returns {raw, text, reason, stats}; a stop
 // during the summary before it returns an empty reply with reason "user". stats.first_ms: from
 // `since` (the request's arrival) to the first reply token, the wait a person sees.
-async function reply(id, request, rawOptions, stream, since = performance.now()) {
+async function reply(id, request, rawOptions, stream, since = performance.now(), chat = null) {
   const options = sanitizeOptions(rawOptions);
   const context = contextFor(request);
   let assembled = assemble(request, context, options.max_tokens);
@@ -290,6 +301,7 @@ async function reply(id, request, rawOptions, stream, since = performance.now())
     });
   }
   const { prompt, continues } = render(assembled, context, options.max_tokens);
+  if (chat) await restorePrefix(prompt);
   const t0 = performance.now();
   const { n_prompt, n_reused } = plain(engine.start(prompt, options));
   // next() first reads the prompt a chunk at a time (prefill_left set), so
@@ -359,13 +371,13 @@ function warm(msg) {
     await previous?.finished;
     if (job.stop || !msg.request) return post({ type: 'warm', id: job.id, state: 'stopped' });
     if (!engine || busy) return post({ type: 'warm', id: job.id, state: 'skipped', message: engine ? 'busy' : 'no model' });
-    await readPrefix(job, msg.request, sanitizeOptions(msg.options));
+    await readPrefix(job, msg.request, sanitizeOptions(msg.options), typeof msg.chat === 'string' && msg.chat ? msg.chat : null);
   })().finally(() => {
     if (warming === job) warming = null;
   });
 }
 
-async function readPrefix(job, request, options) {
+async function readPrefix(job, request, options, chat) {
   const t0 = performance.now();
   const context = contextFor(request);
   let n_prompt = 0;
@@ -374,21 +386,56 @@ async function readPrefix(job, request, options) {
     const assembled = assemble(request, context, options.max_tokens);
     // The reply will fold history into a summary first, and that reads another prompt.
     if (assembled.summarise) return post({ type: 'warm', id: job.id, state: 'skipped', message: 'a summary is due' });
-    ({ n_prompt, n_reused } = plain(engine.warm(render(assembled, context, options.max_tokens).prompt)));
+    const { prompt } = render(assembled, context, options.max_tokens);
+    const restored = chat ? await restorePrefix(prompt) : undefined;
+    if (job.stop) return post({ type: 'warm', id: job.id, state: 'stopped' });
+    ({ n_prompt, n_reused } = plain(engine.warm(prompt)));
     let left = n_prompt - n_reused;
     for (;;) {
-      post({ type: 'warm', id: job.id, state: 'reading', left, n_prompt, n_reused });
+      post({ type: 'warm', id: job.id, state: 'reading', left, n_prompt, n_reused, restored });
       await yieldToEvents();
       if (job.stop) return post({ type: 'warm', id: job.id, state: 'stopped', left, n_prompt, n_reused });
       const step = await engineStep();
       if (step.done) break;
       left = step.prefill_left ?? 0;
     }
-    post({ type: 'warm', id: job.id, state: 'ready', left: 0, n_prompt, n_reused, ms: Math.round(performance.now() - t0) });
+    post({ type: 'warm', id: job.id, state: 'ready', left: 0, n_prompt, n_reused, restored, ms: Math.round(performance.now() - t0) });
   } catch (err) {
     // Nothing is lost: the reply reads whatever the warm-up could not.
     post({ type: 'warm', id: job.id, state: 'skipped', message: errorText(err), n_prompt, n_reused });
   }
+}
+
+// Puts the longest stored prefix of `prompt` in the cache when it covers more than the cache
+// already does. Returns the tokens restored (0: none found), or {refused} for an entry the
+// engine would not take (damaged, another model): it is deleted and the prompt read instead.
+async function restorePrefix(prompt) {
+  if (!storeDb || backend.backend !== 'cpu') return 0;
+  let entry = null;
+  try {
+    const ids = engine.tokens(prompt);
+    const cached = engine.cached_tokens();
+    let have = 0;
+    while (have < cached.length && have < ids.length && cached[have] === ids[have]) have += 1;
+    entry = await findPrefix(storeDb, modelId, modelKey, ids, have + MIN_PREFIX_TOKENS / 2);
+    return entry ? engine.restore_prefix(entry.data) : 0;
+  } catch (err) {
+    if (!entry) return 0; // storage unavailable: the prompt is read as ever
+    await deletePrefix(storeDb, entry.key).catch(() => {});
+    return { refused: errorText(err) };
+  }
+}
+
+// Keeps the first `n` cached tokens (the part of the last prompt that was found read: the
+// chat's stable prefix) unless they are short or kept already. Failures cost only the saving.
+async function keepPrefix(chat, n) {
+  if (!storeDb || backend.backend !== 'cpu' || !(n >= MIN_PREFIX_TOKENS)) return;
+  try {
+    const tokens = engine.cached_tokens().subarray(0, n);
+    const key = await prefixKey(modelKey, tokens);
+    if (await hasPrefix(storeDb, key)) return;
+    await savePrefix(storeDb, { key, model: modelId, chatId: chat, tokens: n, data: engine.save_prefix(n) });
+  } catch { /* a full disk or a closed database: the prompt is read next time */ }
 }
 
 // Ends any warm-up and waits for it to let go of the engine; what it read stays cached.

@@ -232,6 +232,36 @@ impl Engine {
         to_js(&info)
     }
 
+    /// The prompt's token ids (BOS added as `start` adds it).
+    pub fn tokens(&self, prompt: &str) -> Result<Vec<u32>, JsError> {
+        let st = self.inner.try_borrow().map_err(|_| busy())?;
+        st.session.encode_prompt(prompt).map_err(err)
+    }
+
+    /// Tokens whose keys and values the cache holds, oldest first.
+    pub fn cached_tokens(&self) -> Result<Vec<u32>, JsError> {
+        let st = self.inner.try_borrow().map_err(|_| busy())?;
+        Ok(st.session.cached_tokens().to_vec())
+    }
+
+    /// The first `n` cached tokens' keys and values, to store (a prefix
+    /// `restore_prefix` takes back).
+    pub fn save_prefix(&self, n: usize) -> Result<Vec<u8>, JsError> {
+        let st = self.inner.try_borrow().map_err(|_| busy())?;
+        Ok(st.session.save_prefix(n))
+    }
+
+    /// Puts a stored prefix in the cache and returns its length in tokens.
+    /// One of another model, or damaged, is refused (an error) and the cache
+    /// stays. CPU only: the GPU keeps its own cache.
+    pub fn restore_prefix(&self, bytes: &[u8]) -> Result<usize, JsError> {
+        let mut st = self.inner.try_borrow_mut().map_err(|_| busy())?;
+        if st.gpu.is_some() {
+            return Err(JsError::new("the model is on the GPU"));
+        }
+        st.session.restore_prefix(bytes).map_err(err)
+    }
+
     /// One step on the CPU backend: a prompt chunk, or one token
     /// `{piece, done, stop_reason}`. On the GPU use `step()`.
     pub fn next(&self) -> Result<JsValue, JsError> {

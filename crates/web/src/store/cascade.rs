@@ -1,6 +1,6 @@
 //! Deletes that take what hangs off a record with it, in one transaction: a
-//! chat with its messages and memories, a character with its chats, a model
-//! with its chunks. Nothing is left half deleted if the browser stops midway.
+//! chat with its messages, memories and stored prompt prefixes, a character
+//! with its chats, a model with its chunks and prefixes. Nothing is left half deleted if the browser stops midway.
 
 use idb::{KeyRange, Query, TransactionMode};
 use wasm_bindgen::prelude::*;
@@ -10,7 +10,7 @@ use super::error::js;
 use super::tx::Tx;
 
 pub async fn chats(db: &IdbDatabase, ids: &[String]) -> Result<(), JsValue> {
-    let tx = Tx::open(db, &["chats", "messages", "memories"], TransactionMode::ReadWrite)?;
+    let tx = Tx::open(db, &["chats", "messages", "memories", "prefixes", "prefix-data"], TransactionMode::ReadWrite)?;
     for id in ids {
         chat_in(&tx, &JsValue::from_str(id)).await?;
     }
@@ -18,7 +18,7 @@ pub async fn chats(db: &IdbDatabase, ids: &[String]) -> Result<(), JsValue> {
 }
 
 pub async fn character(db: &IdbDatabase, id: &str) -> Result<(), JsValue> {
-    let tx = Tx::open(db, &["characters", "chats", "messages", "memories"], TransactionMode::ReadWrite)?;
+    let tx = Tx::open(db, &["characters", "chats", "messages", "memories", "prefixes", "prefix-data"], TransactionMode::ReadWrite)?;
     let key = JsValue::from_str(id);
     tx.store("characters")?.delete(key.clone()).map_err(js)?;
     let by_character = tx.store("chats")?.index("characterId").map_err(js)?;
@@ -43,13 +43,26 @@ async fn chat_in(tx: &Tx, id: &JsValue) -> Result<(), JsValue> {
     for key in keys {
         messages.delete(key).map_err(js)?;
     }
+    // A stored prefix holds the chat's words (as token ids): it goes too.
+    prefixes_in(tx, "chatId", id).await
+}
+
+async fn prefixes_in(tx: &Tx, index: &str, id: &JsValue) -> Result<(), JsValue> {
+    let prefixes = tx.store("prefixes")?;
+    let keys = prefixes.index(index).map_err(js)?.get_all_keys(Some(Query::from(id.clone())), None).map_err(js)?.await.map_err(js)?;
+    let data = tx.store("prefix-data")?;
+    for key in keys {
+        data.delete(key.clone()).map_err(js)?;
+        prefixes.delete(key).map_err(js)?;
+    }
     Ok(())
 }
 
 pub async fn model(db: &IdbDatabase, id: &str) -> Result<(), JsValue> {
-    let tx = Tx::open(db, &["models", "model-chunks"], TransactionMode::ReadWrite)?;
+    let tx = Tx::open(db, &["models", "model-chunks", "prefixes", "prefix-data"], TransactionMode::ReadWrite)?;
     let key = JsValue::from_str(id);
     tx.store("models")?.delete(key.clone()).map_err(js)?;
+    prefixes_in(&tx, "model", &key).await?;
     let from = js_sys::Array::of2(&key, &JsValue::from_f64(0.0));
     let to = js_sys::Array::of2(&key, &JsValue::from_f64(f64::INFINITY));
     let range = KeyRange::bound(&from, &to, None, None).map_err(js)?;

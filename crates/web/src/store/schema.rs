@@ -1,4 +1,4 @@
-//! The database's object stores, as of version 3.
+//! The database's object stores, as of version 4.
 //!
 //! | store        | key                      | index       | record                                       |
 //! | ------------ | ------------------------ | ----------- | -------------------------------------------- |
@@ -9,18 +9,21 @@
 //! | messages     | `id` (auto-increment)    | chatId      | `{id, chatId, pos, role, swipes: [{text, status, rating, createdAt, stats?, edits?}], chosen, greeting?, author?, createdAt}` |
 //! | settings     | `key`                    |             | `{key, value}`                               |
 //! | memories     | `chatId`                 |             | `{chatId, pinned, nextPin, summaries, lastUsed}` |
+//! | prefixes     | `key`                    | chatId, model | `{key, model, chatId, tokens, bytes, usedAt}`: a stored prompt prefix |
+//! | prefix-data  | `key`                    |             | `{key, data: ArrayBuffer}`: its keys and values (engine `kv_snapshot`) |
 //!
 //! Version 1 had models, model-chunks and messages `{id, chatId, role,
 //! content, status, createdAt}`; version 2 added characters, chats and
 //! settings and turned each message into one with swipes (see `migrate`);
-//! version 3 added memories. A room is a chat with `kind: "room"` and `room`
+//! version 3 added memories; version 4 the stored prompt prefixes, a cache
+//! that a chat's deletion takes with it and a backup leaves out. A room is a chat with `kind: "room"` and `room`
 //! set; a model record is written with `complete: false` before its first
 //! chunk and flipped only after the last, so a torn download is never trusted.
 
 use idb::{Database, IndexParams, KeyPath, ObjectStoreParams};
 
 pub const NAME: &str = "kindred";
-pub const VERSION: u32 = 3;
+pub const VERSION: u32 = 4;
 
 pub struct StoreDef {
     pub name: &'static str,
@@ -39,6 +42,8 @@ pub const STORES: &[StoreDef] = &[
     StoreDef { name: "chats", key: &["id"], auto_increment: false, indexes: &["characterId"] },
     StoreDef { name: "settings", key: &["key"], auto_increment: false, indexes: &[] },
     StoreDef { name: "memories", key: &["chatId"], auto_increment: false, indexes: &[] },
+    StoreDef { name: "prefixes", key: &["key"], auto_increment: false, indexes: &["chatId", "model"] },
+    StoreDef { name: "prefix-data", key: &["key"], auto_increment: false, indexes: &[] },
 ];
 
 /// The stores a person's data lives in: what a backup carries and "Delete
