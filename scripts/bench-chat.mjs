@@ -65,24 +65,25 @@ async function send(text) {
   };
 }
 
-// The read-ahead of the chat just opened (or of the reply just done) has begun and ended.
-async function idle() {
-  await page.waitForFunction(() => document.body.dataset.warm === 'reading', null, { timeout: 10_000 })
-    .catch(() => {}); // a short read may come and go between two polls
-  await page.waitForFunction(() => document.body.dataset.warm === 'idle', null, { timeout: 900_000 });
+// Waits for the next read-ahead to finish (the page counts them).
+const reads = () => page.evaluate(() => Number(document.body.dataset.warmReads) || 0);
+async function nextRead(after) {
+  await page.waitForFunction((n) => (Number(document.body.dataset.warmReads) || 0) > n, after, { timeout: 900_000 });
 }
 
 try {
   const model = (await openApp('')).split(' · ')[0];
   // Read ahead first, on a profile with no chat yet: the first open makes the new chat.
+  let seen = 0;
   const opened = await openChat(false);
   for (const [i, text] of MESSAGES.entries()) {
-    await idle();
+    await nextRead(seen);
+    seen = await reads();
     const open_to_ready_ms = i === 0 ? Math.round(performance.now() - opened) : undefined;
     console.log(JSON.stringify({ mode: 'read_ahead', character, model, threads, turn: i + 1, open_to_ready_ms, ...await send(text) }));
   }
   const reopened = await openChat(false);
-  await idle();
+  await nextRead(0);
   const open_to_ready_ms = Math.round(performance.now() - reopened);
   const restored_tokens = await page.locator('#model-warm').getAttribute('data-restored');
   console.log(JSON.stringify({

@@ -26,8 +26,8 @@ export function nextMessageId() {
 
 export class ChatController {
   // deps: {db, view, engine, prefs(), options(), notify(text), busyChanged(on), navigate(hash), ready(),
-  //        warming(name | null, tokens, restored): the chat's prompt is being read ahead (name,
-  //        tokens to read, tokens a stored prefix gave) or no longer (null)}
+  //        warming(name | null, tokens, restored, read): the chat's prompt is being read ahead
+  //        (name, tokens to read, tokens a stored prefix gave) or no longer (null; read: done)}
   constructor(deps) {
     this.d = deps;
     this.warmId = null;
@@ -117,7 +117,7 @@ export class ChatController {
   onWarm(msg) {
     if (msg.id !== this.warmId) return;
     const reading = msg.state === 'reading' && this.chat;
-    this.d.warming?.(reading ? this.charName : null, reading ? msg.n_prompt - msg.n_reused : 0, msg.restored);
+    this.d.warming?.(reading ? this.charName : null, reading ? msg.n_prompt - msg.n_reused : 0, msg.restored, msg.state === 'ready');
   }
 
   // Who the user is in this chat: the chat's own persona, else the default one.

@@ -113,10 +113,14 @@ export class ModelStatus {
 
   // The open chat's prompt being read ahead of the person's message (name), or done (null).
   // Only a long read shows: the few tokens after each reply would only flicker.
-  // restored: the tokens a stored prefix gave, or {refused} (kept on the line for tests).
-  warming(name, tokens = 0, restored = undefined) {
+  // restored: the tokens a stored prefix gave, or {refused}; the last restore is kept on the
+  // line for tests and benches (a read-ahead that found its prompt cached restores nothing).
+  // read: a read-ahead just finished (counted on the body, for benches and tests).
+  warming(name, tokens = 0, restored = undefined, read = false) {
     document.body.dataset.warm = name ? 'reading' : 'idle';
-    if (restored !== undefined) this.warm.dataset.restored = restored?.refused ? 'refused' : String(Number(restored) || 0);
+    if (read) document.body.dataset.warmReads = String((Number(document.body.dataset.warmReads) || 0) + 1);
+    if (restored?.refused) this.warm.dataset.restored = 'refused';
+    else if (Number(restored) > 0) this.warm.dataset.restored = String(restored);
     const shown = Boolean(name) && tokens >= LONG_READ;
     this.warm.hidden = !shown;
     this.warm.textContent = shown ? `Preparing ${name}…` : '';

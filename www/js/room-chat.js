@@ -65,6 +65,7 @@ export class RoomController extends ChatController {
     this.renderAll();
     this.showMemory?.();
     this.panel.show();
+    this.warm();
     return { chat, character: this.character };
   }
 

@@ -139,7 +139,7 @@ impl Speakers {
 /// message, so a leading `Name:` is not stripped and its leading space stays.
 pub fn finish(raw: &str, ending: Ending, speakers: &Speakers, continuing: bool) -> Finished {
     let mut out = Finished::default();
-    let mut text = raw.to_string();
+    let mut text = without_thinking(raw);
     if let Some(at) = first_marker(&text) {
         text.truncate(at);
         out.control = true;
@@ -165,6 +165,23 @@ pub fn finish(raw: &str, ending: Ending, speakers: &Speakers, continuing: bool) 
         // rest of the reply in italics.
         out.text.push('*');
     }
+    out
+}
+
+/// The reply without a thinking model's `<think>…</think>` blocks (Qwen3
+/// and its kin), which are neither shown nor sent back in the next prompt;
+/// a block the reply never closed takes the rest of it.
+pub fn without_thinking(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(at) = rest.find("<think>") {
+        out.push_str(&rest[..at]);
+        match rest[at..].find("</think>") {
+            Some(end) => rest = &rest[at + end + "</think>".len()..],
+            None => return out,
+        }
+    }
+    out.push_str(rest);
     out
 }
 
@@ -315,6 +332,15 @@ mod tests {
         assert_eq!(fin("I wave. *Sam sits down on my lap.*", Ending::Eos).text, "I wave.");
         let f = fin("Hi!\n[Sam] hello", Ending::Eos);
         assert_eq!((f.text.as_str(), f.other_turn.as_deref()), ("Hi!", Some("Sam")));
+    }
+
+    #[test]
+    fn a_thinking_block_is_never_shown() {
+        assert_eq!(fin("<think>\nThe user greets me.\n</think>\n\nHello, Sam!", Ending::Eos).text, "Hello, Sam!");
+        assert_eq!(fin("<think>\n\n</think>\n\nHi.", Ending::Eos).text, "Hi.");
+        assert_eq!(fin("<think>I should say hi and", Ending::MaxTokens).text, "", "an unclosed block takes the rest");
+        assert_eq!(fin("Hi. <think>aside</think>Bye.", Ending::Eos).text, "Hi. Bye.");
+        assert_eq!(fin("I think, therefore I am.", Ending::Eos).text, "I think, therefore I am.");
     }
 
     #[test]

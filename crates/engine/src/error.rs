@@ -8,7 +8,7 @@ pub enum Error {
     NotGguf(String),
     #[error("truncated or corrupt GGUF file: {0}")]
     Corrupt(String),
-    #[error("unsupported architecture `{0}` (supported: gemma3, llama, qwen2)")]
+    #[error("unsupported architecture `{0}` (supported: gemma3, llama, qwen2, qwen3)")]
     UnsupportedArchitecture(String),
     #[error("tensor `{tensor}` has type {dtype}, which this engine does not support (supported: F32, F16, BF16, Q4_0, Q5_0, Q8_0, Q4_K, Q5_K, Q6_K)")]
     UnsupportedTensorType { tensor: String, dtype: String },

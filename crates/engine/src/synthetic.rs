@@ -12,7 +12,7 @@ use crate::sampler::Rng;
 
 #[derive(Debug, Clone)]
 pub struct Spec {
-    /// `gemma3`, `llama` or `qwen2`.
+    /// `gemma3`, `llama`, `qwen2` or `qwen3`.
     pub arch: String,
     pub d_model: usize,
     pub n_layers: usize,
@@ -244,9 +244,11 @@ pub fn write(spec: &Spec) -> Result<Vec<u8>> {
         tensors.push((p("ffn_gate"), random_matrix(&mut rng, ffn, d, s, w)?));
         tensors.push((p("ffn_up"), random_matrix(&mut rng, ffn, d, s, w)?));
         tensors.push((p("ffn_down"), random_matrix(&mut rng, d, ffn, 1.0 / (ffn as f32).sqrt(), w)?));
-        if a == "gemma3" {
+        if a == "gemma3" || a == "qwen3" {
             tensors.push((p("attn_q_norm"), ones(hd, &mut rng)?));
             tensors.push((p("attn_k_norm"), ones(hd, &mut rng)?));
+        }
+        if a == "gemma3" {
             tensors.push((p("post_attention_norm"), ones(d, &mut rng)?));
             tensors.push((p("post_ffw_norm"), ones(d, &mut rng)?));
         }

@@ -166,6 +166,17 @@ mod tests {
     }
 
     #[test]
+    fn a_template_with_a_thinking_switch_renders_it_off() {
+        // The shape of Qwen3's switch: an empty thinking block opens the reply.
+        let source = "{% for m in messages %}<|im_start|>{{ m.role }}\n{{ m.content }}<|im_end|>\n{% endfor %}\
+            {% if add_generation_prompt %}<|im_start|>assistant\n\
+            {% if enable_thinking is defined and enable_thinking is false %}<think>\n\n</think>\n\n{% endif %}{% endif %}";
+        let t = ChatTemplate::Jinja { source: source.into(), bos: String::new(), eos: String::new() };
+        let out = t.render(&[m("user", "Hi")], true).unwrap();
+        assert_eq!(out, "<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n<think>\n\n</think>\n\n");
+    }
+
+    #[test]
     fn gemma_folds_system_into_the_first_user_turn() {
         let out = ChatTemplate::Gemma.render(&[m("system", "Be kind."), m("user", "Hi"), m("assistant", "Hello!")], true).unwrap();
         assert_eq!(
@@ -235,6 +246,9 @@ fn render_jinja(source: &str, bos: &str, eos: &str, messages: &[ChatMessage], ad
     tmpl.render(minijinja::context! {
         messages => messages,
         add_generation_prompt => add_gen,
+        // Characters answer, they do not deliberate: templates with a
+        // thinking switch (Qwen3's) open the reply with an empty block.
+        enable_thinking => false,
         bos_token => bos,
         eos_token => eos,
     })

@@ -1,4 +1,4 @@
-//! The fused decode kernels (stacked q/k/v with Qwen2's biases, stacked
+//! The fused decode kernels (stacked q/k/v with Qwen2's biases, Qwen3's QK-norm, stacked
 //! gate/up with the activation, QK-norm + RoPE + KV store, softmax +
 //! values, Gemma's post-norm + pre-norm) and the prefill lane's reads of
 //! stacked parts, on tiny random models of every architecture and the test
@@ -74,5 +74,12 @@ fn qwen2_fused_decode_with_biases_matches_cpu() {
 fn llama_fused_decode_matches_cpu() {
     for q in [QType::Q4_0, QType::Q4K, QType::Q8_0] {
         run("llama", q);
+    }
+}
+
+#[test]
+fn qwen3_fused_decode_with_qk_norm_matches_cpu() {
+    for q in [QType::Q4K, QType::Q6K, QType::Q8_0] {
+        run("qwen3", q);
     }
 }

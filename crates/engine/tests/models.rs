@@ -10,7 +10,7 @@ use kindred_engine::quant::QType;
 use kindred_engine::synthetic::{self, Spec};
 use kindred_engine::{GenerateOptions, SamplerOptions, Session};
 
-const ARCHS: &[&str] = &["gemma3", "llama", "qwen2"];
+const ARCHS: &[&str] = &["gemma3", "llama", "qwen2", "qwen3"];
 const WEIGHTS: &[QType] = &[QType::Q4_0, QType::Q5_0, QType::Q8_0, QType::Q4K, QType::Q5K, QType::Q6K, QType::F16, QType::F32];
 
 fn session(arch: &str, q: QType) -> Session {

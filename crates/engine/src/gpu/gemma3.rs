@@ -15,29 +15,12 @@ use super::matvec::{embed_ops, linear_ops, matvec_ops};
 use super::model::{capacity, lane_rows, vector, weight, Lane, Plan, Shared};
 use super::ops::{self, Gate};
 use crate::gguf::Gguf;
-use crate::models::{meta_f32, meta_usize, vocab_size, Config};
+use crate::models::Hparams;
 use crate::ops::rope_inv_freq;
 
-pub(crate) async fn build(g: &Gguf, b: &mut Builder<'_>, shared: &Shared) -> GpuResult<Plan> {
-    let a = "gemma3";
-    let d = meta_usize(g, a, "embedding_length")?;
-    let n_layers = meta_usize(g, a, "block_count")?;
-    let ffn = meta_usize(g, a, "feed_forward_length")?;
-    let n_head = meta_usize(g, a, "attention.head_count")?;
-    let n_kv_head = meta_usize(g, a, "attention.head_count_kv").unwrap_or(n_head);
-    let hd = meta_usize(g, a, "attention.key_length").unwrap_or(d / n_head.max(1));
-    let eps = meta_f32(g, a, "attention.layer_norm_rms_epsilon").unwrap_or(1e-6);
-    let window = meta_usize(g, a, "attention.sliding_window").unwrap_or(512);
-    let base_global = meta_f32(g, a, "rope.freq_base").unwrap_or(1_000_000.0);
-    let base_local = meta_f32(g, a, "rope.freq_base_swa")
-        .or_else(|_| meta_f32(g, a, "rope.local_freq_base"))
-        .unwrap_or(10_000.0);
-    let pattern = meta_usize(g, a, "attention.sliding_window_pattern")
-        .or_else(|_| meta_usize(g, a, "attention.sliding_window_type"))
-        .unwrap_or(6)
-        .max(1);
-    let n_vocab = vocab_size(g, a)?;
-    let context_length = meta_usize(g, a, "context_length").unwrap_or(8192);
+pub(crate) async fn build(g: &Gguf, hp: &Hparams, b: &mut Builder<'_>, shared: &Shared) -> GpuResult<Plan> {
+    let (d, n_layers, ffn, n_head, n_kv_head, hd, eps) = (hp.d, hp.n_layers, hp.ffn, hp.n_head, hp.n_kv_head, hp.head_dim, hp.eps);
+    let (n_vocab, context_length, window) = (hp.n_vocab, hp.context_length, hp.window.unwrap_or(512));
     let (qd, kvd) = (n_head * hd, n_kv_head * hd);
     let cap = capacity(shared, context_length);
     let gpu = b.gpu;
@@ -57,7 +40,7 @@ pub(crate) async fn build(g: &Gguf, b: &mut Builder<'_>, shared: &Shared) -> Gpu
     }
     for il in 0..n_layers {
         let p = |s: &str| format!("blk.{il}.{s}.weight");
-        let sliding = il % pattern < pattern - 1;
+        let sliding = hp.sliding(il);
         let w = Layer {
             qkv: Proj::load(gpu, g, &[p("attn_q"), p("attn_k"), p("attn_v")], &[qd, kvd, kvd], d, &mut bytes)?,
             wo: weight(gpu, g, &p("attn_output"), d, qd, &mut bytes)?,
@@ -89,22 +72,11 @@ pub(crate) async fn build(g: &Gguf, b: &mut Builder<'_>, shared: &Shared) -> Gpu
     let mut head = vec![ops::rms_norm(b, &decode.x, &output_norm, &decode.h, d, 1, eps, false).await?];
     head.extend(matvec_ops(b, &embed, &decode.h, &logits, false, None).await?);
     let lanes = lanes.into_iter().zip(ops).map(|(l, ops)| Lane { rows: l.rows, ops, x: l.x }).collect();
-    let name = g.get_str("general.name").unwrap_or_else(|_| "Gemma 3".into());
     Ok(Plan {
-        config: Config {
-            architecture: a.into(),
-            name,
-            n_vocab,
-            context_length,
-            n_layers,
-            d_model: d,
-            n_head,
-            n_kv_head,
-            head_dim: hd,
-        },
+        config: hp.config(),
         lanes,
         head,
-        inv_freqs: vec![rope_inv_freq(hd, base_local, None), rope_inv_freq(hd, base_global, None)],
+        inv_freqs: vec![rope_inv_freq(hd, hp.rope_base_local, None), rope_inv_freq(hd, hp.rope_base, None)],
         logits,
         cache,
         weight_bytes: bytes,
@@ -205,7 +177,7 @@ async fn layer_ops(
 }
 
 /// The q and k QK-norm weights in one buffer, as `prep_op` reads them.
-fn qk_norms(gpu: &Gpu, g: &Gguf, q: &str, k: &str, hd: usize, total: &mut u64) -> GpuResult<wgpu::Buffer> {
+pub(super) fn qk_norms(gpu: &Gpu, g: &Gguf, q: &str, k: &str, hd: usize, total: &mut u64) -> GpuResult<wgpu::Buffer> {
     let mut v = crate::matrix::load_vector(g, q, hd)?;
     v.extend(crate::matrix::load_vector(g, k, hd)?);
     *total += v.len() as u64 * 4;

@@ -1,6 +1,6 @@
 //! Llama-family decoders on the GPU, the graph of `models::llama`: Llama
-//! 2/3 (NORM RoPE, optional `rope_freqs`) and Qwen2 (q/k/v biases, NEOX
-//! RoPE); pre-norm blocks whose projections add straight into the residual,
+//! 2/3 (NORM RoPE, optional `rope_freqs`), Qwen2 (q/k/v biases, NEOX
+//! RoPE) and Qwen3 (QK-norm, NEOX RoPE); pre-norm blocks whose projections add straight into the residual,
 //! SwiGLU, untied or tied LM head. The layers are recorded twice over the
 //! same weights: for one decode token and for a prefill chunk.
 
@@ -14,25 +14,14 @@ use super::matvec::{embed_ops, linear_ops, matvec_ops};
 use super::model::{capacity, lane_rows, vector, weight, Lane, Plan, Shared};
 use super::ops::{self, Gate};
 use crate::gguf::Gguf;
-use crate::models::{meta_f32, meta_usize, vocab_size, Config};
-use crate::ops::rope_inv_freq;
+use crate::models::Hparams;
+use crate::ops::{rope_inv_freq, RopeStyle};
+use super::gemma3::qk_norms;
 
-pub(crate) async fn build(g: &Gguf, b: &mut Builder<'_>, shared: &Shared) -> GpuResult<Plan> {
-    let a = g.architecture()?;
-    let a = a.as_str();
-    let d = meta_usize(g, a, "embedding_length")?;
-    let n_layers = meta_usize(g, a, "block_count")?;
-    let ffn = meta_usize(g, a, "feed_forward_length")?;
-    let n_head = meta_usize(g, a, "attention.head_count")?;
-    let n_kv_head = meta_usize(g, a, "attention.head_count_kv").unwrap_or(n_head);
-    let hd = meta_usize(g, a, "attention.key_length").unwrap_or(d / n_head.max(1));
-    let eps = meta_f32(g, a, "attention.layer_norm_rms_epsilon").unwrap_or(1e-5);
-    let base = meta_f32(g, a, "rope.freq_base").unwrap_or(10_000.0);
-    let rope_dims = meta_usize(g, a, "rope.dimension_count").unwrap_or(hd);
-    let n_vocab = vocab_size(g, a)?;
-    let context_length = meta_usize(g, a, "context_length").unwrap_or(4096);
+pub(crate) async fn build(g: &Gguf, hp: &Hparams, b: &mut Builder<'_>, shared: &Shared) -> GpuResult<Plan> {
+    let (d, n_layers, ffn, n_head, n_kv_head, hd, eps) = (hp.d, hp.n_layers, hp.ffn, hp.n_head, hp.n_kv_head, hp.head_dim, hp.eps);
+    let (n_vocab, context_length) = (hp.n_vocab, hp.context_length);
     let (qd, kvd) = (n_head * hd, n_kv_head * hd);
-    let qwen = a == "qwen2";
     let cap = capacity(shared, context_length);
     let gpu = b.gpu;
     let mut bytes = 0u64;
@@ -50,11 +39,11 @@ pub(crate) async fn build(g: &Gguf, b: &mut Builder<'_>, shared: &Shared) -> Gpu
         ops.push(embed_ops(b, &embed, &l.x, &shared.tokens, 1.0).await?);
     }
     let shape = AttnShape { n_head, n_kv_head, head_dim: hd, window: 0, scale: 1.0 / (hd as f32).sqrt() };
-    let dims = Dims { eps, cap, neox: qwen };
+    let dims = Dims { eps, cap, neox: hp.rope_style == RopeStyle::Neox };
     for il in 0..n_layers {
         let p = |s: &str| format!("blk.{il}.{s}.weight");
         let bias = |s: &str| format!("blk.{il}.{s}.bias");
-        let biases = if qwen || g.has_tensor(&bias("attn_q")) {
+        let biases = if hp.qkv_bias {
             let names = [bias("attn_q"), bias("attn_k"), bias("attn_v")];
             Some(QkvBias::load(gpu, g, names, [qd, kvd, kvd], &mut bytes)?)
         } else {
@@ -68,6 +57,7 @@ pub(crate) async fn build(g: &Gguf, b: &mut Builder<'_>, shared: &Shared) -> Gpu
             attn_norm: vector(gpu, g, &p("attn_norm"), d, &mut bytes)?,
             ffn_norm: vector(gpu, g, &p("ffn_norm"), d, &mut bytes)?,
             biases,
+            qk_norm: if hp.qk_norm { Some(qk_norms(gpu, g, &p("attn_q_norm"), &p("attn_k_norm"), hd, &mut bytes)?) } else { None },
         };
         for (l, lane_ops) in lanes.iter().zip(ops.iter_mut()) {
             let kv = (&cache.k[il], &cache.v[il]);
@@ -83,26 +73,15 @@ pub(crate) async fn build(g: &Gguf, b: &mut Builder<'_>, shared: &Shared) -> Gpu
     head.extend(matvec_ops(b, lm_head.as_ref().unwrap_or(&embed), &decode.h, &logits, false, None).await?);
     let lanes = lanes.into_iter().zip(ops).map(|(l, ops)| Lane { rows: l.rows, ops, x: l.x }).collect();
     let factors = if g.has_tensor("rope_freqs.weight") {
-        Some(crate::matrix::load_vector(g, "rope_freqs.weight", rope_dims / 2)?)
+        Some(crate::matrix::load_vector(g, "rope_freqs.weight", hp.rope_dims / 2)?)
     } else {
         None
     };
-    let name = g.get_str("general.name").unwrap_or_else(|_| a.into());
     Ok(Plan {
-        config: Config {
-            architecture: a.into(),
-            name,
-            n_vocab,
-            context_length,
-            n_layers,
-            d_model: d,
-            n_head,
-            n_kv_head,
-            head_dim: hd,
-        },
+        config: hp.config(),
         lanes,
         head,
-        inv_freqs: vec![rope_inv_freq(hd, base, factors.as_deref())],
+        inv_freqs: vec![rope_inv_freq(hd, hp.rope_base, factors.as_deref())],
         logits,
         cache,
         weight_bytes: bytes,
@@ -153,6 +132,8 @@ struct Layer {
     ffn_norm: wgpu::Buffer,
     /// q, k, v biases (Qwen2).
     biases: Option<QkvBias>,
+    /// Per-head q and k norms (Qwen3), as `prep_op` reads them.
+    qk_norm: Option<wgpu::Buffer>,
 }
 
 struct Dims {
@@ -181,7 +162,7 @@ async fn layer_ops(
         k_cache,
         v_cache,
         table: &shared.rope_table,
-        norms: None,
+        norms: w.qk_norm.as_ref(),
         step,
     };
     ops.push(prep_op(b, s, prep, m.neox, 0, eps).await?);

@@ -212,10 +212,10 @@ impl GpuModel {
             prefill,
         };
         let mut b = Builder { gpu: &gpu, kernels: &mut kernels };
-        let plan = match g.architecture()?.as_str() {
-            "gemma3" => gemma3::build(g, &mut b, &shared).await?,
-            "llama" | "qwen2" => llama::build(g, &mut b, &shared).await?,
-            other => return Err(Error::UnsupportedArchitecture(other.into()).into()),
+        let hp = crate::models::Hparams::read(g)?;
+        let plan = match hp.arch.as_str() {
+            "gemma3" => gemma3::build(g, &hp, &mut b, &shared).await?,
+            _ => llama::build(g, &hp, &mut b, &shared).await?,
         };
         let argmax_out = scratch(&gpu, "argmax", 1)?;
         let argmax = ops::argmax(&mut b, &plan.logits, &argmax_out, plan.config.n_vocab).await?;

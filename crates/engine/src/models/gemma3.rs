@@ -7,7 +7,7 @@ use crate::error::Result;
 use crate::gguf::Gguf;
 use crate::kv_cache::KvCache;
 use crate::matrix::{load_vector, Weight};
-use crate::models::{meta_f32, meta_usize, vocab_size, Config};
+use crate::models::{Config, Hparams};
 use crate::ops::{add_in_place, attention, gelu_tanh_f16, rms_norm, rope, rope_inv_freq, AttnShape, RopeStyle};
 
 struct Layer {
@@ -41,31 +41,12 @@ pub struct Gemma3 {
 }
 
 impl Gemma3 {
-    pub fn load(g: Gguf) -> Result<Self> {
-        let a = "gemma3";
-        let d = meta_usize(&g, a, "embedding_length")?;
-        let n_layers = meta_usize(&g, a, "block_count")?;
-        let ffn = meta_usize(&g, a, "feed_forward_length")?;
-        let n_head = meta_usize(&g, a, "attention.head_count")?;
-        let n_kv_head = meta_usize(&g, a, "attention.head_count_kv").unwrap_or(n_head);
-        let head_dim = meta_usize(&g, a, "attention.key_length").unwrap_or(d / n_head);
-        let eps = meta_f32(&g, a, "attention.layer_norm_rms_epsilon").unwrap_or(1e-6);
-        let window = meta_usize(&g, a, "attention.sliding_window").unwrap_or(512);
-        let base_global = meta_f32(&g, a, "rope.freq_base").unwrap_or(1_000_000.0);
-        // llama.cpp's key, then candle's; the 270M file carries neither.
-        let base_local = meta_f32(&g, a, "rope.freq_base_swa")
-            .or_else(|_| meta_f32(&g, a, "rope.local_freq_base"))
-            .unwrap_or(10_000.0);
-        let pattern = meta_usize(&g, a, "attention.sliding_window_pattern")
-            .or_else(|_| meta_usize(&g, a, "attention.sliding_window_type"))
-            .unwrap_or(6)
-            .max(1);
-        let n_vocab = vocab_size(&g, a)?;
-        let context_length = meta_usize(&g, a, "context_length").unwrap_or(8192);
-        let (qd, kvd) = (n_head * head_dim, n_kv_head * head_dim);
-        let embed = Weight::load(&g, "token_embd.weight", n_vocab, d)?;
-        let mut layers = Vec::with_capacity(n_layers);
-        for il in 0..n_layers {
+    pub fn load(g: Gguf, hp: &Hparams) -> Result<Self> {
+        let (d, ffn, head_dim) = (hp.d, hp.ffn, hp.head_dim);
+        let (qd, kvd) = (hp.n_head * head_dim, hp.n_kv_head * head_dim);
+        let embed = Weight::load(&g, "token_embd.weight", hp.n_vocab, d)?;
+        let mut layers = Vec::with_capacity(hp.n_layers);
+        for il in 0..hp.n_layers {
             let p = |s: &str| format!("blk.{il}.{s}.weight");
             layers.push(Layer {
                 attn_norm: load_vector(&g, &p("attn_norm"), d)?,
@@ -81,32 +62,21 @@ impl Gemma3 {
                 up: Weight::load(&g, &p("ffn_up"), ffn, d)?,
                 down: Weight::load(&g, &p("ffn_down"), d, ffn)?,
                 post_ffn_norm: load_vector(&g, &p("post_ffw_norm"), d)?,
-                sliding: il % pattern < pattern - 1,
+                sliding: hp.sliding(il),
             });
         }
         let output_norm = load_vector(&g, "output_norm.weight", d)?;
-        let name = g.get_str("general.name").unwrap_or_else(|_| "Gemma 3".into());
         Ok(Gemma3 {
-            config: Config {
-                architecture: a.into(),
-                name,
-                n_vocab,
-                context_length,
-                n_layers,
-                d_model: d,
-                n_head,
-                n_kv_head,
-                head_dim,
-            },
+            config: hp.config(),
             file: g,
             embed,
             layers,
             output_norm,
-            eps,
-            window,
+            eps: hp.eps,
+            window: hp.window.unwrap_or(512),
             ffn,
-            inv_freq_local: rope_inv_freq(head_dim, base_local, None),
-            inv_freq_global: rope_inv_freq(head_dim, base_global, None),
+            inv_freq_local: rope_inv_freq(head_dim, hp.rope_base_local, None),
+            inv_freq_global: rope_inv_freq(head_dim, hp.rope_base, None),
         })
     }
 

@@ -1,12 +1,13 @@
-//! Llama-family decoders: Llama 2/3 (SmolLM2, TinyLlama, Llama 3.2) and
-//! Qwen2 (Qwen2.5), which adds biases to q/k/v and rotates NEOX-style.
-//! Pre-norm blocks, GQA, SwiGLU feed-forward, untied or tied LM head.
+//! Llama-family decoders: Llama 2/3 (SmolLM2, TinyLlama, Llama 3.2), Qwen2
+//! (Qwen2.5), which adds biases to q/k/v and rotates NEOX-style, and Qwen3,
+//! which drops the biases and RMS-normalises each head's queries and keys
+//! before RoPE. Pre-norm blocks, GQA, SwiGLU feed-forward, untied or tied LM head.
 
 use crate::error::Result;
 use crate::gguf::Gguf;
 use crate::kv_cache::KvCache;
 use crate::matrix::{load_vector, Weight};
-use crate::models::{meta_f32, meta_usize, vocab_size, Config};
+use crate::models::{Config, Hparams};
 use crate::ops::{add_in_place, attention, rms_norm, rope, rope_inv_freq, silu, AttnShape, RopeStyle};
 
 struct Layer {
@@ -15,6 +16,8 @@ struct Layer {
     k: Weight,
     v: Weight,
     bias: Option<[Vec<f32>; 3]>,
+    /// Per-head norms of queries and keys (Qwen3).
+    qk_norm: Option<[Vec<f32>; 2]>,
     o: Weight,
     ffn_norm: Vec<f32>,
     gate: Weight,
@@ -36,28 +39,21 @@ pub struct Llama {
 }
 
 impl Llama {
-    pub fn load(g: Gguf, arch: &str) -> Result<Self> {
-        let a = arch;
-        let d = meta_usize(&g, a, "embedding_length")?;
-        let n_layers = meta_usize(&g, a, "block_count")?;
-        let ffn = meta_usize(&g, a, "feed_forward_length")?;
-        let n_head = meta_usize(&g, a, "attention.head_count")?;
-        let n_kv_head = meta_usize(&g, a, "attention.head_count_kv").unwrap_or(n_head);
-        let head_dim = meta_usize(&g, a, "attention.key_length").unwrap_or(d / n_head.max(1));
-        let eps = meta_f32(&g, a, "attention.layer_norm_rms_epsilon").unwrap_or(1e-5);
-        let base = meta_f32(&g, a, "rope.freq_base").unwrap_or(10_000.0);
-        let rope_dims = meta_usize(&g, a, "rope.dimension_count").unwrap_or(head_dim);
-        let n_vocab = vocab_size(&g, a)?;
-        let context_length = meta_usize(&g, a, "context_length").unwrap_or(4096);
-        let (qd, kvd) = (n_head * head_dim, n_kv_head * head_dim);
-        let embed = Weight::load(&g, "token_embd.weight", n_vocab, d)?;
-        let qwen = arch == "qwen2";
-        let mut layers = Vec::with_capacity(n_layers);
-        for il in 0..n_layers {
+    pub fn load(g: Gguf, hp: &Hparams) -> Result<Self> {
+        let (d, ffn, head_dim) = (hp.d, hp.ffn, hp.head_dim);
+        let (qd, kvd) = (hp.n_head * head_dim, hp.n_kv_head * head_dim);
+        let embed = Weight::load(&g, "token_embd.weight", hp.n_vocab, d)?;
+        let mut layers = Vec::with_capacity(hp.n_layers);
+        for il in 0..hp.n_layers {
             let p = |s: &str| format!("blk.{il}.{s}.weight");
             let b = |s: &str| format!("blk.{il}.{s}.bias");
-            let bias = if qwen || g.has_tensor(&b("attn_q")) {
+            let bias = if hp.qkv_bias {
                 Some([load_vector(&g, &b("attn_q"), qd)?, load_vector(&g, &b("attn_k"), kvd)?, load_vector(&g, &b("attn_v"), kvd)?])
+            } else {
+                None
+            };
+            let qk_norm = if hp.qk_norm {
+                Some([load_vector(&g, &p("attn_q_norm"), head_dim)?, load_vector(&g, &p("attn_k_norm"), head_dim)?])
             } else {
                 None
             };
@@ -67,6 +63,7 @@ impl Llama {
                 k: Weight::load(&g, &p("attn_k"), kvd, d)?,
                 v: Weight::load(&g, &p("attn_v"), kvd, d)?,
                 bias,
+                qk_norm,
                 o: Weight::load(&g, &p("attn_output"), d, qd)?,
                 ffn_norm: load_vector(&g, &p("ffn_norm"), d)?,
                 gate: Weight::load(&g, &p("ffn_gate"), ffn, d)?,
@@ -76,37 +73,26 @@ impl Llama {
         }
         let output_norm = load_vector(&g, "output_norm.weight", d)?;
         let lm_head = if g.has_tensor("output.weight") {
-            Weight::load(&g, "output.weight", n_vocab, d)?
+            Weight::load(&g, "output.weight", hp.n_vocab, d)?
         } else {
             embed.clone()
         };
         let factors = if g.has_tensor("rope_freqs.weight") {
-            Some(load_vector(&g, "rope_freqs.weight", rope_dims / 2)?)
+            Some(load_vector(&g, "rope_freqs.weight", hp.rope_dims / 2)?)
         } else {
             None
         };
-        let name = g.get_str("general.name").unwrap_or_else(|_| arch.into());
         Ok(Llama {
-            config: Config {
-                architecture: arch.into(),
-                name,
-                n_vocab,
-                context_length,
-                n_layers,
-                d_model: d,
-                n_head,
-                n_kv_head,
-                head_dim,
-            },
+            config: hp.config(),
             file: g,
             embed,
             layers,
             output_norm,
             lm_head,
-            eps,
+            eps: hp.eps,
             ffn,
-            inv_freq: rope_inv_freq(head_dim, base, factors.as_deref()),
-            rope_style: if qwen { RopeStyle::Neox } else { RopeStyle::Norm },
+            inv_freq: rope_inv_freq(head_dim, hp.rope_base, factors.as_deref()),
+            rope_style: hp.rope_style,
         })
     }
 
@@ -135,6 +121,10 @@ impl Llama {
                         add_in_place(row, b);
                     }
                 }
+            }
+            if let Some([qn, kn]) = &l.qk_norm {
+                rms_norm(&mut q, qn, self.eps);
+                rms_norm(&mut k, kn, self.eps);
             }
             rope(&mut q, qd, hd, pos0, &self.inv_freq, self.rope_style);
             rope(&mut k, kvd, hd, pos0, &self.inv_freq, self.rope_style);

@@ -1,7 +1,10 @@
 //! One file per architecture; `Model` dispatches between them.
 
 pub mod gemma3;
+pub mod hparams;
 pub mod llama;
+
+pub use hparams::Hparams;
 
 use crate::error::{Error, Result};
 use crate::gguf::Gguf;
@@ -29,11 +32,10 @@ pub enum Model {
 impl Model {
     /// Builds the model over the file's bytes (kept, not copied).
     pub fn load(g: Gguf) -> Result<Self> {
-        let arch = g.architecture()?;
-        match arch.as_str() {
-            "gemma3" => Ok(Model::Gemma3(gemma3::Gemma3::load(g)?)),
-            "llama" | "qwen2" => Ok(Model::Llama(llama::Llama::load(g, &arch)?)),
-            other => Err(Error::UnsupportedArchitecture(other.into())),
+        let hp = Hparams::read(&g)?;
+        match hp.arch.as_str() {
+            "gemma3" => Ok(Model::Gemma3(gemma3::Gemma3::load(g, &hp)?)),
+            _ => Ok(Model::Llama(llama::Llama::load(g, &hp)?)),
         }
     }
 
@@ -74,20 +76,4 @@ impl Model {
             Model::Llama(m) => m.forward(tokens, cache),
         })
     }
-}
-
-/// Metadata lookup under the architecture's prefix, e.g. `gemma3.block_count`.
-pub(crate) fn meta_usize(g: &Gguf, arch: &str, key: &str) -> Result<usize> {
-    g.get_usize(&format!("{arch}.{key}"))
-}
-
-pub(crate) fn meta_f32(g: &Gguf, arch: &str, key: &str) -> Result<f32> {
-    g.get_f32(&format!("{arch}.{key}"))
-}
-
-pub(crate) fn vocab_size(g: &Gguf, arch: &str) -> Result<usize> {
-    meta_usize(g, arch, "vocab_size").or_else(|_| match g.get("tokenizer.ggml.tokens") {
-        Some(candle_core::quantized::gguf_file::Value::Array(a)) => Ok(a.len()),
-        _ => Err(Error::Metadata("tokenizer.ggml.tokens".into())),
-    })
 }

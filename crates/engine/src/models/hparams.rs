@@ -1,0 +1,107 @@
+//! A model's hyperparameters, read once from its GGUF metadata with each
+//! architecture's defaults (as llama.cpp's `load_hparams` does), for the CPU
+//! and GPU backends alike: they differ only in how they compute.
+
+use crate::error::{Error, Result};
+use crate::gguf::Gguf;
+use crate::models::Config;
+use crate::ops::RopeStyle;
+
+/// The architectures this engine runs.
+pub const ARCHITECTURES: &[&str] = &["gemma3", "llama", "qwen2", "qwen3"];
+
+#[derive(Debug, Clone)]
+pub struct Hparams {
+    pub arch: String,
+    pub name: String,
+    pub d: usize,
+    pub n_layers: usize,
+    pub ffn: usize,
+    pub n_head: usize,
+    pub n_kv_head: usize,
+    pub head_dim: usize,
+    pub eps: f32,
+    pub n_vocab: usize,
+    pub context_length: usize,
+    /// RoPE base (of the global layers, for Gemma 3).
+    pub rope_base: f32,
+    /// RoPE base of Gemma 3's sliding-window layers.
+    pub rope_base_local: f32,
+    pub rope_dims: usize,
+    pub rope_style: RopeStyle,
+    /// Sliding window (tokens) and the pattern of global layers: layer `il`
+    /// is global when `il % pattern == pattern - 1` (Gemma 3).
+    pub window: Option<usize>,
+    pub window_pattern: usize,
+    /// RMS norm of each head's queries and keys before RoPE (Gemma 3, Qwen3).
+    pub qk_norm: bool,
+    /// Biases on the q, k and v projections (Qwen2; any file that has them).
+    pub qkv_bias: bool,
+}
+
+impl Hparams {
+    pub fn read(g: &Gguf) -> Result<Self> {
+        let arch = g.architecture()?;
+        if !ARCHITECTURES.contains(&arch.as_str()) {
+            return Err(Error::UnsupportedArchitecture(arch));
+        }
+        let a = arch.as_str();
+        let u = |key: &str| g.get_usize(&format!("{a}.{key}"));
+        let f = |key: &str| g.get_f32(&format!("{a}.{key}"));
+        let gemma = a == "gemma3";
+        let d = u("embedding_length")?;
+        let n_head = u("attention.head_count")?;
+        if n_head == 0 {
+            return Err(Error::Metadata(format!("{a}.attention.head_count is 0")));
+        }
+        let head_dim = u("attention.key_length").unwrap_or(d / n_head);
+        let n_vocab = u("vocab_size").or_else(|_| match g.get("tokenizer.ggml.tokens") {
+            Some(candle_core::quantized::gguf_file::Value::Array(a)) => Ok(a.len()),
+            _ => Err(Error::Metadata("tokenizer.ggml.tokens".into())),
+        })?;
+        Ok(Hparams {
+            name: g.get_str("general.name").unwrap_or_else(|_| if gemma { "Gemma 3".into() } else { a.into() }),
+            d,
+            n_layers: u("block_count")?,
+            ffn: u("feed_forward_length")?,
+            n_head,
+            n_kv_head: u("attention.head_count_kv").unwrap_or(n_head),
+            head_dim,
+            eps: f("attention.layer_norm_rms_epsilon").unwrap_or(if gemma { 1e-6 } else { 1e-5 }),
+            n_vocab,
+            context_length: u("context_length").unwrap_or(if gemma { 8192 } else { 4096 }),
+            rope_base: f("rope.freq_base").unwrap_or(if gemma { 1_000_000.0 } else { 10_000.0 }),
+            // llama.cpp's key, then candle's; Gemma 3 270M carries neither.
+            rope_base_local: f("rope.freq_base_swa").or_else(|_| f("rope.local_freq_base")).unwrap_or(10_000.0),
+            rope_dims: u("rope.dimension_count").unwrap_or(head_dim),
+            rope_style: if a == "llama" { RopeStyle::Norm } else { RopeStyle::Neox },
+            window: gemma.then(|| u("attention.sliding_window").unwrap_or(512)),
+            window_pattern: u("attention.sliding_window_pattern")
+                .or_else(|_| u("attention.sliding_window_type"))
+                .unwrap_or(6)
+                .max(1),
+            qk_norm: gemma || a == "qwen3",
+            qkv_bias: a == "qwen2" || g.has_tensor("blk.0.attn_q.bias"),
+            arch,
+        })
+    }
+
+    /// Whether layer `il` attends within the sliding window.
+    pub fn sliding(&self, il: usize) -> bool {
+        self.window.is_some() && il % self.window_pattern < self.window_pattern - 1
+    }
+
+    pub fn config(&self) -> Config {
+        Config {
+            architecture: self.arch.clone(),
+            name: self.name.clone(),
+            n_vocab: self.n_vocab,
+            context_length: self.context_length,
+            n_layers: self.n_layers,
+            d_model: self.d,
+            n_head: self.n_head,
+            n_kv_head: self.n_kv_head,
+            head_dim: self.head_dim,
+        }
+    }
+}
