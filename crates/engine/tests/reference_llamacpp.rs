@@ -1,0 +1,59 @@
+//! The engine against llama.cpp on the tiny random-weight models of each
+//! architecture (qwen3, qwen2, llama; Gemma 3 has its real-file reference in
+//! reference_gemma.rs): the logits llama.cpp gave at every position of one
+//! prompt (tests/reference/llamacpp-tiny.json, written by
+//! scripts/reference-llamacpp.sh from the same synthetic files), read here
+//! token by token. Random weights give flat logits, so the test asks for
+//! closeness everywhere and the same argmax wherever llama.cpp's top two
+//! are apart by more than the difference allowed.
+
+use kindred_engine::quant::QType;
+use kindred_engine::synthetic::{self, Spec};
+use kindred_engine::{Gguf, Model};
+
+/// Max |difference| allowed at any position and any vocabulary entry: both
+/// engines quantize activations to 8 bits for these weight types, in
+/// different orders of summation (measured: below 0.02).
+const TOLERANCE: f32 = 0.05;
+
+fn spec(name: &str) -> Spec {
+    match name {
+        "tiny-qwen3" => Spec::tiny("qwen3", QType::Q8_0),
+        "tiny-qwen3-q4k" => Spec::tiny("qwen3", QType::Q4K),
+        "tiny-qwen2" => Spec::tiny("qwen2", QType::Q4K),
+        "tiny-llama" => Spec::tiny("llama", QType::Q8_0),
+        other => panic!("the reference names a file this test cannot write: {other}"),
+    }
+}
+
+#[test]
+fn tiny_models_match_llama_cpp_at_every_position() {
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/reference/llamacpp-tiny.json")).unwrap();
+    let reference: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let tokens: Vec<u32> = reference["tokens"].as_array().unwrap().iter().map(|t| t.as_u64().unwrap() as u32).collect();
+    let models = reference["models"].as_object().unwrap();
+    assert!(models.contains_key("tiny-qwen3"), "qwen3 is in the reference");
+    for (name, rows) in models {
+        let model = Model::load(Gguf::from_bytes(synthetic::write(&spec(name)).unwrap()).unwrap()).unwrap();
+        let mut cache = model.new_cache();
+        let mut worst = 0f32;
+        for (pos, (&tok, row)) in tokens.iter().zip(rows.as_array().unwrap()).enumerate() {
+            let want: Vec<f32> = row.as_array().unwrap().iter().map(|v| v.as_f64().unwrap() as f32).collect();
+            let got = model.forward(&[tok], &mut cache).unwrap();
+            assert_eq!(got.len(), want.len(), "{name}: vocabulary size");
+            let diff = got.iter().zip(&want).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
+            worst = worst.max(diff);
+            assert!(diff < TOLERANCE, "{name} position {pos}: logits differ from llama.cpp's by {diff}");
+            let best = argmax(&want);
+            let second = want.iter().enumerate().filter(|(i, _)| *i != best).map(|(_, v)| *v).fold(f32::MIN, f32::max);
+            if want[best] - second > 2.0 * TOLERANCE {
+                assert_eq!(argmax(&got), best, "{name} position {pos}: greedy token");
+            }
+        }
+        eprintln!("{name}: max |logit - llama.cpp| {worst:.4}");
+    }
+}
+
+fn argmax(v: &[f32]) -> usize {
+    v.iter().enumerate().fold((0, f32::MIN), |(bi, bv), (i, &x)| if x > bv { (i, x) } else { (bi, bv) }).0
+}

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# llama.cpp's logits on the engine's tiny random-weight models, kept as the reference the
+# engine's tests compare against (crates/engine/tests/reference/llamacpp-tiny.json, read by
+# crates/engine/tests/reference_llamacpp.rs). Run it again after changing an architecture's
+# synthetic file or adding one; CI only reads the JSON.
+# llama.cpp comes as llama-cpp-python from the pinned sdist on PyPI (llama.cpp 0c1e57098, as
+# scripts/bench-llamacpp.sh), built once into target/llama-cpp-python/ without the AMX path
+# (it crashes on this project's machine, see ../shared/TOOLCHAIN.md).
+#   scripts/reference-llamacpp.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+version=0.3.36
+sha256=832db0699007f1be95a7e41ef12e88926b02ba836461e36a36372db2760c1a2e
+url=https://files.pythonhosted.org/packages/ec/e9/e7de2b0463ea3ffbf0ede6cb21b58c1258a8f6521aae45ca773a59fe7cf3/llama_cpp_python-$version.tar.gz
+venv=target/llama-cpp-python
+files=target/reference-tiny
+names="tiny-qwen3 tiny-qwen3-q4k tiny-qwen2 tiny-llama"
+
+if ! "$venv/bin/python" -c 'import llama_cpp' 2>/dev/null; then
+  python3 -m venv "$venv"
+  python3 - "$url" "$sha256" "$venv/llama_cpp_python-$version.tar.gz" <<'PY'
+import hashlib, sys, urllib.request
+url, want, out = sys.argv[1:]
+data = urllib.request.urlopen(url).read()
+if hashlib.sha256(data).hexdigest() != want:
+    sys.exit(f"{url}: sha256 mismatch")
+open(out, "wb").write(data)
+PY
+  CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_AVX512=OFF \
+    -DGGML_AMX_INT8=OFF -DGGML_AMX_TILE=OFF -DLLAMA_CURL=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF \
+    -DLLAMA_BUILD_TOOLS=OFF" CMAKE_BUILD_PARALLEL_LEVEL="$(nproc)" \
+    "$venv/bin/pip" install numpy "$venv/llama_cpp_python-$version.tar.gz"
+fi
+
+cargo build --release --bin kindred
+mkdir -p "$files"
+for name in $names; do
+  target/release/kindred bench --synthetic "$name" --save-synthetic "$files/$name.gguf" \
+    --prompt-tokens 4 --decode-tokens 1 --format json > /dev/null
+done
+
+"$venv/bin/python" - "$files" $names > crates/engine/tests/reference/llamacpp-tiny.json <<'PY'
+import json, sys
+from llama_cpp import Llama, __version__
+files, names = sys.argv[1], sys.argv[2:]
+# The prompt the test feeds: ids inside every tiny vocabulary.
+tokens = [3 + (i * 37) % 200 for i in range(11)]
+out = {"llama_cpp_python": __version__, "tokens": tokens, "models": {}}
+for name in names:
+    llm = Llama(model_path=f"{files}/{name}.gguf", n_ctx=64, logits_all=True, verbose=False, n_threads=1)
+    llm.eval(tokens)
+    out["models"][name] = [[round(float(x), 5) for x in row] for row in llm.scores[: len(tokens)]]
+json.dump(out, sys.stdout, separators=(",", ":"))
+PY
+echo "wrote crates/engine/tests/reference/llamacpp-tiny.json"
