@@ -36,6 +36,8 @@ async function openApp(query) {
 
 // Opens the character's newest chat (a first open makes one), or a new chat when `fresh`.
 async function openChat(fresh) {
+  // A new document (a URL differing only in its hash would not reload): a fresh engine.
+  await page.goto('about:blank');
   await page.goto(`${server.origin}/?seed=1&threads=${threads}${fresh ? '&warm=0' : ''}#/`);
   await page.waitForFunction(() => document.body.dataset.appReady === 'true' && document.body.dataset.modelState === 'ready',
     null, { timeout: 900_000 });

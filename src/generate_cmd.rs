@@ -136,6 +136,10 @@ pub fn options(a: &Args) -> Result<GenerateOptions, String> {
         frequency_penalty: a.num("frequency-penalty", d.frequency_penalty)?,
         presence_penalty: a.num("presence-penalty", d.presence_penalty)?,
         penalty_last_n: a.num("penalty-last-n", d.penalty_last_n)?,
+        dry_multiplier: a.num("dry-multiplier", d.dry_multiplier)?,
+        dry_base: a.num("dry-base", d.dry_base)?,
+        dry_allowed_length: a.num("dry-allowed-length", d.dry_allowed_length)?,
+        dry_last_n: a.num("dry-last-n", d.dry_last_n)?,
         seed: a.num("seed", d.seed)?,
     };
     sampler.validate().map_err(|e| e.to_string())?;

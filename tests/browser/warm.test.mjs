@@ -126,6 +126,8 @@ const damage = (page) => page.evaluate(() => new Promise((resolve, reject) => {
 // Reloads the page (a fresh worker, nothing cached) and reopens the first starter's newest
 // chat; returns what its read-ahead took from storage (tokens, or "refused").
 async function reopened(page) {
+  // A new document (a URL differing only in its hash would not reload): a fresh worker.
+  await page.goto('about:blank');
   await page.goto(`${server.origin}/${TEST_QUERY}`);
   assert.equal((await waitForModel(page, 300_000)).state, 'ready');
   await openFirstStarter(page);

@@ -24,6 +24,16 @@ pub struct SamplerOptions {
     pub presence_penalty: f32,
     /// How many recent tokens the penalties look at.
     pub penalty_last_n: usize,
+    /// DRY ("don't repeat yourself"): a token that would extend a run of
+    /// tokens already seen loses `dry_multiplier * dry_base^(run -
+    /// dry_allowed_length)` from its logit once the run reaches the allowed
+    /// length; 0 disables. Unlike the penalties above it spans the whole
+    /// window, earlier turns and the card included.
+    pub dry_multiplier: f32,
+    pub dry_base: f32,
+    pub dry_allowed_length: usize,
+    /// How many recent tokens DRY looks at.
+    pub dry_last_n: usize,
     pub seed: u64,
 }
 
@@ -38,6 +48,10 @@ impl Default for SamplerOptions {
             frequency_penalty: 0.0,
             presence_penalty: 0.0,
             penalty_last_n: 64,
+            dry_multiplier: 0.0,
+            dry_base: 1.75,
+            dry_allowed_length: 2,
+            dry_last_n: 1024,
             seed: 0,
         }
     }
@@ -64,6 +78,12 @@ impl SamplerOptions {
         }
         if !self.frequency_penalty.is_finite() || !self.presence_penalty.is_finite() {
             return bad("penalties must be numbers");
+        }
+        if !self.dry_multiplier.is_finite() || self.dry_multiplier < 0.0 {
+            return bad("dry_multiplier must be a number >= 0");
+        }
+        if !self.dry_base.is_finite() || self.dry_base < 1.0 {
+            return bad("dry_base must be >= 1");
         }
         Ok(())
     }
@@ -92,6 +112,9 @@ impl Rng {
     }
 }
 
+/// Runs longer than this count as this long (bounds the work and the penalty).
+const MAX_DRY_RUN: usize = 48;
+
 pub struct Sampler {
     pub opts: SamplerOptions,
     rng: Rng,
@@ -113,6 +136,7 @@ impl Sampler {
     /// `recent`: the tokens the penalties apply to (prompt tail and reply).
     pub fn sample(&mut self, logits: &mut [f32], recent: &[u32]) -> u32 {
         self.apply_penalties(logits, recent);
+        self.apply_dry(logits, recent);
         if self.opts.temperature <= 0.0 {
             return argmax(logits);
         }
@@ -157,6 +181,42 @@ impl Sampler {
         cand[probs.len().saturating_sub(1)].0
     }
 
+    /// Tokens of history the sampler wants to see (`recent`'s length).
+    pub fn window(&self) -> usize {
+        let dry = if self.opts.dry_multiplier > 0.0 { self.opts.dry_last_n } else { 0 };
+        self.opts.penalty_last_n.max(dry)
+    }
+
+    /// For each earlier place the last token occurred, the token that came
+    /// next would repeat what followed it: it is penalised by the length of
+    /// the run the two places share (the longest such run per token).
+    fn apply_dry(&self, logits: &mut [f32], recent: &[u32]) {
+        let o = &self.opts;
+        if o.dry_multiplier <= 0.0 || recent.len() < 2 {
+            return;
+        }
+        let ctx = &recent[recent.len().saturating_sub(o.dry_last_n)..];
+        let n = ctx.len();
+        let last = ctx[n - 1];
+        let mut runs: std::collections::HashMap<u32, usize> = std::collections::HashMap::new();
+        for i in (0..n - 1).filter(|&i| ctx[i] == last) {
+            let mut run = 1;
+            while run <= i && run < MAX_DRY_RUN && ctx[i - run] == ctx[n - 1 - run] {
+                run += 1;
+            }
+            let next = runs.entry(ctx[i + 1]).or_default();
+            *next = (*next).max(run);
+        }
+        for (token, run) in runs {
+            if run < o.dry_allowed_length {
+                continue;
+            }
+            if let Some(l) = logits.get_mut(token as usize) {
+                *l -= o.dry_multiplier * o.dry_base.powi((run - o.dry_allowed_length) as i32);
+            }
+        }
+    }
+
     fn apply_penalties(&self, logits: &mut [f32], recent: &[u32]) {
         let o = &self.opts;
         if o.repeat_penalty == 1.0 && o.frequency_penalty == 0.0 && o.presence_penalty == 0.0 {
@@ -186,4 +246,38 @@ pub fn argmax(logits: &[f32]) -> u32 {
         }
     }
     best as u32
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dry(multiplier: f32) -> Sampler {
+        Sampler::new(SamplerOptions { dry_multiplier: multiplier, ..SamplerOptions::greedy() }).unwrap()
+    }
+
+    #[test]
+    fn dry_penalises_the_token_that_would_repeat_a_run() {
+        // "1 2 3" was followed by 4 once; it just came again: 4 would repeat a run of 3.
+        let recent = [1, 2, 3, 4, 9, 1, 2, 3];
+        let mut logits = vec![0.0; 10];
+        logits[4] = 1.0;
+        logits[7] = 0.5;
+        assert_eq!(dry(0.0).sample(&mut logits.clone(), &recent), 4, "off: the repeat wins");
+        let mut l = logits.clone();
+        assert_eq!(dry(0.8).sample(&mut l, &recent), 7, "on: another token");
+        assert!((l[4] - (1.0 - 0.8 * 1.75)).abs() < 1e-6, "run 3, allowed 2: multiplier * base^1, got {}", l[4]);
+    }
+
+    #[test]
+    fn dry_leaves_short_runs_and_new_tokens_alone() {
+        // 3 came after 5 before and after 7 now: a run of 1, below the allowed 2.
+        let recent = [5, 3, 4, 7, 3];
+        let mut logits = vec![0.0; 10];
+        logits[4] = 1.0;
+        assert_eq!(dry(0.8).sample(&mut logits, &recent), 4);
+        assert_eq!(logits[4], 1.0);
+        assert_eq!(dry(0.8).window(), 1024, "DRY widens the history the sampler sees");
+        assert_eq!(dry(0.0).window(), 64);
+    }
 }

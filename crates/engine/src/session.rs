@@ -342,7 +342,7 @@ impl Session {
             gen.done = Some(StopReason::Prefilled);
             return Ok(Plan::Ready(Step::text(String::new(), None, gen.done)));
         }
-        let recent_from = self.cached.len().saturating_sub(gen.sampler.opts.penalty_last_n);
+        let recent_from = self.cached.len().saturating_sub(gen.sampler.window());
         let token = match gen.sampled.take() {
             Some(t) => t,
             None => gen.sampler.sample(&mut gen.logits, &self.cached[recent_from..]),
@@ -432,6 +432,10 @@ impl Session {
     fn params_after(&mut self, run: &Run, pending: bool) -> Option<crate::gpu::SampleParams> {
         let gen = self.gen.as_mut()?;
         let o = &gen.sampler.opts;
+        if o.dry_multiplier > 0.0 {
+            // DRY looks back over the whole window: the CPU samples.
+            return None;
+        }
         let mut recent = self.cached[self.cached.len().saturating_sub(o.penalty_last_n)..].to_vec();
         recent.extend_from_slice(&run.tokens);
         let mut params = if pending {
