@@ -118,13 +118,23 @@ const MAX_DRY_RUN: usize = 48;
 pub struct Sampler {
     pub opts: SamplerOptions,
     rng: Rng,
+    /// Sorted token ids no DRY run crosses, and never penalised by it.
+    breakers: Vec<u32>,
 }
 
 impl Sampler {
     pub fn new(opts: SamplerOptions) -> Result<Self> {
         opts.validate()?;
         let rng = Rng::new(opts.seed);
-        Ok(Sampler { opts, rng })
+        Ok(Sampler { opts, rng, breakers: Vec::new() })
+    }
+
+    /// Sets the tokens DRY's runs stop at (the tokenizer's `breakers`).
+    pub fn with_breakers(mut self, breakers: &[u32]) -> Self {
+        if self.opts.dry_multiplier > 0.0 {
+            self.breakers = breakers.to_vec();
+        }
+        self
     }
 
     /// The uniform number the next non-greedy `sample` would use, drawn now
@@ -198,14 +208,21 @@ impl Sampler {
         let ctx = &recent[recent.len().saturating_sub(o.dry_last_n)..];
         let n = ctx.len();
         let last = ctx[n - 1];
+        let breaks = |t: u32| self.breakers.binary_search(&t).is_ok();
+        if breaks(last) {
+            return;
+        }
         let mut runs: std::collections::HashMap<u32, usize> = std::collections::HashMap::new();
         for i in (0..n - 1).filter(|&i| ctx[i] == last) {
             let mut run = 1;
-            while run <= i && run < MAX_DRY_RUN && ctx[i - run] == ctx[n - 1 - run] {
+            while run <= i && run < MAX_DRY_RUN && ctx[i - run] == ctx[n - 1 - run] && !breaks(ctx[i - run]) {
                 run += 1;
             }
-            let next = runs.entry(ctx[i + 1]).or_default();
-            *next = (*next).max(run);
+            let next = ctx[i + 1];
+            if !breaks(next) {
+                let r = runs.entry(next).or_default();
+                *r = (*r).max(run);
+            }
         }
         for (token, run) in runs {
             if run < o.dry_allowed_length {
@@ -267,6 +284,21 @@ mod tests {
         let mut l = logits.clone();
         assert_eq!(dry(0.8).sample(&mut l, &recent), 7, "on: another token");
         assert!((l[4] - (1.0 - 0.8 * 1.75)).abs() < 1e-6, "run 3, allowed 2: multiplier * base^1, got {}", l[4]);
+    }
+
+    #[test]
+    fn dry_runs_stop_at_breakers_which_it_never_penalises() {
+        // 8 is a breaker (a line break): the run "1 8 2 3" is only "2 3" long,
+        // and 9 (an end of turn) after it keeps its logit.
+        let recent = [1, 8, 2, 3, 9, 1, 8, 2, 3];
+        let s = |m| dry(m).with_breakers(&[8, 9]);
+        let mut logits = vec![0.0; 10];
+        s(0.8).sample(&mut logits, &recent);
+        assert_eq!(logits[9], 0.0, "a breaker is never penalised");
+        let recent = [1, 8, 2, 3, 4, 1, 8, 2, 3];
+        let mut logits = vec![0.0; 10];
+        s(0.8).sample(&mut logits, &recent);
+        assert!((logits[4] + 0.8).abs() < 1e-6, "run of 2 (stopped at 8): multiplier * base^0, got {}", logits[4]);
     }
 
     #[test]

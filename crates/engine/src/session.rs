@@ -199,7 +199,7 @@ impl Session {
     /// stays responsive during a long prompt and can stop it.
     pub fn begin(&mut self, prompt: &[u32], opts: GenerateOptions) -> Result<StartInfo> {
         self.gen = None;
-        let sampler = Sampler::new(opts.sampler.clone())?;
+        let sampler = Sampler::new(opts.sampler.clone())?.with_breakers(self.tokenizer.breakers());
         if prompt.is_empty() {
             return Err(Error::InvalidOption("empty prompt".into()));
         }

@@ -49,6 +49,7 @@ pub struct Tokenizer {
     pub add_bos: bool,
     eog: Vec<u32>,
     tokens: Vec<String>,
+    breakers: Vec<u32>,
     /// Control-token texts, which text from a person or a card must not use.
     controls: SpecialText,
 }
@@ -93,7 +94,25 @@ impl Tokenizer {
                 eog.push(i as u32);
             }
         }
-        Ok(Tokenizer { inner, kind, bos, eos, add_bos, eog, tokens, controls })
+        // Where DRY's runs stop: control tokens, line breaks (raw, byte-level
+        // `Ċ` or SentencePiece's byte token) and colons, as a name label or a
+        // new line starts a new thought, not a repetition.
+        let breakers = tokens
+            .iter()
+            .zip(&types)
+            .enumerate()
+            .filter(|(_, (s, &t))| t == TYPE_CONTROL || s.contains(['\n', 'Ċ', ':']) || s.as_str() == "<0x0A>")
+            .map(|(i, _)| i as u32)
+            .chain(eog.iter().copied())
+            .collect::<std::collections::BTreeSet<u32>>()
+            .into_iter()
+            .collect();
+        Ok(Tokenizer { inner, kind, bos, eos, add_bos, eog, tokens, controls, breakers })
+    }
+
+    /// Token ids that end a DRY run (sorted): see `SamplerOptions::dry_multiplier`.
+    pub fn breakers(&self) -> &[u32] {
+        &self.breakers
     }
 
     /// Encodes text; special-token text is parsed as the special token,
