@@ -1,5 +1,8 @@
 //! `kindred chat`: talk to a character card in the terminal, with the
-//! app's prompt assembly, layout and turn discipline (`turn.rs`).
+//! app's prompt assembly, layout and turn discipline (`turn.rs`). With
+//! `--resume DIR` the conversation and the engine's read prompt are kept
+//! there (`history.json`, `prompt.kv`) and taken up again by the next run,
+//! as the app keeps a chat and its prompt prefix.
 
 use std::io::{BufRead, Write};
 
@@ -22,11 +25,23 @@ pub fn run(argv: &[String]) -> Result<(), String> {
     if !a.has("max-tokens") {
         opts.max_tokens = crate::turn::DEFAULT_MAX_TOKENS;
     }
-    let mut history: Vec<HistoryMessage> = Vec::new();
-    let greeting = card.first_mes.replace("{{char}}", card.display_name()).replace("{{user}}", &user);
-    if !greeting.trim().is_empty() {
-        println!("{}: {}\n", card.display_name(), greeting.trim());
-        history.push(HistoryMessage::char(card.first_mes.clone()));
+    let kept = a.get("resume").map(Kept::new).transpose()?;
+    let mut history: Vec<HistoryMessage> = match &kept {
+        Some(k) => k.history()?,
+        None => Vec::new(),
+    };
+    if history.is_empty() {
+        let greeting = card.first_mes.replace("{{char}}", card.display_name()).replace("{{user}}", &user);
+        if !greeting.trim().is_empty() {
+            println!("{}: {}\n", card.display_name(), greeting.trim());
+            history.push(HistoryMessage::char(card.first_mes.clone()));
+        }
+    } else {
+        let last = history.last().map(|m| m.text.replace("{{char}}", card.display_name()).replace("{{user}}", &user)).unwrap_or_default();
+        println!("[resumed: {} messages]\n{}: {}\n", history.len(), card.display_name(), last.trim());
+    }
+    if let Some(k) = &kept {
+        k.restore(&mut session);
     }
     // Lines are read on their own thread, so the engine can read the prompt
     // ahead (on the command's pool) while the person types.
@@ -72,5 +87,51 @@ pub fn run(argv: &[String]) -> Result<(), String> {
         }
         println!("\n");
         history.push(HistoryMessage::char(out.shown));
+        if let Some(k) = &kept {
+            k.save(&history, &session)?;
+        }
+    }
+}
+
+/// A conversation kept in a folder between runs.
+struct Kept {
+    dir: std::path::PathBuf,
+}
+
+impl Kept {
+    fn new(dir: &str) -> Result<Self, String> {
+        std::fs::create_dir_all(dir).map_err(|e| format!("--resume {dir}: {e}"))?;
+        Ok(Kept { dir: dir.into() })
+    }
+
+    fn history(&self) -> Result<Vec<HistoryMessage>, String> {
+        let path = self.dir.join("history.json");
+        match std::fs::read(&path) {
+            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| format!("{}: {e}", path.display())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+            Err(e) => Err(format!("{}: {e}", path.display())),
+        }
+    }
+
+    /// Puts the kept prompt back in the cache; one that does not fit this
+    /// model (or is damaged) is said and read again instead.
+    fn restore(&self, session: &mut kindred_engine::Session) {
+        let Ok(bytes) = std::fs::read(self.dir.join("prompt.kv")) else { return };
+        match session.restore_prefix(&bytes) {
+            Ok(n) => eprintln!("[restored {n} prompt tokens]"),
+            Err(e) => eprintln!("[the kept prompt was not used ({e}); it is read again]"),
+        }
+    }
+
+    /// Writes each file whole (a temporary file renamed over the old one),
+    /// so a run stopped midway leaves the last good state.
+    fn save(&self, history: &[HistoryMessage], session: &kindred_engine::Session) -> Result<(), String> {
+        let history = serde_json::to_vec_pretty(history).map_err(|e| e.to_string())?;
+        let prompt = session.save_prefix(session.cached_tokens().len());
+        for (name, bytes) in [("history.json", history), ("prompt.kv", prompt)] {
+            let (tmp, path) = (self.dir.join(format!("{name}.tmp")), self.dir.join(name));
+            std::fs::write(&tmp, bytes).and_then(|_| std::fs::rename(&tmp, &path)).map_err(|e| format!("{}: {e}", path.display()))?;
+        }
+        Ok(())
     }
 }

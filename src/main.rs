@@ -25,6 +25,7 @@ usage:
                    [--dry-allowed-length 2] [--dry-last-n 1024] [--seed 0] [--stop S]
                    [--format json|text] [--threads N] [--backend cpu|gpu]
   kindred chat --model PATH --character CARD [--user NAME] [--max-tokens 120] [--style auto|story|roleplay|transcript] [--threads N]
+               [--resume DIR] (the conversation and the read prompt kept in DIR, taken up again next run)
   kindred eval --model PATH[,PATH] (--character CARD | --characters DIR) [--probes FILE] [--style auto|story|roleplay|transcript[,...]]
                [--turns N] [--seed 1] [--max-tokens 120] [--user Sam] [--judge MODEL] [--format markdown|json] [--out FILE]
   kindred bench (--model PATH | --synthetic gemma3-270m|qwen2-1.5b|tiny-gemma3|tiny-qwen2|tiny-qwen3|tiny-qwen3-q4k|tiny-llama) [--backend cpu|gpu]

@@ -105,6 +105,49 @@ fn chat_greets_and_answers_in_the_terminal() {
 }
 
 #[test]
+fn chat_resumes_its_conversation_and_read_prompt_and_refuses_a_damaged_one() {
+    use std::io::Write;
+    let dir = std::env::temp_dir().join(format!("kindred-resume-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let run = |line: &str| {
+        let mut child = kindred()
+            .args(["chat", "--model"])
+            .arg(root().join("models/gemma-3-270m-q4_k_m.gguf"))
+            .arg("--character")
+            .arg(root().join("www/characters/wren.json"))
+            .args(["--max-tokens", "6", "--seed", "3", "--resume"])
+            .arg(&dir)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(line.as_bytes()).unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        (String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    let (first, _) = run("Hello! Who are you?\n");
+    assert!(first.starts_with("Wren: "), "a new conversation greets: {first}");
+    let (second, err) = run("What do you do all day?\n");
+    assert!(second.starts_with("[resumed: 3 messages]"), "{second}");
+    let restored: usize = err.split("[restored ").nth(1).and_then(|r| r.split(' ').next()).and_then(|n| n.parse().ok()).unwrap_or(0);
+    assert!(restored > 100, "the read prompt came back: {err}");
+    let history: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("history.json")).unwrap()).unwrap();
+    assert_eq!(history.as_array().unwrap().len(), 5, "greeting and two exchanges");
+    // Damaged on disk: refused, read again, and the chat goes on.
+    let kv = dir.join("prompt.kv");
+    let mut bytes = std::fs::read(&kv).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0x20;
+    std::fs::write(&kv, bytes).unwrap();
+    let (third, err) = run("Goodbye!\n");
+    assert!(err.contains("was not used"), "{err}");
+    assert!(third.starts_with("[resumed: 5 messages]") && third.contains("Wren: "), "{third}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
 fn build_writes_a_deployable_site() {
     if !root().join("www/pkg/kindred_web_bg.wasm").is_file() {
         panic!("www/pkg is not built: run scripts/build-web.sh (the test command does, before the browser tests)");
