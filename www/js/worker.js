@@ -22,7 +22,8 @@
 //                                                   request as for a reply to the history as it stands) into
 //                                                   the cache while the person types; a reply sent meanwhile
 //                                                   keeps what was read. A newer warm replaces it; request
-//                                                   null only ends the one in progress; chat: as for generate
+//                                                   null only ends the one in progress; chat: as for generate.
+//                                                   CPU backend only (skipped on WebGPU)
 //   {type:"count", id, request}                     count a prompt request's tokens, nothing generated
 //                                                   (the character editor's definition count)
 //   {type:"check", id, request, options, limit?,    the quality harness's probe conversation for request.card
@@ -371,6 +372,9 @@ function warm(msg) {
     await previous?.finished;
     if (job.stop || !msg.request) return post({ type: 'warm', id: job.id, state: 'stopped' });
     if (!engine || busy) return post({ type: 'warm', id: job.id, state: 'skipped', message: engine ? 'busy' : 'no model' });
+    // On WebGPU a prompt is read in a few queued passes, quickly on a real GPU; a read-ahead
+    // there is not measured yet, and on a software adapter it would hold the device for long.
+    if (backend.backend !== 'cpu') return post({ type: 'warm', id: job.id, state: 'skipped', message: 'the CPU reads ahead' });
     await readPrefix(job, msg.request, sanitizeOptions(msg.options), typeof msg.chat === 'string' && msg.chat ? msg.chat : null);
   })().finally(() => {
     if (warming === job) warming = null;
