@@ -30,19 +30,8 @@ pub fn run(argv: &[String]) -> Result<(), String> {
     let (bytes, source) = match (a.get("model"), a.get("synthetic")) {
         (Some(p), None) => (std::fs::read(p).map_err(|e| format!("{p}: {e}"))?, p.to_string()),
         (None, Some(name)) => {
-            let spec = match name {
-                "gemma3-270m" => Spec::gemma3_270m(),
-                "qwen2-1.5b" => Spec::qwen2_1_5b(),
-                // Two narrow layers: a step is nearly all per-step overhead
-                // (recording, submits, the readback's round trip).
-                "tiny-gemma3" => Spec::tiny("gemma3", kindred_engine::quant::QType::Q5_0),
-                "tiny-qwen2" => Spec::tiny("qwen2", kindred_engine::quant::QType::Q4K),
-                // The files llama.cpp's reference logits were taken on (scripts/reference-llamacpp.py).
-                "tiny-qwen3" => Spec::tiny("qwen3", kindred_engine::quant::QType::Q8_0),
-                "tiny-qwen3-q4k" => Spec::tiny("qwen3", kindred_engine::quant::QType::Q4K),
-                "tiny-llama" => Spec::tiny("llama", kindred_engine::quant::QType::Q8_0),
-                n => return Err(format!("--synthetic {n}: expected gemma3-270m, qwen2-1.5b, tiny-gemma3, tiny-qwen2, tiny-qwen3, tiny-qwen3-q4k or tiny-llama")),
-            };
+            let spec = Spec::named(name)
+                .ok_or_else(|| format!("--synthetic {name}: expected one of {}", Spec::NAMES.join(", ")))?;
             let bytes = synthetic::write(&spec).map_err(|e| e.to_string())?;
             // Writing the 1.5B shapes takes a minute: keep them for the next run.
             if let Some(path) = a.get("save-synthetic") {

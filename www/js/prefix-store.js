@@ -2,9 +2,9 @@
 // IndexedDB so a chat reopened after a reload (or a new chat with a character met before)
 // does not read them again. A record names its model and chat; its key is the digest of the
 // model file's name and checksum and the token ids, so a prompt finds an entry by hashing its
-// own first tokens. The
-// bytes carry the model's fingerprint and a checksum (crates/engine/src/kv_snapshot.rs):
-// a corrupt or foreign entry is refused by the engine, deleted here, and the prompt read.
+// own first tokens. The bytes carry the model's fingerprint and a checksum
+// (crates/engine/src/kv_snapshot.rs): a corrupt or foreign entry is refused by the engine,
+// deleted here, and the prompt read.
 
 // At most this many bytes of prefixes; the least recently used go first.
 export const PREFIX_BUDGET = 160_000_000;
@@ -56,8 +56,11 @@ export async function savePrefix(db, { key, model, chatId, tokens, data }) {
   await trimPrefixes(db, PREFIX_BUDGET);
 }
 
+// An entry is two records, written and deleted together.
+const deleteOps = (key) => [{ op: 'delete', store: 'prefix-data', key }, { op: 'delete', store: 'prefixes', key }];
+
 export async function deletePrefix(db, key) {
-  await db.write([{ op: 'delete', store: 'prefix-data', key }, { op: 'delete', store: 'prefixes', key }]);
+  await db.write(deleteOps(key));
 }
 
 export async function trimPrefixes(db, budget) {
@@ -68,7 +71,7 @@ export async function trimPrefixes(db, budget) {
     total += Number(e.bytes) || 0;
     if (total > budget) drop.push(e.key);
   }
-  if (drop.length) await db.write(drop.flatMap((key) => [{ op: 'delete', store: 'prefix-data', key }, { op: 'delete', store: 'prefixes', key }]));
+  if (drop.length) await db.write(drop.flatMap(deleteOps));
 }
 
 // {count, bytes} of what is stored, for the storage view.

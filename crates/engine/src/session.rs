@@ -188,16 +188,35 @@ impl Session {
     /// common prefix with what the cache holds.
     pub fn start(&mut self, prompt: &[u32], opts: GenerateOptions) -> Result<StartInfo> {
         let info = self.begin(prompt, opts)?;
+        self.prefill_on_cpu()?;
+        Ok(info)
+    }
+
+    /// Reads the rest of a begun prompt on the CPU.
+    fn prefill_on_cpu(&mut self) -> Result<()> {
         while let Some(run) = self.take_prefill() {
             self.run_on_cpu(run)?;
         }
-        Ok(info)
+        Ok(())
     }
 
     /// Like `start`, but leaves the prefill to the following `next()` calls,
     /// one chunk each, so a caller that yields between calls (a Web Worker)
     /// stays responsive during a long prompt and can stop it.
     pub fn begin(&mut self, prompt: &[u32], opts: GenerateOptions) -> Result<StartInfo> {
+        self.begin_with(prompt, opts, false)
+    }
+
+    /// Reads `prompt` into the cache (reusing the common prefix) and samples
+    /// nothing: the following `next()` calls prefill a chunk each, then end
+    /// with `Prefilled`. A chat warms its stable prefix this way while the
+    /// person types, so the reply's `begin` finds it cached; a warm-up cut
+    /// short keeps the chunks it read.
+    pub fn begin_warm(&mut self, prompt: &[u32]) -> Result<StartInfo> {
+        self.begin_with(prompt, GenerateOptions::default(), true)
+    }
+
+    fn begin_with(&mut self, prompt: &[u32], opts: GenerateOptions, warm: bool) -> Result<StartInfo> {
         self.gen = None;
         let sampler = Sampler::new(opts.sampler.clone())?.with_breakers(self.tokenizer.breakers());
         if prompt.is_empty() {
@@ -207,8 +226,9 @@ impl Session {
             return Err(Error::PromptTooLong { tokens: prompt.len(), context: self.context });
         }
         let common = self.cached.iter().zip(prompt).take_while(|(a, b)| a == b).count();
-        // The last prompt token always runs: its logits pick the first reply token.
-        let reuse = common.min(prompt.len() - 1);
+        // A reply's last prompt token always runs: its logits pick the first
+        // reply token. A warm-up samples nothing, so all of it may be reused.
+        let reuse = if warm { common } else { common.min(prompt.len() - 1) };
         self.cache.truncate(reuse);
         self.cached.truncate(reuse);
         self.gen = Some(Generation {
@@ -219,35 +239,8 @@ impl Session {
             stream: TextStream::new(opts.stop),
             max_tokens: opts.max_tokens,
             n_generated: 0,
-            done: if opts.max_tokens == 0 { Some(StopReason::MaxTokens) } else { None },
-            warm: false,
-        });
-        Ok(StartInfo { n_prompt: prompt.len(), n_reused: reuse })
-    }
-
-    /// Reads `prompt` into the cache (reusing the common prefix) and samples
-    /// nothing: the following `next()` calls prefill a chunk each, then end
-    /// with `Prefilled`. A chat warms its stable prefix this way while the
-    /// person types, so the reply's `begin` finds it cached; a warm-up cut
-    /// short keeps the chunks it read.
-    pub fn begin_warm(&mut self, prompt: &[u32]) -> Result<StartInfo> {
-        self.gen = None;
-        if prompt.len() >= self.context {
-            return Err(Error::PromptTooLong { tokens: prompt.len(), context: self.context });
-        }
-        let reuse = self.cached.iter().zip(prompt).take_while(|(a, b)| a == b).count();
-        self.cache.truncate(reuse);
-        self.cached.truncate(reuse);
-        self.gen = Some(Generation {
-            pending: prompt[reuse..].to_vec(),
-            logits: Vec::new(),
-            sampled: None,
-            sampler: Sampler::new(SamplerOptions::default())?,
-            stream: TextStream::new(Vec::new()),
-            max_tokens: 0,
-            n_generated: 0,
-            done: None,
-            warm: true,
+            done: if opts.max_tokens == 0 && !warm { Some(StopReason::MaxTokens) } else { None },
+            warm,
         });
         Ok(StartInfo { n_prompt: prompt.len(), n_reused: reuse })
     }
@@ -255,9 +248,7 @@ impl Session {
     /// `begin_warm` and the whole prefill at once, on the CPU.
     pub fn warm(&mut self, prompt: &[u32]) -> Result<StartInfo> {
         let info = self.begin_warm(prompt)?;
-        while let Some(run) = self.take_prefill() {
-            self.run_on_cpu(run)?;
-        }
+        self.prefill_on_cpu()?;
         self.gen = None;
         Ok(info)
     }

@@ -50,6 +50,27 @@ impl Spec {
         }
     }
 
+    /// The models `kindred bench --synthetic NAME` writes.
+    pub const NAMES: &'static [&'static str] =
+        &["gemma3-270m", "qwen2-1.5b", "tiny-gemma3", "tiny-qwen2", "tiny-qwen3", "tiny-qwen3-q4k", "tiny-llama"];
+
+    pub fn named(name: &str) -> Option<Self> {
+        Some(match name {
+            "gemma3-270m" => Spec::gemma3_270m(),
+            "qwen2-1.5b" => Spec::qwen2_1_5b(),
+            // Two narrow layers: a step is nearly all per-step overhead
+            // (recording, submits, the readback's round trip).
+            "tiny-gemma3" => Spec::tiny("gemma3", QType::Q5_0),
+            "tiny-qwen2" => Spec::tiny("qwen2", QType::Q4K),
+            // With tiny-qwen2, the files llama.cpp's reference logits were
+            // taken on (scripts/reference-llamacpp.sh).
+            "tiny-qwen3" => Spec::tiny("qwen3", QType::Q8_0),
+            "tiny-qwen3-q4k" => Spec::tiny("qwen3", QType::Q4K),
+            "tiny-llama" => Spec::tiny("llama", QType::Q8_0),
+            _ => return None,
+        })
+    }
+
     /// Gemma 3 270M's shapes and types (Q5_0 projections, Q8_0 embedding).
     pub fn gemma3_270m() -> Self {
         Spec {
