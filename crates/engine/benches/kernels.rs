@@ -13,8 +13,11 @@ use kindred_engine::quant::dot::{act_format, dot_rows, Isa, MAX_TOKENS};
 use kindred_engine::quant::QType;
 use kindred_engine::sampler::Rng;
 
-const TYPES: &[(QType, usize)] =
-    &[(QType::Q8_0, 640), (QType::Q5_0, 640), (QType::Q4_0, 640), (QType::Q4K, 1536), (QType::Q5K, 1536), (QType::Q6K, 1536)];
+/// Row lengths as the models have them: Gemma 3 270M's 640 for the 32-value
+/// types, Qwen2.5 1.5B's 1536 for the K-quants.
+fn cols(q: QType) -> usize {
+    if q.block_elems() == 32 { 640 } else { 1536 }
+}
 
 /// Weight bytes per timed run (a few milliseconds), and runs per figure.
 const MIN_BYTES: usize = 32 << 20;
@@ -23,13 +26,8 @@ const RUNS: usize = 25;
 /// Random blocks with small finite scales where each type keeps them.
 fn matrix(q: QType, bytes: usize, rng: &mut Rng) -> Vec<u8> {
     let mut m: Vec<u8> = (0..bytes / q.block_bytes() * q.block_bytes()).map(|_| rng.next_u64() as u8).collect();
-    let at: &[usize] = match q {
-        QType::Q4K | QType::Q5K => &[0, 2],
-        QType::Q6K => &[208],
-        _ => &[0],
-    };
     for b in m.chunks_exact_mut(q.block_bytes()) {
-        for &i in at {
+        for &i in q.f16_fields() {
             b[i..i + 2].copy_from_slice(&half::f16::from_f32(0.01).to_bits().to_le_bytes());
         }
     }
@@ -58,7 +56,8 @@ fn main() {
     let filter: Option<String> = std::env::args().skip(1).find(|a| !a.starts_with('-'));
     let mut rng = Rng::new(1);
     println!("{:<5} {:>5} {:<8} {:>14} {:>14} {:>16}", "type", "cols", "isa", "decode cache", "decode memory", "prefill/token");
-    for &(q, cols) in TYPES {
+    for q in QType::quantized() {
+        let cols = cols(q);
         if filter.as_deref().is_some_and(|f| !format!("{q:?}").eq_ignore_ascii_case(f)) {
             continue;
         }

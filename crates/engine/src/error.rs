@@ -10,7 +10,7 @@ pub enum Error {
     Corrupt(String),
     #[error("unsupported architecture `{0}` (supported: gemma3, llama, qwen2, qwen3)")]
     UnsupportedArchitecture(String),
-    #[error("tensor `{tensor}` has type {dtype}, which this engine does not support (supported: F32, F16, BF16, Q4_0, Q5_0, Q8_0, Q4_K, Q5_K, Q6_K)")]
+    #[error("tensor `{tensor}` has type {dtype}, which this engine does not support (supported: {})", crate::quant::QType::ALL.iter().map(|q| q.name()).collect::<Vec<_>>().join(", "))]
     UnsupportedTensorType { tensor: String, dtype: String },
     #[error("tensor `{0}` is missing from the model file")]
     MissingTensor(String),

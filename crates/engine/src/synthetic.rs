@@ -50,25 +50,30 @@ impl Spec {
         }
     }
 
-    /// The models `kindred bench --synthetic NAME` writes.
-    pub const NAMES: &'static [&'static str] =
-        &["gemma3-270m", "qwen2-1.5b", "tiny-gemma3", "tiny-qwen2", "tiny-qwen3", "tiny-qwen3-q4k", "tiny-llama"];
+    /// The models `kindred bench --synthetic NAME` writes: real shapes, and
+    /// `tiny-ARCH` or `tiny-ARCH-TYPE` (`tiny-qwen3-q4_1`) for every
+    /// architecture and weight type.
+    pub const NAMES: &'static [&'static str] = &["gemma3-270m", "qwen2-1.5b", "tiny-ARCH", "tiny-ARCH-TYPE"];
 
     pub fn named(name: &str) -> Option<Self> {
-        Some(match name {
-            "gemma3-270m" => Spec::gemma3_270m(),
-            "qwen2-1.5b" => Spec::qwen2_1_5b(),
-            // Two narrow layers: a step is nearly all per-step overhead
-            // (recording, submits, the readback's round trip).
-            "tiny-gemma3" => Spec::tiny("gemma3", QType::Q5_0),
-            "tiny-qwen2" => Spec::tiny("qwen2", QType::Q4K),
-            // With tiny-qwen2, the files llama.cpp's reference logits were
-            // taken on (scripts/reference-llamacpp.sh).
-            "tiny-qwen3" => Spec::tiny("qwen3", QType::Q8_0),
-            "tiny-qwen3-q4k" => Spec::tiny("qwen3", QType::Q4K),
-            "tiny-llama" => Spec::tiny("llama", QType::Q8_0),
-            _ => return None,
-        })
+        match name {
+            "gemma3-270m" => return Some(Spec::gemma3_270m()),
+            "qwen2-1.5b" => return Some(Spec::qwen2_1_5b()),
+            _ => {}
+        }
+        // Two narrow layers: a step is nearly all per-step overhead
+        // (recording, submits, the readback's round trip).
+        let rest = name.strip_prefix("tiny-")?;
+        let (arch, weights) = match rest.split_once('-') {
+            Some((arch, q)) => (arch, QType::named(q)?),
+            // Each architecture's type in the files people get.
+            None => (rest, match rest {
+                "gemma3" => QType::Q5_0,
+                "qwen2" => QType::Q4K,
+                _ => QType::Q8_0,
+            }),
+        };
+        crate::models::hparams::ARCHITECTURES.contains(&arch).then(|| Spec::tiny(arch, weights))
     }
 
     /// Gemma 3 270M's shapes and types (Q5_0 projections, Q8_0 embedding).

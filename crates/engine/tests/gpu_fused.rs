@@ -83,3 +83,12 @@ fn qwen3_fused_decode_with_qk_norm_matches_cpu() {
         run("qwen3", q);
     }
 }
+
+/// The weight types the tests above leave out, on one architecture.
+#[test]
+fn every_other_weight_type_matches_cpu() {
+    let covered = [QType::Q4_0, QType::Q5_0, QType::Q8_0, QType::Q4K, QType::Q6K];
+    for &q in QType::ALL.iter().filter(|q| !covered.contains(q)) {
+        run("qwen3", q);
+    }
+}

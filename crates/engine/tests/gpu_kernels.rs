@@ -62,8 +62,6 @@ fn check_matvec_in(o: &mut Oneshot, q: QType, rows: usize, cols: usize, rng: &mu
     w.chunks.len()
 }
 
-const QUANTS: &[QType] = &[QType::Q4_0, QType::Q5_0, QType::Q8_0, QType::Q4K, QType::Q5K, QType::Q6K];
-const FLOATS: &[QType] = &[QType::F32, QType::F16, QType::BF16];
 
 #[test]
 fn adapter_is_found_and_reported() {
@@ -79,13 +77,13 @@ fn adapter_is_found_and_reported() {
 fn matvec_every_type_matches_cpu() {
     let mut o = gpu(GpuOptions::default());
     let mut rng = Rng::new(11);
-    for &q in QUANTS {
+    for q in QType::quantized() {
         let k = if q.block_elems() == 256 { [256, 1024, 2048] } else { [32, 640, 2048] };
         for (rows, cols) in [(1, k[0]), (67, k[1]), (130, k[2])] {
             check_matvec(&mut o, q, rows, cols, &mut rng);
         }
     }
-    for &q in FLOATS {
+    for q in QType::ALL.iter().copied().filter(|q| q.block_elems() == 1) {
         for (rows, cols) in [(1, 37), (65, 64), (3, 301)] {
             check_matvec(&mut o, q, rows, cols, &mut rng);
         }

@@ -6,7 +6,7 @@ use candle_core::{Device, Tensor};
 use kindred_engine::quant::{dequantize_row, dot_row, QType};
 use kindred_engine::sampler::Rng;
 
-const TYPES: &[QType] = &[QType::F32, QType::F16, QType::BF16, QType::Q4_0, QType::Q5_0, QType::Q8_0, QType::Q4K, QType::Q5K, QType::Q6K];
+const TYPES: &[QType] = QType::ALL;
 
 fn random(rng: &mut Rng, n: usize) -> Vec<f32> {
     (0..n).map(|_| (rng.next_f32() - 0.5) * 4.0).collect()

@@ -12,7 +12,6 @@ use kindred_engine::quant::dot::{act_format, dot_row, dot_rows, Isa, MAX_TOKENS}
 use kindred_engine::quant::QType;
 use kindred_engine::sampler::Rng;
 
-const TYPES: &[QType] = &[QType::Q4_0, QType::Q5_0, QType::Q8_0, QType::Q4K, QType::Q5K, QType::Q6K];
 const TOL: f64 = 1e-5;
 
 fn random(rng: &mut Rng, n: usize) -> Vec<f32> {
@@ -30,13 +29,8 @@ fn candle_rows(q: QType, rows: usize, cols: usize, rng: &mut Rng) -> Vec<u8> {
 /// which a quantizer never produces.
 fn random_rows(q: QType, rows: usize, cols: usize, rng: &mut Rng) -> Vec<u8> {
     let mut bytes: Vec<u8> = (0..rows * q.row_bytes(cols)).map(|_| rng.next_u64() as u8).collect();
-    let scale_at: &[usize] = match q {
-        QType::Q4K | QType::Q5K => &[0, 2],
-        QType::Q6K => &[208],
-        _ => &[0],
-    };
     for b in bytes.chunks_exact_mut(q.block_bytes()) {
-        for &at in scale_at {
+        for &at in q.f16_fields() {
             let d = half::f16::from_f32((rng.next_f32() - 0.5) * 0.1).to_bits().to_le_bytes();
             b[at..at + 2].copy_from_slice(&d);
         }
@@ -86,7 +80,7 @@ fn lengths(q: QType) -> &'static [usize] {
 #[test]
 fn kernels_match_reference_on_quantized_rows() {
     let mut rng = Rng::new(11);
-    for &q in TYPES {
+    for q in QType::quantized() {
         for &cols in lengths(q) {
             let rows = 5;
             let bytes = candle_rows(q, rows, cols, &mut rng);
@@ -100,7 +94,7 @@ fn kernels_match_reference_on_quantized_rows() {
 #[test]
 fn kernels_match_reference_on_arbitrary_blocks() {
     let mut rng = Rng::new(12);
-    for &q in TYPES {
+    for q in QType::quantized() {
         for &cols in lengths(q) {
             let rows = 3;
             let bytes = random_rows(q, rows, cols, &mut rng);
@@ -116,7 +110,7 @@ fn kernels_match_reference_on_arbitrary_blocks() {
 #[test]
 fn kernels_do_not_saturate() {
     let mut rng = Rng::new(13);
-    for &q in TYPES {
+    for q in QType::quantized() {
         let cols = q.block_elems() * 4;
         let bytes = random_rows(q, 3, cols, &mut rng);
         let format = act_format(q).unwrap();
@@ -136,7 +130,7 @@ fn kernels_do_not_saturate() {
 #[test]
 fn token_groups_give_identical_results() {
     let mut rng = Rng::new(14);
-    for &q in TYPES {
+    for q in QType::quantized() {
         let cols = lengths(q)[2];
         let bytes = candle_rows(q, 1, cols, &mut rng);
         let acts = acts_for(q, 7, cols, &mut rng);
@@ -157,7 +151,7 @@ fn token_groups_give_identical_results() {
 #[test]
 fn simd_is_bit_identical_to_scalar() {
     let mut rng = Rng::new(15);
-    for &q in TYPES {
+    for q in QType::quantized() {
         for &cols in lengths(q) {
             for bytes in [candle_rows(q, 2, cols, &mut rng), random_rows(q, 2, cols, &mut rng)] {
                 let acts = acts_for(q, 5, cols, &mut rng);
@@ -182,7 +176,7 @@ fn simd_is_bit_identical_to_scalar() {
 #[test]
 fn bands_match_single_rows() {
     let mut rng = Rng::new(17);
-    for &q in TYPES {
+    for q in QType::quantized() {
         let (rows, cols) = (7, lengths(q)[1]);
         let bytes = candle_rows(q, rows, cols, &mut rng);
         let rb = q.row_bytes(cols);
@@ -228,7 +222,7 @@ fn best_isa_is_used_where_the_cpu_has_it() {
 #[test]
 fn short_inputs_count_whole_blocks_only() {
     let mut rng = Rng::new(16);
-    for &q in TYPES {
+    for q in QType::quantized() {
         let be = q.block_elems();
         let bytes = candle_rows(q, 1, 2 * be, &mut rng);
         let acts = acts_for(q, 1, be, &mut rng);

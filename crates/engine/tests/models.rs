@@ -11,7 +11,6 @@ use kindred_engine::synthetic::{self, Spec};
 use kindred_engine::{GenerateOptions, SamplerOptions, Session};
 
 const ARCHS: &[&str] = &["gemma3", "llama", "qwen2", "qwen3"];
-const WEIGHTS: &[QType] = &[QType::Q4_0, QType::Q5_0, QType::Q8_0, QType::Q4K, QType::Q5K, QType::Q6K, QType::F16, QType::F32];
 
 fn session(arch: &str, q: QType) -> Session {
     Session::load(synthetic::write(&Spec::tiny(arch, q)).unwrap()).unwrap_or_else(|e| panic!("{arch} {q:?}: {e}"))
@@ -28,7 +27,7 @@ fn max_diff(a: &[f32], b: &[f32]) -> f32 {
 #[test]
 fn prefill_equals_token_by_token_decode() {
     for &arch in ARCHS {
-        for &q in WEIGHTS {
+        for &q in QType::ALL {
             let s = session(arch, q);
             let ids = prompt(20, s.model.config().n_vocab);
             let mut batched = s.model.new_cache();

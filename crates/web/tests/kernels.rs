@@ -17,18 +17,12 @@ use kindred_engine::quant::QType;
 use kindred_engine::sampler::Rng;
 use wasm_bindgen_test::wasm_bindgen_test;
 
-const TYPES: &[QType] = &[QType::Q4_0, QType::Q5_0, QType::Q8_0, QType::Q4K, QType::Q5K, QType::Q6K];
 
 /// Blocks of random bytes with finite f16 scales (magnitudes near 2^-8).
 fn random_rows(q: QType, rows: usize, cols: usize, rng: &mut Rng) -> Vec<u8> {
     let mut bytes: Vec<u8> = (0..rows * q.row_bytes(cols)).map(|_| rng.next_u64() as u8).collect();
-    let scale_at: &[usize] = match q {
-        QType::Q4K | QType::Q5K => &[0, 2],
-        QType::Q6K => &[208],
-        _ => &[0],
-    };
     for b in bytes.chunks_exact_mut(q.block_bytes()) {
-        for &at in scale_at {
+        for &at in q.f16_fields() {
             let bits = (0x1c00 + (rng.next_u64() % 0x0800) as u16) | if rng.next_u64() & 1 == 1 { 0x8000 } else { 0 };
             b[at..at + 2].copy_from_slice(&bits.to_le_bytes());
         }
@@ -57,7 +51,7 @@ fn simd128_is_the_kernel_in_use() {
 #[wasm_bindgen_test]
 fn kernels_match_reference_and_each_other() {
     let mut rng = Rng::new(21);
-    for &q in TYPES {
+    for q in QType::quantized() {
         // Odd block counts exercise the simd128 kernels' scalar tail.
         let lengths: &[usize] = if q.block_elems() == 32 { &[32, 96, 640] } else { &[256, 768, 1536] };
         for &cols in lengths {
@@ -97,7 +91,7 @@ fn kernels_match_reference_and_each_other() {
 /// must hold without saturating), all kernels bit-identical to scalar.
 #[wasm_bindgen_test]
 fn extreme_blocks_match_scalar() {
-    for &q in TYPES {
+    for q in QType::quantized() {
         let cols = 4 * q.block_elems() + if q.block_elems() == 32 { 32 } else { 0 };
         let rb = q.row_bytes(cols);
         let mut rng = Rng::new(5);
@@ -107,12 +101,7 @@ fn extreme_blocks_match_scalar() {
             for (b, s) in row.chunks_exact_mut(q.block_bytes()).zip(scales.chunks_exact(q.block_bytes())) {
                 b.fill(if r == 0 { 0xff } else { 0x00 });
                 // Keep the f16 scales finite (taken from random rows) where each type has them.
-                let at: &[usize] = match q {
-                    QType::Q4K | QType::Q5K => &[0, 2],
-                    QType::Q6K => &[208],
-                    _ => &[0],
-                };
-                for &i in at {
+                for &i in q.f16_fields() {
                     b[i..i + 2].copy_from_slice(&s[i..i + 2]);
                 }
             }

@@ -9,9 +9,13 @@
 pub mod act;
 pub mod dot;
 pub mod f16;
+pub mod q2_k;
+pub mod q3_k;
 pub mod q4_0;
+pub mod q4_1;
 pub mod q4_k;
 pub mod q5_0;
+pub mod q5_1;
 pub mod q5_k;
 pub mod q6_k;
 pub mod q8_0;
@@ -24,8 +28,12 @@ pub enum QType {
     F16,
     BF16,
     Q4_0,
+    Q4_1,
     Q5_0,
+    Q5_1,
     Q8_0,
+    Q2K,
+    Q3K,
     Q4K,
     Q5K,
     Q6K,
@@ -35,14 +43,100 @@ pub enum QType {
 pub const MAX_BLOCK: usize = 256;
 
 impl QType {
+    /// Every type the engine computes with.
+    pub const ALL: &'static [QType] = &[
+        QType::F32,
+        QType::F16,
+        QType::BF16,
+        QType::Q4_0,
+        QType::Q4_1,
+        QType::Q5_0,
+        QType::Q5_1,
+        QType::Q8_0,
+        QType::Q2K,
+        QType::Q3K,
+        QType::Q4K,
+        QType::Q5K,
+        QType::Q6K,
+    ];
+
+    /// The block-quantized ones among `ALL`.
+    pub fn quantized() -> impl Iterator<Item = QType> {
+        QType::ALL.iter().copied().filter(|q| q.block_elems() > 1)
+    }
+
+    /// The type's name as GGUF tools print it (`Q4_K`).
+    pub fn name(self) -> &'static str {
+        match self {
+            QType::F32 => "F32",
+            QType::F16 => "F16",
+            QType::BF16 => "BF16",
+            QType::Q4_0 => "Q4_0",
+            QType::Q4_1 => "Q4_1",
+            QType::Q5_0 => "Q5_0",
+            QType::Q5_1 => "Q5_1",
+            QType::Q8_0 => "Q8_0",
+            QType::Q2K => "Q2_K",
+            QType::Q3K => "Q3_K",
+            QType::Q4K => "Q4_K",
+            QType::Q5K => "Q5_K",
+            QType::Q6K => "Q6_K",
+        }
+    }
+
+    /// The type of a `name` (any case).
+    pub fn named(name: &str) -> Option<QType> {
+        QType::ALL.iter().copied().find(|q| q.name().eq_ignore_ascii_case(name))
+    }
+
+    /// Byte offsets of a block's f16 fields (scales, mins): the bytes a
+    /// block of random bits must keep finite to be one a file could hold.
+    pub fn f16_fields(self) -> &'static [usize] {
+        match self {
+            QType::F32 | QType::F16 | QType::BF16 => &[],
+            QType::Q4_0 | QType::Q5_0 | QType::Q8_0 => &[0],
+            QType::Q4_1 | QType::Q5_1 | QType::Q4K | QType::Q5K => &[0, 2],
+            QType::Q2K => &[80, 82],
+            QType::Q3K => &[108],
+            QType::Q6K => &[208],
+        }
+    }
+
+    /// The ggml type id a GGUF tensor table names this type by.
+    pub fn ggml_id(self) -> u32 {
+        match self {
+            QType::F32 => 0,
+            QType::F16 => 1,
+            QType::Q4_0 => 2,
+            QType::Q4_1 => 3,
+            QType::Q5_0 => 6,
+            QType::Q5_1 => 7,
+            QType::Q8_0 => 8,
+            QType::Q2K => 10,
+            QType::Q3K => 11,
+            QType::Q4K => 12,
+            QType::Q5K => 13,
+            QType::Q6K => 14,
+            QType::BF16 => 30,
+        }
+    }
+
+    pub fn from_ggml_id(id: u32) -> Option<Self> {
+        QType::ALL.iter().copied().find(|q| q.ggml_id() == id)
+    }
+
     pub fn from_ggml(d: GgmlDType) -> Option<Self> {
         Some(match d {
             GgmlDType::F32 => QType::F32,
             GgmlDType::F16 => QType::F16,
             GgmlDType::BF16 => QType::BF16,
             GgmlDType::Q4_0 => QType::Q4_0,
+            GgmlDType::Q4_1 => QType::Q4_1,
             GgmlDType::Q5_0 => QType::Q5_0,
+            GgmlDType::Q5_1 => QType::Q5_1,
             GgmlDType::Q8_0 => QType::Q8_0,
+            GgmlDType::Q2K => QType::Q2K,
+            GgmlDType::Q3K => QType::Q3K,
             GgmlDType::Q4K => QType::Q4K,
             GgmlDType::Q5K => QType::Q5K,
             GgmlDType::Q6K => QType::Q6K,
@@ -56,8 +150,12 @@ impl QType {
             QType::F16 => GgmlDType::F16,
             QType::BF16 => GgmlDType::BF16,
             QType::Q4_0 => GgmlDType::Q4_0,
+            QType::Q4_1 => GgmlDType::Q4_1,
             QType::Q5_0 => GgmlDType::Q5_0,
+            QType::Q5_1 => GgmlDType::Q5_1,
             QType::Q8_0 => GgmlDType::Q8_0,
+            QType::Q2K => GgmlDType::Q2K,
+            QType::Q3K => GgmlDType::Q3K,
             QType::Q4K => GgmlDType::Q4K,
             QType::Q5K => GgmlDType::Q5K,
             QType::Q6K => GgmlDType::Q6K,
@@ -67,8 +165,8 @@ impl QType {
     pub fn block_elems(self) -> usize {
         match self {
             QType::F32 | QType::F16 | QType::BF16 => 1,
-            QType::Q4_0 | QType::Q5_0 | QType::Q8_0 => 32,
-            QType::Q4K | QType::Q5K | QType::Q6K => 256,
+            QType::Q4_0 | QType::Q4_1 | QType::Q5_0 | QType::Q5_1 | QType::Q8_0 => 32,
+            QType::Q2K | QType::Q3K | QType::Q4K | QType::Q5K | QType::Q6K => 256,
         }
     }
 
@@ -77,8 +175,12 @@ impl QType {
             QType::F32 => 4,
             QType::F16 | QType::BF16 => 2,
             QType::Q4_0 => q4_0::BLOCK_BYTES,
+            QType::Q4_1 => q4_1::BLOCK_BYTES,
             QType::Q5_0 => q5_0::BLOCK_BYTES,
+            QType::Q5_1 => q5_1::BLOCK_BYTES,
             QType::Q8_0 => q8_0::BLOCK_BYTES,
+            QType::Q2K => q2_k::BLOCK_BYTES,
+            QType::Q3K => q3_k::BLOCK_BYTES,
             QType::Q4K => q4_k::BLOCK_BYTES,
             QType::Q5K => q5_k::BLOCK_BYTES,
             QType::Q6K => q6_k::BLOCK_BYTES,
@@ -112,8 +214,12 @@ pub fn dequantize_row(q: QType, row: &[u8], out: &mut [f32]) {
 fn dequantize_block(q: QType, b: &[u8], out: &mut [f32]) {
     match q {
         QType::Q4_0 => q4_0::dequantize(b, out),
+        QType::Q4_1 => q4_1::dequantize(b, out),
         QType::Q5_0 => q5_0::dequantize(b, out),
+        QType::Q5_1 => q5_1::dequantize(b, out),
         QType::Q8_0 => q8_0::dequantize(b, out),
+        QType::Q2K => q2_k::dequantize(b, out),
+        QType::Q3K => q3_k::dequantize(b, out),
         QType::Q4K => q4_k::dequantize(b, out),
         QType::Q5K => q5_k::dequantize(b, out),
         QType::Q6K => q6_k::dequantize(b, out),

@@ -22,9 +22,13 @@
 //! integers, and take one f32 step a block (`k_block`), as llama.cpp does:
 //! a per-group float combine cost their SIMD kernels half their speed.
 
+pub mod q2_k;
+pub mod q3_k;
 pub mod q4_0;
+pub mod q4_1;
 pub mod q4_k;
 pub mod q5_0;
+pub mod q5_1;
 pub mod q5_k;
 pub mod q6_k;
 pub mod q8_0;
@@ -120,8 +124,8 @@ impl Isa {
 /// rows, which are multiplied in f32.
 pub fn act_format(q: QType) -> Option<ActFormat> {
     match q {
-        QType::Q4_0 | QType::Q5_0 | QType::Q8_0 => Some(ActFormat::Q8_0),
-        QType::Q4K | QType::Q5K | QType::Q6K => Some(ActFormat::Q8K),
+        QType::Q4_0 | QType::Q4_1 | QType::Q5_0 | QType::Q5_1 | QType::Q8_0 => Some(ActFormat::Q8_0),
+        QType::Q2K | QType::Q3K | QType::Q4K | QType::Q5K | QType::Q6K => Some(ActFormat::Q8K),
         QType::F32 | QType::F16 | QType::BF16 => None,
     }
 }
@@ -225,6 +229,8 @@ fn split_kernel<const N: usize>(isa: Isa, q: QType) -> Option<SplitKernel<N>> {
         (Isa::Simd128, QType::Q5_0) => q5_0::simd128::<N>,
         (Isa::Simd128, QType::Q4K) => q4_k::simd128::<N>,
         (Isa::Simd128, QType::Q6K) => q6_k::simd128::<N>,
+        (Isa::Simd128, QType::Q2K) => q2_k::simd128::<N>,
+        (Isa::Simd128, QType::Q3K) => q3_k::simd128::<N>,
         _ => return None,
     })
 }
@@ -255,24 +261,44 @@ fn kernel<const N: usize>(isa: Isa, q: QType) -> Option<Kernel<N>> {
         (Isa::Avx2 | Isa::Avx512, QType::Q5K) => q5_k::avx2::<N>,
         #[cfg(target_arch = "x86_64")]
         (Isa::Avx2, QType::Q6K) => q6_k::avx2::<N>,
+        #[cfg(target_arch = "x86_64")]
+        (Isa::Avx2 | Isa::Avx512, QType::Q4_1) => q4_1::avx2::<N>,
+        #[cfg(target_arch = "x86_64")]
+        (Isa::Avx2 | Isa::Avx512, QType::Q5_1) => q5_1::avx2::<N>,
+        #[cfg(target_arch = "x86_64")]
+        (Isa::Avx2 | Isa::Avx512, QType::Q2K) => q2_k::avx2::<N>,
+        #[cfg(target_arch = "x86_64")]
+        (Isa::Avx2 | Isa::Avx512, QType::Q3K) => q3_k::avx2::<N>,
         #[cfg(all(target_arch = "wasm32", target_feature = "relaxed-simd"))]
         (Isa::Relaxed, QType::Q5_0) => q5_0::relaxed::<N>,
         #[cfg(all(target_arch = "wasm32", target_feature = "relaxed-simd"))]
         (Isa::Relaxed, QType::Q4K) => q4_k::relaxed::<N>,
         #[cfg(all(target_arch = "wasm32", target_feature = "relaxed-simd"))]
         (Isa::Relaxed, QType::Q6K) => q6_k::relaxed::<N>,
+        #[cfg(all(target_arch = "wasm32", target_feature = "relaxed-simd"))]
+        (Isa::Relaxed, QType::Q2K) => q2_k::relaxed::<N>,
+        #[cfg(all(target_arch = "wasm32", target_feature = "relaxed-simd"))]
+        (Isa::Relaxed, QType::Q3K) => q3_k::relaxed::<N>,
         // Types without a relaxed kernel: simd128 where relaxed is chosen.
         // Q8_0, Q5_0, Q4_K and Q6_K under simd128: `split_kernel`.
         #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
         (Isa::Simd128 | Isa::Relaxed, QType::Q4_0) => q4_0::simd128::<N>,
         #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
         (Isa::Simd128 | Isa::Relaxed, QType::Q5K) => q5_k::simd128::<N>,
+        #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+        (Isa::Simd128 | Isa::Relaxed, QType::Q4_1) => q4_1::simd128::<N>,
+        #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+        (Isa::Simd128 | Isa::Relaxed, QType::Q5_1) => q5_1::simd128::<N>,
         (_, QType::Q4_0) => q4_0::scalar::<N>,
         (_, QType::Q5_0) => q5_0::scalar::<N>,
         (_, QType::Q8_0) => q8_0::scalar::<N>,
         (_, QType::Q4K) => q4_k::scalar::<N>,
         (_, QType::Q5K) => q5_k::scalar::<N>,
         (_, QType::Q6K) => q6_k::scalar::<N>,
+        (_, QType::Q4_1) => q4_1::scalar::<N>,
+        (_, QType::Q5_1) => q5_1::scalar::<N>,
+        (_, QType::Q2K) => q2_k::scalar::<N>,
+        (_, QType::Q3K) => q3_k::scalar::<N>,
     };
     Some(k)
 }
@@ -314,12 +340,12 @@ fn blocks<const N: usize>(row: &[u8], a: &[&QuantizedActs; N], block_bytes: usiz
     n
 }
 
-/// The float combine every kernel shares: group `g` (16 values) adds
-/// `gs_g * (sc_g * S_g - mn_g * G_g)` to `t[g % 4]` (S: the integer dot,
-/// G: the activations' group sum, sc/mn: the weight's group scale and min,
-/// gs: the activation scale), and the row's result is
-/// `((t0 + t1) + t2) + t3`. Types without mins skip `mn * G`: subtracting
-/// a zero changes no sum here (`t` never holds -0, the one value it could).
+/// The float combine every 32-value type shares: group `g` (16 values)
+/// adds `gs_g * (sc_g * S_g + m_g * G_g)` to `t[g % 4]` (S: the integer
+/// dot, G: the activations' group sum, sc/m: the weight block's scale and
+/// offset, gs: the activation scale), and the row's result is
+/// `((t0 + t1) + t2) + t3`. Types without offsets skip `m * G`: adding a
+/// zero changes no sum here (`t` never holds -0, the one value it could).
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct Combine(pub [f32; 4]);
 
@@ -328,6 +354,13 @@ impl Combine {
     #[inline(always)]
     pub fn add(&mut self, g: usize, gs: f32, sc: f32, s: i32) {
         self.0[g & 3] += gs * (sc * s as f32);
+    }
+
+    /// A group of a type with an offset added to every value (Q4_1, Q5_1:
+    /// `d * q + m`), `sum` the activations' group sum.
+    #[inline(always)]
+    pub fn add_offset(&mut self, g: usize, gs: f32, (sc, s): (f32, i32), (m, sum): (f32, i32)) {
+        self.0[g & 3] += gs * (sc * s as f32 + m * sum as f32);
     }
 
     #[inline(always)]

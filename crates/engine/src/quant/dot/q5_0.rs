@@ -31,16 +31,17 @@ pub fn scalar<const N: usize>(row: &[u8], a: [&QuantizedActs; N]) -> [f32; N] {
     scalar_blocks([Combine::default(); N], row, &a, BLOCK_BYTES, (0, nb), block)
 }
 
-/// The block's 32 values, unsigned (0..32): the nibble with 16 added
-/// where the fifth bit is set.
+/// The 32 values, unsigned (0..32), of the fifth bits at `b[at..at + 4]`
+/// and the nibbles after them: the nibble with 16 added where the fifth
+/// bit is set (Q5_0: `at` 2, Q5_1: 4).
 #[cfg(target_arch = "x86_64")]
 #[inline]
 #[target_feature(enable = "avx2,fma,f16c")]
-unsafe fn weights_avx2(b: &[u8]) -> core::arch::x86_64::__m256i {
+pub(super) unsafe fn weights_avx2(b: &[u8], at: usize) -> core::arch::x86_64::__m256i {
     use super::x86::*;
     use core::arch::x86_64::*;
-    let high = _mm256_and_si256(bits_to_bytes(u32::from_le_bytes([b[2], b[3], b[4], b[5]])), _mm256_set1_epi8(16));
-    _mm256_or_si256(nibbles(load16(&b[6..])), high)
+    let high = _mm256_and_si256(bits_to_bytes(u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])), _mm256_set1_epi8(16));
+    _mm256_or_si256(nibbles(load16(&b[at + 4..])), high)
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -53,7 +54,7 @@ pub unsafe fn avx2<const N: usize>(row: &[u8], a: [&QuantizedActs; N]) -> [f32; 
     let ap = Acts::new(&a);
     let mut t = [_mm_setzero_ps(); N];
     for (k, b) in row.chunks_exact(4 * BB).take(nb / 4).enumerate() {
-        let w = [weights_avx2(b), weights_avx2(&b[BB..]), weights_avx2(&b[2 * BB..]), weights_avx2(&b[3 * BB..])];
+        let w = [weights_avx2(b, 2), weights_avx2(&b[BB..], 2), weights_avx2(&b[2 * BB..], 2), weights_avx2(&b[3 * BB..], 2)];
         let (d0, d1, d2, d3) = (f16(b), f16(&b[BB..]), f16(&b[2 * BB..]), f16(&b[3 * BB..]));
         let sc = _mm256_setr_ps(d0, d0, d1, d1, d2, d2, d3, d3);
         for tk in 0..N {

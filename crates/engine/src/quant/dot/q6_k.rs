@@ -59,11 +59,11 @@ unsafe fn half_values(b: &[u8], n: usize) -> [core::arch::x86_64::__m256i; 4] {
 }
 
 /// The scales of the 8 vectors of values (`half_values`), as i16: groups
-/// 2v and 2v + 1 in the low and high 16 lanes.
+/// 2v and 2v + 1 in the low and high 16 lanes (also Q2_K's and Q3_K's).
 #[cfg(target_arch = "x86_64")]
 #[inline]
 #[target_feature(enable = "avx2,fma,f16c")]
-unsafe fn vector_scales(sc16: core::arch::x86_64::__m256i) -> [core::arch::x86_64::__m256i; 8] {
+pub(super) unsafe fn vector_scales(sc16: core::arch::x86_64::__m256i) -> [core::arch::x86_64::__m256i; 8] {
     use super::x86::broadcast_pairs;
     use core::arch::x86_64::*;
     let (lo, hi) = (broadcast_pairs(_mm256_castsi256_si128(sc16)), broadcast_pairs(_mm256_extracti128_si256(sc16, 1)));

@@ -152,6 +152,10 @@ pub struct Consts {
     pub b16: v128,
     /// 0x30 in every byte.
     pub b30: v128,
+    /// 3 in every byte.
+    pub b3: v128,
+    /// 4 in every byte.
+    pub b4: v128,
     /// Byte j holds bit j % 8 (see `bits_to_bytes`).
     pub bit: v128,
     /// Swizzles spreading bytes 0, 1 (`spread.0`) and 2, 3 (`spread.1`) of
@@ -169,6 +173,8 @@ impl Consts {
             ones: i16x8_splat(1),
             b16: u8x16_splat(16),
             b30: u8x16_splat(0x30),
+            b3: u8x16_splat(3),
+            b4: u8x16_splat(4),
             bit: u8x16(1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128),
             spread: (u8x16(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1), u8x16(2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3)),
         })
@@ -279,6 +285,13 @@ pub fn dot_even_odd(w: (v128, v128), x: (v128, v128)) -> v128 {
 #[inline(always)]
 pub fn terms(gs: v128, sc: v128, s: v128) -> v128 {
     f32x4_mul(gs, f32x4_mul(sc, f32x4_convert_i32x4(s)))
+}
+
+/// 4 consecutive groups' terms `gs * (sc * S + m * G)` (see
+/// `Combine::add_offset`).
+#[inline(always)]
+pub fn terms_offset(gs: v128, (sc, s): (v128, v128), (m, g): (v128, v128)) -> v128 {
+    f32x4_mul(gs, f32x4_add(f32x4_mul(sc, f32x4_convert_i32x4(s)), f32x4_mul(m, f32x4_convert_i32x4(g))))
 }
 
 /// 4 activation group scales from `s` (at least 4 long).

@@ -69,6 +69,14 @@ pub unsafe fn terms(gs: __m256, sc: __m256, s: __m256i) -> __m256 {
     _mm256_mul_ps(gs, _mm256_mul_ps(sc, _mm256_cvtepi32_ps(s)))
 }
 
+/// 8 consecutive groups' terms `gs * (sc * S + m * G)` (see
+/// `Combine::add_offset`).
+#[inline]
+#[target_feature(enable = "avx2,fma,f16c")]
+pub unsafe fn terms_offset(gs: __m256, (sc, s): (__m256, __m256i), (m, g): (__m256, __m256i)) -> __m256 {
+    _mm256_mul_ps(gs, _mm256_add_ps(_mm256_mul_ps(sc, _mm256_cvtepi32_ps(s)), _mm256_mul_ps(m, _mm256_cvtepi32_ps(g))))
+}
+
 /// Adds the terms of groups 8m..8m+8 to `Combine`'s four sums, in its
 /// order: t[k] += v[k], then t[k] += v[k + 4].
 #[inline]
@@ -107,6 +115,14 @@ pub unsafe fn bits_to_bytes(bits: u32) -> __m256i {
     // ...and sets every other bit, so it is all ones exactly when bit j is.
     let others = _mm256_set1_epi64x(0x7fbf_dfef_f7fb_fdfe);
     _mm256_cmpeq_epi8(_mm256_or_si256(v, others), _mm256_set1_epi64x(-1))
+}
+
+/// The i16 lanes of `x` shifted right by `n` (a count known only at run
+/// time).
+#[inline]
+#[target_feature(enable = "avx2,fma,f16c")]
+pub unsafe fn shr16(x: __m256i, n: u32) -> __m256i {
+    _mm256_srl_epi16(x, _mm_cvtsi32_si128(n as i32))
 }
 
 /// Each of the 8 bytes of `bytes` (K-quant sub-block scales) as an i16

@@ -1,10 +1,11 @@
-//! A GGUF file held in memory: candle-core parses the header, the tensor
-//! bytes stay where they are and are borrowed by the kernels.
+//! A GGUF file held in memory: the header read (`header`), the tensor
+//! bytes left where they are and borrowed by the kernels.
+
+pub mod header;
 
 use std::collections::HashMap;
-use std::io::Cursor;
 
-use candle_core::quantized::gguf_file::{Content, Value};
+use candle_core::quantized::gguf_file::Value;
 
 use crate::error::{Error, Result};
 use crate::quant::QType;
@@ -30,8 +31,8 @@ pub struct Gguf {
     bytes: Vec<u8>,
     pub metadata: HashMap<String, Value>,
     pub tensors: HashMap<String, TensorRef>,
-    /// Tensors whose type candle knows but this engine cannot compute with;
-    /// reported only if the model actually uses one.
+    /// Tensors of a type this engine cannot compute with, by name, with
+    /// the type's name; reported only if the model actually uses one.
     pub unsupported: HashMap<String, String>,
 }
 
@@ -40,38 +41,34 @@ impl Gguf {
         if bytes.len() < 8 {
             return Err(Error::NotGguf(format!("only {} bytes", bytes.len())));
         }
-        if &bytes[..4] != b"GGUF" {
-            return Err(Error::NotGguf("the file does not start with the GGUF magic".into()));
-        }
-        let content = Content::read(&mut Cursor::new(&bytes[..])).map_err(|e| {
-            let msg = e.to_string();
-            if msg.contains("unknown dtype") {
-                Error::UnsupportedTensorType { tensor: tensor_with_unknown_type(&bytes), dtype: msg }
-            } else {
-                Error::Corrupt(msg)
-            }
-        })?;
-        let base = usize::try_from(content.tensor_data_offset)
-            .map_err(|_| Error::Corrupt("tensor data offset out of range".into()))?;
+        let header = header::read(&bytes)?;
+        let base = header.data_offset;
         let mut tensors = HashMap::new();
         let mut unsupported = HashMap::new();
-        for (name, info) in &content.tensor_infos {
-            let dims = info.shape.dims().to_vec();
-            let qtype = match QType::from_ggml(info.ggml_dtype) {
+        for info in header.tensors {
+            let name = info.name;
+            let qtype = match QType::from_ggml_id(info.ggml_type) {
                 Some(q) => q,
                 None => {
-                    unsupported.insert(name.clone(), format!("{:?}", info.ggml_dtype));
+                    unsupported.insert(name, ggml_type_name(info.ggml_type));
                     continue;
                 }
             };
+            let dims = info
+                .ne
+                .iter()
+                .rev()
+                .map(|&d| usize::try_from(d).ok())
+                .collect::<Option<Vec<usize>>>()
+                .ok_or_else(|| Error::Corrupt(format!("tensor `{name}` has an impossible shape {:?}", info.ne)))?;
             let elems = dims
                 .iter()
                 .try_fold(1usize, |acc, &d| acc.checked_mul(d))
                 .ok_or_else(|| Error::Corrupt(format!("tensor `{name}` has an impossible shape {dims:?}")))?;
             if elems % qtype.block_elems() != 0 || dims.last().map_or(true, |c| c % qtype.block_elems() != 0) {
                 return Err(Error::Corrupt(format!(
-                    "tensor `{name}` of {elems} elements is not a whole number of {:?} blocks per row",
-                    qtype
+                    "tensor `{name}` of {elems} elements is not a whole number of {} blocks per row",
+                    qtype.name()
                 )));
             }
             let len = elems / qtype.block_elems() * qtype.block_bytes();
@@ -79,17 +76,16 @@ impl Gguf {
                 .ok()
                 .and_then(|o| o.checked_add(base))
                 .ok_or_else(|| Error::Corrupt(format!("tensor `{name}` offset out of range")))?;
-            let end = offset.checked_add(len).filter(|&e| e <= bytes.len()).ok_or_else(|| {
-                Error::Corrupt(format!(
+            if offset.checked_add(len).map_or(true, |e| e > bytes.len()) {
+                return Err(Error::Corrupt(format!(
                     "tensor `{name}` needs bytes {offset}..{} but the file has {} bytes (truncated?)",
                     offset.saturating_add(len),
                     bytes.len()
-                ))
-            })?;
-            let _ = end;
-            tensors.insert(name.clone(), TensorRef { name: name.clone(), qtype, dims, offset, len });
+                )));
+            }
+            tensors.insert(name.clone(), TensorRef { name, qtype, dims, offset, len });
         }
-        Ok(Gguf { bytes, metadata: content.metadata, tensors, unsupported })
+        Ok(Gguf { bytes, metadata: header.metadata, tensors, unsupported })
     }
 
     pub fn tensor(&self, name: &str) -> Result<&TensorRef> {
@@ -209,84 +205,31 @@ fn value_as_u64(v: &Value) -> Option<u64> {
     }
 }
 
-/// candle rejects a tensor type it does not know without naming the tensor;
-/// walk the header ourselves (bounds-checked) to name it for the user.
-fn tensor_with_unknown_type(bytes: &[u8]) -> String {
-    scan_unknown_type(bytes).unwrap_or_else(|| "(unknown tensor)".into())
-}
-
-fn scan_unknown_type(b: &[u8]) -> Option<String> {
-    let mut r = Reader { b, pos: 4 };
-    let version = r.u32()?;
-    let wide = version >= 2;
-    let n_tensors = r.len(wide)?;
-    let n_kv = r.len(wide)?;
-    for _ in 0..n_kv {
-        r.string(wide)?;
-        let ty = r.u32()?;
-        r.skip_value(ty, wide, 0)?;
-    }
-    for _ in 0..n_tensors {
-        let name = r.string(wide)?;
-        let n_dims = r.u32()? as usize;
-        for _ in 0..n_dims.min(8) {
-            r.len(wide)?;
-        }
-        let ty = r.u32()?;
-        r.u64()?;
-        if !matches!(ty, 0 | 1 | 2 | 3 | 6 | 7 | 8 | 9 | 10 | 11 | 12 | 13 | 14 | 15 | 30) {
-            return Some(format!("{name} (ggml type {ty})"));
-        }
-    }
-    None
-}
-
-struct Reader<'a> {
-    b: &'a [u8],
-    pos: usize,
-}
-
-impl Reader<'_> {
-    fn take(&mut self, n: usize) -> Option<&[u8]> {
-        let end = self.pos.checked_add(n)?;
-        let s = self.b.get(self.pos..end)?;
-        self.pos = end;
-        Some(s)
-    }
-    fn u32(&mut self) -> Option<u32> {
-        Some(u32::from_le_bytes(self.take(4)?.try_into().ok()?))
-    }
-    fn u64(&mut self) -> Option<u64> {
-        Some(u64::from_le_bytes(self.take(8)?.try_into().ok()?))
-    }
-    fn len(&mut self, wide: bool) -> Option<usize> {
-        if wide { usize::try_from(self.u64()?).ok() } else { Some(self.u32()? as usize) }
-    }
-    fn string(&mut self, wide: bool) -> Option<String> {
-        let n = self.len(wide)?;
-        Some(String::from_utf8_lossy(self.take(n)?).into_owned())
-    }
-    fn skip_value(&mut self, ty: u32, wide: bool, depth: usize) -> Option<()> {
-        let size = match ty {
-            0 | 1 | 7 => 1,
-            2 | 3 => 2,
-            4 | 5 | 6 => 4,
-            10 | 11 | 12 => 8,
-            8 => {
-                self.string(wide)?;
-                return Some(());
-            }
-            9 if depth < 4 => {
-                let inner = self.u32()?;
-                let n = self.len(wide)?;
-                for _ in 0..n {
-                    self.skip_value(inner, wide, depth + 1)?;
-                }
-                return Some(());
-            }
-            _ => return None,
-        };
-        self.take(size).map(|_| ())
+/// The name of ggml type `id`, for a type this engine does not compute with.
+fn ggml_type_name(id: u32) -> String {
+    const NAMES: &[(u32, &str)] = &[
+        (9, "Q8_1"),
+        (15, "Q8_K"),
+        (16, "IQ2_XXS"),
+        (17, "IQ2_XS"),
+        (18, "IQ3_XXS"),
+        (19, "IQ1_S"),
+        (20, "IQ4_NL"),
+        (21, "IQ3_S"),
+        (22, "IQ2_S"),
+        (23, "IQ4_XS"),
+        (24, "I8"),
+        (25, "I16"),
+        (26, "I32"),
+        (27, "I64"),
+        (28, "F64"),
+        (29, "IQ1_M"),
+        (34, "TQ1_0"),
+        (35, "TQ2_0"),
+        (39, "MXFP4"),
+    ];
+    match NAMES.iter().find(|(i, _)| *i == id) {
+        Some((_, n)) => n.to_string(),
+        None => format!("ggml type {id}"),
     }
 }
-
