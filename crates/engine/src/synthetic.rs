@@ -2,12 +2,11 @@
 //! architecture and quant type without a download, and ones of a real
 //! model's shapes for benchmarks on machines that receive no model file.
 
-use candle_core::quantized::gguf_file::{self, Value};
-use candle_core::quantized::QTensor;
-use candle_core::{Device, Tensor};
+use candle_core::quantized::gguf_file::Value;
 
-use crate::error::{Error, Result};
-use crate::quant::QType;
+use crate::error::Result;
+use crate::gguf::writer::{self, TensorData};
+use crate::quant::{self, QType};
 use crate::sampler::Rng;
 
 #[derive(Debug, Clone)]
@@ -188,22 +187,15 @@ pub fn byte_char(b: u8) -> char {
     }
 }
 
-fn candle(e: candle_core::Error) -> Error {
-    Error::Corrupt(format!("synthetic model: {e}"))
-}
-
-fn random_matrix(rng: &mut Rng, rows: usize, cols: usize, scale: f32, q: QType) -> Result<QTensor> {
+fn random_matrix(rng: &mut Rng, rows: usize, cols: usize, scale: f32, q: QType) -> Result<(Vec<usize>, QType, Vec<u8>)> {
     let data: Vec<f32> = (0..rows * cols)
         .map(|_| (rng.next_f32() + rng.next_f32() + rng.next_f32() - 1.5) * scale)
         .collect();
-    let t = Tensor::from_vec(data, (rows, cols), &Device::Cpu).map_err(candle)?;
-    QTensor::quantize(&t, q.to_ggml()).map_err(candle)
+    Ok((vec![rows, cols], q, quant::quantize(q, &data)))
 }
 
-fn vector(v: Vec<f32>) -> Result<QTensor> {
-    let n = v.len();
-    let t = Tensor::from_vec(v, n, &Device::Cpu).map_err(candle)?;
-    QTensor::quantize(&t, candle_core::quantized::GgmlDType::F32).map_err(candle)
+fn vector(v: Vec<f32>) -> Result<(Vec<usize>, QType, Vec<u8>)> {
+    Ok((vec![v.len()], QType::F32, v.iter().flat_map(|x| x.to_le_bytes()).collect()))
 }
 
 /// Serialises a random-weight model of `spec` as GGUF bytes.
@@ -254,7 +246,7 @@ pub fn write(spec: &Spec) -> Result<Vec<u8>> {
     let (qd, kvd) = (spec.n_head * hd, spec.n_kv_head * hd);
     let w = spec.weights;
     let ones = |n: usize, rng: &mut Rng| vector((0..n).map(|_| 0.8 + 0.4 * rng.next_f32()).collect());
-    let mut tensors: Vec<(String, QTensor)> = vec![
+    let mut tensors: Vec<(String, (Vec<usize>, QType, Vec<u8>))> = vec![
         ("token_embd.weight".into(), random_matrix(&mut rng, n_vocab, d, 0.05, spec.embed)?),
         ("output_norm.weight".into(), ones(d, &mut rng)?),
     ];
@@ -288,9 +280,6 @@ pub fn write(spec: &Spec) -> Result<Vec<u8>> {
     if a != "gemma3" {
         tensors.push(("output.weight".into(), random_matrix(&mut rng, n_vocab, d, 0.05, spec.embed)?));
     }
-    let meta_refs: Vec<(&str, &Value)> = meta.iter().map(|(k, v)| (k.as_str(), v)).collect();
-    let tensor_refs: Vec<(&str, &QTensor)> = tensors.iter().map(|(k, v)| (k.as_str(), v)).collect();
-    let mut out = std::io::Cursor::new(Vec::new());
-    gguf_file::write(&mut out, &meta_refs, &tensor_refs).map_err(candle)?;
-    Ok(out.into_inner())
+    let tensors: Vec<TensorData> = tensors.into_iter().map(|(name, (dims, qtype, bytes))| TensorData { name, qtype, dims, bytes }).collect();
+    Ok(writer::write(&meta, &tensors))
 }

@@ -7,8 +7,6 @@
 //! none they fail: a missing adapter must not look like a pass.
 #![cfg(feature = "gpu")]
 
-use candle_core::quantized::QTensor;
-use candle_core::{Device, Tensor};
 use kindred_engine::gpu::attention::AttnShape;
 use kindred_engine::gpu::kernels::Layout;
 use kindred_engine::gpu::{GpuOptions, Oneshot};
@@ -29,8 +27,7 @@ fn random(rng: &mut Rng, n: usize) -> Vec<f32> {
 
 /// A `[rows, cols]` tensor of random values in GGUF blocks of type `q`.
 fn quantized(q: QType, rows: usize, cols: usize, rng: &mut Rng) -> Vec<u8> {
-    let t = Tensor::from_vec(random(rng, rows * cols), (rows, cols), &Device::Cpu).unwrap();
-    QTensor::quantize(&t, q.to_ggml()).unwrap().data().unwrap().into_owned()
+    kindred_engine::quant::quantize(q, &random(rng, rows * cols))
 }
 
 /// GPU mat-vec of random data against `dot_row` per row; returns how many

@@ -7,8 +7,6 @@
 //! Needs a GPU adapter (lavapipe will do); with none the tests fail.
 #![cfg(feature = "gpu")]
 
-use candle_core::quantized::QTensor;
-use candle_core::{Device, Tensor};
 use kindred_engine::gpu::{GpuOptions, Oneshot};
 use kindred_engine::quant::{dequantize_row, QType};
 use kindred_engine::sampler::Rng;
@@ -25,8 +23,7 @@ fn random(rng: &mut Rng, n: usize) -> Vec<f32> {
 }
 
 fn quantized(q: QType, rows: usize, cols: usize, rng: &mut Rng) -> Vec<u8> {
-    let t = Tensor::from_vec(random(rng, rows * cols), (rows, cols), &Device::Cpu).unwrap();
-    QTensor::quantize(&t, q.to_ggml()).unwrap().data().unwrap().into_owned()
+    kindred_engine::quant::quantize(q, &random(rng, rows * cols))
 }
 
 /// `n` tokens through the GPU mat-mul against f64 dots of the CPU's

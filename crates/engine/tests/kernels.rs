@@ -6,7 +6,10 @@ use candle_core::{Device, Tensor};
 use kindred_engine::quant::{dequantize_row, dot_row, QType};
 use kindred_engine::sampler::Rng;
 
-const TYPES: &[QType] = QType::ALL;
+/// The types candle also reads.
+fn types() -> impl Iterator<Item = QType> {
+    QType::ALL.iter().copied().filter(|q| q.to_ggml().is_some())
+}
 
 fn random(rng: &mut Rng, n: usize) -> Vec<f32> {
     (0..n).map(|_| (rng.next_f32() - 0.5) * 4.0).collect()
@@ -14,7 +17,7 @@ fn random(rng: &mut Rng, n: usize) -> Vec<f32> {
 
 fn quantized(q: QType, rows: usize, cols: usize, rng: &mut Rng) -> (Vec<u8>, Vec<f32>) {
     let t = Tensor::from_vec(random(rng, rows * cols), (rows, cols), &Device::Cpu).unwrap();
-    let qt = QTensor::quantize(&t, q.to_ggml()).unwrap();
+    let qt = QTensor::quantize(&t, q.to_ggml().unwrap()).unwrap();
     let reference = qt.dequantize(&Device::Cpu).unwrap().flatten_all().unwrap().to_vec1::<f32>().unwrap();
     (qt.data().unwrap().into_owned(), reference)
 }
@@ -22,7 +25,7 @@ fn quantized(q: QType, rows: usize, cols: usize, rng: &mut Rng) -> (Vec<u8>, Vec
 #[test]
 fn dequantize_matches_candle() {
     let mut rng = Rng::new(42);
-    for &q in TYPES {
+    for q in types() {
         let (rows, cols) = (3, 512);
         let (bytes, want) = quantized(q, rows, cols, &mut rng);
         let rb = q.row_bytes(cols);
@@ -39,7 +42,7 @@ fn dequantize_matches_candle() {
 #[test]
 fn fused_dot_matches_dequantize_then_dot() {
     let mut rng = Rng::new(7);
-    for &q in TYPES {
+    for q in types() {
         for cols in [256usize, 512, 2048] {
             let (bytes, w) = quantized(q, 1, cols, &mut rng);
             let x = random(&mut rng, cols);

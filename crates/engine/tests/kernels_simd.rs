@@ -4,8 +4,6 @@
 //! 1e-5 of the sum of |terms| (the kernels combine 16-value groups in f32;
 //! the group sums are exact integers).
 
-use candle_core::quantized::QTensor;
-use candle_core::{Device, Tensor};
 use kindred_engine::quant::act::QuantizedActs;
 use kindred_engine::quant::dequantize_row;
 use kindred_engine::quant::dot::{act_format, dot_row, dot_rows, Isa, MAX_TOKENS};
@@ -18,10 +16,10 @@ fn random(rng: &mut Rng, n: usize) -> Vec<f32> {
     (0..n).map(|_| (rng.next_f32() - 0.5) * 4.0).collect()
 }
 
-/// `rows` rows quantized by candle (an independent quantizer).
+/// `rows` rows quantized by candle (an independent quantizer) where it
+/// knows the type, by the engine's own rounding for the IQ4 types.
 fn candle_rows(q: QType, rows: usize, cols: usize, rng: &mut Rng) -> Vec<u8> {
-    let t = Tensor::from_vec(random(rng, rows * cols), (rows, cols), &Device::Cpu).unwrap();
-    QTensor::quantize(&t, q.to_ggml()).unwrap().data().unwrap().into_owned()
+    kindred_engine::quant::quantize(q, &random(rng, rows * cols))
 }
 
 /// Blocks of random bytes, with finite f16 scales: every bit pattern a

@@ -2,6 +2,7 @@
 //! bytes left where they are and borrowed by the kernels.
 
 pub mod header;
+pub mod writer;
 
 use std::collections::HashMap;
 
@@ -214,10 +215,8 @@ fn ggml_type_name(id: u32) -> String {
         (17, "IQ2_XS"),
         (18, "IQ3_XXS"),
         (19, "IQ1_S"),
-        (20, "IQ4_NL"),
         (21, "IQ3_S"),
         (22, "IQ2_S"),
-        (23, "IQ4_XS"),
         (24, "I8"),
         (25, "I16"),
         (26, "I32"),

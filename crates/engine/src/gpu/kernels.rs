@@ -86,6 +86,8 @@ fn format_source(q: QType) -> &'static str {
         QType::Q4K => include_str!("shaders/q4_k.wgsl"),
         QType::Q5K => include_str!("shaders/q5_k.wgsl"),
         QType::Q6K => include_str!("shaders/q6_k.wgsl"),
+        QType::IQ4NL => concat!(include_str!("shaders/iq4_grid.wgsl"), include_str!("shaders/iq4_nl.wgsl")),
+        QType::IQ4XS => concat!(include_str!("shaders/iq4_grid.wgsl"), include_str!("shaders/iq4_xs.wgsl")),
     }
 }
 

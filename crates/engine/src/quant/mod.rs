@@ -9,6 +9,8 @@
 pub mod act;
 pub mod dot;
 pub mod f16;
+pub mod iq4_nl;
+pub mod iq4_xs;
 pub mod q2_k;
 pub mod q3_k;
 pub mod q4_0;
@@ -37,6 +39,8 @@ pub enum QType {
     Q4K,
     Q5K,
     Q6K,
+    IQ4NL,
+    IQ4XS,
 }
 
 /// Largest block, in elements: the stack buffer size for one block.
@@ -58,6 +62,8 @@ impl QType {
         QType::Q4K,
         QType::Q5K,
         QType::Q6K,
+        QType::IQ4NL,
+        QType::IQ4XS,
     ];
 
     /// The block-quantized ones among `ALL`.
@@ -81,6 +87,8 @@ impl QType {
             QType::Q4K => "Q4_K",
             QType::Q5K => "Q5_K",
             QType::Q6K => "Q6_K",
+            QType::IQ4NL => "IQ4_NL",
+            QType::IQ4XS => "IQ4_XS",
         }
     }
 
@@ -94,7 +102,7 @@ impl QType {
     pub fn f16_fields(self) -> &'static [usize] {
         match self {
             QType::F32 | QType::F16 | QType::BF16 => &[],
-            QType::Q4_0 | QType::Q5_0 | QType::Q8_0 => &[0],
+            QType::Q4_0 | QType::Q5_0 | QType::Q8_0 | QType::IQ4NL | QType::IQ4XS => &[0],
             QType::Q4_1 | QType::Q5_1 | QType::Q4K | QType::Q5K => &[0, 2],
             QType::Q2K => &[80, 82],
             QType::Q3K => &[108],
@@ -118,6 +126,8 @@ impl QType {
             QType::Q5K => 13,
             QType::Q6K => 14,
             QType::BF16 => 30,
+            QType::IQ4NL => 20,
+            QType::IQ4XS => 23,
         }
     }
 
@@ -125,27 +135,10 @@ impl QType {
         QType::ALL.iter().copied().find(|q| q.ggml_id() == id)
     }
 
-    pub fn from_ggml(d: GgmlDType) -> Option<Self> {
-        Some(match d {
-            GgmlDType::F32 => QType::F32,
-            GgmlDType::F16 => QType::F16,
-            GgmlDType::BF16 => QType::BF16,
-            GgmlDType::Q4_0 => QType::Q4_0,
-            GgmlDType::Q4_1 => QType::Q4_1,
-            GgmlDType::Q5_0 => QType::Q5_0,
-            GgmlDType::Q5_1 => QType::Q5_1,
-            GgmlDType::Q8_0 => QType::Q8_0,
-            GgmlDType::Q2K => QType::Q2K,
-            GgmlDType::Q3K => QType::Q3K,
-            GgmlDType::Q4K => QType::Q4K,
-            GgmlDType::Q5K => QType::Q5K,
-            GgmlDType::Q6K => QType::Q6K,
-            _ => return None,
-        })
-    }
-
-    pub fn to_ggml(self) -> GgmlDType {
-        match self {
+    /// candle's name for the type, where candle knows it (the tests
+    /// quantize with candle, an independent implementation).
+    pub fn to_ggml(self) -> Option<GgmlDType> {
+        Some(match self {
             QType::F32 => GgmlDType::F32,
             QType::F16 => GgmlDType::F16,
             QType::BF16 => GgmlDType::BF16,
@@ -159,14 +152,15 @@ impl QType {
             QType::Q4K => GgmlDType::Q4K,
             QType::Q5K => GgmlDType::Q5K,
             QType::Q6K => GgmlDType::Q6K,
-        }
+            QType::IQ4NL | QType::IQ4XS => return None,
+        })
     }
 
     pub fn block_elems(self) -> usize {
         match self {
             QType::F32 | QType::F16 | QType::BF16 => 1,
-            QType::Q4_0 | QType::Q4_1 | QType::Q5_0 | QType::Q5_1 | QType::Q8_0 => 32,
-            QType::Q2K | QType::Q3K | QType::Q4K | QType::Q5K | QType::Q6K => 256,
+            QType::Q4_0 | QType::Q4_1 | QType::Q5_0 | QType::Q5_1 | QType::Q8_0 | QType::IQ4NL => 32,
+            QType::Q2K | QType::Q3K | QType::Q4K | QType::Q5K | QType::Q6K | QType::IQ4XS => 256,
         }
     }
 
@@ -184,11 +178,35 @@ impl QType {
             QType::Q4K => q4_k::BLOCK_BYTES,
             QType::Q5K => q5_k::BLOCK_BYTES,
             QType::Q6K => q6_k::BLOCK_BYTES,
+            QType::IQ4NL => iq4_nl::BLOCK_BYTES,
+            QType::IQ4XS => iq4_xs::BLOCK_BYTES,
         }
     }
 
     pub fn row_bytes(self, cols: usize) -> usize {
         cols / self.block_elems() * self.block_bytes()
+    }
+}
+
+/// `x` (a whole number of blocks) quantized to `q`: by candle where it
+/// knows the type, by the engine's own plain rounding for the IQ4 types
+/// (files the engine writes itself: tests, benchmarks).
+pub fn quantize(q: QType, x: &[f32]) -> Vec<u8> {
+    match q {
+        QType::IQ4NL | QType::IQ4XS => {
+            let mut out = vec![0u8; q.row_bytes(x.len())];
+            let quantize_block = if q == QType::IQ4NL { iq4_nl::quantize } else { iq4_xs::quantize };
+            for (b, xb) in out.chunks_exact_mut(q.block_bytes()).zip(x.chunks_exact(q.block_elems())) {
+                quantize_block(xb, b);
+            }
+            out
+        }
+        _ => {
+            let t = candle_core::Tensor::from_slice(x, x.len(), &candle_core::Device::Cpu).expect("a 1-D tensor");
+            let dtype = q.to_ggml().expect("candle knows every other type");
+            let qt = candle_core::quantized::QTensor::quantize(&t, dtype).expect("a whole number of blocks");
+            qt.data().expect("CPU data").into_owned()
+        }
     }
 }
 
@@ -223,6 +241,8 @@ fn dequantize_block(q: QType, b: &[u8], out: &mut [f32]) {
         QType::Q4K => q4_k::dequantize(b, out),
         QType::Q5K => q5_k::dequantize(b, out),
         QType::Q6K => q6_k::dequantize(b, out),
+        QType::IQ4NL => iq4_nl::dequantize(b, out),
+        QType::IQ4XS => iq4_xs::dequantize(b, out),
         QType::F32 | QType::F16 | QType::BF16 => dequantize_row(q, b, out),
     }
 }

@@ -22,6 +22,8 @@
 //! integers, and take one f32 step a block (`k_block`), as llama.cpp does:
 //! a per-group float combine cost their SIMD kernels half their speed.
 
+pub mod iq4_nl;
+pub mod iq4_xs;
 pub mod q2_k;
 pub mod q3_k;
 pub mod q4_0;
@@ -124,8 +126,8 @@ impl Isa {
 /// rows, which are multiplied in f32.
 pub fn act_format(q: QType) -> Option<ActFormat> {
     match q {
-        QType::Q4_0 | QType::Q4_1 | QType::Q5_0 | QType::Q5_1 | QType::Q8_0 => Some(ActFormat::Q8_0),
-        QType::Q2K | QType::Q3K | QType::Q4K | QType::Q5K | QType::Q6K => Some(ActFormat::Q8K),
+        QType::Q4_0 | QType::Q4_1 | QType::Q5_0 | QType::Q5_1 | QType::Q8_0 | QType::IQ4NL => Some(ActFormat::Q8_0),
+        QType::Q2K | QType::Q3K | QType::Q4K | QType::Q5K | QType::Q6K | QType::IQ4XS => Some(ActFormat::Q8K),
         QType::F32 | QType::F16 | QType::BF16 => None,
     }
 }
@@ -262,6 +264,10 @@ fn kernel<const N: usize>(isa: Isa, q: QType) -> Option<Kernel<N>> {
         #[cfg(target_arch = "x86_64")]
         (Isa::Avx2, QType::Q6K) => q6_k::avx2::<N>,
         #[cfg(target_arch = "x86_64")]
+        (Isa::Avx2 | Isa::Avx512, QType::IQ4NL) => iq4_nl::avx2::<N>,
+        #[cfg(target_arch = "x86_64")]
+        (Isa::Avx2 | Isa::Avx512, QType::IQ4XS) => iq4_xs::avx2::<N>,
+        #[cfg(target_arch = "x86_64")]
         (Isa::Avx2 | Isa::Avx512, QType::Q4_1) => q4_1::avx2::<N>,
         #[cfg(target_arch = "x86_64")]
         (Isa::Avx2 | Isa::Avx512, QType::Q5_1) => q5_1::avx2::<N>,
@@ -286,6 +292,10 @@ fn kernel<const N: usize>(isa: Isa, q: QType) -> Option<Kernel<N>> {
         #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
         (Isa::Simd128 | Isa::Relaxed, QType::Q5K) => q5_k::simd128::<N>,
         #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+        (Isa::Simd128 | Isa::Relaxed, QType::IQ4NL) => iq4_nl::simd128::<N>,
+        #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+        (Isa::Simd128 | Isa::Relaxed, QType::IQ4XS) => iq4_xs::simd128::<N>,
+        #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
         (Isa::Simd128 | Isa::Relaxed, QType::Q4_1) => q4_1::simd128::<N>,
         #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
         (Isa::Simd128 | Isa::Relaxed, QType::Q5_1) => q5_1::simd128::<N>,
@@ -299,6 +309,8 @@ fn kernel<const N: usize>(isa: Isa, q: QType) -> Option<Kernel<N>> {
         (_, QType::Q5_1) => q5_1::scalar::<N>,
         (_, QType::Q2K) => q2_k::scalar::<N>,
         (_, QType::Q3K) => q3_k::scalar::<N>,
+        (_, QType::IQ4NL) => iq4_nl::scalar::<N>,
+        (_, QType::IQ4XS) => iq4_xs::scalar::<N>,
     };
     Some(k)
 }
