@@ -28,7 +28,7 @@ usage:
                [--resume DIR] (the conversation and the read prompt kept in DIR, taken up again next run)
   kindred eval --model PATH[,PATH] (--character CARD | --characters DIR) [--probes FILE] [--style auto|story|roleplay|transcript[,...]]
                [--turns N] [--seed 1] [--max-tokens 120] [--user Sam] [--judge MODEL] [--format markdown|json] [--out FILE]
-  kindred bench (--model PATH | --synthetic gemma3-270m|qwen2-1.5b|tiny-gemma3|tiny-qwen2|tiny-qwen3|tiny-qwen3-q4k|tiny-llama) [--backend cpu|gpu]
+  kindred bench (--model PATH | --synthetic gemma3-270m|qwen2-1.5b|tiny-ARCH[-TYPE], e.g. tiny-qwen3-iq4_xs) [--backend cpu|gpu]
                 [--threads N] [--prompt-tokens 128] [--decode-tokens 128] [--format json|text]
                 [--save-synthetic PATH] [--bandwidth-gbs GB_PER_S] [--prefill-chunk 64] [--no-ahead]
                 (KINDRED_GPU_PROFILE=1 adds GPU time per kernel to a --backend gpu run)
