@@ -187,15 +187,15 @@ pub fn byte_char(b: u8) -> char {
     }
 }
 
-fn random_matrix(rng: &mut Rng, rows: usize, cols: usize, scale: f32, q: QType) -> Result<(Vec<usize>, QType, Vec<u8>)> {
+fn random_matrix(name: String, rng: &mut Rng, (rows, cols): (usize, usize), scale: f32, qtype: QType) -> TensorData {
     let data: Vec<f32> = (0..rows * cols)
         .map(|_| (rng.next_f32() + rng.next_f32() + rng.next_f32() - 1.5) * scale)
         .collect();
-    Ok((vec![rows, cols], q, quant::quantize(q, &data)))
+    TensorData { name, qtype, dims: vec![rows, cols], bytes: quant::quantize(qtype, &data) }
 }
 
-fn vector(v: Vec<f32>) -> Result<(Vec<usize>, QType, Vec<u8>)> {
-    Ok((vec![v.len()], QType::F32, v.iter().flat_map(|x| x.to_le_bytes()).collect()))
+fn vector(name: String, v: Vec<f32>) -> TensorData {
+    TensorData { name, qtype: QType::F32, dims: vec![v.len()], bytes: v.iter().flat_map(|x| x.to_le_bytes()).collect() }
 }
 
 /// Serialises a random-weight model of `spec` as GGUF bytes.
@@ -245,41 +245,40 @@ pub fn write(spec: &Spec) -> Result<Vec<u8>> {
     let (d, hd, ffn) = (spec.d_model, spec.head_dim, spec.ffn);
     let (qd, kvd) = (spec.n_head * hd, spec.n_kv_head * hd);
     let w = spec.weights;
-    let ones = |n: usize, rng: &mut Rng| vector((0..n).map(|_| 0.8 + 0.4 * rng.next_f32()).collect());
-    let mut tensors: Vec<(String, (Vec<usize>, QType, Vec<u8>))> = vec![
-        ("token_embd.weight".into(), random_matrix(&mut rng, n_vocab, d, 0.05, spec.embed)?),
-        ("output_norm.weight".into(), ones(d, &mut rng)?),
+    let ones = |name: String, n: usize, rng: &mut Rng| vector(name, (0..n).map(|_| 0.8 + 0.4 * rng.next_f32()).collect());
+    let mut tensors: Vec<TensorData> = vec![
+        random_matrix("token_embd.weight".into(), &mut rng, (n_vocab, d), 0.05, spec.embed),
+        ones("output_norm.weight".into(), d, &mut rng),
     ];
     let s = 1.0 / (d as f32).sqrt();
     for il in 0..spec.n_layers {
         let p = |x: &str| format!("blk.{il}.{x}.weight");
-        tensors.push((p("attn_norm"), ones(d, &mut rng)?));
-        tensors.push((p("attn_q"), random_matrix(&mut rng, qd, d, s, w)?));
-        tensors.push((p("attn_k"), random_matrix(&mut rng, kvd, d, s, w)?));
-        tensors.push((p("attn_v"), random_matrix(&mut rng, kvd, d, s, w)?));
-        tensors.push((p("attn_output"), random_matrix(&mut rng, d, qd, s, w)?));
-        tensors.push((p("ffn_norm"), ones(d, &mut rng)?));
-        tensors.push((p("ffn_gate"), random_matrix(&mut rng, ffn, d, s, w)?));
-        tensors.push((p("ffn_up"), random_matrix(&mut rng, ffn, d, s, w)?));
-        tensors.push((p("ffn_down"), random_matrix(&mut rng, d, ffn, 1.0 / (ffn as f32).sqrt(), w)?));
+        tensors.push(ones(p("attn_norm"), d, &mut rng));
+        tensors.push(random_matrix(p("attn_q"), &mut rng, (qd, d), s, w));
+        tensors.push(random_matrix(p("attn_k"), &mut rng, (kvd, d), s, w));
+        tensors.push(random_matrix(p("attn_v"), &mut rng, (kvd, d), s, w));
+        tensors.push(random_matrix(p("attn_output"), &mut rng, (d, qd), s, w));
+        tensors.push(ones(p("ffn_norm"), d, &mut rng));
+        tensors.push(random_matrix(p("ffn_gate"), &mut rng, (ffn, d), s, w));
+        tensors.push(random_matrix(p("ffn_up"), &mut rng, (ffn, d), s, w));
+        tensors.push(random_matrix(p("ffn_down"), &mut rng, (d, ffn), 1.0 / (ffn as f32).sqrt(), w));
         if a == "gemma3" || a == "qwen3" {
-            tensors.push((p("attn_q_norm"), ones(hd, &mut rng)?));
-            tensors.push((p("attn_k_norm"), ones(hd, &mut rng)?));
+            tensors.push(ones(p("attn_q_norm"), hd, &mut rng));
+            tensors.push(ones(p("attn_k_norm"), hd, &mut rng));
         }
         if a == "gemma3" {
-            tensors.push((p("post_attention_norm"), ones(d, &mut rng)?));
-            tensors.push((p("post_ffw_norm"), ones(d, &mut rng)?));
+            tensors.push(ones(p("post_attention_norm"), d, &mut rng));
+            tensors.push(ones(p("post_ffw_norm"), d, &mut rng));
         }
         if a == "qwen2" {
             let b = |x: &str| format!("blk.{il}.{x}.bias");
             for (name, n) in [("attn_q", qd), ("attn_k", kvd), ("attn_v", kvd)] {
-                tensors.push((b(name), vector((0..n).map(|_| 2.0 * (rng.next_f32() - 0.5)).collect())?));
+                tensors.push(vector(b(name), (0..n).map(|_| 2.0 * (rng.next_f32() - 0.5)).collect()));
             }
         }
     }
     if a != "gemma3" {
-        tensors.push(("output.weight".into(), random_matrix(&mut rng, n_vocab, d, 0.05, spec.embed)?));
+        tensors.push(random_matrix("output.weight".into(), &mut rng, (n_vocab, d), 0.05, spec.embed));
     }
-    let tensors: Vec<TensorData> = tensors.into_iter().map(|(name, (dims, qtype, bytes))| TensorData { name, qtype, dims, bytes }).collect();
     Ok(writer::write(&meta, &tensors))
 }

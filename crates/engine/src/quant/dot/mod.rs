@@ -4,7 +4,8 @@
 //! `MAX_TOKENS` activation rows (prefill reuses one weight row for several
 //! tokens; decode uses one).
 //!
-//! One file per quant type, each with versions of the same arithmetic:
+//! One file per quant type (Q4_1 and Q5_1 share `offset.rs`), each with
+//! versions of the same arithmetic:
 //! `scalar` (the portable reference), `avx2` (x86_64, picked at run time),
 //! `avx512` (x86_64 with AVX-512 and VNNI, picked at run time; Q8_0, Q5_0,
 //! Q4_K and Q6_K, the others keep AVX2), `simd128` (wasm, compiled when
@@ -26,11 +27,10 @@ pub mod iq4_nl;
 pub mod iq4_xs;
 pub mod q2_k;
 pub mod q3_k;
+pub mod offset;
 pub mod q4_0;
-pub mod q4_1;
 pub mod q4_k;
 pub mod q5_0;
-pub mod q5_1;
 pub mod q5_k;
 pub mod q6_k;
 pub mod q8_0;
@@ -268,9 +268,9 @@ fn kernel<const N: usize>(isa: Isa, q: QType) -> Option<Kernel<N>> {
         #[cfg(target_arch = "x86_64")]
         (Isa::Avx2 | Isa::Avx512, QType::IQ4XS) => iq4_xs::avx2::<N>,
         #[cfg(target_arch = "x86_64")]
-        (Isa::Avx2 | Isa::Avx512, QType::Q4_1) => q4_1::avx2::<N>,
+        (Isa::Avx2 | Isa::Avx512, QType::Q4_1) => offset::avx2::<N, false>,
         #[cfg(target_arch = "x86_64")]
-        (Isa::Avx2 | Isa::Avx512, QType::Q5_1) => q5_1::avx2::<N>,
+        (Isa::Avx2 | Isa::Avx512, QType::Q5_1) => offset::avx2::<N, true>,
         #[cfg(target_arch = "x86_64")]
         (Isa::Avx2 | Isa::Avx512, QType::Q2K) => q2_k::avx2::<N>,
         #[cfg(target_arch = "x86_64")]
@@ -296,17 +296,17 @@ fn kernel<const N: usize>(isa: Isa, q: QType) -> Option<Kernel<N>> {
         #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
         (Isa::Simd128 | Isa::Relaxed, QType::IQ4XS) => iq4_xs::simd128::<N>,
         #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-        (Isa::Simd128 | Isa::Relaxed, QType::Q4_1) => q4_1::simd128::<N>,
+        (Isa::Simd128 | Isa::Relaxed, QType::Q4_1) => offset::simd128::<N, false>,
         #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-        (Isa::Simd128 | Isa::Relaxed, QType::Q5_1) => q5_1::simd128::<N>,
+        (Isa::Simd128 | Isa::Relaxed, QType::Q5_1) => offset::simd128::<N, true>,
         (_, QType::Q4_0) => q4_0::scalar::<N>,
         (_, QType::Q5_0) => q5_0::scalar::<N>,
         (_, QType::Q8_0) => q8_0::scalar::<N>,
         (_, QType::Q4K) => q4_k::scalar::<N>,
         (_, QType::Q5K) => q5_k::scalar::<N>,
         (_, QType::Q6K) => q6_k::scalar::<N>,
-        (_, QType::Q4_1) => q4_1::scalar::<N>,
-        (_, QType::Q5_1) => q5_1::scalar::<N>,
+        (_, QType::Q4_1) => offset::scalar::<N, false>,
+        (_, QType::Q5_1) => offset::scalar::<N, true>,
         (_, QType::Q2K) => q2_k::scalar::<N>,
         (_, QType::Q3K) => q3_k::scalar::<N>,
         (_, QType::IQ4NL) => iq4_nl::scalar::<N>,

@@ -52,10 +52,7 @@ pub unsafe fn avx2<const N: usize>(row: &[u8], a: [&QuantizedActs; N]) -> [f32; 
         }
         for (tk, t) in t.iter_mut().enumerate() {
             let x = 256 * i;
-            let mut s = _mm256_setzero_si256();
-            for (v, w) in w.iter().enumerate() {
-                s = _mm256_add_epi32(s, _mm256_madd_epi16(_mm256_maddubs_epi16(*w, ap.qs(tk, x + 32 * v)), sc[v]));
-            }
+            let s = scaled_dots(&w, &sc, &ap, tk, x);
             let (s, m) = sum2(s, _mm256_madd_epi16(mins, ap.sums16(tk, 16 * i)));
             *t = add_lane0(*t, k_term(ap.scale(tk, 16 * i), d, s, dmin, m));
         }
@@ -69,11 +66,7 @@ pub unsafe fn avx2<const N: usize>(row: &[u8], a: [&QuantizedActs; N]) -> [f32; 
 pub fn simd128<const N: usize>(row: &[u8], a: [&QuantizedActs; N], s: [&super::wasm::Split; N]) -> [f32; N] {
     use super::wasm::*;
     use core::arch::wasm32::*;
-    // SAFETY (the load): the kernel asks only for values below its bounded blocks.
-    let group = |ap: &Acts<N>, t: usize, at: usize, w: v128, sc: v128, k: &Consts| unsafe {
-        i32x4_mul(dot_even_odd(even_odd_u7(w, k), ap.split(t, at)), sc)
-    };
-    wasm_kernel(row, a, Acts::with_split(&a, &s), |v| i32x4_splat(v), group)
+    wasm_kernel(row, a, Acts::with_split(&a, &s), (|v| i32x4_splat(v), group16_split))
 }
 
 /// As `simd128`, the 2-bit values multiplied by relaxed SIMD's dot product.
@@ -81,56 +74,38 @@ pub fn simd128<const N: usize>(row: &[u8], a: [&QuantizedActs; N], s: [&super::w
 pub fn relaxed<const N: usize>(row: &[u8], a: [&QuantizedActs; N]) -> [f32; N] {
     use super::wasm::*;
     use core::arch::wasm32::*;
-    // SAFETY (the load): the kernel asks only for values below its bounded blocks.
-    let group = |ap: &Acts<N>, t: usize, at: usize, w: v128, sc: v128, _: &Consts| unsafe {
-        i32x4_dot_i16x8(i16x8_relaxed_dot_i8x16_i7x16(ap.qs(t, at), w), sc)
-    };
-    wasm_kernel(row, a, Acts::new(&a), |v| i16x8_splat(v as i16), group)
+    wasm_kernel(row, a, Acts::new(&a), (|v| i16x8_splat(v as i16), group16_relaxed))
 }
 
-/// The wasm kernels, structured as Q6_K's: 4 steps of 64 values (groups
-/// 4st..4st + 4) a block; `group` sums 16 products of token `t`'s
-/// activations from `at` times the scale `splat` made.
+/// The wasm kernels (`wasm::groups16_kernel`); the mins against the
+/// activations' group sums at the end of a block.
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 #[inline(always)]
 fn wasm_kernel<const N: usize>(
     row: &[u8],
     a: [&QuantizedActs; N],
     ap: super::wasm::Acts<N>,
-    splat: impl Fn(i32) -> core::arch::wasm32::v128,
-    group: impl Fn(&super::wasm::Acts<N>, usize, usize, core::arch::wasm32::v128, core::arch::wasm32::v128, &super::wasm::Consts) -> core::arch::wasm32::v128,
+    group: (impl Fn(i32) -> core::arch::wasm32::v128, impl Fn(&super::wasm::Acts<N>, usize, usize, core::arch::wasm32::v128, core::arch::wasm32::v128, &super::wasm::Consts) -> core::arch::wasm32::v128),
 ) -> [f32; N] {
     use super::wasm::*;
     use core::arch::wasm32::*;
-    let nb = blocks(row, &a, BLOCK_BYTES, 256);
-    let mut t = [0f32; N];
-    let c = Consts::new();
-    for (i, b) in row.chunks_exact(BLOCK_BYTES).take(nb).enumerate() {
-        let (d, dmin) = (f16_to_f32(b[80], b[81]), f16_to_f32(b[82], b[83]));
+    let block = |b: &[u8]| {
         let mins = u8x16_shr(load16(b), 4);
-        let mins16 = (u16x8_extend_low_u8x16(mins), u16x8_extend_high_u8x16(mins));
-        let mut s = [i32x4_splat(0); N];
-        // An opaque count keeps LLVM from unrolling the loop (see Q6_K's).
-        for st in 0..core::hint::black_box(4) {
-            // Step st = 2n + k2: groups 8n + 4k2 + (0..4), bit pairs 2k2 and 2k2 + 1 of
-            // bytes 16 + 32n + (0..32).
-            let (n, sh) = (st / 2, 4 * (st as u32 % 2));
-            let (q0, q1) = (load16(&b[16 + 32 * n..]), load16(&b[32 + 32 * n..]));
-            let w = [q0, q1, u16x8_shr(q0, 2), u16x8_shr(q1, 2)].map(|q| v128_and(u16x8_shr(q, sh), c.b3));
-            let sc = [0, 1, 2, 3].map(|g| splat((b[4 * st + g] & 15) as i32));
-            for (tk, s) in s.iter_mut().enumerate() {
-                let x = 256 * i + 64 * st;
-                let p0 = i32x4_add(group(&ap, tk, x, w[0], sc[0], &c), group(&ap, tk, x + 16, w[1], sc[1], &c));
-                let p1 = i32x4_add(group(&ap, tk, x + 32, w[2], sc[2], &c), group(&ap, tk, x + 48, w[3], sc[3], &c));
-                *s = i32x4_add(*s, i32x4_add(p0, p1));
-            }
-        }
-        for (tk, (t, s)) in t.iter_mut().zip(s).enumerate() {
-            // SAFETY: block i (groups 16i..16i + 16) is below `nb`.
-            let (m, ad) = unsafe { (ap.times_sums(tk, 16 * i, mins16), ap.scale(tk, 16 * i)) };
-            let (s, m) = sum2(s, m);
-            *t = k_block(*t, ad, d, s, dmin, m);
-        }
-    }
-    t
+        ((f16_to_f32(b[80], b[81]), f16_to_f32(b[82], b[83])), (u16x8_extend_low_u8x16(mins), u16x8_extend_high_u8x16(mins)))
+    };
+    let step = |b: &[u8], _: &_, st: usize, c: &Consts| {
+        // Step st = 2n + k2: groups 8n + 4k2 + (0..4), bit pairs 2k2 and 2k2 + 1 of
+        // bytes 16 + 32n + (0..32).
+        let (n, sh) = (st / 2, 4 * (st as u32 % 2));
+        let (q0, q1) = (load16(&b[16 + 32 * n..]), load16(&b[32 + 32 * n..]));
+        let w = [q0, q1, u16x8_shr(q0, 2), u16x8_shr(q1, 2)].map(|q| v128_and(u16x8_shr(q, sh), c.b3));
+        (w, [0, 1, 2, 3].map(|g| (b[4 * st + g] & 15) as i32))
+    };
+    let finish = |t: f32, &((d, dmin), mins): &((f32, f32), (v128, v128)), ap: &Acts<N>, (tk, i): (usize, usize), s: v128| {
+        // SAFETY: block i (groups 16i..16i + 16) is below the bounded blocks.
+        let (m, ad) = unsafe { (ap.times_sums(tk, 16 * i, mins), ap.scale(tk, 16 * i)) };
+        let (s, m) = sum2(s, m);
+        k_block(t, ad, d, s, dmin, m)
+    };
+    groups16_kernel(row, a, ap, BLOCK_BYTES, block, step, group, finish)
 }

@@ -58,10 +58,7 @@ pub unsafe fn avx2<const N: usize>(row: &[u8], a: [&QuantizedActs; N]) -> [f32; 
         }
         for (tk, t) in t.iter_mut().enumerate() {
             let x = 256 * i;
-            let mut s = _mm256_setzero_si256();
-            for (v, w) in w.iter().enumerate() {
-                s = _mm256_add_epi32(s, _mm256_madd_epi16(_mm256_maddubs_epi16(*w, ap.qs(tk, x + 32 * v)), scv[v]));
-            }
+            let s = scaled_dots(&w, &scv, &ap, tk, x);
             let s = _mm256_sub_epi32(s, _mm256_slli_epi32(_mm256_madd_epi16(sc16, ap.sums16(tk, 16 * i)), 2));
             let (s, _) = sum2(s, s);
             *t = add_lane0(*t, k_term_nomin(ap.scale(tk, 16 * i), d, s));
@@ -76,73 +73,54 @@ pub unsafe fn avx2<const N: usize>(row: &[u8], a: [&QuantizedActs; N]) -> [f32; 
 pub fn simd128<const N: usize>(row: &[u8], a: [&QuantizedActs; N], s: [&super::wasm::Split; N]) -> [f32; N] {
     use super::wasm::*;
     use core::arch::wasm32::*;
-    // SAFETY (the load): the kernel asks only for values below its bounded blocks.
-    let group = |ap: &Acts<N>, t: usize, at: usize, w: v128, sc: v128, k: &Consts| unsafe {
-        i32x4_mul(dot_even_odd(even_odd_u7(w, k), ap.split(t, at)), sc)
-    };
-    wasm_kernel(row, a, Acts::with_split(&a, &s), |v| i32x4_splat(v), group)
+    wasm_kernel(row, a, Acts::with_split(&a, &s), (|v| i32x4_splat(v), group16_split))
 }
 
-/// As `simd128`, the unsigned 3-bit values multiplied by relaxed SIMD's
-/// dot product.
+/// As `simd128`, the unsigned 3-bit values multiplied by relaxed SIMD's dot product.
 #[cfg(all(target_arch = "wasm32", target_feature = "relaxed-simd"))]
 pub fn relaxed<const N: usize>(row: &[u8], a: [&QuantizedActs; N]) -> [f32; N] {
     use super::wasm::*;
     use core::arch::wasm32::*;
-    // SAFETY (the load): the kernel asks only for values below its bounded blocks.
-    let group = |ap: &Acts<N>, t: usize, at: usize, w: v128, sc: v128, _: &Consts| unsafe {
-        i32x4_dot_i16x8(i16x8_relaxed_dot_i8x16_i7x16(ap.qs(t, at), w), sc)
-    };
-    wasm_kernel(row, a, Acts::new(&a), |v| i16x8_splat(v as i16), group)
+    wasm_kernel(row, a, Acts::new(&a), (|v| i16x8_splat(v as i16), group16_relaxed))
 }
 
-/// The wasm kernels, structured as Q2_K's (4 steps of 64 values a block).
+/// The wasm kernels (`wasm::groups16_kernel`): unsigned values, 4 times the
+/// scaled activation group sums off at the end of a block.
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 #[inline(always)]
 fn wasm_kernel<const N: usize>(
     row: &[u8],
     a: [&QuantizedActs; N],
     ap: super::wasm::Acts<N>,
-    splat: impl Fn(i32) -> core::arch::wasm32::v128,
-    group: impl Fn(&super::wasm::Acts<N>, usize, usize, core::arch::wasm32::v128, core::arch::wasm32::v128, &super::wasm::Consts) -> core::arch::wasm32::v128,
+    group: (impl Fn(i32) -> core::arch::wasm32::v128, impl Fn(&super::wasm::Acts<N>, usize, usize, core::arch::wasm32::v128, core::arch::wasm32::v128, &super::wasm::Consts) -> core::arch::wasm32::v128),
 ) -> [f32; N] {
     use super::wasm::*;
     use core::arch::wasm32::*;
-    let nb = blocks(row, &a, BLOCK_BYTES, 256);
-    let mut t = [0f32; N];
-    let c = Consts::new();
-    for (i, b) in row.chunks_exact(BLOCK_BYTES).take(nb).enumerate() {
-        let d = f16_to_f32(b[108], b[109]);
+    /// d, the scales as bytes and as i16, the high bits' 32 bytes.
+    type Header = (f32, [i8; 16], (v128, v128), (v128, v128));
+    let block = |b: &[u8]| -> Header {
         let sc = scales(b);
         let scv = load16(&sc.map(|v| v as u8));
         let sc16 = (i16x8_extend_low_i8x16(scv), i16x8_extend_high_i8x16(scv));
-        let (hm0, hm1) = (load16(b), load16(&b[16..]));
-        let mut s = [i32x4_splat(0); N];
-        // An opaque count keeps LLVM from unrolling the loop (see Q6_K's).
-        for st in 0..core::hint::black_box(4) {
-            // Step st = 2n + k2: groups 8n + 4k2 + (0..4), j = 2k2 and 2k2 + 1.
-            let (n, j) = (st / 2, 2 * (st as u32 % 2));
-            let (q0, q1) = (load16(&b[32 + 32 * n..]), load16(&b[48 + 32 * n..]));
-            let bit = 4 * n as u32 + j;
-            let value = |q: v128, hm: v128, j: u32, bit: u32| {
-                let low = v128_and(u16x8_shr(q, 2 * j), c.b3);
-                v128_or(low, v128_and(u16x8_shl(u16x8_shr(hm, bit), 2), c.b4))
-            };
-            let w = [value(q0, hm0, j, bit), value(q1, hm1, j, bit), value(q0, hm0, j + 1, bit + 1), value(q1, hm1, j + 1, bit + 1)];
-            let sc = [0, 1, 2, 3].map(|g| splat(sc[4 * st + g] as i32));
-            for (tk, s) in s.iter_mut().enumerate() {
-                let x = 256 * i + 64 * st;
-                let p0 = i32x4_add(group(&ap, tk, x, w[0], sc[0], &c), group(&ap, tk, x + 16, w[1], sc[1], &c));
-                let p1 = i32x4_add(group(&ap, tk, x + 32, w[2], sc[2], &c), group(&ap, tk, x + 48, w[3], sc[3], &c));
-                *s = i32x4_add(*s, i32x4_add(p0, p1));
-            }
-        }
-        for (tk, (t, s)) in t.iter_mut().zip(s).enumerate() {
-            // SAFETY: block i (groups 16i..16i + 16) is below `nb`.
-            let (off, ad) = unsafe { (ap.times_sums(tk, 16 * i, sc16), ap.scale(tk, 16 * i)) };
-            let (s, _) = sum2(i32x4_sub(s, i32x4_shl(off, 2)), off);
-            *t = k_block_nomin(*t, ad, d, s);
-        }
-    }
-    t
+        (f16_to_f32(b[108], b[109]), sc, sc16, (load16(b), load16(&b[16..])))
+    };
+    let step = |b: &[u8], &(_, sc, _, (hm0, hm1)): &Header, st: usize, c: &Consts| {
+        // Step st = 2n + k2: groups 8n + 4k2 + (0..4), j = 2k2 and 2k2 + 1.
+        let (n, j) = (st / 2, 2 * (st as u32 % 2));
+        let (q0, q1) = (load16(&b[32 + 32 * n..]), load16(&b[48 + 32 * n..]));
+        let bit = 4 * n as u32 + j;
+        let value = |q: v128, hm: v128, j: u32, bit: u32| {
+            let low = v128_and(u16x8_shr(q, 2 * j), c.b3);
+            v128_or(low, v128_and(u16x8_shl(u16x8_shr(hm, bit), 2), c.b4))
+        };
+        let w = [value(q0, hm0, j, bit), value(q1, hm1, j, bit), value(q0, hm0, j + 1, bit + 1), value(q1, hm1, j + 1, bit + 1)];
+        (w, [0, 1, 2, 3].map(|g| sc[4 * st + g] as i32))
+    };
+    let finish = |t: f32, &(d, _, sc16, _): &Header, ap: &Acts<N>, (tk, i): (usize, usize), s: v128| {
+        // SAFETY: block i (groups 16i..16i + 16) is below the bounded blocks.
+        let (off, ad) = unsafe { (ap.times_sums(tk, 16 * i, sc16), ap.scale(tk, 16 * i)) };
+        let (s, _) = sum2(i32x4_sub(s, i32x4_shl(off, 2)), off);
+        k_block_nomin(t, ad, d, s)
+    };
+    groups16_kernel(row, a, ap, BLOCK_BYTES, block, step, group, finish)
 }

@@ -92,10 +92,7 @@ pub unsafe fn avx2<const N: usize>(row: &[u8], a: [&QuantizedActs; N]) -> [f32; 
         let ((d, dmin), w, sc, mins) = decode(b);
         for (tk, t) in t.iter_mut().enumerate() {
             let x = 256 * i;
-            let mut s = _mm256_setzero_si256();
-            for j in 0..8 {
-                s = _mm256_add_epi32(s, _mm256_madd_epi16(_mm256_maddubs_epi16(w[j], ap.qs(tk, x + 32 * j)), sc[j]));
-            }
+            let s = scaled_dots(&w, &sc, &ap, tk, x);
             let (s, mm) = sum2(s, _mm256_madd_epi16(mins, ap.sums16(tk, 16 * i)));
             *t = add_lane0(*t, k_term(ap.scale(tk, 16 * i), d, s, dmin, mm));
         }
@@ -116,10 +113,7 @@ pub unsafe fn avx512<const N: usize>(row: &[u8], a: [&QuantizedActs; N]) -> [f32
         let ((d, dmin), w, sc, mins) = decode(b);
         for (tk, t) in t.iter_mut().enumerate() {
             let x = 256 * i;
-            let mut s = _mm256_setzero_si256();
-            for j in 0..8 {
-                s = _mm256_dpwssd_epi32(s, _mm256_maddubs_epi16(w[j], ap.qs(tk, x + 32 * j)), sc[j]);
-            }
+            let s = super::x86_512::scaled_dots(&w, &sc, &ap, tk, x);
             let (s, mm) = sum2(s, _mm256_madd_epi16(mins, ap.sums16(tk, 16 * i)));
             *t = add_lane0(*t, k_term(ap.scale(tk, 16 * i), d, s, dmin, mm));
         }

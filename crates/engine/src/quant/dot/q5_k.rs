@@ -59,10 +59,7 @@ pub unsafe fn avx2<const N: usize>(row: &[u8], a: [&QuantizedActs; N]) -> [f32; 
         }
         for (tk, t) in t.iter_mut().enumerate() {
             let x = 256 * i;
-            let mut s = _mm256_setzero_si256();
-            for j in 0..8 {
-                s = _mm256_add_epi32(s, _mm256_madd_epi16(_mm256_maddubs_epi16(w[j], ap.qs(tk, x + 32 * j)), sc[j]));
-            }
+            let s = scaled_dots(&w, &sc, &ap, tk, x);
             let (s, mm) = sum2(s, _mm256_madd_epi16(mins, ap.sums16(tk, 16 * i)));
             *t = add_lane0(*t, k_term(ap.scale(tk, 16 * i), d, s, dmin, mm));
         }

@@ -98,10 +98,7 @@ pub unsafe fn avx2<const N: usize>(row: &[u8], a: [&QuantizedActs; N]) -> [f32; 
         let (d, w, sc, sc16) = decode(b);
         for (tk, t) in t.iter_mut().enumerate() {
             let x = 256 * i;
-            let mut s = _mm256_setzero_si256();
-            for v in 0..8 {
-                s = _mm256_add_epi32(s, _mm256_madd_epi16(_mm256_maddubs_epi16(w[v], ap.qs(tk, x + 32 * v)), sc[v]));
-            }
+            let s = scaled_dots(&w, &sc, &ap, tk, x);
             let s = _mm256_sub_epi32(s, _mm256_slli_epi32(_mm256_madd_epi16(sc16, ap.sums16(tk, 16 * i)), 5));
             let (s, _) = sum2(s, s);
             *t = add_lane0(*t, k_term_nomin(ap.scale(tk, 16 * i), d, s));
@@ -123,10 +120,7 @@ pub unsafe fn avx512<const N: usize>(row: &[u8], a: [&QuantizedActs; N]) -> [f32
         let (d, w, sc, sc16) = decode(b);
         for (tk, t) in t.iter_mut().enumerate() {
             let x = 256 * i;
-            let mut s = _mm256_setzero_si256();
-            for v in 0..8 {
-                s = _mm256_dpwssd_epi32(s, _mm256_maddubs_epi16(w[v], ap.qs(tk, x + 32 * v)), sc[v]);
-            }
+            let s = super::x86_512::scaled_dots(&w, &sc, &ap, tk, x);
             let s = _mm256_sub_epi32(s, _mm256_slli_epi32(_mm256_madd_epi16(sc16, ap.sums16(tk, 16 * i)), 5));
             let (s, _) = sum2(s, s);
             *t = add_lane0(*t, k_term_nomin(ap.scale(tk, 16 * i), d, s));
@@ -141,81 +135,55 @@ pub unsafe fn avx512<const N: usize>(row: &[u8], a: [&QuantizedActs; N]) -> [f32
 pub fn simd128<const N: usize>(row: &[u8], a: [&QuantizedActs; N], s: [&super::wasm::Split; N]) -> [f32; N] {
     use super::wasm::*;
     use core::arch::wasm32::*;
-    // SAFETY (the load): the kernel asks only for values below its bounded blocks.
-    let group = |ap: &Acts<N>, t: usize, at: usize, w: v128, sc: v128, k: &Consts| unsafe {
-        i32x4_mul(dot_even_odd(even_odd_u7(w, k), ap.split(t, at)), sc)
-    };
-    wasm_kernel(row, a, Acts::with_split(&a, &s), |v| i32x4_splat(v), group)
+    wasm_kernel(row, a, Acts::with_split(&a, &s), (|v| i32x4_splat(v), group16_split))
 }
 
-/// As `simd128`, the unsigned 6-bit values (valid 7-bit operands)
-/// multiplied by relaxed SIMD's dot product, whose i16 pair sums
-/// `i32x4_dot_i16x8` multiplies by the group scale.
+/// As `simd128`, the unsigned 6-bit values multiplied by relaxed SIMD's
+/// dot product.
 #[cfg(all(target_arch = "wasm32", target_feature = "relaxed-simd"))]
 pub fn relaxed<const N: usize>(row: &[u8], a: [&QuantizedActs; N]) -> [f32; N] {
     use super::wasm::*;
     use core::arch::wasm32::*;
-    // SAFETY (the load): the kernel asks only for values below its bounded blocks.
-    let group = |ap: &Acts<N>, t: usize, at: usize, w: v128, sc: v128, _: &Consts| unsafe {
-        i32x4_dot_i16x8(i16x8_relaxed_dot_i8x16_i7x16(ap.qs(t, at), w), sc)
-    };
-    wasm_kernel(row, a, Acts::new(&a), |v| i16x8_splat(v as i16), group)
+    wasm_kernel(row, a, Acts::new(&a), (|v| i16x8_splat(v as i16), group16_relaxed))
 }
 
-/// The wasm kernels: `splat` turns a group scale into the form `group`
-/// takes, `group` sums 16 products of unsigned 6-bit values and token
-/// `t`'s activations from value `at`, times the scale, into 4 i32 lanes.
-/// A block goes in 4 steps of 64 values (4 groups), each decoding only its
-/// own weights: decoded all at once, they outnumber V8's 16 vector
-/// registers and it spills.
+/// The wasm kernels (`wasm::groups16_kernel`): unsigned values, 32 times
+/// the scaled activation group sums off at the end of a block.
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 #[inline(always)]
 fn wasm_kernel<const N: usize>(
     row: &[u8],
     a: [&QuantizedActs; N],
     ap: super::wasm::Acts<N>,
-    splat: impl Fn(i32) -> core::arch::wasm32::v128,
-    group: impl Fn(&super::wasm::Acts<N>, usize, usize, core::arch::wasm32::v128, core::arch::wasm32::v128, &super::wasm::Consts) -> core::arch::wasm32::v128,
+    group: (impl Fn(i32) -> core::arch::wasm32::v128, impl Fn(&super::wasm::Acts<N>, usize, usize, core::arch::wasm32::v128, core::arch::wasm32::v128, &super::wasm::Consts) -> core::arch::wasm32::v128),
 ) -> [f32; N] {
     use super::wasm::*;
     use core::arch::wasm32::*;
-    let nb = blocks(row, &a, BLOCK_BYTES, 256);
-    let mut t = [0f32; N];
-    let c = Consts::new();
-    for (i, b) in row.chunks_exact(BLOCK_BYTES).take(nb).enumerate() {
-        let d = f16_to_f32(b[208], b[209]);
+    let block = |b: &[u8]| {
         let scales = load16(&b[192..]);
-        let sc16 = (i16x8_extend_low_i8x16(scales), i16x8_extend_high_i8x16(scales));
-        let mut s = [i32x4_splat(0); N];
-        // An opaque count keeps LLVM from unrolling the loop (see above).
-        for st in 0..core::hint::black_box(4) {
-            // Step st = 2n + k2: values 128n + 64k2 + (0..64), groups 4st..4st + 4. Their low
-            // bits are the low (k2 = 0) or high (k2 = 1) nibbles of ql[64n..64n + 64], their
-            // top bits bit pairs 2k2 and 2k2 + 1 of qh[32n..32n + 32], so both come down by 4k2.
-            let (n, sh) = (st / 2, 4 * (st as u32 % 2));
-            let mut w = [c.m4; 4];
-            for h in 0..2 {
-                let ql0 = u16x8_shr(load16(&b[64 * n + 16 * h..]), sh);
-                let ql1 = u16x8_shr(load16(&b[64 * n + 32 + 16 * h..]), sh);
-                let qh = u16x8_shr(load16(&b[128 + 32 * n + 16 * h..]), sh);
-                // (u16 shifts carry bits across bytes; the masks keep each byte's own.)
-                w[h] = v128_or(v128_and(ql0, c.m4), v128_and(u16x8_shl(qh, 4), c.b30));
-                w[2 + h] = v128_or(v128_and(ql1, c.m4), v128_and(u16x8_shl(qh, 2), c.b30));
-            }
-            let sc = [0, 1, 2, 3].map(|g| splat(b[192 + 4 * st + g] as i8 as i32));
-            for (tk, s) in s.iter_mut().enumerate() {
-                let x = 256 * i + 64 * st;
-                let p0 = i32x4_add(group(&ap, tk, x, w[0], sc[0], &c), group(&ap, tk, x + 16, w[1], sc[1], &c));
-                let p1 = i32x4_add(group(&ap, tk, x + 32, w[2], sc[2], &c), group(&ap, tk, x + 48, w[3], sc[3], &c));
-                *s = i32x4_add(*s, i32x4_add(p0, p1));
-            }
+        (f16_to_f32(b[208], b[209]), (i16x8_extend_low_i8x16(scales), i16x8_extend_high_i8x16(scales)))
+    };
+    let step = |b: &[u8], _: &_, st: usize, c: &Consts| {
+        // Step st = 2n + k2: values 128n + 64k2 + (0..64), groups 4st..4st + 4. Their low
+        // bits are the low (k2 = 0) or high (k2 = 1) nibbles of ql[64n..64n + 64], their
+        // top bits bit pairs 2k2 and 2k2 + 1 of qh[32n..32n + 32], so both come down by 4k2.
+        let (n, sh) = (st / 2, 4 * (st as u32 % 2));
+        let mut w = [c.m4; 4];
+        for h in 0..2 {
+            let ql0 = u16x8_shr(load16(&b[64 * n + 16 * h..]), sh);
+            let ql1 = u16x8_shr(load16(&b[64 * n + 32 + 16 * h..]), sh);
+            let qh = u16x8_shr(load16(&b[128 + 32 * n + 16 * h..]), sh);
+            // (u16 shifts carry bits across bytes; the masks keep each byte's own.)
+            w[h] = v128_or(v128_and(ql0, c.m4), v128_and(u16x8_shl(qh, 4), c.b30));
+            w[2 + h] = v128_or(v128_and(ql1, c.m4), v128_and(u16x8_shl(qh, 2), c.b30));
         }
-        for (tk, (t, s)) in t.iter_mut().zip(s).enumerate() {
-            // SAFETY: block i (groups 16i..16i + 16) is below `nb`.
-            let (off, ad) = unsafe { (ap.times_sums(tk, 16 * i, sc16), ap.scale(tk, 16 * i)) };
-            let (s, _) = sum2(i32x4_sub(s, i32x4_shl(off, 5)), off);
-            *t = k_block_nomin(*t, ad, d, s);
-        }
-    }
-    t
+        (w, [0, 1, 2, 3].map(|g| b[192 + 4 * st + g] as i8 as i32))
+    };
+    let finish = |t: f32, &(d, sc16): &(f32, (v128, v128)), ap: &Acts<N>, (tk, i): (usize, usize), s: v128| {
+        // SAFETY: block i (groups 16i..16i + 16) is below the bounded blocks.
+        let (off, ad) = unsafe { (ap.times_sums(tk, 16 * i, sc16), ap.scale(tk, 16 * i)) };
+        let (s, _) = sum2(i32x4_sub(s, i32x4_shl(off, 5)), off);
+        k_block_nomin(t, ad, d, s)
+    };
+    groups16_kernel(row, a, ap, BLOCK_BYTES, block, step, group, finish)
 }

@@ -307,3 +307,65 @@ pub fn load4_f32(s: &[f32]) -> v128 {
 pub fn to_array(t: v128) -> [f32; 4] {
     [f32x4_extract_lane::<0>(t), f32x4_extract_lane::<1>(t), f32x4_extract_lane::<2>(t), f32x4_extract_lane::<3>(t)]
 }
+
+/// The wasm kernels of the K-quants with a scale per 16 values (Q2_K,
+/// Q3_K, Q6_K). A block goes in 4 steps of 64 values (groups 4st..4st + 4),
+/// each decoding only its own weights: decoded all at once, they outnumber
+/// V8's 16 vector registers and it spills. `block` reads a block's header
+/// once; `step` gives step st's 4 vectors of 16 values (its groups, in
+/// order) and their scales; `group` sums 16 products of a vector and token
+/// t's activations from value `at`, times a scale `splat` made, into 4 i32
+/// lanes; `finish` adds block i's lanes to token t's running sum.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+pub fn groups16_kernel<const N: usize, H>(
+    row: &[u8],
+    a: [&QuantizedActs; N],
+    ap: Acts<N>,
+    block_bytes: usize,
+    block: impl Fn(&[u8]) -> H,
+    step: impl Fn(&[u8], &H, usize, &Consts) -> ([v128; 4], [i32; 4]),
+    (splat, group): (impl Fn(i32) -> v128, impl Fn(&Acts<N>, usize, usize, v128, v128, &Consts) -> v128),
+    finish: impl Fn(f32, &H, &Acts<N>, (usize, usize), v128) -> f32,
+) -> [f32; N] {
+    let nb = super::blocks(row, &a, block_bytes, 256);
+    let mut t = [0f32; N];
+    let c = Consts::new();
+    for (i, b) in row.chunks_exact(block_bytes).take(nb).enumerate() {
+        let h = block(b);
+        let mut s = [i32x4_splat(0); N];
+        // An opaque count keeps LLVM from unrolling the loop (see above).
+        for st in 0..core::hint::black_box(4) {
+            let (w, sc) = step(b, &h, st, &c);
+            let sc = sc.map(&splat);
+            for (tk, s) in s.iter_mut().enumerate() {
+                let x = 256 * i + 64 * st;
+                let p0 = i32x4_add(group(&ap, tk, x, w[0], sc[0], &c), group(&ap, tk, x + 16, w[1], sc[1], &c));
+                let p1 = i32x4_add(group(&ap, tk, x + 32, w[2], sc[2], &c), group(&ap, tk, x + 48, w[3], sc[3], &c));
+                *s = i32x4_add(*s, i32x4_add(p0, p1));
+            }
+        }
+        for (tk, (t, s)) in t.iter_mut().zip(s).enumerate() {
+            *t = finish(*t, &h, &ap, (tk, i), s);
+        }
+    }
+    t
+}
+
+/// `groups16_kernel`'s `group` for simd128: unsigned values below 128
+/// against split activations (`Split`), times the scale in i32 lanes.
+#[inline(always)]
+pub fn group16_split<const N: usize>(ap: &Acts<N>, t: usize, at: usize, w: v128, sc: v128, k: &Consts) -> v128 {
+    // SAFETY: the kernels ask only for values below their bounded blocks.
+    i32x4_mul(dot_even_odd(even_odd_u7(w, k), unsafe { ap.split(t, at) }), sc)
+}
+
+/// `groups16_kernel`'s `group` for relaxed SIMD: the values (valid 7-bit
+/// operands) multiplied by its byte dot product, whose i16 pair sums
+/// `i32x4_dot_i16x8` multiplies by the scale (i16 lanes).
+#[cfg(target_feature = "relaxed-simd")]
+#[inline(always)]
+pub fn group16_relaxed<const N: usize>(ap: &Acts<N>, t: usize, at: usize, w: v128, sc: v128, _: &Consts) -> v128 {
+    // SAFETY: the kernels ask only for values below their bounded blocks.
+    i32x4_dot_i16x8(i16x8_relaxed_dot_i8x16_i7x16(unsafe { ap.qs(t, at) }, w), sc)
+}

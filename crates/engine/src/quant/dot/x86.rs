@@ -163,6 +163,20 @@ pub unsafe fn bytes_per_group(bytes: u64) -> __m256i {
     _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(v, v))
 }
 
+/// A K-quant block's scaled products for token `t`, its activations from
+/// value `at`: `sum_v sc[v] * (w[v] . x_v)` in 8 i32 lanes, `w[v]` 32
+/// unsigned values below 64 against activations `at + 32v..` (`maddubs`, no
+/// i16 pair reaches 2 * 63 * 127), times `sc[v]`'s i16 lanes (`madd`).
+#[inline]
+#[target_feature(enable = "avx2,fma,f16c")]
+pub unsafe fn scaled_dots<const N: usize>(w: &[__m256i; 8], sc: &[__m256i; 8], ap: &Acts<N>, t: usize, at: usize) -> __m256i {
+    let mut s = _mm256_setzero_si256();
+    for v in 0..8 {
+        s = _mm256_add_epi32(s, _mm256_madd_epi16(_mm256_maddubs_epi16(w[v], ap.qs(t, at + 32 * v)), sc[v]));
+    }
+    s
+}
+
 /// The lane sums of `s` and of `m`, exact.
 #[inline]
 #[target_feature(enable = "avx2,fma,f16c")]

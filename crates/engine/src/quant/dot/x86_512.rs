@@ -69,3 +69,15 @@ pub unsafe fn nibbles(s: &[u8]) -> __m256i {
 pub unsafe fn add_where(v: __m256i, bits: u32, add: i8) -> __m256i {
     _mm256_mask_add_epi8(v, bits, v, _mm256_set1_epi8(add))
 }
+
+/// As `x86::scaled_dots`, the scale multiply and the add in one VNNI
+/// `dpwssd`.
+#[inline]
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma,f16c")]
+pub unsafe fn scaled_dots<const N: usize>(w: &[__m256i; 8], sc: &[__m256i; 8], ap: &super::x86::Acts<N>, t: usize, at: usize) -> __m256i {
+    let mut s = _mm256_setzero_si256();
+    for v in 0..8 {
+        s = _mm256_dpwssd_epi32(s, _mm256_maddubs_epi16(w[v], ap.qs(t, at + 32 * v)), sc[v]);
+    }
+    s
+}
