@@ -4,6 +4,8 @@
 //! prompt read ahead while the person types (the app now). Figures, not a
 //! test: each turn's first-token time, prompt tokens found cached, the
 //! read-ahead's own time, decode speed, and whether the replies agree.
+//! With `--context N` small enough that the chat outgrows it, later turns
+//! show the context shift: the turns after those left out stay cached.
 
 use std::time::Instant;
 
@@ -14,9 +16,20 @@ use serde_json::json;
 use crate::args::Args;
 use crate::turn::{self, TurnOut};
 
-/// The newcomer's first three messages (the character-quality issue's walk).
-const MESSAGES: [&str; 3] =
-    ["Hi! Tell me a little about yourself.", "What do you care about most, and why?", "I had a rough day at work today."];
+/// The newcomer's first three messages (the character-quality issue's
+/// walk), then more of the same chat for runs with `--turns` above three.
+const MESSAGES: [&str; 10] = [
+    "Hi! Tell me a little about yourself.",
+    "What do you care about most, and why?",
+    "I had a rough day at work today.",
+    "My manager took credit for a report I wrote.",
+    "Do you think I should say something to her?",
+    "What would you do in my place?",
+    "Thanks. Can you tell me a story to take my mind off it?",
+    "What happened next?",
+    "Do you remember what I told you about my day?",
+    "Good night, and thank you for listening.",
+];
 
 pub fn run(a: &Args, card_path: &str) -> Result<(), String> {
     let bytes = std::fs::read(card_path).map_err(|e| format!("{card_path}: {e}"))?;
@@ -33,6 +46,12 @@ pub fn run(a: &Args, card_path: &str) -> Result<(), String> {
     let load_s = t0.elapsed().as_secs_f64();
     let mut before = crate::load_session(model)?;
     let mut ahead = crate::load_session(model)?;
+    if let Some(n) = a.get("context") {
+        let n: usize = n.parse().map_err(|_| format!("--context {n}: not a number"))?;
+        for s in [&mut cold, &mut before, &mut ahead] {
+            s.set_context(n);
+        }
+    }
 
     let mut history = vec![HistoryMessage::char(card.first_mes.clone())];
     let mut rows = Vec::new();
@@ -80,6 +99,7 @@ fn figures(t: &TurnOut) -> serde_json::Value {
     json!({
         "first_token_seconds": t.first_ms.map(|ms| round(ms as f64 / 1000.0)),
         "reused_tokens": t.reused,
+        "shifted_tokens": t.shifted,
         "decode_tokens_per_second": if decode_s > 0.0 { round(t.tokens.saturating_sub(1) as f64 / decode_s) } else { 0.0 },
     })
 }
@@ -93,7 +113,8 @@ fn print_table(r: &serde_json::Value, session: &Session) {
         session.cached_tokens().len()
     );
     println!("first token (s): cold | turn before cached | read ahead; read-ahead time (s), done while the person types");
-    println!("turn  prompt  cold   before  ahead  (reused)  read-ahead  decode tok/s  same reply");
+    println!("(reused: prompt tokens found cached; shifted: of those, kept past turns left out to fit the context)");
+    println!("turn  prompt  cold   before  ahead  (reused)  (shifted)  read-ahead  decode tok/s  same reply");
     for row in r["turns"].as_array().into_iter().flatten() {
         let f = |k: &str| row[k]["first_token_seconds"].as_f64().map_or("-".into(), |v| format!("{v:.2}"));
         let cells = [
@@ -103,11 +124,12 @@ fn print_table(r: &serde_json::Value, session: &Session) {
             f("turn_before_cached"),
             f("read_ahead"),
             row["read_ahead"]["reused_tokens"].to_string(),
+            row["read_ahead"]["shifted_tokens"].to_string(),
             format!("{:.2}", row["read_ahead_seconds"].as_f64().unwrap_or(0.0)),
             format!("{:.1}", row["read_ahead"]["decode_tokens_per_second"].as_f64().unwrap_or(0.0)),
             (if row["same_reply"].as_bool() == Some(true) { "yes" } else { "no" }).to_string(),
         ];
-        let widths = [5, 7, 6, 7, 6, 9, 11, 13, 0];
+        let widths = [5, 7, 6, 7, 6, 9, 10, 11, 13, 0];
         let line: Vec<String> = cells.iter().zip(widths).map(|(c, w)| format!("{c:<w$}")).collect();
         println!("{}", line.join(" ").trim_end());
     }

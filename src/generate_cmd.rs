@@ -147,5 +147,6 @@ pub fn options(a: &Args) -> Result<GenerateOptions, String> {
         sampler,
         max_tokens: a.num("max-tokens", 64)?,
         stop: a.get("stop").map(|s| vec![s.to_string()]).unwrap_or_default(),
+        context_shift: false,
     })
 }

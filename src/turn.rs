@@ -26,6 +26,8 @@ pub struct TurnOut {
     pub first_ms: Option<u64>,
     /// Prompt tokens found in the cache, of `prompt_tokens`.
     pub reused: usize,
+    /// Of those, the ones kept past turns left out to fit (context shift).
+    pub shifted: usize,
     pub prompt_tokens: usize,
 }
 
@@ -78,6 +80,7 @@ pub fn reply(
     let (ids, prompt) = self::prompt(session, req, opts)?;
     let mut opts = opts.clone();
     opts.stop.extend(prompt.stop.iter().cloned());
+    opts.context_shift = prompt.trimmed;
     let t0 = std::time::Instant::now();
     let mut first_ms = None;
     let out = session
@@ -96,6 +99,7 @@ pub fn reply(
         ms: t0.elapsed().as_millis() as u64,
         first_ms,
         reused: out.start.n_reused,
+        shifted: out.start.n_shifted,
         prompt_tokens: out.start.n_prompt,
     })
 }
@@ -104,6 +108,6 @@ pub fn reply(
 /// cache, as the app does while the person types: the reply to the next
 /// message then reads only that message's turn.
 pub fn warm(session: &mut Session, req: PromptRequest, opts: &GenerateOptions) -> Result<StartInfo, String> {
-    let (ids, _) = prompt(session, req, opts)?;
-    session.warm(&ids).map_err(|e| e.to_string())
+    let (ids, prompt) = prompt(session, req, opts)?;
+    session.warm(&ids, prompt.trimmed).map_err(|e| e.to_string())
 }

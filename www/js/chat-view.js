@@ -322,6 +322,8 @@ export class ChatView {
       item.dataset.tokensPerSecond = Number(swipe.stats.tokens_per_s).toFixed(2);
       // The prompt tokens found already read (a warm-up, the turn before): tests read it.
       if (Number.isInteger(swipe.stats.n_reused)) item.dataset.reused = `${swipe.stats.n_reused}/${swipe.stats.n_prompt}`;
+      // Of those, the ones kept past turns left out to fit the context (a context shift).
+      if (Number.isInteger(swipe.stats.n_shifted)) item.dataset.shifted = String(swipe.stats.n_shifted);
       if (Number.isFinite(swipe.stats.first_ms)) item.dataset.firstMs = String(swipe.stats.first_ms);
     }
     this.items.set(m.id, item);

@@ -26,7 +26,7 @@ export function nextMessageId() {
 
 export class ChatController {
   // deps: {db, view, engine, prefs(), options(), notify(text), busyChanged(on), navigate(hash), ready(),
-  //        warming(name | null, tokens, restored, read): the chat's prompt is being read ahead
+  //        warming(name | null, tokens, restored, read, figures): the chat's prompt is being read ahead
   //        (name, tokens to read, tokens a stored prefix gave) or no longer (null; read: done)}
   constructor(deps) {
     this.d = deps;
@@ -117,7 +117,9 @@ export class ChatController {
   onWarm(msg) {
     if (msg.id !== this.warmId) return;
     const reading = msg.state === 'reading' && this.chat;
-    this.d.warming?.(reading ? this.charName : null, reading ? msg.n_prompt - msg.n_reused : 0, msg.restored, msg.state === 'ready');
+    const ready = msg.state === 'ready';
+    this.d.warming?.(reading ? this.charName : null, reading ? msg.n_prompt - msg.n_reused : 0, msg.restored, ready,
+      ready ? { read: msg.n_prompt - msg.n_reused, shifted: msg.n_shifted ?? 0 } : undefined);
   }
 
   // Who the user is in this chat: the chat's own persona, else the default one.
@@ -236,8 +238,11 @@ export class ChatController {
     if (removePin(this.memory, pinId)) this.saveMemory();
   }
 
+  // A summary written by this chat's warm-up, or before its reply when it does not read ahead.
   onSummary(msg) {
-    if (!this.reply || msg.id !== this.reply.genId || this.reply.target.chatId !== this.chat?.id) return;
+    const ours = this.reply ? msg.id === this.reply.genId && this.reply.target.chatId === this.chat?.id
+      : msg.id === this.warmId && Boolean(this.chat);
+    if (!ours) return;
     if (addSummary(this.memory, msg)) this.saveMemory();
   }
 
@@ -355,7 +360,7 @@ export class ChatController {
     const note = empty ? 'No reply: try again or rephrase.' : stopped ? 'Stopped' : '';
     const stats = msg.stats ? {
       n_generated: msg.stats.n_generated, tokens_per_s: msg.stats.tokens_per_s, n_prompt: msg.stats.n_prompt,
-      n_reused: msg.stats.n_reused, first_ms: msg.stats.first_ms,
+      n_reused: msg.stats.n_reused, n_shifted: msg.stats.n_shifted, first_ms: msg.stats.first_ms,
     } : null;
     return this.finish(text, stopped ? 'stopped' : 'done', note, stats);
   }

@@ -40,8 +40,9 @@
 //   {type:"prompt", id, cut, lore, tokens, budget}  what went into the prompt: history indices cut to fit,
 //                                                   lorebook entries that fired, token counts,
 //        memory                                     and the memories in it [{kind, id, text}]
-//   {type:"summary", id, text, from_id, to_id,      a rolling summary of history that left the context,
-//        message_ids}                               written before the reply (request.memory.summarise)
+//   {type:"summary", id, text, from_id, to_id,      a rolling summary of history that left the context
+//        message_ids}                               (request.memory.summarise), written by a chat's warm-up
+//                                                   (id: the warm's), or before the reply when still due
 //   {type:"token", id, piece, text}                 text: the reply so far, stop strings held back
 //   {type:"done", id, stop_reason, text, stats}     text: the reply (for a continuation, the new text
 //                                                   only, its leading space kept); stop_reason: the engine's ("eos", "max_tokens", "stop",
@@ -51,9 +52,10 @@
 //   {type:"check-done", id, run, summary, stopped,  the whole run (kindred_characters::eval::CharacterRun)
 //        seconds}
 //   {type:"warm", id, state, left, n_prompt,         state: "reading" (left: tokens still to read), "ready"
-//        n_reused, restored?, ms?, message?}        (ms: time it took), "stopped" (replaced, a reply came, or
-//                                                   request null) or "skipped" (message: why); restored: the
-//                                                   tokens taken from a stored prefix, or {refused: why}
+//        n_reused, n_shifted?, restored?, ms?,      (ms: time it took), "stopped" (replaced, a reply came, or
+//        message?}                                  request null) or "skipped" (message: why); restored: the
+//                                                   tokens taken from a stored prefix, or {refused: why};
+//                                                   n_shifted: of n_reused, kept past turns left out to fit
 //   {type:"error", scope, id?, message}             scope: "load" | "generate" | "check"
 //   {type:"count", id, tokens, exact, message?}     a "count" answered: the assembled prompt's token
 //                                                   counts (null with a message when it failed)
@@ -288,8 +290,10 @@ async function reply(id, request, rawOptions, stream, since = performance.now(),
   const options = sanitizeOptions(rawOptions);
   const context = contextFor(request);
   let assembled = assemble(request, context, options.max_tokens);
+  // A chat that reads ahead has its summaries written by the warm-up (summariseAhead); one
+  // still due (a Send cut that short, or no read-ahead) is written first.
   if (assembled.summarise) {
-    const summarised = await summarise(id, request, assembled.summarise, options.seed);
+    const summarised = await summarise(id, request, assembled.summarise, options.seed, () => stopRequested);
     if (!summarised) return { raw: '', text: '', reason: 'user', stats: null };
     assembled = assemble(summarised, context, options.max_tokens);
   }
@@ -301,10 +305,10 @@ async function reply(id, request, rawOptions, stream, since = performance.now(),
       format: assembled.format,
     });
   }
-  const { prompt, continues } = render(assembled, context, options.max_tokens);
+  const { prompt, continues, shift } = render(assembled, context, options.max_tokens);
   if (chat) await restorePrefix(prompt);
   const t0 = performance.now();
-  const { n_prompt, n_reused } = plain(engine.start(prompt, options));
+  const { n_prompt, n_reused, n_shifted } = plain(engine.start(prompt, { ...options, context_shift: shift }));
   // next() first reads the prompt a chunk at a time (prefill_left set), so
   // a stop is heard during a long prompt too; t1 marks the prompt read.
   let t1 = performance.now();
@@ -337,7 +341,7 @@ async function reply(id, request, rawOptions, stream, since = performance.now(),
     text: finishReply(text, reason, assembled.speakers, continues),
     reason,
     stats: {
-      n_prompt: Number(n_prompt), n_reused: Number(n_reused), n_generated: generated,
+      n_prompt: Number(n_prompt), n_reused: Number(n_reused), n_shifted: Number(n_shifted), n_generated: generated,
       prefill_ms: Math.round(t1 - t0), decode_ms: Math.round(t2 - t1),
       first_ms: firstAt === null ? null : Math.round(firstAt - since),
       tokens_per_s: decodeS > 0 ? generated / decodeS : 0,
@@ -350,14 +354,16 @@ function contextFor(request) {
   return Math.min(Number(info.context_length) || MAX_CONTEXT, Number(request?.settings?.context_tokens) || MAX_CONTEXT);
 }
 
-// The assembled turns fitted to the context and rendered: the prompt text, and whether it
-// ends inside the character's turn (a continuation).
+// The assembled turns fitted to the context and rendered: the prompt text, whether it ends
+// inside the character's turn (a continuation), and whether turns were left out to fit (the
+// engine may then keep the cached turns after them: its context shift).
 function render(assembled, context, maxTokens) {
   const layout = assembled.template ?? undefined;
   const messages = fitToContext(engine, assembled.messages, context, maxTokens, layout);
   const continues = assembled.continues && messages[messages.length - 1]?.role === 'assistant';
   const prompt = continues ? renderContinuation(messages, layout) : engine.render_chat(messages, layout);
-  return { prompt, continues };
+  const shift = Boolean(assembled.trimmed) || messages.length < assembled.messages.length;
+  return { prompt, continues, shift };
 }
 
 // A warm-up: the prompt of a reply to the history as it stands, read into the cache a chunk
@@ -372,13 +378,33 @@ function warm(msg) {
     await previous?.finished;
     if (job.stop || !msg.request) return post({ type: 'warm', id: job.id, state: 'stopped' });
     if (!engine || busy) return post({ type: 'warm', id: job.id, state: 'skipped', message: engine ? 'busy' : 'no model' });
+    const options = sanitizeOptions(msg.options);
+    const request = await summariseAhead(job, msg.request, options);
+    if (job.stop || !request) return post({ type: 'warm', id: job.id, state: 'stopped' });
     // On WebGPU a prompt is read in a few queued passes, quickly on a real GPU; a read-ahead
     // there is not measured yet, and on a software adapter it would hold the device for long.
     if (backend.backend !== 'cpu') return post({ type: 'warm', id: job.id, state: 'skipped', message: 'the CPU reads ahead' });
-    await readPrefix(job, msg.request, sanitizeOptions(msg.options), typeof msg.chat === 'string' && msg.chat ? msg.chat : null);
+    await readPrefix(job, request, options, typeof msg.chat === 'string' && msg.chat ? msg.chat : null);
   })().finally(() => {
     if (warming === job) warming = null;
   });
+}
+
+// History that has left the context is folded into the chat's rolling summary here, while
+// the person reads and types, so that Send does not wait for it (the reply writes it first
+// only when Send cut this short). Returns the request with the summary in it, or null when
+// the warm-up was stopped.
+async function summariseAhead(job, request, options) {
+  try {
+    const due = assemble(request, contextFor(request), options.max_tokens).summarise;
+    if (!due) return request;
+    const work = engine.count_tokens(String(due.prompt)) + Number(due.max_tokens || 0);
+    post({ type: 'warm', id: job.id, state: 'reading', left: work, n_prompt: work, n_reused: 0 });
+    return await summarise(job.id, request, due, options.seed, () => job.stop);
+  } catch (err) {
+    post({ type: 'warm', id: job.id, state: 'skipped', message: errorText(err) });
+    return null;
+  }
 }
 
 async function readPrefix(job, request, options, chat) {
@@ -386,14 +412,13 @@ async function readPrefix(job, request, options, chat) {
   const context = contextFor(request);
   let n_prompt = 0;
   let n_reused = 0;
+  let n_shifted = 0;
   try {
     const assembled = assemble(request, context, options.max_tokens);
-    // The reply will fold history into a summary first, and that reads another prompt.
-    if (assembled.summarise) return post({ type: 'warm', id: job.id, state: 'skipped', message: 'a summary is due' });
-    const { prompt } = render(assembled, context, options.max_tokens);
+    const { prompt, shift } = render(assembled, context, options.max_tokens);
     const restored = chat ? await restorePrefix(prompt) : undefined;
     if (job.stop) return post({ type: 'warm', id: job.id, state: 'stopped' });
-    ({ n_prompt, n_reused } = plain(engine.warm(prompt)));
+    ({ n_prompt, n_reused, n_shifted } = plain(engine.warm(prompt, shift)));
     let left = n_prompt - n_reused;
     for (;;) {
       post({ type: 'warm', id: job.id, state: 'reading', left, n_prompt, n_reused, restored });
@@ -403,7 +428,7 @@ async function readPrefix(job, request, options, chat) {
       if (step.done) break;
       left = step.prefill_left ?? 0;
     }
-    post({ type: 'warm', id: job.id, state: 'ready', left: 0, n_prompt, n_reused, restored, ms: Math.round(performance.now() - t0) });
+    post({ type: 'warm', id: job.id, state: 'ready', left: 0, n_prompt, n_reused, n_shifted, restored, ms: Math.round(performance.now() - t0) });
   } catch (err) {
     // Nothing is lost: the reply reads whatever the warm-up could not.
     post({ type: 'warm', id: job.id, state: 'skipped', message: errorText(err), n_prompt, n_reused });
@@ -511,17 +536,24 @@ async function engineStep() {
 // History left the context and no summary covers it yet: the engine folds it into the rolling
 // summary first (the job comes from crates/web/src/memory.rs), so this reply already has it.
 // Returns the request with the new summary in it, or null when a stop came meanwhile.
-async function summarise(id, request, job, seed) {
+async function summarise(id, request, job, seed, stopped) {
   const options = sanitizeOptions({ max_tokens: job.max_tokens, temperature: 0.3, seed });
-  engine.start(engine.render_chat([{ role: 'user', content: String(job.prompt) }]), options);
+  // The summary's prompt is another conversation: the chat's cached turns are set aside
+  // for it and taken back after, so the reply keeps them (shifted past the new summary).
+  engine.set_aside();
   let text = '';
-  for (;;) {
-    await yieldToEvents();
-    if (stopRequested) return null;
-    const step = await engineStep();
-    if (step.prefill_left !== undefined && step.prefill_left !== null) continue;
-    if (step.piece) text += step.piece;
-    if (step.done) break;
+  try {
+    engine.start(engine.render_chat([{ role: 'user', content: String(job.prompt) }]), options);
+    for (;;) {
+      await yieldToEvents();
+      if (stopped()) return null;
+      const step = await engineStep();
+      if (step.prefill_left !== undefined && step.prefill_left !== null) continue;
+      if (step.piece) text += step.piece;
+      if (step.done) break;
+    }
+  } finally {
+    engine.take_back();
   }
   // A base model often writes the instruction back instead of a summary: the job's
   // extractive fallback (the span's first sentences) is kept then, never the echo.

@@ -24,6 +24,20 @@ impl KvCache {
         self.kv_dim
     }
 
+    pub fn n_layers(&self) -> usize {
+        self.k.len()
+    }
+
+    /// Layer `layer`'s keys, position after position.
+    pub fn keys(&self, layer: usize) -> &[f32] {
+        &self.k[layer][..self.len * self.kv_dim]
+    }
+
+    /// Layer `layer`'s values, position after position.
+    pub fn values(&self, layer: usize) -> &[f32] {
+        &self.v[layer][..self.len * self.kv_dim]
+    }
+
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
@@ -44,6 +58,33 @@ impl KvCache {
         self.v[layer].extend(v.iter().map(|&x| crate::ops::round_f16(x)));
     }
 
+    /// A copy of positions `from..from + n` of every layer, each layer's
+    /// keys handed to `rekey(layer, keys)` (which re-rotates them for the
+    /// place they will take) and rounded to f16 again, as a cache that
+    /// stores f16 would hold them.
+    pub(crate) fn copy_rows(&self, from: usize, n: usize, mut rekey: impl FnMut(usize, &mut [f32])) -> Rows {
+        assert!(from + n <= self.len, "rows {from}..+{n} of a cache of {}", self.len);
+        let span = from * self.kv_dim..(from + n) * self.kv_dim;
+        let k = (self.k.iter().enumerate())
+            .map(|(layer, keys)| {
+                let mut moved = keys[span.clone()].to_vec();
+                rekey(layer, &mut moved);
+                moved.iter_mut().for_each(|x| *x = crate::ops::round_f16(*x));
+                moved
+            })
+            .collect();
+        let v = self.v.iter().map(|values| values[span.clone()].to_vec()).collect();
+        Rows { n, k, v }
+    }
+
+    /// Appends copied rows after the last position.
+    pub(crate) fn append_rows(&mut self, rows: &Rows) {
+        for (dst, src) in self.k.iter_mut().zip(&rows.k).chain(self.v.iter_mut().zip(&rows.v)) {
+            dst.extend_from_slice(src);
+        }
+        self.len += rows.n;
+    }
+
     /// Called once all layers have pushed `t` new positions.
     pub fn advance(&mut self, t: usize) {
         self.len += t;
@@ -52,4 +93,11 @@ impl KvCache {
     pub fn bytes(&self) -> usize {
         self.k.iter().chain(self.v.iter()).map(|l| l.capacity() * 4).sum()
     }
+}
+
+/// Positions copied out of a cache (`KvCache::copy_rows`), every layer's.
+pub(crate) struct Rows {
+    n: usize,
+    k: Vec<Vec<f32>>,
+    v: Vec<Vec<f32>>,
 }

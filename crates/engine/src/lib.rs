@@ -6,6 +6,7 @@
 //! its weights. One file per architecture in `models`.
 
 pub mod attention;
+pub mod context_shift;
 pub mod error;
 pub mod gguf;
 #[cfg(feature = "gpu")]

@@ -38,24 +38,42 @@ pub enum RopeStyle {
 /// Rotates every head (`head_dim` wide) of each token row; token `i` of `x`
 /// is at position `pos0 + i`.
 pub fn rope(x: &mut [f32], row: usize, head_dim: usize, pos0: usize, inv_freq: &[f32], style: RopeStyle) {
-    let half = inv_freq.len();
-    let mut cs = vec![(0f32, 0f32); half];
+    let mut cs = vec![(0f32, 0f32); inv_freq.len()];
     for (i, tok) in x.chunks_exact_mut(row).enumerate() {
-        let p = (pos0 + i) as f32;
-        for (c, f) in cs.iter_mut().zip(inv_freq) {
-            let (s, co) = (p * f).sin_cos();
-            *c = (co, s);
-        }
-        for head in tok.chunks_exact_mut(head_dim) {
-            for (j, &(c, s)) in cs.iter().enumerate() {
-                let (a, b) = match style {
-                    RopeStyle::Neox => (j, j + half),
-                    RopeStyle::Norm => (2 * j, 2 * j + 1),
-                };
-                let (x0, x1) = (head[a], head[b]);
-                head[a] = x0 * c - x1 * s;
-                head[b] = x0 * s + x1 * c;
-            }
+        angles((pos0 + i) as f32, inv_freq, &mut cs);
+        rotate(tok, head_dim, &cs, style);
+    }
+}
+
+/// Rotates every head of each row by `delta` positions: keys cached at
+/// position `p` become keys at `p + delta` (rotations compose), as
+/// llama.cpp's context shift re-rotates its cache.
+pub fn rope_shift(x: &mut [f32], row: usize, head_dim: usize, delta: f32, inv_freq: &[f32], style: RopeStyle) {
+    let mut cs = vec![(0f32, 0f32); inv_freq.len()];
+    angles(delta, inv_freq, &mut cs);
+    for tok in x.chunks_exact_mut(row) {
+        rotate(tok, head_dim, &cs, style);
+    }
+}
+
+fn angles(p: f32, inv_freq: &[f32], cs: &mut [(f32, f32)]) {
+    for (c, f) in cs.iter_mut().zip(inv_freq) {
+        let (s, co) = (p * f).sin_cos();
+        *c = (co, s);
+    }
+}
+
+fn rotate(tok: &mut [f32], head_dim: usize, cs: &[(f32, f32)], style: RopeStyle) {
+    let half = cs.len();
+    for head in tok.chunks_exact_mut(head_dim) {
+        for (j, &(c, s)) in cs.iter().enumerate() {
+            let (a, b) = match style {
+                RopeStyle::Neox => (j, j + half),
+                RopeStyle::Norm => (2 * j, 2 * j + 1),
+            };
+            let (x0, x1) = (head[a], head[b]);
+            head[a] = x0 * c - x1 * s;
+            head[b] = x0 * s + x1 * c;
         }
     }
 }

@@ -3,9 +3,10 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::context_shift::{self, common_len};
 use crate::error::{Error, Result};
 use crate::gguf::Gguf;
-use crate::kv_cache::KvCache;
+use crate::kv_cache::{KvCache, Rows};
 use crate::kv_snapshot;
 use crate::models::Model;
 use crate::sampler::{Sampler, SamplerOptions};
@@ -24,11 +25,15 @@ pub struct GenerateOptions {
     pub sampler: SamplerOptions,
     pub max_tokens: usize,
     pub stop: Vec<String>,
+    /// Context shift: the prompt leaves out spans of what the cache holds
+    /// (old turns cut to fit the context), and the cached tokens after them
+    /// are moved down and kept instead of read again (`Session::begin`).
+    pub context_shift: bool,
 }
 
 impl Default for GenerateOptions {
     fn default() -> Self {
-        GenerateOptions { sampler: SamplerOptions::default(), max_tokens: 256, stop: Vec::new() }
+        GenerateOptions { sampler: SamplerOptions::default(), max_tokens: 256, stop: Vec::new(), context_shift: false }
     }
 }
 
@@ -68,6 +73,9 @@ pub struct StartInfo {
     pub n_prompt: usize,
     /// Prompt tokens whose keys/values were already cached.
     pub n_reused: usize,
+    /// Of those, the ones moved down from after a left-out span (context
+    /// shift).
+    pub n_shifted: usize,
 }
 
 struct Generation {
@@ -84,6 +92,18 @@ struct Generation {
     done: Option<StopReason>,
     /// A warm-up (`begin_warm`): read the prompt, sample nothing.
     warm: bool,
+    /// Cached runs kept by a context shift, in prompt order, each put in
+    /// the cache when the prompt read before it is.
+    kept: Vec<Kept>,
+}
+
+/// A cached run a context shift keeps, waiting for its place.
+struct Kept {
+    /// Its position in the prompt (and the cache).
+    at: usize,
+    tokens: Vec<u32>,
+    /// Keys re-rotated for `at`.
+    rows: Rows,
 }
 
 /// A forward pass that a step needs, and the step to return once it ran.
@@ -110,6 +130,12 @@ pub struct Session {
     context: usize,
     /// Names the model file in stored prefixes (`kv_snapshot::fingerprint`).
     fingerprint: u64,
+    /// Times cached positions were rewritten other than at the end
+    /// (context shift, a restored prefix): a backend with its own cache
+    /// (the GPU) reads everything again when this moved.
+    edits: u64,
+    /// A cache set aside for a side prompt (`set_aside`), with its tokens.
+    aside: Option<(KvCache, Vec<u32>)>,
 }
 
 impl Session {
@@ -129,7 +155,7 @@ impl Session {
         }
         let cache = model.new_cache();
         let context = model.config().context_length;
-        Ok(Session { model, tokenizer, template, cache, cached: Vec::new(), gen: None, context, fingerprint })
+        Ok(Session { model, tokenizer, template, cache, cached: Vec::new(), gen: None, context, fingerprint, edits: 0, aside: None })
     }
 
     /// Caps the context below the model's trained length (memory).
@@ -212,8 +238,9 @@ impl Session {
     /// with `Prefilled`. A chat warms its stable prefix this way while the
     /// person types, so the reply's `begin` finds it cached; a warm-up cut
     /// short keeps the chunks it read.
-    pub fn begin_warm(&mut self, prompt: &[u32]) -> Result<StartInfo> {
-        self.begin_with(prompt, GenerateOptions::default(), true)
+    /// `context_shift` as in [`GenerateOptions`].
+    pub fn begin_warm(&mut self, prompt: &[u32], context_shift: bool) -> Result<StartInfo> {
+        self.begin_with(prompt, GenerateOptions { context_shift, ..GenerateOptions::default() }, true)
     }
 
     fn begin_with(&mut self, prompt: &[u32], opts: GenerateOptions, warm: bool) -> Result<StartInfo> {
@@ -225,14 +252,42 @@ impl Session {
         if prompt.len() >= self.context {
             return Err(Error::PromptTooLong { tokens: prompt.len(), context: self.context });
         }
-        let common = self.cached.iter().zip(prompt).take_while(|(a, b)| a == b).count();
+        let common = common_len(&self.cached, prompt);
         // A reply's last prompt token always runs: its logits pick the first
         // reply token. A warm-up samples nothing, so all of it may be reused.
-        let reuse = if warm { common } else { common.min(prompt.len() - 1) };
+        let last = if warm { prompt.len() } else { prompt.len() - 1 };
+        let reuse = common.min(last);
+        // Only a cache this session fills itself is shifted (a GPU holds its
+        // own, and reads prompts fast).
+        let shift = opts.context_shift && self.cache.len() == self.cached.len();
+        let mut runs = if shift { context_shift::runs(&self.cached, prompt, common) } else { Vec::new() };
+        if let Some(r) = runs.last_mut() {
+            r.len = r.len.min(last - r.at);
+        }
+        runs.retain(|r| r.len > 0);
+        if !runs.is_empty() {
+            self.edits += 1;
+        }
+        let kept: Vec<Kept> = runs
+            .iter()
+            .map(|r| Kept {
+                at: r.at,
+                tokens: prompt[r.at..r.at + r.len].to_vec(),
+                rows: self.model.moved_rows(&self.cache, r.from, r.len, r.at),
+            })
+            .collect();
+        let mut pending = Vec::with_capacity(prompt.len() - reuse);
+        let mut p = reuse;
+        for r in &runs {
+            pending.extend_from_slice(&prompt[p..r.at]);
+            p = r.at + r.len;
+        }
+        pending.extend_from_slice(&prompt[p..]);
         self.cache.truncate(reuse);
         self.cached.truncate(reuse);
+        let n_shifted = runs.iter().map(|r| r.len).sum::<usize>();
         self.gen = Some(Generation {
-            pending: prompt[reuse..].to_vec(),
+            pending,
             logits: Vec::new(),
             sampled: None,
             sampler,
@@ -241,13 +296,14 @@ impl Session {
             n_generated: 0,
             done: if opts.max_tokens == 0 && !warm { Some(StopReason::MaxTokens) } else { None },
             warm,
+            kept,
         });
-        Ok(StartInfo { n_prompt: prompt.len(), n_reused: reuse })
+        Ok(StartInfo { n_prompt: prompt.len(), n_reused: reuse + n_shifted, n_shifted })
     }
 
     /// `begin_warm` and the whole prefill at once, on the CPU.
-    pub fn warm(&mut self, prompt: &[u32]) -> Result<StartInfo> {
-        let info = self.begin_warm(prompt)?;
+    pub fn warm(&mut self, prompt: &[u32], context_shift: bool) -> Result<StartInfo> {
+        let info = self.begin_warm(prompt, context_shift)?;
         self.prefill_on_cpu()?;
         self.gen = None;
         Ok(info)
@@ -274,7 +330,28 @@ impl Session {
         self.gen = None;
         self.cache = cache;
         self.cached = tokens;
+        self.edits += 1;
         Ok(self.cached.len())
+    }
+
+    /// Puts the cache aside so a side prompt (a chat's summary) does not
+    /// overwrite the chat's keys and values; `take_back` returns them.
+    /// Setting aside again replaces what was set aside.
+    pub fn set_aside(&mut self) {
+        self.gen = None;
+        let cache = std::mem::replace(&mut self.cache, self.model.new_cache());
+        self.aside = Some((cache, std::mem::take(&mut self.cached)));
+    }
+
+    /// Returns the cache set aside, dropping the side prompt's; false when
+    /// none was.
+    pub fn take_back(&mut self) -> bool {
+        let Some((cache, cached)) = self.aside.take() else { return false };
+        self.gen = None;
+        self.cache = cache;
+        self.cached = cached;
+        self.edits += 1;
+        true
     }
 
     /// Tokens whose keys and values the cache holds, oldest first.
@@ -300,10 +377,17 @@ impl Session {
     /// The next prompt chunk to read, if any is left.
     fn take_prefill(&mut self) -> Option<Run> {
         let gen = self.gen.as_mut()?;
+        // Kept runs whose place the prompt has reached go in as they are.
+        while gen.kept.first().is_some_and(|k| k.at == self.cached.len()) {
+            let k = gen.kept.remove(0);
+            self.cache.append_rows(&k.rows);
+            self.cached.extend_from_slice(&k.tokens);
+        }
         if gen.pending.is_empty() {
             return None;
         }
-        let n = gen.pending.len().min(PREFILL_CHUNK);
+        let room = gen.kept.first().map_or(usize::MAX, |k| k.at - self.cached.len());
+        let n = gen.pending.len().min(PREFILL_CHUNK).min(room);
         let tokens: Vec<u32> = gen.pending.drain(..n).collect();
         let step = Step { piece: String::new(), token: None, done: false, stop_reason: None, prefill_left: Some(gen.pending.len()) };
         Some(Run { tokens, step, prefill: true })
@@ -446,6 +530,11 @@ impl Session {
         if let Some(gen) = self.gen.as_mut() {
             gen.sampled = Some(token);
         }
+    }
+
+    #[cfg(feature = "gpu")]
+    pub(crate) fn cache_edits(&self) -> u64 {
+        self.edits
     }
 
     #[cfg(feature = "gpu")]

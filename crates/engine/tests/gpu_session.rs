@@ -17,7 +17,7 @@ const NEAR_TIE: f32 = 0.5;
 const TOKENS: usize = 6;
 
 fn greedy() -> GenerateOptions {
-    GenerateOptions { sampler: SamplerOptions::greedy(), max_tokens: TOKENS, stop: Vec::new() }
+    GenerateOptions { sampler: SamplerOptions::greedy(), max_tokens: TOKENS, stop: Vec::new(), context_shift: false }
 }
 
 /// NaN before any logits (the prompt not yet read).
@@ -136,6 +136,22 @@ fn gemma_session_on_gpu_matches_cpu_reuses_prefix_and_falls_back() {
     assert!(fault.is_none(), "{fault:?}");
     compare("second turn", &ids2, &cpu2);
 
+    // A side prompt (a chat's summary) read with the chat's cache set aside,
+    // then the chat again: the GPU's cache holds the side prompt, longer than
+    // the chat, so the session has it read the chat again there (cutting the
+    // GPU's cache back to the chat's length would keep the side prompt's
+    // keys), and the reply is the same.
+    s.set_aside();
+    let side = s.encode_prompt(&"Summarise: the lighthouse keeper counted the ships. ".repeat(6)).unwrap();
+    assert!(side.len() > longer.len() + TOKENS);
+    s.begin(&side, greedy()).unwrap();
+    finish_on_gpu(&mut s, &mut gpu, None);
+    assert!(s.take_back());
+    s.begin(&longer, greedy()).unwrap();
+    let (ids3, _, fault) = finish_on_gpu(&mut s, &mut gpu, None);
+    assert!(fault.is_none(), "{fault:?}");
+    assert_eq!(ids3, ids2, "the chat taken back gives the same reply on the GPU");
+
     // Lost after two tokens: the CPU re-reads everything and finishes the
     // greedy reply, so it is the CPU's.
     s.reset();
@@ -160,7 +176,7 @@ fn gemma_session_samples_on_gpu_reproducibly() {
     let opts = GpuModelOptions { context: Some(256), ..Default::default() };
     let mut model = GpuModel::load_with(s.model.gguf(), &opts).unwrap();
     let n_vocab = model.config().n_vocab;
-    let sampled = GenerateOptions { sampler: SamplerOptions { seed: 5, ..Default::default() }, max_tokens: TOKENS, stop: Vec::new() };
+    let sampled = GenerateOptions { sampler: SamplerOptions { seed: 5, ..Default::default() }, max_tokens: TOKENS, stop: Vec::new(), context_shift: false };
 
     let run = |s: &mut Session, model: &mut GpuModel, o: &GenerateOptions| {
         s.reset();
@@ -196,7 +212,7 @@ fn gemma_session_samples_on_gpu_reproducibly() {
     // token was read (that token counted on the GPU): the CPU sampler on the
     // same logits picks the same tokens, and no token comes back within it.
     let sampler = SamplerOptions { repeat_penalty: 1.5, presence_penalty: 50.0, penalty_last_n: 3, ..SamplerOptions::greedy() };
-    let penalised = GenerateOptions { sampler, max_tokens: 12, stop: Vec::new() };
+    let penalised = GenerateOptions { sampler, max_tokens: 12, stop: Vec::new(), context_shift: false };
     let (cpu_sampled, _) = run(&mut s, &mut model, &penalised);
     model.set_read_logits(false);
     let taken = model.taken_ahead();

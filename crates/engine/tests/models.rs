@@ -65,7 +65,7 @@ fn prefix_is_reused_and_gives_the_same_logits() {
     for &arch in ARCHS {
         let mut s = session(arch, QType::Q8_0);
         let ids = prompt(30, s.model.config().n_vocab);
-        let greedy = || GenerateOptions { sampler: SamplerOptions::greedy(), max_tokens: 4, stop: vec![] };
+        let greedy = || GenerateOptions { sampler: SamplerOptions::greedy(), max_tokens: 4, stop: vec![], context_shift: false };
         let info = s.start(&ids[..20], greedy()).unwrap();
         assert_eq!(info.n_reused, 0);
         let info = s.start(&ids, greedy()).unwrap();
@@ -90,19 +90,19 @@ fn a_warm_up_reads_the_prefix_and_the_reply_reuses_it() {
         let mut s = session(arch, QType::Q8_0);
         // Longer than one prefill chunk, so a warm-up cut short keeps some.
         let ids = prompt(150, s.model.config().n_vocab);
-        let greedy = || GenerateOptions { sampler: SamplerOptions::greedy(), max_tokens: 8, stop: vec![] };
-        let info = s.begin_warm(&ids[..140]).unwrap();
+        let greedy = || GenerateOptions { sampler: SamplerOptions::greedy(), max_tokens: 8, stop: vec![], context_shift: false };
+        let info = s.begin_warm(&ids[..140], false).unwrap();
         assert_eq!((info.n_prompt, info.n_reused), (140, 0));
         let first = s.next().unwrap();
         assert_eq!(first.prefill_left, Some(76), "{arch}: one chunk read");
         // A reply that comes now joins: what the warm-up read stays.
         assert_eq!(s.start(&ids, greedy()).unwrap().n_reused, 64, "{arch}");
         s.reset();
-        let info = s.warm(&ids[..140]).unwrap();
+        let info = s.warm(&ids[..140], false).unwrap();
         assert_eq!(info.n_reused, 0);
         assert_eq!(s.cached_tokens(), &ids[..140], "{arch}: every prefix token read, none sampled");
         // Warming what is already cached reads nothing more, and ends without a token.
-        s.begin_warm(&ids[..140]).unwrap();
+        s.begin_warm(&ids[..140], false).unwrap();
         let step = s.next().unwrap();
         assert!(step.done && step.token.is_none(), "{arch}: {step:?}");
         assert_eq!(step.stop_reason, Some(StopReason::Prefilled));
@@ -111,7 +111,7 @@ fn a_warm_up_reads_the_prefix_and_the_reply_reuses_it() {
         let fresh = cold.generate(&ids, greedy(), |_| true).unwrap();
         assert_eq!(warm.start.n_reused, 140, "{arch}");
         assert_eq!(warm.ids, fresh.ids, "{arch}: a warmed prompt gives the cold reply");
-        assert!(s.begin_warm(&prompt(5000, 40)).is_err(), "{arch}: longer than the context");
+        assert!(s.begin_warm(&prompt(5000, 40), false).is_err(), "{arch}: longer than the context");
     }
 }
 
@@ -120,8 +120,8 @@ fn a_stored_prefix_restores_the_cache_and_a_bad_one_is_refused() {
     for &arch in ARCHS {
         let mut s = session(arch, QType::Q4K);
         let ids = prompt(100, s.model.config().n_vocab);
-        let greedy = || GenerateOptions { sampler: SamplerOptions::greedy(), max_tokens: 8, stop: vec![] };
-        s.warm(&ids[..90]).unwrap();
+        let greedy = || GenerateOptions { sampler: SamplerOptions::greedy(), max_tokens: 8, stop: vec![], context_shift: false };
+        s.warm(&ids[..90], false).unwrap();
         let stored = s.save_prefix(80);
         let mut fresh = session(arch, QType::Q4K);
         assert_eq!(fresh.restore_prefix(&stored).unwrap(), 80);
@@ -133,7 +133,7 @@ fn a_stored_prefix_restores_the_cache_and_a_bad_one_is_refused() {
 
         // Any changed byte, a cut, another model: refused, and the cache is left as it was.
         let mut other = session(arch, QType::Q4K);
-        other.warm(&ids[..10]).unwrap();
+        other.warm(&ids[..10], false).unwrap();
         for (i, bad) in [(0, 0x01u8), (40, 0x80), (stored.len() / 2, 0x04), (stored.len() - 1, 0x10)] {
             let mut b = stored.clone();
             b[i] ^= bad;
@@ -156,7 +156,7 @@ fn same_seed_same_text_other_seed_other_text() {
             let opts = GenerateOptions {
                 sampler: SamplerOptions { temperature: 1.5, top_k: 0, top_p: 1.0, min_p: 0.0, seed, ..Default::default() },
                 max_tokens: 24,
-                stop: vec![],
+                ..Default::default()
             };
             s.generate(&ids, opts, |_| true).unwrap().ids
         };
@@ -169,7 +169,7 @@ fn same_seed_same_text_other_seed_other_text() {
 fn generation_stops_on_max_tokens_and_cancel() {
     let mut s = session("llama", QType::Q8_0);
     let ids = prompt(5, s.model.config().n_vocab);
-    let opts = GenerateOptions { sampler: SamplerOptions::greedy(), max_tokens: 3, stop: vec![] };
+    let opts = GenerateOptions { sampler: SamplerOptions::greedy(), max_tokens: 3, stop: vec![], context_shift: false };
     let out = s.generate(&ids, opts.clone(), |_| true).unwrap();
     assert!(out.ids.len() <= 3);
     let mut calls = 0;

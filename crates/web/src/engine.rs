@@ -206,16 +206,20 @@ impl Engine {
     }
 
     /// Prepares a reply to the prompt (reusing the cached prefix):
-    /// `{n_prompt, n_reused}`. The prompt is read by the following `next()`
-    /// calls, a chunk each (`{piece: "", prefill_left}`), so the worker can
-    /// stop a long prompt too.
+    /// `{n_prompt, n_reused, n_shifted}`. The prompt is read by the
+    /// following `next()` calls, a chunk each (`{piece: "", prefill_left}`),
+    /// so the worker can stop a long prompt too. `options.context_shift`:
+    /// the prompt left out old turns to fit, and cached ones after them are
+    /// kept (moved down) rather than read again; not on the GPU.
     pub fn start(&self, prompt: &str, options: JsValue) -> Result<JsValue, JsError> {
-        let opts: GenerateOptions = if options.is_undefined() || options.is_null() {
+        let mut opts: GenerateOptions = if options.is_undefined() || options.is_null() {
             GenerateOptions::default()
         } else {
             serde_wasm_bindgen::from_value(options).map_err(|e| JsError::new(&format!("options: {e}")))?
         };
         let mut st = self.inner.try_borrow_mut().map_err(|_| busy())?;
+        // The GPU keeps its own cache, and reads a prompt fast: it is not shifted.
+        opts.context_shift &= st.gpu.is_none();
         let ids = st.session.encode_prompt(prompt).map_err(err)?;
         let info = st.session.begin(&ids, opts).map_err(err)?;
         to_js(&info)
@@ -225,10 +229,12 @@ impl Engine {
     /// prefix, while the person types): `{n_prompt, n_reused}`; the
     /// following `step()` calls read a chunk each, then end with
     /// `stop_reason: "prefilled"`. A reply started meanwhile keeps what was read.
-    pub fn warm(&self, prompt: &str) -> Result<JsValue, JsError> {
+    /// `context_shift`: as the option of `start`.
+    pub fn warm(&self, prompt: &str, context_shift: Option<bool>) -> Result<JsValue, JsError> {
         let mut st = self.inner.try_borrow_mut().map_err(|_| busy())?;
         let ids = st.session.encode_prompt(prompt).map_err(err)?;
-        let info = st.session.begin_warm(&ids).map_err(err)?;
+        let shift = context_shift.unwrap_or(false) && st.gpu.is_none();
+        let info = st.session.begin_warm(&ids, shift).map_err(err)?;
         to_js(&info)
     }
 
@@ -311,6 +317,20 @@ impl Engine {
             }
         }
         first - second
+    }
+
+    /// Sets the cached chat aside for a side prompt (a summary), so the
+    /// chat's keys and values are still there after it (`take_back`).
+    pub fn set_aside(&self) -> Result<(), JsError> {
+        let mut st = self.inner.try_borrow_mut().map_err(|_| busy())?;
+        st.session.set_aside();
+        Ok(())
+    }
+
+    /// Takes back what `set_aside` kept; false when nothing was.
+    pub fn take_back(&self) -> Result<bool, JsError> {
+        let mut st = self.inner.try_borrow_mut().map_err(|_| busy())?;
+        Ok(st.session.take_back())
     }
 
     pub fn cancel(&self) {

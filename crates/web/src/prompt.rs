@@ -69,6 +69,10 @@ pub struct PromptReply {
     pub messages: Vec<Turn>,
     /// History indices left out to fit the context.
     pub cut: Vec<usize>,
+    /// Anything was left out to fit (history, examples, memories): the
+    /// reply may keep the cached turns after what was left out (the
+    /// engine's `context_shift`) instead of reading them again.
+    pub trimmed: bool,
     pub tokens: SectionTokens,
     pub budget: usize,
     pub over_budget: bool,
@@ -188,6 +192,7 @@ pub fn build_prompt(req: &PromptRequest, count_tokens: &dyn Fn(&str) -> usize) -
     Ok(PromptReply {
         messages: turns,
         cut: prompt.cut.clone(),
+        trimmed: !prompt.cut.is_empty() || !prompt.memories_cut.is_empty() || prompt.examples_used < prompt.examples_total,
         tokens: prompt.tokens,
         budget: prompt.budget,
         over_budget: prompt.over_budget,

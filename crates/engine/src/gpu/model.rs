@@ -124,6 +124,10 @@ pub struct GpuModel {
     /// Two, so a step queued ahead has its own while this one's is read.
     token_staging: [wgpu::Buffer; 2],
     pos: usize,
+    /// The session's count of cache edits (`Session::cache_edits`) that
+    /// this cache mirrors; a different count means its positions no
+    /// longer hold the session's tokens.
+    pub(crate) mirrors_edits: u64,
     read_logits: bool,
     ahead: Option<Ahead>,
     /// Steps taken from the queue since load.
@@ -233,6 +237,7 @@ impl GpuModel {
             logits_staging,
             token_staging,
             pos: 0,
+            mirrors_edits: 0,
             read_logits: false,
             ahead: None,
             taken_ahead: 0,

@@ -47,6 +47,12 @@ impl Session {
             Plan::Run(run) => run,
         };
         let cached = self.cached_len();
+        if gpu.mirrors_edits != self.cache_edits() {
+            // The CPU cache was shifted (context shift): the GPU's positions
+            // no longer hold the same tokens.
+            gpu.truncate(0);
+            gpu.mirrors_edits = self.cache_edits();
+        }
         gpu.truncate(cached);
         if gpu.len() != cached {
             // The GPU holds fewer positions than the session thinks (it was

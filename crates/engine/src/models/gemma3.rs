@@ -80,6 +80,12 @@ impl Gemma3 {
         })
     }
 
+    /// The rotation of layer `il`'s keys.
+    pub(crate) fn rope(&self, il: usize) -> (&[f32], RopeStyle) {
+        let sliding = self.layers.get(il).is_some_and(|l| l.sliding);
+        (if sliding { &self.inv_freq_local } else { &self.inv_freq_global }, RopeStyle::Neox)
+    }
+
     pub fn forward(&self, tokens: &[u32], cache: &mut KvCache) -> Vec<f32> {
         let c = &self.config;
         let (d, hd, t) = (c.d_model, c.head_dim, tokens.len());
@@ -103,9 +109,9 @@ impl Gemma3 {
             l.v.matmul(file, &h, t, &mut v);
             rms_norm(&mut q, &l.q_norm, self.eps);
             rms_norm(&mut k, &l.k_norm, self.eps);
-            let inv = if l.sliding { &self.inv_freq_local } else { &self.inv_freq_global };
-            rope(&mut q, qd, hd, pos0, inv, RopeStyle::Neox);
-            rope(&mut k, kvd, hd, pos0, inv, RopeStyle::Neox);
+            let (inv, style) = self.rope(il);
+            rope(&mut q, qd, hd, pos0, inv, style);
+            rope(&mut k, kvd, hd, pos0, inv, style);
             cache.push(il, &k, &v);
             let shape = AttnShape {
                 n_head: c.n_head,

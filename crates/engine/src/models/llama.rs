@@ -96,6 +96,11 @@ impl Llama {
         })
     }
 
+    /// The rotation of every layer's keys.
+    pub(crate) fn rope(&self, _il: usize) -> (&[f32], RopeStyle) {
+        (&self.inv_freq, self.rope_style)
+    }
+
     pub fn forward(&self, tokens: &[u32], cache: &mut KvCache) -> Vec<f32> {
         let c = &self.config;
         let (d, hd, t) = (c.d_model, c.head_dim, tokens.len());

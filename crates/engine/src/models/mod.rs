@@ -8,7 +8,7 @@ pub use hparams::Hparams;
 
 use crate::error::{Error, Result};
 use crate::gguf::Gguf;
-use crate::kv_cache::KvCache;
+use crate::kv_cache::{KvCache, Rows};
 
 /// What the session and the UI need to know about a loaded model.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -56,6 +56,23 @@ impl Model {
     pub fn new_cache(&self) -> KvCache {
         let c = self.config();
         KvCache::new(c.n_layers, c.n_kv_head * c.head_dim)
+    }
+
+    /// Context shift: a copy of cached positions `from..from + n` with
+    /// their keys re-rotated by each layer's RoPE to read as if computed at
+    /// `to..`. Their values, and what the keys hold, still carry what they
+    /// attended to where they were: an approximation that spares reading
+    /// them again, as llama.cpp's context shift makes.
+    pub(crate) fn moved_rows(&self, cache: &KvCache, from: usize, n: usize, to: usize) -> Rows {
+        let c = self.config();
+        let (kvd, hd, delta) = (c.n_kv_head * c.head_dim, c.head_dim, to as f32 - from as f32);
+        cache.copy_rows(from, n, |layer, keys| {
+            let (inv_freq, style) = match self {
+                Model::Gemma3(m) => m.rope(layer),
+                Model::Llama(m) => m.rope(layer),
+            };
+            crate::ops::rope_shift(keys, kvd, hd, delta, inv_freq, style);
+        })
     }
 
     /// Runs `tokens` at positions `cache.len()..`, appending to the cache;

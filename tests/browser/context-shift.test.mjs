@@ -1,0 +1,118 @@
+// A chat that has outgrown its context: each reply leaves older turns out (and folds them
+// into a summary), yet the turns it keeps are not read again. The summary's own prompt is
+// read beside the chat's cache, not over it, and the reply keeps the cached turns after the
+// summary (the engine's context shift). Real model, real Chromium, real IndexedDB.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, launchBrowser, screenshots } from './harness.mjs';
+import { waitForModel } from './chat-page.mjs';
+import { readStores, importCards } from './app-page.mjs';
+
+const CARD = {
+  spec: 'chara_card_v3',
+  spec_version: '3.0',
+  data: { name: 'Mara', description: '{{char}} is a lighthouse keeper.', first_mes: 'Hello {{user}}.' },
+};
+const CHAT_ID = 'chat-shift';
+
+let server;
+let browser;
+
+before(async () => {
+  server = await startServer();
+  browser = await launchBrowser();
+}, { timeout: 120_000 });
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+// Greeting (id 1), then 40 messages: more than a 512-token context holds.
+function seedChat(page, characterId) {
+  return page.evaluate(({ chatId, cid }) => new Promise((resolve, reject) => {
+    const req = indexedDB.open('kindred');
+    req.onerror = () => reject(req.error);
+    req.onsuccess = () => {
+      const db = req.result;
+      const tx = db.transaction(['chats', 'messages'], 'readwrite');
+      const now = Date.now();
+      tx.objectStore('chats').put({ id: chatId, characterId: cid, title: 'Long talk', createdAt: now, updatedAt: now });
+      const store = tx.objectStore('messages');
+      for (let i = 1; i <= 41; i++) {
+        const text = i === 1 ? 'Hello {{user}}.' : `We talked about the ships that passed the lighthouse, part ${i}.`;
+        store.put({
+          id: i, chatId, pos: i, role: i % 2 === 1 ? 'assistant' : 'user', greeting: i === 1 || undefined,
+          swipes: [{ text, status: i === 1 ? 'greeting' : 'done', rating: null, createdAt: now }], chosen: 0, createdAt: now,
+        });
+      }
+      tx.oncomplete = () => { db.close(); resolve(); };
+      tx.onerror = () => reject(tx.error);
+    };
+  }), { chatId: CHAT_ID, cid: characterId });
+}
+
+const warmReads = (page) => page.evaluate(() => Number(document.body.dataset.warmReads) || 0);
+
+// Sends `text`, waits for the reply, and returns its prompt figures and how many read-aheads
+// had finished before Send.
+async function send(page, text) {
+  const reads = await warmReads(page);
+  await page.getByRole('textbox', { name: 'Message' }).fill(text);
+  await page.getByRole('button', { name: 'Send' }).click();
+  await page.waitForFunction(() => document.body.dataset.generating === 'true');
+  await page.waitForFunction(() => document.body.dataset.generating === 'false', null, { timeout: 480_000 });
+  const last = page.locator('#messages > li.message').last();
+  const [reused, prompt] = ((await last.getAttribute('data-reused')) || '').split('/').map(Number);
+  const shifted = Number(await last.getAttribute('data-shifted'));
+  return { reads, reused, prompt, shifted, text: await last.locator('.bubble').textContent() };
+}
+
+test('a chat past its context keeps its cached turns across the cut and the summary', { timeout: 900_000 }, async () => {
+  const { page } = browser;
+  await page.goto(`${server.origin}/?max_tokens=8&seed=5`);
+  await page.waitForFunction(() => document.body.dataset.appReady === 'true', null, { timeout: 60_000 });
+  await importCards(page, { name: 'mara.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(CARD)) });
+  await page.getByRole('link', { name: 'Settings' }).click();
+  await page.getByLabel('Context size (tokens)').fill('512');
+  await page.getByRole('button', { name: 'Save settings' }).click();
+  await page.waitForFunction(() => document.getElementById('settings-saved').textContent === 'Saved.');
+  const { characters } = await readStores(page, ['characters']);
+  await seedChat(page, characters.find((c) => c.card.name === 'Mara').id);
+  await page.evaluate((id) => { location.hash = `#/chat/${id}`; }, CHAT_ID);
+  await page.waitForFunction(() => document.body.dataset.chatReady === 'true', null, { timeout: 60_000 });
+  assert.equal((await waitForModel(page)).state, 'ready');
+
+  // The first reply reads the chat (the summary of the cut history written by the warm-up,
+  // or before the reply should Send come first).
+  let turn = await send(page, 'Which ship did you like best?');
+  assert.ok(turn.prompt > 300, `the prompt fills the context: ${turn.prompt}`);
+  // Each later reply cuts more old messages. While the person types, the warm-up folds them
+  // into the summary (its prompt read aside) and reads the chat's prompt, keeping the turns
+  // after the summary where they are cached, moved into place; Send then reads little more.
+  let shiftedInAll = 0;
+  for (const text of ['Tell me about the storm.', 'And the winter after it?']) {
+    await page.waitForFunction((n) => (Number(document.body.dataset.warmReads) || 0) > n, turn.reads, { timeout: 300_000 });
+    const warm = page.locator('#model-warm');
+    const [read, shifted] = [Number(await warm.getAttribute('data-read')), Number(await warm.getAttribute('data-shifted'))];
+    const { summaries } = await memoryOf(page);
+    turn = await send(page, text);
+    const after = await memoryOf(page);
+    console.log(`read-ahead: read ${read}, kept ${shifted} past the cut; reply: ${turn.reused}/${turn.prompt} cached, ${turn.shifted} of them kept past the cut; summaries ${summaries.length} -> ${after.summaries.length}`);
+    assert.ok(read < turn.prompt / 2, `the read-ahead did not read the chat again: ${read} of ${turn.prompt}`);
+    assert.ok(summaries.length >= 2, 'the warm-up wrote a summary of the newly cut turns');
+    assert.equal(after.summaries.length, summaries.length, 'the reply had no summary left to write');
+    // The new message cuts one more old turn: the reply keeps the rest past it too, and reads
+    // its message, the lines after it and the seam.
+    assert.ok(turn.reused >= turn.prompt - 100, `only the new message's turn was read: ${turn.reused}/${turn.prompt}`);
+    assert.ok(turn.text.trim().length > 0, 'a reply came');
+    shiftedInAll += shifted + turn.shifted;
+  }
+  assert.ok(shiftedInAll > 300, `cached turns were kept past the cuts: ${shiftedInAll} tokens`);
+  await screenshots(page, 'chat-context-shift');
+});
+
+async function memoryOf(page) {
+  const { memories } = await readStores(page, ['memories']);
+  return memories.find((m) => m.chatId === CHAT_ID) || { summaries: [] };
+}
