@@ -16,7 +16,7 @@ const TEXT: &str = "Once upon a time, in a village between the mountains and the
     forests. ";
 
 pub fn run(argv: &[String]) -> Result<(), String> {
-    let a = Args::parse(argv, &["no-ahead"])?;
+    let a = Args::parse(argv, &["no-ahead", "no-shift"])?;
     if let Some(card) = a.get("chat") {
         return crate::chat_bench::run(&a, card);
     }

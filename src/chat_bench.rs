@@ -38,6 +38,7 @@ pub fn run(a: &Args, card_path: &str) -> Result<(), String> {
     let user = a.get("user").unwrap_or("User").to_string();
     let turns: usize = a.num("turns", MESSAGES.len())?;
     let mut opts = crate::generate_cmd::options(a)?;
+    opts.context_shift = !a.has("no-shift");
     if !a.has("max-tokens") {
         opts.max_tokens = turn::DEFAULT_MAX_TOKENS;
     }

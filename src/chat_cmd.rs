@@ -11,7 +11,7 @@ use kindred_characters::prompt::{HistoryMessage, PromptStyle};
 use crate::args::Args;
 
 pub fn run(argv: &[String]) -> Result<(), String> {
-    let a = Args::parse(argv, &[])?;
+    let a = Args::parse(argv, &["no-shift"])?;
     let card_path = a.required("character")?;
     let bytes = std::fs::read(card_path).map_err(|e| format!("{card_path}: {e}"))?;
     let card = kindred_characters::read_any(&bytes).map_err(|e| format!("{card_path}: {e}"))?.card;
@@ -25,6 +25,7 @@ pub fn run(argv: &[String]) -> Result<(), String> {
         None => PromptStyle::Auto,
     };
     let mut opts = crate::generate_cmd::options(&a)?;
+    opts.context_shift = !a.has("no-shift");
     if !a.has("max-tokens") {
         opts.max_tokens = crate::turn::DEFAULT_MAX_TOKENS;
     }

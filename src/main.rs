@@ -25,7 +25,7 @@ usage:
                    [--dry-allowed-length 2] [--dry-last-n 1024] [--seed 0] [--stop S]
                    [--format json|text] [--threads N] [--backend cpu|gpu]
   kindred chat --model PATH --character CARD [--user NAME] [--max-tokens 120] [--style auto|story|roleplay|transcript] [--threads N]
-               [--context N] (tokens; a chat that outgrows it keeps its later turns cached: context shift)
+               [--context N] [--no-shift] (a chat that outgrows N tokens keeps its later turns cached: context shift)
                [--resume DIR] (the conversation and the read prompt kept in DIR, taken up again next run)
   kindred eval --model PATH[,PATH] (--character CARD | --characters DIR) [--probes FILE] [--style auto|story|roleplay|transcript[,...]]
                [--turns N] [--seed 1] [--max-tokens 120] [--user Sam] [--judge MODEL] [--format markdown|json] [--out FILE]
@@ -33,7 +33,7 @@ usage:
                 [--threads N] [--prompt-tokens 128] [--decode-tokens 128] [--format json|text]
                 [--save-synthetic PATH] [--bandwidth-gbs GB_PER_S] [--prefill-chunk 64] [--no-ahead]
                 (KINDRED_GPU_PROFILE=1 adds GPU time per kernel to a --backend gpu run)
-  kindred bench --chat CARD --model PATH [--turns 3 (up to 10)] [--context N] [--user NAME] [--seed 0] [--max-tokens 120]
+  kindred bench --chat CARD --model PATH [--turns 3 (up to 10)] [--context N] [--no-shift] [--user NAME] [--seed 0] [--max-tokens 120]
                 [--threads N] [--format json|text]
                 (first-token time per turn: cold, the turn before cached, the prompt read ahead)
   kindred card show FILE

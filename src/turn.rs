@@ -1,15 +1,16 @@
 //! One reply, natively, the way the app makes it: the page's prompt
-//! assembly (`kindred_web::prompt::build_prompt`, token counts from the
-//! model's tokenizer), the layout's renderer, the reply's stop strings, and
-//! turn discipline on the result; and the read-ahead of a chat's prompt.
+//! (`kindred_web::prepare`: assembled, rendered, fitted and tokenized with
+//! the model), the reply's stop strings, and turn discipline on the
+//! result; and the read-ahead of a chat's prompt.
 //! `kindred chat`, `kindred eval` and the chat bench use it.
 
 use kindred_characters::persona::Persona;
 use kindred_characters::prompt::{HistoryMessage, PromptStyle};
 use kindred_characters::reply::{finish, Ending};
 use kindred_characters::Card;
-use kindred_engine::{ChatMessage, GenerateOptions, Session, StartInfo, StopReason};
-use kindred_web::prompt::{build_prompt, PromptReply, PromptRequest};
+use kindred_engine::{GenerateOptions, Session, StartInfo, StopReason};
+use kindred_web::prepare::prepare;
+use kindred_web::prompt::PromptRequest;
 
 /// Reply length the app asks for by default (www/js/generation-options.js).
 pub const DEFAULT_MAX_TOKENS: usize = 120;
@@ -52,24 +53,6 @@ pub fn request(card: &Card, user: &str, history: Vec<HistoryMessage>, style: Pro
     req
 }
 
-/// The prompt of `req` for `session`'s model (its kind picks the layout
-/// when the settings say `auto`), as token ids, and the assembly's reply.
-fn prompt(session: &Session, mut req: PromptRequest, opts: &GenerateOptions) -> Result<(Vec<u32>, PromptReply), String> {
-    req.instruct = Some(session.template.is_instruct());
-    req.settings.context_tokens = req.settings.context_tokens.min(session.context());
-    req.settings.reply_reserve = opts.max_tokens;
-    let count = |t: &str| session.encode_prompt(t).map(|v| v.len()).unwrap_or_else(|_| t.len() / 3 + 1);
-    let prompt = build_prompt(&req, &count).map_err(|e| e.to_string())?;
-    let messages: Vec<ChatMessage> = prompt
-        .messages
-        .iter()
-        .map(|t| ChatMessage { role: t.role.to_string(), content: t.content.clone(), name: t.name.clone() })
-        .collect();
-    let text = session.render_chat_as(&messages, prompt.template).map_err(|e| e.to_string())?;
-    let ids = session.encode_prompt(&text).map_err(|e| e.to_string())?;
-    Ok((ids, prompt))
-}
-
 /// Generates the character's reply to `req`.
 pub fn reply(
     session: &mut Session,
@@ -77,20 +60,22 @@ pub fn reply(
     opts: &GenerateOptions,
     mut on_piece: impl FnMut(&str) -> bool,
 ) -> Result<TurnOut, String> {
-    let (ids, prompt) = self::prompt(session, req, opts)?;
+    let prepared = prepare(session, req, opts.max_tokens).map_err(|e| e.to_string())?;
     let mut opts = opts.clone();
-    opts.stop.extend(prompt.stop.iter().cloned());
-    opts.context_shift = prompt.trimmed;
+    opts.stop.extend(prepared.reply.stop.iter().cloned());
+    // `opts.context_shift` allows it (the commands' `--no-shift` does not);
+    // the prompt says whether it left turns out.
+    opts.context_shift &= prepared.shift;
     let t0 = std::time::Instant::now();
     let mut first_ms = None;
     let out = session
-        .generate(&ids, opts, |piece| {
+        .generate(&prepared.ids, opts, |piece| {
             first_ms.get_or_insert(t0.elapsed().as_millis() as u64);
             on_piece(piece)
         })
         .map_err(|e| e.to_string())?;
     let ending = ending(out.stop_reason);
-    let shown = finish(&out.text, ending, &prompt.speakers, false).text;
+    let shown = finish(&out.text, ending, &prepared.reply.speakers, false).text;
     Ok(TurnOut {
         raw: out.text,
         shown,
@@ -108,6 +93,6 @@ pub fn reply(
 /// cache, as the app does while the person types: the reply to the next
 /// message then reads only that message's turn.
 pub fn warm(session: &mut Session, req: PromptRequest, opts: &GenerateOptions) -> Result<StartInfo, String> {
-    let (ids, prompt) = prompt(session, req, opts)?;
-    session.warm(&ids, prompt.trimmed).map_err(|e| e.to_string())
+    let prepared = prepare(session, req, opts.max_tokens).map_err(|e| e.to_string())?;
+    session.warm(&prepared.ids, opts.context_shift && prepared.shift).map_err(|e| e.to_string())
 }

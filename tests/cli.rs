@@ -104,6 +104,36 @@ fn chat_greets_and_answers_in_the_terminal() {
     assert!(reply.trim().len() > 2, "a non-empty reply: {reply:?}");
 }
 
+/// A chat past its context: the turns after those left out stay cached
+/// (context shift), and `--no-shift` reads them again.
+#[test]
+fn chat_bench_keeps_turns_past_the_context_cut() {
+    let run = |extra: &[&str]| -> serde_json::Value {
+        let out = kindred()
+            .args(["bench", "--chat"])
+            .arg(root().join("www/characters/wren.json"))
+            .arg("--model")
+            .arg(root().join("models/gemma-3-270m-q4_k_m.gguf"))
+            .args(["--turns", "6", "--context", "600", "--max-tokens", "16", "--seed", "2", "--format", "json"])
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let shifted = |r: &serde_json::Value, way: &str| -> Vec<u64> {
+        r["turns"].as_array().unwrap().iter().map(|t| t[way]["shifted_tokens"].as_u64().unwrap()).collect()
+    };
+    let on = run(&[]);
+    let prompts: Vec<u64> = on["turns"].as_array().unwrap().iter().map(|t| t["prompt_tokens"].as_u64().unwrap()).collect();
+    assert!(prompts.iter().all(|&n| n <= 600 - 16), "every prompt fits: {prompts:?}");
+    let kept = shifted(&on, "turn_before_cached");
+    assert!(kept.iter().any(|&n| n > 100), "a turn kept cached turns past a cut: {kept:?} (prompts {prompts:?})");
+    assert!(shifted(&on, "cold").iter().all(|&n| n == 0), "a cold run has nothing to keep");
+    let off = run(&["--no-shift"]);
+    assert!(shifted(&off, "turn_before_cached").iter().all(|&n| n == 0), "--no-shift reads them again");
+}
+
 #[test]
 fn chat_resumes_its_conversation_and_read_prompt_and_refuses_a_damaged_one() {
     use std::io::Write;

@@ -7,7 +7,7 @@ import { parse, inline, safeHref, plainText } from '../../www/js/markdown.js';
 import { visibleText } from '../../www/js/stop-text.js';
 import { sameOriginUrl, indexEntries } from '../../www/js/starters.js';
 import { readSettings } from '../../www/js/settings.js';
-import { sanitizeOptions, fitToContext } from '../../www/js/generation-options.js';
+import { sanitizeOptions } from '../../www/js/generation-options.js';
 import { formatBytes, formatPercent, formatDuration } from '../../www/js/format.js';
 import { substituteNames, chatSeed, fileStem } from '../../www/js/names.js';
 import { checkPrefs, DEFAULT_PREFS } from '../../www/js/prefs.js';
@@ -97,27 +97,6 @@ test('sampling options are clamped and stop strings filtered', () => {
   assert.equal(o.seed, 4);
   assert.deepEqual(o.stop, ['a', 'c']);
   assert.equal(sanitizeOptions(null).max_tokens, 120);
-});
-
-test('old turns are dropped in pairs until the prompt fits', () => {
-  // A counting engine: one token per character of the joined contents.
-  const engine = {
-    render_chat: (list) => list.map((m) => m.content).join(''),
-    count_tokens: (text) => text.length,
-  };
-  const list = [
-    { role: 'system', content: 'SSSS' },
-    { role: 'user', content: 'u1u1' },
-    { role: 'assistant', content: 'a1a1' },
-    { role: 'user', content: 'u2u2' },
-    { role: 'assistant', content: 'a2a2' },
-    { role: 'user', content: 'u3u3' },
-    { role: 'tool', content: 'dropped' },
-  ];
-  const fitted = fitToContext(engine, list, 20, 8);
-  assert.deepEqual(fitted.map((m) => m.content), ['SSSS', 'u3u3']);
-  assert.deepEqual(fitToContext(engine, list, 26, 8).map((m) => m.content), ['SSSS', 'u2u2', 'a2a2', 'u3u3']);
-  assert.equal(fitToContext(engine, list, 1000, 8).length, 6);
 });
 
 test('sizes, percentages and durations read well', () => {

@@ -1,5 +1,5 @@
-// Sampling options and context fitting, checked in the worker because the messages it gets
-// are only as trustworthy as the page that sent them.
+// Sampling options, checked in the worker because the options it gets are only as
+// trustworthy as the page that sent them.
 
 export const DEFAULT_OPTIONS = Object.freeze({
   max_tokens: 120,
@@ -32,22 +32,4 @@ export function sanitizeOptions(raw) {
   const stop = Array.isArray(src.stop) ? src.stop : [];
   out.stop = stop.filter((s) => typeof s === 'string' && s.length > 0 && s.length <= 64).slice(0, 16);
   return out;
-}
-
-// Drops the oldest turns (two at a time, so user/assistant alternation survives) until the
-// rendered prompt leaves room for the reply. The system text and the latest turn stay.
-export function fitToContext(engine, messages, contextLength, maxTokens, layout = undefined) {
-  const list = Array.isArray(messages)
-    ? messages.filter((m) => m && typeof m.content === 'string' &&
-      (m.role === 'system' || m.role === 'user' || m.role === 'assistant'))
-      .map((m) => (typeof m.name === 'string' ? { role: m.role, content: m.content, name: m.name }
-        : { role: m.role, content: m.content }))
-    : [];
-  if (!Number.isFinite(contextLength) || contextLength <= 0) return list;
-  const budget = contextLength - maxTokens;
-  const first = list.length > 0 && list[0].role === 'system' ? 1 : 0;
-  while (list.length - first > 2 && engine.count_tokens(engine.render_chat(list, layout)) > budget) {
-    list.splice(first, 2);
-  }
-  return list;
 }

@@ -66,17 +66,13 @@ import { downloadModel, sha256Hex, ModelError } from './model-fetch.js';
 import { readModelFile } from './model-file.js';
 import { LOCAL_PREFIX } from './model-choice.js';
 import { visibleText } from './stop-text.js';
-import { sanitizeOptions, fitToContext } from './generation-options.js';
+import { sanitizeOptions } from './generation-options.js';
 import { cleanSummary } from './memory.js';
 import { engineBuild } from './engine-build.js';
 import { selectBackend, fallbackReason, fallbackNotice } from './gpu-backend.js';
 import { findPrefix, savePrefix, hasPrefix, deletePrefix, prefixKey, MIN_PREFIX_TOKENS } from './prefix-store.js';
 
 const MAX_CONTEXT = 8192;
-
-// Continuing a reply: the prompt is rendered with this marker at the end of the character's
-// last turn and cut there, so it ends inside that turn whatever the chat template.
-const CONTINUE_MARK = '\u{F8FF}kindred-continue\u{F8FF}';
 
 let engine = null;
 let wasmModule = null;
@@ -282,33 +278,32 @@ async function generate(msg) {
   }
 }
 
-// One reply to a prompt request: assembled in Rust, streamed as "token" messages when
+// One reply to a prompt request: prepared in Rust, streamed as "token" messages when
 // `stream`, finished by the Rust turn discipline. Returns {raw, text, reason, stats}; a stop
 // during the summary before it returns an empty reply with reason "user". stats.first_ms: from
 // `since` (the request's arrival) to the first reply token, the wait a person sees.
 async function reply(id, request, rawOptions, stream, since = performance.now(), chat = null) {
   const options = sanitizeOptions(rawOptions);
-  const context = contextFor(request);
-  let assembled = assemble(request, context, options.max_tokens);
+  let prepared = prepare(request, options.max_tokens);
   // A chat that reads ahead has its summaries written by the warm-up (summariseAhead); one
   // still due (a Send cut that short, or no read-ahead) is written first.
-  if (assembled.summarise) {
-    const summarised = await summarise(id, request, assembled.summarise, options.seed, () => stopRequested);
+  if (prepared.summarise) {
+    const summarised = await summarise(id, request, prepared.summarise, options.seed, () => stopRequested);
     if (!summarised) return { raw: '', text: '', reason: 'user', stats: null };
-    assembled = assemble(summarised, context, options.max_tokens);
+    prepared = prepare(summarised, options.max_tokens);
   }
-  options.stop = sanitizeOptions({ stop: [...assembled.stop, ...options.stop] }).stop;
+  options.stop = sanitizeOptions({ stop: [...prepared.stop, ...options.stop] }).stop;
   if (stream) {
     post({
-      type: 'prompt', id, cut: assembled.cut, lore: assembled.lore, tokens: assembled.tokens,
-      budget: assembled.budget, over_budget: assembled.over_budget, memory: assembled.memory || [],
-      format: assembled.format,
+      type: 'prompt', id, cut: prepared.cut, lore: prepared.lore, tokens: prepared.tokens,
+      budget: prepared.budget, over_budget: prepared.over_budget, memory: prepared.memory || [],
+      format: prepared.format,
     });
   }
-  const { prompt, continues, shift } = render(assembled, context, options.max_tokens);
-  if (chat) await restorePrefix(prompt);
+  const continues = prepared.continuing;
+  if (chat) await restorePrefix();
   const t0 = performance.now();
-  const { n_prompt, n_reused, n_shifted } = plain(engine.start(prompt, { ...options, context_shift: shift }));
+  const { n_prompt, n_reused, n_shifted } = plain(engine.start_prepared(options));
   // next() first reads the prompt a chunk at a time (prefill_left set), so
   // a stop is heard during a long prompt too; t1 marks the prompt read.
   let t1 = performance.now();
@@ -338,7 +333,7 @@ async function reply(id, request, rawOptions, stream, since = performance.now(),
   const decodeS = (t2 - t1) / 1000;
   return {
     raw: text,
-    text: finishReply(text, reason, assembled.speakers, continues),
+    text: finishReply(text, reason, prepared.speakers, continues),
     reason,
     stats: {
       n_prompt: Number(n_prompt), n_reused: Number(n_reused), n_shifted: Number(n_shifted), n_generated: generated,
@@ -349,21 +344,12 @@ async function reply(id, request, rawOptions, stream, since = performance.now(),
   };
 }
 
-// The context a request's reply gets: the model's, capped by the chat's setting.
-function contextFor(request) {
-  return Math.min(Number(info.context_length) || MAX_CONTEXT, Number(request?.settings?.context_tokens) || MAX_CONTEXT);
-}
-
-// The assembled turns fitted to the context and rendered: the prompt text, whether it ends
-// inside the character's turn (a continuation), and whether turns were left out to fit (the
-// engine may then keep the cached turns after them: its context shift).
-function render(assembled, context, maxTokens) {
-  const layout = assembled.template ?? undefined;
-  const messages = fitToContext(engine, assembled.messages, context, maxTokens, layout);
-  const continues = assembled.continues && messages[messages.length - 1]?.role === 'assistant';
-  const prompt = continues ? renderContinuation(messages, layout) : engine.render_chat(messages, layout);
-  const shift = Boolean(assembled.trimmed) || messages.length < assembled.messages.length;
-  return { prompt, continues, shift };
+// A reply's prompt from its request (crates/web/src/prepare.rs): assembled, rendered, fitted
+// to the model's context and tokenized in Rust, and kept by the engine for start_prepared and
+// warm_prepared. Returns what went in (cut, lore, tokens, memory, summarise, stop, speakers,
+// continuing, ...).
+function prepare(request, maxTokens) {
+  return JSON.parse(engine.prepare(JSON.stringify(request && typeof request === 'object' ? request : {}), maxTokens));
 }
 
 // A warm-up: the prompt of a reply to the history as it stands, read into the cache a chunk
@@ -396,7 +382,7 @@ function warm(msg) {
 // the warm-up was stopped.
 async function summariseAhead(job, request, options) {
   try {
-    const due = assemble(request, contextFor(request), options.max_tokens).summarise;
+    const due = prepare(request, options.max_tokens).summarise;
     if (!due) return request;
     const work = engine.count_tokens(String(due.prompt)) + Number(due.max_tokens || 0);
     post({ type: 'warm', id: job.id, state: 'reading', left: work, n_prompt: work, n_reused: 0 });
@@ -409,16 +395,14 @@ async function summariseAhead(job, request, options) {
 
 async function readPrefix(job, request, options, chat) {
   const t0 = performance.now();
-  const context = contextFor(request);
   let n_prompt = 0;
   let n_reused = 0;
   let n_shifted = 0;
   try {
-    const assembled = assemble(request, context, options.max_tokens);
-    const { prompt, shift } = render(assembled, context, options.max_tokens);
-    const restored = chat ? await restorePrefix(prompt) : undefined;
+    prepare(request, options.max_tokens);
+    const restored = chat ? await restorePrefix() : undefined;
     if (job.stop) return post({ type: 'warm', id: job.id, state: 'stopped' });
-    ({ n_prompt, n_reused, n_shifted } = plain(engine.warm(prompt, shift)));
+    ({ n_prompt, n_reused, n_shifted } = plain(engine.warm_prepared()));
     let left = n_prompt - n_reused;
     for (;;) {
       post({ type: 'warm', id: job.id, state: 'reading', left, n_prompt, n_reused, restored });
@@ -435,14 +419,14 @@ async function readPrefix(job, request, options, chat) {
   }
 }
 
-// Puts the longest stored prefix of `prompt` in the cache when it covers more than the cache
-// already does. Returns the tokens restored (0: none found), or {refused} for an entry the
+// Puts the longest stored prefix of the prepared prompt in the cache when it covers more than
+// the cache already does. Returns the tokens restored (0: none found), or {refused} for an entry the
 // engine would not take (damaged, another model): it is deleted and the prompt read instead.
-async function restorePrefix(prompt) {
+async function restorePrefix() {
   if (!storeDb || backend.backend !== 'cpu') return 0;
   let entry = null;
   try {
-    const ids = engine.tokens(prompt);
+    const ids = engine.prepared_tokens();
     const cached = engine.cached_tokens();
     let have = 0;
     while (have < cached.length && have < ids.length && cached[have] === ids[have]) have += 1;
@@ -566,19 +550,6 @@ async function summarise(id, request, job, seed, stopped) {
   return { ...request, memory };
 }
 
-// The Rust prompt assembly (crates/web/src/prompt.rs), counting tokens with the model's
-// own tokenizer. The reply's room and the context come from here, not from the page.
-function assemble(request, context, maxTokens) {
-  const req = request && typeof request === 'object' ? request : {};
-  const settings = req.settings && typeof req.settings === 'object' ? req.settings : {};
-  const full = {
-    ...req, instruct: Boolean(info?.instruct),
-    settings: { ...settings, context_tokens: context, reply_reserve: maxTokens },
-  };
-  const count = (text) => engine.count_tokens(text);
-  return JSON.parse(wasmModule.assemble_prompt(JSON.stringify(full), count));
-}
-
 // The character editor's token count: the request assembled as for a reply, counted with the
 // model's tokenizer. Should the engine be mid-step, Rust estimates instead, and `exact` says so.
 function count(msg) {
@@ -599,13 +570,6 @@ function count(msg) {
   } catch (err) {
     post({ type: 'count', id, tokens: null, message: errorText(err) });
   }
-}
-
-function renderContinuation(messages, layout) {
-  const marked = messages.map((m, i) => (i === messages.length - 1 ? { ...m, content: m.content + CONTINUE_MARK } : m));
-  const rendered = engine.render_chat(marked, layout);
-  const at = rendered.lastIndexOf(CONTINUE_MARK);
-  return at >= 0 ? rendered.slice(0, at) : engine.render_chat(messages, layout);
 }
 
 // Turn discipline (crates/characters/src/reply.rs): the reply ends where another speaker's

@@ -12,6 +12,8 @@ use std::cell::RefCell;
 
 use kindred_engine::gpu::{GpuModel, GpuModelOptions, GpuReport};
 use kindred_engine::{ChatMessage, GenerateOptions, Session, Step};
+
+use crate::prompt::PromptRequest;
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
@@ -25,6 +27,9 @@ pub struct Engine {
 struct Inner {
     session: Session,
     gpu: Option<GpuModel>,
+    /// The last prompt `prepare` made: its tokens, and whether it may be
+    /// context-shifted.
+    prepared: Option<(Vec<u32>, bool)>,
 }
 
 /// What the page learns of the GPU it runs on (the numbers fit a JS number).
@@ -115,7 +120,7 @@ impl Engine {
         buf.resize(len, 0);
         bytes.copy_to(&mut buf);
         let session = Session::load(buf).map_err(err)?;
-        Ok(Engine { inner: RefCell::new(Inner { session, gpu: None }) })
+        Ok(Engine { inner: RefCell::new(Inner { session, gpu: None, prepared: None }) })
     }
 
     pub fn info(&self) -> Result<JsValue, JsError> {
@@ -206,42 +211,72 @@ impl Engine {
     }
 
     /// Prepares a reply to the prompt (reusing the cached prefix):
-    /// `{n_prompt, n_reused, n_shifted}`. The prompt is read by the
-    /// following `next()` calls, a chunk each (`{piece: "", prefill_left}`),
-    /// so the worker can stop a long prompt too. `options.context_shift`:
-    /// the prompt left out old turns to fit, and cached ones after them are
-    /// kept (moved down) rather than read again; not on the GPU.
+    /// `{n_prompt, n_reused}`. The prompt is read by the following `next()`
+    /// calls, a chunk each (`{piece: "", prefill_left}`), so the worker can
+    /// stop a long prompt too.
     pub fn start(&self, prompt: &str, options: JsValue) -> Result<JsValue, JsError> {
         let mut opts: GenerateOptions = if options.is_undefined() || options.is_null() {
             GenerateOptions::default()
         } else {
             serde_wasm_bindgen::from_value(options).map_err(|e| JsError::new(&format!("options: {e}")))?
         };
+        // A plain prompt is never shifted (that is for a chat's, `start_prepared`).
+        opts.context_shift = false;
         let mut st = self.inner.try_borrow_mut().map_err(|_| busy())?;
-        // The GPU keeps its own cache, and reads a prompt fast: it is not shifted.
-        opts.context_shift &= st.gpu.is_none();
         let ids = st.session.encode_prompt(prompt).map_err(err)?;
         let info = st.session.begin(&ids, opts).map_err(err)?;
         to_js(&info)
     }
 
-    /// Reads the prompt into the cache and samples nothing (a chat's stable
-    /// prefix, while the person types): `{n_prompt, n_reused}`; the
-    /// following `step()` calls read a chunk each, then end with
-    /// `stop_reason: "prefilled"`. A reply started meanwhile keeps what was read.
-    /// `context_shift`: as the option of `start`.
-    pub fn warm(&self, prompt: &str, context_shift: Option<bool>) -> Result<JsValue, JsError> {
+    /// A reply's prompt from a prompt request (JSON text, see
+    /// `prompt::PromptRequest`), assembled, rendered, fitted to the context
+    /// and tokenized with this model (`prepare.rs`); kept for
+    /// `start_prepared` and `warm_prepared`. Returns JSON text: the prompt
+    /// reply's fields (cut, lore, tokens, memory, summarise, stop, speakers,
+    /// ...) and `n_prompt`, `continuing`, `shift`, `dropped`.
+    pub fn prepare(&self, request_json: &str, max_tokens: usize) -> Result<String, JsError> {
         let mut st = self.inner.try_borrow_mut().map_err(|_| busy())?;
-        let ids = st.session.encode_prompt(prompt).map_err(err)?;
-        let shift = context_shift.unwrap_or(false) && st.gpu.is_none();
-        let info = st.session.begin_warm(&ids, shift).map_err(err)?;
+        let req: PromptRequest =
+            serde_json::from_str(request_json).map_err(|e| JsError::new(&format!("prompt request: {e}")))?;
+        let prepared = crate::prepare::prepare(&st.session, req, max_tokens).map_err(|e| JsError::new(&e.to_string()))?;
+        let json = serde_json::to_string(&prepared).map_err(|e| JsError::new(&e.to_string()))?;
+        st.prepared = Some((prepared.ids, prepared.shift));
+        Ok(json)
+    }
+
+    /// The prepared prompt's token ids (empty before any).
+    pub fn prepared_tokens(&self) -> Result<Vec<u32>, JsError> {
+        let st = self.inner.try_borrow().map_err(|_| busy())?;
+        Ok(st.prepared.as_ref().map(|(ids, _)| ids.clone()).unwrap_or_default())
+    }
+
+    /// `start` on the prepared prompt (context-shifted when turns were left
+    /// out to fit, on the CPU).
+    pub fn start_prepared(&self, options: JsValue) -> Result<JsValue, JsError> {
+        let mut opts: GenerateOptions = if options.is_undefined() || options.is_null() {
+            GenerateOptions::default()
+        } else {
+            serde_wasm_bindgen::from_value(options).map_err(|e| JsError::new(&format!("options: {e}")))?
+        };
+        let mut st = self.inner.try_borrow_mut().map_err(|_| busy())?;
+        let (ids, shift) = st.prepared.clone().ok_or_else(|| JsError::new("no prompt prepared"))?;
+        // The GPU keeps its own cache, and reads a prompt fast: it is not shifted.
+        opts.context_shift = shift && st.gpu.is_none();
+        let info = st.session.begin(&ids, opts).map_err(err)?;
         to_js(&info)
     }
 
-    /// The prompt's token ids (BOS added as `start` adds it).
-    pub fn tokens(&self, prompt: &str) -> Result<Vec<u32>, JsError> {
-        let st = self.inner.try_borrow().map_err(|_| busy())?;
-        st.session.encode_prompt(prompt).map_err(err)
+    /// Reads the prepared prompt into the cache and samples nothing (a
+    /// chat's prompt, while the person types): `{n_prompt, n_reused,
+    /// n_shifted}`; the following `step()` calls read a chunk each, then
+    /// end with `stop_reason: "prefilled"`. A reply started meanwhile keeps
+    /// what was read.
+    pub fn warm_prepared(&self) -> Result<JsValue, JsError> {
+        let mut st = self.inner.try_borrow_mut().map_err(|_| busy())?;
+        let (ids, shift) = st.prepared.clone().ok_or_else(|| JsError::new("no prompt prepared"))?;
+        let shift = shift && st.gpu.is_none();
+        let info = st.session.begin_warm(&ids, shift).map_err(err)?;
+        to_js(&info)
     }
 
     /// Tokens whose keys and values the cache holds, oldest first.
@@ -285,7 +320,7 @@ impl Engine {
     #[allow(clippy::await_holding_refcell_ref)]
     pub async fn step(&self) -> Result<JsValue, JsError> {
         let mut st = self.inner.try_borrow_mut().map_err(|_| busy())?;
-        let Inner { session, gpu } = &mut *st;
+        let Inner { session, gpu, .. } = &mut *st;
         let Some(model) = gpu.as_mut() else {
             let step = session.next().map_err(err)?;
             return to_js(&StepOut { step: &step, fallback: None });

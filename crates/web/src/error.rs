@@ -17,6 +17,9 @@ pub enum WebError {
     #[error("{0}")]
     Prompt(#[from] PromptError),
 
+    #[error("{0}")]
+    Engine(#[from] kindred_engine::Error),
+
     /// The page sent JSON that does not have the expected shape.
     #[error("{what}: {source}")]
     Request {

@@ -12,6 +12,7 @@ pub mod error;
 pub mod eval;
 mod js;
 pub mod memory;
+pub mod prepare;
 pub mod profile;
 pub mod reply;
 pub mod prompt;
