@@ -185,6 +185,8 @@ export class ChatController {
       scan: { seed },
       mode,
       memory: memoryRequest(this.memory, history),
+      // Sticky, cooldown and after-match lorebook entries remember across turns.
+      lore_state: this.chat.loreState ?? undefined,
     };
   }
 
@@ -362,7 +364,15 @@ export class ChatController {
       n_generated: msg.stats.n_generated, tokens_per_s: msg.stats.tokens_per_s, n_prompt: msg.stats.n_prompt,
       n_reused: msg.stats.n_reused, n_shifted: msg.stats.n_shifted, first_ms: msg.stats.first_ms,
     } : null;
+    if (msg.lore_state && typeof msg.lore_state === 'object') this.keepLoreState(msg.lore_state);
     return this.finish(text, stopped ? 'stopped' : 'done', note, stats);
+  }
+
+  // The lorebook activations the reply's prompt left, kept with its chat for the next request.
+  keepLoreState(state) {
+    const chatId = this.reply.target.chatId;
+    if (this.chat?.id === chatId) this.chat.loreState = state;
+    touchChat(this.d.db, chatId, { loreState: state }).catch(() => {});
   }
 
   onError(msg) {

@@ -44,9 +44,10 @@
 //        message_ids}                               (request.memory.summarise), written by a chat's warm-up
 //                                                   (id: the warm's), or before the reply when still due
 //   {type:"token", id, piece, text}                 text: the reply so far, stop strings held back
-//   {type:"done", id, stop_reason, text, stats}     text: the reply (for a continuation, the new text
-//                                                   only, its leading space kept); stop_reason: the engine's ("eos", "max_tokens", "stop",
-//                                                   "context_full", ...) or "user" for a stop message
+//   {type:"done", id, stop_reason, text, stats,     text: the reply (for a continuation, the new text
+//        lore_state}                                only, its leading space kept); stop_reason: the engine's ("eos", "max_tokens", "stop",
+//                                                   "context_full", ...) or "user" for a stop message; lore_state:
+//                                                   the lorebook activations to send back with the chat's next request
 //   {type:"check-progress", id, done, total,        a probe answered and scored (record: null at the start);
 //        record, summary}                           summary: pass rates so far (eval::Summary)
 //   {type:"check-done", id, run, summary, stopped,  the whole run (kindred_characters::eval::CharacterRun)
@@ -270,7 +271,7 @@ async function generate(msg) {
     const chat = typeof msg.chat === 'string' && msg.chat ? msg.chat : null;
     const out = await reply(id, msg.request, msg.options, true, received, chat);
     if (chat && out.stats) await keepPrefix(chat, out.stats.n_reused);
-    post({ type: 'done', id, stop_reason: out.reason, text: out.text, stats: out.stats });
+    post({ type: 'done', id, stop_reason: out.reason, text: out.text, stats: out.stats, lore_state: out.loreState });
   } catch (err) {
     post({ type: 'error', scope: 'generate', id, message: errorText(err) });
   } finally {
@@ -335,6 +336,7 @@ async function reply(id, request, rawOptions, stream, since = performance.now(),
     raw: text,
     text: finishReply(text, reason, prepared.speakers, continues),
     reason,
+    loreState: prepared.lore_state,
     stats: {
       n_prompt: Number(n_prompt), n_reused: Number(n_reused), n_shifted: Number(n_shifted), n_generated: generated,
       prefill_ms: Math.round(t1 - t0), decode_ms: Math.round(t2 - t1),

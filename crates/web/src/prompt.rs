@@ -62,6 +62,9 @@ pub struct PromptRequest {
     /// Whether the loaded model is instruct-tuned (the engine's `instruct`);
     /// picks the layout when `settings.style` is `auto`.
     pub instruct: Option<bool>,
+    /// The chat's lorebook activations so far (sticky, cooldown, the
+    /// after-match decorators), as the last reply's `lore_state` left them.
+    pub lore_state: TimedState,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -78,6 +81,9 @@ pub struct PromptReply {
     pub over_budget: bool,
     /// Labels of the lorebook entries in the prompt.
     pub lore: Vec<String>,
+    /// The lorebook activations to keep with the chat once this prompt's
+    /// reply is made, for the next request's `lore_state`.
+    pub lore_state: TimedState,
     /// Text the reply is cut at: the user speaking.
     pub stop: Vec<String>,
     pub char_name: String,
@@ -138,7 +144,7 @@ pub fn build_prompt(req: &PromptRequest, count_tokens: &dyn Fn(&str) -> usize) -
         greeting_index: Some(0),
         context_full: false,
     };
-    let lore = scan(&books, &visible, &ctx, &req.scan, &TimedState::default(), &count);
+    let lore = scan(&books, &visible, &ctx, &req.scan, &req.lore_state, &count);
 
     let characters = room.as_ref().map_or(std::slice::from_ref(&req.card), |r| r.cast.as_slice());
     let input = PromptInput {
@@ -197,6 +203,7 @@ pub fn build_prompt(req: &PromptRequest, count_tokens: &dyn Fn(&str) -> usize) -
         budget: prompt.budget,
         over_budget: prompt.over_budget,
         lore: lore.hits.iter().map(|h| h.label.clone()).collect(),
+        lore_state: lore.state.clone(),
         stop,
         char_name: prompt.char_name.clone(),
         user_name: prompt.user_name.clone(),
@@ -268,6 +275,32 @@ mod tests {
         }
         assert!(reply.cut.is_empty());
         assert!(!reply.continues);
+    }
+
+    #[test]
+    fn a_sticky_entry_stays_while_the_chat_brings_its_state_back() {
+        let mut req = request(BASE);
+        req.card.character_book = Some(
+            serde_json::from_str(r#"{"entries":[{"keys":["lamp"],"content":"The lamp is blue.","name":"Lamp","extensions":{"sticky":2}}]}"#)
+                .unwrap(),
+        );
+        req.history.push(HistoryMessage::char("The sea is calm."));
+        req.history.push(HistoryMessage::user("Is the lamp lit?"));
+        let fired = build_prompt(&req, &words).unwrap();
+        assert_eq!(fired.lore, ["Lamp"]);
+        assert!(!fired.lore_state.entries.is_empty(), "the activation is kept for the next request");
+
+        // Two messages later the key is out of the scan window (2 messages).
+        req.history.push(HistoryMessage::char("It is."));
+        req.history.push(HistoryMessage::user("Good night."));
+        assert!(build_prompt(&req, &words).unwrap().lore.is_empty(), "without the chat's state the entry is gone");
+        req.lore_state = fired.lore_state.clone();
+        let sticky = build_prompt(&req, &words).unwrap();
+        assert_eq!(sticky.lore, ["Lamp"], "sticky for 2 messages after it fired");
+        req.history.push(HistoryMessage::char("Sleep well."));
+        req.history.push(HistoryMessage::user("And you."));
+        req.lore_state = sticky.lore_state;
+        assert!(build_prompt(&req, &words).unwrap().lore.is_empty(), "and then no longer");
     }
 
     #[test]

@@ -5,7 +5,7 @@
 //! | models       | `id`                     |             | `{id, url, bytes, sha256, chunkSize, chunks, complete, savedAt}` |
 //! | model-chunks | `[modelId, index]`       |             | `{modelId, index, data: ArrayBuffer}`        |
 //! | characters   | `id`                     |             | `{id, card, spec, avatar, avatarMime, origin, lorebooks, createdAt, updatedAt}` |
-//! | chats        | `id`                     | characterId | `{id, characterId, title, createdAt, updatedAt, parent?, cutUntil?, needsGreeting?, kind?, room?}` |
+//! | chats        | `id`                     | characterId | `{id, characterId, title, createdAt, updatedAt, parent?, cutUntil?, needsGreeting?, kind?, room?, loreState?}` |
 //! | messages     | `id` (auto-increment)    | chatId      | `{id, chatId, pos, role, swipes: [{text, status, rating, createdAt, stats?, edits?}], chosen, greeting?, author?, createdAt}` |
 //! | settings     | `key`                    |             | `{key, value}`                               |
 //! | memories     | `chatId`                 |             | `{chatId, pinned, nextPin, summaries, lastUsed}` |

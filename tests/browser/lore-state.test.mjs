@@ -1,0 +1,98 @@
+// A sticky lorebook entry keeps its place in the prompt for the turns after it fired, even
+// after a reload: the chat keeps the activations its last reply's prompt left (loreState in
+// the chat record) and sends them back with the next request. Real model, real Chromium.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, launchBrowser, screenshots } from './harness.mjs';
+import { waitForModel } from './chat-page.mjs';
+import { readStores, importCards } from './app-page.mjs';
+
+// Sticky for 2 messages; only the newest message is scanned, so the model's own words
+// (which may echo the key) never fire it.
+const CARD = {
+  spec: 'chara_card_v3',
+  spec_version: '3.0',
+  data: {
+    name: 'Mara',
+    description: '{{char}} is a lighthouse keeper.',
+    first_mes: 'Hello {{user}}.',
+    character_book: {
+      entries: [{
+        keys: ['zelkova'], content: 'A zelkova tree grows beside the lighthouse.', name: 'Zelkova', enabled: true,
+        insertion_order: 100, extensions: { sticky: 2, scan_depth: 1 },
+      }],
+    },
+  },
+};
+const CHAT_ID = 'chat-lore';
+
+let server;
+let browser;
+
+before(async () => {
+  server = await startServer();
+  browser = await launchBrowser();
+}, { timeout: 120_000 });
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+function seedChat(page, characterId) {
+  return page.evaluate(({ chatId, cid }) => new Promise((resolve, reject) => {
+    const req = indexedDB.open('kindred');
+    req.onerror = () => reject(req.error);
+    req.onsuccess = () => {
+      const db = req.result;
+      const tx = db.transaction(['chats', 'messages'], 'readwrite');
+      const now = Date.now();
+      tx.objectStore('chats').put({ id: chatId, characterId: cid, title: 'Lore', createdAt: now, updatedAt: now });
+      tx.objectStore('messages').put({
+        id: 1, chatId, pos: 1, role: 'assistant', greeting: true,
+        swipes: [{ text: 'Hello {{user}}.', status: 'greeting', rating: null, createdAt: now }], chosen: 0, createdAt: now,
+      });
+      tx.oncomplete = () => { db.close(); resolve(); };
+      tx.onerror = () => reject(tx.error);
+    };
+  }), { chatId: CHAT_ID, cid: characterId });
+}
+
+async function openChat(page) {
+  await page.goto('about:blank');
+  await page.goto(`${server.origin}/?max_tokens=8&seed=5`);
+  await page.waitForFunction(() => document.body.dataset.appReady === 'true', null, { timeout: 60_000 });
+  await page.evaluate((id) => { location.hash = `#/chat/${id}`; }, CHAT_ID);
+  await page.waitForFunction(() => document.body.dataset.chatReady === 'true', null, { timeout: 60_000 });
+  assert.equal((await waitForModel(page, 300_000)).state, 'ready');
+}
+
+// Sends `text` and returns the lorebook entries its reply's prompt held.
+async function send(page, text) {
+  await page.getByRole('textbox', { name: 'Message' }).fill(text);
+  await page.getByRole('button', { name: 'Send' }).click();
+  await page.waitForFunction(() => document.body.dataset.generating === 'true');
+  await page.waitForFunction(() => document.body.dataset.generating === 'false', null, { timeout: 300_000 });
+  return page.evaluate(() => document.body.dataset.lore);
+}
+
+test('a sticky lorebook entry stays for its turns, across a reload', { timeout: 900_000 }, async () => {
+  const { page } = browser;
+  await page.goto(`${server.origin}/`);
+  await page.waitForFunction(() => document.body.dataset.appReady === 'true', null, { timeout: 60_000 });
+  await importCards(page, { name: 'mara.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(CARD)) });
+  const { characters } = await readStores(page, ['characters']);
+  await seedChat(page, characters.find((c) => c.card.name === 'Mara').id);
+  await openChat(page);
+
+  assert.equal(await send(page, 'Is that a zelkova tree by the door?'), 'Zelkova', 'the key fires the entry');
+  const { chats } = await readStores(page, ['chats']);
+  const stored = chats.find((c) => c.id === CHAT_ID)?.loreState;
+  assert.ok(stored && Object.keys(stored.entries || {}).length === 1, `the chat keeps the activation: ${JSON.stringify(stored)}`);
+
+  // A new document, a fresh worker: the activation comes from the chat record.
+  await openChat(page);
+  assert.equal(await send(page, 'Good night.'), 'Zelkova', 'still in the prompt one turn later (sticky)');
+  await screenshots(page, 'chat-lore-sticky');
+  assert.equal(await send(page, 'See you tomorrow.'), '', 'and gone once its sticky turns are over');
+});
