@@ -64,3 +64,28 @@ export async function openDetails(page, name) {
   await page.waitForFunction((n) => document.body.dataset.view === 'character'
     && document.getElementById('character-title').textContent === n, name);
 }
+
+// Writes a chat straight into IndexedDB: `texts` are its messages in order (ids and positions
+// 1, 2, ...), the first the character's greeting, then the user's and the character's in
+// turns; `chat` adds fields to the chat record (cutUntil, ...).
+export function seedChat(page, { chatId, characterId, title = 'Chat', texts, chat = {} }) {
+  return page.evaluate(({ chatId: id, characterId: cid, title: name, texts: all, chat: extra }) => new Promise((resolve, reject) => {
+    const req = indexedDB.open('kindred');
+    req.onerror = () => reject(req.error);
+    req.onsuccess = () => {
+      const db = req.result;
+      const tx = db.transaction(['chats', 'messages'], 'readwrite');
+      const now = Date.now();
+      tx.objectStore('chats').put({ id, characterId: cid, title: name, createdAt: now, updatedAt: now, ...extra });
+      const store = tx.objectStore('messages');
+      all.forEach((text, i) => {
+        store.put({
+          id: i + 1, chatId: id, pos: i + 1, role: i % 2 === 0 ? 'assistant' : 'user', greeting: i === 0 || undefined,
+          swipes: [{ text, status: i === 0 ? 'greeting' : 'done', rating: null, createdAt: now }], chosen: 0, createdAt: now,
+        });
+      });
+      tx.oncomplete = () => { db.close(); resolve(); };
+      tx.onerror = () => reject(tx.error);
+    };
+  }), { chatId, characterId, title, texts, chat });
+}

@@ -2,11 +2,12 @@
 // into a summary), yet the turns it keeps are not read again. The summary's own prompt is
 // read beside the chat's cache, not over it, and the reply keeps the cached turns after the
 // summary (the engine's context shift). Real model, real Chromium, real IndexedDB.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, screenshots } from './harness.mjs';
+import { screenshots } from './harness.mjs';
+import { session } from './session.mjs';
 import { waitForModel } from './chat-page.mjs';
-import { readStores, importCards } from './app-page.mjs';
+import { readStores, importCards, seedChat } from './app-page.mjs';
 
 const CARD = {
   spec: 'chara_card_v3',
@@ -15,42 +16,10 @@ const CARD = {
 };
 const CHAT_ID = 'chat-shift';
 
-let server;
-let browser;
-
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-}, { timeout: 120_000 });
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const it = session();
 
 // Greeting (id 1), then 40 messages: more than a 512-token context holds.
-function seedChat(page, characterId) {
-  return page.evaluate(({ chatId, cid }) => new Promise((resolve, reject) => {
-    const req = indexedDB.open('kindred');
-    req.onerror = () => reject(req.error);
-    req.onsuccess = () => {
-      const db = req.result;
-      const tx = db.transaction(['chats', 'messages'], 'readwrite');
-      const now = Date.now();
-      tx.objectStore('chats').put({ id: chatId, characterId: cid, title: 'Long talk', createdAt: now, updatedAt: now });
-      const store = tx.objectStore('messages');
-      for (let i = 1; i <= 41; i++) {
-        const text = i === 1 ? 'Hello {{user}}.' : `We talked about the ships that passed the lighthouse, part ${i}.`;
-        store.put({
-          id: i, chatId, pos: i, role: i % 2 === 1 ? 'assistant' : 'user', greeting: i === 1 || undefined,
-          swipes: [{ text, status: i === 1 ? 'greeting' : 'done', rating: null, createdAt: now }], chosen: 0, createdAt: now,
-        });
-      }
-      tx.oncomplete = () => { db.close(); resolve(); };
-      tx.onerror = () => reject(tx.error);
-    };
-  }), { chatId: CHAT_ID, cid: characterId });
-}
+const TEXTS = ['Hello {{user}}.', ...Array.from({ length: 40 }, (_, i) => `We talked about the ships that passed the lighthouse, part ${i + 2}.`)];
 
 const warmReads = (page) => page.evaluate(() => Number(document.body.dataset.warmReads) || 0);
 
@@ -69,8 +38,8 @@ async function send(page, text) {
 }
 
 test('a chat past its context keeps its cached turns across the cut and the summary', { timeout: 900_000 }, async () => {
-  const { page } = browser;
-  await page.goto(`${server.origin}/?max_tokens=8&seed=5`);
+  const { page } = it.browser;
+  await page.goto(`${it.server.origin}/?max_tokens=8&seed=5`);
   await page.waitForFunction(() => document.body.dataset.appReady === 'true', null, { timeout: 60_000 });
   await importCards(page, { name: 'mara.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(CARD)) });
   await page.getByRole('link', { name: 'Settings' }).click();
@@ -78,7 +47,7 @@ test('a chat past its context keeps its cached turns across the cut and the summ
   await page.getByRole('button', { name: 'Save settings' }).click();
   await page.waitForFunction(() => document.getElementById('settings-saved').textContent === 'Saved.');
   const { characters } = await readStores(page, ['characters']);
-  await seedChat(page, characters.find((c) => c.card.name === 'Mara').id);
+  await seedChat(page, { chatId: CHAT_ID, characterId: characters.find((c) => c.card.name === 'Mara').id, title: 'Long talk', texts: TEXTS });
   await page.evaluate((id) => { location.hash = `#/chat/${id}`; }, CHAT_ID);
   await page.waitForFunction(() => document.body.dataset.chatReady === 'true', null, { timeout: 60_000 });
   assert.equal((await waitForModel(page)).state, 'ready');

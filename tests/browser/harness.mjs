@@ -198,3 +198,4 @@ export async function poll(fn, { timeout = 60_000, interval = 50, message = 'con
     await sleep(interval);
   }
 }
+

@@ -2,53 +2,21 @@
 // messages in the page; scrolling to the top shows message 1 and to the bottom the last one,
 // the context-cut marker shows where it belongs, and the message tools still work on
 // messages that came into the page by scrolling. Open time and frame timings are printed.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, poll, screenshots, VIEWPORTS } from './harness.mjs';
+import { poll, screenshots, VIEWPORTS } from './harness.mjs';
+import { session } from './session.mjs';
+import { seedChat } from './app-page.mjs';
 import { firstStarter } from './chat-page.mjs';
 
 const COUNT = 10_000;
 const CHAT_ID = 'chat-long';
 
-let server;
-let browser;
-
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-}, { timeout: 120_000 });
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const it = session();
 
 // Message i (1-based) says so, at varied lengths so heights differ.
-function seed(page, characterId) {
-  return page.evaluate(({ count, chatId, characterId: cid }) => new Promise((resolve, reject) => {
-    const req = indexedDB.open('kindred');
-    req.onerror = () => reject(req.error);
-    req.onsuccess = () => {
-      const db = req.result;
-      const tx = db.transaction(['chats', 'messages'], 'readwrite');
-      const now = Date.now();
-      tx.objectStore('chats').put({
-        id: chatId, characterId: cid, title: 'Long chat', createdAt: now, updatedAt: now, cutUntil: count - 10,
-      });
-      const store = tx.objectStore('messages');
-      for (let i = 1; i <= count; i++) {
-        const filler = ' More words to make this one longer.'.repeat(i % 7);
-        store.put({
-          id: i, chatId, pos: i, role: i % 2 === 1 ? 'assistant' : 'user', greeting: i === 1 || undefined,
-          swipes: [{ text: `Message ${i}.${filler}`, status: i === 1 ? 'greeting' : 'done', rating: null, createdAt: now }],
-          chosen: 0, createdAt: now,
-        });
-      }
-      tx.oncomplete = () => { db.close(); resolve(); };
-      tx.onerror = () => reject(tx.error);
-    };
-  }), { count: COUNT, chatId: CHAT_ID, characterId });
-}
+const TEXTS = Array.from({ length: COUNT }, (_, k) => `Message ${k + 1}.${' More words to make this one longer.'.repeat((k + 1) % 7)}`);
+const seed = (page, characterId) => seedChat(page, { chatId: CHAT_ID, characterId, title: 'Long chat', texts: TEXTS, chat: { cutUntil: COUNT - 10 } });
 
 // The messages in the page, and which of them show inside the scroller.
 function shown(page) {
@@ -97,8 +65,8 @@ function describe(times) {
 }
 
 test('10,000 messages open as a window and scroll from the first to the last', { timeout: 240_000 }, async () => {
-  const { page } = browser;
-  await page.goto(`${server.origin}/`);
+  const { page } = it.browser;
+  await page.goto(`${it.server.origin}/`);
   await page.waitForFunction(() => document.body.dataset.appReady === 'true', null, { timeout: 60_000 });
   const starter = await firstStarter();
   await seed(page, starter.id);
@@ -175,5 +143,5 @@ test('10,000 messages open as a window and scroll from the first to the last', {
     const median = [...times].sort((a, b) => a - b)[Math.floor(times.length / 2)];
     assert.ok(median < 100, `scrolling ${what}: median frame ${median.toFixed(1)} ms`);
   }
-  assert.deepEqual(browser.pageErrors, []);
+  assert.deepEqual(it.browser.pageErrors, []);
 });

@@ -1,11 +1,12 @@
 // A sticky lorebook entry keeps its place in the prompt for the turns after it fired, even
 // after a reload: the chat keeps the activations its last reply's prompt left (loreState in
 // the chat record) and sends them back with the next request. Real model, real Chromium.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, screenshots } from './harness.mjs';
+import { screenshots } from './harness.mjs';
+import { session } from './session.mjs';
 import { waitForModel } from './chat-page.mjs';
-import { readStores, importCards } from './app-page.mjs';
+import { readStores, importCards, seedChat } from './app-page.mjs';
 
 // Sticky for 2 messages; only the newest message is scanned, so the model's own words
 // (which may echo the key) never fire it.
@@ -26,41 +27,11 @@ const CARD = {
 };
 const CHAT_ID = 'chat-lore';
 
-let server;
-let browser;
-
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-}, { timeout: 120_000 });
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
-
-function seedChat(page, characterId) {
-  return page.evaluate(({ chatId, cid }) => new Promise((resolve, reject) => {
-    const req = indexedDB.open('kindred');
-    req.onerror = () => reject(req.error);
-    req.onsuccess = () => {
-      const db = req.result;
-      const tx = db.transaction(['chats', 'messages'], 'readwrite');
-      const now = Date.now();
-      tx.objectStore('chats').put({ id: chatId, characterId: cid, title: 'Lore', createdAt: now, updatedAt: now });
-      tx.objectStore('messages').put({
-        id: 1, chatId, pos: 1, role: 'assistant', greeting: true,
-        swipes: [{ text: 'Hello {{user}}.', status: 'greeting', rating: null, createdAt: now }], chosen: 0, createdAt: now,
-      });
-      tx.oncomplete = () => { db.close(); resolve(); };
-      tx.onerror = () => reject(tx.error);
-    };
-  }), { chatId: CHAT_ID, cid: characterId });
-}
+const it = session();
 
 async function openChat(page) {
   await page.goto('about:blank');
-  await page.goto(`${server.origin}/?max_tokens=8&seed=5`);
+  await page.goto(`${it.server.origin}/?max_tokens=8&seed=5`);
   await page.waitForFunction(() => document.body.dataset.appReady === 'true', null, { timeout: 60_000 });
   await page.evaluate((id) => { location.hash = `#/chat/${id}`; }, CHAT_ID);
   await page.waitForFunction(() => document.body.dataset.chatReady === 'true', null, { timeout: 60_000 });
@@ -77,12 +48,12 @@ async function send(page, text) {
 }
 
 test('a sticky lorebook entry stays for its turns, across a reload', { timeout: 900_000 }, async () => {
-  const { page } = browser;
-  await page.goto(`${server.origin}/`);
+  const { page } = it.browser;
+  await page.goto(`${it.server.origin}/`);
   await page.waitForFunction(() => document.body.dataset.appReady === 'true', null, { timeout: 60_000 });
   await importCards(page, { name: 'mara.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(CARD)) });
   const { characters } = await readStores(page, ['characters']);
-  await seedChat(page, characters.find((c) => c.card.name === 'Mara').id);
+  await seedChat(page, { chatId: CHAT_ID, characterId: characters.find((c) => c.card.name === 'Mara').id, title: 'Lore', texts: ['Hello {{user}}.'] });
   await openChat(page);
 
   assert.equal(await send(page, 'Is that a zelkova tree by the door?'), 'Zelkova', 'the key fires the entry');

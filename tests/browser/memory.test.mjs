@@ -3,11 +3,12 @@
 // next reply (the worker reports the memories it put in); a pinned memory is edited and
 // deleted; a summary of the dropped history is written before the reply and rolled back
 // when a message it covers is deleted; memories travel in the backup file.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, screenshots } from './harness.mjs';
+import { screenshots } from './harness.mjs';
+import { session } from './session.mjs';
 import { waitForModel, openCharacter } from './chat-page.mjs';
-import { readStores, importCards, downloadFrom } from './app-page.mjs';
+import { readStores, importCards, downloadFrom, seedChat } from './app-page.mjs';
 
 const CARD = {
   spec: 'chara_card_v3',
@@ -18,42 +19,13 @@ const FACT = 'My sister Zelinda keeps bees on the roof of the lighthouse.';
 const EDITED = 'Zelinda keeps forty bees on the lighthouse roof.';
 const CHAT_ID = 'chat-memory';
 
-let server;
-let browser;
-
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-}, { timeout: 120_000 });
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const it = session();
 
 // Greeting (id 1), then 40 messages; message 3 holds the fact.
-function seedChat(page, characterId) {
-  return page.evaluate(({ chatId, cid, fact }) => new Promise((resolve, reject) => {
-    const req = indexedDB.open('kindred');
-    req.onerror = () => reject(req.error);
-    req.onsuccess = () => {
-      const db = req.result;
-      const tx = db.transaction(['chats', 'messages'], 'readwrite');
-      const now = Date.now();
-      tx.objectStore('chats').put({ id: chatId, characterId: cid, title: 'Memories', createdAt: now, updatedAt: now });
-      const store = tx.objectStore('messages');
-      for (let i = 1; i <= 41; i++) {
-        const text = i === 1 ? 'Hello {{user}}.' : i === 3 ? fact : `We talked about the weather for a while, part ${i}.`;
-        store.put({
-          id: i, chatId, pos: i, role: i % 2 === 1 ? 'assistant' : 'user', greeting: i === 1 || undefined,
-          swipes: [{ text, status: i === 1 ? 'greeting' : 'done', rating: null, createdAt: now }], chosen: 0, createdAt: now,
-        });
-      }
-      tx.oncomplete = () => { db.close(); resolve(); };
-      tx.onerror = () => reject(tx.error);
-    };
-  }), { chatId: CHAT_ID, cid: characterId, fact: FACT });
-}
+const TEXTS = Array.from({ length: 41 }, (_, k) => {
+  const i = k + 1;
+  return i === 1 ? 'Hello {{user}}.' : i === 3 ? FACT : `We talked about the weather for a while, part ${i}.`;
+});
 
 async function memoryRecord(page) {
   const { memories } = await readStores(page, ['memories']);
@@ -64,9 +36,9 @@ const panel = (page) => page.getByRole('complementary', { name: 'Memory' });
 const pinnedItems = (page) => panel(page).locator('#memory-pinned > li.memory-item');
 
 test('pin from a message, edit it, and the next reply gets it with a summary of the dropped history', { timeout: 600_000 }, async () => {
-  const { page } = browser;
+  const { page } = it.browser;
   page.on('dialog', (d) => d.dismiss().catch(() => {}));
-  await page.goto(`${server.origin}/?max_tokens=8&seed=11`);
+  await page.goto(`${it.server.origin}/?max_tokens=8&seed=11`);
   await page.waitForFunction(() => document.body.dataset.appReady === 'true', null, { timeout: 60_000 });
   await importCards(page, { name: 'mara.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(CARD)) });
   await page.getByRole('link', { name: 'Settings' }).click();
@@ -75,7 +47,7 @@ test('pin from a message, edit it, and the next reply gets it with a summary of 
   await page.waitForFunction(() => document.getElementById('settings-saved').textContent === 'Saved.');
   const { characters } = await readStores(page, ['characters']);
   const mara = characters.find((c) => c.card.name === 'Mara');
-  await seedChat(page, mara.id);
+  await seedChat(page, { chatId: CHAT_ID, characterId: mara.id, title: 'Memories', texts: TEXTS });
   await page.evaluate((id) => { location.hash = `#/chat/${id}`; }, CHAT_ID);
   await page.waitForFunction(() => document.body.dataset.chatReady === 'true', null, { timeout: 60_000 });
   assert.equal((await waitForModel(page)).state, 'ready');
@@ -140,7 +112,7 @@ test('pin from a message, edit it, and the next reply gets it with a summary of 
 });
 
 test('deleting a covered message rolls the summary back; a pinned memory is deleted', { timeout: 120_000 }, async () => {
-  const { page } = browser;
+  const { page } = it.browser;
   let mem = await memoryRecord(page);
   const covered = mem.summaries[0].messageIds[0];
   await page.locator(`#messages > li.message[data-id="${covered}"]`).getByRole('button', { name: 'Delete', exact: true }).click();
@@ -165,5 +137,5 @@ test('deleting a covered message rolls the summary back; a pinned memory is dele
   assert.deepEqual((await memoryRecord(page)).pinned.map((p) => [p.text, p.sourceId]), [['The lamp is blue.', null]]);
   await page.keyboard.press('Escape');
   assert.equal(await toggle.getAttribute('aria-expanded'), 'false');
-  assert.deepEqual(browser.pageErrors, []);
+  assert.deepEqual(it.browser.pageErrors, []);
 });
