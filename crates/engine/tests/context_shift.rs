@@ -2,6 +2,7 @@
 //! (old turns cut to fit the context) keeps the cached runs after them,
 //! moved down with their keys re-rotated, instead of reading them again.
 
+use kindred_engine::kv_cache::KvCache;
 use kindred_engine::quant::QType;
 use kindred_engine::synthetic::{self, Spec};
 use kindred_engine::{GenerateOptions, SamplerOptions, Session};
@@ -25,6 +26,16 @@ fn shifting() -> GenerateOptions {
     GenerateOptions { sampler: SamplerOptions::greedy(), max_tokens: 4, context_shift: true, ..Default::default() }
 }
 
+/// Layer 0's keys and values depend on the token and its position only:
+/// moved and re-rotated, they are what a cold read computes, up to the f16
+/// rounding the cache stores them with.
+fn layer0_as_cold(shifted: &KvCache, cold: &KvCache, what: &str) {
+    assert_eq!(shifted.values(0), cold.values(0), "{what}: values move unchanged");
+    let scale = cold.keys(0).iter().fold(0f32, |m, v| m.max(v.abs()));
+    let diff = shifted.keys(0).iter().zip(cold.keys(0)).map(|(x, y)| (x - y).abs()).fold(0f32, f32::max);
+    assert!(diff <= 2e-3 * scale, "{what}: keys rotated into place differ by {diff} (scale {scale})");
+}
+
 #[test]
 fn a_cut_span_is_dropped_and_the_rest_kept_with_keys_rotated_into_place() {
     for &arch in ARCHS {
@@ -40,13 +51,7 @@ fn a_cut_span_is_dropped_and_the_rest_kept_with_keys_rotated_into_place() {
         let mut cold = session(arch);
         cold.warm(&new, false).unwrap();
         let (a, b) = (shifted.cache(), cold.cache());
-        // Layer 0's keys and values depend on the token and its position
-        // only: moved and re-rotated, they are what a cold read computes, up
-        // to the f16 rounding the cache stores them with.
-        assert_eq!(a.values(0), b.values(0), "{arch}: values move unchanged");
-        let scale = b.keys(0).iter().fold(0f32, |m, v| m.max(v.abs()));
-        let diff = a.keys(0).iter().zip(b.keys(0)).map(|(x, y)| (x - y).abs()).fold(0f32, f32::max);
-        assert!(diff <= 2e-3 * scale, "{arch}: keys rotated into place differ by {diff} (scale {scale})");
+        layer0_as_cold(a, b, arch);
         // Before the cut and after the shifted run, every layer is exact.
         let kvd = a.kv_dim();
         let last = a.keys(a.n_layers() - 1);
@@ -107,10 +112,7 @@ fn a_replaced_span_is_read_and_the_history_after_it_moves_up_or_down() {
             let mut cold = session(arch);
             cold.warm(&prompt, false).unwrap();
             let (a, b) = (s.cache(), cold.cache());
-            assert_eq!(a.values(0), b.values(0), "{arch}");
-            let scale = b.keys(0).iter().fold(0f32, |m, v| m.max(v.abs()));
-            let diff = a.keys(0).iter().zip(b.keys(0)).map(|(x, y)| (x - y).abs()).fold(0f32, f32::max);
-            assert!(diff <= 2e-3 * scale, "{arch} {old_len}->{new_len}: keys differ by {diff}");
+            layer0_as_cold(a, b, &format!("{arch} {old_len}->{new_len}"));
         }
     }
 }
