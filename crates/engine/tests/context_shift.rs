@@ -145,3 +145,46 @@ fn a_side_prompt_leaves_the_chat_cache_set_aside_in_place() {
     assert_eq!(s.cache().keys(1), &before[..], "the chat's cache is back as it was");
     assert!(!s.take_back(), "nothing left aside");
 }
+
+/// Random edits of a cached prompt (spans cut, replaced, inserted, the
+/// tail changed), read with the shift: the cache always ends up holding
+/// exactly the new prompt, its keys and values in place for every token, and
+/// what was kept plus what was read is the whole prompt.
+#[test]
+fn random_edits_always_leave_the_cache_holding_the_new_prompt() {
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    let mut rand = move |n: usize| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed % n as u64) as usize
+    };
+    let mut s = session("qwen3");
+    let mut prompt = span(1, 200);
+    s.warm(&prompt, false).unwrap();
+    let mut shifted = 0;
+    for round in 0..12 {
+        let mut next = prompt.clone();
+        for _ in 0..1 + rand(3) {
+            let at = rand(next.len());
+            let len = rand(60).min(next.len() - at);
+            let insert = if rand(2) == 0 { Vec::new() } else { span(10 + round * 7 + rand(5), rand(40)) };
+            next.splice(at..at + len, insert);
+        }
+        next.truncate(300);
+        if next.len() < 8 {
+            next.extend(span(99, 20));
+        }
+        let info = s.warm(&next, true).unwrap();
+        assert_eq!(s.cached_tokens(), &next[..], "round {round}");
+        assert_eq!(s.cache().len(), next.len(), "round {round}: one cached position a token");
+        assert!(info.n_reused <= next.len() && info.n_shifted <= info.n_reused, "round {round}: {info:?}");
+        shifted += info.n_shifted;
+        prompt = next;
+    }
+    assert!(shifted > 200, "the edits were read with the shift: {shifted} tokens kept past them");
+    // The last state read cold has the same layer-0 values position by position.
+    let mut cold = session("qwen3");
+    cold.warm(&prompt, false).unwrap();
+    layer0_as_cold(s.cache(), cold.cache(), "after 12 random edits");
+}
