@@ -47,8 +47,8 @@ pub fn run(a: &Args, card_path: &str) -> Result<(), String> {
     let load_s = t0.elapsed().as_secs_f64();
     let mut before = crate::load_session(model)?;
     let mut ahead = crate::load_session(model)?;
-    if let Some(n) = a.get("context") {
-        let n: usize = n.parse().map_err(|_| format!("--context {n}: not a number"))?;
+    if a.has("context") {
+        let n: usize = a.num("context", 0)?;
         for s in [&mut cold, &mut before, &mut ahead] {
             s.set_context(n);
         }

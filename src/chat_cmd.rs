@@ -16,8 +16,8 @@ pub fn run(argv: &[String]) -> Result<(), String> {
     let bytes = std::fs::read(card_path).map_err(|e| format!("{card_path}: {e}"))?;
     let card = kindred_characters::read_any(&bytes).map_err(|e| format!("{card_path}: {e}"))?.card;
     let mut session = crate::load_session(a.required("model")?)?;
-    if let Some(n) = a.get("context") {
-        session.set_context(n.parse().map_err(|_| format!("--context {n}: not a number"))?);
+    if a.has("context") {
+        session.set_context(a.num("context", 0)?);
     }
     let user = a.get("user").unwrap_or("User").to_string();
     let style = match a.get("style") {

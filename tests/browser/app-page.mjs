@@ -89,3 +89,11 @@ export function seedChat(page, { chatId, characterId, title = 'Chat', texts, cha
     };
   }), { chatId, characterId, title, texts, chat });
 }
+
+// Sets the context size in Settings and waits for it to be saved.
+export async function setContextSize(page, tokens) {
+  await page.getByRole('link', { name: 'Settings' }).click();
+  await page.getByLabel('Context size (tokens)').fill(String(tokens));
+  await page.getByRole('button', { name: 'Save settings' }).click();
+  await page.waitForFunction(() => document.getElementById('settings-saved').textContent === 'Saved.');
+}

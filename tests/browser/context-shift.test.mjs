@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { screenshots } from './harness.mjs';
 import { session } from './session.mjs';
 import { waitForModel } from './chat-page.mjs';
-import { readStores, importCards, seedChat } from './app-page.mjs';
+import { readStores, importCards, seedChat, setContextSize } from './app-page.mjs';
 
 const CARD = {
   spec: 'chara_card_v3',
@@ -42,10 +42,7 @@ test('a chat past its context keeps its cached turns across the cut and the summ
   await page.goto(`${it.server.origin}/?max_tokens=8&seed=5`);
   await page.waitForFunction(() => document.body.dataset.appReady === 'true', null, { timeout: 60_000 });
   await importCards(page, { name: 'mara.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(CARD)) });
-  await page.getByRole('link', { name: 'Settings' }).click();
-  await page.getByLabel('Context size (tokens)').fill('512');
-  await page.getByRole('button', { name: 'Save settings' }).click();
-  await page.waitForFunction(() => document.getElementById('settings-saved').textContent === 'Saved.');
+  await setContextSize(page, 512);
   const { characters } = await readStores(page, ['characters']);
   await seedChat(page, { chatId: CHAT_ID, characterId: characters.find((c) => c.card.name === 'Mara').id, title: 'Long talk', texts: TEXTS });
   await page.evaluate((id) => { location.hash = `#/chat/${id}`; }, CHAT_ID);

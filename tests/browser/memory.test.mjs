@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { screenshots } from './harness.mjs';
 import { session } from './session.mjs';
 import { waitForModel, openCharacter } from './chat-page.mjs';
-import { readStores, importCards, downloadFrom, seedChat } from './app-page.mjs';
+import { readStores, importCards, downloadFrom, seedChat, setContextSize } from './app-page.mjs';
 
 const CARD = {
   spec: 'chara_card_v3',
@@ -41,10 +41,7 @@ test('pin from a message, edit it, and the next reply gets it with a summary of 
   await page.goto(`${it.server.origin}/?max_tokens=8&seed=11`);
   await page.waitForFunction(() => document.body.dataset.appReady === 'true', null, { timeout: 60_000 });
   await importCards(page, { name: 'mara.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(CARD)) });
-  await page.getByRole('link', { name: 'Settings' }).click();
-  await page.getByLabel('Context size (tokens)').fill('256');
-  await page.getByRole('button', { name: 'Save settings' }).click();
-  await page.waitForFunction(() => document.getElementById('settings-saved').textContent === 'Saved.');
+  await setContextSize(page, 256);
   const { characters } = await readStores(page, ['characters']);
   const mara = characters.find((c) => c.card.name === 'Mara');
   await seedChat(page, { chatId: CHAT_ID, characterId: mara.id, title: 'Memories', texts: TEXTS });

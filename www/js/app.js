@@ -376,7 +376,7 @@ async function main() {
     notify: (text) => notify(text),
     offerUndo: (text, fn) => notify(text, fn),
     busyChanged: setGenerating,
-    warming: (name, tokens, restored, read, figures) => status.warming(name, tokens, restored, read, figures),
+    warming: (name, tokens, restored, read) => status.warming(name, tokens, restored, read),
     readAhead: hooks.warm !== false,
     navigate,
     ready: () => modelReady,

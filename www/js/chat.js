@@ -26,7 +26,7 @@ export function nextMessageId() {
 
 export class ChatController {
   // deps: {db, view, engine, prefs(), options(), notify(text), busyChanged(on), navigate(hash), ready(),
-  //        warming(name | null, tokens, restored, read, figures): the chat's prompt is being read ahead
+  //        warming(name | null, tokens, restored, read): the chat's prompt is being read ahead
   //        (name, tokens to read, tokens a stored prefix gave) or no longer (null; read: done)}
   constructor(deps) {
     this.d = deps;
@@ -117,9 +117,8 @@ export class ChatController {
   onWarm(msg) {
     if (msg.id !== this.warmId) return;
     const reading = msg.state === 'reading' && this.chat;
-    const ready = msg.state === 'ready';
-    this.d.warming?.(reading ? this.charName : null, reading ? msg.n_prompt - msg.n_reused : 0, msg.restored, ready,
-      ready ? { read: msg.n_prompt - msg.n_reused, shifted: msg.n_shifted ?? 0 } : undefined);
+    const read = msg.state === 'ready' ? { read: msg.n_prompt - msg.n_reused, shifted: msg.n_shifted ?? 0 } : null;
+    this.d.warming?.(reading ? this.charName : null, reading ? msg.n_prompt - msg.n_reused : 0, msg.restored, read);
   }
 
   // Who the user is in this chat: the chat's own persona, else the default one.

@@ -116,12 +116,14 @@ export class ModelStatus {
   // restored: the tokens a stored prefix gave, or {refused}; the last restore is kept on the
   // line for tests and benches (a read-ahead that found its prompt cached restores nothing).
   // read: a read-ahead just finished (counted on the body, for benches and tests).
-  // figures: the finished read-ahead's {read, shifted} (tokens it read; tokens it kept past
-  // turns left out to fit the context), which tests read.
-  warming(name, tokens = 0, restored = undefined, read = false, figures = undefined) {
+  // read: a finished read-ahead's {read, shifted} (tokens it read; tokens it kept past turns
+  // left out to fit the context), which tests read; null while reading or idle.
+  warming(name, tokens = 0, restored = undefined, read = null) {
     document.body.dataset.warm = name ? 'reading' : 'idle';
-    if (read) document.body.dataset.warmReads = String((Number(document.body.dataset.warmReads) || 0) + 1);
-    if (read && figures) Object.assign(this.warm.dataset, { read: String(figures.read), shifted: String(figures.shifted) });
+    if (read) {
+      document.body.dataset.warmReads = String((Number(document.body.dataset.warmReads) || 0) + 1);
+      Object.assign(this.warm.dataset, { read: String(read.read), shifted: String(read.shifted) });
+    }
     if (restored?.refused) this.warm.dataset.restored = 'refused';
     else if (Number(restored) > 0) this.warm.dataset.restored = String(restored);
     const shown = Boolean(name) && tokens >= LONG_READ;

@@ -286,7 +286,7 @@ async function generate(msg) {
 async function reply(id, request, rawOptions, stream, since = performance.now(), chat = null) {
   const options = sanitizeOptions(rawOptions);
   let prepared = prepare(request, options.max_tokens);
-  // A chat that reads ahead has its summaries written by the warm-up (summariseAhead); one
+  // A chat that reads ahead has its summaries written by the warm-up (prepareAhead); one
   // still due (a Send cut that short, or no read-ahead) is written first.
   if (prepared.summarise) {
     const summarised = await summarise(id, request, prepared.summarise, options.seed, () => stopRequested);
@@ -366,42 +366,43 @@ function warm(msg) {
     await previous?.finished;
     if (job.stop || !msg.request) return post({ type: 'warm', id: job.id, state: 'stopped' });
     if (!engine || busy) return post({ type: 'warm', id: job.id, state: 'skipped', message: engine ? 'busy' : 'no model' });
-    const options = sanitizeOptions(msg.options);
-    const request = await summariseAhead(job, msg.request, options);
-    if (job.stop || !request) return post({ type: 'warm', id: job.id, state: 'stopped' });
+    let prepared;
+    try {
+      prepared = await prepareAhead(job, msg.request, sanitizeOptions(msg.options));
+    } catch (err) {
+      return post({ type: 'warm', id: job.id, state: 'skipped', message: errorText(err) });
+    }
+    if (job.stop || !prepared) return post({ type: 'warm', id: job.id, state: 'stopped' });
     // On WebGPU a prompt is read in a few queued passes, quickly on a real GPU; a read-ahead
     // there is not measured yet, and on a software adapter it would hold the device for long.
     if (backend.backend !== 'cpu') return post({ type: 'warm', id: job.id, state: 'skipped', message: 'the CPU reads ahead' });
-    await readPrefix(job, request, options, typeof msg.chat === 'string' && msg.chat ? msg.chat : null);
+    await readPrefix(job, typeof msg.chat === 'string' && msg.chat ? msg.chat : null);
   })().finally(() => {
     if (warming === job) warming = null;
   });
 }
 
-// History that has left the context is folded into the chat's rolling summary here, while
-// the person reads and types, so that Send does not wait for it (the reply writes it first
-// only when Send cut this short). Returns the request with the summary in it, or null when
-// the warm-up was stopped.
-async function summariseAhead(job, request, options) {
-  try {
-    const due = prepare(request, options.max_tokens).summarise;
-    if (!due) return request;
-    const work = engine.count_tokens(String(due.prompt)) + Number(due.max_tokens || 0);
-    post({ type: 'warm', id: job.id, state: 'reading', left: work, n_prompt: work, n_reused: 0 });
-    return await summarise(job.id, request, due, options.seed, () => job.stop);
-  } catch (err) {
-    post({ type: 'warm', id: job.id, state: 'skipped', message: errorText(err) });
-    return null;
-  }
+// The warm-up's prompt, prepared. History that has left the context is folded into the
+// chat's rolling summary first, here, while the person reads and types, so that Send does
+// not wait for it (the reply writes it only when Send cut this short). Null when the
+// warm-up was stopped meanwhile.
+async function prepareAhead(job, request, options) {
+  const prepared = prepare(request, options.max_tokens);
+  const due = prepared.summarise;
+  if (!due) return prepared;
+  const work = engine.count_tokens(String(due.prompt)) + Number(due.max_tokens || 0);
+  post({ type: 'warm', id: job.id, state: 'reading', left: work, n_prompt: work, n_reused: 0 });
+  const summarised = await summarise(job.id, request, due, options.seed, () => job.stop);
+  return summarised && prepare(summarised, options.max_tokens);
 }
 
-async function readPrefix(job, request, options, chat) {
+// Reads the prepared prompt into the cache a chunk at a time.
+async function readPrefix(job, chat) {
   const t0 = performance.now();
   let n_prompt = 0;
   let n_reused = 0;
   let n_shifted = 0;
   try {
-    prepare(request, options.max_tokens);
     const restored = chat ? await restorePrefix() : undefined;
     if (job.stop) return post({ type: 'warm', id: job.id, state: 'stopped' });
     ({ n_prompt, n_reused, n_shifted } = plain(engine.warm_prepared()));

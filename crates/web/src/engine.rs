@@ -12,10 +12,10 @@ use std::cell::RefCell;
 
 use kindred_engine::gpu::{GpuModel, GpuModelOptions, GpuReport};
 use kindred_engine::{ChatMessage, GenerateOptions, Session, Step};
-
-use crate::prompt::PromptRequest;
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
+
+use crate::prompt::PromptRequest;
 
 #[wasm_bindgen]
 pub struct Engine {
@@ -215,13 +215,7 @@ impl Engine {
     /// calls, a chunk each (`{piece: "", prefill_left}`), so the worker can
     /// stop a long prompt too.
     pub fn start(&self, prompt: &str, options: JsValue) -> Result<JsValue, JsError> {
-        let mut opts: GenerateOptions = if options.is_undefined() || options.is_null() {
-            GenerateOptions::default()
-        } else {
-            serde_wasm_bindgen::from_value(options).map_err(|e| JsError::new(&format!("options: {e}")))?
-        };
-        // A plain prompt is never shifted (that is for a chat's, `start_prepared`).
-        opts.context_shift = false;
+        let opts = generate_options(options)?;
         let mut st = self.inner.try_borrow_mut().map_err(|_| busy())?;
         let ids = st.session.encode_prompt(prompt).map_err(err)?;
         let info = st.session.begin(&ids, opts).map_err(err)?;
@@ -233,7 +227,7 @@ impl Engine {
     /// and tokenized with this model (`prepare.rs`); kept for
     /// `start_prepared` and `warm_prepared`. Returns JSON text: the prompt
     /// reply's fields (cut, lore, tokens, memory, summarise, stop, speakers,
-    /// ...) and `n_prompt`, `continuing`, `shift`, `dropped`.
+    /// ...) and `continuing`, `shift`, `dropped`.
     pub fn prepare(&self, request_json: &str, max_tokens: usize) -> Result<String, JsError> {
         let mut st = self.inner.try_borrow_mut().map_err(|_| busy())?;
         let req: PromptRequest =
@@ -253,16 +247,13 @@ impl Engine {
     /// `start` on the prepared prompt (context-shifted when turns were left
     /// out to fit, on the CPU).
     pub fn start_prepared(&self, options: JsValue) -> Result<JsValue, JsError> {
-        let mut opts: GenerateOptions = if options.is_undefined() || options.is_null() {
-            GenerateOptions::default()
-        } else {
-            serde_wasm_bindgen::from_value(options).map_err(|e| JsError::new(&format!("options: {e}")))?
-        };
+        let mut opts = generate_options(options)?;
         let mut st = self.inner.try_borrow_mut().map_err(|_| busy())?;
-        let (ids, shift) = st.prepared.clone().ok_or_else(|| JsError::new("no prompt prepared"))?;
-        // The GPU keeps its own cache, and reads a prompt fast: it is not shifted.
-        opts.context_shift = shift && st.gpu.is_none();
-        let info = st.session.begin(&ids, opts).map_err(err)?;
+        let Inner { session, prepared, .. } = &mut *st;
+        let (ids, shift) = prepared.as_ref().ok_or_else(|| JsError::new("no prompt prepared"))?;
+        // The session shifts only a cache it fills itself, never the GPU's.
+        opts.context_shift = *shift;
+        let info = session.begin(ids, opts).map_err(err)?;
         to_js(&info)
     }
 
@@ -273,9 +264,9 @@ impl Engine {
     /// what was read.
     pub fn warm_prepared(&self) -> Result<JsValue, JsError> {
         let mut st = self.inner.try_borrow_mut().map_err(|_| busy())?;
-        let (ids, shift) = st.prepared.clone().ok_or_else(|| JsError::new("no prompt prepared"))?;
-        let shift = shift && st.gpu.is_none();
-        let info = st.session.begin_warm(&ids, shift).map_err(err)?;
+        let Inner { session, prepared, .. } = &mut *st;
+        let (ids, shift) = prepared.as_ref().ok_or_else(|| JsError::new("no prompt prepared"))?;
+        let info = session.begin_warm(ids, *shift).map_err(err)?;
         to_js(&info)
     }
 
@@ -373,4 +364,12 @@ impl Engine {
             st.session.cancel();
         }
     }
+}
+
+/// Sampling options from the worker (already checked there); none: the defaults.
+fn generate_options(options: JsValue) -> Result<GenerateOptions, JsError> {
+    if options.is_undefined() || options.is_null() {
+        return Ok(GenerateOptions::default());
+    }
+    serde_wasm_bindgen::from_value(options).map_err(|e| JsError::new(&format!("options: {e}")))
 }

@@ -27,7 +27,6 @@ pub struct Prepared {
     pub reply: PromptReply,
     #[serde(skip)]
     pub ids: Vec<u32>,
-    pub n_prompt: usize,
     /// The prompt ends inside the character's turn.
     pub continuing: bool,
     /// Turns left out to fit, by the assembly or by the fit after
@@ -69,7 +68,7 @@ pub fn prepare(session: &Session, mut req: PromptRequest, max_tokens: usize) -> 
         messages.drain(first..first + 2);
         dropped += 2;
     };
-    Ok(Prepared { shift: reply.trimmed || dropped > 0, n_prompt: ids.len(), ids, continuing, dropped, reply })
+    Ok(Prepared { shift: reply.trimmed || dropped > 0, ids, continuing, dropped, reply })
 }
 
 fn render(session: &Session, messages: &[ChatMessage], layout: Option<&str>, continuing: bool) -> Result<String, WebError> {
