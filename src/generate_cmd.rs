@@ -140,7 +140,10 @@ pub fn options(a: &Args) -> Result<GenerateOptions, String> {
         dry_base: a.num("dry-base", d.dry_base)?,
         dry_allowed_length: a.num("dry-allowed-length", d.dry_allowed_length)?,
         dry_last_n: a.num("dry-last-n", d.dry_last_n)?,
+        end_boost: a.num("end-boost", d.end_boost)?,
+        end_boost_after: a.num("end-boost-after", d.end_boost_after)?,
         seed: a.num("seed", d.seed)?,
+        suppress: Vec::new(),
     };
     sampler.validate().map_err(|e| e.to_string())?;
     Ok(GenerateOptions {

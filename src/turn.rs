@@ -10,6 +10,7 @@ use kindred_characters::reply::{finish, Ending};
 use kindred_characters::Card;
 use kindred_engine::{GenerateOptions, Session, StartInfo, StopReason};
 use kindred_web::prepare::prepare;
+use kindred_web::script_guard::ScriptGuard;
 use kindred_web::prompt::PromptRequest;
 
 /// Reply length the app asks for by default (www/js/generation-options.js).
@@ -66,6 +67,9 @@ pub fn reply(
     // `opts.context_shift` allows it (the commands' `--no-shift` does not);
     // the prompt says whether it left turns out.
     opts.context_shift &= prepared.shift;
+    if let Some(allowed) = prepared.scripts {
+        opts.sampler.suppress = ScriptGuard::new(&session.tokenizer).suppressed(allowed);
+    }
     let t0 = std::time::Instant::now();
     let mut first_ms = None;
     let out = session

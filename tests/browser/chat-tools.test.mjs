@@ -1,5 +1,5 @@
 // The chat's message tools against the real model, on a small card so turns are quick:
-// persona, context size, sampling and theme from the settings page, the context-cut marker,
+// persona, context size, sampling, the script guard and theme from the settings page, the context-cut marker,
 // swipes with a counter (a new reply is a new swipe, the arrows step between them), 1–4 stars,
 // continue, edit, branch, delete with undo, token speed; then export everything, delete
 // everything (the model too), import: the same data, a pinned memory included.
@@ -59,6 +59,9 @@ test('settings: persona, context size, sampling and theme are saved and applied'
   const topK = page.getByLabel('Top K', { exact: true });
   await temperature.fill('0.65');
   await topK.fill('32');
+  const keepScripts = page.getByLabel("Keep replies in the chat's alphabets");
+  assert.equal(await keepScripts.isChecked(), true, 'the script guard is on by default');
+  await keepScripts.uncheck();
   await page.getByLabel('Dark').check();
   await page.getByRole('button', { name: 'Save settings' }).click();
   await page.waitForFunction(() => document.getElementById('settings-saved').textContent === 'Saved.');
@@ -67,8 +70,12 @@ test('settings: persona, context size, sampling and theme are saved and applied'
   const saved = await prefs();
   assert.equal(saved.sampling.temperature, 0.65);
   assert.equal(saved.sampling.top_k, 32);
+  assert.equal(saved.keepScripts, false);
+  assert.equal(await keepScripts.isChecked(), false, 'the form shows the guard off');
   assert.deepEqual([await temperature.inputValue(), await topK.inputValue()], ['0.65', '32'], 'the form shows what was saved');
   await screenshots(page, 'settings');
+  await keepScripts.scrollIntoViewIfNeeded();
+  await screenshots(page, 'settings-replies');
   await page.getByLabel('Light').check();
   await page.getByRole('button', { name: 'Save settings' }).click();
   await page.waitForFunction(() => document.documentElement.dataset.theme === 'light');
@@ -83,8 +90,9 @@ test('settings: persona, context size, sampling and theme are saved and applied'
   // The replies in the rest of this file run with the default sampling again.
   await temperature.fill('0.8');
   await topK.fill('40');
+  await keepScripts.check();
   await page.getByRole('button', { name: 'Save settings' }).click();
-  await poll(async () => (await prefs()).sampling.top_k === 40, { timeout: 10_000, message: 'the default sampling stored' });
+  await poll(async () => (await prefs()).sampling.top_k === 40 && (await prefs()).keepScripts, { timeout: 10_000, message: 'the default sampling stored' });
 });
 
 test('a long chat in a small context shows where the model\'s memory ends', { timeout: 400_000 }, async () => {

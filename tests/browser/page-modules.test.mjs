@@ -10,7 +10,7 @@ import { readSettings } from '../../www/js/settings.js';
 import { sanitizeOptions } from '../../www/js/generation-options.js';
 import { formatBytes, formatPercent, formatDuration } from '../../www/js/format.js';
 import { substituteNames, chatSeed, fileStem } from '../../www/js/names.js';
-import { checkPrefs, DEFAULT_PREFS } from '../../www/js/prefs.js';
+import { checkPrefs, DEFAULT_PREFS, promptSettings } from '../../www/js/prefs.js';
 import { currentSwipe, editSwipe } from '../../www/js/chat-store.js';
 import { matches } from '../../www/js/library.js';
 import { toBase64, fromBase64 } from '../../www/js/backup.js';
@@ -126,6 +126,11 @@ test('settings read back are checked and clamped', () => {
   assert.equal(p.context, 256);
   assert.equal(p.theme, 'system');
   assert.equal(checkPrefs({ persona: { name: 'Sam' }, theme: 'dark' }).persona.name, 'Sam');
+  assert.equal(p.keepScripts, true, 'the script guard is on by default');
+  assert.equal(checkPrefs({ keepScripts: 'no' }).keepScripts, true);
+  const off = checkPrefs({ keepScripts: false });
+  assert.equal(off.keepScripts, false);
+  assert.deepEqual(promptSettings(off, 7), { context_tokens: 4096, chat_seed: 7, keep_scripts: false });
 });
 
 test('swipes: the chosen one is current, edits keep what was there', () => {

@@ -11,6 +11,7 @@ import {
   emptyMemory, addPin, editPin, removePin, invalidate, addSummary, setLastUsed, memoryRequest,
 } from './memory.js';
 import { getMemory, putMemory } from './memory-store.js';
+import { promptSettings } from './prefs.js';
 import { chatPersona, promptPersona } from './personas.js';
 import { checkText, personaBreak } from './safety.js';
 
@@ -180,7 +181,7 @@ export class ChatController {
       persona: promptPersona(this.persona()),
       history: history.map((m) => ({ author: m.role === 'user' ? 'user' : 'char', text: currentSwipe(m).text })),
       lorebooks: (this.character.lorebooks || []).map((l) => l.book).filter(Boolean),
-      settings: { context_tokens: prefs.context, chat_seed: seed },
+      settings: promptSettings(prefs, seed),
       scan: { seed },
       mode,
       memory: memoryRequest(this.memory, history),

@@ -5,6 +5,7 @@
 // per dimension and every verdict with the text that earned it. The last result per
 // character is kept in the settings store. Model text is only ever set as text.
 import { el, button } from './editor-dom.js';
+import { promptSettings } from './prefs.js';
 
 const DIMENSIONS = [['consistency', 'Consistency'], ['human_likeness', 'Human-likeness'], ['engagement', 'Engagement']];
 // The checks' names for people; which checks exist, their dimensions and every rate come from
@@ -57,7 +58,7 @@ export function startCheck(engine, { card, lorebooks, prefs, options, model }) {
     card,
     persona: prefs.persona,
     lorebooks,
-    settings: { context_tokens: prefs.context, chat_seed: 1 },
+    settings: promptSettings(prefs, 1),
     scan: { seed: 1 },
   }, { ...options, seed: 1 }, model);
 }

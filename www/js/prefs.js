@@ -8,6 +8,8 @@ export const DEFAULT_PREFS = Object.freeze({
   persona: Object.freeze({ name: 'User', description: '' }),
   sampling: Object.freeze({ temperature: 0.8, top_p: 0.95, top_k: 40, min_p: 0.05, repeat_penalty: 1.1, max_tokens: 120 }),
   context: 4096,
+  // Replies keep to the writing systems the chat uses (the engine's script guard).
+  keepScripts: true,
   theme: 'system',
   backend: 'auto',
   personas: Object.freeze([DEFAULT_PERSONA]),
@@ -41,6 +43,7 @@ export function checkPrefs(raw) {
     persona: { name, description },
     sampling: {},
     context: Math.round(clamp(src.context, CONTEXT_RANGE, DEFAULT_PREFS.context)),
+    keepScripts: typeof src.keepScripts === 'boolean' ? src.keepScripts : DEFAULT_PREFS.keepScripts,
     theme: THEMES.includes(src.theme) ? src.theme : DEFAULT_PREFS.theme,
     backend: isBackendChoice(src.backend) ? src.backend : DEFAULT_PREFS.backend,
     personas,
@@ -53,6 +56,12 @@ export function checkPrefs(raw) {
   out.sampling.top_k = Math.round(out.sampling.top_k);
   out.sampling.max_tokens = Math.round(out.sampling.max_tokens);
   return out;
+}
+
+// The prompt settings a reply's request carries from the user's settings (chats, rooms,
+// the editor's Try it and Check); `chatSeed` fixes the chat's macros.
+export function promptSettings(prefs, chatSeed) {
+  return { context_tokens: prefs.context, chat_seed: chatSeed, keep_scripts: prefs.keepScripts };
 }
 
 export async function loadPrefs(db) {

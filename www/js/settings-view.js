@@ -37,6 +37,7 @@ export class SettingsView {
     });
     for (const key of SAMPLING) $(key).value = String(p.sampling[key]);
     $('context').value = String(p.context);
+    $('keep-scripts').checked = p.keepScripts;
     for (const radio of document.querySelectorAll('input[name="theme"]')) radio.checked = radio.value === p.theme;
     for (const radio of document.querySelectorAll('input[name="backend"]')) radio.checked = radio.value === p.backend;
     $('settings-saved').textContent = '';
@@ -54,6 +55,7 @@ export class SettingsView {
       defaultPersona,
       sampling,
       context: $('context').valueAsNumber,
+      keepScripts: $('keep-scripts').checked,
       theme,
       backend,
     };

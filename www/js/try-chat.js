@@ -2,6 +2,7 @@
 // from the engine worker through the usual generate messages; nothing is stored, and
 // restarting (or leaving the editor) forgets the conversation.
 import { el, button } from './editor-dom.js';
+import { promptSettings } from './prefs.js';
 import { render } from './markdown.js';
 import { substituteNames, chatSeed } from './names.js';
 
@@ -96,7 +97,7 @@ export class TryChat {
       persona: prefs.persona,
       history: messages.map((m) => ({ author: m.role, text: m.text })),
       lorebooks: this.d.lorebooks(),
-      settings: { context_tokens: prefs.context, chat_seed: this.seed },
+      settings: promptSettings(prefs, this.seed),
       scan: { seed: this.seed },
       mode: 'reply',
     };

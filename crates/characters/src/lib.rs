@@ -22,3 +22,4 @@ pub mod chat;
 // Where a reply ends, and how well a character talks.
 pub mod eval;
 pub mod reply;
+pub mod script;

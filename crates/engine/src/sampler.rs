@@ -34,7 +34,18 @@ pub struct SamplerOptions {
     pub dry_allowed_length: usize,
     /// How many recent tokens DRY looks at.
     pub dry_last_n: usize,
+    /// Past `end_boost_after` tokens of a reply, each further token adds
+    /// `end_boost` to the logits of the tokens that end a turn: a soft
+    /// length. Where a sentence ends the end token already has some weight,
+    /// so the reply ends there; mid-sentence it has next to none, and a few
+    /// logits more leave it so. 0 disables.
+    pub end_boost: f32,
+    pub end_boost_after: usize,
     pub seed: u64,
+    /// Tokens never sampled, sorted (a chat's guard against writing systems
+    /// it does not use); set by the caller from the prompt, not a setting.
+    #[serde(skip)]
+    pub suppress: Vec<u32>,
 }
 
 impl Default for SamplerOptions {
@@ -52,7 +63,10 @@ impl Default for SamplerOptions {
             dry_base: 1.75,
             dry_allowed_length: 2,
             dry_last_n: 1024,
+            end_boost: 0.0,
+            end_boost_after: 0,
             seed: 0,
+            suppress: Vec::new(),
         }
     }
 }
@@ -84,6 +98,9 @@ impl SamplerOptions {
         }
         if !self.dry_base.is_finite() || self.dry_base < 1.0 {
             return bad("dry_base must be >= 1");
+        }
+        if !self.end_boost.is_finite() || self.end_boost < 0.0 {
+            return bad("end_boost must be a number >= 0");
         }
         Ok(())
     }
@@ -120,13 +137,15 @@ pub struct Sampler {
     rng: Rng,
     /// Sorted token ids no DRY run crosses, and never penalised by it.
     breakers: Vec<u32>,
+    /// The tokens that end a turn (`end_boost` raises them).
+    ends: Vec<u32>,
 }
 
 impl Sampler {
     pub fn new(opts: SamplerOptions) -> Result<Self> {
         opts.validate()?;
         let rng = Rng::new(opts.seed);
-        Ok(Sampler { opts, rng, breakers: Vec::new() })
+        Ok(Sampler { opts, rng, breakers: Vec::new(), ends: Vec::new() })
     }
 
     /// Sets the tokens DRY's runs stop at (the tokenizer's `breakers`).
@@ -137,6 +156,35 @@ impl Sampler {
         self
     }
 
+    /// Sets the tokens that end a turn (the tokenizer's end-of-generation ids).
+    pub fn with_ends(mut self, ends: &[u32]) -> Self {
+        self.ends = ends.to_vec();
+        self
+    }
+
+    /// What `end_boost` adds to the end tokens' logits when the reply holds
+    /// `n_reply` tokens.
+    pub fn end_bias(&self, n_reply: usize) -> f32 {
+        let past = n_reply.saturating_sub(self.opts.end_boost_after);
+        if self.opts.end_boost > 0.0 && past > 0 && !self.ends.is_empty() {
+            self.opts.end_boost * past as f32
+        } else {
+            0.0
+        }
+    }
+
+    pub fn ends(&self) -> &[u32] {
+        &self.ends
+    }
+
+    /// `sample` for the reply's token after `n_reply` others: the end tokens
+    /// raised as `end_boost` says, after the penalties (which would
+    /// otherwise shrink the raise of an end token seen in the prompt's tail).
+    pub fn sample_reply(&mut self, logits: &mut [f32], recent: &[u32], n_reply: usize) -> u32 {
+        let bias = self.end_bias(n_reply);
+        self.sample_biased(logits, recent, bias)
+    }
+
     /// The uniform number the next non-greedy `sample` would use, drawn now
     /// for a backend that samples elsewhere (the GPU) with the same rule.
     pub fn draw(&mut self) -> f32 {
@@ -145,8 +193,24 @@ impl Sampler {
 
     /// `recent`: the tokens the penalties apply to (prompt tail and reply).
     pub fn sample(&mut self, logits: &mut [f32], recent: &[u32]) -> u32 {
+        self.sample_biased(logits, recent, 0.0)
+    }
+
+    fn sample_biased(&mut self, logits: &mut [f32], recent: &[u32], end_bias: f32) -> u32 {
+        for &t in &self.opts.suppress {
+            if let Some(l) = logits.get_mut(t as usize) {
+                *l = f32::NEG_INFINITY;
+            }
+        }
         self.apply_penalties(logits, recent);
         self.apply_dry(logits, recent);
+        if end_bias != 0.0 {
+            for &t in &self.ends {
+                if let Some(l) = logits.get_mut(t as usize) {
+                    *l += end_bias;
+                }
+            }
+        }
         if self.opts.temperature <= 0.0 {
             return argmax(logits);
         }
@@ -271,6 +335,45 @@ mod tests {
 
     fn dry(multiplier: f32) -> Sampler {
         Sampler::new(SamplerOptions { dry_multiplier: multiplier, ..SamplerOptions::greedy() }).unwrap()
+    }
+
+    #[test]
+    fn end_boost_raises_the_end_tokens_only_past_its_start() {
+        let opts = SamplerOptions { end_boost: 0.5, end_boost_after: 10, ..SamplerOptions::greedy() };
+        let mut s = Sampler::new(opts).unwrap().with_ends(&[2, 5]);
+        assert_eq!(s.end_bias(10), 0.0);
+        assert_eq!(s.end_bias(14), 2.0);
+        // A sentence just ended: the end token is second, 1.5 behind.
+        let mut logits = vec![0.0; 8];
+        logits[1] = 1.5;
+        assert_eq!(s.sample_reply(&mut logits.clone(), &[], 10), 1, "not yet: the favourite");
+        assert_eq!(s.sample_reply(&mut logits.clone(), &[], 13), 1, "+1.5 only ties it (the lower id wins a tie)");
+        let mut l = logits.clone();
+        assert_eq!(s.sample_reply(&mut l, &[], 14), 2, "+2 ends the turn");
+        assert_eq!((l[2], l[5], l[1]), (2.0, 2.0, 1.5), "both end tokens raised, nothing else");
+        // Mid-sentence the end token is far behind: a few logits leave it there.
+        let mut l = vec![0.0; 8];
+        l[3] = 9.0;
+        assert_eq!(s.sample_reply(&mut l, &[], 20), 3);
+        // The end tokens of a plain `sample` (and of a sampler without ends) stay as they are.
+        assert_eq!(s.sample(&mut logits.clone(), &[]), 1);
+        let mut none = Sampler::new(SamplerOptions { end_boost: 0.5, ..SamplerOptions::greedy() }).unwrap();
+        assert_eq!(none.end_bias(100), 0.0);
+        assert!(Sampler::new(SamplerOptions { end_boost: -1.0, ..SamplerOptions::greedy() }).is_err());
+    }
+
+    #[test]
+    fn suppressed_tokens_are_never_picked() {
+        let mut logits = vec![0.0; 6];
+        logits[4] = 9.0;
+        logits[5] = 8.0;
+        let greedy = SamplerOptions { suppress: vec![4], ..SamplerOptions::greedy() };
+        assert_eq!(Sampler::new(greedy).unwrap().sample(&mut logits.clone(), &[]), 5);
+        for seed in 0..20 {
+            let o = SamplerOptions { suppress: vec![4, 5], temperature: 1.5, min_p: 0.0, top_k: 0, seed, ..Default::default() };
+            let t = Sampler::new(o).unwrap().sample(&mut logits.clone(), &[]);
+            assert!(t < 4, "seed {seed}: {t}");
+        }
     }
 
     #[test]

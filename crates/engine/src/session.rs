@@ -245,7 +245,7 @@ impl Session {
 
     fn begin_with(&mut self, prompt: &[u32], opts: GenerateOptions, warm: bool) -> Result<StartInfo> {
         self.gen = None;
-        let sampler = Sampler::new(opts.sampler.clone())?.with_breakers(self.tokenizer.breakers());
+        let sampler = Sampler::new(opts.sampler.clone())?.with_breakers(self.tokenizer.breakers()).with_ends(self.tokenizer.eog());
         if prompt.is_empty() {
             return Err(Error::InvalidOption("empty prompt".into()));
         }
@@ -420,7 +420,7 @@ impl Session {
         let recent_from = self.cached.len().saturating_sub(gen.sampler.window());
         let token = match gen.sampled.take() {
             Some(t) => t,
-            None => gen.sampler.sample(&mut gen.logits, &self.cached[recent_from..]),
+            None => gen.sampler.sample_reply(&mut gen.logits, &self.cached[recent_from..], gen.n_generated),
         };
         if self.tokenizer.is_eog(token) {
             gen.done = Some(StopReason::Eos);
@@ -518,6 +518,10 @@ impl Session {
         } else {
             crate::gpu::SampleParams::new(o, &recent, 0.0)
         };
+        // The token sampled after `run` is the reply's n-th, one on when the
+        // GPU samples `run`'s own token first.
+        let n_reply = gen.n_generated + pending as usize;
+        params = params.with_end_bias(gen.sampler.ends(), gen.sampler.end_bias(n_reply));
         if params.fits() && o.temperature > 0.0 {
             params.uniform = gen.sampler.draw();
         }

@@ -52,6 +52,8 @@ pub struct Tokenizer {
     breakers: Vec<u32>,
     /// Control-token texts, which text from a person or a card must not use.
     controls: SpecialText,
+    /// Control tokens, sorted: they stand for no text.
+    control_ids: Vec<u32>,
 }
 
 impl Tokenizer {
@@ -107,7 +109,8 @@ impl Tokenizer {
             .collect::<std::collections::BTreeSet<u32>>()
             .into_iter()
             .collect();
-        Ok(Tokenizer { inner, kind, bos, eos, add_bos, eog, tokens, controls, breakers })
+        let control_ids = (0..tokens.len() as u32).filter(|&i| types.get(i as usize) == Some(&TYPE_CONTROL)).collect();
+        Ok(Tokenizer { inner, kind, bos, eos, add_bos, eog, tokens, controls, breakers, control_ids })
     }
 
     /// Token ids that end a DRY run (sorted): see `SamplerOptions::dry_multiplier`.
@@ -144,12 +147,33 @@ impl Tokenizer {
         self.inner.decode(ids, false).map_err(|e| Error::Tokenizer(e.to_string()))
     }
 
+    /// The tokens that end generation (end of text, end of turn).
+    pub fn eog(&self) -> &[u32] {
+        &self.eog
+    }
+
     pub fn is_eog(&self, id: u32) -> bool {
         self.eog.contains(&id)
     }
 
     pub fn token_text(&self, id: u32) -> Option<&str> {
         self.tokens.get(id as usize).map(|s| s.as_str())
+    }
+
+    /// The bytes a token stands for (a piece of UTF-8, possibly cut inside
+    /// a character); None for control tokens.
+    pub fn piece_bytes(&self, id: u32) -> Option<Vec<u8>> {
+        if self.control_ids.binary_search(&id).is_ok() {
+            return None;
+        }
+        let text = self.tokens.get(id as usize)?;
+        if self.kind == "gpt2" {
+            return text.chars().map(byte_level_byte).collect();
+        }
+        if let Some(hex) = text.strip_prefix("<0x").and_then(|t| t.strip_suffix('>')) {
+            return u8::from_str_radix(hex, 16).ok().map(|b| vec![b]);
+        }
+        Some(text.replace('\u{2581}', " ").into_bytes())
     }
 
     pub fn token_id(&self, text: &str) -> Option<u32> {
@@ -159,6 +183,18 @@ impl Tokenizer {
     pub fn vocab_size(&self) -> usize {
         self.tokens.len()
     }
+}
+
+/// The byte a byte-level BPE character stands for (GPT-2's table: printable
+/// bytes are themselves, the others are numbered from U+0100 in order).
+fn byte_level_byte(c: char) -> Option<u8> {
+    let printable = |b: u32| (33..=126).contains(&b) || (161..=172).contains(&b) || (174..=255).contains(&b);
+    let u = c as u32;
+    if printable(u) {
+        return Some(u as u8);
+    }
+    let n = u.checked_sub(256)? as usize;
+    (0u32..=255).filter(|&b| !printable(b)).nth(n).map(|b| b as u8)
 }
 
 fn spm_tokenizer(tokens: &[String], scores: &[f32], types: &[i32]) -> tokenizers::Result<tokenizers::Tokenizer> {

@@ -182,6 +182,67 @@ fn penalties_change_the_pick_as_on_the_cpu() {
     }
 }
 
+/// The end-of-turn raise (`end_boost`) lands on the same tokens, after the
+/// same penalties, greedy and sampled (the CPU sampler seeded so that its
+/// draw is the number the GPU is handed).
+#[test]
+fn the_end_bias_picks_as_on_the_cpu() {
+    let mut o = gpu();
+    let mut rng = Rng::new(36);
+    let mut l = logits(&mut rng, 5000, 4.0);
+    l[7] = 6.0;
+    // End tokens behind the favourite (no raise makes a tie: the backends
+    // may order equal values apart); one of them in the penalty window.
+    l[40] = 5.1;
+    l[41] = 4.45;
+    let ends = [40u32, 41, 4999];
+    let recent = [40u32, 3];
+    let mut ended = 0;
+    for (after, n_reply) in [(0, 0), (10, 12), (10, 14), (10, 30), (0, 100)] {
+        for seed in 0..4u64 {
+            let base = if seed == 0 { SamplerOptions { repeat_penalty: 1.3, ..SamplerOptions::greedy() } } else { opts(0.7, 40, 0.9, 0.05) };
+            let s = SamplerOptions { end_boost: 0.5, end_boost_after: after, seed, ..base };
+            let mut cpu = Sampler::new(s.clone()).unwrap().with_ends(&ends);
+            let bias = cpu.end_bias(n_reply);
+            let want = cpu.sample_reply(&mut l.clone(), &recent, n_reply);
+            let u = Rng::new(seed).next_f32();
+            let params = SampleParams::new(&s, &recent, u).with_end_bias(&ends, bias);
+            let got = pollster::block_on(o.sample(&l, &params)).unwrap();
+            assert_eq!(got, want, "{s:?}, reply token {n_reply}");
+            ended += ends.contains(&got) as usize;
+        }
+    }
+    assert!(ended >= 6 && ended < 20, "the raise ended the turn in {ended} of 20 picks: the cases tell nothing apart");
+}
+
+/// Suppressed tokens (a chat's script guard) are never picked, also when
+/// they are recent (penalised) or favourites, and the rest picks as on the
+/// CPU; the list is uploaded once and a shorter one replaces it.
+#[test]
+fn suppressed_tokens_are_never_picked_as_on_the_cpu() {
+    let mut o = gpu();
+    let mut rng = Rng::new(37);
+    let mut l = logits(&mut rng, 5000, 4.0);
+    l[7] = 9.0;
+    l[9] = 8.5;
+    l[11] = 8.0;
+    let recent = [9u32, 3];
+    let lists: [Vec<u32>; 3] = [(0..2500).chain([7, 9].into_iter()).collect(), vec![7, 9], vec![7]];
+    for suppress in lists {
+        let mut suppress = suppress;
+        suppress.sort_unstable();
+        suppress.dedup();
+        for seed in 0..6u64 {
+            let base = if seed == 0 { SamplerOptions { repeat_penalty: 1.3, ..SamplerOptions::greedy() } } else { opts(1.0, 40, 1.0, 0.0) };
+            let s = SamplerOptions { seed, suppress: suppress.clone(), ..base };
+            let want = Sampler::new(s.clone()).unwrap().sample(&mut l.clone(), &recent);
+            let got = pick(&mut o, &l, &s, &recent, Rng::new(seed).next_f32());
+            assert_eq!(got, want, "{} suppressed, seed {seed}", suppress.len());
+            assert!(suppress.binary_search(&got).is_err(), "picked suppressed {got}");
+        }
+    }
+}
+
 /// A step queued before the CPU read its input token counts that token on
 /// the GPU (`SampleParams::after_pending`): the pick equals the CPU
 /// sampler's with the whole window known, whether the input token is new

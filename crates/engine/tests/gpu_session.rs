@@ -224,4 +224,16 @@ fn gemma_session_samples_on_gpu_reproducibly() {
         assert!(!window[window.len() - 3..].contains(&t), "{t} came back within 3 tokens: {gpu_sampled:?}");
         window.push(t);
     }
+
+    // The end of turn raised more with every token past the fourth: the
+    // reply ends early, at the same token on both backends (a step queued
+    // ahead counts the token it waits for in the reply's length).
+    let sampler = SamplerOptions { end_boost: 2.0, end_boost_after: 4, ..SamplerOptions::greedy() };
+    let ending = GenerateOptions { sampler, max_tokens: 24, stop: Vec::new(), context_shift: false };
+    model.set_read_logits(true);
+    let (cpu_ended, _) = run(&mut s, &mut model, &ending);
+    model.set_read_logits(false);
+    let (gpu_ended, _) = run(&mut s, &mut model, &ending);
+    assert_eq!(gpu_ended, cpu_ended, "the raised end, queued ahead on the GPU and one step at a time on the CPU");
+    assert!(cpu_ended.len() < 24 && s.tokenizer.is_eog(*cpu_ended.last().unwrap()), "ended by an end token: {cpu_ended:?}");
 }

@@ -39,6 +39,23 @@ fn gemma_round_trips_awkward_text() {
     }
 }
 
+/// A token's bytes, in order, are the text: what a filter over the
+/// vocabulary (a chat's script guard) reads each token as.
+fn assert_pieces_spell(t: &Tokenizer, name: &str) {
+    for s in AWKWARD {
+        let ids = t.encode(s, false).unwrap();
+        let bytes: Vec<u8> = ids.iter().flat_map(|&i| t.piece_bytes(i).unwrap_or_else(|| panic!("{name}: token {i} has no bytes"))).collect();
+        assert_eq!(String::from_utf8_lossy(&bytes), *s, "{name}: ids {ids:?}");
+    }
+    let control = t.eog()[0];
+    assert_eq!(t.piece_bytes(control), None, "{name}: a control token stands for no text");
+}
+
+#[test]
+fn gemma_token_pieces_spell_the_text() {
+    assert_pieces_spell(&gemma(), "gemma");
+}
+
 #[test]
 fn gemma_control_tokens_are_single_tokens() {
     let t = gemma();
@@ -65,6 +82,7 @@ fn qwen_known_answer_and_round_trips() {
     let im_end = t.token_id("<|im_end|>").unwrap();
     assert_eq!(t.encode("<|im_start|>user\nhi<|im_end|>", false).unwrap().last(), Some(&im_end));
     assert!(t.is_eog(im_end));
+    assert_pieces_spell(&t, "qwen");
 }
 
 #[test]
@@ -76,6 +94,7 @@ fn synthetic_byte_level_known_answer() {
     for s in AWKWARD {
         assert_eq!(&t.decode(&t.encode(s, false).unwrap()).unwrap(), s);
     }
+    assert_pieces_spell(&t, "byte-level");
 }
 
 #[test]

@@ -15,6 +15,7 @@ use kindred_engine::{ChatMessage, GenerateOptions, Session, Step};
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
+use crate::script_guard::ScriptGuard;
 use crate::prompt::PromptRequest;
 
 #[wasm_bindgen]
@@ -27,9 +28,19 @@ pub struct Engine {
 struct Inner {
     session: Session,
     gpu: Option<GpuModel>,
-    /// The last prompt `prepare` made: its tokens, and whether it may be
-    /// context-shifted.
-    prepared: Option<(Vec<u32>, bool)>,
+    /// The last prompt `prepare` made.
+    prepared: Option<Ready>,
+    /// The model's vocabulary by script, read at the first prompt that
+    /// keeps its reply to the prompt's scripts.
+    guard: Option<ScriptGuard>,
+}
+
+/// A prepared prompt: its tokens, whether it may be context-shifted, and
+/// the tokens its reply may not use (of scripts the prompt does not use).
+struct Ready {
+    ids: Vec<u32>,
+    shift: bool,
+    suppress: Vec<u32>,
 }
 
 /// What the page learns of the GPU it runs on (the numbers fit a JS number).
@@ -120,7 +131,7 @@ impl Engine {
         buf.resize(len, 0);
         bytes.copy_to(&mut buf);
         let session = Session::load(buf).map_err(err)?;
-        Ok(Engine { inner: RefCell::new(Inner { session, gpu: None, prepared: None }) })
+        Ok(Engine { inner: RefCell::new(Inner { session, gpu: None, prepared: None, guard: None }) })
     }
 
     pub fn info(&self) -> Result<JsValue, JsError> {
@@ -234,14 +245,19 @@ impl Engine {
             serde_json::from_str(request_json).map_err(|e| JsError::new(&format!("prompt request: {e}")))?;
         let prepared = crate::prepare::prepare(&st.session, req, max_tokens).map_err(|e| JsError::new(&e.to_string()))?;
         let json = serde_json::to_string(&prepared).map_err(|e| JsError::new(&e.to_string()))?;
-        st.prepared = Some((prepared.ids, prepared.shift));
+        let Inner { session, guard, .. } = &mut *st;
+        let suppress = match prepared.scripts {
+            Some(allowed) => guard.get_or_insert_with(|| ScriptGuard::new(&session.tokenizer)).suppressed(allowed),
+            None => Vec::new(),
+        };
+        st.prepared = Some(Ready { ids: prepared.ids, shift: prepared.shift, suppress });
         Ok(json)
     }
 
     /// The prepared prompt's token ids (empty before any).
     pub fn prepared_tokens(&self) -> Result<Vec<u32>, JsError> {
         let st = self.inner.try_borrow().map_err(|_| busy())?;
-        Ok(st.prepared.as_ref().map(|(ids, _)| ids.clone()).unwrap_or_default())
+        Ok(st.prepared.as_ref().map(|p| p.ids.clone()).unwrap_or_default())
     }
 
     /// `start` on the prepared prompt (context-shifted when turns were left
@@ -250,10 +266,11 @@ impl Engine {
         let mut opts = generate_options(options)?;
         let mut st = self.inner.try_borrow_mut().map_err(|_| busy())?;
         let Inner { session, prepared, .. } = &mut *st;
-        let (ids, shift) = prepared.as_ref().ok_or_else(|| JsError::new("no prompt prepared"))?;
+        let p = prepared.as_ref().ok_or_else(|| JsError::new("no prompt prepared"))?;
         // The session shifts only a cache it fills itself, never the GPU's.
-        opts.context_shift = *shift;
-        let info = session.begin(ids, opts).map_err(err)?;
+        opts.context_shift = p.shift;
+        opts.sampler.suppress = p.suppress.clone();
+        let info = session.begin(&p.ids, opts).map_err(err)?;
         to_js(&info)
     }
 
@@ -265,8 +282,8 @@ impl Engine {
     pub fn warm_prepared(&self) -> Result<JsValue, JsError> {
         let mut st = self.inner.try_borrow_mut().map_err(|_| busy())?;
         let Inner { session, prepared, .. } = &mut *st;
-        let (ids, shift) = prepared.as_ref().ok_or_else(|| JsError::new("no prompt prepared"))?;
-        let info = session.begin_warm(ids, *shift).map_err(err)?;
+        let p = prepared.as_ref().ok_or_else(|| JsError::new("no prompt prepared"))?;
+        let info = session.begin_warm(&p.ids, p.shift).map_err(err)?;
         to_js(&info)
     }
 

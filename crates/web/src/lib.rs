@@ -18,6 +18,7 @@ pub mod reply;
 pub mod prompt;
 pub mod rooms;
 pub mod safety;
+pub mod script_guard;
 pub mod store;
 pub mod threads;
 pub mod turns;

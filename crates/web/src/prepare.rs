@@ -36,6 +36,10 @@ pub struct Prepared {
     /// Turns the fit after rendering left out (the assembly's estimate of
     /// the template's overhead fell short).
     pub dropped: usize,
+    /// The script families the reply may write in (the prompt's), when the
+    /// settings keep replies to them (`script_guard`).
+    #[serde(skip)]
+    pub scripts: Option<u16>,
 }
 
 pub fn prepare(session: &Session, mut req: PromptRequest, max_tokens: usize) -> Result<Prepared, WebError> {
@@ -56,19 +60,20 @@ pub fn prepare(session: &Session, mut req: PromptRequest, max_tokens: usize) -> 
     let budget = context.saturating_sub(max_tokens);
     let first = usize::from(messages.first().is_some_and(|m| m.role == "system"));
     let mut dropped = 0;
-    let (ids, continuing) = loop {
+    let (ids, continuing, text) = loop {
         let continuing = reply.continues && messages.last().is_some_and(|m| m.role == "assistant");
         let text = render(session, &messages, reply.template, continuing)?;
         let ids = session.encode_prompt(&text)?;
         // The oldest turns go two at a time, so user/assistant alternation
         // survives; the system text and the latest turn stay.
         if ids.len() <= budget || messages.len() - first <= 2 {
-            break (ids, continuing);
+            break (ids, continuing, text);
         }
         messages.drain(first..first + 2);
         dropped += 2;
     };
-    Ok(Prepared { shift: reply.trimmed || dropped > 0, ids, continuing, dropped, reply })
+    let scripts = req.settings.keep_scripts.then(|| crate::script_guard::allowed(&text));
+    Ok(Prepared { shift: reply.trimmed || dropped > 0, ids, continuing, dropped, scripts, reply })
 }
 
 fn render(session: &Session, messages: &[ChatMessage], layout: Option<&str>, continuing: bool) -> Result<String, WebError> {

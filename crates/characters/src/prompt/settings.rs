@@ -116,6 +116,10 @@ pub struct PromptSettings {
     pub memories_header: String,
     /// Header before the example dialogues.
     pub examples_header: String,
+    /// Replies keep to the writing systems the prompt uses (the card's, the
+    /// persona's, the messages'): tokens of any other script are never
+    /// sampled.
+    pub keep_scripts: bool,
 }
 
 impl Default for PromptSettings {
@@ -135,6 +139,7 @@ impl Default for PromptSettings {
             chat_seed: 0,
             memories_header: "What {{char}} remembers:".to_string(),
             examples_header: "Examples of how {{char}} talks:".to_string(),
+            keep_scripts: true,
         }
     }
 }

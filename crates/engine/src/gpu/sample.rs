@@ -22,6 +22,9 @@ const CANDIDATE_SLICE: u32 = 2048;
 /// Most distinct recent tokens the penalties can take.
 pub const MAX_RECENT: usize = 4096;
 
+/// Most end-of-turn tokens the GPU raises (`SampleParams::ends`).
+pub const MAX_ENDS: usize = 4;
+
 /// One sampling step's settings.
 #[derive(Debug, Clone)]
 pub struct SampleParams {
@@ -39,6 +42,11 @@ pub struct SampleParams {
     pub count_input: bool,
     /// The CPU generator's draw in [0, 1); unused when greedy.
     pub uniform: f32,
+    /// Added to the logits of `ends` (the sampler's `end_bias` at this step).
+    pub end_bias: f32,
+    pub ends: Vec<u32>,
+    /// Tokens never picked (`SamplerOptions::suppress`).
+    pub suppressed: Vec<u32>,
 }
 
 impl SampleParams {
@@ -78,7 +86,19 @@ impl SampleParams {
             recent: counts,
             count_input,
             uniform,
+            end_bias: 0.0,
+            ends: Vec::new(),
+            suppressed: o.suppress.clone(),
         }
+    }
+
+    /// Raises `ends` by `bias` (the CPU sampler's `end_bias`).
+    pub fn with_end_bias(mut self, ends: &[u32], bias: f32) -> Self {
+        if bias != 0.0 {
+            self.ends = ends.to_vec();
+            self.end_bias = bias;
+        }
+        self
     }
 
     pub fn greedy(&self) -> bool {
@@ -91,7 +111,7 @@ impl SampleParams {
 
     /// Whether the GPU can take these settings (else sample on the CPU).
     pub fn fits(&self) -> bool {
-        self.recent.len() <= MAX_RECENT
+        self.recent.len() <= MAX_RECENT && self.ends.len() <= MAX_ENDS
     }
 }
 
@@ -101,6 +121,10 @@ pub struct GpuSampler {
     prep_params: wgpu::Buffer,
     pick_params: wgpu::Buffer,
     recent: wgpu::Buffer,
+    suppressed: wgpu::Buffer,
+    /// What `suppressed` holds: a chat's list stays the same over a reply,
+    /// so it is uploaded once.
+    uploaded: std::sync::Mutex<Vec<u32>>,
     prep: Op,
     penalize: Op,
     argmax: Vec<Op>,
@@ -116,13 +140,15 @@ impl GpuSampler {
         let gpu = b.gpu;
         let z = scratch(gpu, "sampling logits", n_vocab)?;
         let out = scratch(gpu, "sampled token", 1)?;
-        let prep_params = uniform(gpu, "sampling prep", &[n_vocab as u32, 1f32.to_bits(), 0, 1f32.to_bits(), 0, 0, 0]);
+        let prep_params = uniform(gpu, "sampling prep", &prep_words(n_vocab, 1.0, 0, &[0.0; 3], false, 0.0, &[]));
         let pick_params = uniform(gpu, "sampling", &[n_vocab as u32, 0, 1f32.to_bits(), 0, 0]);
         let usage = wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST;
         let recent = upload_bytes(gpu, "recent tokens", &vec![0u8; MAX_RECENT * 8], usage)?;
+        let suppressed = upload_bytes(gpu, "suppressed tokens", &vec![0u8; n_vocab.max(1) * 4], usage)?;
         let grid = grid_2d(gpu, (n_vocab as u32).div_ceil(256))?;
         let prep = b.op(Kernel::SamplePrep, &[&prep_params, logits, &z], Grid::Fixed(grid)).await?;
-        let penalize = b.op(Kernel::SamplePenalize, &[&prep_params, logits, &z, &recent, tokens], Grid::Fixed([1, 1, 1])).await?;
+        let penalize =
+            b.op(Kernel::SamplePenalize, &[&prep_params, logits, &z, &recent, tokens, &suppressed], Grid::Fixed([1, 1, 1])).await?;
         let argmax = super::ops::argmax(b, &z, &out, n_vocab).await?;
         let cv = scratch(gpu, "sampling candidates", n_vocab)?;
         let ci = scratch(gpu, "sampling candidate ids", n_vocab)?;
@@ -134,7 +160,8 @@ impl GpuSampler {
         let candidates =
             b.op(Kernel::SampleCandidates, &[&pick_params, &z, &cv, &ci, &count], Grid::Fixed([slices, 1, 1])).await?;
         let pick = b.op(Kernel::Sample, &[&pick_params, &cv, &ci, &count, &out], Grid::Fixed([1, 1, 1])).await?;
-        Ok(GpuSampler { n_vocab, prep_params, pick_params, recent, prep, penalize, argmax, candidates, pick, out })
+        let uploaded = std::sync::Mutex::new(Vec::new());
+        Ok(GpuSampler { n_vocab, prep_params, pick_params, recent, suppressed, uploaded, prep, penalize, argmax, candidates, pick, out })
     }
 
     /// Writes this step's settings; returns the ops to run after the logits.
@@ -143,22 +170,24 @@ impl GpuSampler {
         let active = s.penalties_active();
         let penalised = if active { s.recent.len().min(MAX_RECENT) } else { 0 };
         let count_input = active && s.count_input;
-        let prep = [
-            self.n_vocab as u32,
-            inv_temp.to_bits(),
-            penalised as u32,
-            s.repeat_penalty.to_bits(),
-            s.frequency_penalty.to_bits(),
-            s.presence_penalty.to_bits(),
-            count_input as u32,
-        ];
+        let penalties = [s.repeat_penalty, s.frequency_penalty, s.presence_penalty];
+        let n_suppressed = s.suppressed.len().min(self.n_vocab);
+        let mut prep = prep_words(self.n_vocab, inv_temp, penalised, &penalties, count_input, s.end_bias, &s.ends);
+        prep[9] = n_suppressed as u32;
         queue.write_buffer(&self.prep_params, 0, &u32_bytes(&prep));
+        if n_suppressed > 0 {
+            let mut uploaded = self.uploaded.lock().unwrap_or_else(|e| e.into_inner());
+            if *uploaded != s.suppressed[..n_suppressed] {
+                queue.write_buffer(&self.suppressed, 0, &u32_bytes(&s.suppressed[..n_suppressed]));
+                *uploaded = s.suppressed[..n_suppressed].to_vec();
+            }
+        }
         if penalised > 0 {
             let pairs: Vec<u32> = s.recent.iter().take(penalised).flat_map(|&(t, n)| [t, n]).collect();
             queue.write_buffer(&self.recent, 0, &u32_bytes(&pairs));
         }
         let mut ops = vec![&self.prep];
-        if penalised > 0 || count_input {
+        if penalised > 0 || count_input || !s.ends.is_empty() || n_suppressed > 0 {
             ops.push(&self.penalize);
         }
         if s.greedy() {
@@ -173,4 +202,23 @@ impl GpuSampler {
         }
         ops
     }
+}
+
+/// The words of `sample_prep.wgsl`'s and `sample_penalize.wgsl`'s `Params`
+/// (word 9, the count of suppressed tokens, is the caller's; the end
+/// tokens' vec4 starts at word 12, its 16-byte alignment).
+fn prep_words(n_vocab: usize, inv_temp: f32, penalised: usize, penalties: &[f32; 3], count_input: bool, end_bias: f32, ends: &[u32]) -> [u32; 16] {
+    let mut w = [0u32; 16];
+    w[0] = n_vocab as u32;
+    w[1] = inv_temp.to_bits();
+    w[2] = penalised as u32;
+    for (i, p) in penalties.iter().enumerate() {
+        w[3 + i] = p.to_bits();
+    }
+    w[6] = count_input as u32;
+    w[7] = end_bias.to_bits();
+    let ends = &ends[..ends.len().min(MAX_ENDS)];
+    w[8] = ends.len() as u32;
+    w[12..12 + ends.len()].copy_from_slice(ends);
+    w
 }
