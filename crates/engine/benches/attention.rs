@@ -19,7 +19,7 @@ fn main() {
     println!("{} threads", par::threads());
     println!("{:<13} {:>6} {:>5} {:>12} {:>14}", "heads", "keys", "rows", "us a call", "us a row");
     for (name, n_head, n_kv_head, head_dim) in shapes {
-        let s = AttnShape { n_head, n_kv_head, head_dim, window: None, scale: (head_dim as f32).powf(-0.5) };
+        let s = AttnShape { n_head, n_kv_head, head_dim, window: None, scale: (head_dim as f32).powf(-0.5), softcap: None };
         for keys in [128, 1024] {
             for t in [1, 64] {
                 let mut values = |n: usize| -> Vec<f32> { (0..n).map(|_| rng.next_f32() - 0.5).collect() };

@@ -21,6 +21,8 @@ pub struct AttnShape {
     /// Keys at distance `window` or more are masked (sliding-window layers).
     pub window: Option<usize>,
     pub scale: f32,
+    /// Gemma 2: scores become `cap * tanh(score / cap)` before the softmax.
+    pub softcap: Option<f32>,
 }
 
 impl AttnShape {
@@ -77,6 +79,9 @@ fn attention_tasks(q: &[f32], k: &[f32], v: &[f32], pos0: usize, s: &AttnShape, 
                 scores[i * n_keys + (j - lo)] = dot_f32(qh(i), kj) * s.scale;
             }
         }
+        if let Some(cap) = s.softcap {
+            scores.iter_mut().for_each(|x| *x = soft_cap(*x, cap));
+        }
         for row in scores.chunks_exact_mut(n_keys) {
             softmax(row);
         }
@@ -100,6 +105,11 @@ fn attention_tasks(q: &[f32], k: &[f32], v: &[f32], pos0: usize, s: &AttnShape, 
             }
         }
     });
+}
+
+/// `cap * tanh(x / cap)`: near x for small x, never past `cap`.
+pub fn soft_cap(x: f32, cap: f32) -> f32 {
+    cap * (x / cap).tanh()
 }
 
 /// Keys a pass of the score and value loops takes together: one load of a
@@ -253,7 +263,7 @@ mod tests {
         for (n_head, n_kv_head, hd) in [(4, 1, 32), (12, 2, 16), (4, 4, 8), (6, 3, 24)] {
             for window in [None, Some(5)] {
                 for (pos0, t) in [(0, 7), (9, 3), (20, 1)] {
-                    let s = AttnShape { n_head, n_kv_head, head_dim: hd, window, scale: 0.3 };
+                    let s = AttnShape { n_head, n_kv_head, head_dim: hd, window, scale: 0.3, softcap: None };
                     let n = pos0 + t;
                     let q = values(t * n_head * hd, 1);
                     let k = values(n * n_kv_head * hd, 2);
@@ -289,6 +299,9 @@ mod tests {
                 let qh = &q[(tok * s.n_head + h) * hd..][..hd];
                 let kv = |j: usize| (j * s.n_kv_head + h / group) * hd;
                 let mut sc: Vec<f32> = (lo..=p).map(|j| dot_f32(qh, &k[kv(j)..][..hd]) * s.scale).collect();
+                if let Some(cap) = s.softcap {
+                    sc.iter_mut().for_each(|x| *x = cap * (*x / cap).tanh());
+                }
                 softmax(&mut sc);
                 let o = &mut out[(tok * s.n_head + h) * hd..][..hd];
                 for (j, w) in (lo..=p).zip(&sc) {
@@ -306,9 +319,9 @@ mod tests {
     #[test]
     fn keys_in_fours_match_key_by_key_exactly() {
         for (n_head, n_kv_head, hd) in [(4, 1, 256), (12, 2, 128), (2, 2, 13), (6, 3, 20)] {
-            for window in [None, Some(6)] {
+            for (window, softcap) in [(None, None), (Some(6), None), (Some(6), Some(0.5))] {
                 for (pos0, t) in [(0, 13), (11, 2), (5, 1)] {
-                    let s = AttnShape { n_head, n_kv_head, head_dim: hd, window, scale: 0.125 };
+                    let s = AttnShape { n_head, n_kv_head, head_dim: hd, window, scale: 0.125, softcap };
                     let n = pos0 + t;
                     let q = values(t * n_head * hd, 7);
                     let k = values(n * n_kv_head * hd, 8);
@@ -327,7 +340,7 @@ mod tests {
     #[test]
     fn attends_to_the_visible_keys_only() {
         let (hd, pos0, t) = (8, 6, 3);
-        let s = AttnShape { n_head: 2, n_kv_head: 1, head_dim: hd, window: Some(4), scale: 0.5 };
+        let s = AttnShape { n_head: 2, n_kv_head: 1, head_dim: hd, window: Some(4), scale: 0.5, softcap: None };
         let q = values(t * 2 * hd, 4);
         let k = values((pos0 + t) * hd, 5);
         let v = values((pos0 + t) * hd, 6);

@@ -264,19 +264,21 @@ impl Sampler {
     /// For each earlier place the last token occurred, the token that came
     /// next would repeat what followed it: it is penalised by the length of
     /// the run the two places share (the longest such run per token).
-    fn apply_dry(&self, logits: &mut [f32], recent: &[u32]) {
+    /// Returns each penalised token with what DRY adds to its logit
+    /// (negative), sorted by token.
+    pub fn dry_penalties(&self, recent: &[u32]) -> Vec<(u32, f32)> {
         let o = &self.opts;
         if o.dry_multiplier <= 0.0 || recent.len() < 2 {
-            return;
+            return Vec::new();
         }
         let ctx = &recent[recent.len().saturating_sub(o.dry_last_n)..];
         let n = ctx.len();
         let last = ctx[n - 1];
         let breaks = |t: u32| self.breakers.binary_search(&t).is_ok();
         if breaks(last) {
-            return;
+            return Vec::new();
         }
-        let mut runs: std::collections::HashMap<u32, usize> = std::collections::HashMap::new();
+        let mut runs: std::collections::BTreeMap<u32, usize> = std::collections::BTreeMap::new();
         for i in (0..n - 1).filter(|&i| ctx[i] == last) {
             let mut run = 1;
             while run <= i && run < MAX_DRY_RUN && ctx[i - run] == ctx[n - 1 - run] && !breaks(ctx[i - run]) {
@@ -288,12 +290,16 @@ impl Sampler {
                 *r = (*r).max(run);
             }
         }
-        for (token, run) in runs {
-            if run < o.dry_allowed_length {
-                continue;
-            }
+        runs.into_iter()
+            .filter(|&(_, run)| run >= o.dry_allowed_length)
+            .map(|(token, run)| (token, -o.dry_multiplier * o.dry_base.powi((run - o.dry_allowed_length) as i32)))
+            .collect()
+    }
+
+    fn apply_dry(&self, logits: &mut [f32], recent: &[u32]) {
+        for (token, add) in self.dry_penalties(recent) {
             if let Some(l) = logits.get_mut(token as usize) {
-                *l -= o.dry_multiplier * o.dry_base.powi((run - o.dry_allowed_length) as i32);
+                *l += add;
             }
         }
     }

@@ -507,11 +507,14 @@ impl Session {
     fn params_after(&mut self, run: &Run, pending: bool) -> Option<crate::gpu::SampleParams> {
         let gen = self.gen.as_mut()?;
         let o = &gen.sampler.opts;
-        if o.dry_multiplier > 0.0 {
-            // DRY looks back over the whole window: the CPU samples.
+        let dry = o.dry_multiplier > 0.0;
+        if dry && pending {
+            // DRY's penalties hang on the last token, which a step queued
+            // ahead does not know yet: that step waits for it instead.
             return None;
         }
-        let mut recent = self.cached[self.cached.len().saturating_sub(o.penalty_last_n)..].to_vec();
+        let window = if dry { gen.sampler.window() } else { o.penalty_last_n };
+        let mut recent = self.cached[self.cached.len().saturating_sub(window)..].to_vec();
         recent.extend_from_slice(&run.tokens);
         let mut params = if pending {
             crate::gpu::SampleParams::after_pending(o, &recent, 0.0)
@@ -521,6 +524,7 @@ impl Session {
         // The token sampled after `run` is the reply's n-th, one on when the
         // GPU samples `run`'s own token first.
         let n_reply = gen.n_generated + pending as usize;
+        params = params.with_biases(gen.sampler.dry_penalties(&recent));
         params = params.with_end_bias(gen.sampler.ends(), gen.sampler.end_bias(n_reply));
         if params.fits() && o.temperature > 0.0 {
             params.uniform = gen.sampler.draw();

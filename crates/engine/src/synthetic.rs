@@ -38,7 +38,7 @@ impl Spec {
             d_model: 256,
             n_layers: 2,
             n_head: 4,
-            n_kv_head: if arch == "gemma3" { 1 } else { 2 },
+            n_kv_head: if arch.starts_with("gemma") { 1 } else { 2 },
             head_dim: 64,
             ffn: 512,
             vocab_pad: 0,
@@ -175,17 +175,7 @@ fn byte_level_vocab(pad_to: usize) -> (Vec<String>, Vec<i32>, Vec<String>) {
     (tokens, types, merges.iter().map(|s| s.to_string()).collect())
 }
 
-/// GPT-2's printable stand-in for a byte.
-pub fn byte_char(b: u8) -> char {
-    let printable = (b'!'..=b'~').contains(&b) || (0xA1..=0xAC).contains(&b) || (0xAE..=0xFF).contains(&b);
-    if printable {
-        b as char
-    } else {
-        // Unprintable bytes map to U+0100 onward, in byte order.
-        let rank = (0..b).filter(|&x| !((b'!'..=b'~').contains(&x) || (0xA1..=0xAC).contains(&x) || (0xAE..=0xFF).contains(&x))).count();
-        char::from_u32(256 + rank as u32).unwrap_or('?')
-    }
-}
+pub use crate::tokenizer::byte_char;
 
 fn random_matrix(name: String, rng: &mut Rng, (rows, cols): (usize, usize), scale: f32, qtype: QType) -> TensorData {
     let data: Vec<f32> = (0..rows * cols)
@@ -216,7 +206,8 @@ pub fn write(spec: &Spec) -> Result<Vec<u8>> {
         (format!("{a}.attention.layer_norm_rms_epsilon"), Value::F32(1e-6)),
         (format!("{a}.rope.freq_base"), Value::F32(if a == "gemma3" { 1_000_000.0 } else { 10_000.0 })),
     ];
-    let n_vocab = if a == "gemma3" || a == "llama" {
+    let gemma = a.starts_with("gemma");
+    let n_vocab = if gemma || a == "llama" {
         let (tokens, scores, types) = spm_vocab(spec.vocab_pad);
         let n = tokens.len();
         meta.push(("tokenizer.ggml.model".into(), Value::String("llama".into())));
@@ -239,8 +230,15 @@ pub fn write(spec: &Spec) -> Result<Vec<u8>> {
         meta.push(("tokenizer.ggml.add_bos_token".into(), Value::Bool(false)));
         n
     };
-    if a == "gemma3" {
+    if gemma {
         meta.push((format!("{a}.attention.sliding_window"), Value::U32(8)));
+    }
+    if a == "gemma2" {
+        // Caps as low as the random weights' scores and logits, so that the
+        // capping shows in the outputs (leaving out either cap moves logits
+        // by 0.1 or more); Gemma 2 itself caps at 50 and 30.
+        meta.push((format!("{a}.attn_logit_softcapping"), Value::F32(0.2)));
+        meta.push((format!("{a}.final_logit_softcapping"), Value::F32(2.0)));
     }
     let (d, hd, ffn) = (spec.d_model, spec.head_dim, spec.ffn);
     let (qd, kvd) = (spec.n_head * hd, spec.n_kv_head * hd);
@@ -266,7 +264,7 @@ pub fn write(spec: &Spec) -> Result<Vec<u8>> {
             tensors.push(ones(p("attn_q_norm"), hd, &mut rng));
             tensors.push(ones(p("attn_k_norm"), hd, &mut rng));
         }
-        if a == "gemma3" {
+        if gemma {
             tensors.push(ones(p("post_attention_norm"), d, &mut rng));
             tensors.push(ones(p("post_ffw_norm"), d, &mut rng));
         }
@@ -277,7 +275,7 @@ pub fn write(spec: &Spec) -> Result<Vec<u8>> {
             }
         }
     }
-    if a != "gemma3" {
+    if !gemma {
         tensors.push(random_matrix("output.weight".into(), &mut rng, (n_vocab, d), 0.05, spec.embed));
     }
     Ok(writer::write(&meta, &tensors))

@@ -185,16 +185,31 @@ impl Tokenizer {
     }
 }
 
-/// The byte a byte-level BPE character stands for (GPT-2's table: printable
-/// bytes are themselves, the others are numbered from U+0100 in order).
-fn byte_level_byte(c: char) -> Option<u8> {
-    let printable = |b: u32| (33..=126).contains(&b) || (161..=172).contains(&b) || (174..=255).contains(&b);
-    let u = c as u32;
-    if printable(u) {
-        return Some(u as u8);
+/// Bytes byte-level BPE writes as themselves (GPT-2's table).
+fn printable(b: u8) -> bool {
+    (b'!'..=b'~').contains(&b) || (0xA1..=0xAC).contains(&b) || (0xAE..=0xFF).contains(&b)
+}
+
+/// GPT-2's printable stand-in for a byte.
+pub fn byte_char(b: u8) -> char {
+    if printable(b) {
+        b as char
+    } else {
+        // Unprintable bytes map to U+0100 onward, in byte order.
+        let rank = (0..b).filter(|&x| !printable(x)).count();
+        char::from_u32(256 + rank as u32).unwrap_or('?')
     }
-    let n = u.checked_sub(256)? as usize;
-    (0u32..=255).filter(|&b| !printable(b)).nth(n).map(|b| b as u8)
+}
+
+/// The byte a byte-level BPE character stands for (`byte_char` undone).
+fn byte_level_byte(c: char) -> Option<u8> {
+    match u8::try_from(c as u32) {
+        Ok(b) if printable(b) => Some(b),
+        _ => {
+            let rank = (c as u32).checked_sub(256)? as usize;
+            (0..=255u8).filter(|&b| !printable(b)).nth(rank)
+        }
+    }
 }
 
 fn spm_tokenizer(tokens: &[String], scores: &[f32], types: &[i32]) -> tokenizers::Result<tokenizers::Tokenizer> {

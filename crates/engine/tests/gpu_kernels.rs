@@ -187,7 +187,7 @@ fn attention_matches_cpu_with_gqa_and_window() {
         let shape = AttnShape { n_head: nh, n_kv_head: nkv, head_dim: hd, window, scale };
         let got = pollster::block_on(o.attention(&q, &k, &v, pos, &shape)).unwrap();
         let (k16, v16): (Vec<f32>, Vec<f32>) = k.iter().zip(&v).map(|(a, b)| (round_f16(*a), round_f16(*b))).unzip();
-        let cpu_shape = CpuAttnShape { n_head: nh, n_kv_head: nkv, head_dim: hd, window: (window > 0).then_some(window), scale };
+        let cpu_shape = CpuAttnShape { n_head: nh, n_kv_head: nkv, head_dim: hd, window: (window > 0).then_some(window), scale, softcap: None };
         let mut want = vec![0f32; nh * hd];
         attention(&q, &k16, &v16, pos, 1, &cpu_shape, &mut want);
         for (i, (g, w)) in got.iter().zip(&want).enumerate() {

@@ -215,6 +215,33 @@ fn the_end_bias_picks_as_on_the_cpu() {
     assert!(ended >= 6 && ended < 20, "the raise ended the turn in {ended} of 20 picks: the cases tell nothing apart");
 }
 
+/// DRY's penalties, worked out on the CPU and added on the GPU, pick as
+/// the CPU sampler picks with DRY on.
+#[test]
+fn dry_penalties_pick_as_on_the_cpu() {
+    let mut o = gpu();
+    let mut rng = Rng::new(38);
+    let mut l = logits(&mut rng, 5000, 4.0);
+    // "1 2 3" was followed by 7 before and just came again: 7 would repeat.
+    l[7] = 6.0;
+    l[9] = 5.5;
+    let recent = [1u32, 2, 3, 7, 40, 1, 2, 3];
+    let mut moved = 0;
+    for seed in 0..6u64 {
+        let base = if seed == 0 { SamplerOptions::greedy() } else { opts(0.8, 40, 0.95, 0.05) };
+        let s = SamplerOptions { dry_multiplier: 0.8, seed, ..base };
+        let cpu = Sampler::new(s.clone()).unwrap();
+        let penalties = cpu.dry_penalties(&recent);
+        assert_eq!(penalties.len(), 1, "one token would repeat: {penalties:?}");
+        let want = Sampler::new(s.clone()).unwrap().sample(&mut l.clone(), &recent);
+        let params = SampleParams::new(&s, &recent, Rng::new(seed).next_f32()).with_biases(penalties);
+        let got = pollster::block_on(o.sample(&l, &params)).unwrap();
+        assert_eq!(got, want, "seed {seed}");
+        moved += (got != 7) as usize;
+    }
+    assert!(moved >= 4, "DRY moved the pick off the repeat in {moved} of 6");
+}
+
 /// Suppressed tokens (a chat's script guard) are never picked, also when
 /// they are recent (penalised) or favourites, and the rest picks as on the
 /// CPU; the list is uploaded once and a shorter one replaces it.

@@ -236,4 +236,18 @@ fn gemma_session_samples_on_gpu_reproducibly() {
     let (gpu_ended, _) = run(&mut s, &mut model, &ending);
     assert_eq!(gpu_ended, cpu_ended, "the raised end, queued ahead on the GPU and one step at a time on the CPU");
     assert!(cpu_ended.len() < 24 && s.tokenizer.is_eog(*cpu_ended.last().unwrap()), "ended by an end token: {cpu_ended:?}");
+
+    // DRY: the CPU works out its penalties, the GPU samples with them (no
+    // logits come back), a step at a time since the penalties hang on the
+    // last token; the same ids as the CPU sampling them all.
+    let sampler = SamplerOptions { dry_multiplier: 0.8, dry_allowed_length: 2, ..SamplerOptions::greedy() };
+    let dry = GenerateOptions { sampler, max_tokens: 40, stop: Vec::new(), context_shift: false };
+    model.set_read_logits(true);
+    let (cpu_dry, _) = run(&mut s, &mut model, &dry);
+    model.set_read_logits(false);
+    let (gpu_dry, seen) = run(&mut s, &mut model, &dry);
+    assert_eq!(gpu_dry, cpu_dry, "DRY on the GPU with the CPU's penalties");
+    assert!(seen.iter().all(|&n| n == 0), "no logits read back with DRY: {seen:?}");
+    let (plain, _) = run(&mut s, &mut model, &GenerateOptions { max_tokens: 40, ..greedy() });
+    assert_ne!(plain, cpu_dry, "DRY changed the greedy reply: the comparison tells something");
 }

@@ -22,8 +22,8 @@ const CANDIDATE_SLICE: u32 = 2048;
 /// Most distinct recent tokens the penalties can take.
 pub const MAX_RECENT: usize = 4096;
 
-/// Most end-of-turn tokens the GPU raises (`SampleParams::ends`).
-pub const MAX_ENDS: usize = 4;
+/// Most tokens one step's `biases` can move.
+pub const MAX_BIASES: usize = 1024;
 
 /// One sampling step's settings.
 #[derive(Debug, Clone)]
@@ -42,9 +42,10 @@ pub struct SampleParams {
     pub count_input: bool,
     /// The CPU generator's draw in [0, 1); unused when greedy.
     pub uniform: f32,
-    /// Added to the logits of `ends` (the sampler's `end_bias` at this step).
-    pub end_bias: f32,
-    pub ends: Vec<u32>,
+    /// Added to single logits after the penalties, distinct tokens: the
+    /// end-of-turn raise (`end_bias`) and DRY's penalties, both worked out
+    /// on the CPU.
+    pub biases: Vec<(u32, f32)>,
     /// Tokens never picked (`SamplerOptions::suppress`).
     pub suppressed: Vec<u32>,
 }
@@ -86,17 +87,26 @@ impl SampleParams {
             recent: counts,
             count_input,
             uniform,
-            end_bias: 0.0,
-            ends: Vec::new(),
+            biases: Vec::new(),
             suppressed: o.suppress.clone(),
         }
     }
 
     /// Raises `ends` by `bias` (the CPU sampler's `end_bias`).
-    pub fn with_end_bias(mut self, ends: &[u32], bias: f32) -> Self {
-        if bias != 0.0 {
-            self.ends = ends.to_vec();
-            self.end_bias = bias;
+    pub fn with_end_bias(self, ends: &[u32], bias: f32) -> Self {
+        if bias == 0.0 {
+            return self;
+        }
+        self.with_biases(ends.iter().map(|&t| (t, bias)))
+    }
+
+    /// Adds to single logits (DRY's penalties); a token listed twice gets both.
+    pub fn with_biases(mut self, add: impl IntoIterator<Item = (u32, f32)>) -> Self {
+        for (t, b) in add {
+            match self.biases.iter_mut().find(|(u, _)| *u == t) {
+                Some((_, have)) => *have += b,
+                None => self.biases.push((t, b)),
+            }
         }
         self
     }
@@ -111,7 +121,7 @@ impl SampleParams {
 
     /// Whether the GPU can take these settings (else sample on the CPU).
     pub fn fits(&self) -> bool {
-        self.recent.len() <= MAX_RECENT && self.ends.len() <= MAX_ENDS
+        self.recent.len() <= MAX_RECENT && self.biases.len() <= MAX_BIASES
     }
 }
 
@@ -122,6 +132,7 @@ pub struct GpuSampler {
     pick_params: wgpu::Buffer,
     recent: wgpu::Buffer,
     suppressed: wgpu::Buffer,
+    biases: wgpu::Buffer,
     /// What `suppressed` holds: a chat's list stays the same over a reply,
     /// so it is uploaded once.
     uploaded: std::sync::Mutex<Vec<u32>>,
@@ -140,15 +151,16 @@ impl GpuSampler {
         let gpu = b.gpu;
         let z = scratch(gpu, "sampling logits", n_vocab)?;
         let out = scratch(gpu, "sampled token", 1)?;
-        let prep_params = uniform(gpu, "sampling prep", &prep_words(n_vocab, 1.0, 0, &[0.0; 3], false, 0.0, &[]));
+        let prep_params = uniform(gpu, "sampling prep", &[n_vocab as u32, 1f32.to_bits(), 0, 1f32.to_bits(), 0, 0, 0, 0, 0]);
         let pick_params = uniform(gpu, "sampling", &[n_vocab as u32, 0, 1f32.to_bits(), 0, 0]);
         let usage = wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST;
         let recent = upload_bytes(gpu, "recent tokens", &vec![0u8; MAX_RECENT * 8], usage)?;
         let suppressed = upload_bytes(gpu, "suppressed tokens", &vec![0u8; n_vocab.max(1) * 4], usage)?;
+        let biases = upload_bytes(gpu, "logit biases", &vec![0u8; MAX_BIASES * 8], usage)?;
         let grid = grid_2d(gpu, (n_vocab as u32).div_ceil(256))?;
         let prep = b.op(Kernel::SamplePrep, &[&prep_params, logits, &z], Grid::Fixed(grid)).await?;
         let penalize =
-            b.op(Kernel::SamplePenalize, &[&prep_params, logits, &z, &recent, tokens, &suppressed], Grid::Fixed([1, 1, 1])).await?;
+            b.op(Kernel::SamplePenalize, &[&prep_params, logits, &z, &recent, tokens, &suppressed, &biases], Grid::Fixed([1, 1, 1])).await?;
         let argmax = super::ops::argmax(b, &z, &out, n_vocab).await?;
         let cv = scratch(gpu, "sampling candidates", n_vocab)?;
         let ci = scratch(gpu, "sampling candidate ids", n_vocab)?;
@@ -161,7 +173,7 @@ impl GpuSampler {
             b.op(Kernel::SampleCandidates, &[&pick_params, &z, &cv, &ci, &count], Grid::Fixed([slices, 1, 1])).await?;
         let pick = b.op(Kernel::Sample, &[&pick_params, &cv, &ci, &count, &out], Grid::Fixed([1, 1, 1])).await?;
         let uploaded = std::sync::Mutex::new(Vec::new());
-        Ok(GpuSampler { n_vocab, prep_params, pick_params, recent, suppressed, uploaded, prep, penalize, argmax, candidates, pick, out })
+        Ok(GpuSampler { n_vocab, prep_params, pick_params, recent, suppressed, biases, uploaded, prep, penalize, argmax, candidates, pick, out })
     }
 
     /// Writes this step's settings; returns the ops to run after the logits.
@@ -170,11 +182,24 @@ impl GpuSampler {
         let active = s.penalties_active();
         let penalised = if active { s.recent.len().min(MAX_RECENT) } else { 0 };
         let count_input = active && s.count_input;
-        let penalties = [s.repeat_penalty, s.frequency_penalty, s.presence_penalty];
         let n_suppressed = s.suppressed.len().min(self.n_vocab);
-        let mut prep = prep_words(self.n_vocab, inv_temp, penalised, &penalties, count_input, s.end_bias, &s.ends);
-        prep[9] = n_suppressed as u32;
+        let n_biases = s.biases.len().min(MAX_BIASES);
+        let prep = [
+            self.n_vocab as u32,
+            inv_temp.to_bits(),
+            penalised as u32,
+            s.repeat_penalty.to_bits(),
+            s.frequency_penalty.to_bits(),
+            s.presence_penalty.to_bits(),
+            count_input as u32,
+            n_biases as u32,
+            n_suppressed as u32,
+        ];
         queue.write_buffer(&self.prep_params, 0, &u32_bytes(&prep));
+        if n_biases > 0 {
+            let pairs: Vec<u32> = s.biases.iter().take(n_biases).flat_map(|&(t, b)| [t, b.to_bits()]).collect();
+            queue.write_buffer(&self.biases, 0, &u32_bytes(&pairs));
+        }
         if n_suppressed > 0 {
             let mut uploaded = self.uploaded.lock().unwrap_or_else(|e| e.into_inner());
             if *uploaded != s.suppressed[..n_suppressed] {
@@ -187,7 +212,7 @@ impl GpuSampler {
             queue.write_buffer(&self.recent, 0, &u32_bytes(&pairs));
         }
         let mut ops = vec![&self.prep];
-        if penalised > 0 || count_input || !s.ends.is_empty() || n_suppressed > 0 {
+        if penalised > 0 || count_input || n_biases > 0 || n_suppressed > 0 {
             ops.push(&self.penalize);
         }
         if s.greedy() {
@@ -202,23 +227,4 @@ impl GpuSampler {
         }
         ops
     }
-}
-
-/// The words of `sample_prep.wgsl`'s and `sample_penalize.wgsl`'s `Params`
-/// (word 9, the count of suppressed tokens, is the caller's; the end
-/// tokens' vec4 starts at word 12, its 16-byte alignment).
-fn prep_words(n_vocab: usize, inv_temp: f32, penalised: usize, penalties: &[f32; 3], count_input: bool, end_bias: f32, ends: &[u32]) -> [u32; 16] {
-    let mut w = [0u32; 16];
-    w[0] = n_vocab as u32;
-    w[1] = inv_temp.to_bits();
-    w[2] = penalised as u32;
-    for (i, p) in penalties.iter().enumerate() {
-        w[3 + i] = p.to_bits();
-    }
-    w[6] = count_input as u32;
-    w[7] = end_bias.to_bits();
-    let ends = &ends[..ends.len().min(MAX_ENDS)];
-    w[8] = ends.len() as u32;
-    w[12..12 + ends.len()].copy_from_slice(ends);
-    w
 }

@@ -2,12 +2,16 @@
 //! Sliding-window layers (il % 6 < 5) with RoPE base 10k and a 512-token
 //! window, global layers with base 1M; QK-norm; post-norms around attention
 //! and FFN; tanh-GELU gate; embeddings scaled by sqrt(d); tied LM head.
+//! Gemma 2 is the same block without QK-norm, with every other layer
+//! sliding (4,096 tokens, one RoPE base) and soft caps (`cap * tanh(x /
+//! cap)`) on the attention scores and the final logits.
 
 use crate::error::Result;
 use crate::gguf::Gguf;
 use crate::kv_cache::KvCache;
 use crate::matrix::{load_vector, Weight};
 use crate::models::{Config, Hparams};
+use crate::attention::soft_cap;
 use crate::ops::{add_in_place, attention, gelu_tanh_f16, rms_norm, rope, rope_inv_freq, AttnShape, RopeStyle};
 
 struct Layer {
@@ -15,8 +19,8 @@ struct Layer {
     q: Weight,
     k: Weight,
     v: Weight,
-    q_norm: Vec<f32>,
-    k_norm: Vec<f32>,
+    /// Per-head norms of queries and keys (Gemma 3).
+    qk_norm: Option<[Vec<f32>; 2]>,
     o: Weight,
     post_attn_norm: Vec<f32>,
     ffn_norm: Vec<f32>,
@@ -38,6 +42,9 @@ pub struct Gemma3 {
     ffn: usize,
     inv_freq_local: Vec<f32>,
     inv_freq_global: Vec<f32>,
+    attn_scale: f32,
+    attn_softcap: Option<f32>,
+    final_softcap: Option<f32>,
 }
 
 impl Gemma3 {
@@ -53,8 +60,10 @@ impl Gemma3 {
                 q: Weight::load(&g, &p("attn_q"), qd, d)?,
                 k: Weight::load(&g, &p("attn_k"), kvd, d)?,
                 v: Weight::load(&g, &p("attn_v"), kvd, d)?,
-                q_norm: load_vector(&g, &p("attn_q_norm"), head_dim)?,
-                k_norm: load_vector(&g, &p("attn_k_norm"), head_dim)?,
+                qk_norm: match hp.qk_norm {
+                    true => Some([load_vector(&g, &p("attn_q_norm"), head_dim)?, load_vector(&g, &p("attn_k_norm"), head_dim)?]),
+                    false => None,
+                },
                 o: Weight::load(&g, &p("attn_output"), d, qd)?,
                 post_attn_norm: load_vector(&g, &p("post_attention_norm"), d)?,
                 ffn_norm: load_vector(&g, &p("ffn_norm"), d)?,
@@ -77,6 +86,9 @@ impl Gemma3 {
             ffn,
             inv_freq_local: rope_inv_freq(head_dim, hp.rope_base_local, None),
             inv_freq_global: rope_inv_freq(head_dim, hp.rope_base, None),
+            attn_scale: hp.attn_scale,
+            attn_softcap: hp.attn_softcap,
+            final_softcap: hp.final_softcap,
         })
     }
 
@@ -107,8 +119,10 @@ impl Gemma3 {
             l.q.matmul(file, &h, t, &mut q);
             l.k.matmul(file, &h, t, &mut k);
             l.v.matmul(file, &h, t, &mut v);
-            rms_norm(&mut q, &l.q_norm, self.eps);
-            rms_norm(&mut k, &l.k_norm, self.eps);
+            if let Some([qn, kn]) = &l.qk_norm {
+                rms_norm(&mut q, qn, self.eps);
+                rms_norm(&mut k, kn, self.eps);
+            }
             let (inv, style) = self.rope(il);
             rope(&mut q, qd, hd, pos0, inv, style);
             rope(&mut k, kvd, hd, pos0, inv, style);
@@ -118,7 +132,8 @@ impl Gemma3 {
                 n_kv_head: c.n_kv_head,
                 head_dim: hd,
                 window: l.sliding.then_some(self.window),
-                scale: 1.0 / (hd as f32).sqrt(),
+                scale: self.attn_scale,
+                softcap: self.attn_softcap,
             };
             attention(&q, &cache.k[il], &cache.v[il], pos0, t, &shape, &mut att);
             l.o.matmul(file, &att, t, &mut o);
@@ -141,6 +156,9 @@ impl Gemma3 {
         rms_norm(last, &self.output_norm, self.eps);
         let mut logits = vec![0f32; c.n_vocab];
         self.embed.matvec_rows(file, last, 0, c.n_vocab, &mut logits);
+        if let Some(cap) = self.final_softcap {
+            logits.iter_mut().for_each(|x| *x = soft_cap(*x, cap));
+        }
         logits
     }
 }

@@ -8,7 +8,7 @@ use crate::models::Config;
 use crate::ops::RopeStyle;
 
 /// The architectures this engine runs.
-pub const ARCHITECTURES: &[&str] = &["gemma3", "llama", "qwen2", "qwen3"];
+pub const ARCHITECTURES: &[&str] = &["gemma2", "gemma3", "llama", "qwen2", "qwen3"];
 
 #[derive(Debug, Clone)]
 pub struct Hparams {
@@ -37,6 +37,13 @@ pub struct Hparams {
     pub qk_norm: bool,
     /// Biases on the q, k and v projections (Qwen2; any file that has them).
     pub qkv_bias: bool,
+    /// Scores scaled by this before the softmax (1/sqrt(head_dim) but for
+    /// Gemma 2 27B).
+    pub attn_scale: f32,
+    /// Gemma 2's soft caps: `cap * tanh(x / cap)` on attention scores and
+    /// on the final logits.
+    pub attn_softcap: Option<f32>,
+    pub final_softcap: Option<f32>,
 }
 
 impl Hparams {
@@ -48,7 +55,8 @@ impl Hparams {
         let a = arch.as_str();
         let u = |key: &str| g.get_usize(&format!("{a}.{key}"));
         let f = |key: &str| g.get_f32(&format!("{a}.{key}"));
-        let gemma = a == "gemma3";
+        let gemma = a.starts_with("gemma");
+        let gemma2 = a == "gemma2";
         let d = u("embedding_length")?;
         let n_head = u("attention.head_count")?;
         if n_head == 0 {
@@ -59,10 +67,18 @@ impl Hparams {
             Some(candle_core::quantized::gguf_file::Value::Array(a)) => Ok(a.len()),
             _ => Err(Error::Metadata("tokenizer.ggml.tokens".into())),
         })?;
+        let n_layers = u("block_count")?;
+        let rope_base = f("rope.freq_base").unwrap_or(if a == "gemma3" { 1_000_000.0 } else { 10_000.0 });
+        // As llama.cpp (after gemma_pytorch): 27B scales by d / n_head.
+        let attn_scale = if gemma2 && n_layers == 46 { 1.0 / ((d / n_head) as f32).sqrt() } else { 1.0 / (head_dim as f32).sqrt() };
         Ok(Hparams {
-            name: g.get_str("general.name").unwrap_or_else(|_| if gemma { "Gemma 3".into() } else { a.into() }),
+            name: g.get_str("general.name").unwrap_or_else(|_| match a {
+                "gemma2" => "Gemma 2".into(),
+                "gemma3" => "Gemma 3".into(),
+                _ => a.into(),
+            }),
             d,
-            n_layers: u("block_count")?,
+            n_layers,
             ffn: u("feed_forward_length")?,
             n_head,
             n_kv_head: u("attention.head_count_kv").unwrap_or(n_head),
@@ -70,18 +86,24 @@ impl Hparams {
             eps: f("attention.layer_norm_rms_epsilon").unwrap_or(if gemma { 1e-6 } else { 1e-5 }),
             n_vocab,
             context_length: u("context_length").unwrap_or(if gemma { 8192 } else { 4096 }),
-            rope_base: f("rope.freq_base").unwrap_or(if gemma { 1_000_000.0 } else { 10_000.0 }),
-            // llama.cpp's key, then candle's; Gemma 3 270M carries neither.
-            rope_base_local: f("rope.freq_base_swa").or_else(|_| f("rope.local_freq_base")).unwrap_or(10_000.0),
+            rope_base,
+            // llama.cpp's key, then candle's; Gemma 3 270M carries neither
+            // (10k); Gemma 2's sliding layers rotate as its global ones.
+            rope_base_local: f("rope.freq_base_swa")
+                .or_else(|_| f("rope.local_freq_base"))
+                .unwrap_or(if gemma2 { rope_base } else { 10_000.0 }),
             rope_dims: u("rope.dimension_count").unwrap_or(head_dim),
             rope_style: if a == "llama" { RopeStyle::Norm } else { RopeStyle::Neox },
-            window: gemma.then(|| u("attention.sliding_window").unwrap_or(512)),
+            window: gemma.then(|| u("attention.sliding_window").unwrap_or(if gemma2 { 4096 } else { 512 })),
             window_pattern: u("attention.sliding_window_pattern")
                 .or_else(|_| u("attention.sliding_window_type"))
-                .unwrap_or(6)
+                .unwrap_or(if gemma2 { 2 } else { 6 })
                 .max(1),
-            qk_norm: gemma || a == "qwen3",
+            qk_norm: a == "gemma3" || a == "qwen3",
             qkv_bias: a == "qwen2" || g.has_tensor("blk.0.attn_q.bias"),
+            attn_scale,
+            attn_softcap: gemma2.then(|| f("attn_logit_softcapping").unwrap_or(50.0)),
+            final_softcap: gemma2.then(|| f("final_logit_softcapping").unwrap_or(30.0)),
             arch,
         })
     }

@@ -140,6 +140,7 @@ impl Llama {
                 head_dim: hd,
                 window: None,
                 scale: 1.0 / (hd as f32).sqrt(),
+                softcap: None,
             };
             attention(&q, &cache.k[il], &cache.v[il], pos0, t, &shape, &mut att);
             l.o.matmul(file, &att, t, &mut o);

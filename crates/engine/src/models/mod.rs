@@ -34,7 +34,7 @@ impl Model {
     pub fn load(g: Gguf) -> Result<Self> {
         let hp = Hparams::read(&g)?;
         match hp.arch.as_str() {
-            "gemma3" => Ok(Model::Gemma3(gemma3::Gemma3::load(g, &hp)?)),
+            "gemma2" | "gemma3" => Ok(Model::Gemma3(gemma3::Gemma3::load(g, &hp)?)),
             _ => Ok(Model::Llama(llama::Llama::load(g, &hp)?)),
         }
     }

@@ -1,9 +1,9 @@
 // Repetition, frequency and presence penalties of the recent tokens, as the
 // CPU sampler applies them before the temperature: recent holds distinct
-// (token, count) pairs, so each z entry is written by one thread. Then the
-// end-of-turn tokens are raised by `end_bias` (the sampler's `end_boost`),
-// after the penalties as on the CPU, and the suppressed tokens (a chat's
-// script guard) are ruled out.
+// (token, count) pairs, so each z entry is written by one thread. Then,
+// as on the CPU, single logits move by the CPU's biases (DRY's penalties,
+// the end-of-turn raise; distinct tokens), and the suppressed tokens (a
+// chat's script guard) are ruled out.
 //
 // A step queued before the CPU knew its input token (model.rs, `Ahead`)
 // cannot list that token: with `count_input` set it counts once more here,
@@ -18,10 +18,8 @@ struct Params {
     frequency_penalty: f32,
     presence_penalty: f32,
     count_input: u32,
-    end_bias: f32,
-    n_ends: u32,
+    n_biases: u32,
     n_suppressed: u32,
-    ends: vec4<u32>,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -30,6 +28,8 @@ struct Params {
 @group(0) @binding(3) var<storage, read> recent: array<vec2<u32>>;
 @group(0) @binding(4) var<storage, read> tokens: array<u32>;
 @group(0) @binding(5) var<storage, read> suppressed: array<u32>;
+// (token, bits of the f32 added to its logit)
+@group(0) @binding(6) var<storage, read> biases: array<vec2<u32>>;
 
 // Zero at the start, as all workgroup memory.
 var<workgroup> listed: atomic<u32>;
@@ -62,11 +62,11 @@ fn main(@builtin(local_invocation_index) tid: u32) {
     if (tid == 0u && input < p.n && atomicLoad(&listed) == 0u) {
         penalize(input, 1u);
     }
-    if (tid == 0u) {
-        for (var e = 0u; e < min(p.n_ends, 4u); e += 1u) {
-            if (p.ends[e] < p.n) {
-                z[p.ends[e]] += p.end_bias * p.inv_temp;
-            }
+    workgroupBarrier();
+    for (var r = tid; r < p.n_biases; r += 64u) {
+        let t = biases[r].x;
+        if (t < p.n) {
+            z[t] += bitcast<f32>(biases[r].y) * p.inv_temp;
         }
     }
     // After every write above: a suppressed token may also be a recent one.
