@@ -63,6 +63,15 @@ fn gemma3_fused_decode_matches_cpu() {
     }
 }
 
+/// Gemma 2: no QK-norm, soft caps on the scores and the final logits (the
+/// tiny file's caps are low enough to move every logit).
+#[test]
+fn gemma2_soft_capped_decode_matches_cpu() {
+    for q in [QType::Q8_0, QType::Q4K] {
+        run("gemma2", q);
+    }
+}
+
 #[test]
 fn qwen2_fused_decode_with_biases_matches_cpu() {
     for q in [QType::Q4K, QType::Q6K, QType::Q5_0] {

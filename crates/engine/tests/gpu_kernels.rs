@@ -184,7 +184,7 @@ fn attention_matches_cpu_with_gqa_and_window() {
         let k = random(&mut rng, (pos + 1) * kvd);
         let v = random(&mut rng, (pos + 1) * kvd);
         let scale = 1.0 / (hd as f32).sqrt();
-        let shape = AttnShape { n_head: nh, n_kv_head: nkv, head_dim: hd, window, scale };
+        let shape = AttnShape { n_head: nh, n_kv_head: nkv, head_dim: hd, window, scale, softcap: 0.0 };
         let got = pollster::block_on(o.attention(&q, &k, &v, pos, &shape)).unwrap();
         let (k16, v16): (Vec<f32>, Vec<f32>) = k.iter().zip(&v).map(|(a, b)| (round_f16(*a), round_f16(*b))).unzip();
         let cpu_shape = CpuAttnShape { n_head: nh, n_kv_head: nkv, head_dim: hd, window: (window > 0).then_some(window), scale, softcap: None };

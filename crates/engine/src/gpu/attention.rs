@@ -51,6 +51,8 @@ pub struct AttnShape {
     /// 0: every earlier position is visible.
     pub window: usize,
     pub scale: f32,
+    /// Gemma 2's cap on the scores (`cap * tanh(s / cap)`), 0 for none.
+    pub softcap: f32,
 }
 
 /// Dims of a head one `attn_softmax_values.wgsl` workgroup sums.
@@ -154,7 +156,7 @@ pub async fn attend_ops(b: &mut Builder<'_>, s: &AttnShape, buf: AttnBuffers<'_>
     let attn_p = uniform(
         b.gpu,
         "attention",
-        &[s.n_head as u32, s.n_kv_head as u32, s.head_dim as u32, s.window as u32, s.scale.to_bits(), capacity as u32],
+        &[s.n_head as u32, s.n_kv_head as u32, s.head_dim as u32, s.window as u32, s.scale.to_bits(), capacity as u32, s.softcap.to_bits()],
     );
     let heads = s.n_head as u32;
     Ok(vec![

@@ -2,8 +2,10 @@
 //! ../shared/notes/gemma3.md): embeddings scaled by sqrt(d), QK-norm,
 //! post-norms added straight into the residual, sliding-window layers
 //! (il % pattern < pattern - 1) with their own RoPE base, tanh-GELU gate,
-//! LM head tied to the embedding table. The layers are recorded twice over
-//! the same weights: for one decode token and for a prefill chunk.
+//! LM head tied to the embedding table; Gemma 2 without QK-norm, with soft
+//! caps on the scores and the final logits (`models::gemma3`). The layers
+//! are recorded twice over the same weights: for one decode token and for a
+//! prefill chunk.
 
 use super::attention::{attend_ops, prep_op, AttnBuffers, AttnShape, GpuKvCache, PrepBuffers};
 use super::buffers::{scratch, GpuWeight};
@@ -47,7 +49,10 @@ pub(crate) async fn build(g: &Gguf, hp: &Hparams, b: &mut Builder<'_>, shared: &
             gate_up: Proj::load(gpu, g, &[p("ffn_gate"), p("ffn_up")], &[ffn, ffn], d, &mut bytes)?,
             wd: weight(gpu, g, &p("ffn_down"), d, ffn, &mut bytes)?,
             attn_norm: vector(gpu, g, &p("attn_norm"), d, &mut bytes)?,
-            qk_norm: qk_norms(gpu, g, &p("attn_q_norm"), &p("attn_k_norm"), hd, &mut bytes)?,
+            qk_norm: match hp.qk_norm {
+                true => Some(qk_norms(gpu, g, &p("attn_q_norm"), &p("attn_k_norm"), hd, &mut bytes)?),
+                false => None,
+            },
             post_attn: vector(gpu, g, &p("post_attention_norm"), d, &mut bytes)?,
             ffn_norm: vector(gpu, g, &p("ffn_norm"), d, &mut bytes)?,
             post_ffn: vector(gpu, g, &p("post_ffw_norm"), d, &mut bytes)?,
@@ -57,7 +62,8 @@ pub(crate) async fn build(g: &Gguf, hp: &Hparams, b: &mut Builder<'_>, shared: &
             n_kv_head,
             head_dim: hd,
             window: if sliding { window } else { 0 },
-            scale: 1.0 / (hd as f32).sqrt(),
+            scale: hp.attn_scale,
+            softcap: hp.attn_softcap.unwrap_or(0.0),
         };
         let dims = Dims { d, eps, cap, table: if sliding { 0 } else { hd } };
         for (l, lane_ops) in lanes.iter().zip(ops.iter_mut()) {
@@ -71,6 +77,9 @@ pub(crate) async fn build(g: &Gguf, hp: &Hparams, b: &mut Builder<'_>, shared: &
     };
     let mut head = vec![ops::rms_norm(b, &decode.x, &output_norm, &decode.h, d, 1, eps, false).await?];
     head.extend(matvec_ops(b, &embed, &decode.h, &logits, false, None).await?);
+    if let Some(cap) = hp.final_softcap {
+        head.push(ops::soft_cap(b, &logits, n_vocab, cap).await?);
+    }
     let lanes = lanes.into_iter().zip(ops).map(|(l, ops)| Lane { rows: l.rows, ops, x: l.x }).collect();
     Ok(Plan {
         config: hp.config(),
@@ -127,8 +136,8 @@ struct Layer {
     gate_up: Proj,
     wd: GpuWeight,
     attn_norm: wgpu::Buffer,
-    /// q's then k's QK-norm weights.
-    qk_norm: wgpu::Buffer,
+    /// q's then k's QK-norm weights (Gemma 3).
+    qk_norm: Option<wgpu::Buffer>,
     post_attn: wgpu::Buffer,
     ffn_norm: wgpu::Buffer,
     post_ffn: wgpu::Buffer,
@@ -162,7 +171,7 @@ async fn layer_ops(
         k_cache,
         v_cache,
         table: &shared.rope_table,
-        norms: Some(&w.qk_norm),
+        norms: w.qk_norm.as_ref(),
         step,
     };
     ops.push(prep_op(b, s, prep, true, m.table, eps).await?);

@@ -38,7 +38,7 @@ pub(crate) async fn build(g: &Gguf, hp: &Hparams, b: &mut Builder<'_>, shared: &
     for l in &lanes {
         ops.push(embed_ops(b, &embed, &l.x, &shared.tokens, 1.0).await?);
     }
-    let shape = AttnShape { n_head, n_kv_head, head_dim: hd, window: 0, scale: 1.0 / (hd as f32).sqrt() };
+    let shape = AttnShape { n_head, n_kv_head, head_dim: hd, window: 0, softcap: 0.0, scale: 1.0 / (hd as f32).sqrt() };
     let dims = Dims { eps, cap, neox: hp.rope_style == RopeStyle::Neox };
     for il in 0..n_layers {
         let p = |s: &str| format!("blk.{il}.{s}.weight");

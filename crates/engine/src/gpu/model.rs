@@ -218,9 +218,7 @@ impl GpuModel {
         let mut b = Builder { gpu: &gpu, kernels: &mut kernels };
         let hp = crate::models::Hparams::read(g)?;
         let plan = match hp.arch.as_str() {
-            "gemma3" => gemma3::build(g, &hp, &mut b, &shared).await?,
-            // Its soft caps have no GPU kernels yet: the CPU runs it.
-            "gemma2" => return Err(GpuError::Unsupported("Gemma 2 (soft-capped attention) on the GPU".into())),
+            "gemma2" | "gemma3" => gemma3::build(g, &hp, &mut b, &shared).await?,
             _ => llama::build(g, &hp, &mut b, &shared).await?,
         };
         let argmax_out = scratch(&gpu, "argmax", 1)?;

@@ -62,6 +62,12 @@ pub async fn add(b: &mut Builder<'_>, dst: &wgpu::Buffer, src: &wgpu::Buffer, n:
     b.op(Kernel::Add, &[&p, dst, src], Grid::Tokens([(n as u32).div_ceil(64), 1])).await
 }
 
+/// `x = cap * tanh(x / cap)` over `n` values (Gemma 2's final logits).
+pub async fn soft_cap(b: &mut Builder<'_>, x: &wgpu::Buffer, n: usize, cap: f32) -> GpuResult<Op> {
+    let p = uniform(b.gpu, "soft cap", &[n as u32, cap.to_bits()]);
+    b.op(Kernel::SoftCap, &[&p, x], Grid::Fixed([(n as u32).div_ceil(64), 1, 1])).await
+}
+
 /// Workgroups of the argmax's first pass: enough to spread a vocabulary's
 /// reads over a large GPU, few enough for one workgroup to finish.
 const ARGMAX_GROUPS: usize = 128;

@@ -1,6 +1,7 @@
 // Attention scores of one query token against the cached keys it may see:
 // scores[h][j - lo] = scale * q_h . k_j for j in lo..=pos, where lo drops
-// keys `window` or more positions back on sliding-window layers. Query
+// keys `window` or more positions back on sliding-window layers; Gemma 2
+// caps each score at `softcap * tanh(score / softcap)`. Query
 // token t of a prefill chunk (workgroup z) sits at position step.pos + t and
 // sees the keys up to its own: the causal mask. Query head
 // h reads KV head h / (n_head / n_kv_head). A workgroup scores 64 keys of
@@ -16,6 +17,8 @@ struct Params {
     window: u32,
     scale: f32,
     stride: u32,
+    // Gemma 2's cap on the scores (0: none).
+    softcap: f32,
 }
 
 struct Step {
@@ -59,5 +62,9 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) t
         let hi4 = vec4<f32>(unpack2x16float(kw.z), unpack2x16float(kw.w));
         acc += qh[2u * d] * lo4 + qh[2u * d + 1u] * hi4;
     }
-    scores[(t * p.n_head + h) * p.stride + (j - lo)] = ((acc.x + acc.y) + (acc.z + acc.w)) * p.scale;
+    var s = ((acc.x + acc.y) + (acc.z + acc.w)) * p.scale;
+    if (p.softcap > 0.0) {
+        s = p.softcap * tanh(clamp(s / p.softcap, -15.0, 15.0));
+    }
+    scores[(t * p.n_head + h) * p.stride + (j - lo)] = s;
 }

@@ -16,6 +16,8 @@ struct Params {
     window: u32,
     scale: f32,
     stride: u32,
+    // Gemma 2's cap on the scores (0: none).
+    softcap: f32,
 }
 
 struct Step {
