@@ -36,7 +36,8 @@ impl Spec {
         Spec {
             arch: arch.into(),
             d_model: 256,
-            n_layers: 2,
+            // SmolLM3's first layer without RoPE is its fourth.
+            n_layers: if arch == "smollm3" { 4 } else { 2 },
             n_head: 4,
             n_kv_head: if arch.starts_with("gemma") { 1 } else { 2 },
             head_dim: 64,
@@ -69,6 +70,9 @@ impl Spec {
             None => (rest, match rest {
                 "gemma3" => QType::Q5_0,
                 "qwen2" => QType::Q4K,
+                // Float weights: no 8-bit activations, so the file's sharp
+                // scores (RoPE on or off) stand far above the rounding.
+                "smollm3" => QType::F16,
                 _ => QType::Q8_0,
             }),
         };
@@ -249,11 +253,14 @@ pub fn write(spec: &Spec) -> Result<Vec<u8>> {
         ones("output_norm.weight".into(), d, &mut rng),
     ];
     let s = 1.0 / (d as f32).sqrt();
+    // SmolLM3's file scores sharply, so that a layer with or without RoPE
+    // shows in its logits (flat random scores hide the rotation).
+    let qk = if a == "smollm3" { 4.0 * s } else { s };
     for il in 0..spec.n_layers {
         let p = |x: &str| format!("blk.{il}.{x}.weight");
         tensors.push(ones(p("attn_norm"), d, &mut rng));
-        tensors.push(random_matrix(p("attn_q"), &mut rng, (qd, d), s, w));
-        tensors.push(random_matrix(p("attn_k"), &mut rng, (kvd, d), s, w));
+        tensors.push(random_matrix(p("attn_q"), &mut rng, (qd, d), qk, w));
+        tensors.push(random_matrix(p("attn_k"), &mut rng, (kvd, d), qk, w));
         tensors.push(random_matrix(p("attn_v"), &mut rng, (kvd, d), s, w));
         tensors.push(random_matrix(p("attn_output"), &mut rng, (d, qd), s, w));
         tensors.push(ones(p("ffn_norm"), d, &mut rng));

@@ -59,9 +59,11 @@ pub(crate) async fn build(g: &Gguf, hp: &Hparams, b: &mut Builder<'_>, shared: &
             biases,
             qk_norm: if hp.qk_norm { Some(qk_norms(gpu, g, &p("attn_q_norm"), &p("attn_k_norm"), hd, &mut bytes)?) } else { None },
         };
+        // A layer without RoPE reads the all-zero table: no rotation.
+        let table = if hp.uses_rope(il) { 0 } else { hd };
         for (l, lane_ops) in lanes.iter().zip(ops.iter_mut()) {
             let kv = (&cache.k[il], &cache.v[il]);
-            lane_ops.extend(layer_ops(b, l, &w, &shape, &dims, kv, shared).await?);
+            lane_ops.extend(layer_ops(b, l, &w, &shape, &dims, table, kv, shared).await?);
         }
     }
     let output_norm = vector(gpu, g, "output_norm.weight", d, &mut bytes)?;
@@ -81,7 +83,7 @@ pub(crate) async fn build(g: &Gguf, hp: &Hparams, b: &mut Builder<'_>, shared: &
         config: hp.config(),
         lanes,
         head,
-        inv_freqs: vec![rope_inv_freq(hd, hp.rope_base, factors.as_deref())],
+        inv_freqs: vec![rope_inv_freq(hd, hp.rope_base, factors.as_deref()), vec![0.0; hd / 2]],
         logits,
         cache,
         weight_bytes: bytes,
@@ -142,12 +144,14 @@ struct Dims {
     neox: bool,
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn layer_ops(
     b: &mut Builder<'_>,
     l: &Bufs,
     w: &Layer,
     s: &AttnShape,
     m: &Dims,
+    table: usize,
     (k_cache, v_cache): (&wgpu::Buffer, &wgpu::Buffer),
     shared: &Shared,
 ) -> GpuResult<Vec<Op>> {
@@ -165,7 +169,7 @@ async fn layer_ops(
         norms: w.qk_norm.as_ref(),
         step,
     };
-    ops.push(prep_op(b, s, prep, m.neox, 0, eps).await?);
+    ops.push(prep_op(b, s, prep, m.neox, table, eps).await?);
     let bufs = AttnBuffers { q: &l.q_roped, k: &l.k, v: &l.v, k_cache, v_cache, scores: &l.scores, out: &l.att, step };
     ops.extend(attend_ops(b, s, bufs, m.cap).await?);
     ops.extend(linear_ops(b, &w.wo, &l.att, &l.x, step, rows, true).await?);

@@ -8,7 +8,7 @@ use crate::models::Config;
 use crate::ops::RopeStyle;
 
 /// The architectures this engine runs.
-pub const ARCHITECTURES: &[&str] = &["gemma2", "gemma3", "llama", "qwen2", "qwen3"];
+pub const ARCHITECTURES: &[&str] = &["gemma2", "gemma3", "llama", "qwen2", "qwen3", "smollm3"];
 
 #[derive(Debug, Clone)]
 pub struct Hparams {
@@ -44,6 +44,8 @@ pub struct Hparams {
     /// on the final logits.
     pub attn_softcap: Option<f32>,
     pub final_softcap: Option<f32>,
+    /// SmolLM3 leaves RoPE out of every n-th layer (NoPE: the 4th, 8th, ...).
+    pub no_rope_every: Option<usize>,
 }
 
 impl Hparams {
@@ -93,7 +95,7 @@ impl Hparams {
                 .or_else(|_| f("rope.local_freq_base"))
                 .unwrap_or(if gemma2 { rope_base } else { 10_000.0 }),
             rope_dims: u("rope.dimension_count").unwrap_or(head_dim),
-            rope_style: if a == "llama" { RopeStyle::Norm } else { RopeStyle::Neox },
+            rope_style: if a == "llama" || a == "smollm3" { RopeStyle::Norm } else { RopeStyle::Neox },
             window: gemma.then(|| u("attention.sliding_window").unwrap_or(if gemma2 { 4096 } else { 512 })),
             window_pattern: u("attention.sliding_window_pattern")
                 .or_else(|_| u("attention.sliding_window_type"))
@@ -104,8 +106,15 @@ impl Hparams {
             attn_scale,
             attn_softcap: gemma2.then(|| f("attn_logit_softcapping").unwrap_or(50.0)),
             final_softcap: gemma2.then(|| f("final_logit_softcapping").unwrap_or(30.0)),
+            // Fixed in llama.cpp, not in the file.
+            no_rope_every: (a == "smollm3").then_some(4),
             arch,
         })
+    }
+
+    /// Whether layer `il` rotates its queries and keys.
+    pub fn uses_rope(&self, il: usize) -> bool {
+        self.no_rope_every.is_none_or(|n| (il + 1) % n != 0)
     }
 
     /// Whether layer `il` attends within the sliding window.

@@ -1,7 +1,8 @@
 //! Llama-family decoders: Llama 2/3 (SmolLM2, TinyLlama, Llama 3.2), Qwen2
-//! (Qwen2.5), which adds biases to q/k/v and rotates NEOX-style, and Qwen3,
+//! (Qwen2.5), which adds biases to q/k/v and rotates NEOX-style, Qwen3,
 //! which drops the biases and RMS-normalises each head's queries and keys
-//! before RoPE. Pre-norm blocks, GQA, SwiGLU feed-forward, untied or tied LM head.
+//! before RoPE, and SmolLM3, whose every fourth layer has no RoPE. Pre-norm
+//! blocks, GQA, SwiGLU feed-forward, untied or tied LM head.
 
 use crate::error::Result;
 use crate::gguf::Gguf;
@@ -18,6 +19,7 @@ struct Layer {
     bias: Option<[Vec<f32>; 3]>,
     /// Per-head norms of queries and keys (Qwen3).
     qk_norm: Option<[Vec<f32>; 2]>,
+    rope: bool,
     o: Weight,
     ffn_norm: Vec<f32>,
     gate: Weight,
@@ -35,6 +37,9 @@ pub struct Llama {
     eps: f32,
     ffn: usize,
     inv_freq: Vec<f32>,
+    /// All zero: the rotation of a layer without RoPE (none), for a
+    /// context shift's moved keys.
+    no_rope: Vec<f32>,
     rope_style: RopeStyle,
 }
 
@@ -64,6 +69,7 @@ impl Llama {
                 v: Weight::load(&g, &p("attn_v"), kvd, d)?,
                 bias,
                 qk_norm,
+                rope: hp.uses_rope(il),
                 o: Weight::load(&g, &p("attn_output"), d, qd)?,
                 ffn_norm: load_vector(&g, &p("ffn_norm"), d)?,
                 gate: Weight::load(&g, &p("ffn_gate"), ffn, d)?,
@@ -92,13 +98,15 @@ impl Llama {
             eps: hp.eps,
             ffn,
             inv_freq: rope_inv_freq(head_dim, hp.rope_base, factors.as_deref()),
+            no_rope: vec![0.0; head_dim / 2],
             rope_style: hp.rope_style,
         })
     }
 
     /// The rotation of every layer's keys.
-    pub(crate) fn rope(&self, _il: usize) -> (&[f32], RopeStyle) {
-        (&self.inv_freq, self.rope_style)
+    pub(crate) fn rope(&self, il: usize) -> (&[f32], RopeStyle) {
+        let rotates = self.layers.get(il).is_none_or(|l| l.rope);
+        (if rotates { &self.inv_freq } else { &self.no_rope }, self.rope_style)
     }
 
     pub fn forward(&self, tokens: &[u32], cache: &mut KvCache) -> Vec<f32> {
@@ -131,8 +139,10 @@ impl Llama {
                 rms_norm(&mut q, qn, self.eps);
                 rms_norm(&mut k, kn, self.eps);
             }
-            rope(&mut q, qd, hd, pos0, &self.inv_freq, self.rope_style);
-            rope(&mut k, kvd, hd, pos0, &self.inv_freq, self.rope_style);
+            if l.rope {
+                rope(&mut q, qd, hd, pos0, &self.inv_freq, self.rope_style);
+                rope(&mut k, kvd, hd, pos0, &self.inv_freq, self.rope_style);
+            }
             cache.push(il, &k, &v);
             let shape = AttnShape {
                 n_head: c.n_head,
