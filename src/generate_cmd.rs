@@ -124,15 +124,15 @@ fn gpu_generate(path: &str, prompt: &str, opts: &GenerateOptions, json: bool) ->
 }
 
 pub fn options(a: &Args) -> Result<GenerateOptions, String> {
-    let d = SamplerOptions::default();
-    let temperature = a.num("temperature", d.temperature)?;
+    let temperature = a.num("temperature", SamplerOptions::default().temperature)?;
+    // Greedy means the raw argmax unless a penalty is asked for.
+    let d = if temperature == 0.0 { SamplerOptions::greedy() } else { SamplerOptions::default() };
     let sampler = SamplerOptions {
         temperature,
         top_k: a.num("top-k", d.top_k)?,
         top_p: a.num("top-p", d.top_p)?,
         min_p: a.num("min-p", d.min_p)?,
-        // Greedy means the raw argmax unless a penalty is asked for.
-        repeat_penalty: a.num("repeat-penalty", if temperature == 0.0 { 1.0 } else { d.repeat_penalty })?,
+        repeat_penalty: a.num("repeat-penalty", d.repeat_penalty)?,
         frequency_penalty: a.num("frequency-penalty", d.frequency_penalty)?,
         presence_penalty: a.num("presence-penalty", d.presence_penalty)?,
         penalty_last_n: a.num("penalty-last-n", d.penalty_last_n)?,

@@ -21,8 +21,9 @@ usage:
   kindred serve [--port 8080] [--root DIR] [--no-isolation] [--default-model MODEL_ID]
   kindred build --out DIR [--with-model]
   kindred generate --model PATH --prompt TEXT [--max-tokens 64] [--temperature 0] [--top-k 40]
-                   [--top-p 0.95] [--min-p 0.05] [--repeat-penalty 1.1] [--dry-multiplier 0] [--dry-base 1.75]
-                   [--dry-allowed-length 2] [--dry-last-n 1024] [--seed 0] [--stop S]
+                   [--top-p 0.95] [--min-p 0.05] [--repeat-penalty 1.1] [--dry-multiplier 0.8] [--dry-base 1.75]
+                   [--dry-allowed-length 4] [--dry-last-n 1024] [--end-boost 0.15] [--end-boost-after 60]
+                   [--seed 0] [--stop S] (the app's sampling; --temperature 0 is the raw argmax)
                    [--format json|text] [--threads N] [--backend cpu|gpu]
   kindred chat --model PATH --character CARD [--user NAME] [--max-tokens 120] [--style auto|story|roleplay|transcript] [--threads N]
                [--context N] [--no-shift] (a chat that outgrows N tokens keeps its later turns cached: context shift)

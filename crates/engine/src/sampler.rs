@@ -48,6 +48,11 @@ pub struct SamplerOptions {
     pub suppress: Vec<u32>,
 }
 
+/// A chat reply's sampling, as the app, the widget and the CLI use it: chosen
+/// with the quality harness on the default model (docs/character-quality.md):
+/// DRY at allowed length 4 ends repeated self-descriptions and copied card
+/// lines, and the end-of-turn boost past 60 tokens keeps replies ending by
+/// themselves, which DRY alone made run on.
 impl Default for SamplerOptions {
     fn default() -> Self {
         SamplerOptions {
@@ -59,12 +64,12 @@ impl Default for SamplerOptions {
             frequency_penalty: 0.0,
             presence_penalty: 0.0,
             penalty_last_n: 64,
-            dry_multiplier: 0.0,
+            dry_multiplier: 0.8,
             dry_base: 1.75,
-            dry_allowed_length: 2,
+            dry_allowed_length: 4,
             dry_last_n: 1024,
-            end_boost: 0.0,
-            end_boost_after: 0,
+            end_boost: 0.15,
+            end_boost_after: 60,
             seed: 0,
             suppress: Vec::new(),
         }
@@ -72,8 +77,9 @@ impl Default for SamplerOptions {
 }
 
 impl SamplerOptions {
+    /// The raw argmax: no penalty, no DRY, no end-of-turn boost.
     pub fn greedy() -> Self {
-        SamplerOptions { temperature: 0.0, repeat_penalty: 1.0, ..Default::default() }
+        SamplerOptions { temperature: 0.0, repeat_penalty: 1.0, dry_multiplier: 0.0, end_boost: 0.0, ..Default::default() }
     }
 
     pub fn validate(&self) -> Result<()> {
