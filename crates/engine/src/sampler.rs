@@ -345,8 +345,9 @@ pub fn argmax(logits: &[f32]) -> u32 {
 mod tests {
     use super::*;
 
+    /// DRY at llama.cpp's usual allowed length of 2 (the app's is 4).
     fn dry(multiplier: f32) -> Sampler {
-        Sampler::new(SamplerOptions { dry_multiplier: multiplier, ..SamplerOptions::greedy() }).unwrap()
+        Sampler::new(SamplerOptions { dry_multiplier: multiplier, dry_allowed_length: 2, ..SamplerOptions::greedy() }).unwrap()
     }
 
     #[test]

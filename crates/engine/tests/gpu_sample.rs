@@ -229,7 +229,7 @@ fn dry_penalties_pick_as_on_the_cpu() {
     let mut moved = 0;
     for seed in 0..6u64 {
         let base = if seed == 0 { SamplerOptions::greedy() } else { opts(0.8, 40, 0.95, 0.05) };
-        let s = SamplerOptions { dry_multiplier: 0.8, seed, ..base };
+        let s = SamplerOptions { dry_multiplier: 0.8, dry_allowed_length: 2, seed, ..base };
         let cpu = Sampler::new(s.clone()).unwrap();
         let penalties = cpu.dry_penalties(&recent);
         assert_eq!(penalties.len(), 1, "one token would repeat: {penalties:?}");
