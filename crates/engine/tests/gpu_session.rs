@@ -178,9 +178,9 @@ fn gemma_session_samples_on_gpu_reproducibly() {
     let n_vocab = model.config().n_vocab;
     let sampled = GenerateOptions { sampler: SamplerOptions { seed: 5, ..Default::default() }, max_tokens: TOKENS, stop: Vec::new(), context_shift: false };
 
-    let run = |s: &mut Session, model: &mut GpuModel, o: &GenerateOptions| {
+    let run_on = |s: &mut Session, model: &mut GpuModel, o: &GenerateOptions, prompt: &[u32]| {
         s.reset();
-        s.begin(&prompt, o.clone()).unwrap();
+        s.begin(prompt, o.clone()).unwrap();
         let mut ids = Vec::new();
         let mut logits_seen = Vec::new();
         loop {
@@ -195,6 +195,7 @@ fn gemma_session_samples_on_gpu_reproducibly() {
             }
         }
     };
+    let run = |s: &mut Session, model: &mut GpuModel, o: &GenerateOptions| run_on(s, model, o, &prompt);
     let (first, seen) = run(&mut s, &mut model, &sampled);
     assert_eq!(first.len(), TOKENS);
     assert!(first.iter().all(|&t| (t as usize) < n_vocab));
@@ -239,15 +240,17 @@ fn gemma_session_samples_on_gpu_reproducibly() {
 
     // DRY: the CPU works out its penalties, the GPU samples with them (no
     // logits come back), a step at a time since the penalties hang on the
-    // last token; the same ids as the CPU sampling them all.
+    // last token; the same ids as the CPU sampling them all. A prompt that
+    // repeats itself, so DRY moves the very first token.
+    let repeat = s.encode_prompt("one two three four one two three four one two three").unwrap();
     let sampler = SamplerOptions { dry_multiplier: 0.8, dry_allowed_length: 2, ..SamplerOptions::greedy() };
-    let dry = GenerateOptions { sampler, max_tokens: 40, stop: Vec::new(), context_shift: false };
+    let dry = GenerateOptions { sampler, max_tokens: 4, stop: Vec::new(), context_shift: false };
     model.set_read_logits(true);
-    let (cpu_dry, _) = run(&mut s, &mut model, &dry);
+    let (cpu_dry, _) = run_on(&mut s, &mut model, &dry, &repeat);
     model.set_read_logits(false);
-    let (gpu_dry, seen) = run(&mut s, &mut model, &dry);
+    let (gpu_dry, seen) = run_on(&mut s, &mut model, &dry, &repeat);
     assert_eq!(gpu_dry, cpu_dry, "DRY on the GPU with the CPU's penalties");
     assert!(seen.iter().all(|&n| n == 0), "no logits read back with DRY: {seen:?}");
-    let (plain, _) = run(&mut s, &mut model, &GenerateOptions { max_tokens: 40, ..greedy() });
-    assert_ne!(plain, cpu_dry, "DRY changed the greedy reply: the comparison tells something");
+    let (plain, _) = run_on(&mut s, &mut model, &GenerateOptions { max_tokens: 4, ..greedy() }, &repeat);
+    assert_ne!(plain[0], cpu_dry[0], "DRY moved the first token off the repeat: {plain:?} {cpu_dry:?}");
 }
