@@ -100,7 +100,8 @@ test('the engine on WebGPU: the CPU\'s greedy tokens, prefix reuse, and the CPU 
     const prompt = 'Monday, Tuesday, Wednesday,';
     // -> {start, tokens: [{token, margin}], fallback}; loseAfter: destroy the device after that many tokens.
     const greedy = async (loseAfter = -1) => {
-      const start = engine.start(prompt, { temperature: 0, repeat_penalty: 1, max_tokens: n });
+      // The raw argmax: no penalty, no DRY (the chat's default), so steps queue ahead.
+      const start = engine.start(prompt, { temperature: 0, repeat_penalty: 1, dry_multiplier: 0, max_tokens: n });
       const tokens = [];
       let fallback = null;
       for (;;) {

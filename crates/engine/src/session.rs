@@ -166,6 +166,11 @@ impl Session {
         }
     }
 
+    /// The model file's fingerprint (what stored prefixes are keyed by).
+    pub fn fingerprint(&self) -> u64 {
+        self.fingerprint
+    }
+
     pub fn context(&self) -> usize {
         self.context
     }
