@@ -114,7 +114,7 @@ impl Hparams {
 
     /// Whether layer `il` rotates its queries and keys.
     pub fn uses_rope(&self, il: usize) -> bool {
-        self.no_rope_every.is_none_or(|n| (il + 1) % n != 0)
+        self.no_rope_every.is_none_or(|n| !(il + 1).is_multiple_of(n))
     }
 
     /// Whether layer `il` attends within the sliding window.
