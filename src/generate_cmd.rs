@@ -143,7 +143,7 @@ pub fn options(a: &Args) -> Result<GenerateOptions, String> {
         end_boost: a.num("end-boost", d.end_boost)?,
         end_boost_after: a.num("end-boost-after", d.end_boost_after)?,
         seed: a.num("seed", d.seed)?,
-        suppress: Vec::new(),
+        suppress: Default::default(),
     };
     sampler.validate().map_err(|e| e.to_string())?;
     Ok(GenerateOptions {

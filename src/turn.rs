@@ -10,7 +10,6 @@ use kindred_characters::reply::{finish, Ending};
 use kindred_characters::Card;
 use kindred_engine::{GenerateOptions, Session, StartInfo, StopReason};
 use kindred_web::prepare::prepare;
-use kindred_web::script_guard::ScriptGuard;
 use kindred_web::prompt::PromptRequest;
 
 /// Reply length the app asks for by default (www/js/generation-options.js).
@@ -67,9 +66,7 @@ pub fn reply(
     // `opts.context_shift` allows it (the commands' `--no-shift` does not);
     // the prompt says whether it left turns out.
     opts.context_shift &= prepared.shift;
-    if let Some(allowed) = prepared.scripts {
-        opts.sampler.suppress = suppressed(session, allowed);
-    }
+    opts.sampler.suppress = prepared.suppress.clone();
     let t0 = std::time::Instant::now();
     let mut first_ms = None;
     let out = session
@@ -90,23 +87,6 @@ pub fn reply(
         reused: out.start.n_reused,
         shifted: out.start.n_shifted,
         prompt_tokens: out.start.n_prompt,
-    })
-}
-
-thread_local! {
-    /// The last model's script guard (read once a model, as the page keeps
-    /// it): a command's replies all run on one thread.
-    static GUARD: std::cell::RefCell<Option<(u64, ScriptGuard)>> = const { std::cell::RefCell::new(None) };
-}
-
-/// The tokens a reply may not use: those of scripts outside `allowed`.
-fn suppressed(session: &Session, allowed: u16) -> Vec<u32> {
-    GUARD.with_borrow_mut(|cached| {
-        let key = session.fingerprint();
-        if cached.as_ref().is_none_or(|(k, _)| *k != key) {
-            *cached = Some((key, ScriptGuard::new(&session.tokenizer)));
-        }
-        cached.as_ref().map(|(_, g)| g.suppressed(allowed)).unwrap_or_default()
     })
 }
 

@@ -44,8 +44,10 @@ pub struct SamplerOptions {
     pub seed: u64,
     /// Tokens never sampled, sorted (a chat's guard against writing systems
     /// it does not use); set by the caller from the prompt, not a setting.
+    /// Shared: every GPU step's settings hold it, and the GPU uploads it
+    /// again only when it is another list.
     #[serde(skip)]
-    pub suppress: Vec<u32>,
+    pub suppress: std::sync::Arc<[u32]>,
 }
 
 /// A chat reply's sampling, as the app, the widget and the CLI use it: chosen
@@ -71,7 +73,7 @@ impl Default for SamplerOptions {
             end_boost: 0.15,
             end_boost_after: 60,
             seed: 0,
-            suppress: Vec::new(),
+            suppress: Default::default(),
         }
     }
 }
@@ -203,7 +205,7 @@ impl Sampler {
     }
 
     fn sample_biased(&mut self, logits: &mut [f32], recent: &[u32], end_bias: f32) -> u32 {
-        for &t in &self.opts.suppress {
+        for &t in self.opts.suppress.iter() {
             if let Some(l) = logits.get_mut(t as usize) {
                 *l = f32::NEG_INFINITY;
             }
@@ -380,10 +382,10 @@ mod tests {
         let mut logits = vec![0.0; 6];
         logits[4] = 9.0;
         logits[5] = 8.0;
-        let greedy = SamplerOptions { suppress: vec![4], ..SamplerOptions::greedy() };
+        let greedy = SamplerOptions { suppress: vec![4].into(), ..SamplerOptions::greedy() };
         assert_eq!(Sampler::new(greedy).unwrap().sample(&mut logits.clone(), &[]), 5);
         for seed in 0..20 {
-            let o = SamplerOptions { suppress: vec![4, 5], temperature: 1.5, min_p: 0.0, top_k: 0, seed, ..Default::default() };
+            let o = SamplerOptions { suppress: vec![4, 5].into(), temperature: 1.5, min_p: 0.0, top_k: 0, seed, ..Default::default() };
             let t = Sampler::new(o).unwrap().sample(&mut logits.clone(), &[]);
             assert!(t < 4, "seed {seed}: {t}");
         }

@@ -518,8 +518,7 @@ impl Session {
             // ahead does not know yet: that step waits for it instead.
             return None;
         }
-        let window = if dry { gen.sampler.window() } else { o.penalty_last_n };
-        let mut recent = self.cached[self.cached.len().saturating_sub(window)..].to_vec();
+        let mut recent = self.cached[self.cached.len().saturating_sub(gen.sampler.window())..].to_vec();
         recent.extend_from_slice(&run.tokens);
         let mut params = if pending {
             crate::gpu::SampleParams::after_pending(o, &recent, 0.0)

@@ -261,7 +261,7 @@ fn suppressed_tokens_are_never_picked_as_on_the_cpu() {
         suppress.dedup();
         for seed in 0..6u64 {
             let base = if seed == 0 { SamplerOptions { repeat_penalty: 1.3, ..SamplerOptions::greedy() } } else { opts(1.0, 40, 1.0, 0.0) };
-            let s = SamplerOptions { seed, suppress: suppress.clone(), ..base };
+            let s = SamplerOptions { seed, suppress: suppress.clone().into(), ..base };
             let want = Sampler::new(s.clone()).unwrap().sample(&mut l.clone(), &recent);
             let got = pick(&mut o, &l, &s, &recent, Rng::new(seed).next_f32());
             assert_eq!(got, want, "{} suppressed, seed {seed}", suppress.len());

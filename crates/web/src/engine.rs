@@ -15,7 +15,6 @@ use kindred_engine::{ChatMessage, GenerateOptions, Session, Step};
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
-use crate::script_guard::ScriptGuard;
 use crate::prompt::PromptRequest;
 
 #[wasm_bindgen]
@@ -30,9 +29,6 @@ struct Inner {
     gpu: Option<GpuModel>,
     /// The last prompt `prepare` made.
     prepared: Option<Ready>,
-    /// The model's vocabulary by script, read at the first prompt that
-    /// keeps its reply to the prompt's scripts.
-    guard: Option<ScriptGuard>,
 }
 
 /// A prepared prompt: its tokens, whether it may be context-shifted, and
@@ -40,7 +36,7 @@ struct Inner {
 struct Ready {
     ids: Vec<u32>,
     shift: bool,
-    suppress: Vec<u32>,
+    suppress: std::sync::Arc<[u32]>,
 }
 
 /// What the page learns of the GPU it runs on (the numbers fit a JS number).
@@ -131,7 +127,7 @@ impl Engine {
         buf.resize(len, 0);
         bytes.copy_to(&mut buf);
         let session = Session::load(buf).map_err(err)?;
-        Ok(Engine { inner: RefCell::new(Inner { session, gpu: None, prepared: None, guard: None }) })
+        Ok(Engine { inner: RefCell::new(Inner { session, gpu: None, prepared: None }) })
     }
 
     pub fn info(&self) -> Result<JsValue, JsError> {
@@ -245,12 +241,7 @@ impl Engine {
             serde_json::from_str(request_json).map_err(|e| JsError::new(&format!("prompt request: {e}")))?;
         let prepared = crate::prepare::prepare(&st.session, req, max_tokens).map_err(|e| JsError::new(&e.to_string()))?;
         let json = serde_json::to_string(&prepared).map_err(|e| JsError::new(&e.to_string()))?;
-        let Inner { session, guard, .. } = &mut *st;
-        let suppress = match prepared.scripts {
-            Some(allowed) => guard.get_or_insert_with(|| ScriptGuard::new(&session.tokenizer)).suppressed(allowed),
-            None => Vec::new(),
-        };
-        st.prepared = Some(Ready { ids: prepared.ids, shift: prepared.shift, suppress });
+        st.prepared = Some(Ready { ids: prepared.ids, shift: prepared.shift, suppress: prepared.suppress });
         Ok(json)
     }
 

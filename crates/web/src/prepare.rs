@@ -36,10 +36,10 @@ pub struct Prepared {
     /// Turns the fit after rendering left out (the assembly's estimate of
     /// the template's overhead fell short).
     pub dropped: usize,
-    /// The script families the reply may write in (the prompt's), when the
-    /// settings keep replies to them (`script_guard`).
+    /// Tokens the reply may not use (of scripts the prompt does not use),
+    /// when the settings keep replies to the prompt's (`script_guard`).
     #[serde(skip)]
-    pub scripts: Option<u16>,
+    pub suppress: std::sync::Arc<[u32]>,
 }
 
 pub fn prepare(session: &Session, mut req: PromptRequest, max_tokens: usize) -> Result<Prepared, WebError> {
@@ -72,8 +72,11 @@ pub fn prepare(session: &Session, mut req: PromptRequest, max_tokens: usize) -> 
         messages.drain(first..first + 2);
         dropped += 2;
     };
-    let scripts = req.settings.keep_scripts.then(|| crate::script_guard::allowed(&text));
-    Ok(Prepared { shift: reply.trimmed || dropped > 0, ids, continuing, dropped, scripts, reply })
+    let suppress = match req.settings.keep_scripts {
+        true => crate::script_guard::suppressed_for(session, &text),
+        false => Default::default(),
+    };
+    Ok(Prepared { shift: reply.trimmed || dropped > 0, ids, continuing, dropped, suppress, reply })
 }
 
 fn render(session: &Session, messages: &[ChatMessage], layout: Option<&str>, continuing: bool) -> Result<String, WebError> {

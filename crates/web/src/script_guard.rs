@@ -7,10 +7,12 @@
 //! messages, the template). A person who writes in another script brings it
 //! in with their message.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use kindred_characters::script::{mask, Script};
-use kindred_engine::Tokenizer;
+use kindred_engine::{Session, Tokenizer};
 
 pub struct ScriptGuard {
     /// Per token: the script families its letters belong to (`Script::bit`s).
@@ -30,6 +32,25 @@ impl ScriptGuard {
     pub fn suppressed(&self, allowed: u16) -> Vec<u32> {
         self.families.iter().enumerate().filter(|(_, &f)| f & !allowed != 0).map(|(i, _)| i as u32).collect()
     }
+}
+
+thread_local! {
+    /// The last model's guard, by its file's fingerprint: read once a model
+    /// (a chat's prompts, the page's worker and a command's replies each run
+    /// on one thread).
+    static GUARD: RefCell<Option<(u64, ScriptGuard)>> = const { RefCell::new(None) };
+}
+
+/// The tokens a reply to `prompt` may not use on `session`'s model: those
+/// with letters of scripts the prompt does not use.
+pub fn suppressed_for(session: &Session, prompt: &str) -> Arc<[u32]> {
+    GUARD.with_borrow_mut(|cached| {
+        let key = session.fingerprint();
+        if cached.as_ref().is_none_or(|(k, _)| *k != key) {
+            *cached = Some((key, ScriptGuard::new(&session.tokenizer)));
+        }
+        cached.as_ref().map(|(_, g)| g.suppressed(allowed(prompt)).into()).unwrap_or_default()
+    })
 }
 
 /// The families a prompt's text allows.

@@ -62,3 +62,18 @@ fn the_model_caps_the_context_and_a_continuation_ends_inside_the_turn() {
     assert!(!answer.continuing);
     assert!(!s.tokenizer.decode(&answer.ids).unwrap().ends_with("tide."), "a reply opens the character's turn");
 }
+
+/// The settings' `keep_scripts` (on by default) gives the reply the tokens
+/// it may not use: here the byte tokens that begin a Chinese character
+/// (an English chat); off, none.
+#[test]
+fn an_english_chat_suppresses_other_scripts_unless_the_settings_say_not() {
+    let s = session();
+    let han_lead = s.tokenizer.token_id(&kindred_engine::synthetic::byte_char(0xE4).to_string()).unwrap();
+    let on = prepare(&s, request(4, 1024, "reply"), 64).unwrap();
+    assert!(on.suppress.binary_search(&han_lead).is_ok(), "{} suppressed", on.suppress.len());
+    assert!(on.suppress.iter().all(|&t| s.tokenizer.piece_bytes(t).is_some()), "no control token is suppressed");
+    let mut req = request(4, 1024, "reply");
+    req.settings.keep_scripts = false;
+    assert!(prepare(&s, req, 64).unwrap().suppress.is_empty());
+}

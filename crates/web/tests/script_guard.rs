@@ -56,7 +56,7 @@ fn asked_for_chinese_the_guarded_reply_stays_in_latin() {
     let prompt = "<|im_start|>user\nWrite the Chinese characters for \"thank you\" and \"friend\".<|im_end|>\n<|im_start|>assistant\n";
     let ids = s.encode_prompt(prompt).unwrap();
     let greedy = |suppress: Vec<u32>| GenerateOptions {
-        sampler: SamplerOptions { suppress, ..SamplerOptions::greedy() },
+        sampler: SamplerOptions { suppress: suppress.into(), ..SamplerOptions::greedy() },
         max_tokens: 24,
         ..GenerateOptions::default()
     };

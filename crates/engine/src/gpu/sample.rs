@@ -47,7 +47,7 @@ pub struct SampleParams {
     /// on the CPU.
     pub biases: Vec<(u32, f32)>,
     /// Tokens never picked (`SamplerOptions::suppress`).
-    pub suppressed: Vec<u32>,
+    pub suppressed: std::sync::Arc<[u32]>,
 }
 
 impl SampleParams {
@@ -133,9 +133,9 @@ pub struct GpuSampler {
     recent: wgpu::Buffer,
     suppressed: wgpu::Buffer,
     biases: wgpu::Buffer,
-    /// What `suppressed` holds: a chat's list stays the same over a reply,
-    /// so it is uploaded once.
-    uploaded: std::sync::Mutex<Vec<u32>>,
+    /// The list `suppressed` holds: a reply's stays the same (the same
+    /// allocation) over its steps, so it is uploaded once.
+    uploaded: std::sync::Mutex<Option<std::sync::Arc<[u32]>>>,
     prep: Op,
     penalize: Op,
     argmax: Vec<Op>,
@@ -172,7 +172,7 @@ impl GpuSampler {
         let candidates =
             b.op(Kernel::SampleCandidates, &[&pick_params, &z, &cv, &ci, &count], Grid::Fixed([slices, 1, 1])).await?;
         let pick = b.op(Kernel::Sample, &[&pick_params, &cv, &ci, &count, &out], Grid::Fixed([1, 1, 1])).await?;
-        let uploaded = std::sync::Mutex::new(Vec::new());
+        let uploaded = std::sync::Mutex::new(None);
         Ok(GpuSampler { n_vocab, prep_params, pick_params, recent, suppressed, biases, uploaded, prep, penalize, argmax, candidates, pick, out })
     }
 
@@ -202,9 +202,9 @@ impl GpuSampler {
         }
         if n_suppressed > 0 {
             let mut uploaded = self.uploaded.lock().unwrap_or_else(|e| e.into_inner());
-            if *uploaded != s.suppressed[..n_suppressed] {
+            if !uploaded.as_ref().is_some_and(|u| std::sync::Arc::ptr_eq(u, &s.suppressed)) {
                 queue.write_buffer(&self.suppressed, 0, &u32_bytes(&s.suppressed[..n_suppressed]));
-                *uploaded = s.suppressed[..n_suppressed].to_vec();
+                *uploaded = Some(s.suppressed.clone());
             }
         }
         if penalised > 0 {
