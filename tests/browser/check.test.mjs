@@ -1,7 +1,8 @@
 // The quality check in the app, end to end on the app's real default model (an instruct
 // model, so the role-play layout): the editor's Check panel runs the probe conversation of a
 // starter in the engine worker, shows progress and a verdict with its text for every reply,
-// can be stopped, and keeps its last result over a reload.
+// can be stopped, and keeps its last result over a reload; #/check runs one character on two
+// stored models in one go and loads the model in use back.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, launchBrowser, screenshots, poll } from './harness.mjs';
@@ -67,26 +68,60 @@ test('the editor\'s Check scores a starter on the default model, stops, and keep
       { timeout: 60_000, message: 'the kept result' });
     assert.equal(await panel.locator('.check-reply').count(), PROBES);
 
-    // #/check lists the kept result beside every other, and checks every character on request.
+    // #/check lists the kept result beside every other.
     await page.goto(`${server.origin}/?max_tokens=48&seed=7#/check`);
     assert.equal((await waitForModel(page, 600_000)).state, 'ready');
     const view = page.locator('#view-check');
-    await poll(async () => (await view.locator('tr[data-character="wren"]').count()) === 1, { message: 'Wren\'s kept row' });
-    const row = await view.locator('tr[data-character="wren"]').evaluate((tr) => [...tr.children].map((c) => c.textContent));
+    const wrenOn = (name) => view.locator(`tr[data-character="wren"][data-model="${name}"]`);
+    await poll(async () => (await wrenOn(model.name).count()) === 1, { message: 'Wren\'s kept row' });
+    const row = await wrenOn(model.name).evaluate((tr) => [...tr.children].map((c) => c.textContent));
     assert.equal(row[0], 'Wren');
     assert.equal(row[1], model.name);
     assert.equal(row[2], 'roleplay');
     for (const v of row.slice(3, 6)) assert.match(v, /^\d{1,3}%$/);
     assert.match(row[6], new RegExp(`^\\d+ of ${PROBES}$`));
-    const all = view.getByRole('button', { name: 'Check every character' });
-    await poll(async () => !(await all.isDisabled()), { timeout: 60_000, message: 'the view can start' });
-    await all.click();
-    await poll(async () => /^Checking .+ \(1 of \d+\): [1-9]\d* of \d+ replies\.$/.test(await view.locator('.check-status').textContent()),
-      { timeout: 300_000, message: 'the first character\'s first scored reply' });
+
+    // A second model on the device (the engine's reference model, from the Models page), then
+    // Wren checked on both in one run: the other model loaded for its turn and the model in use
+    // loaded back at the end.
+    const small = await manifestModel();
+    await page.evaluate(() => { location.hash = '#/models'; });
+    await page.getByRole('button', { name: `Download and use: ${small.name}` }).click();
+    const onSmall = () => page.evaluate((name) => document.body.dataset.modelState === 'ready'
+      && document.getElementById('model-info').textContent.startsWith(`${name} · `), small.name);
+    await poll(onSmall, { timeout: 600_000, message: `${small.name} loaded` });
+    await page.evaluate(() => { location.hash = '#/check'; });
+    const models = view.getByRole('group', { name: 'Models' });
+    await poll(async () => (await models.getByRole('checkbox').count()) === 3, { message: 'both stored models and "every" listed' });
+    assert.ok(await models.getByRole('checkbox', { name: small.name }).isChecked(), 'the model in use is chosen');
+    assert.ok(!(await models.getByRole('checkbox', { name: model.name }).isChecked()), 'another stored model is not, at first');
+    await models.getByRole('checkbox', { name: model.name }).check();
+    const characters = view.getByRole('group', { name: 'Characters' });
+    await characters.getByRole('checkbox', { name: 'Every character' }).uncheck();
+    await characters.getByRole('checkbox', { name: 'Wren', exact: true }).check();
+    const start = view.getByRole('button', { name: 'Check the chosen characters on the chosen models' });
+    await poll(async () => !(await start.isDisabled()), { timeout: 60_000, message: 'the view can start' });
+    await start.click();
+    await poll(async () => /^Checking Wren \(1 of 1\) on .+ \(model 2 of 2\): [1-9]\d* of \d+ replies\.$/.test(await view.locator('.check-status').textContent()),
+      { timeout: 600_000, interval: 500, message: 'the second model\'s first scored reply' });
+    assert.ok((await page.locator('#model-info').textContent()).startsWith(model.name), 'the second model is the one loaded now');
     await screenshots(page, 'check-view');
+    await poll(async () => /^Checked 1 character on 2 models \(/.test(await view.locator('.check-status').textContent()),
+      { timeout: 900_000, interval: 500, message: 'both models checked' });
+    await poll(onSmall, { timeout: 300_000, message: 'the model in use loaded back' });
+    assert.equal(await wrenOn(small.name).count(), 1, 'a row for the second model');
+    assert.equal(await wrenOn(model.name).count(), 1, 'and the first model\'s, now new');
+    await screenshots(page, 'check-view-done');
+
+    // Every character, stopped during the first: the earlier results stay, no other model loads.
+    await characters.getByRole('checkbox', { name: 'Every character' }).check();
+    await start.click();
+    await poll(async () => /^Checking .+ \(1 of \d+\) on .+ \(model 1 of 2\): [1-9]\d* of \d+ replies\.$/.test(await view.locator('.check-status').textContent()),
+      { timeout: 300_000, message: 'the first character\'s first scored reply' });
     await view.getByRole('button', { name: 'Stop checking' }).click();
     await poll(async () => (await view.locator('.check-status').textContent()) === 'Stopped.', { timeout: 120_000, message: 'stopped' });
-    assert.equal(await view.locator('tr[data-character="wren"]').count(), 1, 'a stopped run keeps the earlier results');
+    assert.ok(await onSmall(), 'the model in use stays loaded');
+    assert.equal(await view.locator('tr[data-character="wren"]').count(), 2, 'a stopped run keeps the earlier results');
   } finally {
     await browser.close();
     await server.stop();

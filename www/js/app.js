@@ -407,6 +407,7 @@ async function main() {
     db, root: $('view-check'),
     engine: () => engine, ready: () => modelReady, prefs: () => prefs, options: samplingOptions,
     modelName: () => model?.name || model?.id || '',
+    current: () => model, use: useModel,
   });
   modelsView = new ModelsView({
     db,

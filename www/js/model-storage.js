@@ -1,7 +1,8 @@
 // What the device keeps for models: the stored copies with their sizes, the site's storage
 // use against its quota, and whether the browser keeps that storage when space runs low.
 
-// [{id, name, url, bytes, complete, savedAt}] from the "models" store, newest first.
+// [{id, name, url, bytes, sha256, kind, complete, savedAt}] from the "models" store, newest
+// first; a complete row is a choice the engine can load (it reads the stored copy).
 export async function listStoredModels(db) {
   const rows = await db.getAll('models');
   return rows
@@ -11,6 +12,8 @@ export async function listStoredModels(db) {
       name: typeof r.name === 'string' && r.name ? r.name : nameFromUrl(r.url) || r.id,
       url: typeof r.url === 'string' ? r.url : '',
       bytes: r.complete === true && Number.isSafeInteger(r.bytes) ? r.bytes : 0,
+      sha256: typeof r.sha256 === 'string' ? r.sha256 : null,
+      kind: typeof r.kind === 'string' ? r.kind : '',
       complete: r.complete === true,
       savedAt: Number(r.savedAt) || 0,
     }))
