@@ -25,6 +25,21 @@ impl Weight {
         Self::from_ref(t, rows, cols)
     }
 
+    /// A tensor of several matrices stacked by rows (Phi-3's fused q/k/v
+    /// and gate/up), as one weight per part: `parts` rows each.
+    pub fn load_parts(g: &Gguf, name: &str, parts: &[usize], cols: usize) -> Result<Vec<Self>> {
+        let whole = Self::load(g, name, parts.iter().sum(), cols)?;
+        let mut r0 = 0;
+        Ok(parts
+            .iter()
+            .map(|&rows| {
+                let w = Weight { rows, offset: whole.offset + r0 * whole.row_bytes, ..whole.clone() };
+                r0 += rows;
+                w
+            })
+            .collect())
+    }
+
     pub fn from_ref(t: &TensorRef, rows: usize, cols: usize) -> Result<Self> {
         let ok = match t.dims.as_slice() {
             [r, c] => *r == rows && *c == cols,

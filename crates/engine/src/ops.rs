@@ -56,6 +56,17 @@ pub fn rope_shift(x: &mut [f32], row: usize, head_dim: usize, delta: f32, inv_fr
     }
 }
 
+/// Multiplies the first `dims` of every head (the rotated ones) by `m`:
+/// LongRoPE's attention factor, which llama.cpp's RoPE folds into its
+/// cos and sin.
+pub fn scale_rotated(x: &mut [f32], head_dim: usize, dims: usize, m: f32) {
+    for head in x.chunks_exact_mut(head_dim) {
+        for v in &mut head[..dims] {
+            *v *= m;
+        }
+    }
+}
+
 fn angles(p: f32, inv_freq: &[f32], cs: &mut [(f32, f32)]) {
     for (c, f) in cs.iter_mut().zip(inv_freq) {
         let (s, co) = (p * f).sin_cos();

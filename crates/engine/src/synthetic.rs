@@ -11,7 +11,7 @@ use crate::sampler::Rng;
 
 #[derive(Debug, Clone)]
 pub struct Spec {
-    /// `gemma3`, `llama`, `qwen2` or `qwen3`.
+    /// One of `models::hparams::ARCHITECTURES`.
     pub arch: String,
     pub d_model: usize,
     pub n_layers: usize,
@@ -192,13 +192,23 @@ fn vector(name: String, v: Vec<f32>) -> TensorData {
     TensorData { name, qtype: QType::F32, dims: vec![v.len()], bytes: v.iter().flat_map(|x| x.to_le_bytes()).collect() }
 }
 
+/// Matrices of one type and width stacked by rows into one tensor (rows
+/// of a quantized matrix are whole blocks, so their bytes just follow).
+fn stacked<const N: usize>(name: String, parts: [TensorData; N]) -> TensorData {
+    let rows = parts.iter().map(|t| t.dims[0]).sum();
+    let (qtype, cols) = (parts[0].qtype, parts[0].dims[1]);
+    TensorData { name, qtype, dims: vec![rows, cols], bytes: parts.into_iter().flat_map(|t| t.bytes).collect() }
+}
+
 /// Serialises a random-weight model of `spec` as GGUF bytes.
 pub fn write(spec: &Spec) -> Result<Vec<u8>> {
     let a = spec.arch.as_str();
     let mut rng = Rng::new(spec.seed);
     let mut meta: Vec<(String, Value)> = vec![
         ("general.architecture".into(), Value::String(a.into())),
-        ("general.name".into(), Value::String(format!("synthetic {a}"))),
+        // Not "phi3": llama.cpp gives a file so named Phi-3's special-token
+        // rules, which want a "</s>" this vocabulary lacks.
+        ("general.name".into(), Value::String(if a == "phi3" { "synthetic Phi-4-mini".into() } else { format!("synthetic {a}") })),
         (format!("{a}.context_length"), Value::U32(spec.context_length as u32)),
         (format!("{a}.embedding_length"), Value::U32(spec.d_model as u32)),
         (format!("{a}.block_count"), Value::U32(spec.n_layers as u32)),
@@ -237,6 +247,14 @@ pub fn write(spec: &Spec) -> Result<Vec<u8>> {
     if gemma {
         meta.push((format!("{a}.attention.sliding_window"), Value::U32(8)));
     }
+    if a == "phi3" {
+        // Phi-4-mini's kind of RoPE: over part of each head (48 of 64
+        // dims here, 96 of 128 there), with LongRoPE's per-pair factors
+        // and attention factor.
+        meta.push((format!("{a}.rope.dimension_count"), Value::U32((spec.head_dim * 3 / 4) as u32)));
+        meta.push((format!("{a}.rope.scaling.attn_factor"), Value::F32(1.19)));
+        meta.push((format!("{a}.rope.scaling.original_context_length"), Value::U32(spec.context_length as u32 / 2)));
+    }
     if a == "gemma2" {
         // Caps as low as the random weights' scores and logits, so that the
         // capping shows in the outputs (leaving out either cap moves logits
@@ -253,19 +271,39 @@ pub fn write(spec: &Spec) -> Result<Vec<u8>> {
         ones("output_norm.weight".into(), d, &mut rng),
     ];
     let s = 1.0 / (d as f32).sqrt();
-    // SmolLM3's file scores sharply, so that a layer with or without RoPE
-    // shows in its logits (flat random scores hide the rotation).
-    let qk = if a == "smollm3" { 4.0 * s } else { s };
+    // SmolLM3's and Phi-3's files score sharply, so that RoPE's details
+    // (a layer without it, the part of a head it turns) show in their
+    // logits (flat random scores hide the rotation).
+    let qk = if a == "smollm3" || a == "phi3" { 4.0 * s } else { s };
+    // Phi-3 stacks q, k and v in one tensor, and gate and up in another.
+    let fused = a == "phi3";
+    if fused {
+        let half = spec.head_dim * 3 / 8;
+        let factors = |name: &str, rng: &mut Rng| vector(name.into(), (0..half).map(|_| 1.0 + 3.0 * rng.next_f32()).collect());
+        tensors.push(factors("rope_factors_short.weight", &mut rng));
+        tensors.push(factors("rope_factors_long.weight", &mut rng));
+    }
     for il in 0..spec.n_layers {
         let p = |x: &str| format!("blk.{il}.{x}.weight");
         tensors.push(ones(p("attn_norm"), d, &mut rng));
-        tensors.push(random_matrix(p("attn_q"), &mut rng, (qd, d), qk, w));
-        tensors.push(random_matrix(p("attn_k"), &mut rng, (kvd, d), qk, w));
-        tensors.push(random_matrix(p("attn_v"), &mut rng, (kvd, d), s, w));
+        let qkv = [
+            random_matrix(p("attn_q"), &mut rng, (qd, d), qk, w),
+            random_matrix(p("attn_k"), &mut rng, (kvd, d), qk, w),
+            random_matrix(p("attn_v"), &mut rng, (kvd, d), s, w),
+        ];
+        if fused {
+            tensors.push(stacked(p("attn_qkv"), qkv));
+        } else {
+            tensors.extend(qkv);
+        }
         tensors.push(random_matrix(p("attn_output"), &mut rng, (d, qd), s, w));
         tensors.push(ones(p("ffn_norm"), d, &mut rng));
-        tensors.push(random_matrix(p("ffn_gate"), &mut rng, (ffn, d), s, w));
-        tensors.push(random_matrix(p("ffn_up"), &mut rng, (ffn, d), s, w));
+        let gate_up = [random_matrix(p("ffn_gate"), &mut rng, (ffn, d), s, w), random_matrix(p("ffn_up"), &mut rng, (ffn, d), s, w)];
+        if fused {
+            tensors.push(stacked(p("ffn_up"), gate_up));
+        } else {
+            tensors.extend(gate_up);
+        }
         tensors.push(random_matrix(p("ffn_down"), &mut rng, (d, ffn), 1.0 / (ffn as f32).sqrt(), w));
         if a == "gemma3" || a == "qwen3" {
             tensors.push(ones(p("attn_q_norm"), hd, &mut rng));
@@ -282,7 +320,8 @@ pub fn write(spec: &Spec) -> Result<Vec<u8>> {
             }
         }
     }
-    if !gemma {
+    // Gemma and Phi-4-mini tie the LM head to the embedding.
+    if !gemma && a != "phi3" {
         tensors.push(random_matrix("output.weight".into(), &mut rng, (n_vocab, d), 0.05, spec.embed));
     }
     Ok(writer::write(&meta, &tensors))

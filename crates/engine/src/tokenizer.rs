@@ -34,11 +34,13 @@ const TYPE_BYTE: i32 = 6;
 
 /// End-of-generation tokens by text, for files that name only their EOS.
 const EOG_TEXTS: &[&str] =
-    &["<end_of_turn>", "<|im_end|>", "<|eot_id|>", "<|eom_id|>", "<|endoftext|>", "<|end_of_text|>", "</s>", "<eos>"];
+    &["<end_of_turn>", "<|im_end|>", "<|eot_id|>", "<|eom_id|>", "<|end|>", "<|endoftext|>", "<|end_of_text|>", "</s>", "<eos>"];
 
 const QWEN2_RE: &str = r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+";
 const LLAMA3_RE: &str = r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+";
 const GPT2_RE: &str = r"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+";
+/// o200k's (Phi-4-mini's "gpt-4o"): cased words keep their case runs and contractions.
+const GPT4O_RE: &str = r"[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+(?i:'s|'t|'re|'ve|'m|'ll|'d)?|[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+";
 const SMOLLM_RE: &str = r"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+";
 
 pub struct Tokenizer {
@@ -259,6 +261,7 @@ fn byte_level_tokenizer(tokens: &[String], merges: &[String], pre: &str) -> toke
         "qwen2" | "deepseek-llm" => QWEN2_RE,
         "llama3" | "llama-bpe" | "llama-v3" | "dbrx" | "smaug-bpe" => LLAMA3_RE,
         "smollm" => SMOLLM_RE,
+        "gpt-4o" | "llama4" => GPT4O_RE,
         _ => GPT2_RE,
     };
     let split = Split::new(SplitPattern::Regex(re.into()), SplitDelimiterBehavior::Isolated, false)?;
@@ -268,4 +271,30 @@ fn byte_level_tokenizer(tokens: &[String], merges: &[String], pre: &str) -> toke
     ]))));
     tok.with_decoder(Some(DecoderWrapper::ByteLevel(ByteLevel::default())));
     Ok(tok)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokenizers::{OffsetReferential, OffsetType, PreTokenizedString, PreTokenizer};
+
+    /// How `pre` splits `text` before any merge.
+    fn pieces(pre: &str, text: &str) -> Vec<String> {
+        let bytes: Vec<String> = (0..=255u8).map(|b| byte_char(b).to_string()).collect();
+        let tok = byte_level_tokenizer(&bytes, &[], pre).unwrap();
+        let mut s = PreTokenizedString::from(text);
+        tok.get_pre_tokenizer().unwrap().pre_tokenize(&mut s).unwrap();
+        s.get_splits(OffsetReferential::Original, OffsetType::Byte).into_iter().map(|(p, _, _)| p.to_string()).collect()
+    }
+
+    /// o200k keeps a capitalised word's case run with its lower-case tail
+    /// and its contraction, splits camel case, and takes digits in threes;
+    /// Qwen2's splits digits one by one and contractions apart.
+    #[test]
+    fn gpt4o_pre_tokenizer_splits_as_o200k() {
+        let text = "HelloWorld DON'T 12345";
+        let o200k: Vec<String> = ["Hello", "World", " DON'T", " ", "123", "45"].iter().map(|s| s.replace(' ', "Ġ")).collect();
+        assert_eq!(pieces("gpt-4o", text), o200k);
+        assert_ne!(pieces("qwen2", text), o200k);
+    }
 }

@@ -81,6 +81,15 @@ fn smollm3_layers_without_rope_match_cpu() {
     run("smollm3", QType::F16);
 }
 
+/// Phi-3 (Phi-4-mini's architecture): q/k/v and gate/up each one tensor
+/// in the file, RoPE over the first 48 of 64 dims with LongRoPE's factors
+/// and attention factor (leaving the factor out moves logits by 0.1). F16
+/// for the same reason as SmolLM3.
+#[test]
+fn phi3_fused_tensors_and_partial_rope_match_cpu() {
+    run("phi3", QType::F16);
+}
+
 #[test]
 fn qwen2_fused_decode_with_biases_matches_cpu() {
     for q in [QType::Q4K, QType::Q6K, QType::Q5_0] {

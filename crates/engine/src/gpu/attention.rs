@@ -119,17 +119,32 @@ pub struct PrepBuffers<'a> {
 /// QK-norm (when given), RoPE with table `table_off`, and the store of k
 /// and v into the cache, for every head of the chunk in one dispatch
 /// (qk_prep.wgsl); the roped q lands in `q` for `attend_ops`.
-pub async fn prep_op(b: &mut Builder<'_>, s: &AttnShape, buf: PrepBuffers<'_>, neox: bool, table_off: usize, eps: f32) -> GpuResult<Op> {
+/// How `prep_op` turns q and k: by the RoPE table at `table_off` (of the
+/// step's tables), over each head's first `dims` dims, paired NEOX-style
+/// or adjacent, the turned values times `mscale`.
+pub struct RopeArgs {
+    pub neox: bool,
+    pub table_off: usize,
+    pub dims: usize,
+    pub mscale: f32,
+}
+
+pub async fn prep_op(b: &mut Builder<'_>, s: &AttnShape, buf: PrepBuffers<'_>, rope: &RopeArgs, eps: f32) -> GpuResult<Op> {
     check_shape(s)?;
+    if rope.dims > s.head_dim || rope.dims % 2 != 0 {
+        return Err(GpuError::Unsupported(format!("RoPE over {} of {} dims", rope.dims, s.head_dim)));
+    }
     let words = [
         s.n_head as u32,
         s.n_kv_head as u32,
         s.head_dim as u32,
-        neox as u32,
-        table_off as u32,
+        rope.neox as u32,
+        rope.table_off as u32,
         super::ops::ROPE_TABLE_STRIDE as u32,
         eps.to_bits(),
         buf.norms.is_some() as u32,
+        (rope.dims / 2) as u32,
+        rope.mscale.to_bits(),
     ];
     let p = uniform(b.gpu, "qk prep", &words);
     let none;

@@ -51,6 +51,32 @@ impl Proj {
         Ok(Proj::Separate(ws))
     }
 
+    /// One tensor whose rows are the parts already stacked (Phi-3's
+    /// `attn_qkv` and `ffn_up`): one binding when it fits, else the parts
+    /// uploaded apart.
+    pub fn load_fused(gpu: &Gpu, g: &Gguf, name: &str, rows: &[usize], cols: usize, total: &mut u64) -> GpuResult<Proj> {
+        let t = g.tensor(name)?;
+        let all: usize = rows.iter().sum();
+        if t.dims.as_slice() != [all, cols] {
+            return Err(crate::error::Error::BadShape { tensor: name.into(), found: t.dims.clone(), expected: vec![all, cols] }.into());
+        }
+        let data = g.data(t);
+        *total += t.len as u64;
+        if (t.len as u64) + 8 <= gpu.max_binding {
+            let w = GpuWeight::upload(gpu, name, t.qtype, all, cols, data)?;
+            return Ok(Proj::Stacked { w, rows: rows.to_vec() });
+        }
+        let row_bytes = t.qtype.row_bytes(cols);
+        let mut r0 = 0;
+        let mut ws = Vec::with_capacity(rows.len());
+        for &r in rows {
+            let part = &data[r0 * row_bytes..(r0 + r) * row_bytes];
+            ws.push(GpuWeight::upload(gpu, &format!("{name}[{r0}..]"), t.qtype, r, cols, part)?);
+            r0 += r;
+        }
+        Ok(Proj::Separate(ws))
+    }
+
     /// Columns (the input width).
     pub fn cols(&self) -> usize {
         match self {

@@ -7,7 +7,7 @@
 //! are recorded twice over the same weights: for one decode token and for a
 //! prefill chunk.
 
-use super::attention::{attend_ops, prep_op, AttnBuffers, AttnShape, GpuKvCache, PrepBuffers};
+use super::attention::{attend_ops, prep_op, AttnBuffers, AttnShape, GpuKvCache, PrepBuffers, RopeArgs};
 use super::buffers::{scratch, GpuWeight};
 use super::device::Gpu;
 use super::error::{GpuError, GpuResult};
@@ -174,7 +174,8 @@ async fn layer_ops(
         norms: w.qk_norm.as_ref(),
         step,
     };
-    ops.push(prep_op(b, s, prep, true, m.table, eps).await?);
+    let rope = RopeArgs { neox: true, table_off: m.table, dims: s.head_dim, mscale: 1.0 };
+    ops.push(prep_op(b, s, prep, &rope, eps).await?);
     let bufs = AttnBuffers { q: &l.q, k: &l.k, v: &l.v, k_cache, v_cache, scores: &l.scores, out: &l.att, step };
     ops.extend(attend_ops(b, s, bufs, m.cap).await?);
     ops.extend(linear_ops(b, &w.wo, &l.att, &l.o, step, rows, false).await?);

@@ -1,10 +1,12 @@
 //! Llama-family decoders on the GPU, the graph of `models::llama`: Llama
 //! 2/3 (NORM RoPE, optional `rope_freqs`), Qwen2 (q/k/v biases, NEOX
-//! RoPE) and Qwen3 (QK-norm, NEOX RoPE); pre-norm blocks whose projections add straight into the residual,
+//! RoPE), Qwen3 (QK-norm, NEOX RoPE), SmolLM3 (layers without RoPE) and
+//! Phi-3 (fused tensors, RoPE over part of a head with LongRoPE's
+//! factors); pre-norm blocks whose projections add straight into the residual,
 //! SwiGLU, untied or tied LM head. The layers are recorded twice over the
 //! same weights: for one decode token and for a prefill chunk.
 
-use super::attention::{attend_ops, prep_op, AttnBuffers, AttnShape, GpuKvCache, PrepBuffers};
+use super::attention::{attend_ops, prep_op, AttnBuffers, AttnShape, GpuKvCache, PrepBuffers, RopeArgs};
 use super::buffers::{scratch, GpuWeight};
 use super::device::Gpu;
 use super::error::{GpuError, GpuResult};
@@ -15,7 +17,7 @@ use super::model::{capacity, lane_rows, vector, weight, Lane, Plan, Shared};
 use super::ops::{self, Gate};
 use crate::gguf::Gguf;
 use crate::models::Hparams;
-use crate::ops::{rope_inv_freq, RopeStyle};
+use crate::ops::RopeStyle;
 use super::gemma3::qk_norms;
 
 pub(crate) async fn build(g: &Gguf, hp: &Hparams, b: &mut Builder<'_>, shared: &Shared) -> GpuResult<Plan> {
@@ -39,7 +41,8 @@ pub(crate) async fn build(g: &Gguf, hp: &Hparams, b: &mut Builder<'_>, shared: &
         ops.push(embed_ops(b, &embed, &l.x, &shared.tokens, 1.0).await?);
     }
     let shape = AttnShape { n_head, n_kv_head, head_dim: hd, window: 0, softcap: 0.0, scale: 1.0 / (hd as f32).sqrt() };
-    let dims = Dims { eps, cap, neox: hp.rope_style == RopeStyle::Neox };
+    let dims = Dims { eps, cap, neox: hp.rope_style == RopeStyle::Neox, rope_dims: hp.rope_dims, mscale: hp.rope_mscale };
+    let has = |name: String| g.has_tensor(&name);
     for il in 0..n_layers {
         let p = |s: &str| format!("blk.{il}.{s}.weight");
         let bias = |s: &str| format!("blk.{il}.{s}.bias");
@@ -50,17 +53,25 @@ pub(crate) async fn build(g: &Gguf, hp: &Hparams, b: &mut Builder<'_>, shared: &
             None
         };
         let w = Layer {
-            qkv: Proj::load(gpu, g, &[p("attn_q"), p("attn_k"), p("attn_v")], &[qd, kvd, kvd], d, &mut bytes)?,
+            qkv: if has(p("attn_qkv")) {
+                Proj::load_fused(gpu, g, &p("attn_qkv"), &[qd, kvd, kvd], d, &mut bytes)?
+            } else {
+                Proj::load(gpu, g, &[p("attn_q"), p("attn_k"), p("attn_v")], &[qd, kvd, kvd], d, &mut bytes)?
+            },
             wo: weight(gpu, g, &p("attn_output"), d, qd, &mut bytes)?,
-            gate_up: Proj::load(gpu, g, &[p("ffn_gate"), p("ffn_up")], &[ffn, ffn], d, &mut bytes)?,
+            gate_up: if has(p("ffn_gate")) {
+                Proj::load(gpu, g, &[p("ffn_gate"), p("ffn_up")], &[ffn, ffn], d, &mut bytes)?
+            } else {
+                Proj::load_fused(gpu, g, &p("ffn_up"), &[ffn, ffn], d, &mut bytes)?
+            },
             wd: weight(gpu, g, &p("ffn_down"), d, ffn, &mut bytes)?,
             attn_norm: vector(gpu, g, &p("attn_norm"), d, &mut bytes)?,
             ffn_norm: vector(gpu, g, &p("ffn_norm"), d, &mut bytes)?,
             biases,
             qk_norm: if hp.qk_norm { Some(qk_norms(gpu, g, &p("attn_q_norm"), &p("attn_k_norm"), hd, &mut bytes)?) } else { None },
         };
-        // A layer without RoPE reads the all-zero table: no rotation.
-        let table = if hp.uses_rope(il) { 0 } else { hd };
+        // A layer without RoPE reads the all-zero table after the first: no rotation.
+        let table = if hp.uses_rope(il) { 0 } else { hp.rope_dims };
         for (l, lane_ops) in lanes.iter().zip(ops.iter_mut()) {
             let kv = (&cache.k[il], &cache.v[il]);
             lane_ops.extend(layer_ops(b, l, &w, &shape, &dims, table, kv, shared).await?);
@@ -74,16 +85,11 @@ pub(crate) async fn build(g: &Gguf, hp: &Hparams, b: &mut Builder<'_>, shared: &
     let mut head = vec![ops::rms_norm(b, &decode.x, &output_norm, &decode.h, d, 1, eps, false).await?];
     head.extend(matvec_ops(b, lm_head.as_ref().unwrap_or(&embed), &decode.h, &logits, false, None).await?);
     let lanes = lanes.into_iter().zip(ops).map(|(l, ops)| Lane { rows: l.rows, ops, x: l.x }).collect();
-    let factors = if g.has_tensor("rope_freqs.weight") {
-        Some(crate::matrix::load_vector(g, "rope_freqs.weight", hp.rope_dims / 2)?)
-    } else {
-        None
-    };
     Ok(Plan {
         config: hp.config(),
         lanes,
         head,
-        inv_freqs: vec![rope_inv_freq(hd, hp.rope_base, factors.as_deref()), vec![0.0; hd / 2]],
+        inv_freqs: vec![hp.inv_freq(g)?, vec![0.0; hp.rope_dims / 2]],
         logits,
         cache,
         weight_bytes: bytes,
@@ -142,6 +148,8 @@ struct Dims {
     eps: f32,
     cap: usize,
     neox: bool,
+    rope_dims: usize,
+    mscale: f32,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -169,7 +177,10 @@ async fn layer_ops(
         norms: w.qk_norm.as_ref(),
         step,
     };
-    ops.push(prep_op(b, s, prep, m.neox, table, eps).await?);
+    // The all-zero table turns nothing, so nothing is scaled either.
+    let mscale = if table == 0 { m.mscale } else { 1.0 };
+    let rope = RopeArgs { neox: m.neox, table_off: table, dims: m.rope_dims, mscale };
+    ops.push(prep_op(b, s, prep, &rope, eps).await?);
     let bufs = AttnBuffers { q: &l.q_roped, k: &l.k, v: &l.v, k_cache, v_cache, scores: &l.scores, out: &l.att, step };
     ops.extend(attend_ops(b, s, bufs, m.cap).await?);
     ops.extend(linear_ops(b, &w.wo, &l.att, &l.x, step, rows, true).await?);

@@ -8,7 +8,7 @@ use crate::models::Config;
 use crate::ops::RopeStyle;
 
 /// The architectures this engine runs.
-pub const ARCHITECTURES: &[&str] = &["gemma2", "gemma3", "llama", "qwen2", "qwen3", "smollm3"];
+pub const ARCHITECTURES: &[&str] = &["gemma2", "gemma3", "llama", "phi3", "qwen2", "qwen3", "smollm3"];
 
 #[derive(Debug, Clone)]
 pub struct Hparams {
@@ -27,7 +27,12 @@ pub struct Hparams {
     pub rope_base: f32,
     /// RoPE base of Gemma 3's sliding-window layers.
     pub rope_base_local: f32,
+    /// Dims of each head that RoPE rotates (the first ones; Phi-4-mini
+    /// rotates 96 of 128), the rest pass through.
     pub rope_dims: usize,
+    /// Rotated dims of queries and keys are multiplied by this (Phi-3's
+    /// LongRoPE `rope.scaling.attn_factor`), as llama.cpp's RoPE does.
+    pub rope_mscale: f32,
     pub rope_style: RopeStyle,
     /// Sliding window (tokens) and the pattern of global layers: layer `il`
     /// is global when `il % pattern == pattern - 1` (Gemma 3).
@@ -87,14 +92,21 @@ impl Hparams {
             head_dim,
             eps: f("attention.layer_norm_rms_epsilon").unwrap_or(if gemma { 1e-6 } else { 1e-5 }),
             n_vocab,
-            context_length: u("context_length").unwrap_or(if gemma { 8192 } else { 4096 }),
+            context_length: {
+                let n = u("context_length").unwrap_or(if gemma { 8192 } else { 4096 });
+                match u("rope.scaling.original_context_length") {
+                    Ok(short) if g.has_tensor("rope_factors_short.weight") => n.min(short),
+                    _ => n,
+                }
+            },
             rope_base,
             // llama.cpp's key, then candle's; Gemma 3 270M carries neither
             // (10k); Gemma 2's sliding layers rotate as its global ones.
             rope_base_local: f("rope.freq_base_swa")
                 .or_else(|_| f("rope.local_freq_base"))
                 .unwrap_or(if gemma2 { rope_base } else { 10_000.0 }),
-            rope_dims: u("rope.dimension_count").unwrap_or(head_dim),
+            rope_dims: u("rope.dimension_count").unwrap_or(head_dim).min(head_dim) & !1,
+            rope_mscale: f("rope.scaling.attn_factor").unwrap_or(1.0),
             rope_style: if a == "llama" || a == "smollm3" { RopeStyle::Norm } else { RopeStyle::Neox },
             window: gemma.then(|| u("attention.sliding_window").unwrap_or(if gemma2 { 4096 } else { 512 })),
             window_pattern: u("attention.sliding_window_pattern")
@@ -110,6 +122,25 @@ impl Hparams {
             no_rope_every: (a == "smollm3").then_some(4),
             arch,
         })
+    }
+
+    /// Per-pair divisors of RoPE's frequencies: Llama 3's `rope_freqs`, or
+    /// Phi-3's LongRoPE factors: the short ones, which llama.cpp takes for a
+    /// context within `rope.scaling.original_context_length` (4,096 tokens
+    /// for Phi-4-mini; `read` keeps the context within it, so a longer chat
+    /// shifts its window rather than rotating past what they were made for).
+    pub fn rope_factors(&self, g: &Gguf) -> Result<Option<Vec<f32>>> {
+        for name in ["rope_freqs.weight", "rope_factors_short.weight"] {
+            if g.has_tensor(name) {
+                return crate::matrix::load_vector(g, name, self.rope_dims / 2).map(Some);
+            }
+        }
+        Ok(None)
+    }
+
+    /// Inverse RoPE frequencies of the rotated dims.
+    pub fn inv_freq(&self, g: &Gguf) -> Result<Vec<f32>> {
+        Ok(crate::ops::rope_inv_freq(self.rope_dims, self.rope_base, self.rope_factors(g)?.as_deref()))
     }
 
     /// Whether layer `il` rotates its queries and keys.

@@ -1,15 +1,18 @@
 //! Llama-family decoders: Llama 2/3 (SmolLM2, TinyLlama, Llama 3.2), Qwen2
 //! (Qwen2.5), which adds biases to q/k/v and rotates NEOX-style, Qwen3,
 //! which drops the biases and RMS-normalises each head's queries and keys
-//! before RoPE, and SmolLM3, whose every fourth layer has no RoPE. Pre-norm
-//! blocks, GQA, SwiGLU feed-forward, untied or tied LM head.
+//! before RoPE, SmolLM3, whose every fourth layer has no RoPE, and Phi-3
+//! (Phi-4-mini), whose q/k/v and gate/up come fused in one tensor each and
+//! whose RoPE turns part of each head, with LongRoPE's factors and
+//! attention factor. Pre-norm blocks, GQA, SwiGLU feed-forward, untied or
+//! tied LM head.
 
 use crate::error::Result;
 use crate::gguf::Gguf;
 use crate::kv_cache::KvCache;
 use crate::matrix::{load_vector, Weight};
 use crate::models::{Config, Hparams};
-use crate::ops::{add_in_place, attention, rms_norm, rope, rope_inv_freq, silu, AttnShape, RopeStyle};
+use crate::ops::{add_in_place, attention, rms_norm, rope, scale_rotated, silu, AttnShape, RopeStyle};
 
 struct Layer {
     attn_norm: Vec<f32>,
@@ -41,6 +44,28 @@ pub struct Llama {
     /// context shift's moved keys.
     no_rope: Vec<f32>,
     rope_style: RopeStyle,
+    rope_mscale: f32,
+}
+
+/// q, k and v: three tensors, or Phi-3's one `attn_qkv` stacking them.
+fn qkv_weights(g: &Gguf, il: usize, rows: [usize; 3], d: usize) -> Result<[Weight; 3]> {
+    let p = |s: &str| format!("blk.{il}.{s}.weight");
+    if g.has_tensor(&p("attn_qkv")) {
+        let mut parts = Weight::load_parts(g, &p("attn_qkv"), &rows, d)?.into_iter();
+        return Ok([(); 3].map(|_| parts.next().expect("three parts")));
+    }
+    Ok([Weight::load(g, &p("attn_q"), rows[0], d)?, Weight::load(g, &p("attn_k"), rows[1], d)?, Weight::load(g, &p("attn_v"), rows[2], d)?])
+}
+
+/// Gate and up: two tensors, or Phi-3's `ffn_up` of twice the rows, the
+/// gate first (as llama.cpp's SwiGLU splits it).
+fn gate_up_weights(g: &Gguf, il: usize, ffn: usize, d: usize) -> Result<[Weight; 2]> {
+    let p = |s: &str| format!("blk.{il}.{s}.weight");
+    if !g.has_tensor(&p("ffn_gate")) {
+        let mut parts = Weight::load_parts(g, &p("ffn_up"), &[ffn, ffn], d)?.into_iter();
+        return Ok([(); 2].map(|_| parts.next().expect("two parts")));
+    }
+    Ok([Weight::load(g, &p("ffn_gate"), ffn, d)?, Weight::load(g, &p("ffn_up"), ffn, d)?])
 }
 
 impl Llama {
@@ -62,18 +87,20 @@ impl Llama {
             } else {
                 None
             };
+            let [q, k, v] = qkv_weights(&g, il, [qd, kvd, kvd], d)?;
+            let [gate, up] = gate_up_weights(&g, il, ffn, d)?;
             layers.push(Layer {
                 attn_norm: load_vector(&g, &p("attn_norm"), d)?,
-                q: Weight::load(&g, &p("attn_q"), qd, d)?,
-                k: Weight::load(&g, &p("attn_k"), kvd, d)?,
-                v: Weight::load(&g, &p("attn_v"), kvd, d)?,
+                q,
+                k,
+                v,
                 bias,
                 qk_norm,
                 rope: hp.uses_rope(il),
                 o: Weight::load(&g, &p("attn_output"), d, qd)?,
                 ffn_norm: load_vector(&g, &p("ffn_norm"), d)?,
-                gate: Weight::load(&g, &p("ffn_gate"), ffn, d)?,
-                up: Weight::load(&g, &p("ffn_up"), ffn, d)?,
+                gate,
+                up,
                 down: Weight::load(&g, &p("ffn_down"), d, ffn)?,
             });
         }
@@ -83,11 +110,7 @@ impl Llama {
         } else {
             embed.clone()
         };
-        let factors = if g.has_tensor("rope_freqs.weight") {
-            Some(load_vector(&g, "rope_freqs.weight", hp.rope_dims / 2)?)
-        } else {
-            None
-        };
+        let inv_freq = hp.inv_freq(&g)?;
         Ok(Llama {
             config: hp.config(),
             file: g,
@@ -97,9 +120,10 @@ impl Llama {
             lm_head,
             eps: hp.eps,
             ffn,
-            inv_freq: rope_inv_freq(head_dim, hp.rope_base, factors.as_deref()),
-            no_rope: vec![0.0; head_dim / 2],
+            no_rope: vec![0.0; inv_freq.len()],
+            inv_freq,
             rope_style: hp.rope_style,
+            rope_mscale: hp.rope_mscale,
         })
     }
 
@@ -142,6 +166,11 @@ impl Llama {
             if l.rope {
                 rope(&mut q, qd, hd, pos0, &self.inv_freq, self.rope_style);
                 rope(&mut k, kvd, hd, pos0, &self.inv_freq, self.rope_style);
+                if self.rope_mscale != 1.0 {
+                    let dims = 2 * self.inv_freq.len();
+                    scale_rotated(&mut q, hd, dims, self.rope_mscale);
+                    scale_rotated(&mut k, hd, dims, self.rope_mscale);
+                }
             }
             cache.push(il, &k, &v);
             let shape = AttnShape {

@@ -1,7 +1,7 @@
 // Everything between the q/k/v projections and attention, in one pass:
 // per head of each token (workgroup x: q heads, then k heads, then v
 // heads; token in z), Gemma's QK-norm (RMSNorm of the head times its
-// weight), RoPE, and the store of k and v into the layer's f16 cache at
+// weight), RoPE (of all of the head, or of its first dims), and the store of k and v into the layer's f16 cache at
 // the token's position; q goes to q_out for the scores kernel. Replaces
 // up to five dispatches a layer (two norms, two RoPEs, the cache store):
 // on an H100 each dispatch cost ~10 us whatever its size. The arithmetic
@@ -18,6 +18,10 @@ struct Params {
     eps: f32,
     // 1: QK-norm with norms[0..head_dim] (q) and norms[head_dim..] (k).
     norm: u32,
+    // Pairs RoPE turns (the first 2 * rot_half dims of a head; the rest
+    // pass through), and the factor on what it turns (LongRoPE's).
+    rot_half: u32,
+    mscale: f32,
 }
 
 struct Step {
@@ -88,20 +92,25 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) t
         workgroupBarrier();
     }
     let half = hd / 2u;
+    let rh = p.rot_half;
     let to = t * p.table_stride + p.table_off;
-    for (var j = tid; j < half; j += 256u) {
+    for (var j = tid; j < rh; j += 256u) {
         var a = 2u * j;
         var b = a + 1u;
         if (p.neox != 0u) {
             a = j;
-            b = j + half;
+            b = j + rh;
         }
         let c = table[to + j];
-        let s = table[to + half + j];
+        let s = table[to + rh + j];
         let x0 = head[a];
         let x1 = head[b];
         head[a] = x0 * c - x1 * s;
         head[b] = x0 * s + x1 * c;
+        if (p.mscale != 1.0) {
+            head[a] = head[a] * p.mscale;
+            head[b] = head[b] * p.mscale;
+        }
     }
     workgroupBarrier();
     if (is_q) {
