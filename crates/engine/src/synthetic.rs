@@ -255,6 +255,13 @@ pub fn write(spec: &Spec) -> Result<Vec<u8>> {
         meta.push((format!("{a}.rope.scaling.attn_factor"), Value::F32(1.19)));
         meta.push((format!("{a}.rope.scaling.original_context_length"), Value::U32(spec.context_length as u32 / 2)));
     }
+    if a == "granite" {
+        // Granite 3.3 2B's multipliers.
+        meta.push((format!("{a}.embedding_scale"), Value::F32(12.0)));
+        meta.push((format!("{a}.residual_scale"), Value::F32(0.22)));
+        meta.push((format!("{a}.attention.scale"), Value::F32(0.015625)));
+        meta.push((format!("{a}.logit_scale"), Value::F32(8.0)));
+    }
     if a == "gemma2" {
         // Caps as low as the random weights' scores and logits, so that the
         // capping shows in the outputs (leaving out either cap moves logits
@@ -271,10 +278,15 @@ pub fn write(spec: &Spec) -> Result<Vec<u8>> {
         ones("output_norm.weight".into(), d, &mut rng),
     ];
     let s = 1.0 / (d as f32).sqrt();
-    // SmolLM3's and Phi-3's files score sharply, so that RoPE's details
-    // (a layer without it, the part of a head it turns) show in their
-    // logits (flat random scores hide the rotation).
-    let qk = if a == "smollm3" || a == "phi3" { 4.0 * s } else { s };
+    // SmolLM3's, Phi-3's and Granite's files score sharply, so that RoPE's
+    // details (a layer without it, the part of a head it turns) and the
+    // scores' scale show in their logits (flat random scores hide them).
+    // Granite's scores are scaled by 1/64, not 1/8: sharper still.
+    let qk = match a {
+        "smollm3" | "phi3" => 4.0 * s,
+        "granite" => 12.0 * s,
+        _ => s,
+    };
     // Phi-3 stacks q, k and v in one tensor, and gate and up in another.
     let fused = a == "phi3";
     if fused {

@@ -106,7 +106,7 @@ impl Proj {
         match self {
             Proj::Separate(ws) => {
                 for (w, y) in ws.iter().zip(outs) {
-                    ops.extend(linear_ops(b, w, x, y, step, lane_rows, false).await?);
+                    ops.extend(linear_ops(b, w, x, y, step, lane_rows, None).await?);
                 }
             }
             Proj::Stacked { w, rows } => {
@@ -116,7 +116,7 @@ impl Proj {
                         // Not reached by the decode lane, which has its fused kernels.
                         return Err(super::GpuError::Unsupported("a stacked weight's part as a mat-vec".into()));
                     }
-                    ops.push(matmul_part_ops(b, w, lo, r, x, y, step, false).await?);
+                    ops.push(matmul_part_ops(b, w, lo, r, x, y, step, None).await?);
                     lo += r;
                 }
             }

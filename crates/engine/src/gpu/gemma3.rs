@@ -76,7 +76,7 @@ pub(crate) async fn build(g: &Gguf, hp: &Hparams, b: &mut Builder<'_>, shared: &
         return Err(GpuError::Unsupported("no decode lane".into()));
     };
     let mut head = vec![ops::rms_norm(b, &decode.x, &output_norm, &decode.h, d, 1, eps, false).await?];
-    head.extend(matvec_ops(b, &embed, &decode.h, &logits, false, None).await?);
+    head.extend(matvec_ops(b, &embed, &decode.h, &logits, None, None).await?);
     if let Some(cap) = hp.final_softcap {
         head.push(ops::soft_cap(b, &logits, n_vocab, cap).await?);
     }
@@ -178,10 +178,10 @@ async fn layer_ops(
     ops.push(prep_op(b, s, prep, &rope, eps).await?);
     let bufs = AttnBuffers { q: &l.q, k: &l.k, v: &l.v, k_cache, v_cache, scores: &l.scores, out: &l.att, step };
     ops.extend(attend_ops(b, s, bufs, m.cap).await?);
-    ops.extend(linear_ops(b, &w.wo, &l.att, &l.o, step, rows, false).await?);
+    ops.extend(linear_ops(b, &w.wo, &l.att, &l.o, step, rows, None).await?);
     ops.push(ops::norm_residual(b, &l.o, &w.post_attn, &l.x, &w.ffn_norm, &l.h, d, eps).await?);
     ops.extend(glu_ops(b, &w.gate_up, Input::Ready(&l.h), &l.gate, &l.up, Gate::GeluTanh, step, rows).await?);
-    ops.extend(linear_ops(b, &w.wd, &l.gate, &l.o, step, rows, false).await?);
+    ops.extend(linear_ops(b, &w.wd, &l.gate, &l.o, step, rows, None).await?);
     ops.push(ops::rms_norm(b, &l.o, &w.post_ffn, &l.x, d, 1, eps, true).await?);
     Ok(ops)
 }

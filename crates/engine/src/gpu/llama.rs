@@ -2,12 +2,14 @@
 //! 2/3 (NORM RoPE, optional `rope_freqs`), Qwen2 (q/k/v biases, NEOX
 //! RoPE), Qwen3 (QK-norm, NEOX RoPE), SmolLM3 (layers without RoPE) and
 //! Phi-3 (fused tensors, RoPE over part of a head with LongRoPE's
-//! factors); pre-norm blocks whose projections add straight into the residual,
+//! factors) and Granite (its multipliers: the embedding op's scale, the
+//! projections' factor into the residual, the scores' scale, the logits'
+//! divisor in the last norm); pre-norm blocks whose projections add straight into the residual,
 //! SwiGLU, untied or tied LM head. The layers are recorded twice over the
 //! same weights: for one decode token and for a prefill chunk.
 
 use super::attention::{attend_ops, prep_op, AttnBuffers, AttnShape, GpuKvCache, PrepBuffers, RopeArgs};
-use super::buffers::{scratch, GpuWeight};
+use super::buffers::{scratch, upload_f32, GpuWeight};
 use super::device::Gpu;
 use super::error::{GpuError, GpuResult};
 use super::fused::{glu_ops, qkv_ops, Input, Proj, QkvBias};
@@ -38,10 +40,10 @@ pub(crate) async fn build(g: &Gguf, hp: &Hparams, b: &mut Builder<'_>, shared: &
     let embed = weight(gpu, g, "token_embd.weight", n_vocab, d, &mut bytes)?;
     let mut ops: Vec<Vec<Op>> = Vec::new();
     for l in &lanes {
-        ops.push(embed_ops(b, &embed, &l.x, &shared.tokens, 1.0).await?);
+        ops.push(embed_ops(b, &embed, &l.x, &shared.tokens, hp.embedding_scale).await?);
     }
-    let shape = AttnShape { n_head, n_kv_head, head_dim: hd, window: 0, softcap: 0.0, scale: 1.0 / (hd as f32).sqrt() };
-    let dims = Dims { eps, cap, neox: hp.rope_style == RopeStyle::Neox, rope_dims: hp.rope_dims, mscale: hp.rope_mscale };
+    let shape = AttnShape { n_head, n_kv_head, head_dim: hd, window: 0, softcap: 0.0, scale: hp.attn_scale };
+    let dims = Dims { eps, cap, neox: hp.rope_style == RopeStyle::Neox, rope_dims: hp.rope_dims, mscale: hp.rope_mscale, residual: hp.residual_scale };
     let has = |name: String| g.has_tensor(&name);
     for il in 0..n_layers {
         let p = |s: &str| format!("blk.{il}.{s}.weight");
@@ -77,13 +79,16 @@ pub(crate) async fn build(g: &Gguf, hp: &Hparams, b: &mut Builder<'_>, shared: &
             lane_ops.extend(layer_ops(b, l, &w, &shape, &dims, table, kv, shared).await?);
         }
     }
-    let output_norm = vector(gpu, g, "output_norm.weight", d, &mut bytes)?;
+    // Granite's logit divisor, folded into the last norm's weight as on the CPU.
+    let output_norm: Vec<f32> = crate::matrix::load_vector(g, "output_norm.weight", d)?.into_iter().map(|w| w / hp.logit_scale).collect();
+    bytes += 4 * d as u64;
+    let output_norm = upload_f32(gpu, "output_norm.weight", &output_norm)?;
     let lm_head = if g.has_tensor("output.weight") { Some(weight(gpu, g, "output.weight", n_vocab, d, &mut bytes)?) } else { None };
     let Some(decode) = lanes.first() else {
         return Err(GpuError::Unsupported("no decode lane".into()));
     };
     let mut head = vec![ops::rms_norm(b, &decode.x, &output_norm, &decode.h, d, 1, eps, false).await?];
-    head.extend(matvec_ops(b, lm_head.as_ref().unwrap_or(&embed), &decode.h, &logits, false, None).await?);
+    head.extend(matvec_ops(b, lm_head.as_ref().unwrap_or(&embed), &decode.h, &logits, None, None).await?);
     let lanes = lanes.into_iter().zip(ops).map(|(l, ops)| Lane { rows: l.rows, ops, x: l.x }).collect();
     Ok(Plan {
         config: hp.config(),
@@ -150,6 +155,8 @@ struct Dims {
     neox: bool,
     rope_dims: usize,
     mscale: f32,
+    /// The factor on each block's output into the residual (Granite's).
+    residual: f32,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -183,10 +190,10 @@ async fn layer_ops(
     ops.push(prep_op(b, s, prep, &rope, eps).await?);
     let bufs = AttnBuffers { q: &l.q_roped, k: &l.k, v: &l.v, k_cache, v_cache, scores: &l.scores, out: &l.att, step };
     ops.extend(attend_ops(b, s, bufs, m.cap).await?);
-    ops.extend(linear_ops(b, &w.wo, &l.att, &l.x, step, rows, true).await?);
+    ops.extend(linear_ops(b, &w.wo, &l.att, &l.x, step, rows, Some(m.residual)).await?);
 
     let pre_ffn = Input::Normed { x: &l.x, weight: &w.ffn_norm, eps, h: &l.h };
     ops.extend(glu_ops(b, &w.gate_up, pre_ffn, &l.gate, &l.up, Gate::Silu, step, rows).await?);
-    ops.extend(linear_ops(b, &w.wd, &l.gate, &l.x, step, rows, true).await?);
+    ops.extend(linear_ops(b, &w.wd, &l.gate, &l.x, step, rows, Some(m.residual)).await?);
     Ok(ops)
 }

@@ -63,14 +63,14 @@ fn layout_override(tall: bool) -> Option<Layout> {
     ok.then_some(l)
 }
 
-/// `y[r] (+)= W[r] . x` for every row of `w`, in the `forced` workgroup
+/// `y[r] = W[r] . x` (or `y[r] += s * W[r] . x` with `add` Some(s)) for every row of `w`, in the `forced` workgroup
 /// layout if given, else in the one `layout` picks for each chunk.
 pub async fn matvec_ops(
     b: &mut Builder<'_>,
     w: &GpuWeight,
     x: &wgpu::Buffer,
     y: &wgpu::Buffer,
-    accumulate: bool,
+    add: Option<f32>,
     forced: Option<Layout>,
 ) -> GpuResult<Vec<Op>> {
     let mut ops = Vec::with_capacity(w.chunks.len());
@@ -80,7 +80,7 @@ pub async fn matvec_ops(
         let params = uniform(
             b.gpu,
             &format!("{} params", w.name),
-            &[c.rows as u32, w.cols as u32, w.row_bytes as u32, c.row0 as u32, accumulate as u32, grid[0]],
+            &[c.rows as u32, w.cols as u32, w.row_bytes as u32, c.row0 as u32, add_word(add), grid[0]],
         );
         ops.push(b.op(Kernel::MatVec(w.qtype, rpw), &[&params, &c.buffer, x, y], Grid::Fixed(grid)).await?);
     }
@@ -95,7 +95,7 @@ pub async fn matmul_ops(
     x: &wgpu::Buffer,
     y: &wgpu::Buffer,
     step: &wgpu::Buffer,
-    accumulate: bool,
+    add: Option<f32>,
 ) -> GpuResult<Vec<Op>> {
     let mut ops = Vec::with_capacity(w.chunks.len());
     for c in &w.chunks {
@@ -106,7 +106,7 @@ pub async fn matmul_ops(
         let params = uniform(
             b.gpu,
             &format!("{} matmul", w.name),
-            &[c.rows as u32, w.cols as u32, w.row_bytes as u32, c.row0 as u32, accumulate as u32, w.rows as u32, 0],
+            &[c.rows as u32, w.cols as u32, w.row_bytes as u32, c.row0 as u32, add_word(add), w.rows as u32, 0],
         );
         let grid = Grid::TokenTiles { xy: [tiles, 1], tile: MATMUL_TILE };
         ops.push(b.op(Kernel::MatMul(w.qtype), &[&params, &c.buffer, x, y, step], grid).await?);
@@ -126,7 +126,7 @@ pub async fn matmul_part_ops(
     x: &wgpu::Buffer,
     y: &wgpu::Buffer,
     step: &wgpu::Buffer,
-    accumulate: bool,
+    add: Option<f32>,
 ) -> GpuResult<Op> {
     let ([c], true) = (w.chunks.as_slice(), lo + rows <= w.rows) else {
         return Err(GpuError::Unsupported(format!("rows {lo}..{} of `{}` as one part", lo + rows, w.name)));
@@ -139,10 +139,16 @@ pub async fn matmul_part_ops(
     let params = uniform(
         b.gpu,
         &format!("{}[{lo}..] matmul", w.name),
-        &[rows as u32, w.cols as u32, w.row_bytes as u32, 0, accumulate as u32, rows as u32, w_off],
+        &[rows as u32, w.cols as u32, w.row_bytes as u32, 0, add_word(add), rows as u32, w_off],
     );
     let grid = Grid::TokenTiles { xy: [tiles, 1], tile: MATMUL_TILE };
     b.op(Kernel::MatMul(w.qtype), &[&params, &c.buffer, x, y, step], grid).await
+}
+
+/// The kernels' `accumulate` word: 0 stores the product, any other float
+/// is the factor it is added with (1, or Granite's residual multiplier).
+fn add_word(add: Option<f32>) -> u32 {
+    add.map_or(0, f32::to_bits)
 }
 
 /// Rows and tokens of one mat-mul workgroup's tile (matmul.wgsl).
@@ -157,12 +163,12 @@ pub async fn linear_ops(
     y: &wgpu::Buffer,
     step: &wgpu::Buffer,
     rows: usize,
-    accumulate: bool,
+    add: Option<f32>,
 ) -> GpuResult<Vec<Op>> {
     if rows <= 1 {
-        matvec_ops(b, w, x, y, accumulate, None).await
+        matvec_ops(b, w, x, y, add, None).await
     } else {
-        matmul_ops(b, w, x, y, step, accumulate).await
+        matmul_ops(b, w, x, y, step, add).await
     }
 }
 

@@ -40,7 +40,7 @@ impl Oneshot {
         let xb = upload_f32(&self.gpu, "x", x)?;
         let y = scratch(&self.gpu, "y", w.rows)?;
         let mut b = Builder { gpu: &self.gpu, kernels: &mut self.kernels };
-        let ops = matvec_ops(&mut b, w, &xb, &y, false, layout).await?;
+        let ops = matvec_ops(&mut b, w, &xb, &y, None, layout).await?;
         self.run(&ops, 0, 1, &y, w.rows).await
     }
 
@@ -54,7 +54,7 @@ impl Oneshot {
         let y = scratch(&self.gpu, "y", n * w.rows)?;
         let step = super::buffers::uniform(&self.gpu, "step", &[0, 0, n as u32, 0]);
         let mut b = Builder { gpu: &self.gpu, kernels: &mut self.kernels };
-        let ops = matmul_ops(&mut b, w, &xb, &y, &step, false).await?;
+        let ops = matmul_ops(&mut b, w, &xb, &y, &step, None).await?;
         self.run(&ops, 0, n as u32, &y, n * w.rows).await
     }
 

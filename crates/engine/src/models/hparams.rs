@@ -8,7 +8,7 @@ use crate::models::Config;
 use crate::ops::RopeStyle;
 
 /// The architectures this engine runs.
-pub const ARCHITECTURES: &[&str] = &["gemma2", "gemma3", "llama", "phi3", "qwen2", "qwen3", "smollm3"];
+pub const ARCHITECTURES: &[&str] = &["gemma2", "gemma3", "granite", "llama", "phi3", "qwen2", "qwen3", "smollm3"];
 
 #[derive(Debug, Clone)]
 pub struct Hparams {
@@ -49,6 +49,15 @@ pub struct Hparams {
     /// on the final logits.
     pub attn_softcap: Option<f32>,
     pub final_softcap: Option<f32>,
+    /// Granite's multipliers: on the embeddings, on each block's output
+    /// before it joins the residual, and the divisor of the logits (1 for
+    /// every other architecture).
+    pub embedding_scale: f32,
+    pub residual_scale: f32,
+    pub logit_scale: f32,
+    /// Granite can leave RoPE out of every layer (`rope.scaling.finetuned`
+    /// false).
+    pub no_rope: bool,
     /// SmolLM3 leaves RoPE out of every n-th layer (NoPE: the 4th, 8th, ...).
     pub no_rope_every: Option<usize>,
 }
@@ -78,6 +87,9 @@ impl Hparams {
         let rope_base = f("rope.freq_base").unwrap_or(if a == "gemma3" { 1_000_000.0 } else { 10_000.0 });
         // As llama.cpp (after gemma_pytorch): 27B scales by d / n_head.
         let attn_scale = if gemma2 && n_layers == 46 { 1.0 / ((d / n_head) as f32).sqrt() } else { 1.0 / (head_dim as f32).sqrt() };
+        // Granite's, where set (llama.cpp takes 0 for unset).
+        let granite = |key: &str| f(key).ok().filter(|v| *v != 0.0 && v.is_finite());
+        let attn_scale = granite("attention.scale").unwrap_or(attn_scale);
         Ok(Hparams {
             name: g.get_str("general.name").unwrap_or_else(|_| match a {
                 "gemma2" => "Gemma 2".into(),
@@ -107,7 +119,7 @@ impl Hparams {
                 .unwrap_or(if gemma2 { rope_base } else { 10_000.0 }),
             rope_dims: u("rope.dimension_count").unwrap_or(head_dim).min(head_dim) & !1,
             rope_mscale: f("rope.scaling.attn_factor").unwrap_or(1.0),
-            rope_style: if a == "llama" || a == "smollm3" { RopeStyle::Norm } else { RopeStyle::Neox },
+            rope_style: if matches!(a, "llama" | "smollm3" | "granite") { RopeStyle::Norm } else { RopeStyle::Neox },
             window: gemma.then(|| u("attention.sliding_window").unwrap_or(if gemma2 { 4096 } else { 512 })),
             window_pattern: u("attention.sliding_window_pattern")
                 .or_else(|_| u("attention.sliding_window_type"))
@@ -118,6 +130,10 @@ impl Hparams {
             attn_scale,
             attn_softcap: gemma2.then(|| f("attn_logit_softcapping").unwrap_or(50.0)),
             final_softcap: gemma2.then(|| f("final_logit_softcapping").unwrap_or(30.0)),
+            embedding_scale: granite("embedding_scale").unwrap_or(1.0),
+            residual_scale: granite("residual_scale").unwrap_or(1.0),
+            logit_scale: granite("logit_scale").unwrap_or(1.0),
+            no_rope: a == "granite" && matches!(g.get(&format!("{a}.rope.scaling.finetuned")), Some(candle_core::quantized::gguf_file::Value::Bool(false))),
             // Fixed in llama.cpp, not in the file.
             no_rope_every: (a == "smollm3").then_some(4),
             arch,
@@ -145,7 +161,7 @@ impl Hparams {
 
     /// Whether layer `il` rotates its queries and keys.
     pub fn uses_rope(&self, il: usize) -> bool {
-        self.no_rope_every.is_none_or(|n| !(il + 1).is_multiple_of(n))
+        !self.no_rope && self.no_rope_every.is_none_or(|n| !(il + 1).is_multiple_of(n))
     }
 
     /// Whether layer `il` attends within the sliding window.

@@ -4,8 +4,10 @@
 //! before RoPE, SmolLM3, whose every fourth layer has no RoPE, and Phi-3
 //! (Phi-4-mini), whose q/k/v and gate/up come fused in one tensor each and
 //! whose RoPE turns part of each head, with LongRoPE's factors and
-//! attention factor. Pre-norm blocks, GQA, SwiGLU feed-forward, untied or
-//! tied LM head.
+//! attention factor, and Granite, which scales the embeddings, each
+//! block's output into the residual, the attention scores and the logits
+//! by its own constants. Pre-norm blocks, GQA, SwiGLU feed-forward, untied
+//! or tied LM head.
 
 use crate::error::Result;
 use crate::gguf::Gguf;
@@ -45,6 +47,9 @@ pub struct Llama {
     no_rope: Vec<f32>,
     rope_style: RopeStyle,
     rope_mscale: f32,
+    attn_scale: f32,
+    embedding_scale: f32,
+    residual_scale: f32,
 }
 
 /// q, k and v: three tensors, or Phi-3's one `attn_qkv` stacking them.
@@ -104,7 +109,8 @@ impl Llama {
                 down: Weight::load(&g, &p("ffn_down"), d, ffn)?,
             });
         }
-        let output_norm = load_vector(&g, "output_norm.weight", d)?;
+        // Granite's logit divisor, folded into the last norm's weight.
+        let output_norm: Vec<f32> = load_vector(&g, "output_norm.weight", d)?.into_iter().map(|w| w / hp.logit_scale).collect();
         let lm_head = if g.has_tensor("output.weight") {
             Weight::load(&g, "output.weight", hp.n_vocab, d)?
         } else {
@@ -124,6 +130,9 @@ impl Llama {
             inv_freq,
             rope_style: hp.rope_style,
             rope_mscale: hp.rope_mscale,
+            attn_scale: hp.attn_scale,
+            embedding_scale: hp.embedding_scale,
+            residual_scale: hp.residual_scale,
         })
     }
 
@@ -131,6 +140,14 @@ impl Llama {
     pub(crate) fn rope(&self, il: usize) -> (&[f32], RopeStyle) {
         let rotates = self.layers.get(il).is_none_or(|l| l.rope);
         (if rotates { &self.inv_freq } else { &self.no_rope }, self.rope_style)
+    }
+
+    /// `x += o`, `o` scaled first by Granite's residual multiplier.
+    fn add_residual(&self, x: &mut [f32], o: &mut [f32]) {
+        if self.residual_scale != 1.0 {
+            o.iter_mut().for_each(|v| *v *= self.residual_scale);
+        }
+        add_in_place(x, o);
     }
 
     pub fn forward(&self, tokens: &[u32], cache: &mut KvCache) -> Vec<f32> {
@@ -142,6 +159,9 @@ impl Llama {
         let mut x = vec![0f32; t * d];
         for (row, &tok) in x.chunks_exact_mut(d).zip(tokens) {
             self.embed.row_f32(file, tok as usize, row);
+            if self.embedding_scale != 1.0 {
+                row.iter_mut().for_each(|v| *v *= self.embedding_scale);
+            }
         }
         let (mut h, mut q, mut k, mut v) = (vec![0f32; t * d], vec![0f32; t * qd], vec![0f32; t * kvd], vec![0f32; t * kvd]);
         let (mut att, mut o) = (vec![0f32; t * qd], vec![0f32; t * d]);
@@ -178,12 +198,12 @@ impl Llama {
                 n_kv_head: c.n_kv_head,
                 head_dim: hd,
                 window: None,
-                scale: 1.0 / (hd as f32).sqrt(),
+                scale: self.attn_scale,
                 softcap: None,
             };
             attention(&q, &cache.k[il], &cache.v[il], pos0, t, &shape, &mut att);
             l.o.matmul(file, &att, t, &mut o);
-            add_in_place(&mut x, &o);
+            self.add_residual(&mut x, &mut o);
 
             h.copy_from_slice(&x);
             rms_norm(&mut h, &l.ffn_norm, self.eps);
@@ -193,7 +213,7 @@ impl Llama {
                 *a = silu(*a) * b;
             }
             l.down.matmul(file, &g, t, &mut o);
-            add_in_place(&mut x, &o);
+            self.add_residual(&mut x, &mut o);
         }
         cache.advance(t);
         let last = &mut x[(t - 1) * d..];

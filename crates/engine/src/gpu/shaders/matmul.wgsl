@@ -20,7 +20,8 @@ struct Params {
     cols: u32,
     row_bytes: u32,
     out_off: u32,
-    accumulate: u32,
+    // 0: y = the product; else y += accumulate * the product.
+    accumulate: f32,
     y_stride: u32,
     // Byte offset of row 0 in the binding: a part of stacked weights.
     w_off: u32,
@@ -115,8 +116,8 @@ fn store(r: u32, t: u32, v: vec4<f32>, n: u32) {
         let row = r + 16u * i;
         if (row < p.rows) {
             let o = t * p.y_stride + p.out_off + row;
-            if (p.accumulate != 0u) {
-                y[o] += v[i];
+            if (p.accumulate != 0.0) {
+                y[o] += p.accumulate * v[i];
             } else {
                 y[o] = v[i];
             }

@@ -8,7 +8,8 @@ struct Params {
     cols: u32,
     row_bytes: u32,
     out_off: u32,
-    accumulate: u32,
+    // 0: y = the product; else y += accumulate * the product.
+    accumulate: f32,
     grid_x: u32,
 }
 
@@ -28,8 +29,8 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) t
     for (var i = 0u; i < RPT; i++) {
         if (row + i < p.rows) {
             let o = p.out_off + row + i;
-            if (p.accumulate != 0u) {
-                y[o] += s[i];
+            if (p.accumulate != 0.0) {
+                y[o] += p.accumulate * s[i];
             } else {
                 y[o] = s[i];
             }
