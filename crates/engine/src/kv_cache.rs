@@ -3,7 +3,10 @@
 //! truncated back to a shared prefix when a new prompt diverges.
 
 pub struct KvCache {
-    kv_dim: usize,
+    /// Floats a position of each layer's keys and values. Every attention
+    /// layer of a model has the same; LFM2's convolution layers keep the
+    /// convolution's input (the model's width) as their keys and no values.
+    widths: Vec<(usize, usize)>,
     len: usize,
     pub(crate) k: Vec<Vec<f32>>,
     pub(crate) v: Vec<Vec<f32>>,
@@ -11,7 +14,13 @@ pub struct KvCache {
 
 impl KvCache {
     pub fn new(n_layers: usize, kv_dim: usize) -> Self {
-        KvCache { kv_dim, len: 0, k: vec![Vec::new(); n_layers], v: vec![Vec::new(); n_layers] }
+        Self::with_widths(vec![(kv_dim, kv_dim); n_layers])
+    }
+
+    /// A cache whose layer `i` holds `widths[i]` (key, value) floats a position.
+    pub fn with_widths(widths: Vec<(usize, usize)>) -> Self {
+        let n = widths.len();
+        KvCache { widths, len: 0, k: vec![Vec::new(); n], v: vec![Vec::new(); n] }
     }
 
     /// Positions held.
@@ -19,9 +28,9 @@ impl KvCache {
         self.len
     }
 
-    /// Key (and value) floats per position and layer.
-    pub fn kv_dim(&self) -> usize {
-        self.kv_dim
+    /// (key, value) floats a position, per layer.
+    pub fn widths(&self) -> &[(usize, usize)] {
+        &self.widths
     }
 
     pub fn n_layers(&self) -> usize {
@@ -30,12 +39,12 @@ impl KvCache {
 
     /// Layer `layer`'s keys, position after position.
     pub fn keys(&self, layer: usize) -> &[f32] {
-        &self.k[layer][..self.len * self.kv_dim]
+        &self.k[layer][..self.len * self.widths[layer].0]
     }
 
     /// Layer `layer`'s values, position after position.
     pub fn values(&self, layer: usize) -> &[f32] {
-        &self.v[layer][..self.len * self.kv_dim]
+        &self.v[layer][..self.len * self.widths[layer].1]
     }
 
     pub fn is_empty(&self) -> bool {
@@ -45,8 +54,9 @@ impl KvCache {
     pub fn truncate(&mut self, len: usize) {
         if len < self.len {
             self.len = len;
-            for l in self.k.iter_mut().chain(self.v.iter_mut()) {
-                l.truncate(len * self.kv_dim);
+            for ((k, v), &(kw, vw)) in self.k.iter_mut().zip(&mut self.v).zip(&self.widths) {
+                k.truncate(len * kw);
+                v.truncate(len * vw);
             }
         }
     }
@@ -64,16 +74,16 @@ impl KvCache {
     /// stores f16 would hold them.
     pub(crate) fn copy_rows(&self, from: usize, n: usize, mut rekey: impl FnMut(usize, &mut [f32])) -> Rows {
         assert!(from + n <= self.len, "rows {from}..+{n} of a cache of {}", self.len);
-        let span = from * self.kv_dim..(from + n) * self.kv_dim;
         let k = (self.k.iter().enumerate())
             .map(|(layer, keys)| {
-                let mut moved = keys[span.clone()].to_vec();
+                let w = self.widths[layer].0;
+                let mut moved = keys[from * w..(from + n) * w].to_vec();
                 rekey(layer, &mut moved);
                 moved.iter_mut().for_each(|x| *x = crate::ops::round_f16(*x));
                 moved
             })
             .collect();
-        let v = self.v.iter().map(|values| values[span.clone()].to_vec()).collect();
+        let v = (self.v.iter().zip(&self.widths)).map(|(values, &(_, w))| values[from * w..(from + n) * w].to_vec()).collect();
         Rows { n, k, v }
     }
 

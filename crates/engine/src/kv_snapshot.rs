@@ -3,8 +3,8 @@
 //! after a reload, a new chat with a character met before).
 //!
 //! Bytes, little-endian: `KVSN`, version, the model's fingerprint, layers,
-//! key/value width, token count, the token ids, each layer's keys then
-//! values as f16 (the cache rounds to f16 as it stores, so nothing is lost),
+//! token count, each layer's key and value widths, the token ids, each
+//! layer's keys then values as f16 (the cache rounds to f16 as it stores, so nothing is lost),
 //! and an FNV-1a 64 checksum of everything before it. A snapshot of another
 //! model, another shape or with any byte changed is refused, never used.
 
@@ -12,8 +12,10 @@ use crate::error::{Error, Result};
 use crate::kv_cache::KvCache;
 
 const MAGIC: &[u8; 4] = b"KVSN";
-const VERSION: u32 = 1;
-const HEADER: usize = 4 + 4 + 8 + 4 + 4 + 4;
+/// 2: widths per layer (LFM2's convolution layers are wider than its
+/// attention layers); a version-1 snapshot is refused and read again.
+const VERSION: u32 = 2;
+const HEADER: usize = 4 + 4 + 8 + 4 + 4;
 /// Bytes of the file's head and tail that the fingerprint reads.
 const FINGERPRINT_SPAN: usize = 64 * 1024;
 
@@ -40,17 +42,22 @@ pub fn fingerprint(file: &[u8]) -> u64 {
 /// The first `n` positions of `cache`, which holds `tokens`, as bytes.
 pub fn save(cache: &KvCache, tokens: &[u32], n: usize, model: u64) -> Vec<u8> {
     let n = n.min(tokens.len()).min(cache.len());
-    let (layers, width) = (cache.k.len(), cache.kv_dim());
-    let mut out = Vec::with_capacity(HEADER + n * 4 + layers * 2 * n * width * 2 + 8);
+    let widths = cache.widths();
+    let floats: usize = widths.iter().map(|(k, v)| k + v).sum::<usize>() * n;
+    let mut out = Vec::with_capacity(HEADER + widths.len() * 8 + n * 4 + floats * 2 + 8);
     out.extend_from_slice(MAGIC);
-    for v in [VERSION.to_le_bytes().as_slice(), &model.to_le_bytes(), &(layers as u32).to_le_bytes(), &(width as u32).to_le_bytes(), &(n as u32).to_le_bytes()] {
+    for v in [VERSION.to_le_bytes().as_slice(), &model.to_le_bytes(), &(widths.len() as u32).to_le_bytes(), &(n as u32).to_le_bytes()] {
         out.extend_from_slice(v);
+    }
+    for &(k, v) in widths {
+        out.extend_from_slice(&(k as u32).to_le_bytes());
+        out.extend_from_slice(&(v as u32).to_le_bytes());
     }
     for t in &tokens[..n] {
         out.extend_from_slice(&t.to_le_bytes());
     }
-    for layer in 0..layers {
-        for x in cache.k[layer][..n * width].iter().chain(&cache.v[layer][..n * width]) {
+    for (layer, &(kw, vw)) in widths.iter().enumerate() {
+        for x in cache.k[layer][..n * kw].iter().chain(&cache.v[layer][..n * vw]) {
             out.extend_from_slice(&half::f16::from_f32(*x).to_le_bytes());
         }
     }
@@ -59,9 +66,9 @@ pub fn save(cache: &KvCache, tokens: &[u32], n: usize, model: u64) -> Vec<u8> {
     out
 }
 
-/// Checks `bytes` against the model and the cache's shape and returns the
-/// token ids with a cache holding their keys and values.
-pub fn load(bytes: &[u8], model: u64, layers: usize, width: usize) -> Result<(Vec<u32>, KvCache)> {
+/// Checks `bytes` against the model and the cache's shape (`widths` per
+/// layer) and returns the token ids with a cache holding their keys and values.
+pub fn load(bytes: &[u8], model: u64, widths: &[(usize, usize)]) -> Result<(Vec<u32>, KvCache)> {
     let bad = |why: &str| Error::Snapshot(why.to_string());
     if bytes.len() < HEADER + 8 || &bytes[..4] != MAGIC {
         return Err(bad("not a stored prefix"));
@@ -70,27 +77,32 @@ pub fn load(bytes: &[u8], model: u64, layers: usize, width: usize) -> Result<(Ve
     if fnv1a(body, FNV_SEED).to_le_bytes() != sum {
         return Err(bad("its checksum does not match"));
     }
-    let u32_at = |at: usize| u32::from_le_bytes(body[at..at + 4].try_into().unwrap_or([0; 4]));
+    let u32_at = |at: usize| body.get(at..at + 4).map_or(u32::MAX, |b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
     if u32_at(4) != VERSION {
         return Err(bad("another version"));
     }
     if u64::from_le_bytes(body[8..16].try_into().unwrap_or([0; 8])) != model {
         return Err(bad("made with another model"));
     }
-    if u32_at(16) as usize != layers || u32_at(20) as usize != width {
+    let layers = widths.len();
+    let same_shape = u32_at(16) as usize == layers
+        && widths.iter().enumerate().all(|(i, &(k, v))| u32_at(HEADER + 8 * i) as usize == k && u32_at(HEADER + 8 * i + 4) as usize == v);
+    if !same_shape {
         return Err(bad("another cache shape"));
     }
-    let n = u32_at(24) as usize;
-    let values = layers * 2 * n * width;
-    if body.len() != HEADER + n * 4 + values * 2 {
+    let n = u32_at(20) as usize;
+    let at = HEADER + 8 * layers;
+    let floats = widths.iter().map(|(k, v)| k + v).sum::<usize>().checked_mul(n);
+    let ids = n.checked_mul(4).and_then(|b| b.checked_add(at));
+    if floats.and_then(|f| f.checked_mul(2)).zip(ids).and_then(|(a, b)| a.checked_add(b)) != Some(body.len()) {
         return Err(bad("its length does not match"));
     }
-    let tokens: Vec<u32> = body[HEADER..HEADER + n * 4].chunks_exact(4).map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
-    let mut halves = body[HEADER + n * 4..].chunks_exact(2).map(|c| half::f16::from_le_bytes([c[0], c[1]]).to_f32());
-    let mut cache = KvCache::new(layers, width);
-    for layer in 0..layers {
-        let k: Vec<f32> = halves.by_ref().take(n * width).collect();
-        let v: Vec<f32> = halves.by_ref().take(n * width).collect();
+    let tokens: Vec<u32> = body[at..at + n * 4].chunks_exact(4).map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
+    let mut halves = body[at + n * 4..].chunks_exact(2).map(|c| half::f16::from_le_bytes([c[0], c[1]]).to_f32());
+    let mut cache = KvCache::with_widths(widths.to_vec());
+    for (layer, &(kw, vw)) in widths.iter().enumerate() {
+        let k: Vec<f32> = halves.by_ref().take(n * kw).collect();
+        let v: Vec<f32> = halves.by_ref().take(n * vw).collect();
         cache.push(layer, &k, &v);
     }
     cache.advance(n);

@@ -36,8 +36,9 @@ impl Spec {
         Spec {
             arch: arch.into(),
             d_model: 256,
-            // SmolLM3's first layer without RoPE is its fourth.
-            n_layers: if arch == "smollm3" { 4 } else { 2 },
+            // SmolLM3's first layer without RoPE is its fourth; LFM2 takes
+            // two convolution and two attention layers.
+            n_layers: if arch == "smollm3" || arch == "lfm2" { 4 } else { 2 },
             n_head: 4,
             n_kv_head: if arch.starts_with("gemma") { 1 } else { 2 },
             head_dim: 64,
@@ -255,6 +256,14 @@ pub fn write(spec: &Spec) -> Result<Vec<u8>> {
         meta.push((format!("{a}.rope.scaling.attn_factor"), Value::F32(1.19)));
         meta.push((format!("{a}.rope.scaling.original_context_length"), Value::U32(spec.context_length as u32 / 2)));
     }
+    // LFM2: convolution layers (no KV heads) and attention layers, alternating.
+    let conv_layer = |il: usize| a == "lfm2" && il.is_multiple_of(2);
+    if a == "lfm2" {
+        let kv: Vec<Value> = (0..spec.n_layers).map(|il| Value::U32(if conv_layer(il) { 0 } else { spec.n_kv_head as u32 })).collect();
+        meta.retain(|(k, _)| k != &format!("{a}.attention.head_count_kv"));
+        meta.push((format!("{a}.attention.head_count_kv"), Value::Array(kv)));
+        meta.push((format!("{a}.shortconv.l_cache"), Value::U32(3)));
+    }
     if a == "granite" {
         // Granite 3.3 2B's multipliers.
         meta.push((format!("{a}.embedding_scale"), Value::F32(12.0)));
@@ -273,9 +282,11 @@ pub fn write(spec: &Spec) -> Result<Vec<u8>> {
     let (qd, kvd) = (spec.n_head * hd, spec.n_kv_head * hd);
     let w = spec.weights;
     let ones = |name: String, n: usize, rng: &mut Rng| vector(name, (0..n).map(|_| 0.8 + 0.4 * rng.next_f32()).collect());
+    // LFM2's last norm is named for the embedding.
+    let output_norm = if a == "lfm2" { "token_embd_norm.weight" } else { "output_norm.weight" };
     let mut tensors: Vec<TensorData> = vec![
         random_matrix("token_embd.weight".into(), &mut rng, (n_vocab, d), 0.05, spec.embed),
-        ones("output_norm.weight".into(), d, &mut rng),
+        ones(output_norm.into(), d, &mut rng),
     ];
     let s = 1.0 / (d as f32).sqrt();
     // SmolLM3's, Phi-3's and Granite's files score sharply, so that RoPE's
@@ -298,17 +309,27 @@ pub fn write(spec: &Spec) -> Result<Vec<u8>> {
     for il in 0..spec.n_layers {
         let p = |x: &str| format!("blk.{il}.{x}.weight");
         tensors.push(ones(p("attn_norm"), d, &mut rng));
+        if conv_layer(il) {
+            // Taps of 0.2-1.0 (a random sign would let the convolution cancel).
+            let taps = vector(p("shortconv.conv"), (0..3 * d).map(|_| 0.2 + 0.8 * rng.next_f32()).collect());
+            tensors.push(TensorData { dims: vec![d, 3], ..taps });
+            tensors.push(random_matrix(p("shortconv.in_proj"), &mut rng, (3 * d, d), 4.0 * s, w));
+            tensors.push(random_matrix(p("shortconv.out_proj"), &mut rng, (d, d), s, w));
+        }
         let qkv = [
             random_matrix(p("attn_q"), &mut rng, (qd, d), qk, w),
             random_matrix(p("attn_k"), &mut rng, (kvd, d), qk, w),
             random_matrix(p("attn_v"), &mut rng, (kvd, d), s, w),
         ];
+        let wo = random_matrix(p("attn_output"), &mut rng, (d, qd), s, w);
         if fused {
             tensors.push(stacked(p("attn_qkv"), qkv));
-        } else {
+        } else if !conv_layer(il) {
             tensors.extend(qkv);
         }
-        tensors.push(random_matrix(p("attn_output"), &mut rng, (d, qd), s, w));
+        if !conv_layer(il) {
+            tensors.push(wo);
+        }
         tensors.push(ones(p("ffn_norm"), d, &mut rng));
         let gate_up = [random_matrix(p("ffn_gate"), &mut rng, (ffn, d), s, w), random_matrix(p("ffn_up"), &mut rng, (ffn, d), s, w)];
         if fused {
@@ -317,7 +338,7 @@ pub fn write(spec: &Spec) -> Result<Vec<u8>> {
             tensors.extend(gate_up);
         }
         tensors.push(random_matrix(p("ffn_down"), &mut rng, (d, ffn), 1.0 / (ffn as f32).sqrt(), w));
-        if a == "gemma3" || a == "qwen3" {
+        if (a == "gemma3" || a == "qwen3" || a == "lfm2") && !conv_layer(il) {
             tensors.push(ones(p("attn_q_norm"), hd, &mut rng));
             tensors.push(ones(p("attn_k_norm"), hd, &mut rng));
         }
@@ -332,8 +353,8 @@ pub fn write(spec: &Spec) -> Result<Vec<u8>> {
             }
         }
     }
-    // Gemma and Phi-4-mini tie the LM head to the embedding.
-    if !gemma && a != "phi3" {
+    // Gemma, Phi-4-mini and LFM2 tie the LM head to the embedding.
+    if !gemma && a != "phi3" && a != "lfm2" {
         tensors.push(random_matrix("output.weight".into(), &mut rng, (n_vocab, d), 0.05, spec.embed));
     }
     Ok(writer::write(&meta, &tensors))

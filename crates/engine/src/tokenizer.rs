@@ -259,7 +259,7 @@ fn byte_level_tokenizer(tokens: &[String], merges: &[String], pre: &str) -> toke
     let mut tok = tokenizers::Tokenizer::new(bpe);
     let re = match pre {
         "qwen2" | "deepseek-llm" => QWEN2_RE,
-        "llama3" | "llama-bpe" | "llama-v3" | "dbrx" | "smaug-bpe" => LLAMA3_RE,
+        "llama3" | "llama-bpe" | "llama-v3" | "dbrx" | "smaug-bpe" | "lfm2" | "falcon3" | "pixtral" => LLAMA3_RE,
         // llama.cpp splits digits one by one, then as GPT-2, for all of these.
         "smollm" | "refact" | "command-r" | "codeshell" | "exaone" => SMOLLM_RE,
         "gpt-4o" | "llama4" => GPT4O_RE,

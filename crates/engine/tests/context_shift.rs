@@ -7,7 +7,7 @@ use kindred_engine::quant::QType;
 use kindred_engine::synthetic::{self, Spec};
 use kindred_engine::{GenerateOptions, SamplerOptions, Session};
 
-const ARCHS: &[&str] = &["gemma3", "llama", "qwen2", "qwen3"];
+const ARCHS: &[&str] = &["gemma3", "granite", "lfm2", "llama", "phi3", "qwen2", "qwen3"];
 
 fn session(arch: &str) -> Session {
     Session::load(synthetic::write(&Spec::tiny(arch, QType::Q8_0)).unwrap()).unwrap()
@@ -53,7 +53,7 @@ fn a_cut_span_is_dropped_and_the_rest_kept_with_keys_rotated_into_place() {
         let (a, b) = (shifted.cache(), cold.cache());
         layer0_as_cold(a, b, arch);
         // Before the cut and after the shifted run, every layer is exact.
-        let kvd = a.kv_dim();
+        let kvd = a.widths()[a.n_layers() - 1].0;
         let last = a.keys(a.n_layers() - 1);
         assert_eq!(&last[..20 * kvd], &b.keys(b.n_layers() - 1)[..20 * kvd], "{arch}: prefix untouched");
         // Deeper layers of the moved run still carry the cut span: this is

@@ -131,3 +131,12 @@ fn every_other_weight_type_matches_cpu() {
         run("qwen3", q);
     }
 }
+
+/// LFM2's short convolutions have no GPU kernels: loading it there is
+/// refused with a reason the page shows as it keeps the model on the CPU.
+#[test]
+fn lfm2_is_refused_on_the_gpu_with_a_reason() {
+    let g = Gguf::from_bytes(synthetic::write(&Spec::tiny("lfm2", QType::Q8_0)).unwrap()).unwrap();
+    let err = GpuModel::load_with(&g, &GpuModelOptions::default()).err().expect("refused");
+    assert!(err.to_string().contains("LFM2"), "{err}");
+}

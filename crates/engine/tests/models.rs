@@ -10,7 +10,7 @@ use kindred_engine::quant::QType;
 use kindred_engine::synthetic::{self, Spec};
 use kindred_engine::{GenerateOptions, SamplerOptions, Session};
 
-const ARCHS: &[&str] = &["gemma3", "llama", "qwen2", "qwen3"];
+const ARCHS: &[&str] = &["gemma3", "granite", "lfm2", "llama", "phi3", "qwen2", "qwen3"];
 
 fn session(arch: &str, q: QType) -> Session {
     Session::load(synthetic::write(&Spec::tiny(arch, q)).unwrap()).unwrap_or_else(|e| panic!("{arch} {q:?}: {e}"))

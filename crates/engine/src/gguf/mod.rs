@@ -181,6 +181,18 @@ impl Gguf {
         }
     }
 
+    /// A count per layer: an array of them, or one for all `n` layers.
+    pub fn get_usize_per_layer(&self, key: &str, n: usize) -> Result<Vec<usize>> {
+        match self.metadata.get(key) {
+            Some(Value::Array(vs)) if vs.len() == n => vs
+                .iter()
+                .map(|v| value_as_u64(v).map(|x| x as usize).ok_or_else(|| Error::Metadata(key.into())))
+                .collect(),
+            Some(Value::Array(_)) => Err(Error::Metadata(format!("{key}: not one value per layer"))),
+            _ => self.get_usize(key).map(|x| vec![x; n]),
+        }
+    }
+
     /// Number of bytes of tensor data, for memory figures.
     pub fn tensor_bytes(&self) -> usize {
         self.tensors.values().map(|t| t.len).sum()

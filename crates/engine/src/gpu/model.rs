@@ -219,6 +219,8 @@ impl GpuModel {
         let hp = crate::models::Hparams::read(g)?;
         let plan = match hp.arch.as_str() {
             "gemma2" | "gemma3" => gemma3::build(g, &hp, &mut b, &shared).await?,
+            // Its short convolutions have no GPU kernels yet: the CPU runs it.
+            "lfm2" => return Err(GpuError::Unsupported("LFM2's convolution layers (this model runs on the CPU)".into())),
             _ => llama::build(g, &hp, &mut b, &shared).await?,
         };
         let argmax_out = scratch(&gpu, "argmax", 1)?;

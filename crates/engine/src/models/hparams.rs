@@ -8,7 +8,7 @@ use crate::models::Config;
 use crate::ops::RopeStyle;
 
 /// The architectures this engine runs.
-pub const ARCHITECTURES: &[&str] = &["gemma2", "gemma3", "granite", "llama", "phi3", "qwen2", "qwen3", "smollm3"];
+pub const ARCHITECTURES: &[&str] = &["gemma2", "gemma3", "granite", "lfm2", "llama", "phi3", "qwen2", "qwen3", "smollm3"];
 
 #[derive(Debug, Clone)]
 pub struct Hparams {
@@ -18,7 +18,13 @@ pub struct Hparams {
     pub n_layers: usize,
     pub ffn: usize,
     pub n_head: usize,
+    /// The most KV heads of any layer.
     pub n_kv_head: usize,
+    /// KV heads of each layer: 0 for LFM2's convolution layers.
+    pub kv_heads: Vec<usize>,
+    /// Taps of LFM2's short convolutions (the current input and the ones
+    /// before it).
+    pub conv_taps: usize,
     pub head_dim: usize,
     pub eps: f32,
     pub n_vocab: usize,
@@ -84,6 +90,15 @@ impl Hparams {
             _ => Err(Error::Metadata("tokenizer.ggml.tokens".into())),
         })?;
         let n_layers = u("block_count")?;
+        let kv_heads = match g.get_usize_per_layer(&format!("{a}.attention.head_count_kv"), n_layers) {
+            Ok(v) => v,
+            Err(_) if g.get(&format!("{a}.attention.head_count_kv")).is_none() => vec![n_head; n_layers],
+            Err(e) => return Err(e),
+        };
+        let n_kv_head = kv_heads.iter().copied().max().unwrap_or(n_head);
+        if n_kv_head == 0 || kv_heads.iter().any(|&k| k != 0 && (k > n_head || !n_head.is_multiple_of(k))) {
+            return Err(Error::Metadata(format!("{a}.attention.head_count_kv: {kv_heads:?} for {n_head} heads")));
+        }
         let rope_base = f("rope.freq_base").unwrap_or(if a == "gemma3" { 1_000_000.0 } else { 10_000.0 });
         // As llama.cpp (after gemma_pytorch): 27B scales by d / n_head.
         let attn_scale = if gemma2 && n_layers == 46 { 1.0 / ((d / n_head) as f32).sqrt() } else { 1.0 / (head_dim as f32).sqrt() };
@@ -100,7 +115,9 @@ impl Hparams {
             n_layers,
             ffn: u("feed_forward_length")?,
             n_head,
-            n_kv_head: u("attention.head_count_kv").unwrap_or(n_head),
+            n_kv_head,
+            kv_heads,
+            conv_taps: u("shortconv.l_cache").unwrap_or(3),
             head_dim,
             eps: f("attention.layer_norm_rms_epsilon").unwrap_or(if gemma { 1e-6 } else { 1e-5 }),
             n_vocab,
@@ -120,12 +137,13 @@ impl Hparams {
             rope_dims: u("rope.dimension_count").unwrap_or(head_dim).min(head_dim) & !1,
             rope_mscale: f("rope.scaling.attn_factor").unwrap_or(1.0),
             rope_style: if matches!(a, "llama" | "smollm3" | "granite") { RopeStyle::Norm } else { RopeStyle::Neox },
-            window: gemma.then(|| u("attention.sliding_window").unwrap_or(if gemma2 { 4096 } else { 512 })),
+            // LFM2's attention layers may slide (its convolution layers have no window).
+            window: if gemma { Some(u("attention.sliding_window").unwrap_or(if gemma2 { 4096 } else { 512 })) } else if a == "lfm2" { u("attention.sliding_window").ok().filter(|&w| w > 0) } else { None },
             window_pattern: u("attention.sliding_window_pattern")
                 .or_else(|_| u("attention.sliding_window_type"))
                 .unwrap_or(if gemma2 { 2 } else { 6 })
                 .max(1),
-            qk_norm: a == "gemma3" || a == "qwen3",
+            qk_norm: matches!(a, "gemma3" | "qwen3" | "lfm2"),
             qkv_bias: a == "qwen2" || g.has_tensor("blk.0.attn_q.bias"),
             attn_scale,
             attn_softcap: gemma2.then(|| f("attn_logit_softcapping").unwrap_or(50.0)),

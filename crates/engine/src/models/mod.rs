@@ -2,6 +2,7 @@
 
 pub mod gemma3;
 pub mod hparams;
+pub mod lfm2;
 pub mod llama;
 
 pub use hparams::Hparams;
@@ -27,6 +28,7 @@ pub struct Config {
 pub enum Model {
     Gemma3(gemma3::Gemma3),
     Llama(llama::Llama),
+    Lfm2(lfm2::Lfm2),
 }
 
 impl Model {
@@ -35,6 +37,7 @@ impl Model {
         let hp = Hparams::read(&g)?;
         match hp.arch.as_str() {
             "gemma2" | "gemma3" => Ok(Model::Gemma3(gemma3::Gemma3::load(g, &hp)?)),
+            "lfm2" => Ok(Model::Lfm2(lfm2::Lfm2::load(g, &hp)?)),
             _ => Ok(Model::Llama(llama::Llama::load(g, &hp)?)),
         }
     }
@@ -43,6 +46,7 @@ impl Model {
         match self {
             Model::Gemma3(m) => &m.config,
             Model::Llama(m) => &m.config,
+            Model::Lfm2(m) => &m.config,
         }
     }
 
@@ -50,12 +54,18 @@ impl Model {
         match self {
             Model::Gemma3(m) => &m.file,
             Model::Llama(m) => &m.file,
+            Model::Lfm2(m) => &m.file,
         }
     }
 
     pub fn new_cache(&self) -> KvCache {
-        let c = self.config();
-        KvCache::new(c.n_layers, c.n_kv_head * c.head_dim)
+        match self {
+            Model::Lfm2(m) => KvCache::with_widths(m.cache_widths()),
+            _ => {
+                let c = self.config();
+                KvCache::new(c.n_layers, c.n_kv_head * c.head_dim)
+            }
+        }
     }
 
     /// Context shift: a copy of cached positions `from..from + n` with
@@ -64,14 +74,18 @@ impl Model {
     /// attended to where they were: an approximation that spares reading
     /// them again, as llama.cpp's context shift makes.
     pub(crate) fn moved_rows(&self, cache: &KvCache, from: usize, n: usize, to: usize) -> Rows {
-        let c = self.config();
-        let (kvd, hd, delta) = (c.n_kv_head * c.head_dim, c.head_dim, to as f32 - from as f32);
+        let (hd, delta) = (self.config().head_dim, to as f32 - from as f32);
         cache.copy_rows(from, n, |layer, keys| {
-            let (inv_freq, style) = match self {
-                Model::Gemma3(m) => m.rope(layer),
-                Model::Llama(m) => m.rope(layer),
+            // LFM2's convolution layers hold their input, never rotated.
+            let Some((inv_freq, style)) = (match self {
+                Model::Gemma3(m) => Some(m.rope(layer)),
+                Model::Llama(m) => Some(m.rope(layer)),
+                Model::Lfm2(m) => m.rope(layer),
+            }) else {
+                return;
             };
-            crate::ops::rope_shift(keys, kvd, hd, delta, inv_freq, style);
+            let row = cache.widths()[layer].0;
+            crate::ops::rope_shift(keys, row, hd, delta, inv_freq, style);
         })
     }
 
@@ -91,6 +105,7 @@ impl Model {
         Ok(match self {
             Model::Gemma3(m) => m.forward(tokens, cache),
             Model::Llama(m) => m.forward(tokens, cache),
+            Model::Lfm2(m) => m.forward(tokens, cache),
         })
     }
 }
