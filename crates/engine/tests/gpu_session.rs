@@ -167,8 +167,10 @@ fn gemma_session_on_gpu_matches_cpu_reuses_prefix_and_falls_back() {
 }
 
 /// Sampling on the GPU: only token ids come back (the session holds no
-/// logits), a seed gives the same reply twice, and a caller that asks for
-/// the logits gets them (sampled on the CPU) with the same greedy reply.
+/// logits), a seed gives the same reply twice, a caller that asks for
+/// the logits gets them (sampled on the CPU) with the same greedy reply,
+/// and DRY, whose penalties the CPU works out, moves a real model off a
+/// repeat as the CPU does.
 #[test]
 fn gemma_session_samples_on_gpu_reproducibly() {
     let mut s = Session::load(common::gemma_bytes()).unwrap();
@@ -209,35 +211,6 @@ fn gemma_session_samples_on_gpu_reproducibly() {
     assert!(seen.contains(&n_vocab), "logits read back when asked: {seen:?}");
     assert_eq!(greedy_gpu, greedy_cpu_sampled, "greedy on the GPU is the argmax the CPU takes");
 
-    // Penalties over a short window, each GPU step queued before its input
-    // token was read (that token counted on the GPU): the CPU sampler on the
-    // same logits picks the same tokens, and no token comes back within it.
-    let sampler = SamplerOptions { repeat_penalty: 1.5, presence_penalty: 50.0, penalty_last_n: 3, ..SamplerOptions::greedy() };
-    let penalised = GenerateOptions { sampler, max_tokens: 12, stop: Vec::new(), context_shift: false };
-    let (cpu_sampled, _) = run(&mut s, &mut model, &penalised);
-    model.set_read_logits(false);
-    let taken = model.taken_ahead();
-    let (gpu_sampled, _) = run(&mut s, &mut model, &penalised);
-    assert_eq!(model.taken_ahead() - taken, 11, "every step after the prompt's was queued ahead");
-    assert_eq!(gpu_sampled, cpu_sampled, "penalised greedy, queued ahead on the GPU and one step at a time on the CPU");
-    let mut window = prompt[prompt.len() - 3..].to_vec();
-    for &t in &gpu_sampled {
-        assert!(!window[window.len() - 3..].contains(&t), "{t} came back within 3 tokens: {gpu_sampled:?}");
-        window.push(t);
-    }
-
-    // The end of turn raised more with every token past the fourth: the
-    // reply ends early, at the same token on both backends (a step queued
-    // ahead counts the token it waits for in the reply's length).
-    let sampler = SamplerOptions { end_boost: 2.0, end_boost_after: 4, ..SamplerOptions::greedy() };
-    let ending = GenerateOptions { sampler, max_tokens: 24, stop: Vec::new(), context_shift: false };
-    model.set_read_logits(true);
-    let (cpu_ended, _) = run(&mut s, &mut model, &ending);
-    model.set_read_logits(false);
-    let (gpu_ended, _) = run(&mut s, &mut model, &ending);
-    assert_eq!(gpu_ended, cpu_ended, "the raised end, queued ahead on the GPU and one step at a time on the CPU");
-    assert!(cpu_ended.len() < 24 && s.tokenizer.is_eog(*cpu_ended.last().unwrap()), "ended by an end token: {cpu_ended:?}");
-
     // DRY: the CPU works out its penalties, the GPU samples with them (no
     // logits come back), a step at a time since the penalties hang on the
     // last token; the same ids as the CPU sampling them all. A prompt that
@@ -253,4 +226,63 @@ fn gemma_session_samples_on_gpu_reproducibly() {
     assert!(seen.iter().all(|&n| n == 0), "no logits read back with DRY: {seen:?}");
     let (plain, _) = run_on(&mut s, &mut model, &GenerateOptions { max_tokens: 4, ..greedy() }, &repeat);
     assert_ne!(plain[0], cpu_dry[0], "DRY moved the first token off the repeat: {plain:?} {cpu_dry:?}");
+}
+
+/// Penalties and the raised end of turn, on the GPU as on the CPU, on a
+/// tiny random-weight model: what is checked is the sampling and the
+/// queueing of steps, which the model's size does not change (Gemma's
+/// 262,144-entry vocabulary made each step seconds on a software GPU).
+#[test]
+fn penalties_and_the_raised_end_sample_on_gpu_as_on_cpu() {
+    use kindred_engine::quant::QType;
+    use kindred_engine::synthetic::{self, Spec};
+    let mut s = Session::load(synthetic::write(&Spec::tiny("qwen3", QType::Q8_0)).unwrap()).unwrap();
+    let prompt = s.encode_prompt("Once upon a time").unwrap();
+    let opts = GpuModelOptions { context: Some(256), ..Default::default() };
+    let mut model = GpuModel::load_with(s.model.gguf(), &opts).unwrap();
+    let run = |s: &mut Session, model: &mut GpuModel, o: &GenerateOptions| {
+        s.reset();
+        s.begin(&prompt, o.clone()).unwrap();
+        let mut ids = Vec::new();
+        loop {
+            let r = pollster::block_on(s.next_on_gpu(model)).unwrap();
+            assert!(r.fault.is_none(), "{:?}", r.fault);
+            if let Some(t) = r.step.token {
+                ids.push(t);
+            }
+            if r.step.done {
+                return ids;
+            }
+        }
+    };
+
+    // Penalties over a short window, each GPU step queued before its input
+    // token was read (that token counted on the GPU): the CPU sampler on the
+    // same logits picks the same tokens, and no token comes back within it.
+    let sampler = SamplerOptions { repeat_penalty: 1.5, presence_penalty: 50.0, penalty_last_n: 3, ..SamplerOptions::greedy() };
+    let penalised = GenerateOptions { sampler, max_tokens: 12, stop: Vec::new(), context_shift: false };
+    model.set_read_logits(true);
+    let cpu_sampled = run(&mut s, &mut model, &penalised);
+    model.set_read_logits(false);
+    let taken = model.taken_ahead();
+    let gpu_sampled = run(&mut s, &mut model, &penalised);
+    assert_eq!(model.taken_ahead() - taken, 11, "every step after the prompt's was queued ahead");
+    assert_eq!(gpu_sampled, cpu_sampled, "penalised greedy, queued ahead on the GPU and one step at a time on the CPU");
+    let mut window = prompt[prompt.len() - 3..].to_vec();
+    for &t in &gpu_sampled {
+        assert!(!window[window.len() - 3..].contains(&t), "{t} came back within 3 tokens: {gpu_sampled:?}");
+        window.push(t);
+    }
+
+    // The end of turn raised more with every token past the fourth: the
+    // reply ends early, at the same token on both backends (a step queued
+    // ahead counts the token it waits for in the reply's length).
+    let sampler = SamplerOptions { end_boost: 2.0, end_boost_after: 4, ..SamplerOptions::greedy() };
+    let ending = GenerateOptions { sampler, max_tokens: 24, stop: Vec::new(), context_shift: false };
+    model.set_read_logits(true);
+    let cpu_ended = run(&mut s, &mut model, &ending);
+    model.set_read_logits(false);
+    let gpu_ended = run(&mut s, &mut model, &ending);
+    assert_eq!(gpu_ended, cpu_ended, "the raised end, queued ahead on the GPU and one step at a time on the CPU");
+    assert!(cpu_ended.len() < 24 && s.tokenizer.is_eog(*cpu_ended.last().unwrap()), "ended by an end token: {cpu_ended:?}");
 }
