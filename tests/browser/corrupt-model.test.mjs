@@ -2,8 +2,10 @@
 // went wrong, keeps working, and never crashes or reaches outside its origin.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, screenshots } from './harness.mjs';
-import { expectedGreeting, waitForModel, messages, openFirstStarter } from './chat-page.mjs';
+import { REPO, startServer, launchBrowser, screenshots, poll } from './harness.mjs';
+import { expectedGreeting, waitForModel, messages, openFirstStarter, recordProgress } from './chat-page.mjs';
+import { readFile, writeFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 
 let server;
 let browser;
@@ -44,12 +46,40 @@ test('a corrupt model file shows a clear error and nothing crashes', { timeout: 
   // The broken copy is not kept: trying again fetches it again and fails the same way.
   const before = browser.requests.length;
   await page.getByRole('button', { name: 'Try again' }).click();
-  await page.waitForFunction(() => document.body.dataset.modelState === 'error'
-    && document.getElementById('model-status').dataset.phase === 'init', null, { timeout: 60_000 });
-  assert.ok(browser.requests.slice(before).some((u) => new URL(u).pathname === '/models/manifest.json'));
+  await poll(async () => browser.requests.slice(before).some((u) => new URL(u).pathname === '/models/manifest.json')
+    && (await waitForModel(page)).state === 'error', { timeout: 60_000, message: 'fetched again and refused again' });
+  assert.equal((await waitForModel(page)).error, loaded.error);
 
   await screenshots(page, 'corrupt-model');
   assert.deepEqual(browser.pageErrors, []);
+});
+
+// A 253 MB file of an architecture the engine does not run (Gemma 3 270M with its architecture
+// renamed, same length): refused from its header, after its first chunk, not its last.
+test('a model the engine cannot run is refused from its first chunk, not after the whole download', { timeout: 180_000 }, async () => {
+  const name = 'kindred-test-unsupported.gguf';
+  const path = join(REPO, 'models', name);
+  const bytes = await readFile(join(REPO, 'models', 'gemma-3-270m-q4_k_m.gguf'));
+  const needle = Buffer.from('gemma3');
+  for (let at = bytes.indexOf(needle); at !== -1; at = bytes.indexOf(needle, at + 1)) Buffer.from('mamba9').copy(bytes, at);
+  await writeFile(path, bytes);
+  try {
+    const page = await browser.context.newPage();
+    await recordProgress(page);
+    await page.goto(`${server.origin}/?model=/models/${name}`);
+    const loaded = await waitForModel(page);
+    assert.equal(loaded.state, 'error');
+    assert.match(loaded.error, /^This file is not a model the page can run: unsupported architecture `mamba9` \(supported: .*lfm2.*\)$/);
+    const log = await page.evaluate(() => window.__progressLog);
+    const seen = log.filter((p) => p.phase === 'download').map((p) => Number(p.value) || 0);
+    assert.ok(seen.length > 0, 'the download began');
+    const most = Math.max(...seen);
+    console.log(`refused after ${most} of ${bytes.length} bytes`);
+    assert.ok(most < bytes.length / 4, `stopped after ${most} of ${bytes.length} bytes`);
+    await page.close();
+  } finally {
+    await rm(path, { force: true });
+  }
 });
 
 test('a model address on another host is refused without any request to it', { timeout: 60_000 }, async () => {

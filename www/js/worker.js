@@ -65,6 +65,7 @@ import { openDb, isQuotaError } from './db.js';
 import { readModel, beginModel, putChunk, completeModel, deleteModel } from './model-store.js';
 import { downloadModel, sha256Hex, ModelError } from './model-fetch.js';
 import { readModelFile } from './model-file.js';
+import { headerCheck } from './model-header.js';
 import { LOCAL_PREFIX } from './model-choice.js';
 import { visibleText } from './stop-text.js';
 import { sanitizeOptions } from './generation-options.js';
@@ -124,7 +125,10 @@ async function openStorage() {
 const QUOTA_NOTICE = 'Not enough storage space to keep the model on this device. ' +
   'It works for this visit and will be downloaded again next time.';
 
-async function fetchAndStore(db, meta, file = null) {
+// check: headerCheck's feed (model-header.js), which rejects a file the engine cannot run;
+// the download then stops and that reason is the error.
+async function fetchAndStore(db, meta, file = null, check = null) {
+  let refusal = null;
   let storing = Boolean(db);
   const giveUpStoring = async (err) => {
     if (!storing) return;
@@ -143,6 +147,16 @@ async function fetchAndStore(db, meta, file = null) {
     try { await beginModel(db, meta); } catch (err) { await giveUpStoring(err); }
   }
   const onChunk = async (index, data) => {
+    if (check && !refusal) {
+      try {
+        await check(data);
+      } catch (err) {
+        refusal = new ModelError(`This file is not a model the page can run: ${errorText(err)}`);
+        refusal.refused = true;
+        loadAbort?.abort();
+      }
+    }
+    if (refusal) return;
     if (!storing) return;
     try { await putChunk(db, meta.id, index, data); } catch (err) { await giveUpStoring(err); }
   };
@@ -155,7 +169,11 @@ async function fetchAndStore(db, meta, file = null) {
   } catch (err) {
     // Unflagged chunks would be ignored anyway; removing them gives the space back now.
     if (storing) await deleteModel(db, meta.id).catch(() => {});
-    throw err;
+    throw refusal || err;
+  }
+  if (refusal) {
+    if (storing) await deleteModel(db, meta.id).catch(() => {});
+    throw refusal;
   }
   if (meta.sha256) {
     post({ type: 'progress', phase: 'verify', loaded: 0, total: bytes.length });
@@ -206,7 +224,7 @@ async function load(msg) {
     if (!bytes) {
       source = file ? 'file' : 'download';
       checkModelUrl(meta.url, Boolean(file), meta.name);
-      ({ bytes, stored } = await fetchAndStore(db, meta, file));
+      ({ bytes, stored } = await fetchAndStore(db, meta, file, headerCheck(wasm, meta.bytes || file?.size || 0)));
     }
     post({ type: 'progress', phase: 'init', loaded: bytes.length, total: bytes.length });
     let mod;
@@ -234,7 +252,7 @@ async function load(msg) {
     modelKey = `${meta.id}:${meta.sha256 || meta.bytes || meta.url}`;
     post({ type: 'ready', info, source, stored, cpu, ...backend });
   } catch (err) {
-    if (abort.signal.aborted) post({ type: 'error', scope: 'load', cancelled: true, message: 'The download was cancelled.' });
+    if (abort.signal.aborted && !err?.refused) post({ type: 'error', scope: 'load', cancelled: true, message: 'The download was cancelled.' });
     else post({ type: 'error', scope: 'load', message: errorText(err) });
   } finally {
     loading = false;

@@ -8,7 +8,7 @@ pub enum Error {
     NotGguf(String),
     #[error("truncated or corrupt GGUF file: {0}")]
     Corrupt(String),
-    #[error("unsupported architecture `{0}` (supported: gemma3, llama, qwen2, qwen3)")]
+    #[error("unsupported architecture `{0}` (supported: {list})", list = crate::models::hparams::ARCHITECTURES.join(", "))]
     UnsupportedArchitecture(String),
     #[error("tensor `{tensor}` has type {dtype}, which this engine does not support (supported: {})", crate::quant::QType::ALL.iter().map(|q| q.name()).collect::<Vec<_>>().join(", "))]
     UnsupportedTensorType { tensor: String, dtype: String },

@@ -105,3 +105,47 @@ fn bad_options_are_rejected() {
     assert!(matches!(s.start(&[5, 6], o), Err(Error::InvalidOption(_))));
     assert!(matches!(s.next(), Err(Error::NotStarted)));
 }
+
+/// The first bytes of a download decide: nothing until the header is in,
+/// then the architecture and layers of a file the engine runs, or the error
+/// the whole file would give (architecture, weight type, not a GGUF).
+#[test]
+fn a_header_alone_says_whether_the_file_runs() {
+    use kindred_engine::models::header_check::check_header;
+    let file = synthetic::write(&Spec::tiny("qwen3", QType::Q8_0)).unwrap();
+    let mut first = None;
+    for n in (0..file.len()).step_by(512) {
+        if let Some(c) = check_header(&file[..n], file.len()).unwrap() {
+            first = Some((n, c));
+            break;
+        }
+    }
+    let (n, c) = first.expect("the header is read before the file ends");
+    assert!(n < file.len() / 4, "decided after {n} of {} bytes", file.len());
+    assert_eq!((c.config.architecture.as_str(), c.config.n_layers), ("qwen3", 2));
+    assert!(c.weight_bytes > 0 && c.weight_bytes < file.len());
+
+    let mut other = file.clone();
+    let needle = b"qwen3";
+    let mut i = 0;
+    while let Some(p) = other[i..].windows(needle.len()).position(|w| w == needle) {
+        other[i + p..i + p + needle.len()].copy_from_slice(b"mamb9");
+        i += p + needle.len();
+    }
+    let e = check_header(&other[..n], file.len()).unwrap_err();
+    assert!(e.to_string().contains("unsupported architecture `mamb9`"), "{e}");
+
+    let mut odd = file.clone();
+    let name = b"blk.0.attn_k.weight";
+    let at = odd.windows(name.len()).position(|w| w == name).unwrap() + name.len();
+    let ty = at + 4 + 8 * u32::from_le_bytes(odd[at..at + 4].try_into().unwrap()) as usize;
+    odd[ty..ty + 4].copy_from_slice(&16u32.to_le_bytes());
+    let e = check_header(&odd[..n], file.len()).unwrap_err();
+    assert!(matches!(e, Error::UnsupportedTensorType { .. }) && e.to_string().contains("IQ2_XXS"), "{e}");
+
+    assert!(matches!(check_header(b"<!doctype html>", 1 << 20), Err(Error::NotGguf(_))));
+    // A file that ends inside its header is an error once all of it is in.
+    assert!(check_header(&file[..n / 2], n / 2).is_err());
+    // A tensor past the end of the file's stated length.
+    assert!(check_header(&file[..n], file.len() / 2).is_err());
+}

@@ -6,6 +6,7 @@
 mod bench;
 mod bench_gpu;
 mod engine;
+mod header;
 
 pub mod cards;
 pub mod error;

@@ -37,12 +37,39 @@ pub struct Gguf {
     pub unsupported: HashMap<String, String>,
 }
 
+/// No model's header (metadata and tensor table) is larger: a "header" that
+/// still has not ended after this many bytes is refused.
+const MAX_HEADER: usize = 64 << 20;
+
 impl Gguf {
     pub fn from_bytes(bytes: Vec<u8>) -> Result<Self> {
         if bytes.len() < 8 {
             return Err(Error::NotGguf(format!("only {} bytes", bytes.len())));
         }
         let header = header::read(&bytes)?;
+        let len = bytes.len();
+        Self::build(bytes, header, len)
+    }
+
+    /// The header of a file of `file_len` bytes read from its first bytes,
+    /// without its tensor data (a download's first chunks, to refuse a
+    /// model this engine cannot run before the rest arrives). `None` while
+    /// `prefix` does not yet hold the whole header; an error once it is
+    /// wrong, or no header of that file could be so long.
+    pub(crate) fn header_only(prefix: &[u8], file_len: usize) -> Result<Option<Self>> {
+        if prefix.len() >= 4 && &prefix[..4] != b"GGUF" {
+            return Err(Error::NotGguf("the file does not start with the GGUF magic".into()));
+        }
+        match header::read(prefix) {
+            Ok(header) => Self::build(Vec::new(), header, file_len).map(Some),
+            Err(_) if prefix.len() < file_len.min(MAX_HEADER) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Tensors of `header`, each checked to lie within a file of `file_len`
+    /// bytes; `bytes` is the file (empty for a header alone).
+    fn build(bytes: Vec<u8>, header: header::Header, file_len: usize) -> Result<Self> {
         let base = header.data_offset;
         let mut tensors = HashMap::new();
         let mut unsupported = HashMap::new();
@@ -77,11 +104,10 @@ impl Gguf {
                 .ok()
                 .and_then(|o| o.checked_add(base))
                 .ok_or_else(|| Error::Corrupt(format!("tensor `{name}` offset out of range")))?;
-            if offset.checked_add(len).map_or(true, |e| e > bytes.len()) {
+            if offset.checked_add(len).is_none_or(|e| e > file_len) {
                 return Err(Error::Corrupt(format!(
-                    "tensor `{name}` needs bytes {offset}..{} but the file has {} bytes (truncated?)",
+                    "tensor `{name}` needs bytes {offset}..{} but the file has {file_len} bytes (truncated?)",
                     offset.saturating_add(len),
-                    bytes.len()
                 )));
             }
             tensors.insert(name.clone(), TensorRef { name, qtype, dims, offset, len });

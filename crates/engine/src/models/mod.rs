@@ -1,6 +1,7 @@
 //! One file per architecture; `Model` dispatches between them.
 
 pub mod gemma3;
+pub mod header_check;
 pub mod hparams;
 pub mod lfm2;
 pub mod llama;

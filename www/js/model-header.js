@@ -1,0 +1,36 @@
+// Asks the engine, as a model file's first chunks arrive, whether it runs the file: an
+// architecture or weight type it does not run is refused after the first chunk (which holds
+// the header: metadata and tensor table), with the error the whole file would get, instead of
+// after a download of gigabytes. The engine's wasm (`modPromise`) reads the header; nothing
+// about models is decided here.
+
+// feed(data) resolves once the chunk is looked at; it rejects with the engine's reason when the
+// file cannot run. `total`: the file's length in bytes, 0 when unknown.
+export function headerCheck(modPromise, total) {
+  let parts = [];
+  let size = 0;
+  let decided = false;
+  return async function feed(data) {
+    if (decided) return;
+    parts.push(new Uint8Array(data));
+    size += data.byteLength;
+    // An engine that failed to start is reported where the load awaits it.
+    const mod = await modPromise.catch(() => null);
+    if (typeof mod?.checkModelHeader !== 'function') {
+      decided = true;
+      return;
+    }
+    const head = new Uint8Array(size);
+    let at = 0;
+    for (const p of parts) {
+      head.set(p, at);
+      at += p.length;
+    }
+    // Throws the engine's reason; null while the header is not all in yet.
+    const shape = mod.checkModelHeader(head, total || 0);
+    if (shape !== null && shape !== undefined) {
+      decided = true;
+      parts = [];
+    }
+  };
+}
