@@ -67,7 +67,8 @@ async function readyModel(page, name) {
 test('a tiny file of every architecture loads from disk and chats in the page', { timeout: 900_000 }, async () => {
   const { page } = browser;
   await page.goto(`${server.origin}/?max_tokens=6&seed=3#/`);
-  assert.equal((await waitForModel(page, 300_000)).state, 'ready');
+  const loaded = await waitForModel(page, 300_000);
+  assert.equal(loaded.state, 'ready', `the default model did not load: ${loaded.error}`);
   await importCards(page, { name: 'pip.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(CARD)) });
   for (const arch of ARCHITECTURES) {
     const name = `tiny-${arch}.gguf`;

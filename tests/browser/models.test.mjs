@@ -106,6 +106,9 @@ test('the Models page lists the presets, the stored default with its size, and t
   assert.match(await page.locator(`li[data-model-id="${model.id}"] .models-item-why`).textContent(),
     /^The default\. Chosen by whoever serves this site/, 'the default says why (here: the server chose it)');
   assert.equal(ready.fields.Architecture, 'gemma3');
+  // 18 layers of one 256-wide KV head, keys and values in f32: 36,864 bytes a token, 8,192 tokens.
+  assert.match(ready.fields.Memory,
+    /^253\.1 MB of weights \+ up to 302\.0 MB of KV cache at 8192 tokens = 555\.1 MB(; this device reports about [\d.]+ GB of memory)?$/);
 
   const presets = page.getByRole('list', { name: 'Presets' });
   const defaultItem = presets.locator(`li[data-model-id="${model.id}"]`);

@@ -16,6 +16,8 @@ export function headerCheck(modPromise, total) {
     size += data.byteLength;
     // An engine that failed to start is reported where the load awaits it.
     const mod = await modPromise.catch(() => null);
+    // Chunks arrive while the engine starts: an earlier one's call may have decided meanwhile.
+    if (decided) return;
     if (typeof mod?.checkModelHeader !== 'function') {
       decided = true;
       return;

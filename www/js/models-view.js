@@ -54,6 +54,16 @@ function host(url) {
   }
 }
 
+// What the model needs beside its weights: the KV cache when the context is full, and what the
+// device says it has (Chromium reports up to 8 GB, rounded).
+export function memoryText(info, deviceGb) {
+  if (!info?.file_bytes || !info.kv_bytes_per_token || !info.context_length) return '';
+  const kv = info.kv_bytes_per_token * info.context_length;
+  const need = `${formatBytes(info.file_bytes)} of weights + up to ${formatBytes(kv)} of KV cache at ${info.context_length} tokens`
+    + ` = ${formatBytes(info.file_bytes + kv)}`;
+  return Number(deviceGb) > 0 ? `${need}; this device reports about ${deviceGb} GB of memory` : need;
+}
+
 export class ModelsView {
   // deps: {db, root, current(): choice|null, use(choice), cancel()}
   constructor(deps) {
@@ -441,6 +451,8 @@ export class ModelsView {
       if (info.name) rows.push(['Name in the file', String(info.name)]);
       if (info.context_length) rows.push(['Context', `${info.context_length} tokens`]);
       if (info.file_bytes) rows.push(['Size', formatBytes(info.file_bytes)]);
+      const memory = memoryText(info, globalThis.navigator?.deviceMemory);
+      if (memory) rows.push(['Memory', memory]);
     }
     this.details.replaceChildren(...rows.flatMap(([k, v]) => {
       const dt = el('dt', '', k);

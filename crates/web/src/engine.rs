@@ -96,6 +96,9 @@ struct Info<'a> {
     /// `auto` picks role-play for it, a transcript otherwise.
     instruct: bool,
     file_bytes: usize,
+    /// Bytes of KV cache a position takes where the model runs (f32 on the
+    /// CPU, f16 on the GPU): with `context_length`, the cache's most.
+    kv_bytes_per_token: usize,
 }
 
 fn err(e: kindred_engine::Error) -> JsError {
@@ -147,6 +150,8 @@ impl Engine {
             template: session.template.name(),
             instruct: session.template.is_instruct(),
             file_bytes: session.model.gguf().file_len(),
+            kv_bytes_per_token: session.model.new_cache().widths().iter().map(|(k, v)| k + v).sum::<usize>()
+                * if st.gpu.is_some() { 2 } else { 4 },
         })
     }
 
