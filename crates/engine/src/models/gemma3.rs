@@ -10,7 +10,7 @@ use crate::error::Result;
 use crate::gguf::Gguf;
 use crate::kv_cache::KvCache;
 use crate::matrix::{load_vector, Weight};
-use crate::models::{Config, Hparams};
+use crate::models::{gated_ffn, last_logits, Config, Hparams};
 use crate::attention::soft_cap;
 use crate::ops::{add_in_place, attention, gelu_tanh_f16, rms_norm, rope, rope_inv_freq, AttnShape, RopeStyle};
 
@@ -142,20 +142,12 @@ impl Gemma3 {
 
             h.copy_from_slice(&x);
             rms_norm(&mut h, &l.ffn_norm, self.eps);
-            l.gate.matmul(file, &h, t, &mut g);
-            l.up.matmul(file, &h, t, &mut u);
-            for (a, b) in g.iter_mut().zip(&u) {
-                *a = gelu_tanh_f16(*a) * b;
-            }
-            l.down.matmul(file, &g, t, &mut o);
+            gated_ffn(file, [&l.gate, &l.up, &l.down], gelu_tanh_f16, &h, t, &mut g, &mut u, &mut o);
             rms_norm(&mut o, &l.post_ffn_norm, self.eps);
             add_in_place(&mut x, &o);
         }
         cache.advance(t);
-        let last = &mut x[(t - 1) * d..];
-        rms_norm(last, &self.output_norm, self.eps);
-        let mut logits = vec![0f32; c.n_vocab];
-        self.embed.matvec_rows(file, last, 0, c.n_vocab, &mut logits);
+        let mut logits = last_logits(file, &mut x, d, &self.output_norm, self.eps, &self.embed, c.n_vocab);
         if let Some(cap) = self.final_softcap {
             logits.iter_mut().for_each(|x| *x = soft_cap(*x, cap));
         }

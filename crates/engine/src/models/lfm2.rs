@@ -14,7 +14,7 @@ use crate::error::{Error, Result};
 use crate::gguf::Gguf;
 use crate::kv_cache::KvCache;
 use crate::matrix::{load_vector, Weight};
-use crate::models::{Config, Hparams};
+use crate::models::{gated_ffn, last_logits, Config, Hparams};
 use crate::ops::{add_in_place, attention, rms_norm, rope, silu, AttnShape, RopeStyle};
 
 enum Mixer {
@@ -200,19 +200,10 @@ impl Lfm2 {
 
             h.copy_from_slice(&x);
             rms_norm(&mut h, &l.ffn_norm, self.eps);
-            l.gate.matmul(file, &h, t, &mut g);
-            l.up.matmul(file, &h, t, &mut u);
-            for (a, b) in g.iter_mut().zip(&u) {
-                *a = silu(*a) * b;
-            }
-            l.down.matmul(file, &g, t, &mut o);
+            gated_ffn(file, [&l.gate, &l.up, &l.down], silu, &h, t, &mut g, &mut u, &mut o);
             add_in_place(&mut x, &o);
         }
         cache.advance(t);
-        let last = &mut x[(t - 1) * d..];
-        rms_norm(last, &self.output_norm, self.eps);
-        let mut logits = vec![0f32; c.n_vocab];
-        self.lm_head.matvec_rows(file, last, 0, c.n_vocab, &mut logits);
-        logits
+        last_logits(file, &mut x, d, &self.output_norm, self.eps, &self.lm_head, c.n_vocab)
     }
 }

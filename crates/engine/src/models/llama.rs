@@ -13,7 +13,7 @@ use crate::error::Result;
 use crate::gguf::Gguf;
 use crate::kv_cache::KvCache;
 use crate::matrix::{load_vector, Weight};
-use crate::models::{Config, Hparams};
+use crate::models::{gated_ffn, last_logits, Config, Hparams};
 use crate::ops::{add_in_place, attention, rms_norm, rope, scale_rotated, silu, AttnShape, RopeStyle};
 
 struct Layer {
@@ -207,19 +207,10 @@ impl Llama {
 
             h.copy_from_slice(&x);
             rms_norm(&mut h, &l.ffn_norm, self.eps);
-            l.gate.matmul(file, &h, t, &mut g);
-            l.up.matmul(file, &h, t, &mut u);
-            for (a, b) in g.iter_mut().zip(&u) {
-                *a = silu(*a) * b;
-            }
-            l.down.matmul(file, &g, t, &mut o);
+            gated_ffn(file, [&l.gate, &l.up, &l.down], silu, &h, t, &mut g, &mut u, &mut o);
             self.add_residual(&mut x, &mut o);
         }
         cache.advance(t);
-        let last = &mut x[(t - 1) * d..];
-        rms_norm(last, &self.output_norm, self.eps);
-        let mut logits = vec![0f32; c.n_vocab];
-        self.lm_head.matvec_rows(file, last, 0, c.n_vocab, &mut logits);
-        logits
+        last_logits(file, &mut x, d, &self.output_norm, self.eps, &self.lm_head, c.n_vocab)
     }
 }

@@ -11,6 +11,30 @@ pub use hparams::Hparams;
 use crate::error::{Error, Result};
 use crate::gguf::Gguf;
 use crate::kv_cache::{KvCache, Rows};
+use crate::matrix::Weight;
+
+/// The gated feed-forward every architecture here shares:
+/// `o = down . (act(gate . h) * (up . h))` for `t` tokens (`g` and `u`
+/// hold `t` rows of the hidden width).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn gated_ffn(file: &[u8], [gate, up, down]: [&Weight; 3], act: fn(f32) -> f32, h: &[f32], t: usize, g: &mut [f32], u: &mut [f32], o: &mut [f32]) {
+    gate.matmul(file, h, t, g);
+    up.matmul(file, h, t, u);
+    for (a, b) in g.iter_mut().zip(u.iter()) {
+        *a = act(*a) * b;
+    }
+    down.matmul(file, g, t, o);
+}
+
+/// The last token's logits: its row of `x` (`d` wide) normed, times the LM head.
+pub(crate) fn last_logits(file: &[u8], x: &mut [f32], d: usize, norm: &[f32], eps: f32, head: &Weight, n_vocab: usize) -> Vec<f32> {
+    let n = x.len();
+    let last = &mut x[n - d..];
+    crate::ops::rms_norm(last, norm, eps);
+    let mut logits = vec![0f32; n_vocab];
+    head.matvec_rows(file, last, 0, n_vocab, &mut logits);
+    logits
+}
 
 /// What the session and the UI need to know about a loaded model.
 #[derive(Debug, Clone, serde::Serialize)]
