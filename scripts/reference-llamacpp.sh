@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # llama.cpp's logits on the engine's tiny random-weight models, kept as the reference the
 # engine's tests compare against (crates/engine/tests/reference/llamacpp-tiny.json, read by
-# crates/engine/tests/reference_llamacpp.rs). Run it again after changing an architecture's
+# crates/engine/tests/reference_llamacpp.rs), and llama.cpp's token ids for awkward text
+# (digits, code, emoji, CJK and Arabic, control tokens, spaces, accents, contractions) with the
+# real test models' tokenizers (llamacpp-tokenize.json, read by tests/tokenizer.rs). Run it again after changing an architecture's
 # synthetic file or adding one; CI only reads the JSON.
 # llama.cpp comes as llama-cpp-python from the pinned sdist on PyPI (llama.cpp 0c1e57098, as
 # scripts/bench-llamacpp.sh), built once into target/llama-cpp-python/ without the AMX path
@@ -54,3 +56,25 @@ for name in names:
 json.dump(out, sys.stdout, separators=(",", ":"))
 PY
 echo "wrote crates/engine/tests/reference/llamacpp-tiny.json"
+
+tokenize_models="gemma-3-270m-q4_k_m qwen2.5-coder-0.5b-instruct-q4_k_m"
+"$venv/bin/python" - $tokenize_models > crates/engine/tests/reference/llamacpp-tokenize.json <<'PY'
+import json, sys
+from llama_cpp import Llama, __version__
+TEXTS = [
+    "In 2024, 1234567 people paid $3.50 (or 3,50 \u20ac) on 12/31.",
+    "fn main() {\n    println!(\"{}\", x[0]);\n}\n\tif a<=b && c!=d: return -1",
+    "I \u2764\ufe0f \U0001f980 and \U0001f468\u200d\U0001f469\u200d\U0001f467!",
+    "\u65e5\u672c\u8a9e\u306e\u30c6\u30ad\u30b9\u30c8\u3068\u4e2d\u6587\u6587\u672c\u3002\ud55c\uad6d\uc5b4 \u0627\u0644\u0639\u0631\u0628\u064a\u0629",
+    "<|im_start|>user\nHi<|im_end|> <start_of_turn>model\nYo<end_of_turn> </s> <eos>",
+    "  leading spaces\n\n\ntrailing   \t",
+    "\u00c7a va? na\u00efve caf\u00e9 \u00dcn\u00efc\u00f6d\u00e9 -- don't I'm we'll THEY'RE",
+]
+out = {"llama_cpp_python": __version__, "texts": TEXTS, "models": {}}
+for name in sys.argv[1:]:
+    # Control tokens in the text count as such (special=True), as the engine encodes a rendered prompt.
+    llm = Llama(model_path=f"models/{name}.gguf", vocab_only=True, verbose=False)
+    out["models"][name] = [llm.tokenize(t.encode("utf-8"), add_bos=False, special=True) for t in TEXTS]
+json.dump(out, sys.stdout, ensure_ascii=True)
+PY
+echo "wrote crates/engine/tests/reference/llamacpp-tokenize.json"

@@ -32,9 +32,14 @@ const TYPE_CONTROL: i32 = 3;
 const TYPE_USER_DEFINED: i32 = 4;
 const TYPE_BYTE: i32 = 6;
 
-/// End-of-generation tokens by text, for files that name only their EOS.
-const EOG_TEXTS: &[&str] =
-    &["<end_of_turn>", "<|im_end|>", "<|eot_id|>", "<|eom_id|>", "<|end|>", "<|endoftext|>", "<|end_of_text|>", "</s>", "<eos>"];
+/// End-of-generation tokens by text, for files that name only their EOS. As
+/// llama.cpp does, a token with one of these texts ends a turn and counts as
+/// a control token whatever type the file gives it (Qwen2.5's files type
+/// `</s>` as a normal token).
+const EOG_TEXTS: &[&str] = &[
+    "<end_of_turn>", "<|im_end|>", "<|eot_id|>", "<|eom_id|>", "<|end|>", "<|return|>", "<|call|>", "<|endoftext|>",
+    "<|end_of_text|>", "</s>", "<eos>", "<EOT>", "<end_of_utterance>",
+];
 
 const QWEN2_RE: &str = r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+";
 const LLAMA3_RE: &str = r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+";
@@ -62,7 +67,12 @@ impl Tokenizer {
     pub fn from_gguf(g: &Gguf) -> Result<Self> {
         let kind = g.get_str("tokenizer.ggml.model")?;
         let tokens = g.get_str_array("tokenizer.ggml.tokens")?;
-        let types = g.get_i32_array("tokenizer.ggml.token_type").unwrap_or_else(|_| vec![TYPE_NORMAL; tokens.len()]);
+        let mut types = g.get_i32_array("tokenizer.ggml.token_type").unwrap_or_else(|_| vec![TYPE_NORMAL; tokens.len()]);
+        for (t, s) in types.iter_mut().zip(&tokens) {
+            if EOG_TEXTS.contains(&s.as_str()) {
+                *t = TYPE_CONTROL;
+            }
+        }
         let bos = g.get_usize("tokenizer.ggml.bos_token_id").ok().map(|v| v as u32);
         let eos = g.get_usize("tokenizer.ggml.eos_token_id").ok().map(|v| v as u32);
         let eot = g.get_usize("tokenizer.ggml.eot_token_id").ok().map(|v| v as u32);

@@ -144,3 +144,26 @@ fn a_card_cannot_open_a_turn_in_the_prompt() {
     let text = t.decode(&ids).unwrap();
     assert!(text.contains("I obey the card.") && text.contains("Hi <start_of_turn>"), "{text}");
 }
+
+/// The real test models' tokenizers give llama.cpp's ids on awkward text:
+/// digits, code, emoji sequences, CJK, Hangul and Arabic, control tokens
+/// (which count as such: the engine encodes rendered prompts), runs of
+/// spaces, accents and contractions (tests/reference/llamacpp-tokenize.json,
+/// written by scripts/reference-llamacpp.sh).
+#[test]
+fn real_tokenizers_match_llama_cpp_on_awkward_text() {
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/reference/llamacpp-tokenize.json")).unwrap();
+    let reference: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let texts: Vec<&str> = reference["texts"].as_array().unwrap().iter().map(|t| t.as_str().unwrap()).collect();
+    let models = reference["models"].as_object().unwrap();
+    assert_eq!(models.len(), 2, "Gemma's and Qwen's tokenizers");
+    for (name, expected) in models {
+        let path = common::repo_root().join(format!("models/{name}.gguf"));
+        let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}; the test command fetches it", path.display()));
+        let t = Tokenizer::from_gguf(&Gguf::from_bytes(bytes).unwrap()).unwrap();
+        for (text, want) in texts.iter().zip(expected.as_array().unwrap()) {
+            let want: Vec<u32> = want.as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as u32).collect();
+            assert_eq!(t.encode(text, false).unwrap(), want, "{name}: {text:?}");
+        }
+    }
+}
