@@ -24,6 +24,7 @@ pub mod special_text;
 pub mod stream;
 pub mod synthetic;
 pub mod template;
+pub mod template_date;
 pub mod tokenizer;
 
 pub use error::{Error, Result};

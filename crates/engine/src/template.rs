@@ -176,6 +176,18 @@ mod tests {
         assert_eq!(out, "<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n<think>\n\n</think>\n\n");
     }
 
+    /// SmolLM3's system turn opens with today's date, from a function the
+    /// template calls without checking for it.
+    #[test]
+    fn a_template_that_prints_today_renders() {
+        let source = "{%- set today = strftime_now(\"%d %B %Y\") -%}Today Date: {{ today }}\n{{ messages[0].content }}";
+        let t = ChatTemplate::Jinja { source: source.into(), bos: String::new(), eos: String::new() };
+        let out = t.render(&[m("user", "Hi")], true).unwrap();
+        let today = crate::template_date::Now::current().format("%d %B %Y");
+        assert_eq!(out, format!("Today Date: {today}\nHi"));
+        assert!(today.len() >= "01 May 2026".len() && today.ends_with(|c: char| c.is_ascii_digit()), "{today}");
+    }
+
     #[test]
     fn gemma_folds_system_into_the_first_user_turn() {
         let out = ChatTemplate::Gemma.render(&[m("system", "Be kind."), m("user", "Hi"), m("assistant", "Hello!")], true).unwrap();
@@ -241,6 +253,8 @@ fn render_jinja(source: &str, bos: &str, eos: &str, messages: &[ChatMessage], ad
     env.add_function("raise_exception", |msg: String| -> std::result::Result<String, minijinja::Error> {
         Err(minijinja::Error::new(minijinja::ErrorKind::InvalidOperation, msg))
     });
+    // SmolLM3's and Granite's templates put today's date in the system turn.
+    env.add_function("strftime_now", |fmt: String| crate::template_date::Now::current().format(&fmt));
     env.add_template("chat", source).map_err(|e| Error::Template(e.to_string()))?;
     let tmpl = env.get_template("chat").map_err(|e| Error::Template(e.to_string()))?;
     tmpl.render(minijinja::context! {
