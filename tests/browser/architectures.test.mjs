@@ -14,8 +14,14 @@ import { waitForModel, openCharacter, sendAndWatch } from './chat-page.mjs';
 import { importCards } from './app-page.mjs';
 
 const BIN = process.env.KINDRED_BIN || join(REPO, 'target', 'release', 'kindred');
-// The engine's list (crates/engine/src/models/hparams.rs ARCHITECTURES).
-const ARCHITECTURES = ['gemma2', 'gemma3', 'granite', 'lfm2', 'llama', 'phi3', 'qwen2', 'qwen3', 'smollm3'];
+// The engine's own list, read from where it is kept, so a new architecture joins this test.
+async function architectures() {
+  const source = await readFile(join(REPO, 'crates', 'engine', 'src', 'models', 'hparams.rs'), 'utf8');
+  const list = source.match(/pub const ARCHITECTURES: &\[&str\] = &\[([^\]]*)\]/);
+  assert.ok(list, 'ARCHITECTURES in hparams.rs');
+  return [...list[1].matchAll(/"([a-z0-9]+)"/g)].map((m) => m[1]);
+}
+let ARCHITECTURES = [];
 // A short card, so that the prompt stays small in the tiny files' byte-level vocabularies.
 const CARD = {
   spec: 'chara_card_v2',
@@ -28,6 +34,8 @@ let browser;
 let dir;
 
 before(async () => {
+  ARCHITECTURES = await architectures();
+  assert.ok(ARCHITECTURES.length >= 9, `${ARCHITECTURES}`);
   dir = await mkdtemp(join(tmpdir(), 'kindred-arch-'));
   for (const arch of ARCHITECTURES) {
     const out = join(dir, `tiny-${arch}.gguf`);
