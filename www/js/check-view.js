@@ -51,7 +51,7 @@ export class CheckView {
     this.d = deps;
     this.checkId = null;
     this.run = null; // {models: [choice], characters: [record], modelIndex, queue, done, home, phase}
-    this.current = null;
+    this.character = null; // the one being checked now
     this.built = false;
     this.models = [];
     this.characters = [];
@@ -66,10 +66,8 @@ export class CheckView {
       + 'engaging with you. Models on this device are loaded one after the other, and the model in use is loaded back at the end.');
     this.modelPicks = picker('Models', 'Every model on this device');
     this.characterPicks = picker('Characters', 'Every character');
-    this.modelPicks.list.addEventListener('change', () => this.refresh());
-    this.characterPicks.list.addEventListener('change', () => this.refresh());
-    this.modelPicks.all.addEventListener('change', () => this.refresh());
-    this.characterPicks.all.addEventListener('change', () => this.refresh());
+    // Changes bubble to the fieldset after each picker has updated its boxes.
+    for (const p of [this.modelPicks, this.characterPicks]) p.box.addEventListener('change', () => this.refresh());
     const picks = el('div', 'check-pick-boxes');
     picks.append(this.modelPicks.box, this.characterPicks.box);
     this.startButton = button('Check', 'primary', 'Check the chosen characters on the chosen models');
@@ -172,15 +170,15 @@ export class CheckView {
   next() {
     const run = this.run;
     const engine = this.d.engine();
-    this.current = run.queue.shift() || null;
-    if (!this.current || run.stopping || !engine) {
+    this.character = run.queue.shift() || null;
+    if (!this.character || run.stopping || !engine) {
       this.checkId = null;
       this.nextModel();
       return;
     }
     run.phase = 'check';
     this.checkId = startCheck(engine, {
-      card: this.current.card, lorebooks: (this.current.lorebooks || []).map((l) => l.book).filter(Boolean),
+      card: this.character.card, lorebooks: (this.character.lorebooks || []).map((l) => l.book).filter(Boolean),
       prefs: this.d.prefs(), options: this.d.options(), model: this.d.modelName(),
     });
     this.status.textContent = `${this.where()}…`;
@@ -191,7 +189,7 @@ export class CheckView {
     const run = this.run;
     const n = run.characters.length;
     const models = run.models.length > 1 ? ` on ${this.model().name} (model ${run.modelIndex + 1} of ${run.models.length})` : '';
-    return `Checking ${displayName(this.current)} (${n - run.queue.length} of ${n})${models}`;
+    return `Checking ${displayName(this.character)} (${n - run.queue.length} of ${n})${models}`;
   }
 
   // Back to the model that was in use, then the summary.
@@ -250,7 +248,7 @@ export class CheckView {
       this.progress.value = run.done + msg.done / Math.max(1, msg.total);
       this.status.textContent = `${this.where()}: ${msg.done} of ${msg.total} replies.`;
     } else if (msg.type === 'check-done' || msg.type === 'error') {
-      const finished = this.current;
+      const finished = this.character;
       this.checkId = null;
       run.done += 1;
       this.progress.value = run.done;

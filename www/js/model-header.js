@@ -8,12 +8,10 @@
 // file cannot run. `total`: the file's length in bytes, 0 when unknown.
 export function headerCheck(modPromise, total) {
   let parts = [];
-  let size = 0;
   let decided = false;
   return async function feed(data) {
     if (decided) return;
     parts.push(new Uint8Array(data));
-    size += data.byteLength;
     // An engine that failed to start is reported where the load awaits it.
     const mod = await modPromise.catch(() => null);
     // Chunks arrive while the engine starts: an earlier one's call may have decided meanwhile.
@@ -22,7 +20,7 @@ export function headerCheck(modPromise, total) {
       decided = true;
       return;
     }
-    const head = new Uint8Array(size);
+    const head = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
     let at = 0;
     for (const p of parts) {
       head.set(p, at);

@@ -325,8 +325,7 @@ impl Session {
     /// leaves the cache as it was.
     pub fn restore_prefix(&mut self, bytes: &[u8]) -> Result<usize> {
         let c = self.model.config();
-        let widths = self.model.new_cache().widths().to_vec();
-        let (tokens, cache) = kv_snapshot::load(bytes, self.fingerprint, &widths)?;
+        let (tokens, cache) = kv_snapshot::load(bytes, self.fingerprint, &c.cache_widths)?;
         if tokens.len() >= self.context {
             return Err(Error::Snapshot("longer than the context".into()));
         }

@@ -150,7 +150,7 @@ impl Engine {
             template: session.template.name(),
             instruct: session.template.is_instruct(),
             file_bytes: session.model.gguf().file_len(),
-            kv_bytes_per_token: session.model.new_cache().widths().iter().map(|(k, v)| k + v).sum::<usize>()
+            kv_bytes_per_token: c.cache_widths.iter().map(|(k, v)| k + v).sum::<usize>()
                 * if st.gpu.is_some() { 2 } else { 4 },
         })
     }

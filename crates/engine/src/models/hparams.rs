@@ -198,6 +198,16 @@ impl Hparams {
             n_head: self.n_head,
             n_kv_head: self.n_kv_head,
             head_dim: self.head_dim,
+            cache_widths: self.cache_widths(),
         }
+    }
+
+    /// (key, value) floats a position of each layer's KV cache: an
+    /// attention layer's keys and values; an LFM2 convolution layer (no KV
+    /// heads) keeps its input, the model's width, as its keys and no values.
+    pub fn cache_widths(&self) -> Vec<(usize, usize)> {
+        (self.kv_heads.iter())
+            .map(|&kv| if kv == 0 { (self.d, 0) } else { (kv * self.head_dim, kv * self.head_dim) })
+            .collect()
     }
 }

@@ -6,7 +6,7 @@
 //! over the last `conv_taps` positions (depthwise, causal) and gates the
 //! result by C. Its state is the last positions' B * x: kept in the KV
 //! cache as that layer's keys (a row of the model's width a position, no
-//! values), so a cache cut back to a prefix, moved by a context shift or
+//! values; `Hparams::cache_widths`), so a cache cut back to a prefix, moved by a context shift or
 //! stored and restored holds the convolution's state at that point as it
 //! holds the attention layers' keys: a recurrent state with no snapshots.
 
@@ -111,18 +111,6 @@ impl Lfm2 {
             taps: hp.conv_taps,
             window: hp.window,
         })
-    }
-
-    /// Each layer's (key, value) floats a position in the cache: the
-    /// attention layers' keys and values, the convolution layers' inputs.
-    pub fn cache_widths(&self) -> Vec<(usize, usize)> {
-        let (d, hd) = (self.config.d_model, self.config.head_dim);
-        (self.layers.iter())
-            .map(|l| match l.mixer {
-                Mixer::Conv { .. } => (d, 0),
-                Mixer::Attention { n_kv_head, .. } => (n_kv_head * hd, n_kv_head * hd),
-            })
-            .collect()
     }
 
     /// The rotation of layer `il`'s keys; none for a convolution layer.

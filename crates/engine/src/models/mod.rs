@@ -48,6 +48,10 @@ pub struct Config {
     pub n_head: usize,
     pub n_kv_head: usize,
     pub head_dim: usize,
+    /// (key, value) floats a position of each layer's KV cache
+    /// (`Hparams::cache_widths`).
+    #[serde(skip)]
+    pub cache_widths: Vec<(usize, usize)>,
 }
 
 pub enum Model {
@@ -84,13 +88,7 @@ impl Model {
     }
 
     pub fn new_cache(&self) -> KvCache {
-        match self {
-            Model::Lfm2(m) => KvCache::with_widths(m.cache_widths()),
-            _ => {
-                let c = self.config();
-                KvCache::new(c.n_layers, c.n_kv_head * c.head_dim)
-            }
-        }
+        KvCache::with_widths(self.config().cache_widths.clone())
     }
 
     /// Context shift: a copy of cached positions `from..from + n` with
