@@ -125,6 +125,9 @@ impl Speakers {
         let me = self.char_name.trim();
         if !me.is_empty() {
             out.push(format!("\n{me}:"));
+            // The role-play layout's closing instruction, which a small model
+            // echoes once it has answered (`ROLEPLAY_POST_HISTORY`).
+            out.push(format!("[Reply as {me}"));
         }
         for other in self.others.iter().map(|o| o.trim()).filter(|o| !o.is_empty()) {
             out.push(format!("\n{other}:"));
@@ -386,7 +389,7 @@ mod tests {
     #[test]
     fn stop_strings_name_the_user_members_and_labels() {
         let s = who().stop_strings();
-        for want in ["\nSam:", "Sam:", "(Sam)", "\nUser:", "\nYou:", "\nWren:", "\nInnkeeper:"] {
+        for want in ["\nSam:", "Sam:", "(Sam)", "\nUser:", "\nYou:", "\nWren:", "[Reply as Wren", "\nInnkeeper:"] {
             assert!(s.contains(&want.to_string()), "{want:?} in {s:?}");
         }
         let named_user = Speakers { user_name: "User".into(), ..who() }.stop_strings();

@@ -154,7 +154,8 @@ pub fn leak(shown: &str) -> Check {
     if let Some(at) = first_marker(shown) {
         return check("leak", false, format!("template text: \"{}\"", around(shown, at, 30)));
     }
-    for mark in ["{{char}}", "{{user}}", "<START>", "### Instruction", "### Response"] {
+    // "[Reply as": the role-play layout's closing instruction, echoed.
+    for mark in ["{{char}}", "{{user}}", "<START>", "### Instruction", "### Response", "[Reply as "] {
         if let Some(at) = shown.find(mark) {
             return check("leak", false, format!("prompt text: \"{}\"", around(shown, at, 30)));
         }
@@ -348,6 +349,7 @@ mod tests {
     fn leaks() {
         run(|_, t| leak(t), "Good evening.", "Good evening.<|im_end|>");
         run(|_, t| leak(t), "Good evening.", "{{char}} smiles.");
+        run(|_, t| leak(t), "Good evening.", "Good evening.\n\n*[Reply as Wren, in character.]*");
     }
 
     #[test]
