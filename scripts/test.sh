@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Sets up and runs every test: Rust unit and integration tests (engine
-# against llama.cpp's reference, cards, prompts, chats), then the app in
-# headless Chromium.
+# against llama.cpp's reference, cards, prompts, chats), the fuzz targets on
+# a fixed set of inputs, then the app in headless Chromium.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh test
@@ -12,7 +12,13 @@ scripts/build-web.sh
 cargo build --release --bin kindred
 
 echo "== Rust tests"
-cargo test --workspace
+# Release: the tests share the dependencies just built for the CLI instead of
+# building them all again (the dev profile already optimised them, so the
+# tests lose only debug assertions, which the fuzz build below keeps).
+cargo test --workspace --release
+
+echo "== fuzz targets, a fixed set of inputs each (scripts/fuzz.sh SECONDS fuzzes for real)"
+scripts/fuzz.sh --runs 1000
 
 echo "== browser tests (headless Chromium)"
 node --test --test-concurrency=1 tests/browser/

@@ -8,6 +8,7 @@
 pub mod attention;
 pub mod context_shift;
 pub mod error;
+pub mod fuzz;
 pub mod gguf;
 #[cfg(feature = "gpu")]
 pub mod gpu;

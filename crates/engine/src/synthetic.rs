@@ -51,6 +51,12 @@ impl Spec {
         }
     }
 
+    /// The smallest model the shapes allow (fuzzing seeds: mutations then
+    /// land in the header, not in kilobytes of weights).
+    pub fn micro(arch: &str, weights: QType) -> Self {
+        Spec { d_model: 32, n_head: 2, n_kv_head: 1, head_dim: 16, ffn: 64, context_length: 64, embed: weights, ..Spec::tiny(arch, weights) }
+    }
+
     /// The models `kindred bench --synthetic NAME` writes: real shapes, and
     /// `tiny-ARCH` or `tiny-ARCH-TYPE` (`tiny-qwen3-q4_1`) for every
     /// architecture and weight type.

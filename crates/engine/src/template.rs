@@ -176,6 +176,27 @@ mod tests {
         assert_eq!(out, "<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n<think>\n\n</think>\n\n");
     }
 
+    /// A template is code from a file: one that loops forever, or writes
+    /// without end, gives an error instead of hanging the worker or filling
+    /// its memory; a real one over a chat of thousands of messages renders.
+    #[test]
+    fn a_hostile_template_ends_with_an_error() {
+        let jinja = |source: &str| ChatTemplate::Jinja { source: source.into(), bos: String::new(), eos: String::new() };
+        let spin = jinja("{% for a in range(100000) %}{% for b in range(100000) %}{% endfor %}{% endfor %}");
+        let e = spin.render(&[m("user", "Hi")], true).unwrap_err().to_string();
+        assert!(e.contains("runs too long"), "{e}");
+        let flood = jinja("{% for a in range(100000) %}{% for m in messages %}{{ m.content }}{% endfor %}{% endfor %}");
+        let e = flood.render(&[m("user", &"x".repeat(1000))], true).unwrap_err().to_string();
+        assert!(e.contains("writes more than"), "{e}");
+        let chatml = jinja(
+            "{% for m in messages %}{% if loop.first and m.role != 'system' %}<|im_start|>system\nYou are helpful.<|im_end|>\n{% endif %}\
+             <|im_start|>{{ m.role }}\n{{ m.content | trim }}<|im_end|>\n{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}",
+        );
+        let chat: Vec<ChatMessage> = (0..5000).map(|i| m(if i % 2 == 0 { "user" } else { "assistant" }, "A line of chat.")).collect();
+        let out = chatml.render(&chat, true).unwrap();
+        assert_eq!(out.matches("<|im_start|>").count(), 5002);
+    }
+
     /// SmolLM3's system turn opens with today's date, from a function the
     /// template calls without checking for it.
     #[test]
@@ -246,10 +267,20 @@ fn default_name(role: &str) -> &'static str {
     }
 }
 
+/// A template from a file runs at most this many steps (one per
+/// instruction): real templates take a few hundred per message, so a chat
+/// of thousands of messages fits, and a hostile loop ends in milliseconds.
+pub const TEMPLATE_FUEL: u64 = 5_000_000;
+
+/// A template writes at most this many bytes per byte it is given (messages
+/// and template): real ones write each message once with a little markup.
+const OUTPUT_PER_INPUT: usize = 8;
+
 fn render_jinja(source: &str, bos: &str, eos: &str, messages: &[ChatMessage], add_gen: bool) -> Result<String> {
     let mut env = minijinja::Environment::new();
     minijinja_contrib::add_to_environment(&mut env);
     env.set_unknown_method_callback(minijinja_contrib::pycompat::unknown_method_callback);
+    env.set_fuel(Some(TEMPLATE_FUEL));
     env.add_function("raise_exception", |msg: String| -> std::result::Result<String, minijinja::Error> {
         Err(minijinja::Error::new(minijinja::ErrorKind::InvalidOperation, msg))
     });
@@ -257,14 +288,48 @@ fn render_jinja(source: &str, bos: &str, eos: &str, messages: &[ChatMessage], ad
     env.add_function("strftime_now", |fmt: String| crate::template_date::Now::current().format(&fmt));
     env.add_template("chat", source).map_err(|e| Error::Template(e.to_string()))?;
     let tmpl = env.get_template("chat").map_err(|e| Error::Template(e.to_string()))?;
-    tmpl.render(minijinja::context! {
-        messages => messages,
-        add_generation_prompt => add_gen,
-        // Characters answer, they do not deliberate: templates with a
-        // thinking switch (Qwen3's) open the reply with an empty block.
-        enable_thinking => false,
-        bos_token => bos,
-        eos_token => eos,
-    })
-    .map_err(|e| Error::Template(e.to_string()))
+    let given = source.len() + messages.iter().map(|m| m.content.len() + 16).sum::<usize>();
+    let mut out = Bounded { buf: Vec::new(), max: OUTPUT_PER_INPUT * given + (1 << 16), over: false };
+    let rendered = tmpl.render_captured_to(
+        minijinja::context! {
+            messages => messages,
+            add_generation_prompt => add_gen,
+            // Characters answer, they do not deliberate: templates with a
+            // thinking switch (Qwen3's) open the reply with an empty block.
+            enable_thinking => false,
+            bos_token => bos,
+            eos_token => eos,
+        },
+        &mut out,
+    );
+    if out.over {
+        return Err(Error::Template(format!("the chat template writes more than {} bytes for this chat", out.max)));
+    }
+    rendered.map_err(|e| match e.kind() {
+        minijinja::ErrorKind::OutOfFuel => Error::Template(format!("the chat template runs too long (over {TEMPLATE_FUEL} steps)")),
+        _ => Error::Template(e.to_string()),
+    })?;
+    String::from_utf8(out.buf).map_err(|e| Error::Template(e.to_string()))
+}
+
+/// The rendered prompt, refusing to grow past `max` bytes.
+struct Bounded {
+    buf: Vec<u8>,
+    max: usize,
+    over: bool,
+}
+
+impl std::io::Write for Bounded {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        if self.buf.len() + bytes.len() > self.max {
+            self.over = true;
+            return Err(std::io::Error::other("the chat template's output is too long"));
+        }
+        self.buf.extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }

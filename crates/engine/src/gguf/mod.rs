@@ -99,7 +99,9 @@ impl Gguf {
                     qtype.name()
                 )));
             }
-            let len = elems / qtype.block_elems() * qtype.block_bytes();
+            let len = (elems / qtype.block_elems())
+                .checked_mul(qtype.block_bytes())
+                .ok_or_else(|| Error::Corrupt(format!("tensor `{name}` has an impossible shape {dims:?}")))?;
             let offset = usize::try_from(info.offset)
                 .ok()
                 .and_then(|o| o.checked_add(base))
