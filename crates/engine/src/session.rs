@@ -145,6 +145,7 @@ impl Session {
         let tokenizer = Tokenizer::from_gguf(&g)?;
         let arch = g.architecture()?;
         let template = ChatTemplate::from_gguf(&g, &arch);
+        template.check()?;
         let model = Model::load(g)?;
         if tokenizer.vocab_size() != model.config().n_vocab {
             return Err(Error::Tokenizer(format!(

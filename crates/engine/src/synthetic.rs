@@ -28,6 +28,8 @@ pub struct Spec {
     /// Type of the token embedding (and tied LM head).
     pub embed: QType,
     pub seed: u64,
+    /// Written as `tokenizer.chat_template` (tests of a file's own template).
+    pub chat_template: Option<String>,
 }
 
 impl Spec {
@@ -48,6 +50,7 @@ impl Spec {
             weights,
             embed: if weights.block_elems() == 256 { QType::Q8_0 } else { weights },
             seed: 7,
+            chat_template: None,
         }
     }
 
@@ -101,6 +104,7 @@ impl Spec {
             weights: QType::Q5_0,
             embed: QType::Q8_0,
             seed: 1,
+            chat_template: None,
         }
     }
 
@@ -119,6 +123,7 @@ impl Spec {
             weights: QType::Q4K,
             embed: QType::Q6K,
             seed: 1,
+            chat_template: None,
         }
     }
 }
@@ -362,6 +367,9 @@ pub fn write(spec: &Spec) -> Result<Vec<u8>> {
     // Gemma, Phi-4-mini and LFM2 tie the LM head to the embedding.
     if !gemma && a != "phi3" && a != "lfm2" {
         tensors.push(random_matrix("output.weight".into(), &mut rng, (n_vocab, d), 0.05, spec.embed));
+    }
+    if let Some(source) = &spec.chat_template {
+        meta.push(("tokenizer.chat_template".into(), Value::String(source.clone())));
     }
     Ok(writer::write(&meta, &tensors))
 }

@@ -70,6 +70,16 @@ impl ChatTemplate {
         }
     }
 
+    /// Whether the template renders the simplest chat. A file's template
+    /// that fails here (a syntax error, an exception, a loop that runs out
+    /// of fuel) would fail every reply, so the model is refused when it is
+    /// loaded, and a download as soon as its header arrives.
+    pub fn check(&self) -> Result<()> {
+        self.render(&[ChatMessage::new("user", "Hello!")], true)
+            .map(|_| ())
+            .map_err(|e| Error::Template(format!("the model's own template cannot render a chat: {}", e.to_string().trim_start_matches("chat template: "))))
+    }
+
     /// Renders the conversation, ending with the opener of the assistant's
     /// turn when `add_generation_prompt`.
     pub fn render(&self, messages: &[ChatMessage], add_generation_prompt: bool) -> Result<String> {
@@ -303,10 +313,10 @@ fn render_jinja(source: &str, bos: &str, eos: &str, messages: &[ChatMessage], ad
         &mut out,
     );
     if out.over {
-        return Err(Error::Template(format!("the chat template writes more than {} bytes for this chat", out.max)));
+        return Err(Error::Template(format!("writes more than {} bytes for this chat", out.max)));
     }
     rendered.map_err(|e| match e.kind() {
-        minijinja::ErrorKind::OutOfFuel => Error::Template(format!("the chat template runs too long (over {TEMPLATE_FUEL} steps)")),
+        minijinja::ErrorKind::OutOfFuel => Error::Template(format!("runs too long (over {TEMPLATE_FUEL} steps)")),
         _ => Error::Template(e.to_string()),
     })?;
     String::from_utf8(out.buf).map_err(|e| Error::Template(e.to_string()))

@@ -29,6 +29,27 @@ fn truncated_files() {
     }
 }
 
+/// A file's template that cannot render a chat (here: one that raises,
+/// one that never ends) refuses the model at load and from the header of a
+/// download, naming the template, instead of failing every reply.
+#[test]
+fn a_template_that_cannot_render_refuses_the_model() {
+    for (source, says) in [
+        ("{{ raise_exception('Only user and assistant roles are supported!') }}", "Only user and assistant roles"),
+        ("{% for a in range(100000) %}{% for b in range(100000) %}{% endfor %}{% endfor %}", "runs too long"),
+        ("{% for m in messages %}{{ m.content }", "syntax error"),
+    ] {
+        let spec = Spec { chat_template: Some(source.into()), ..Spec::tiny("qwen3", QType::Q8_0) };
+        let file = synthetic::write(&spec).unwrap();
+        let e = load_err(file.clone()).to_string();
+        assert!(e.contains("template cannot render a chat") && e.contains(says), "{e}");
+        let e = kindred_engine::models::header_check::check_header(&file, file.len()).unwrap_err().to_string();
+        assert!(e.contains("template cannot render a chat") && e.contains(says), "{e}");
+    }
+    let fine = Spec { chat_template: Some("{% for m in messages %}{{ m.content }}{% endfor %}".into()), ..Spec::tiny("qwen3", QType::Q8_0) };
+    assert!(Session::load(synthetic::write(&fine).unwrap()).is_ok());
+}
+
 #[test]
 fn truncated_real_model_names_the_problem() {
     let mut b = common::gemma_bytes();

@@ -20,8 +20,8 @@ pub struct HeaderCheck {
 
 /// `None` while `prefix` (the first bytes of a file of `file_len` bytes)
 /// does not yet hold the whole header; the error loading the whole file
-/// would give once the header shows an architecture, weight type or
-/// tokenizer this engine does not run.
+/// would give once the header shows an architecture, weight type,
+/// tokenizer or chat template this engine does not run.
 pub fn check_header(prefix: &[u8], file_len: usize) -> Result<Option<HeaderCheck>> {
     let Some(g) = Gguf::header_only(prefix, file_len)? else {
         return Ok(None);
@@ -34,5 +34,6 @@ pub fn check_header(prefix: &[u8], file_len: usize) -> Result<Option<HeaderCheck
         return Err(Error::UnsupportedTensorType { tensor: (*tensor).clone(), dtype: (*dtype).clone() });
     }
     Tokenizer::from_gguf(&g)?;
+    crate::template::ChatTemplate::from_gguf(&g, &hp.arch).check()?;
     Ok(Some(HeaderCheck { config: hp.config(), weight_bytes: g.tensor_bytes() }))
 }
