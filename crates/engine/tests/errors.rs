@@ -73,6 +73,26 @@ fn corrupted_header_bytes_never_panic() {
     }
 }
 
+/// Metadata that would cost far more memory than the file's size: nine
+/// million one-byte array items (32-byte values each, 288 MB from a 9 MB
+/// file) are refused before they are read.
+#[test]
+fn metadata_too_many_values_is_refused() {
+    let n: u64 = 9 << 20;
+    let mut b = b"GGUF".to_vec();
+    b.extend(3u32.to_le_bytes());
+    b.extend(0u64.to_le_bytes()); // tensors
+    b.extend(1u64.to_le_bytes()); // key-value pairs
+    b.extend(5u64.to_le_bytes());
+    b.extend(b"bytes");
+    b.extend(9u32.to_le_bytes()); // an array
+    b.extend(0u32.to_le_bytes()); // of u8
+    b.extend(n.to_le_bytes());
+    b.resize(b.len() + n as usize, 7);
+    let msg = load_err(b).to_string();
+    assert!(msg.contains("metadata values"), "{msg}");
+}
+
 #[test]
 fn unsupported_architecture() {
     let mut b = synthetic::write(&Spec::tiny("gemma3", QType::Q8_0)).unwrap();

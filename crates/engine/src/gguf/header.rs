@@ -31,8 +31,15 @@ pub struct Header {
 /// Nesting of arrays inside arrays accepted in metadata.
 const MAX_DEPTH: usize = 4;
 
+/// Array items in all of a file's metadata. Each costs far more memory
+/// than its bytes in the file (a one-byte item is a 32-byte value), so a
+/// file of a few hundred MB of byte arrays could ask for tens of GB. Real
+/// files hold about a million (a 262,144-token vocabulary's tokens, scores
+/// and types; Qwen's 151,387 merges).
+const MAX_ITEMS: usize = 1 << 23;
+
 pub fn read(b: &[u8]) -> Result<Header> {
-    let mut r = Reader { b, pos: 0 };
+    let mut r = Reader { b, pos: 0, items: 0 };
     if r.take(4)? != b"GGUF" {
         return Err(Error::NotGguf("the file does not start with the GGUF magic".into()));
     }
@@ -75,6 +82,8 @@ pub fn read(b: &[u8]) -> Result<Header> {
 struct Reader<'a> {
     b: &'a [u8],
     pos: usize,
+    /// Array items read so far.
+    items: usize,
 }
 
 impl Reader<'_> {
@@ -135,6 +144,10 @@ impl Reader<'_> {
                 let inner = self.u32()?;
                 let n = self.len(wide)?;
                 let n = self.bounded(n)?;
+                self.items += n;
+                if self.items > MAX_ITEMS {
+                    return Err(Error::Corrupt(format!("more than {MAX_ITEMS} metadata values (at byte {})", self.pos)));
+                }
                 let mut items = Vec::with_capacity(n.min(1 << 20));
                 for _ in 0..n {
                     items.push(self.value(inner, wide, depth + 1)?);
