@@ -189,12 +189,13 @@ export async function screenshots(page, name) {
 }
 
 // Calls fn every few milliseconds until it returns a truthy value or the time runs out.
+// `message` may be a function, read when the wait times out (to say what was seen last).
 export async function poll(fn, { timeout = 60_000, interval = 50, message = 'condition' } = {}) {
   const deadline = Date.now() + timeout;
   for (;;) {
     const value = await fn();
     if (value) return value;
-    if (Date.now() > deadline) throw new Error(`Timed out after ${timeout} ms waiting for ${message}`);
+    if (Date.now() > deadline) throw new Error(`Timed out after ${timeout} ms waiting for ${typeof message === 'function' ? message() : message}`);
     await sleep(interval);
   }
 }
