@@ -21,4 +21,11 @@ echo "== fuzz targets, a fixed set of inputs each (scripts/fuzz.sh SECONDS fuzze
 scripts/fuzz.sh --runs 1000
 
 echo "== browser tests (headless Chromium)"
-node --test --test-concurrency=1 tests/browser/
+mkdir -p tests/output
+node --test --test-concurrency=1 --test-reporter=spec tests/browser/ 2>&1 | tee tests/output/browser-tests.log
+# Node 20's runner was seen to print a test as failed (✖) yet count it as passed and
+# exit 0 (its output from the test files interleaved): the printed lines decide too.
+if grep -q '^✖' tests/output/browser-tests.log; then
+  echo "browser tests failed:"; grep '^✖' tests/output/browser-tests.log
+  exit 1
+fi
