@@ -30,8 +30,12 @@ pub fn run(argv: &[String]) -> Result<(), String> {
     let (bytes, source) = match (a.get("model"), a.get("synthetic")) {
         (Some(p), None) => (std::fs::read(p).map_err(|e| format!("{p}: {e}"))?, p.to_string()),
         (None, Some(name)) => {
-            let spec = Spec::named(name)
+            let mut spec = Spec::named(name)
                 .ok_or_else(|| format!("--synthetic {name}: expected one of {}", Spec::NAMES.join(", ")))?;
+            // A template to try in the page on a tiny model (saved before it is loaded here).
+            if let Some(path) = a.get("chat-template") {
+                spec.chat_template = Some(std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?);
+            }
             let bytes = synthetic::write(&spec).map_err(|e| e.to_string())?;
             // Writing the 1.5B shapes takes a minute: keep them for the next run.
             if let Some(path) = a.get("save-synthetic") {

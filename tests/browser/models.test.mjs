@@ -4,7 +4,9 @@
 // deleting a stored copy, persistent storage. Nothing is fetched from another host.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile, stat } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO, startServer, launchBrowser, screenshots, poll } from './harness.mjs';
 import { TEST_QUERY, manifestModel, waitForModel, openFirstStarter, sendAndWatch } from './chat-page.mjs';
@@ -18,6 +20,7 @@ async function cpuBackendText(page) {
 }
 
 const DEFAULT_FILE = join(REPO, 'models', 'gemma-3-270m-q4_k_m.gguf');
+const BIN = process.env.KINDRED_BIN || join(REPO, 'target', 'release', 'kindred');
 const QWEN_FILE = join(REPO, 'models', 'qwen2.5-coder-1.5b-instruct-q4_k_m.gguf');
 const COPY_PATH = '/models/gemma-3-270m-q4_k_m.gguf?copy=1';
 
@@ -243,6 +246,35 @@ test('a file that is not a GGUF model is refused clearly', { timeout: 60_000 }, 
   const c = await current(page);
   assert.equal(c.state, 'ready', 'the model in use is untouched');
   assert.equal((await activeChoice(page)).id, copyId);
+});
+
+// A model file whose own chat template cannot render a chat (here: a loop that never ends)
+// would fail every reply: it is refused from its header with the template's error, before the
+// model in use is let go, which stays loaded and chosen.
+test('a model whose chat template cannot render is refused and the model in use stays', { timeout: 120_000 }, async () => {
+  const { page } = browser;
+  const dir = await mkdtemp(join(tmpdir(), 'kindred-template-'));
+  try {
+    const template = join(dir, 'spin.jinja');
+    const file = join(dir, 'spinning.gguf');
+    await writeFile(template, '{% for a in range(100000) %}{% for b in range(100000) %}{% endfor %}{% endfor %}');
+    // The CLI saves the tiny model first, then fails to load it for the same reason.
+    const made = spawnSync(BIN, ['bench', '--synthetic', 'tiny-qwen3', '--save-synthetic', file, '--chat-template', template], { encoding: 'utf8' });
+    assert.match(made.stderr, /template cannot render a chat/, made.stderr);
+    await page.getByLabel('Open a GGUF file…').setInputFiles(file);
+    const status = page.locator('.models-choose-status');
+    let lastStatus = '';
+    await poll(async () => /cannot render/.test(lastStatus = await status.textContent()), { timeout: 60_000, message: () => `the refusal (the page says: ${lastStatus})` });
+    assert.match(await status.textContent(), /^“spinning\.gguf” is not a model the page can run: chat template: the model's own template cannot render a chat: runs too long/);
+    await status.evaluate((el) => el.scrollIntoView({ block: 'center' }));
+    await screenshots(page, 'models-template-refused');
+    const c = await current(page);
+    assert.equal(c.state, 'ready', 'the model in use is untouched');
+    assert.equal((await activeChoice(page)).id, copyId);
+    assert.ok(!(await storedIds(page)).some((id) => id.includes('spinning')), 'the refused file is not kept');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });
 
 test('a GGUF file from disk loads, becomes active and a chat reply streams', { timeout: 420_000 }, async () => {

@@ -13,7 +13,8 @@ import { prefixUsage, clearPrefixes, PREFIX_BUDGET } from './prefix-store.js';
 import { deleteModel } from './model-store.js';
 import { RateMeter } from './rate-meter.js';
 import { formatBytes, formatPercent } from './format.js';
-import { errorText } from './wasm.js';
+import { cardTools, errorText } from './wasm.js';
+import { checkFileHeader } from './model-header.js';
 
 const PHASES = {
   download: 'Downloading',
@@ -335,6 +336,13 @@ export class ModelsView {
     }
     if (!isGguf(head)) {
       this.chooseStatus.textContent = `“${file.name}” is not a GGUF model file. Pick a file ending in .gguf, as published for llama.cpp.`;
+      return;
+    }
+    this.chooseStatus.textContent = `Checking “${file.name}”…`;
+    try {
+      await checkFileHeader(cardTools(), file);
+    } catch (err) {
+      this.chooseStatus.textContent = `“${file.name}” is not a model the page can run: ${errorText(err)}`;
       return;
     }
     this.choose({ ...choiceFromFile(file), file });
