@@ -75,9 +75,10 @@ impl ChatTemplate {
     /// of fuel) would fail every reply, so the model is refused when it is
     /// loaded, and a download as soon as its header arrives.
     pub fn check(&self) -> Result<()> {
-        self.render(&[ChatMessage::new("user", "Hello!")], true)
-            .map(|_| ())
-            .map_err(|e| Error::Template(format!("the model's own template cannot render a chat: {}", e.to_string().trim_start_matches("chat template: "))))
+        match self.render(&[ChatMessage::new("user", "Hello!")], true) {
+            Err(Error::Template(why)) => Err(Error::Template(format!("the model's own template cannot render a chat: {why}"))),
+            other => other.map(|_| ()),
+        }
     }
 
     /// Renders the conversation, ending with the opener of the assistant's
