@@ -415,6 +415,8 @@ async function main() {
     current: () => model,
     use: useModel,
     cancel: () => engine?.cancel(),
+    // Checked by the worker of the model in use, which the file would replace.
+    checkFile: (file) => engine?.checkFile(file) ?? Promise.resolve(),
   });
   editor = new Editor({
     db, navigate, notify,

@@ -4,6 +4,7 @@ export class EngineClient {
   constructor(handlers) {
     this.handlers = handlers;
     this.nextId = 1;
+    this.fileChecks = new Map(); // id -> {resolve, reject} of checkFile
     this.worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module', name: 'engine' });
     this.worker.onmessage = (event) => this.dispatch(event.data);
     // A worker that fails to start (or throws outside a handler) must not leave the page waiting.
@@ -16,6 +17,13 @@ export class EngineClient {
 
   dispatch(msg) {
     if (!msg || typeof msg.type !== 'string') return;
+    if (msg.type === 'file-checked') {
+      const waiting = this.fileChecks.get(msg.id);
+      this.fileChecks.delete(msg.id);
+      if (msg.ok) waiting?.resolve();
+      else waiting?.reject(new Error(msg.message));
+      return;
+    }
     this.handlers[msg.type]?.(msg);
     // Views beside the chat (the Models page) follow the load too.
     this.handlers.any?.(msg);
@@ -71,7 +79,20 @@ export class EngineClient {
     this.worker.postMessage({ type: 'stop' });
   }
 
+  // Whether the engine runs a file picked from disk, told from its header by the worker
+  // (worker.js "check-file"): resolves, or rejects with the engine's reason.
+  checkFile(file) {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.fileChecks.set(id, { resolve, reject });
+      this.worker.postMessage({ type: 'check-file', id, file });
+    });
+  }
+
   terminate() {
     this.worker.terminate();
+    // A check the worker can no longer answer lets the file through to its own load.
+    for (const { resolve } of this.fileChecks.values()) resolve();
+    this.fileChecks.clear();
   }
 }

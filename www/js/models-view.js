@@ -13,8 +13,7 @@ import { prefixUsage, clearPrefixes, PREFIX_BUDGET } from './prefix-store.js';
 import { deleteModel } from './model-store.js';
 import { RateMeter } from './rate-meter.js';
 import { formatBytes, formatPercent } from './format.js';
-import { cardTools, errorText } from './wasm.js';
-import { checkFileHeader } from './model-header.js';
+import { errorText } from './wasm.js';
 
 const PHASES = {
   download: 'Downloading',
@@ -66,7 +65,7 @@ export function memoryText(info, deviceGb) {
 }
 
 export class ModelsView {
-  // deps: {db, root, current(): choice|null, use(choice), cancel()}
+  // deps: {db, root, current(): choice|null, use(choice), cancel(), checkFile(file): Promise, rejecting with why the engine cannot run it}
   constructor(deps) {
     this.d = deps;
     this.presets = null;
@@ -340,7 +339,7 @@ export class ModelsView {
     }
     this.chooseStatus.textContent = `Checking “${file.name}”…`;
     try {
-      await checkFileHeader(cardTools(), file);
+      await this.d.checkFile(file);
     } catch (err) {
       this.chooseStatus.textContent = `“${file.name}” is not a model the page can run: ${errorText(err)}`;
       return;

@@ -26,6 +26,8 @@
 //                                                   CPU backend only (skipped on WebGPU)
 //   {type:"count", id, request}                     count a prompt request's tokens, nothing generated
 //                                                   (the character editor's definition count)
+//   {type:"check-file", id, file}                   whether the engine runs a picked GGUF File, from its
+//                                                   header, before the page lets this model go
 //   {type:"check", id, request, options, limit?,    the quality harness's probe conversation for request.card
 //        model?}                                    (crates/web/src/eval.rs): at most `limit` probes; a "stop"
 //                                                   ends it after the reply in hand
@@ -60,12 +62,13 @@
 //   {type:"error", scope, id?, message}             scope: "load" | "generate" | "check"
 //   {type:"count", id, tokens, exact, message?}     a "count" answered: the assembled prompt's token
 //                                                   counts (null with a message when it failed)
+//   {type:"file-checked", id, ok, message?}         a "check-file" answered: message, the engine's reason
 //                                                   cancelled: true when a "cancel" ended the load
 import { openDb, isQuotaError } from './db.js';
 import { readModel, beginModel, putChunk, completeModel, deleteModel } from './model-store.js';
 import { downloadModel, sha256Hex, ModelError } from './model-fetch.js';
 import { readModelFile } from './model-file.js';
-import { headerCheck } from './model-header.js';
+import { headerCheck, checkFileHeader } from './model-header.js';
 import { LOCAL_PREFIX } from './model-choice.js';
 import { visibleText } from './stop-text.js';
 import { sanitizeOptions } from './generation-options.js';
@@ -257,6 +260,20 @@ async function load(msg) {
   } finally {
     loading = false;
     loadAbort = null;
+  }
+}
+
+// A file picked from disk, told from its header before the page lets this worker's model go
+// (its tokenizer alone can take a second to build: off the page's thread). Answered by a
+// "file-checked" message with the id: ok, or the engine's reason. A worker without a model
+// starts no engine for it (that would fix the thread pool before the load): the load's own
+// header check refuses such a file, and there is no model in use to keep.
+async function checkFile(msg) {
+  try {
+    if (wasmModule && msg.file instanceof Blob) await checkFileHeader(Promise.resolve(wasmModule), msg.file);
+    post({ type: 'file-checked', id: msg.id, ok: true });
+  } catch (err) {
+    post({ type: 'file-checked', id: msg.id, ok: false, message: errorText(err) });
   }
 }
 
@@ -619,4 +636,5 @@ self.onmessage = (event) => {
   else if (msg.type === 'warm') warm(msg);
   else if (msg.type === 'cancel') loadAbort?.abort();
   else if (msg.type === 'count') count(msg);
+  else if (msg.type === 'check-file') checkFile(msg);
 };
