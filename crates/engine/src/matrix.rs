@@ -4,7 +4,7 @@
 use crate::error::{Error, Result};
 use crate::gguf::{Gguf, TensorRef};
 use crate::par;
-use crate::quant::act::QuantizedActs;
+use crate::quant::act::{ActFormat, QuantizedActs};
 use crate::quant::dot::{self, act_format, Isa};
 use crate::quant::{dequantize_row, dot_f32, dot_row, QType};
 
@@ -105,6 +105,27 @@ impl Weight {
             }
         });
         transpose(&by_row, self.rows, t, out);
+    }
+
+    /// `matmul` of one input `x` by several weights (q, k and v; gate and
+    /// up), quantizing `x` once for all those that take the same
+    /// activation format (per product it was 4-5% of a prefill).
+    pub fn matmul_each<const M: usize>(file: &[u8], x: &[f32], t: usize, products: [(&Weight, &mut [f32]); M]) {
+        let mut quantized: Vec<(ActFormat, Vec<QuantizedActs>)> = Vec::new();
+        for (w, out) in products {
+            let Some(format) = act_format(w.qtype) else {
+                w.matmul(file, x, t, out);
+                continue;
+            };
+            let at = match quantized.iter().position(|(f, _)| *f == format) {
+                Some(i) => i,
+                None => {
+                    quantized.push((format, x.chunks_exact(w.cols).map(|xt| QuantizedActs::quantize(xt, format)).collect()));
+                    quantized.len() - 1
+                }
+            };
+            w.matmul_quantized(file, &quantized[at].1, 0, w.rows, out);
+        }
     }
 
     /// Rows `r0..r0+n` against every token's quantized activations;

@@ -116,9 +116,7 @@ impl Gemma3 {
         for (il, l) in self.layers.iter().enumerate() {
             h.copy_from_slice(&x);
             rms_norm(&mut h, &l.attn_norm, self.eps);
-            l.q.matmul(file, &h, t, &mut q);
-            l.k.matmul(file, &h, t, &mut k);
-            l.v.matmul(file, &h, t, &mut v);
+            Weight::matmul_each(file, &h, t, [(&l.q, &mut q), (&l.k, &mut k), (&l.v, &mut v)]);
             if let Some([qn, kn]) = &l.qk_norm {
                 rms_norm(&mut q, qn, self.eps);
                 rms_norm(&mut k, kn, self.eps);

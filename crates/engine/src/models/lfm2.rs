@@ -163,9 +163,7 @@ impl Lfm2 {
                 Mixer::Attention { n_kv_head, q, k, v, q_norm, k_norm, o: wo } => {
                     let (qd, kvd) = (c.n_head * hd, n_kv_head * hd);
                     let (mut qs, mut ks, mut vs) = (vec![0f32; t * qd], vec![0f32; t * kvd], vec![0f32; t * kvd]);
-                    q.matmul(file, &h, t, &mut qs);
-                    k.matmul(file, &h, t, &mut ks);
-                    v.matmul(file, &h, t, &mut vs);
+                    Weight::matmul_each(file, &h, t, [(q, &mut qs), (k, &mut ks), (v, &mut vs)]);
                     rms_norm(&mut qs, q_norm, self.eps);
                     rms_norm(&mut ks, k_norm, self.eps);
                     rope(&mut qs, qd, hd, pos0, &self.inv_freq, RopeStyle::Neox);

@@ -169,9 +169,7 @@ impl Llama {
         for (il, l) in self.layers.iter().enumerate() {
             h.copy_from_slice(&x);
             rms_norm(&mut h, &l.attn_norm, self.eps);
-            l.q.matmul(file, &h, t, &mut q);
-            l.k.matmul(file, &h, t, &mut k);
-            l.v.matmul(file, &h, t, &mut v);
+            Weight::matmul_each(file, &h, t, [(&l.q, &mut q), (&l.k, &mut k), (&l.v, &mut v)]);
             if let Some([bq, bk, bv]) = &l.bias {
                 for (m, b) in [(&mut q, bq), (&mut k, bk), (&mut v, bv)] {
                     for row in m.chunks_exact_mut(b.len()) {

@@ -18,8 +18,7 @@ use crate::matrix::Weight;
 /// hold `t` rows of the hidden width).
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn gated_ffn(file: &[u8], [gate, up, down]: [&Weight; 3], act: fn(f32) -> f32, h: &[f32], t: usize, g: &mut [f32], u: &mut [f32], o: &mut [f32]) {
-    gate.matmul(file, h, t, g);
-    up.matmul(file, h, t, u);
+    Weight::matmul_each(file, h, t, [(gate, g), (up, u)]);
     for (a, b) in g.iter_mut().zip(u.iter()) {
         *a = act(*a) * b;
     }

@@ -14,6 +14,14 @@ pub struct QuantizedActs {
     pub group_scale: Vec<f32>,
     pub group_sum: Vec<i32>,
     pub group_sum16: Vec<i16>,
+    /// Q8_0-style values regrouped for the AVX-512 kernels (x86_64 only,
+    /// empty elsewhere): per 128 values (8 groups of 16), 4 registers of 32
+    /// bytes whose i32 lane `g` holds 4 values of group `g`, the `k`-th four
+    /// in register `k` (`lanes[32k + 4g + j] = qs[16g + 4k + j]`). Summed
+    /// by VNNI into one register, each lane is then a whole group's sum,
+    /// where the natural order leaves every group spread over 4 lanes to be
+    /// gathered for each token.
+    pub lanes: Vec<i8>,
 }
 
 /// Which activation format a weight type pairs with.
@@ -71,6 +79,17 @@ impl QuantizedActs {
                         1.0 / iscale
                     };
                     self.group_scale[16 * b..16 * b + 16].fill(d);
+                }
+            }
+        }
+        self.lanes.clear();
+        #[cfg(target_arch = "x86_64")]
+        if format == ActFormat::Q8_0 {
+            self.lanes.resize(n / 128 * 128, 0);
+            for (l, q) in self.lanes.chunks_exact_mut(128).zip(self.qs.chunks_exact(128)) {
+                for (i, four) in l.chunks_exact_mut(4).enumerate() {
+                    let (k, g) = (i / 8, i % 8);
+                    four.copy_from_slice(&q[16 * g + 4 * k..16 * g + 4 * k + 4]);
                 }
             }
         }

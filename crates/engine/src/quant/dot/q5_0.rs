@@ -73,39 +73,19 @@ pub unsafe fn avx2<const N: usize>(row: &[u8], a: [&QuantizedActs; N]) -> [f32; 
     scalar_blocks(t.map(|v| Combine(to_array(v))), row, &a, BB, (nb / 4 * 4, nb), block)
 }
 
-/// As `avx2`; the fifth bits come in through a mask register and the
-/// products are summed by VNNI (see `x86_512`).
+/// As `avx2`; the fifth bits come in through a mask register, and each
+/// token's 8 group sums come from two VNNI products (`x86_512::offset_groups`).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma,f16c")]
 pub unsafe fn avx512<const N: usize>(row: &[u8], a: [&QuantizedActs; N]) -> [f32; N] {
-    use super::x86::{accumulate, group_sums, terms, to_array, Acts};
+    use super::x86::to_array;
     use super::x86_512::*;
-    use core::arch::x86_64::*;
-    const BB: usize = BLOCK_BYTES;
-    #[inline]
-    #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma,f16c")]
-    unsafe fn weights(b: &[u8]) -> __m256i {
-        add_where(nibbles(&b[6..]), u32::from_le_bytes([b[2], b[3], b[4], b[5]]), 16)
+    let nb = blocks(row, &a, BLOCK_BYTES, 32);
+    let weights = |b: &[u8]| add_where(nibbles(&b[6..]), u32::from_le_bytes([b[2], b[3], b[4], b[5]]), 16);
+    match offset_groups::<N, 4>(row, &a, (nb, BLOCK_BYTES), weights) {
+        Some(t) => scalar_blocks(t.map(|v| Combine(to_array(v))), row, &a, BLOCK_BYTES, (nb / 4 * 4, nb), block),
+        None => avx2(row, a),
     }
-    let nb = blocks(row, &a, BB, 32);
-    let ap = Acts::new(&a);
-    let mut t = [_mm_setzero_ps(); N];
-    for (k, b) in row.chunks_exact(4 * BB).take(nb / 4).enumerate() {
-        let w = [weights(b), weights(&b[BB..]), weights(&b[2 * BB..]), weights(&b[3 * BB..])];
-        let sc = block_scales(b, BB);
-        for tk in 0..N {
-            let x = 128 * k;
-            let p = [
-                dot_u8(w[0], ap.qs(tk, x)),
-                dot_u8(w[1], ap.qs(tk, x + 32)),
-                dot_u8(w[2], ap.qs(tk, x + 64)),
-                dot_u8(w[3], ap.qs(tk, x + 96)),
-            ];
-            let s = _mm256_sub_epi32(group_sums(p), _mm256_slli_epi32(ap.sums(tk, 8 * k), 4));
-            t[tk] = accumulate(t[tk], terms(ap.scales(tk, 8 * k), sc, s));
-        }
-    }
-    scalar_blocks(t.map(|v| Combine(to_array(v))), row, &a, BB, (nb / 4 * 4, nb), block)
 }
 
 /// Activations come split (`wasm::Split`).

@@ -53,33 +53,21 @@ pub unsafe fn avx2<const N: usize>(row: &[u8], a: [&QuantizedActs; N]) -> [f32; 
     scalar_blocks(t.map(|v| Combine(to_array(v))), row, &a, BB, (nb / 4 * 4, nb), block)
 }
 
-/// As `avx2`, the products summed by VNNI (see `x86_512`).
+/// As `avx2`, each token's 8 group sums from two VNNI products
+/// (`x86_512::offset_groups`); the weights' sign bits flipped make them
+/// unsigned, 128 above their values.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma,f16c")]
 pub unsafe fn avx512<const N: usize>(row: &[u8], a: [&QuantizedActs; N]) -> [f32; N] {
-    use super::x86::{accumulate, group_sums, load32, terms, to_array, Acts};
+    use super::x86::{load32, to_array};
     use super::x86_512::*;
     use core::arch::x86_64::*;
-    const BB: usize = BLOCK_BYTES;
-    let nb = blocks(row, &a, BB, 32);
-    let ap = Acts::new(&a);
-    let mut t = [_mm_setzero_ps(); N];
-    for (k, b) in row.chunks_exact(4 * BB).take(nb / 4).enumerate() {
-        let w = [load32(&b[2..]), load32(&b[BB + 2..]), load32(&b[2 * BB + 2..]), load32(&b[3 * BB + 2..])];
-        let abs = [_mm256_abs_epi8(w[0]), _mm256_abs_epi8(w[1]), _mm256_abs_epi8(w[2]), _mm256_abs_epi8(w[3])];
-        let sc = block_scales(b, BB);
-        for tk in 0..N {
-            let x = 128 * k;
-            let p = [
-                dot_i8(abs[0], w[0], ap.qs(tk, x)),
-                dot_i8(abs[1], w[1], ap.qs(tk, x + 32)),
-                dot_i8(abs[2], w[2], ap.qs(tk, x + 64)),
-                dot_i8(abs[3], w[3], ap.qs(tk, x + 96)),
-            ];
-            t[tk] = accumulate(t[tk], terms(ap.scales(tk, 8 * k), sc, group_sums(p)));
-        }
+    let nb = blocks(row, &a, BLOCK_BYTES, 32);
+    let weights = |b: &[u8]| _mm256_xor_si256(load32(&b[2..]), _mm256_set1_epi8(-128));
+    match offset_groups::<N, 7>(row, &a, (nb, BLOCK_BYTES), weights) {
+        Some(t) => scalar_blocks(t.map(|v| Combine(to_array(v))), row, &a, BLOCK_BYTES, (nb / 4 * 4, nb), block),
+        None => avx2(row, a),
     }
-    scalar_blocks(t.map(|v| Combine(to_array(v))), row, &a, BB, (nb / 4 * 4, nb), block)
 }
 
 /// Activations come split (`wasm::Split`). Relaxed SIMD's dot product takes

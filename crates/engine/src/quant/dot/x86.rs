@@ -215,6 +215,13 @@ impl<const N: usize> Acts<N> {
         _mm256_loadu_si256(self.p.qs[t].add(at) as *const __m256i)
     }
 
+    /// Where token `t`'s regrouped activations (`QuantizedActs::lanes`)
+    /// start.
+    #[inline(always)]
+    pub fn lanes(&self, t: usize) -> *const i8 {
+        self.p.lanes[t]
+    }
+
     /// The scales of token `t`'s groups `g..g + 8`.
     #[inline]
     #[target_feature(enable = "avx2,fma,f16c")]
