@@ -81,9 +81,7 @@ impl Weight {
         debug_assert_eq!(x.len(), t * self.cols);
         debug_assert_eq!(out.len(), t * self.rows);
         if let Some(format) = act_format(self.qtype) {
-            let acts: Vec<QuantizedActs> =
-                x.chunks_exact(self.cols).map(|xt| QuantizedActs::quantize(xt, format)).collect();
-            self.matmul_quantized(file, &acts, 0, self.rows, out);
+            self.matmul_quantized(file, &quantize_rows(x, self.cols, format), 0, self.rows, out);
             return;
         }
         if t == 1 {
@@ -120,7 +118,7 @@ impl Weight {
             let at = match quantized.iter().position(|(f, _)| *f == format) {
                 Some(i) => i,
                 None => {
-                    quantized.push((format, x.chunks_exact(w.cols).map(|xt| QuantizedActs::quantize(xt, format)).collect()));
+                    quantized.push((format, quantize_rows(x, w.cols, format)));
                     quantized.len() - 1
                 }
             };
@@ -179,6 +177,12 @@ impl Weight {
             }
         });
     }
+}
+
+/// Each token's row of `x` (`cols` wide) quantized, the tokens in parallel
+/// (on one thread it was 8% of a 2-thread prefill).
+fn quantize_rows(x: &[f32], cols: usize, format: ActFormat) -> Vec<QuantizedActs> {
+    par::map(x.len() / cols, |i| QuantizedActs::quantize(&x[i * cols..(i + 1) * cols], format))
 }
 
 /// `out[c][r] = m[r][c]` for an `r x c` matrix `m`, in tiles that stay in

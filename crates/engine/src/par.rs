@@ -53,6 +53,30 @@ where
     (0..n).for_each(f);
 }
 
+/// `[f(0), .., f(n - 1)]`, computed in parallel where threads exist.
+#[cfg(feature = "threads")]
+pub fn map<T, F>(n: usize, f: F) -> Vec<T>
+where
+    T: Send,
+    F: Fn(usize) -> T + Sync + Send,
+{
+    use rayon::prelude::*;
+    if threads() > 1 && n > 1 {
+        (0..n).into_par_iter().map(f).collect()
+    } else {
+        (0..n).map(f).collect()
+    }
+}
+
+#[cfg(not(feature = "threads"))]
+pub fn map<T, F>(n: usize, f: F) -> Vec<T>
+where
+    T: Send,
+    F: Fn(usize) -> T + Sync + Send,
+{
+    (0..n).map(f).collect()
+}
+
 /// Threads available to `for_chunks`.
 pub fn threads() -> usize {
     #[cfg(feature = "threads")]
