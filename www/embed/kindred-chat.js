@@ -9,7 +9,9 @@
 // sampling seed. The chat is kept on the visitor's device, in this site's IndexedDB, one chat
 // a card address (widget-store.js): a reply is saved as it streams, a reload shows the chat
 // again, and "New chat" clears it back to the greeting. The model is the app's, kept in the
-// same database. Everything renders in a shadow root, as text or safe Markdown: a card from a
+// same database, and so are the visitor's settings (context size, sampling): a widget
+// answers as the app would, with the card's lorebook (its sticky and cooldown entries kept
+// across turns) and rolling summaries of what leaves the context. Everything renders in a shadow root, as text or safe Markdown: a card from a
 // stranger can put no markup into the host page.
 import { cardTools, errorText } from '../js/wasm.js';
 import { render as renderMarkdown } from '../js/markdown.js';
@@ -17,7 +19,9 @@ import { substituteNames, chatSeed } from '../js/names.js';
 import { formatBytes, formatPercent } from '../js/format.js';
 import { throttledWriter } from '../js/chat-store.js';
 import { sharedEngine } from './shared-engine.js';
-import { loadWidgetChat, saveWidgetChat, storedMessages } from './widget-store.js';
+import { loadWidgetChat, saveWidgetChat, loadVisitorPrefs, nextId, storedMessages } from './widget-store.js';
+import { emptyMemory, addSummary, memoryRequest } from '../js/memory.js';
+import { promptSettings } from '../js/prefs.js';
 
 const STYLESHEET = new URL('./kindred-chat.css', import.meta.url).href;
 const MAX_CARD_BYTES = 16 * 1024 * 1024;
@@ -65,6 +69,9 @@ export class KindredChat extends HTMLElement {
     this.card = null;
     this.cardUrl = null;
     this.messages = [];
+    this.memory = emptyMemory('widget');
+    this.loreState = null;
+    this.prefs = null;
     this.job = null;
     this.reply = null;
     this.avatarUrl = null;
@@ -72,7 +79,7 @@ export class KindredChat extends HTMLElement {
     this.loadToken = 0;
     // The chat is rewritten at most every few hundred milliseconds while a reply streams;
     // each value names its card, so a write queued before the card changed lands on its own.
-    this.saver = throttledWriter(({ url, messages }) => saveWidgetChat(url, messages));
+    this.saver = throttledWriter(({ url, chat }) => saveWidgetChat(url, chat));
     this.flushSaves = () => this.saver.flush();
     this.onVisibility = () => { if (document.visibilityState === 'hidden') this.saver.flush(); };
     this.build();
@@ -196,17 +203,22 @@ export class KindredChat extends HTMLElement {
     this.card = null;
     this.cardUrl = null;
     this.messages = [];
+    this.memory = emptyMemory('widget');
+    this.loreState = null;
     this.renderAll();
     this.ui.problem.hidden = true;
     try {
       if (!src) throw new Error('No character: give the element a card="…" address.');
       const url = sameSite(src, 'character card');
-      const [imported, saved] = await Promise.all([loadCard(url), loadWidgetChat(url.href)]);
+      const [imported, saved, prefs] = await Promise.all([loadCard(url), loadWidgetChat(url.href), loadVisitorPrefs()]);
       if (token !== this.loadToken) return;
       this.card = imported.card;
       this.cardUrl = url.href;
+      this.prefs = prefs;
       this.showAvatar(imported);
-      this.messages = saved || this.greeting();
+      this.messages = saved?.messages || this.greeting();
+      this.memory = saved?.memory || emptyMemory('widget');
+      this.loreState = saved?.loreState || null;
       this.ui.name.textContent = this.charName;
       this.ui.frame.setAttribute('aria-label', `Chat with ${this.charName}`);
       this.ui.input.placeholder = `Message ${this.charName}…`;
@@ -222,13 +234,19 @@ export class KindredChat extends HTMLElement {
 
   greeting() {
     const text = typeof this.card?.first_mes === 'string' ? this.card.first_mes.trim() : '';
-    return text ? [{ role: 'assistant', text, status: 'greeting' }] : [];
+    return text ? [{ id: 'm1', role: 'assistant', text, status: 'greeting' }] : [];
+  }
+
+  // A new message with the next id (summaries name the messages they cover).
+  message(role, text, status) {
+    return { id: `m${nextId(this.messages)}`, role, text, status };
   }
 
   // Queues the chat as it is now for saving (a copy: a streaming reply keeps changing).
   persist() {
     if (!this.card || !this.cardUrl) return;
-    this.saver.push({ url: this.cardUrl, messages: storedMessages(this.messages) });
+    const chat = { messages: storedMessages(this.messages), memory: { summaries: [...this.memory.summaries] }, loreState: this.loreState };
+    this.saver.push({ url: this.cardUrl, chat });
   }
 
   // Back to the greeting alone; a reply being written is stopped and dropped.
@@ -237,6 +255,8 @@ export class KindredChat extends HTMLElement {
     // Dropped first: a reply still waiting for the engine is ended at once, and its end
     // must not find it in the chat.
     this.messages = this.greeting();
+    this.memory = emptyMemory('widget');
+    this.loreState = null;
     if (this.job) this.stop();
     this.renderAll();
     this.persist();
@@ -323,28 +343,39 @@ export class KindredChat extends HTMLElement {
     this.ui.list.scrollTop = this.ui.list.scrollHeight;
   }
 
+  // The prompt request for a reply to the chat as it stands (see prompt.rs in crates/web):
+  // the card's own lorebook is scanned by the engine, with the activations the last reply left.
   request() {
     const seed = chatSeed(this.getAttribute('character') || this.getAttribute('card') || '');
+    const history = this.messages.filter((m) => m.text);
     return {
       card: this.card,
       persona: { name: this.userName, description: '' },
-      history: this.messages.filter((m) => m.text).map((m) => ({ author: m.role === 'user' ? 'user' : 'char', text: m.text })),
+      history: history.map((m) => ({ author: m.role === 'user' ? 'user' : 'char', text: m.text })),
       lorebooks: [],
-      settings: { context_tokens: 2048, chat_seed: seed },
+      settings: promptSettings(this.prefs, seed),
       scan: { seed },
       mode: 'reply',
+      memory: memoryRequest(this.memory, history),
+      lore_state: this.loreState ?? undefined,
     };
   }
 
   warm() {
-    if (this.card && !this.reply) this.engine.warm(this.request(), this.options());
+    if (this.card && this.prefs && !this.reply) this.engine.warm(this.request(), this.options(), { summary: (msg) => this.onSummary(msg) });
   }
 
+  // A rolling summary of turns that left the context, kept with the chat.
+  onSummary(msg) {
+    if (addSummary(this.memory, msg)) this.persist();
+  }
+
+  // The visitor's sampling from the app's settings; the element's max-tokens and seed first.
   options() {
     const max = Number(this.getAttribute('max-tokens'));
     const seed = Number(this.getAttribute('seed'));
     return {
-      temperature: 0.8, top_p: 0.95, top_k: 40, min_p: 0.05, repeat_penalty: 1.1,
+      ...this.prefs.sampling,
       max_tokens: Number.isInteger(max) && max > 0 ? Math.min(max, 1024) : 160,
       seed: this.hasAttribute('seed') && Number.isInteger(seed) && seed >= 0 ? seed : Math.floor(Math.random() * 0xffffffff),
     };
@@ -354,9 +385,9 @@ export class KindredChat extends HTMLElement {
     const text = this.ui.input.value.trim();
     if (!text || this.ui.send.disabled) return;
     this.ui.input.value = '';
-    this.messages.push({ role: 'user', text, status: 'done' });
+    this.messages.push(this.message('user', text, 'done'));
     const request = this.request();
-    const reply = { role: 'assistant', text: '', status: 'streaming' };
+    const reply = this.message('assistant', '', 'streaming');
     this.messages.push(reply);
     this.reply = reply;
     this.renderAll();
@@ -370,7 +401,12 @@ export class KindredChat extends HTMLElement {
         if (follow) this.scrollToEnd();
         this.persist();
       },
-      done: (msg) => this.finish(reply, msg.text || reply.text, msg.stop_reason === 'user' ? 'stopped' : 'done'),
+      prompt: (msg) => { this.dataset.lore = Array.isArray(msg.lore) ? msg.lore.join('|') : ''; },
+      summary: (msg) => this.onSummary(msg),
+      done: (msg) => {
+        if (msg.lore_state && typeof msg.lore_state === 'object' && this.messages.includes(reply)) this.loreState = msg.lore_state;
+        this.finish(reply, msg.text || reply.text, msg.stop_reason === 'user' ? 'stopped' : 'done');
+      },
       error: (message) => this.finish(reply, reply.text, 'error', `Failed: ${message}`),
     });
     this.refresh();

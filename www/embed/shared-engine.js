@@ -17,6 +17,7 @@ class SharedEngine {
     this.watchers = new Set();
     this.queue = [];
     this.current = null;
+    this.warming = null;
   }
 
   // fn(state) hears every change of the loading state: {phase: 'loading', progress?} |
@@ -49,6 +50,8 @@ class SharedEngine {
       ready: (msg) => { this.set({ phase: 'ready', info: msg.info }); this.next(); },
       token: (msg) => this.route(msg, 'token'),
       done: (msg) => this.route(msg, 'done'),
+      prompt: (msg) => this.route(msg, 'prompt'),
+      summary: (msg) => this.route(msg, 'summary'),
       error: (msg) => this.onError(msg),
     });
     this.client.load(this.model);
@@ -61,7 +64,9 @@ class SharedEngine {
     return this.start();
   }
 
-  // Queues a reply; handlers: {token(msg), done(msg), error(message)}. Returns a job to stop.
+  // Queues a reply; handlers: {token(msg), done(msg), error(message), and optionally
+  // prompt(msg) (what went into the prompt) and summary(msg) (a rolling summary written
+  // first)}. Returns a job to stop.
   generate(request, options, handlers) {
     const job = { request, options, handlers, id: null };
     this.queue.push(job);
@@ -70,10 +75,11 @@ class SharedEngine {
   }
 
   // Reads a widget's prompt ahead of its visitor's message (worker.js "warm") when no reply
-  // is in flight or waiting; the latest widget to ask wins.
-  warm(request, options) {
+  // is in flight or waiting; the latest widget to ask wins. handlers.summary hears a rolling
+  // summary the warm-up writes meanwhile.
+  warm(request, options, handlers = {}) {
     if (this.current || this.queue.length || this.state.phase !== 'ready') return;
-    this.client.warm(request, options);
+    this.warming = { id: this.client.warm(request, options), handlers };
   }
 
   stop(job) {
@@ -87,13 +93,24 @@ class SharedEngine {
 
   next() {
     if (this.current || this.state.phase !== 'ready' || !this.queue.length) return;
+    // A reply replaces the warm-up (the worker ends it); a summary that was still being
+    // written then is written again before the reply.
+    this.warming = null;
     this.current = this.queue.shift();
     this.current.id = this.client.generate(this.current.request, this.current.options);
   }
 
   route(msg, kind) {
+    if (kind === 'summary' && this.warming && msg.id === this.warming.id) {
+      this.warming.handlers.summary?.(msg);
+      return;
+    }
     const job = this.current;
     if (!job || msg.id !== job.id) return;
+    if (kind === 'prompt' || kind === 'summary') {
+      job.handlers[kind]?.(msg);
+      return;
+    }
     if (kind === 'done') {
       this.current = null;
       job.handlers.done(msg);

@@ -4,11 +4,15 @@
 // there, and the app's "Delete everything" clears the settings store, widget chats with it.
 // One record a card: two widgets with different cards keep separate chats.
 //
-// Record value: {card, messages: [{role: 'user'|'assistant', text, status, note?}], savedAt}.
+// Record value: {card, messages: [{id, role: 'user'|'assistant', text, status, note?}],
+// memory: {summaries} (memory.js: rolling summaries of turns that left the context),
+// loreState (the lorebook activations the last reply left, sent back with the next), savedAt}.
 // The greeting is stored as the card wrote it ({{char}} and {{user}} unreplaced), like the
 // other messages; names are put in when shown. Everything read back is checked: another page
 // of the site could have written anything there.
 import { openDb } from '../js/db.js';
+import { loadPrefs, checkPrefs } from '../js/prefs.js';
+import { checkMemory, emptyMemory } from '../js/memory.js';
 
 export const WIDGET_CHAT_PREFIX = 'widget-chat:';
 const PREFIX = WIDGET_CHAT_PREFIX;
@@ -23,24 +27,65 @@ export function chatKey(cardUrl) {
 // Messages as stored: plain fields only (no DOM nodes), the newest MAX_MESSAGES.
 export function storedMessages(messages) {
   return messages.slice(-MAX_MESSAGES).map((m) => {
-    const out = { role: m.role, text: m.text, status: m.status };
+    const out = { id: m.id, role: m.role, text: m.text, status: m.status };
     if (m.note) out.note = m.note;
     return out;
   });
 }
 
+const ID = /^m\d{1,15}$/;
+
 // Messages as read back: a reply still marked as streaming was cut off when the page closed.
+// Each keeps its id (summaries name the messages they cover); one without a valid id of its
+// own, or with another's, gets a new one.
 export function checkMessages(raw) {
   if (!Array.isArray(raw)) return [];
-  return raw.slice(-MAX_MESSAGES).flatMap((m) => {
+  const out = raw.slice(-MAX_MESSAGES).flatMap((m) => {
     if (!m || typeof m !== 'object' || typeof m.text !== 'string') return [];
     const role = m.role === 'user' ? 'user' : 'assistant';
     let status = STATUSES.has(m.status) ? m.status : 'done';
     if (status === 'streaming') status = 'interrupted';
-    const out = { role, text: m.text.slice(0, MAX_TEXT), status };
-    if (typeof m.note === 'string' && m.note) out.note = m.note.slice(0, 500);
-    return [out];
+    const msg = { id: typeof m.id === 'string' && ID.test(m.id) ? m.id : null, role, text: m.text.slice(0, MAX_TEXT), status };
+    if (typeof m.note === 'string' && m.note) msg.note = m.note.slice(0, 500);
+    return [msg];
   });
+  const seen = new Set();
+  let next = nextId(out);
+  for (const m of out) {
+    if (!m.id || seen.has(m.id)) m.id = `m${next++}`;
+    seen.add(m.id);
+  }
+  return out;
+}
+
+// The number after the highest message id (ids are "m1", "m2", ...).
+export function nextId(messages) {
+  return 1 + Math.max(0, ...messages.map((m) => (typeof m.id === 'string' && ID.test(m.id) ? Number(m.id.slice(1)) : 0)));
+}
+
+// A whole saved chat read back: {messages, memory, loreState}; summaries that name messages
+// no longer in the chat are dropped, lorebook state that is not an object is forgotten.
+export function checkWidgetChat(value) {
+  const v = value && typeof value === 'object' ? value : {};
+  const messages = checkMessages(v.messages);
+  const ids = new Set(messages.map((m) => m.id));
+  const memory = checkMemory({ ...(v.memory && typeof v.memory === 'object' ? v.memory : {}), chatId: 'widget' }) || emptyMemory('widget');
+  memory.pinned = [];
+  memory.summaries = memory.summaries.filter((s) => s.messageIds.every((id) => ids.has(id)));
+  const lore = v.loreState;
+  const loreState = lore && typeof lore === 'object' && !Array.isArray(lore) && lore.entries && typeof lore.entries === 'object' ? lore : null;
+  return { messages, memory, loreState };
+}
+
+// The record as written.
+export function storedChat(cardUrl, { messages, memory, loreState }) {
+  return {
+    card: cardUrl,
+    messages: storedMessages(messages),
+    memory: { summaries: memory?.summaries || [] },
+    loreState: loreState || null,
+    savedAt: Date.now(),
+  };
 }
 
 // One connection for every widget on the page, opened on first use. The app in another tab
@@ -60,12 +105,13 @@ async function withDb(fn) {
   }
 }
 
-// The saved messages for a card, or null when none (or storage is unavailable).
+// The saved chat for a card ({messages, memory, loreState}), or null when none (or storage
+// is unavailable).
 export async function loadWidgetChat(cardUrl) {
   try {
     const row = await withDb((db) => db.get('settings', chatKey(cardUrl)));
-    const messages = checkMessages(row?.value?.messages);
-    return messages.length ? messages : null;
+    const chat = checkWidgetChat(row?.value);
+    return chat.messages.length ? chat : null;
   } catch (err) {
     console.warn(`The saved chat could not be read: ${err.message}`);
     return null;
@@ -74,10 +120,18 @@ export async function loadWidgetChat(cardUrl) {
 
 // Saves the chat; a chat with nothing the visitor wrote is removed instead, so a greeting
 // alone leaves no record and "New chat" clears what was there.
-export async function saveWidgetChat(cardUrl, messages) {
+export async function saveWidgetChat(cardUrl, chat) {
   const key = chatKey(cardUrl);
-  const keep = messages.some((m) => m.role === 'user');
-  await withDb((db) => (keep
-    ? db.put('settings', { key, value: { card: cardUrl, messages: storedMessages(messages), savedAt: Date.now() } })
-    : db.delete('settings', key)));
+  const keep = chat.messages.some((m) => m.role === 'user');
+  await withDb((db) => (keep ? db.put('settings', { key, value: storedChat(cardUrl, chat) }) : db.delete('settings', key)));
+}
+
+// The visitor's settings from the app on this site (context size, sampling, writing systems),
+// so a widget answers as the app would; the defaults where there are none.
+export async function loadVisitorPrefs() {
+  try {
+    return await withDb((db) => loadPrefs(db));
+  } catch {
+    return checkPrefs(null);
+  }
 }

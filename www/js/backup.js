@@ -4,7 +4,7 @@
 // their ids, so a backup restored onto an empty browser gives back the same data.
 import { checkPrefs } from './prefs.js';
 import { checkVoicePrefs } from './voice-prefs.js';
-import { checkMessages, WIDGET_CHAT_PREFIX } from '../embed/widget-store.js';
+import { checkWidgetChat, storedChat, WIDGET_CHAT_PREFIX } from '../embed/widget-store.js';
 import { cardTools } from './wasm.js';
 import { checkMemory } from './memory.js';
 import { checkRoom, isRoom } from './room-store.js';
@@ -60,10 +60,10 @@ export function checkSettings(raw) {
     // The <kindred-chat> widgets' conversations on this site, checked as the widget checks them.
     ...list(raw)
       .filter((s) => isObject(s) && typeof s.key === 'string' && s.key.startsWith(WIDGET_CHAT_PREFIX) && isObject(s.value))
-      .map((s) => ({
-        key: s.key,
-        value: { card: s.key.slice(WIDGET_CHAT_PREFIX.length), messages: checkMessages(s.value.messages), savedAt: Number(s.value.savedAt) || 0 },
-      }))
+      .map((s) => {
+        const card = s.key.slice(WIDGET_CHAT_PREFIX.length);
+        return { key: s.key, value: { ...storedChat(card, checkWidgetChat(s.value)), savedAt: Number(s.value.savedAt) || 0 } };
+      })
       .filter((s) => s.value.messages.length > 0),
   ];
 }

@@ -64,7 +64,20 @@ pub struct PromptRequest {
     pub instruct: Option<bool>,
     /// The chat's lorebook activations so far (sticky, cooldown, the
     /// after-match decorators), as the last reply's `lore_state` left them.
+    /// One that does not read as such (a record another page of the site
+    /// wrote) counts as none: timing state is worth less than the reply.
+    #[serde(deserialize_with = "or_default")]
     pub lore_state: TimedState,
+}
+
+/// `T` from the value, or `T::default()` where the value is not a `T`.
+fn or_default<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::de::DeserializeOwned + Default,
+{
+    let value = serde_json::Value::deserialize(d)?;
+    Ok(serde_json::from_value(value).unwrap_or_default())
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -301,6 +314,17 @@ mod tests {
         req.history.push(HistoryMessage::user("And you."));
         req.lore_state = sticky.lore_state;
         assert!(build_prompt(&req, &words).unwrap().lore.is_empty(), "and then no longer");
+    }
+
+    #[test]
+    fn lore_state_that_is_not_one_counts_as_none() {
+        for junk in [r#""junk""#, r#"{"entries": 5}"#, r#"{"entries": {"Lamp": "x"}}"#, "null", "[1, 2]"] {
+            let req: PromptRequest = serde_json::from_str(&format!(r#"{{"lore_state": {junk}}}"#)).unwrap();
+            assert!(req.lore_state.entries.is_empty(), "{junk}");
+        }
+        let kept: PromptRequest =
+            serde_json::from_str(r#"{"lore_state": {"entries": {"Lamp": {"started_at": 3, "sticky": 2, "first_match": 3}}}}"#).unwrap();
+        assert_eq!(kept.lore_state.entries.len(), 1, "a state that reads is kept");
     }
 
     #[test]
