@@ -54,6 +54,10 @@ test('settings: persona, context size, sampling and theme are saved and applied'
   await page.getByLabel('Name').fill('Sam');
   await page.getByLabel('About you').fill('{{user}} is a sailor.');
   await page.getByLabel('Context size (tokens)').fill('256');
+  await page.waitForFunction(() => document.getElementById('settings-form').dataset.samplingReady === 'true');
+  // The ranges and defaults are the engine's.
+  assert.deepEqual(await page.getByLabel('Temperature', { exact: true }).evaluate((i) => [i.min, i.max, i.value]), ['0', '2', '0.8']);
+  assert.equal(await page.getByLabel('Longest reply (tokens)').inputValue(), '120');
   // Values other than the defaults (0.8 and 40), so reading back the defaults cannot pass.
   const temperature = page.getByLabel('Temperature', { exact: true });
   const topK = page.getByLabel('Top K', { exact: true });

@@ -3,14 +3,16 @@
 // No browser needed.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { REPO } from './harness.mjs';
 import { parse, inline, safeHref, plainText } from '../../www/js/markdown.js';
 import { visibleText } from '../../www/js/stop-text.js';
 import { sameOriginUrl, indexEntries } from '../../www/js/starters.js';
 import { readSettings } from '../../www/js/settings.js';
-import { sanitizeOptions } from '../../www/js/generation-options.js';
 import { formatBytes, formatPercent, formatDuration } from '../../www/js/format.js';
 import { substituteNames, chatSeed, fileStem } from '../../www/js/names.js';
-import { checkPrefs, DEFAULT_PREFS, promptSettings } from '../../www/js/prefs.js';
+import { checkPrefs, DEFAULT_PREFS, promptSettings, SAMPLING } from '../../www/js/prefs.js';
 import { currentSwipe, editSwipe } from '../../www/js/chat-store.js';
 import { matches } from '../../www/js/library.js';
 import { toBase64, fromBase64 } from '../../www/js/backup.js';
@@ -59,11 +61,6 @@ test('Markdown: only http(s) links get an address, images are never loaded, HTML
   assert.equal(safeHref('vbscript:x'), null);
 });
 
-test('stop strings from the prompt and the page are merged and filtered', () => {
-  const o = sanitizeOptions({ stop: ['\nSam:', 'Sam:', '\nUser:'] });
-  assert.deepEqual(o.stop, ['\nSam:', 'Sam:', '\nUser:']);
-});
-
 test('streamed text holds back what could become a stop string', () => {
   const stops = ['\nUser:', 'User:'];
   assert.equal(visibleText('Hello there', stops), 'Hello there');
@@ -89,14 +86,26 @@ test('the address hooks accept only sane values and same-origin models', () => {
   assert.equal(readSettings(`${base}?model=http://other.example/m.gguf`).invalid, 'The ?model= address must be on this site.');
 });
 
-test('sampling options are clamped and stop strings filtered', () => {
-  const o = sanitizeOptions({ max_tokens: 5000, temperature: -1, top_p: 'x', seed: 3.6, stop: ['a', 4, '', 'b'.repeat(65), 'c'] });
+// The worker's check of a page's options is the engine's (crates/engine/src/reply_settings.rs,
+// tested there); this is the built module's surface the worker and the Settings form call.
+test('reply options and the form\'s ranges come from the engine\'s one table', async () => {
+  const mod = await import('../../www/pkg/kindred_web.js');
+  mod.initSync({ module: await readFile(join(REPO, 'www', 'pkg', 'kindred_web_bg.wasm')) });
+  const o = mod.check_options({ max_tokens: 5000, temperature: -1, top_p: 'x', seed: 3.6, stop: ['a', 4, '', 'b'.repeat(65), 'c'] });
   assert.equal(o.max_tokens, 2048);
   assert.equal(o.temperature, 0);
-  assert.equal(o.top_p, 0.95);
+  assert.equal(Number(o.top_p.toPrecision(6)), 0.95, 'not a number: the default');
   assert.equal(o.seed, 4);
   assert.deepEqual(o.stop, ['a', 'c']);
-  assert.equal(sanitizeOptions(null).max_tokens, 120);
+  assert.ok(o.dry_multiplier > 0, 'the engine\'s other defaults come along (DRY)');
+  const defaults = mod.check_options({});
+  const table = mod.reply_settings();
+  assert.deepEqual(table.map((s) => s.name), SAMPLING, 'the form\'s settings, in its order');
+  for (const s of table) {
+    assert.equal(defaults[s.name], s.default, `${s.name}: nothing set is the default`);
+    assert.ok(s.min <= s.default && s.default <= s.max);
+  }
+  assert.equal(table.find((s) => s.name === 'temperature').max, 2);
 });
 
 test('sizes, percentages and durations read well', () => {
@@ -113,16 +122,15 @@ test('sizes, percentages and durations read well', () => {
   assert.equal(formatDuration(Infinity), '');
 });
 
-test('settings read back are checked and clamped', () => {
+test('settings read back are checked: clamped, or for sampling kept as numbers', () => {
   assert.deepEqual(checkPrefs(null), JSON.parse(JSON.stringify(DEFAULT_PREFS)));
   const p = checkPrefs({
     persona: { name: '  ', description: 7 }, sampling: { temperature: 9, top_k: 3.7, max_tokens: 'x' }, context: 10, theme: 'neon',
   });
   assert.equal(p.persona.name, 'User');
   assert.equal(p.persona.description, '');
-  assert.equal(p.sampling.temperature, 2);
-  assert.equal(p.sampling.top_k, 4);
-  assert.equal(p.sampling.max_tokens, 120);
+  assert.deepEqual(p.sampling, { temperature: 9, top_k: 3.7 }, 'numbers kept as set (the engine holds them to range), others dropped');
+  assert.deepEqual(checkPrefs({ sampling: { temperature: Infinity, min_p: null, junk: 1 } }).sampling, {});
   assert.equal(p.context, 256);
   assert.equal(p.theme, 'system');
   assert.equal(checkPrefs({ persona: { name: 'Sam' }, theme: 'dark' }).persona.name, 'Sam');

@@ -75,6 +75,7 @@ before(async () => {
   await importCards(page, { name: 'kit.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(CARD)) });
   // Greedy replies: the same on every run and comparable across backends.
   await page.getByRole('link', { name: 'Settings' }).click();
+  await page.waitForFunction(() => document.getElementById('settings-form').dataset.samplingReady === 'true');
   await page.getByLabel('Temperature').fill('0');
   await page.getByLabel('Repeat penalty').fill('1');
   await page.getByRole('button', { name: 'Save settings' }).click();

@@ -1,12 +1,15 @@
 // The user's settings, kept in the "settings" store: personas, sampling, context size,
 // theme and safety. Every value read back is checked, since a backup file can say anything.
+// The sampling settings' ranges and defaults are the engine's (crates/engine/src/
+// reply_settings.rs): here only the numbers the person set are kept; the engine holds each
+// to its range when a reply uses it, and one not set takes its default there.
 import { isBackendChoice } from './backend-choice.js';
 import { DEFAULT_PERSONA, checkPersonas } from './personas.js';
 import { DEFAULT_SAFETY, checkSafety } from './safety.js';
 
 export const DEFAULT_PREFS = Object.freeze({
   persona: Object.freeze({ name: 'User', description: '' }),
-  sampling: Object.freeze({ temperature: 0.8, top_p: 0.95, top_k: 40, min_p: 0.05, repeat_penalty: 1.1, max_tokens: 120 }),
+  sampling: Object.freeze({}),
   context: 4096,
   // Replies keep to the writing systems the chat uses (the engine's script guard).
   keepScripts: true,
@@ -17,14 +20,7 @@ export const DEFAULT_PREFS = Object.freeze({
   safety: DEFAULT_SAFETY,
 });
 
-const NUMBERS = {
-  temperature: [0, 2],
-  top_p: [0, 1],
-  top_k: [0, 200],
-  min_p: [0, 1],
-  repeat_penalty: [1, 2],
-  max_tokens: [8, 1024],
-};
+export const SAMPLING = ['temperature', 'top_p', 'top_k', 'min_p', 'repeat_penalty', 'max_tokens'];
 export const CONTEXT_RANGE = [256, 8192];
 const THEMES = ['system', 'light', 'dark'];
 
@@ -50,11 +46,10 @@ export function checkPrefs(raw) {
     defaultPersona,
     safety: checkSafety(src.safety),
   };
-  for (const [key, range] of Object.entries(NUMBERS)) {
-    out.sampling[key] = clamp(sampling[key], range, DEFAULT_PREFS.sampling[key]);
+  for (const key of SAMPLING) {
+    const v = sampling[key];
+    if (typeof v === 'number' && Number.isFinite(v)) out.sampling[key] = v;
   }
-  out.sampling.top_k = Math.round(out.sampling.top_k);
-  out.sampling.max_tokens = Math.round(out.sampling.max_tokens);
   return out;
 }
 

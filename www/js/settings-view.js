@@ -1,14 +1,13 @@
 // The settings page: personas, sampling, context size, theme and safety; export, import
 // and deletion of everything.
-import { savePrefs, applyTheme } from './prefs.js';
+import { savePrefs, applyTheme, SAMPLING } from './prefs.js';
 import { exportAll, importAll, deleteAll } from './backup.js';
 import { download } from './download.js';
-import { errorText } from './wasm.js';
+import { cardTools, errorText } from './wasm.js';
 import { PersonaSettings } from './persona-settings.js';
 import { SafetySettings } from './safety-settings.js';
 
 const $ = (id) => document.getElementById(id);
-const SAMPLING = ['temperature', 'top_p', 'top_k', 'min_p', 'repeat_penalty', 'max_tokens'];
 
 export class SettingsView {
   // deps: {db, prefs(), setPrefs(p), afterDataChange(), unloadModel()}
@@ -35,13 +34,30 @@ export class SettingsView {
     this.safety.show(p).catch((err) => {
       $('settings-saved').textContent = `The safety lists could not be read: ${errorText(err)}`;
     });
-    for (const key of SAMPLING) $(key).value = String(p.sampling[key]);
+    this.showSampling(p).catch((err) => {
+      $('settings-saved').textContent = `The reply settings could not be read: ${errorText(err)}`;
+    });
     $('context').value = String(p.context);
     $('keep-scripts').checked = p.keepScripts;
     for (const radio of document.querySelectorAll('input[name="theme"]')) radio.checked = radio.value === p.theme;
     for (const radio of document.querySelectorAll('input[name="backend"]')) radio.checked = radio.value === p.backend;
     $('settings-saved').textContent = '';
     $('data-status').textContent = '';
+  }
+
+  // The sampling inputs: each setting's range and step from the engine's table, and the
+  // value a reply runs with (the person's, held to its range, or the default).
+  async showSampling(p) {
+    delete $('settings-form').dataset.samplingReady;
+    const tools = await cardTools();
+    const used = tools.check_options(p.sampling);
+    for (const { name, min, max, step } of tools.reply_settings()) {
+      const input = $(name);
+      Object.assign(input, { min: String(min), max: String(max), step: String(step) });
+      // f32 values read back as f64 (0.800000011920929): six digits say what was meant.
+      input.value = String(Number(used[name].toPrecision(6)));
+    }
+    $('settings-form').dataset.samplingReady = 'true';
   }
 
   async save() {

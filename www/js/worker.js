@@ -71,7 +71,6 @@ import { readModelFile } from './model-file.js';
 import { headerCheck, checkFileHeader } from './model-header.js';
 import { LOCAL_PREFIX } from './model-choice.js';
 import { visibleText } from './stop-text.js';
-import { sanitizeOptions } from './generation-options.js';
 import { cleanSummary } from './memory.js';
 import { engineBuild } from './engine-build.js';
 import { selectBackend, fallbackReason, fallbackNotice } from './gpu-backend.js';
@@ -314,12 +313,18 @@ async function generate(msg) {
   }
 }
 
+// A reply's options from what the page sent, checked by the engine's one table of settings
+// (crates/engine/src/reply_settings.rs): the page is only as trustworthy as what it read.
+function checkOptions(raw) {
+  return wasmModule.check_options(raw && typeof raw === 'object' ? raw : {});
+}
+
 // One reply to a prompt request: prepared in Rust, streamed as "token" messages when
 // `stream`, finished by the Rust turn discipline. Returns {raw, text, reason, stats}; a stop
 // during the summary before it returns an empty reply with reason "user". stats.first_ms: from
 // `since` (the request's arrival) to the first reply token, the wait a person sees.
 async function reply(id, request, rawOptions, stream, since = performance.now(), chat = null) {
-  const options = sanitizeOptions(rawOptions);
+  const options = checkOptions(rawOptions);
   let prepared = prepare(request, options.max_tokens);
   // A chat that reads ahead has its summaries written by the warm-up (prepareAhead); one
   // still due (a Send cut that short, or no read-ahead) is written first.
@@ -328,7 +333,7 @@ async function reply(id, request, rawOptions, stream, since = performance.now(),
     if (!summarised) return { raw: '', text: '', reason: 'user', stats: null };
     prepared = prepare(summarised, options.max_tokens);
   }
-  options.stop = sanitizeOptions({ stop: [...prepared.stop, ...options.stop] }).stop;
+  options.stop = checkOptions({ stop: [...prepared.stop, ...options.stop] }).stop;
   if (stream) {
     post({
       type: 'prompt', id, cut: prepared.cut, lore: prepared.lore, tokens: prepared.tokens,
@@ -403,7 +408,7 @@ function warm(msg) {
     if (!engine || busy) return post({ type: 'warm', id: job.id, state: 'skipped', message: engine ? 'busy' : 'no model' });
     let prepared;
     try {
-      prepared = await prepareAhead(job, msg.request, sanitizeOptions(msg.options));
+      prepared = await prepareAhead(job, msg.request, checkOptions(msg.options));
     } catch (err) {
       return post({ type: 'warm', id: job.id, state: 'skipped', message: errorText(err) });
     }
@@ -559,7 +564,7 @@ async function engineStep() {
 // summary first (the job comes from crates/web/src/memory.rs), so this reply already has it.
 // Returns the request with the new summary in it, or null when a stop came meanwhile.
 async function summarise(id, request, job, seed, stopped) {
-  const options = sanitizeOptions({ max_tokens: job.max_tokens, temperature: 0.3, seed });
+  const options = checkOptions({ max_tokens: job.max_tokens, temperature: 0.3, seed });
   // The summary's prompt is another conversation: the chat's cached turns are set aside
   // for it and taken back after, so the reply keeps them (shifted past the new summary).
   engine.set_aside();

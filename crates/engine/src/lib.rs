@@ -19,6 +19,7 @@ pub mod models;
 pub mod ops;
 pub mod par;
 pub mod quant;
+pub mod reply_settings;
 pub mod sampler;
 pub mod session;
 pub mod special_text;

@@ -16,6 +16,7 @@ pub mod memory;
 pub mod prepare;
 pub mod profile;
 pub mod reply;
+pub mod reply_options;
 pub mod prompt;
 pub mod rooms;
 pub mod safety;
