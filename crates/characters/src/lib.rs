@@ -7,6 +7,7 @@ pub mod charx;
 pub mod error;
 pub mod macros;
 pub mod png;
+pub mod rng;
 
 pub use book::{BookEntry, CharacterBook};
 pub use card::{read_any, Card, CardSpec, ImportedCard};

@@ -9,8 +9,10 @@
 //! [`MAX_DEPTH`] levels, and the total growth of the text is capped at
 //! [`MAX_GROWTH`] bytes; past either limit macros are left as written.
 //!
-//! Randomness comes from [`SeededRng`] and the seeds the caller passes in,
+//! Randomness comes from [`Rng`](crate::rng::Rng) and the seeds the caller passes in,
 //! so results are reproducible.
+
+use crate::rng::Rng;
 
 /// Deepest nesting of macros inside macro arguments that is expanded.
 pub const MAX_DEPTH: usize = 8;
@@ -36,31 +38,6 @@ pub struct MacroContext<'a> {
     pub seed: u64,
 }
 
-/// A small seeded generator (SplitMix64): reproducible, no OS entropy needed.
-#[derive(Debug, Clone)]
-pub struct SeededRng {
-    state: u64,
-}
-
-impl SeededRng {
-    pub fn new(seed: u64) -> Self {
-        Self { state: seed }
-    }
-
-    pub fn next_u64(&mut self) -> u64 {
-        self.state = self.state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// A value in `0..n` (0 when `n` is 0), without modulo bias worth noting.
-    pub fn below(&mut self, n: u64) -> u64 {
-        ((u128::from(self.next_u64()) * u128::from(n)) >> 64) as u64
-    }
-}
-
 /// Expands the macros in `text`.
 pub fn expand(text: &str, ctx: &MacroContext<'_>) -> String {
     let Some(pairs) = brace_pairs(text) else {
@@ -70,7 +47,7 @@ pub fn expand(text: &str, ctx: &MacroContext<'_>) -> String {
         text,
         pairs,
         ctx,
-        rng: SeededRng::new(ctx.seed),
+        rng: Rng::new(ctx.seed),
         budget: MAX_GROWTH,
     };
     let mut out = String::with_capacity(text.len());
@@ -110,7 +87,7 @@ struct Expander<'a, 'c> {
     text: &'a str,
     pairs: Vec<(u32, u32)>,
     ctx: &'c MacroContext<'c>,
-    rng: SeededRng,
+    rng: Rng,
     /// Bytes expansion may still add.
     budget: usize,
 }
@@ -249,7 +226,7 @@ impl Expander<'_, '_> {
             }
             ("pick", Some(args)) => {
                 let options = split_options(args);
-                let mut rng = SeededRng::new(
+                let mut rng = Rng::new(
                     self.ctx.chat_seed ^ fnv1a(&position.to_le_bytes()) ^ fnv1a(body.as_bytes()),
                 );
                 let i = rng.below(options.len() as u64) as usize;
@@ -284,7 +261,7 @@ fn fnv1a(bytes: &[u8]) -> u64 {
 
 /// Rolls dice written as `d20`, `2d6`, `2d6+3`, `1d8-1` or a bare `20` (one
 /// die of that many sides). `None` for anything else or absurd sizes.
-fn roll(spec: &str, rng: &mut SeededRng) -> Option<i64> {
+fn roll(spec: &str, rng: &mut Rng) -> Option<i64> {
     let spec: String = spec
         .chars()
         .filter(|c| !c.is_whitespace())

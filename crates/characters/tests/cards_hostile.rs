@@ -3,7 +3,8 @@
 
 use base64::Engine;
 use kindred_characters::card::{self, CardSpec, MAX_CARD_JSON};
-use kindred_characters::macros::{expand, MacroContext, SeededRng};
+use kindred_characters::macros::{expand, MacroContext};
+use kindred_characters::rng::Rng;
 use kindred_characters::{charx, png, CardError};
 
 const SERAPHINA: &[u8] = include_bytes!(concat!(
@@ -117,7 +118,7 @@ fn fix_crcs(file: &mut [u8]) {
     }
 }
 
-fn mutate(seed_bytes: &[u8], rng: &mut SeededRng) -> Vec<u8> {
+fn mutate(seed_bytes: &[u8], rng: &mut Rng) -> Vec<u8> {
     let mut b = seed_bytes.to_vec();
     for _ in 0..1 + rng.below(4) {
         if b.is_empty() {
@@ -163,7 +164,7 @@ fn thousands_of_mutated_cards_never_panic() {
         (&archive, false),
     ];
 
-    let mut rng = SeededRng::new(0x5eed);
+    let mut rng = Rng::new(0x5eed);
     let (mut ok, mut err) = (0, 0);
     for i in 0..4000 {
         let (seed, is_png) = seeds[i % seeds.len()];
@@ -189,7 +190,7 @@ fn thousands_of_mutated_cards_never_panic() {
 
 #[test]
 fn mutated_fixture_png_never_panics() {
-    let mut rng = SeededRng::new(99);
+    let mut rng = Rng::new(99);
     for _ in 0..200 {
         let mut input = mutate(SERAPHINA, &mut rng);
         fix_crcs(&mut input);
@@ -199,7 +200,7 @@ fn mutated_fixture_png_never_panics() {
 
 #[test]
 fn random_bytes_never_panic() {
-    let mut rng = SeededRng::new(1);
+    let mut rng = Rng::new(1);
     for len in 0..2000 {
         let noise: Vec<u8> = (0..len % 300).map(|_| rng.next_u64() as u8).collect();
         let prefix: &[u8] = match len % 4 {
@@ -215,7 +216,7 @@ fn random_bytes_never_panic() {
 
 #[test]
 fn mutated_macro_text_never_panics() {
-    let mut rng = SeededRng::new(7);
+    let mut rng = Rng::new(7);
     let base = "{{char}} {{random:a,{{user}},c}} {{pick::x::y}} {{roll:2d6+1}} <BOT> {{// c}} {{trim}} <START>".as_bytes();
     for i in 0..3000 {
         let bytes = mutate(base, &mut rng);

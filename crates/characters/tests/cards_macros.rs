@@ -2,7 +2,8 @@
 
 use std::collections::BTreeSet;
 
-use kindred_characters::macros::{expand, split_examples, MacroContext, SeededRng, MAX_GROWTH};
+use kindred_characters::macros::{expand, split_examples, MacroContext, MAX_GROWTH};
+use kindred_characters::rng::Rng;
 
 fn ctx(seed: u64) -> MacroContext<'static> {
     MacroContext {
@@ -208,20 +209,20 @@ fn growth_is_capped() {
 #[test]
 fn seeded_rng_is_reproducible_and_bounded() {
     let a: Vec<u64> = {
-        let mut r = SeededRng::new(7);
+        let mut r = Rng::new(7);
         (0..5).map(|_| r.next_u64()).collect()
     };
     let b: Vec<u64> = {
-        let mut r = SeededRng::new(7);
+        let mut r = Rng::new(7);
         (0..5).map(|_| r.next_u64()).collect()
     };
     let c: Vec<u64> = {
-        let mut r = SeededRng::new(8);
+        let mut r = Rng::new(8);
         (0..5).map(|_| r.next_u64()).collect()
     };
     assert_eq!(a, b);
     assert_ne!(a, c);
-    let mut r = SeededRng::new(1);
+    let mut r = Rng::new(1);
     assert!((0..1000).all(|_| r.below(3) < 3));
     assert_eq!(r.below(0), 0);
 }

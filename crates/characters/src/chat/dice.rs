@@ -9,7 +9,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::rng::Rng;
+use crate::rng::Rng;
 
 pub const MAX_DICE: u32 = 100;
 pub const MAX_SIDES: u32 = 1_000_000;

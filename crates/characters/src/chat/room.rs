@@ -7,7 +7,7 @@ use super::chat::{check_id, Chat};
 use super::error::ChatError;
 use super::message::{Author, Message};
 use super::narrator::{Narrator, NarratorCadence};
-use super::rng::Rng;
+use crate::rng::Rng;
 use super::speaker::{choose_speakers, Speaker, SpeakerStrategy};
 
 pub const MAX_MEMBERS: usize = 64;

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::chat::Chat;
-use super::rng::Rng;
+use crate::rng::Rng;
 use super::room::Member;
 
 /// A turn taker in a room.

@@ -13,7 +13,6 @@ pub mod file;
 pub mod gate;
 pub mod keys;
 pub mod matcher;
-pub mod rng;
 pub mod scan;
 pub mod timed;
 pub mod types;

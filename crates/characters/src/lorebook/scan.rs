@@ -12,7 +12,7 @@ use super::entry::{LoreEntry, Lorebook};
 use super::gate::{gate, Gate, HitReason, ScanContext};
 use super::keys::{ScanText, TextView};
 use super::matcher::{CompiledKeys, MatchDefaults};
-use super::rng::{mix_seed, SeededRng};
+use crate::rng::{mix_seed, Rng};
 use super::timed::TimedState;
 use super::types::Position;
 
@@ -261,7 +261,7 @@ fn roll(seed: u64, chat_length: u64, uid: &str, percent: u32) -> bool {
     if percent >= 100 {
         return true;
     }
-    let mut rng = SeededRng::new(mix_seed(seed ^ chat_length.rotate_left(32), fnv1a(uid)));
+    let mut rng = Rng::new(mix_seed(seed ^ chat_length.rotate_left(32), fnv1a(uid)));
     rng.chance(percent)
 }
 

@@ -13,10 +13,9 @@ pub mod depth;
 pub mod message;
 pub mod sections;
 pub mod settings;
-pub mod template;
 
 pub use assemble::{assemble, Prompt, PromptError, PromptInput, SectionTokens};
 pub use message::{Author, HistoryMessage, Memory, Part, PromptMessage, Role};
 pub use settings::{
-    PromptSettings, PromptStyle, TemplateFamily, DEFAULT_SYSTEM_PROMPT, ROLEPLAY_POST_HISTORY, ROLEPLAY_SYSTEM_PROMPT,
+    PromptSettings, PromptStyle, DEFAULT_SYSTEM_PROMPT, ROLEPLAY_POST_HISTORY, ROLEPLAY_SYSTEM_PROMPT,
 };

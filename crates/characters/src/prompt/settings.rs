@@ -69,21 +69,6 @@ impl PromptStyle {
     }
 }
 
-/// How the message list becomes model text.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum TemplateFamily {
-    /// `<start_of_turn>user ... <end_of_turn>`; no system role.
-    #[default]
-    Gemma,
-    /// `<|im_start|>role ... <|im_end|>` (Qwen, SmolLM).
-    ChatMl,
-    /// `<|start_header_id|>role<|end_header_id|>` (Llama 3).
-    Llama3,
-    /// `Name: text` lines for base models, ending with `{{char}}:`.
-    Transcript,
-}
-
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct PromptSettings {
@@ -103,7 +88,6 @@ pub struct PromptSettings {
     pub authors_note: String,
     /// Messages from the newest at which the author's note goes (0 = last).
     pub authors_note_depth: u32,
-    pub template: TemplateFamily,
     /// The layout; `assemble` reads `Roleplay` (examples as turns), the
     /// other styles differ in the system prompt and the renderer.
     pub style: PromptStyle,
@@ -133,7 +117,6 @@ impl Default for PromptSettings {
             use_card_prompts: true,
             authors_note: String::new(),
             authors_note_depth: 4,
-            template: TemplateFamily::Gemma,
             style: PromptStyle::Auto,
             message_overhead: 4,
             chat_seed: 0,
