@@ -1,7 +1,7 @@
 // Safety in the page against the real model: the level and word lists in Settings (kept
 // across a reload), user input blocked at the strict level with a clear message and nothing
-// sent, masked at the standard level, let through at level off; a reply that steps out of
-// character ("As an AI language model…", made deterministic by editing the reply and
+// sent, masked at the standard level, let through at level off; a reply with a listed word
+// masked (standard) or emptied (strict); a reply that steps out of character ("As an AI language model…", made deterministic by editing the reply and
 // continuing it, since the check runs on the finished reply) is flagged with a Regenerate offer.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -140,6 +140,40 @@ test('a reply out of character is flagged with a Regenerate offer', { timeout: 3
   await last().getByRole('button', { name: 'Previous reply' }).click();
   assert.match(await last().locator('.persona-break').textContent(), /steps out of character/, 'the flag stays on its swipe');
   assert.equal(await item(page, 1).locator('.text').getAttribute('data-source'), 'Do you grow ••••••••• here?');
+});
+
+// The check runs on the finished reply: an edited start with a listed word, continued by the
+// model, makes it deterministic.
+test('a reply with a listed word is masked at standard and emptied at strict, the reason noted', { timeout: 400_000 }, async () => {
+  const { page } = browser;
+  const last = () => page.locator('#messages > li.message').last();
+  const lastSwipe = async () => {
+    const { messages: stored } = await readStores(page, ['messages']);
+    const m = stored.filter((x) => x.role === 'assistant').sort((a, b) => a.pos - b.pos).pop();
+    return m.swipes[m.chosen];
+  };
+  const continueWith = async (text) => {
+    await last().getByRole('button', { name: 'Edit' }).click();
+    await page.getByRole('textbox', { name: 'Edit the text' }).fill(text);
+    await page.getByRole('button', { name: 'Save' }).click();
+    await last().getByRole('button', { name: 'Continue this reply' }).click();
+    await page.waitForFunction(() => document.body.dataset.generating === 'false', null, { timeout: 240_000 });
+  };
+  await continueWith('I grow pineapple and');
+  const shown = await last().locator('.text').getAttribute('data-source');
+  assert.ok(shown.startsWith('I grow ••••••••• and'), `masked in the reply: ${shown}`);
+  await poll(async () => (await lastSwipe()).safety === 'mask', { timeout: 10_000, message: 'the masked reply saved' });
+  assert.ok(!(await lastSwipe()).text.toLowerCase().includes('pineapple'), 'the stored reply is the masked one');
+  assert.match(await last().textContent(), /mask/i, 'the reply says it was masked');
+
+  await setLevel(page, 'Strict (for minors)');
+  await openMoss(page);
+  await continueWith('I grow pineapple and');
+  await poll(async () => (await lastSwipe()).safety === 'block', { timeout: 10_000, message: 'the blocked reply saved' });
+  assert.equal((await lastSwipe()).text, '', 'nothing of a blocked reply is kept');
+  assert.ok(!(await last().textContent()).toLowerCase().includes('pineapple'), 'nor shown');
+  assert.match(await last().textContent(), /safety/i, 'the reply says why it is empty');
+  await screenshots(page, 'safety-reply-blocked');
 });
 
 test('level off lets everything through', { timeout: 300_000 }, async () => {
