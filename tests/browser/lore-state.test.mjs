@@ -7,24 +7,9 @@ import { screenshots } from './harness.mjs';
 import { session } from './session.mjs';
 import { waitForModel } from './chat-page.mjs';
 import { readStores, importCards, seedChat } from './app-page.mjs';
+import { STICKY_LORE_CARD } from './lore-card.mjs';
 
-// Sticky for 2 messages; only the newest message is scanned, so the model's own words
-// (which may echo the key) never fire it.
-const CARD = {
-  spec: 'chara_card_v3',
-  spec_version: '3.0',
-  data: {
-    name: 'Mara',
-    description: '{{char}} is a lighthouse keeper.',
-    first_mes: 'Hello {{user}}.',
-    character_book: {
-      entries: [{
-        keys: ['zelkova'], content: 'A zelkova tree grows beside the lighthouse.', name: 'Zelkova', enabled: true,
-        insertion_order: 100, extensions: { sticky: 2, scan_depth: 1 },
-      }],
-    },
-  },
-};
+const CARD = STICKY_LORE_CARD;
 const CHAT_ID = 'chat-lore';
 
 const it = session();
