@@ -5,7 +5,9 @@
 // everything (the model too), import: the same data, a pinned memory included.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, screenshots, poll } from './harness.mjs';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { REPO, startServer, launchBrowser, screenshots, poll } from './harness.mjs';
 import { waitForModel, messages, openCharacter, sendAndWatch } from './chat-page.mjs';
 import { readStores, importCards, downloadFrom, gotoLibrary } from './app-page.mjs';
 
@@ -234,6 +236,8 @@ test('export everything, delete everything (the model too), import: the same dat
   const file = await downloadFrom(page, page.getByRole('button', { name: 'Export everything' }));
   assert.match(file.name, /^kindred-backup-\d{4}-\d\d-\d\d\.json$/);
   const backup = JSON.parse(file.bytes);
+  // Kept as an artifact: a real backup of today's format (tests/browser/fixtures/ holds one).
+  await writeFile(join(REPO, 'tests', 'output', 'backup-export.json'), file.bytes);
   assert.equal(backup.format, 'kindred-backup');
   assert.equal(backup.messages.length, before.messages.length);
   assert.equal(backup.memories.length, before.memories.length);
