@@ -14,15 +14,23 @@ pub struct QuantizedActs {
     pub group_scale: Vec<f32>,
     pub group_sum: Vec<i32>,
     pub group_sum16: Vec<i16>,
-    /// Q8_0-style values regrouped for the AVX-512 kernels (x86_64 only,
-    /// empty elsewhere): per 128 values (8 groups of 16), 4 registers of 32
-    /// bytes whose i32 lane `g` holds 4 values of group `g`, the `k`-th four
-    /// in register `k` (`lanes[32k + 4g + j] = qs[16g + 4k + j]`). Summed
-    /// by VNNI into one register, each lane is then a whole group's sum,
-    /// where the natural order leaves every group spread over 4 lanes to be
-    /// gathered for each token.
+    /// Q8_0-style values regrouped for the kernels that take them (AVX-512
+    /// natively, relaxed SIMD in wasm; empty elsewhere): per `LANE_GROUPS`
+    /// groups of 16 values, 4 registers (of 4 bytes a group) whose i32 lane
+    /// `g` holds 4 values of group `g`, the `k`-th four in register `k`
+    /// (`lanes[4 LANE_GROUPS k + 4g + j] = qs[16g + 4k + j]`). Summed into
+    /// one register, each lane is then a whole group's sum, where the
+    /// natural order leaves every group spread over 4 lanes to be gathered
+    /// for each token.
     pub lanes: Vec<i8>,
 }
+
+/// Groups a register of `QuantizedActs::lanes` spans: 8 in AVX-512's 256
+/// bits (two registers a product, on 512 bits), 4 in wasm's 128.
+#[cfg(target_arch = "x86_64")]
+pub const LANE_GROUPS: usize = 8;
+#[cfg(target_arch = "wasm32")]
+pub const LANE_GROUPS: usize = 4;
 
 /// Which activation format a weight type pairs with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,12 +91,13 @@ impl QuantizedActs {
             }
         }
         self.lanes.clear();
-        #[cfg(target_arch = "x86_64")]
+        #[cfg(any(target_arch = "x86_64", all(target_arch = "wasm32", target_feature = "relaxed-simd")))]
         if format == ActFormat::Q8_0 {
-            self.lanes.resize(n / 128 * 128, 0);
-            for (l, q) in self.lanes.chunks_exact_mut(128).zip(self.qs.chunks_exact(128)) {
+            let chunk = 16 * LANE_GROUPS;
+            self.lanes.resize(n / chunk * chunk, 0);
+            for (l, q) in self.lanes.chunks_exact_mut(chunk).zip(self.qs.chunks_exact(chunk)) {
                 for (i, four) in l.chunks_exact_mut(4).enumerate() {
-                    let (k, g) = (i / 8, i % 8);
+                    let (k, g) = (i / LANE_GROUPS, i % LANE_GROUPS);
                     four.copy_from_slice(&q[16 * g + 4 * k..16 * g + 4 * k + 4]);
                 }
             }

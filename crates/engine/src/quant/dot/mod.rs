@@ -351,7 +351,7 @@ pub(crate) struct ActPtrs<const N: usize> {
     pub gs: [*const f32; N],
     pub gsum: [*const i32; N],
     pub gsum16: [*const i16; N],
-    #[cfg(target_arch = "x86_64")]
+    #[cfg(any(target_arch = "x86_64", target_feature = "relaxed-simd"))]
     pub lanes: [*const i8; N],
 }
 
@@ -364,7 +364,7 @@ impl<const N: usize> ActPtrs<N> {
             gs: a.map(|x| x.group_scale.as_ptr()),
             gsum: a.map(|x| x.group_sum.as_ptr()),
             gsum16: a.map(|x| x.group_sum16.as_ptr()),
-            #[cfg(target_arch = "x86_64")]
+            #[cfg(any(target_arch = "x86_64", target_feature = "relaxed-simd"))]
             lanes: a.map(|x| x.lanes.as_ptr()),
         }
     }

@@ -97,12 +97,47 @@ pub fn simd128<const N: usize>(row: &[u8], a: [&QuantizedActs; N], s: [&super::w
 }
 
 /// As `simd128`, the values (valid 7-bit operands) multiplied by relaxed
-/// SIMD's dot product.
+/// SIMD's dot product, on weights and activations regrouped so that each
+/// token's 4 group sums come out of one register (`wasm::group_dots_u5`).
 #[cfg(all(target_arch = "wasm32", target_feature = "relaxed-simd"))]
 pub fn relaxed<const N: usize>(row: &[u8], a: [&QuantizedActs; N]) -> [f32; N] {
     use super::wasm::*;
-    // SAFETY (the load): the kernel asks only for values below its bounded blocks.
-    wasm_kernel(row, a, Acts::new(&a), |ap, t, at| unsafe { ap.qs(t, at) }, dot16_u7)
+    use core::arch::wasm32::*;
+    const BB: usize = BLOCK_BYTES;
+    let nb = blocks(row, &a, BB, 32);
+    if a.iter().any(|x| x.lanes.len() < nb / 2 * 64) {
+        // SAFETY (the load): the kernel asks only for values below its bounded blocks.
+        return wasm_kernel(row, a, Acts::new(&a), |ap, t, at| unsafe { ap.qs(t, at) }, dot16_u7);
+    }
+    let c = Consts::new();
+    let ap = Acts::new(&a);
+    let mut t = [f32x4_splat(0.0); N];
+    for (k, b) in row.chunks_exact(2 * BB).take(nb / 2).enumerate() {
+        let ((w0, w1), (w2, w3)) = (wasm_weights(b, &c), wasm_weights(&b[BB..], &c));
+        let w = lanes4([w0, w1, w2, w3]);
+        let (d0, d1) = (f16_to_f32(b[0], b[1]), f16_to_f32(b[BB], b[BB + 1]));
+        let sc = f32x4(d0, d0, d1, d1);
+        for (tk, t) in t.iter_mut().enumerate() {
+            // SAFETY: blocks 2k, 2k + 1 (values 64k..64k + 64, groups 4k..4k + 4) are below
+            // `nb`, and the regrouped values were checked to cover them.
+            let (s, gs, gsum) = unsafe { (group_dots_u5(&w, ap.lanes(tk, 64 * k), &c), ap.scales(tk, 4 * k), ap.sums(tk, 4 * k)) };
+            // The offset of 16 comes off as 16 times the activations' group sums.
+            *t = f32x4_add(*t, terms(gs, sc, i32x4_sub(s, i32x4_shl(gsum, 4))));
+        }
+    }
+    scalar_blocks(t.map(|v| Combine(to_array(v))), row, &a, BB, (nb / 2 * 2, nb), block)
+}
+
+/// A block's values in two halves (groups): the nibble, 16 added where the
+/// fifth bit is set.
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+#[inline(always)]
+fn wasm_weights(b: &[u8], k: &super::wasm::Consts) -> (core::arch::wasm32::v128, core::arch::wasm32::v128) {
+    use super::wasm::*;
+    use core::arch::wasm32::*;
+    let (set0, set1) = bits_to_bytes(u32::from_le_bytes([b[2], b[3], b[4], b[5]]), k);
+    let (lo, hi) = nibbles(load16(&b[6..]), k);
+    (v128_or(lo, v128_and(set0, k.b16)), v128_or(hi, v128_and(set1, k.b16)))
 }
 
 /// The wasm kernels, two blocks a step; `load` reads 16 activations of a
@@ -122,18 +157,11 @@ fn wasm_kernel<const N: usize, X>(
     use super::wasm::*;
     use core::arch::wasm32::*;
     const BB: usize = BLOCK_BYTES;
-    /// The block's values in two halves: the nibble, 16 added where the fifth bit is set.
-    #[inline(always)]
-    fn weights(b: &[u8], k: &Consts) -> (v128, v128) {
-        let (set0, set1) = bits_to_bytes(u32::from_le_bytes([b[2], b[3], b[4], b[5]]), k);
-        let (lo, hi) = nibbles(load16(&b[6..]), k);
-        (v128_or(lo, v128_and(set0, k.b16)), v128_or(hi, v128_and(set1, k.b16)))
-    }
     let nb = blocks(row, &a, BB, 32);
     let c = Consts::new();
     let mut t = [f32x4_splat(0.0); N];
     for (k, b) in row.chunks_exact(2 * BB).take(nb / 2).enumerate() {
-        let ((w0, w1), (w2, w3)) = (weights(b, &c), weights(&b[BB..], &c));
+        let ((w0, w1), (w2, w3)) = (wasm_weights(b, &c), wasm_weights(&b[BB..], &c));
         let (d0, d1) = (f16_to_f32(b[0], b[1]), f16_to_f32(b[BB], b[BB + 1]));
         let sc = f32x4(d0, d0, d1, d1);
         for (tk, t) in t.iter_mut().enumerate() {

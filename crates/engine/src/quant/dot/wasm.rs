@@ -49,6 +49,18 @@ impl<const N: usize> Acts<N> {
         v128_load(self.p.qs[t].add(at) as *const v128)
     }
 
+    /// Token `t`'s 64 regrouped activations (`QuantizedActs::lanes`) from
+    /// value `at` (a multiple of 64): its 4 registers.
+    ///
+    /// # Safety
+    /// `at + 64` is within the token's regrouped values.
+    #[cfg(target_feature = "relaxed-simd")]
+    #[inline(always)]
+    pub unsafe fn lanes(&self, t: usize, at: usize) -> [v128; 4] {
+        let p = self.p.lanes[t].add(at) as *const v128;
+        [v128_load(p), v128_load(p.add(1)), v128_load(p.add(2)), v128_load(p.add(3))]
+    }
+
     /// The scales of token `t`'s groups `g..g + 4`.
     ///
     /// # Safety
@@ -220,6 +232,30 @@ pub fn dot16_u7(w: v128, x: v128, k: &Consts) -> v128 {
     // The i32x4 form (`..._add`) lowers to the same instructions plus an
     // add, and rebuilds its vector of ones each time (see `Consts`).
     i32x4_dot_i16x8(i16x8_relaxed_dot_i8x16_i7x16(x, w), k.ones)
+}
+
+/// Four 16-value groups' weights (`w[g]` one group) in the order of
+/// `QuantizedActs::lanes`: register k holds the k-th four values of each
+/// group, group g in lane g. Interleaves only (see `group_sums`).
+#[cfg(target_feature = "relaxed-simd")]
+#[inline(always)]
+pub fn lanes4(w: [v128; 4]) -> [v128; 4] {
+    let (a, b) = (i32x4_shuffle::<0, 4, 1, 5>(w[0], w[1]), i32x4_shuffle::<2, 6, 3, 7>(w[0], w[1]));
+    let (c, d) = (i32x4_shuffle::<0, 4, 1, 5>(w[2], w[3]), i32x4_shuffle::<2, 6, 3, 7>(w[2], w[3]));
+    [i64x2_shuffle::<0, 2>(a, c), i64x2_shuffle::<1, 3>(a, c), i64x2_shuffle::<0, 2>(b, d), i64x2_shuffle::<1, 3>(b, d)]
+}
+
+/// The exact sums of 4 groups: regrouped activations `x` against weights
+/// `w` from `lanes4`, each weight below 32. Relaxed SIMD's i16 dot
+/// products of the four registers are summed as i16 (a pair is at most
+/// 2 * 31 * 127 = 7,874 in magnitude, four of them 31,496: no overflow),
+/// then their pairs to i32: 9 instructions where `dot16_u7` and
+/// `group_sums` take 14.
+#[cfg(target_feature = "relaxed-simd")]
+#[inline(always)]
+pub fn group_dots_u5(w: &[v128; 4], x: [v128; 4], k: &Consts) -> v128 {
+    let d = |i: usize| i16x8_relaxed_dot_i8x16_i7x16(x[i], w[i]);
+    i32x4_dot_i16x8(i16x8_add(i16x8_add(d(0), d(1)), i16x8_add(d(2), d(3))), k.ones)
 }
 
 /// The split of `even_odd_i8` for bytes below 128 (a shift less).
