@@ -11,8 +11,9 @@
 // again, and "New chat" clears it back to the greeting. The model is the app's, kept in the
 // same database, and so are the visitor's settings (context size, sampling): a widget
 // answers as the app would, with the card's lorebook (its sticky and cooldown entries kept
-// across turns) and rolling summaries of what leaves the context. Everything renders in a shadow root, as text or safe Markdown: a card from a
-// stranger can put no markup into the host page.
+// across turns) and rolling summaries of what leaves the context. Everything renders in a
+// shadow root, as text or safe Markdown: a card from a stranger can put no markup into the
+// host page.
 import { cardTools, errorText } from '../js/wasm.js';
 import { render as renderMarkdown } from '../js/markdown.js';
 import { substituteNames, chatSeed } from '../js/names.js';
@@ -376,7 +377,8 @@ export class KindredChat extends HTMLElement {
     const seed = Number(this.getAttribute('seed'));
     return {
       ...this.prefs.sampling,
-      max_tokens: Number.isInteger(max) && max > 0 ? Math.min(max, 1024) : 160,
+      // The engine holds both to its ranges (crates/engine/src/reply_settings.rs).
+      max_tokens: Number.isInteger(max) && max > 0 ? max : this.prefs.sampling.max_tokens,
       seed: this.hasAttribute('seed') && Number.isInteger(seed) && seed >= 0 ? seed : Math.floor(Math.random() * 0xffffffff),
     };
   }
