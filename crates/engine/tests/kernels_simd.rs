@@ -131,7 +131,8 @@ fn token_groups_give_identical_results() {
     for q in QType::quantized() {
         let cols = lengths(q)[2];
         let bytes = candle_rows(q, 1, cols, &mut rng);
-        let acts = acts_for(q, 7, cols, &mut rng);
+        // A full pass of tokens and a part of one.
+        let acts = acts_for(q, MAX_TOKENS + 3, cols, &mut rng);
         for isa in Isa::available() {
             let mut all = vec![0f32; acts.len()];
             dot_row(isa, q, &bytes, &acts, &mut all);
@@ -152,7 +153,8 @@ fn simd_is_bit_identical_to_scalar() {
     for q in QType::quantized() {
         for &cols in lengths(q) {
             for bytes in [candle_rows(q, 2, cols, &mut rng), random_rows(q, 2, cols, &mut rng)] {
-                let acts = acts_for(q, 5, cols, &mut rng);
+                // Every tile size a kernel has: a full pass of tokens and a part of one.
+                let acts = acts_for(q, MAX_TOKENS + 3, cols, &mut rng);
                 for row in bytes.chunks_exact(q.row_bytes(cols)) {
                     let mut want = vec![0f32; acts.len()];
                     dot_row(Isa::Scalar, q, row, &acts, &mut want);

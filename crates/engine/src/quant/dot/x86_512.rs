@@ -131,3 +131,24 @@ pub unsafe fn offset_groups<const N: usize, const SHIFT: i32>(
     }
     Some(t)
 }
+
+/// The exact lane sums of 8 vectors, `v[k]`'s in lane k: a K-quant block's
+/// sums for 8 tokens at once (three rounds of horizontal adds and one
+/// exchange of halves, where one vector at a time takes four).
+#[inline]
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma,f16c")]
+pub unsafe fn sums8(v: &[__m256i; 8]) -> __m256i {
+    let (a, b) = (_mm256_hadd_epi32(v[0], v[1]), _mm256_hadd_epi32(v[2], v[3]));
+    let (c, d) = (_mm256_hadd_epi32(v[4], v[5]), _mm256_hadd_epi32(v[6], v[7]));
+    // Each 128-bit half now holds four vectors' sums over that half's lanes.
+    let (ab, cd) = (_mm256_hadd_epi32(a, b), _mm256_hadd_epi32(c, d));
+    _mm256_add_epi32(_mm256_permute2x128_si256(ab, cd, 0x20), _mm256_permute2x128_si256(ab, cd, 0x31))
+}
+
+/// The 8 tokens' activation scales of group `g` (one a Q8_K block), as a vector.
+#[inline]
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma,f16c")]
+pub unsafe fn scales8(ap: &super::x86::Acts<8>, g: usize) -> __m256 {
+    let s: [f32; 8] = core::array::from_fn(|t| ap.scale(t, g));
+    _mm256_loadu_ps(s.as_ptr())
+}
