@@ -40,7 +40,7 @@ pub fn run(a: &Args, card_path: &str) -> Result<(), String> {
     let mut opts = crate::generate_cmd::options(a)?;
     opts.context_shift = !a.has("no-shift");
     if !a.has("max-tokens") {
-        opts.max_tokens = turn::DEFAULT_MAX_TOKENS;
+        opts.max_tokens = kindred_engine::reply_settings::REPLY_TOKENS;
     }
     let t0 = Instant::now();
     let mut cold = crate::load_session(model)?;

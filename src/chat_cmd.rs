@@ -27,7 +27,7 @@ pub fn run(argv: &[String]) -> Result<(), String> {
     let mut opts = crate::generate_cmd::options(&a)?;
     opts.context_shift = !a.has("no-shift");
     if !a.has("max-tokens") {
-        opts.max_tokens = crate::turn::DEFAULT_MAX_TOKENS;
+        opts.max_tokens = kindred_engine::reply_settings::REPLY_TOKENS;
     }
     let kept = a.get("resume").map(Kept::new).transpose()?;
     let mut history: Vec<HistoryMessage> = match &kept {

@@ -10,10 +10,11 @@ use kindred_characters::eval::judge::{self, Judgement};
 use kindred_characters::eval::{markdown, summaries, CharacterRun, ProbeRun, ProbeSet};
 use kindred_characters::prompt::PromptStyle;
 use kindred_characters::Card;
+use kindred_engine::reply_settings::REPLY_TOKENS;
 use kindred_engine::{GenerateOptions, SamplerOptions, Session};
 
 use crate::args::Args;
-use crate::turn::{reply, DEFAULT_MAX_TOKENS};
+use crate::turn::reply;
 
 pub const USAGE: &str = "kindred eval --model PATH[,PATH] (--character CARD | --characters DIR) [--probes FILE]
               [--style auto|story|roleplay|transcript[,...]] [--turns N] [--seed 1] [--max-tokens 120]
@@ -49,7 +50,7 @@ pub fn run(argv: &[String]) -> Result<(), String> {
     // The app's sampling defaults; every sampler flag of `kindred generate` overrides them.
     let mut opts = crate::generate_cmd::options(&a)?;
     opts.sampler.seed = seed;
-    opts.max_tokens = a.num("max-tokens", DEFAULT_MAX_TOKENS)?;
+    opts.max_tokens = a.num("max-tokens", REPLY_TOKENS)?;
     let quiet = a.has("quiet") || json;
 
     let mut runs: Vec<CharacterRun> = Vec::new();

@@ -12,9 +12,6 @@ use kindred_engine::{GenerateOptions, Session, StartInfo, StopReason};
 use kindred_web::prepare::prepare;
 use kindred_web::prompt::PromptRequest;
 
-/// Reply length the app asks for by default.
-pub const DEFAULT_MAX_TOKENS: usize = kindred_engine::reply_settings::REPLY_TOKENS;
-
 pub struct TurnOut {
     /// The model's text before turn discipline.
     pub raw: String,

@@ -7,9 +7,8 @@ import { screenshots } from './harness.mjs';
 import { session } from './session.mjs';
 import { waitForModel } from './chat-page.mjs';
 import { readStores, importCards, seedChat } from './app-page.mjs';
-import { STICKY_LORE_CARD } from './lore-card.mjs';
+import { STICKY_LORE_CARD as CARD } from './lore-card.mjs';
 
-const CARD = STICKY_LORE_CARD;
 const CHAT_ID = 'chat-lore';
 
 const it = session();

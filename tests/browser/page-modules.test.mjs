@@ -99,6 +99,7 @@ test('reply options and the form\'s ranges come from the engine\'s one table', a
   assert.deepEqual(o.stop, ['a', 'c']);
   assert.ok(o.dry_multiplier > 0, 'the engine\'s other defaults come along (DRY)');
   const defaults = mod.check_options({});
+  assert.deepEqual(mod.check_options(undefined), defaults, 'no options: every default');
   const table = mod.reply_settings();
   assert.deepEqual(table.map((s) => s.name), SAMPLING, 'the form\'s settings, in its order');
   for (const s of table) {

@@ -1,8 +1,9 @@
 // Safety in the page against the real model: the level and word lists in Settings (kept
 // across a reload), user input blocked at the strict level with a clear message and nothing
 // sent, masked at the standard level, let through at level off; a reply with a listed word
-// masked (standard) or emptied (strict); a reply that steps out of character ("As an AI language model…", made deterministic by editing the reply and
-// continuing it, since the check runs on the finished reply) is flagged with a Regenerate offer.
+// masked (standard) or emptied (strict); a reply that steps out of character ("As an AI
+// language model…", made deterministic by editing the reply and continuing it, since the
+// check runs on the finished reply) is flagged with a Regenerate offer.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, launchBrowser, screenshots, poll } from './harness.mjs';

@@ -8,9 +8,7 @@ import assert from 'node:assert/strict';
 import { screenshots, poll } from './harness.mjs';
 import { session } from './session.mjs';
 import { readStores, setContextSize } from './app-page.mjs';
-import { STICKY_LORE_CARD } from './lore-card.mjs';
-
-const CARD = STICKY_LORE_CARD;
+import { STICKY_LORE_CARD as CARD } from './lore-card.mjs';
 
 const PAGE = `<!doctype html>
 <html lang="en">

@@ -316,7 +316,7 @@ async function generate(msg) {
 // A reply's options from what the page sent, checked by the engine's one table of settings
 // (crates/engine/src/reply_settings.rs): the page is only as trustworthy as what it read.
 function checkOptions(raw) {
-  return wasmModule.check_options(raw && typeof raw === 'object' ? raw : {});
+  return wasmModule.check_options(raw);
 }
 
 // One reply to a prompt request: prepared in Rust, streamed as "token" messages when

@@ -84,60 +84,58 @@ fn task(
     let q_row = s.n_head * hd;
     let kv_row = s.n_kv_head * hd;
     let group = s.group();
-    {
-        let (tok, h0) = (first / q_row, (first % q_row) / hd);
-        let heads = o.len() / hd;
-        let p = pos0 + tok;
-        let lo = match s.window {
-            Some(w) => (p + 1).saturating_sub(w),
-            None => 0,
-        };
-        let n_keys = p + 1 - lo;
-        let kvh = h0 / group;
-        let kv = |j: usize| j * kv_row + kvh * hd..j * kv_row + (kvh + 1) * hd;
-        let qh = |i: usize| &q[tok * q_row + (h0 + i) * hd..tok * q_row + (h0 + i + 1) * hd];
-        // scores[i * n_keys + (j - lo)]: head i of the task against key j.
-        let mut scores = vec![0f32; heads * n_keys];
-        let mut j = lo;
-        while j + KEYS <= p + 1 {
-            let keys: [&[f32]; KEYS] = std::array::from_fn(|r| &k[kv(j + r)]);
-            for i in 0..heads {
-                let d = dot_keys(qh(i), keys);
-                for r in 0..KEYS {
-                    scores[i * n_keys + (j + r - lo)] = d[r] * s.scale;
-                }
-            }
-            j += KEYS;
-        }
-        for j in j..=p {
-            let kj = &k[kv(j)];
-            for i in 0..heads {
-                scores[i * n_keys + (j - lo)] = dot_f32(qh(i), kj) * s.scale;
+    let (tok, h0) = (first / q_row, (first % q_row) / hd);
+    let heads = o.len() / hd;
+    let p = pos0 + tok;
+    let lo = match s.window {
+        Some(w) => (p + 1).saturating_sub(w),
+        None => 0,
+    };
+    let n_keys = p + 1 - lo;
+    let kvh = h0 / group;
+    let kv = |j: usize| j * kv_row + kvh * hd..j * kv_row + (kvh + 1) * hd;
+    let qh = |i: usize| &q[tok * q_row + (h0 + i) * hd..tok * q_row + (h0 + i + 1) * hd];
+    // scores[i * n_keys + (j - lo)]: head i of the task against key j.
+    let mut scores = vec![0f32; heads * n_keys];
+    let mut j = lo;
+    while j + KEYS <= p + 1 {
+        let keys: [&[f32]; KEYS] = std::array::from_fn(|r| &k[kv(j + r)]);
+        for i in 0..heads {
+            let d = dot_keys(qh(i), keys);
+            for r in 0..KEYS {
+                scores[i * n_keys + (j + r - lo)] = d[r] * s.scale;
             }
         }
-        if let Some(cap) = s.softcap {
-            scores.iter_mut().for_each(|x| *x = soft_cap(*x, cap));
+        j += KEYS;
+    }
+    for j in j..=p {
+        let kj = &k[kv(j)];
+        for i in 0..heads {
+            scores[i * n_keys + (j - lo)] = dot_f32(qh(i), kj) * s.scale;
         }
-        for row in scores.chunks_exact_mut(n_keys) {
-            softmax(row);
+    }
+    if let Some(cap) = s.softcap {
+        scores.iter_mut().for_each(|x| *x = soft_cap(*x, cap));
+    }
+    for row in scores.chunks_exact_mut(n_keys) {
+        softmax(row);
+    }
+    o.fill(0.0);
+    let mut j = lo;
+    while j + KEYS <= p + 1 {
+        let vals: [&[f32]; KEYS] = std::array::from_fn(|r| &v[kv(j + r)]);
+        for (i, oi) in o.chunks_exact_mut(hd).enumerate() {
+            let w: [f32; KEYS] = std::array::from_fn(|r| scores[i * n_keys + (j + r - lo)]);
+            add_weighted_keys(oi, w, vals);
         }
-        o.fill(0.0);
-        let mut j = lo;
-        while j + KEYS <= p + 1 {
-            let vals: [&[f32]; KEYS] = std::array::from_fn(|r| &v[kv(j + r)]);
-            for (i, oi) in o.chunks_exact_mut(hd).enumerate() {
-                let w: [f32; KEYS] = std::array::from_fn(|r| scores[i * n_keys + (j + r - lo)]);
-                add_weighted_keys(oi, w, vals);
-            }
-            j += KEYS;
-        }
-        for j in j..=p {
-            let vj = &v[kv(j)];
-            for (i, oi) in o.chunks_exact_mut(hd).enumerate() {
-                let w = scores[i * n_keys + (j - lo)];
-                for (a, b) in oi.iter_mut().zip(vj) {
-                    *a += w * b;
-                }
+        j += KEYS;
+    }
+    for j in j..=p {
+        let vj = &v[kv(j)];
+        for (i, oi) in o.chunks_exact_mut(hd).enumerate() {
+            let w = scores[i * n_keys + (j - lo)];
+            for (a, b) in oi.iter_mut().zip(vj) {
+                *a += w * b;
             }
         }
     }

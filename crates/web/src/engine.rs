@@ -15,6 +15,7 @@ use kindred_engine::{ChatMessage, GenerateOptions, Session, Step};
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
+use crate::js::to_js;
 use crate::prompt::PromptRequest;
 
 #[wasm_bindgen]
@@ -107,10 +108,6 @@ fn err(e: kindred_engine::Error) -> JsError {
 
 fn busy() -> JsError {
     JsError::new("the engine is busy with another call")
-}
-
-fn to_js<T: Serialize>(v: &T) -> Result<JsValue, JsError> {
-    v.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).map_err(|e| JsError::new(&e.to_string()))
 }
 
 #[wasm_bindgen]

@@ -3,12 +3,9 @@
 //! the options a page sends with a reply.
 
 use kindred_engine::reply_settings;
-use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
-fn to_js<T: Serialize>(v: &T) -> Result<JsValue, JsError> {
-    v.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).map_err(|e| JsError::new(&e.to_string()))
-}
+use crate::js::to_js;
 
 /// `[{name, min, max, step, default}]` in the form's order.
 #[wasm_bindgen]

@@ -79,14 +79,18 @@ pub unsafe fn weight_lanes(w: &[__m256i; 4]) -> [__m512i; 2] {
     let b = _mm512_inserti64x4(_mm512_castsi256_si512(w[2]), w[3], 1);
     // Four k of group g is dword 4g + k of [a | b]; lane p of a result holds
     // group p % 8's four `first + p / 8`.
-    let pick = |first: i32| {
+    const fn pick(first: i32) -> [i32; 16] {
         let mut idx = [0i32; 16];
-        for (p, i) in idx.iter_mut().enumerate() {
-            *i = 4 * (p as i32 % 8) + first + p as i32 / 8;
+        let mut p = 0;
+        while p < 16 {
+            idx[p] = 4 * (p as i32 % 8) + first + p as i32 / 8;
+            p += 1;
         }
-        _mm512_loadu_si512(idx.as_ptr() as *const __m512i)
-    };
-    [_mm512_permutex2var_epi32(a, pick(0), b), _mm512_permutex2var_epi32(a, pick(2), b)]
+        idx
+    }
+    const PICK: [[i32; 16]; 2] = [pick(0), pick(2)];
+    let idx = |i: usize| _mm512_loadu_si512(PICK[i].as_ptr() as *const __m512i);
+    [_mm512_permutex2var_epi32(a, idx(0), b), _mm512_permutex2var_epi32(a, idx(1), b)]
 }
 
 /// The exact sums of the 8 groups of one token's 128 values, in group
