@@ -76,6 +76,8 @@ for t in "${targets[@]}"; do
       found="$found $(basename "$a")"
     done
     found="${found:-the run failed: see $log}"
+    # CI keeps only this output: the reason goes with it.
+    grep -m1 -A3 -E 'panicked at|ERROR: libFuzzer|ERROR: AddressSanitizer' "$log" >&2 || tail -20 "$log" >&2
   fi
   done_runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | tail -1 | grep -o '[0-9]*$' || echo 0)
   took=$(grep -o 'stat::average_exec_per_sec: *[0-9]*' "$log" | tail -1 | grep -o '[0-9]*$' || echo 0)

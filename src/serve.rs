@@ -8,7 +8,7 @@
 //! a quick look, or for the browser tests).
 
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, Write};
+use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Component, Path, PathBuf};
 
@@ -56,11 +56,17 @@ fn handle(stream: TcpStream, root: &Path, isolated: bool, manifest: Option<&[u8]
         }
         let mut parts = line.split_whitespace();
         let (method, target) = (parts.next().unwrap_or(""), parts.next().unwrap_or("/"));
-        // Drain headers; keep-alive is honoured until the client closes.
+        // Keep-alive is honoured until the client closes; of the headers only Range matters.
+        let mut range = None;
         loop {
             let mut h = String::new();
             if reader.read_line(&mut h)? == 0 || h == "\r\n" || h == "\n" {
                 break;
+            }
+            if let Some((name, value)) = h.split_once(':') {
+                if name.trim().eq_ignore_ascii_case("range") {
+                    range = Some(value.trim().to_string());
+                }
             }
         }
         let head_only = method == "HEAD";
@@ -74,21 +80,66 @@ fn handle(stream: TcpStream, root: &Path, isolated: bool, manifest: Option<&[u8]
             }
             Some(path) if path.is_file() => {
                 let mut f = File::open(&path)?;
-                let len = f.metadata()?.len();
-                write!(
-                    out,
-                    "HTTP/1.1 200 OK\r\nContent-Type: {}\r\nContent-Length: {len}\r\n{}\r\n",
-                    content_type(&path),
-                    common_headers(isolated)
-                )?;
-                if !head_only {
-                    io::copy(&mut f, &mut out)?;
+                let meta = f.metadata()?;
+                let len = meta.len();
+                let etag = etag(&meta);
+                let (ctype, headers) = (content_type(&path), common_headers(isolated));
+                match range.as_deref().map(|r| byte_range(r, len)) {
+                    Some(Some((start, end))) => {
+                        write!(
+                            out,
+                            "HTTP/1.1 206 Partial Content\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\n\
+                             Content-Range: bytes {start}-{end}/{len}\r\nAccept-Ranges: bytes\r\nETag: {etag}\r\n{headers}\r\n",
+                            end + 1 - start
+                        )?;
+                        if !head_only {
+                            f.seek(SeekFrom::Start(start))?;
+                            io::copy(&mut f.take(end + 1 - start), &mut out)?;
+                        }
+                    }
+                    Some(None) => {
+                        write!(
+                            out,
+                            "HTTP/1.1 416 Range Not Satisfiable\r\nContent-Range: bytes */{len}\r\nContent-Length: 0\r\n{headers}\r\n"
+                        )?;
+                    }
+                    None => {
+                        write!(
+                            out,
+                            "HTTP/1.1 200 OK\r\nContent-Type: {ctype}\r\nContent-Length: {len}\r\n\
+                             Accept-Ranges: bytes\r\nETag: {etag}\r\n{headers}\r\n"
+                        )?;
+                        if !head_only {
+                            io::copy(&mut f, &mut out)?;
+                        }
+                    }
                 }
             }
             _ => respond(&mut out, 404, "text/plain", b"not found", head_only, isolated)?,
         }
         out.flush()?;
     }
+}
+
+/// One byte range of a file of `len` bytes from a Range header (`bytes=A-B`,
+/// `bytes=A-`, `bytes=-N`), as inclusive offsets; `None` when it cannot be
+/// served. A list of ranges is served as its first, which is all the page asks.
+fn byte_range(header: &str, len: u64) -> Option<(u64, u64)> {
+    let spec = header.strip_prefix("bytes=")?.split(',').next()?.trim();
+    let (a, b) = spec.split_once('-')?;
+    let (start, end) = match (a.trim(), b.trim()) {
+        ("", n) => (len.checked_sub(n.parse::<u64>().ok()?.min(len))?, len.checked_sub(1)?),
+        (a, "") => (a.parse().ok()?, len.checked_sub(1)?),
+        (a, b) => (a.parse().ok()?, b.parse::<u64>().ok()?.min(len.checked_sub(1)?)),
+    };
+    (start <= end && end < len).then_some((start, end))
+}
+
+/// Tells one version of a file from the next (length and modification
+/// time), so a resumed download can see that the file changed under it.
+fn etag(meta: &std::fs::Metadata) -> String {
+    let modified = meta.modified().ok().and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok()).unwrap_or_default();
+    format!("\"{:x}-{:x}\"", meta.len(), modified.as_nanos())
 }
 
 fn common_headers(isolated: bool) -> &'static str {
@@ -175,5 +226,19 @@ mod tests {
         assert_eq!(resolve(root, "/../etc/passwd"), None);
         assert_eq!(resolve(root, "/js/%2e%2e/%2e%2e/secret"), None);
         assert_eq!(resolve(root, "/%zz"), None);
+    }
+
+    #[test]
+    fn ranges_are_read_as_http_says() {
+        assert_eq!(byte_range("bytes=0-99", 1000), Some((0, 99)));
+        assert_eq!(byte_range("bytes=900-", 1000), Some((900, 999)));
+        assert_eq!(byte_range("bytes=-100", 1000), Some((900, 999)));
+        assert_eq!(byte_range("bytes=990-2000", 1000), Some((990, 999)), "an end past the file is cut to it");
+        assert_eq!(byte_range("bytes=0-9, 20-29", 1000), Some((0, 9)));
+        assert_eq!(byte_range("bytes=1000-", 1000), None, "starts past the end");
+        assert_eq!(byte_range("bytes=5-2", 1000), None);
+        assert_eq!(byte_range("bytes=0-", 0), None, "an empty file has no bytes to give");
+        assert_eq!(byte_range("items=0-5", 1000), None);
+        assert_eq!(byte_range("bytes=x-", 1000), None);
     }
 }

@@ -18,10 +18,11 @@ export async function getModelRecord(db, modelId) {
 }
 
 // Returns the whole file as one Uint8Array, or null when there is no complete, matching
-// copy (a partial or mismatched copy is deleted so the next download starts clean).
+// copy (a mismatched copy is deleted so the next download starts clean; a part is left for
+// storedPart).
 export async function readModel(db, modelId, want, onProgress) {
   const record = await getModelRecord(db, modelId);
-  if (!record) return null;
+  if (!record || record.complete !== true) return null;
   if (!matches(record, want)) {
     await deleteModel(db, modelId);
     return null;
@@ -44,6 +45,28 @@ export async function readModel(db, modelId, want, onProgress) {
     return null;
   }
   return whole;
+}
+
+// The full chunks, in order from the first, of a download of the same file that did not
+// finish: {parts: [ArrayBuffer], validator}, or null when there is none to continue (a part of
+// another file is deleted). The chunks after a gap are not used: the download resumes there.
+export async function storedPart(db, modelId, want) {
+  const record = await getModelRecord(db, modelId);
+  if (!record || record.complete === true) return null;
+  const same = record.url === want.url && record.chunkSize === CHUNK_SIZE &&
+    (record.bytes || 0) === (want.bytes || 0) && (record.sha256 || null) === (want.sha256 || null);
+  if (!same) {
+    await deleteModel(db, modelId);
+    return null;
+  }
+  const parts = [];
+  const limit = want.bytes ? Math.ceil(want.bytes / CHUNK_SIZE) - 1 : Infinity;
+  while (parts.length < limit) {
+    const chunk = await db.get('model-chunks', [modelId, parts.length]);
+    if (!(chunk?.data instanceof ArrayBuffer) || chunk.data.byteLength !== CHUNK_SIZE) break;
+    parts.push(chunk.data);
+  }
+  return { parts, validator: typeof record.validator === 'string' ? record.validator : null };
 }
 
 export async function beginModel(db, meta) {

@@ -65,7 +65,8 @@
 //   {type:"file-checked", id, ok, message?}         a "check-file" answered: message, the engine's reason
 //                                                   cancelled: true when a "cancel" ended the load
 import { openDb, isQuotaError } from './db.js';
-import { readModel, beginModel, putChunk, completeModel, deleteModel } from './model-store.js';
+import { readModel, storedPart, beginModel, putChunk, completeModel, deleteModel, CHUNK_SIZE } from './model-store.js';
+import { formatBytes } from './format.js';
 import { downloadModel, sha256Hex, ModelError } from './model-fetch.js';
 import { readModelFile } from './model-file.js';
 import { headerCheck, checkFileHeader } from './model-header.js';
@@ -139,15 +140,38 @@ async function fetchAndStore(db, meta, file = null, check = null) {
       : `The model could not be saved on this device (${err.message}); it will be downloaded again next time.` });
     try { await deleteModel(db, meta.id); } catch { /* the copy is unflagged anyway */ }
   };
+  // A download of this file that a lost connection or a closed tab cut short continues.
+  let part = null;
+  if (storing && !file) {
+    try { part = await storedPart(db, meta.id, meta); } catch { part = null; }
+  }
+  const kept = (part?.parts.length || 0) * CHUNK_SIZE;
   if (storing && meta.bytes && navigator.storage?.estimate) {
     const { quota = Infinity, usage = 0 } = await navigator.storage.estimate();
-    if (quota - usage < meta.bytes) {
+    if (quota - usage < meta.bytes - kept) {
       await giveUpStoring(new DOMException('estimate', 'QuotaExceededError'));
+      part = null;
     }
   }
-  if (storing) {
-    try { await beginModel(db, meta); } catch (err) { await giveUpStoring(err); }
+  if (part?.parts.length && check) {
+    try {
+      for (const data of part.parts) if (await check(data)) break;
+    } catch (err) {
+      await deleteModel(db, meta.id).catch(() => {});
+      const refused = new ModelError(`This file is not a model the page can run: ${errorText(err)}`);
+      refused.refused = true;
+      throw refused;
+    }
   }
+  const onStart = async ({ resumedAt, validator }) => {
+    if (resumedAt > 0) {
+      post({ type: 'notice', message: `Continuing the download: ${formatBytes(resumedAt)} were already saved on this device.` });
+      return;
+    }
+    if (!storing) return;
+    try { await beginModel(db, { ...meta, validator }); } catch (err) { await giveUpStoring(err); }
+  };
+  if (file) await onStart({ resumedAt: 0, validator: null });
   const onChunk = async (index, data) => {
     if (check && !refusal) {
       try {
@@ -167,10 +191,12 @@ async function fetchAndStore(db, meta, file = null, check = null) {
   try {
     ({ bytes, chunks } = file
       ? await readModelFile(file, progressPoster('file'), onChunk, loadAbort?.signal)
-      : await downloadModel(meta.url, meta.bytes, progressPoster('download'), onChunk, loadAbort?.signal));
+      : await downloadModel(meta.url, {
+        expectedBytes: meta.bytes, onProgress: progressPoster('download'), onChunk, onStart, signal: loadAbort?.signal, part,
+      }));
   } catch (err) {
-    // Unflagged chunks would be ignored anyway; removing them gives the space back now.
-    if (storing) await deleteModel(db, meta.id).catch(() => {});
+    // A cut connection keeps its chunks for the next try; anything else gives the space back.
+    if (storing && !(err?.keepsPart && !refusal)) await deleteModel(db, meta.id).catch(() => {});
     throw refusal || err;
   }
   if (refusal) {

@@ -223,7 +223,8 @@ impl Sampler {
             return argmax(logits);
         }
         let t = self.opts.temperature;
-        let mut cand: Vec<(u32, f32)> = logits.iter().enumerate().map(|(i, &l)| (i as u32, l / t)).collect();
+        let mut cand: Vec<(u32, f32)> =
+            logits.iter().enumerate().filter(|(_, l)| !l.is_nan()).map(|(i, &l)| (i as u32, l / t)).collect();
         if self.opts.top_k > 0 && self.opts.top_k < cand.len() {
             cand.select_nth_unstable_by(self.opts.top_k - 1, |a, b| b.1.total_cmp(&a.1));
             cand.truncate(self.opts.top_k);
@@ -237,6 +238,11 @@ impl Sampler {
         cand.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         let mut probs: Vec<f32> = cand.iter().map(|c| (c.1 - max).exp()).collect();
         let sum: f32 = probs.iter().sum();
+        // A broken model's logits (all NaN, or every token suppressed) leave
+        // nothing to draw from: the reply still gets a token, not a panic.
+        if !(sum > 0.0 && sum.is_finite()) {
+            return argmax(logits);
+        }
         probs.iter_mut().for_each(|p| *p /= sum);
         if self.opts.top_p < 1.0 {
             let mut acc = 0.0;
@@ -336,7 +342,7 @@ impl Sampler {
 pub fn argmax(logits: &[f32]) -> u32 {
     let mut best = 0;
     for (i, &l) in logits.iter().enumerate() {
-        if l > logits[best] {
+        if l > logits[best] || logits[best].is_nan() {
             best = i;
         }
     }
@@ -388,6 +394,19 @@ mod tests {
             let o = SamplerOptions { suppress: vec![4, 5].into(), temperature: 1.5, min_p: 0.0, top_k: 0, seed, ..Default::default() };
             let t = Sampler::new(o).unwrap().sample(&mut logits.clone(), &[]);
             assert!(t < 4, "seed {seed}: {t}");
+        }
+    }
+
+    #[test]
+    fn a_broken_models_logits_still_give_a_token() {
+        // Found by the model-file fuzzer: all-NaN logits left min-p nothing to keep.
+        for opts in [SamplerOptions::default(), SamplerOptions { min_p: 0.0, top_p: 0.5, ..Default::default() }] {
+            let mut s = Sampler::new(opts).unwrap();
+            assert!(s.sample(&mut vec![f32::NAN; 5], &[]) < 5);
+            assert!(s.sample(&mut vec![f32::NEG_INFINITY; 5], &[]) < 5);
+            let mut one = vec![f32::NAN; 5];
+            one[3] = 1.0;
+            assert_eq!(s.sample(&mut one, &[]), 3, "the one number there is");
         }
     }
 

@@ -1,0 +1,144 @@
+// A model download cut short keeps its full chunks: the next try asks the server for the
+// rest (a Range request) instead of starting over, and the joined file is checked against the
+// manifest's sha256 before it is trusted. A stored part that was damaged is caught by that
+// check and never kept as a complete model.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, launchBrowser, screenshots } from './harness.mjs';
+import { waitForModel, manifestModel } from './chat-page.mjs';
+
+const CHUNK = 8 * 1024 * 1024;
+// The first response ends here, two and a half chunks in: two are stored, half of one is not.
+const CUT = 2 * CHUNK + CHUNK / 2;
+
+let server;
+before(async () => { server = await startServer(); }, { timeout: 120_000 });
+after(async () => { await server?.stop(); });
+
+// The stored copy: the models row (complete or not) and which chunks are there.
+function stored(page) {
+  return page.evaluate(() => new Promise((resolve, reject) => {
+    const open = indexedDB.open('kindred');
+    open.onerror = () => reject(open.error);
+    open.onsuccess = () => {
+      const tx = open.result.transaction(['models', 'model-chunks'], 'readonly');
+      const models = tx.objectStore('models').getAll();
+      const chunks = tx.objectStore('model-chunks').getAllKeys();
+      tx.oncomplete = () => {
+        resolve({ models: models.result.map((m) => ({ id: m.id, complete: m.complete })), chunks: chunks.result.map((k) => k[1]) });
+        open.result.close();
+      };
+    };
+  }));
+}
+
+// Flips one byte in a stored chunk, as a disk or a bug might.
+function damageChunk(page, index) {
+  return page.evaluate((i) => new Promise((resolve, reject) => {
+    const open = indexedDB.open('kindred');
+    open.onerror = () => reject(open.error);
+    open.onsuccess = () => {
+      const tx = open.result.transaction('model-chunks', 'readwrite');
+      const store = tx.objectStore('model-chunks');
+      const cursor = store.openCursor();
+      cursor.onsuccess = () => {
+        const c = cursor.result;
+        if (!c) return;
+        if (c.value.index === i) {
+          const bytes = new Uint8Array(c.value.data);
+          bytes[1000] ^= 0xff;
+          c.update({ ...c.value, data: bytes.buffer });
+        }
+        c.continue();
+      };
+      tx.oncomplete = () => { open.result.close(); resolve(); };
+      tx.onerror = () => reject(tx.error);
+    };
+  }), index);
+}
+
+// The first .gguf response of the page ends early: the server's whole file, cut at CUT.
+async function cutFirstDownload(context) {
+  let cut = false;
+  await context.route('**/*.gguf', async (route) => {
+    if (cut) return route.continue();
+    cut = true;
+    const whole = await route.fetch();
+    const body = (await whole.body()).subarray(0, CUT);
+    await route.fulfill({ status: 200, headers: { 'content-type': 'application/octet-stream' }, body });
+  });
+}
+
+function modelRequests(context) {
+  const seen = [];
+  context.on('request', (req) => {
+    if (req.url().endsWith('.gguf')) seen.push(req.headers().range || null);
+  });
+  return seen;
+}
+
+test('an interrupted download continues from its stored chunks and is verified', { timeout: 300_000 }, async () => {
+  const browser = await launchBrowser();
+  try {
+    const { page, context } = browser;
+    const model = await manifestModel();
+    const ranges = modelRequests(context);
+    await cutFirstDownload(context);
+    await page.goto(`${server.origin}/`);
+    const first = await waitForModel(page);
+    assert.equal(first.state, 'error');
+    assert.match(first.error, /^The download was interrupted \(21\.0 MB of 253\.1 MB\)\. Try again continues from what was saved\.$/);
+    assert.deepEqual(await stored(page), { models: [{ id: model.id, complete: false }], chunks: [0, 1] },
+      'the two full chunks are kept, the half one is not, and the copy is not marked complete');
+    await screenshots(page, 'download-interrupted');
+
+    await page.getByRole('button', { name: 'Try again' }).click();
+    const second = await waitForModel(page);
+    assert.equal(second.state, 'ready', `resumed load failed: ${second.error}`);
+    assert.equal(second.source, 'download');
+    assert.deepEqual(ranges, [null, `bytes=${2 * CHUNK}-`], 'the second try asks only for the rest');
+    assert.match(await page.getByRole('status').textContent(), /Continuing the download: 16\.8 MB were already saved on this device\./);
+    const after = await stored(page);
+    assert.deepEqual(after.models, [{ id: model.id, complete: true }]);
+    assert.equal(after.chunks.length, Math.ceil(model.bytes / CHUNK));
+
+    // The next visit loads the joined copy from the device.
+    await page.reload();
+    const third = await waitForModel(page);
+    assert.equal(third.state, 'ready');
+    assert.equal(third.source, 'cache');
+    assert.deepEqual(browser.pageErrors, []);
+  } finally {
+    await browser.close();
+  }
+});
+
+test('a damaged stored part fails the checksum, is dropped, and the next try downloads it whole', { timeout: 300_000 }, async () => {
+  const browser = await launchBrowser();
+  try {
+    const { page, context } = browser;
+    const model = await manifestModel();
+    const ranges = modelRequests(context);
+    await cutFirstDownload(context);
+    await page.goto(`${server.origin}/`);
+    assert.equal((await waitForModel(page)).state, 'error');
+    await damageChunk(page, 1);
+
+    await page.reload();
+    const resumed = await waitForModel(page);
+    assert.equal(resumed.state, 'error');
+    assert.equal(resumed.error, 'The downloaded model is corrupt: its checksum does not match the manifest.');
+    assert.deepEqual(await stored(page), { models: [], chunks: [] }, 'nothing of the damaged copy is kept');
+
+    await page.getByRole('button', { name: 'Try again' }).click();
+    const whole = await waitForModel(page);
+    assert.equal(whole.state, 'ready', `fresh download failed: ${whole.error}`);
+    assert.deepEqual(ranges, [null, `bytes=${2 * CHUNK}-`, null], 'the last try starts from the first byte');
+    const after = await stored(page);
+    assert.deepEqual(after.models, [{ id: model.id, complete: true }]);
+    assert.equal(after.chunks.length, Math.ceil(model.bytes / CHUNK));
+    assert.deepEqual(browser.pageErrors, []);
+  } finally {
+    await browser.close();
+  }
+});
