@@ -13,10 +13,32 @@ export class EngineClient {
       this.dispatch({ type: 'error', scope: 'load', message: `The engine stopped unexpectedly: ${event.message || 'worker error'}` });
     };
     this.worker.onmessageerror = () => handlers.error?.({ scope: 'generate', message: 'A message from the engine could not be read.' });
+    this.watch();
+  }
+
+  // A worker that ends without a word (killed for memory, crashed, closed) fires no event: the
+  // Web Lock it holds for its life is released then, and waiting for that lock is the alarm.
+  watch() {
+    if (!globalThis.navigator?.locks || !globalThis.crypto?.randomUUID) return;
+    const lock = `kindred-engine-${crypto.randomUUID()}`;
+    this.held = () => {
+      this.held = null;
+      navigator.locks.request(lock, () => {
+        if (this.ended) return;
+        this.ended = true;
+        this.dispatch({ type: 'error', scope: 'load', lost: true,
+          message: 'The engine stopped unexpectedly (its worker ended, perhaps for lack of memory).' });
+      });
+    };
+    this.worker.postMessage({ type: 'hold', lock });
   }
 
   dispatch(msg) {
     if (!msg || typeof msg.type !== 'string') return;
+    if (msg.type === 'held') {
+      this.held?.();
+      return;
+    }
     if (msg.type === 'file-checked') {
       const waiting = this.fileChecks.get(msg.id);
       this.fileChecks.delete(msg.id);
@@ -90,6 +112,7 @@ export class EngineClient {
   }
 
   terminate() {
+    this.ended = true;
     this.worker.terminate();
     // A check the worker can no longer answer lets the file through to its own load.
     for (const { resolve } of this.fileChecks.values()) resolve();

@@ -26,6 +26,8 @@
 //                                                   CPU backend only (skipped on WebGPU)
 //   {type:"count", id, request}                     count a prompt request's tokens, nothing generated
 //                                                   (the character editor's definition count)
+//   {type:"hold", lock}                             hold the Web Lock `lock` while this worker lives (answered
+//                                                   "held"): its release tells the page the worker is gone
 //   {type:"check-file", id, file}                   whether the engine runs a picked GGUF File, from its
 //                                                   header, before the page lets this model go
 //   {type:"check", id, request, options, limit?,    the quality harness's probe conversation for request.card
@@ -62,6 +64,7 @@
 //   {type:"error", scope, id?, message}             scope: "load" | "generate" | "check"
 //   {type:"count", id, tokens, exact, message?}     a "count" answered: the assembled prompt's token
 //                                                   counts (null with a message when it failed)
+//   {type:"held"}                                   the "hold" lock is held
 //   {type:"file-checked", id, ok, message?}         a "check-file" answered: message, the engine's reason
 //                                                   cancelled: true when a "cancel" ended the load
 import { openDb, isQuotaError } from './db.js';
@@ -668,4 +671,15 @@ self.onmessage = (event) => {
   else if (msg.type === 'cancel') loadAbort?.abort();
   else if (msg.type === 'count') count(msg);
   else if (msg.type === 'check-file') checkFile(msg);
+  else if (msg.type === 'hold') hold(msg.lock);
 };
+
+// Held for this worker's whole life: the browser lets it go when the worker ends however it
+// ends (killed for memory, a crash, closed), which is how the page learns it is gone.
+function hold(name) {
+  if (typeof name !== 'string' || !navigator.locks) return;
+  navigator.locks.request(name, () => {
+    post({ type: 'held' });
+    return new Promise(() => {});
+  });
+}
