@@ -20,6 +20,7 @@ import { CheckView } from './check-view.js';
 import { loadActiveModel } from './active-model.js';
 import { ModelStatus } from './model-status.js';
 import { EngineClient } from './engine-client.js';
+import { unreadableNotice, NEWER_DATA } from './unreadable.js';
 import { readSettings, resolveModel } from './settings.js';
 import { avatarElement } from './avatar.js';
 import { displayName, tagline } from './character-store.js';
@@ -57,6 +58,8 @@ function shownText(message) {
 let modelsView = null;
 let checkView = null;
 let editor = null;
+// Of the records the store left out as unreadable, the counts already told this visit.
+const unreadableTold = {};
 
 const ui = {
   form: $('composer'),
@@ -199,6 +202,8 @@ async function route() {
     notify(errorText(err));
     if (kind) navigate('#/', true);
   }
+  const left = unreadableNotice(db.unreadable(), unreadableTold);
+  if (left) notify(left);
   refreshSend();
 }
 
@@ -346,6 +351,7 @@ async function main() {
     status.fail(`This browser's storage is unavailable (${err.message}); the app cannot keep characters or chats.`);
     return;
   }
+  if (db.newer) notify(NEWER_DATA);
   prefs = await loadPrefs(db).catch(() => checkPrefs(null));
   applyTheme(prefs.theme);
   const view = new ChatView({

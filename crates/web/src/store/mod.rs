@@ -8,10 +8,13 @@ mod batch;
 mod cascade;
 mod error;
 pub mod migrate;
+mod readable;
 pub mod schema;
 mod tx;
 
+use std::cell::RefCell;
 use std::future::Future;
+use std::rc::Rc;
 
 use idb::{Query, TransactionMode};
 use js_sys::{Array, Promise};
@@ -20,12 +23,14 @@ use wasm_bindgen_futures::{future_to_promise, JsFuture};
 use web_sys::IdbDatabase;
 
 use error::{js, message};
+use readable::Skipped;
 use tx::Tx;
 
 /// An open connection to the page's database.
 #[wasm_bindgen]
 pub struct Store {
     db: IdbDatabase,
+    skipped: Rc<RefCell<Skipped>>,
 }
 
 /// Opens (creating or upgrading) the database `name` (default "kindred").
@@ -35,13 +40,35 @@ pub fn open_store(name: Option<String>) -> Promise {
     future_to_promise(async move {
         let name = name.unwrap_or_else(|| schema::NAME.to_string());
         let db = open(&name).await?;
-        Ok(Store { db }.into())
+        Ok(Store { db, skipped: Rc::default() }.into())
     })
 }
 
+/// A database a newer Kindred upgraded (its version above this one's) opens
+/// as it is: stores are only ever added, so it holds every store this version
+/// uses; the page says so (`Store.newer`), and records in a shape this version
+/// does not know are left out of reads (`readable`).
 async fn open(name: &str) -> Result<IdbDatabase, JsValue> {
+    match open_at(name, Some(schema::VERSION)).await {
+        Err(err) if err.dyn_ref::<web_sys::DomException>().is_some_and(|e| e.name() == "VersionError") => {
+            let db = open_at(name, None).await?;
+            let present = idb::Database::from(db.clone()).store_names();
+            if let Some(missing) = schema::STORES.iter().find(|d| !present.iter().any(|p| p == d.name)) {
+                db.close();
+                return Err(message(&format!(
+                    "The data here was saved by a newer version of Kindred without the \"{}\" store this version needs.",
+                    missing.name
+                )));
+            }
+            Ok(db)
+        }
+        other => other,
+    }
+}
+
+async fn open_at(name: &str, version: Option<u32>) -> Result<IdbDatabase, JsValue> {
     let factory = idb::Factory::new().map_err(js)?;
-    let mut request = factory.open(name, Some(schema::VERSION)).map_err(js)?;
+    let mut request = factory.open(name, version).map_err(js)?;
     request.on_upgrade_needed(upgrade);
     let blocked = Promise::new(&mut |_, reject| {
         request.on_blocked(move |_| {
@@ -114,6 +141,13 @@ impl Store {
         self.db.version()
     }
 
+    /// Whether a newer Kindred saved this database (its version is above the
+    /// schema this page knows).
+    #[wasm_bindgen(getter)]
+    pub fn newer(&self) -> bool {
+        self.db.version() > f64::from(schema::VERSION)
+    }
+
     /// The object stores, sorted.
     #[wasm_bindgen(js_name = storeNames)]
     pub fn store_names(&self) -> Vec<String> {
@@ -132,36 +166,43 @@ impl Store {
         self.db.close();
     }
 
-    /// The record under `key`, or undefined.
+    /// Of the person's data, the records every read has left out so far
+    /// because the page cannot use them (see `readable`): `{store: count}`.
+    /// They stay in the database as they are.
+    pub fn unreadable(&self) -> js_sys::Object {
+        self.skipped.borrow().counts()
+    }
+
+    /// The record under `key`, or undefined (also for one the page cannot use).
     pub fn get(&self, store: String, key: JsValue) -> Promise {
-        let db = self.db.clone();
+        let (db, skipped) = (self.db.clone(), self.skipped.clone());
         promise(async move {
             let tx = Tx::open(&db, &[&store], TransactionMode::ReadOnly)?;
             let found = tx.store(&store)?.get(Query::from(key)).map_err(js)?.await.map_err(js)?;
-            Ok(found.unwrap_or(JsValue::UNDEFINED))
+            Ok(found.filter(|row| skipped.borrow_mut().keep(&store, row)).unwrap_or(JsValue::UNDEFINED))
         })
     }
 
     /// Every record of `store`, in key order.
     #[wasm_bindgen(js_name = getAll)]
     pub fn get_all(&self, store: String) -> Promise {
-        let db = self.db.clone();
+        let (db, skipped) = (self.db.clone(), self.skipped.clone());
         promise(async move {
             let tx = Tx::open(&db, &[&store], TransactionMode::ReadOnly)?;
             let rows = tx.store(&store)?.get_all(None, None).map_err(js)?.await.map_err(js)?;
-            Ok(rows.into_iter().collect::<Array>().into())
+            Ok(skipped.borrow_mut().filter(&store, rows).into())
         })
     }
 
     /// The records of `store` whose `index` field equals `key`.
     #[wasm_bindgen(js_name = getAllBy)]
     pub fn get_all_by(&self, store: String, index: String, key: JsValue) -> Promise {
-        let db = self.db.clone();
+        let (db, skipped) = (self.db.clone(), self.skipped.clone());
         promise(async move {
             let tx = Tx::open(&db, &[&store], TransactionMode::ReadOnly)?;
             let by = tx.store(&store)?.index(&index).map_err(js)?;
             let rows = by.get_all(Some(Query::from(key)), None).map_err(js)?.await.map_err(js)?;
-            Ok(rows.into_iter().collect::<Array>().into())
+            Ok(skipped.borrow_mut().filter(&store, rows).into())
         })
     }
 
@@ -169,13 +210,13 @@ impl Store {
     /// snapshot for a backup): an array of arrays, in the order asked.
     #[wasm_bindgen(js_name = getAllOf)]
     pub fn get_all_of(&self, stores: Vec<String>) -> Promise {
-        let db = self.db.clone();
+        let (db, skipped) = (self.db.clone(), self.skipped.clone());
         promise(async move {
             let tx = Tx::open(&db, &stores, TransactionMode::ReadOnly)?;
             let out = Array::new();
             for name in &stores {
                 let rows = tx.store(name)?.get_all(None, None).map_err(js)?.await.map_err(js)?;
-                out.push(&rows.into_iter().collect::<Array>());
+                out.push(&skipped.borrow_mut().filter(name, rows));
             }
             Ok(out.into())
         })
