@@ -1,9 +1,9 @@
 // With too little storage for the model, the page says so, keeps the model in memory, chats,
-// and leaves no half-stored copy behind.
+// and leaves no half-stored copy behind; a disk that fills up mid-chat loses nothing shown.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser } from './harness.mjs';
-import { waitForModel, sendAndWatch, openFirstStarter } from './chat-page.mjs';
+import { startServer, launchBrowser, screenshots, poll } from './harness.mjs';
+import { waitForModel, sendAndWatch, openFirstStarter, messages } from './chat-page.mjs';
 
 let server;
 let browser;
@@ -61,3 +61,72 @@ test('a storage quota too small for the model is explained and the chat still wo
   assert.deepEqual(browser.pageErrors, []);
   assert.deepEqual(browser.requests.filter((u) => new URL(u).origin !== server.origin), []);
 });
+
+// The disk fills up with the model stored and a chat open: the reply is shown and the page
+// says it is not saved; nothing saved before is touched; once space is free again the next
+// message saves everything that was shown. The page's own writes are refused the way the
+// browser refuses them on a full disk (a QuotaExceededError): Chromium's quota override does
+// not reach a page whose storage is already open.
+test('a full disk mid-chat is explained, loses nothing saved, and what was shown is saved once space is free', { timeout: 300_000 }, async () => {
+  const own = await launchBrowser();
+  try {
+    const { page } = own;
+    await page.addInitScript(() => {
+      for (const method of ['put', 'add']) {
+        const write = IDBObjectStore.prototype[method];
+        IDBObjectStore.prototype[method] = function refuseWhenFull(...args) {
+          if (self.kindredTestDiskFull) throw new DOMException('The disk is full.', 'QuotaExceededError');
+          return write.apply(this, args);
+        };
+      }
+    });
+    await page.goto(`${server.origin}/?max_tokens=4&seed=3`);
+    assert.equal((await waitForModel(page)).state, 'ready');
+    await openFirstStarter(page);
+    const chatId = await page.evaluate(() => decodeURIComponent(location.hash.split('/').pop()));
+    const savedMessages = async () => {
+      const rows = await storedMessages(page, chatId);
+      return rows.map((m) => ({ role: m.role, text: m.swipes[m.chosen].text }));
+    };
+    const first = await sendAndWatch(page, 'Hi');
+    const before = await poll(async () => { const m = await savedMessages(); return m.length === 3 && m; },
+      { timeout: 10_000, message: 'greeting, message and reply saved while there is space' });
+
+    await page.evaluate(() => { self.kindredTestDiskFull = true; });
+    const full = await sendAndWatch(page, 'Are you still there?');
+    assert.ok(['done', 'stopped'].includes(full.reply.status), `the reply is written (${full.reply.status})`);
+    await page.waitForFunction(() => /storage is full/.test(document.getElementById('toast-text').textContent), null, { timeout: 10_000 });
+    const toast = await page.locator('#toast-text').textContent();
+    assert.match(toast, /^This device's storage is full: the conversation is shown but not saved\./);
+    assert.deepEqual(await savedMessages(), before, 'nothing saved before is lost or half-written');
+    await screenshots(page, 'storage-full-chat');
+
+    await page.evaluate(() => { self.kindredTestDiskFull = false; });
+    await sendAndWatch(page, 'Good.');
+    await page.reload();
+    await page.waitForFunction(() => document.body.dataset.chatReady === 'true');
+    const shown = (await messages(page)).map((m) => m.text);
+    // (The greeting is shown with the persona's name where the stored one says {{user}}.)
+    assert.deepEqual(shown.slice(1, 3), before.slice(1).map((m) => m.text));
+    assert.equal(shown[3], 'Are you still there?');
+    assert.equal(shown[4], full.reply.text, 'the reply written while the disk was full is kept');
+    assert.equal(shown[5], 'Good.');
+    assert.equal(shown.length, 7);
+    assert.equal(first.reply.role, 'assistant');
+    assert.deepEqual(own.pageErrors, []);
+  } finally {
+    await own.close();
+  }
+});
+
+function storedMessages(page, chatId) {
+  return page.evaluate((id) => new Promise((resolve, reject) => {
+    const open = indexedDB.open('kindred');
+    open.onerror = () => reject(open.error);
+    open.onsuccess = () => {
+      const req = open.result.transaction('messages').objectStore('messages').index('chatId').getAll(id);
+      req.onsuccess = () => { open.result.close(); resolve(req.result.sort((a, b) => a.pos - b.pos)); };
+      req.onerror = () => reject(req.error);
+    };
+  }), chatId);
+}

@@ -57,9 +57,20 @@ test('a batch of writes lands together or not at all', async () => {
     } catch (err) {
       failure = err.name;
     }
+    let queued = null;
+    try {
+      // A value that cannot be stored is refused as it is queued: the put before it goes too.
+      await db.write([
+        { op: 'put', store: 'chats', value: { id: 'c1', characterId: 'a', title: 'Renamed again' } },
+        { op: 'put', store: 'messages', value: { chatId: 'c1', pos: 6, role: 'user', swipes: [{ text: 'x' }], chosen: 0, fn: () => 1 } },
+      ]);
+    } catch (err) {
+      queued = err.name;
+    }
     return {
       keys,
       failure,
+      queued,
       chat: await db.get('chats', 'c1'),
       messages: (await db.getAllBy('messages', 'chatId', 'c1')).map((m) => m.swipes[0].text),
     };
@@ -67,6 +78,7 @@ test('a batch of writes lands together or not at all', async () => {
   assert.equal(out.keys[0], 'c1');
   assert.ok(Number.isInteger(out.keys[1]) && out.keys[2] === out.keys[1] + 1, JSON.stringify(out.keys));
   assert.equal(out.failure, 'ConstraintError');
+  assert.equal(out.queued, 'DataCloneError');
   assert.equal(out.chat.title, 'One', 'the refused batch left the chat as it was');
   assert.deepEqual(out.messages, ['hi', 'yo']);
 });

@@ -14,6 +14,10 @@ import { getMemory, putMemory } from './memory-store.js';
 import { promptSettings } from './prefs.js';
 import { chatPersona, promptPersona } from './personas.js';
 import { checkText, personaBreak } from './safety.js';
+import { isQuotaError } from './db.js';
+
+export const STORAGE_FULL = 'This device\'s storage is full: the conversation is shown but not saved. '
+  + 'Free some space (under Models, delete a stored model you do not use) and it is saved with your next message.';
 
 let lastId = 0;
 // Message ids are made here, not by IndexedDB, so a message can be shown (and its reply
@@ -38,6 +42,7 @@ export class ChatController {
     this.reply = null;
     this.undo = null;
     this.memory = emptyMemory('');
+    this.unsaved = new Map();
   }
 
   get busy() {
@@ -164,12 +169,18 @@ export class ChatController {
     return this.messages.find((m) => m.id === id);
   }
 
+  // A message that could not be written (a full disk) stays in `unsaved` and is written again,
+  // in order, with the next save that goes through: freeing space loses nothing shown.
   async save(m) {
+    this.unsaved.set(m.id, m);
     try {
-      await putMessage(this.d.db, m);
+      for (const [id, message] of this.unsaved) {
+        await putMessage(this.d.db, message);
+        this.unsaved.delete(id);
+      }
       await touchChat(this.d.db, m.chatId, { preview: currentSwipe(this.messages[this.messages.length - 1] || m).text.slice(0, 140) });
     } catch (err) {
-      this.d.notify(`The conversation could not be saved (${err.message}).`);
+      this.d.notify(isQuotaError(err) ? STORAGE_FULL : `The conversation could not be saved (${err.message}).`);
     }
   }
 
@@ -454,6 +465,7 @@ export class ChatController {
     this.messages = this.messages.filter((x) => x !== m);
     if (this.chat.cutUntil === id) this.chat.cutUntil = undefined;
     this.forget(m.id);
+    this.unsaved.delete(m.id);
     this.renderAll();
     this.warm();
     try {

@@ -67,19 +67,26 @@ pub async fn run(db: &web_sys::IdbDatabase, ops: Vec<Op>) -> Result<js_sys::Arra
     type Key = Pin<Box<dyn Future<Output = Result<JsValue, idb::Error>>>>;
     let mut pending: Vec<Option<Key>> = Vec::new();
     for op in &ops {
-        let store = tx.store(op.store())?;
-        pending.push(match op {
-            Op::Put { value, .. } => Some(Box::pin(store.put(value, None).map_err(js)?.into_future()) as Key),
-            Op::Add { value, .. } => Some(Box::pin(store.add(value, None).map_err(js)?.into_future()) as Key),
-            Op::Delete { key, .. } => {
-                store.delete(key.clone()).map_err(js)?;
-                None
-            }
-            Op::Clear { .. } => {
-                store.clear().map_err(js)?;
-                None
-            }
+        let queued = tx.store(op.store()).and_then(|store| match op {
+            Op::Put { value, .. } => Ok(Some(Box::pin(store.put(value, None).map_err(js)?.into_future()) as Key)),
+            Op::Add { value, .. } => Ok(Some(Box::pin(store.add(value, None).map_err(js)?.into_future()) as Key)),
+            Op::Delete { key, .. } => store.delete(key.clone()).map(|_| None).map_err(js),
+            Op::Clear { .. } => store.clear().map(|_| None).map_err(js),
         });
+        match queued {
+            Ok(request) => pending.push(request),
+            // A write refused as it is queued (a value that cannot be stored, a
+            // bad key) must take the ones queued before it along: all or none.
+            // Their requests then fail, and are awaited so that their handlers
+            // are still there when the browser calls them.
+            Err(err) => {
+                tx.abort();
+                for request in pending.into_iter().flatten() {
+                    let _ = request.await;
+                }
+                return Err(err);
+            }
+        }
     }
     for request in pending {
         let key = match request {
