@@ -2,8 +2,11 @@
 // and leaves no half-stored copy behind; a disk that fills up mid-chat loses nothing shown.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, screenshots, poll } from './harness.mjs';
+import { REPO, startServer, launchBrowser, screenshots, poll } from './harness.mjs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { waitForModel, sendAndWatch, openFirstStarter, messages } from './chat-page.mjs';
+import { readStores } from './app-page.mjs';
 
 let server;
 let browser;
@@ -62,6 +65,19 @@ test('a storage quota too small for the model is explained and the chat still wo
   assert.deepEqual(browser.requests.filter((u) => new URL(u).origin !== server.origin), []);
 });
 
+// While self.kindredTestDiskFull is set, the page's writes are refused as a full disk refuses them.
+function refuseWritesWhenFull(page) {
+  return page.addInitScript(() => {
+    for (const method of ['put', 'add']) {
+      const write = IDBObjectStore.prototype[method];
+      IDBObjectStore.prototype[method] = function refuseWhenFull(...args) {
+        if (self.kindredTestDiskFull) throw new DOMException('The disk is full.', 'QuotaExceededError');
+        return write.apply(this, args);
+      };
+    }
+  });
+}
+
 // The disk fills up with the model stored and a chat open: the reply is shown and the page
 // says it is not saved; nothing saved before is touched; once space is free again the next
 // message saves everything that was shown. The page's own writes are refused the way the
@@ -71,15 +87,7 @@ test('a full disk mid-chat is explained, loses nothing saved, and what was shown
   const own = await launchBrowser();
   try {
     const { page } = own;
-    await page.addInitScript(() => {
-      for (const method of ['put', 'add']) {
-        const write = IDBObjectStore.prototype[method];
-        IDBObjectStore.prototype[method] = function refuseWhenFull(...args) {
-          if (self.kindredTestDiskFull) throw new DOMException('The disk is full.', 'QuotaExceededError');
-          return write.apply(this, args);
-        };
-      }
-    });
+    await refuseWritesWhenFull(page);
     await page.goto(`${server.origin}/?max_tokens=4&seed=3`);
     assert.equal((await waitForModel(page)).state, 'ready');
     await openFirstStarter(page);
@@ -113,6 +121,40 @@ test('a full disk mid-chat is explained, loses nothing saved, and what was shown
     assert.equal(shown[5], 'Good.');
     assert.equal(shown.length, 7);
     assert.equal(first.reply.role, 'assistant');
+    assert.deepEqual(own.pageErrors, []);
+  } finally {
+    await own.close();
+  }
+});
+
+test('a backup imported onto a full disk is refused whole, and imports once space is free', { timeout: 120_000 }, async () => {
+  const own = await launchBrowser();
+  try {
+    const { page } = own;
+    await refuseWritesWhenFull(page);
+    await page.goto(`${server.origin}/?model=/models/none.gguf`);
+    await page.waitForFunction(() => document.body.dataset.appReady === 'true');
+    await page.getByRole('link', { name: 'Settings' }).click();
+    const bytes = await readFile(join(REPO, 'tests', 'browser', 'fixtures', 'backup-2026-12.json'));
+    const backup = JSON.parse(bytes);
+    const STORES = ['characters', 'chats', 'messages', 'settings', 'memories'];
+    const before = await readStores(page, STORES);
+    const importFile = async () => {
+      await page.evaluate(() => { document.getElementById('data-status').textContent = ''; });
+      await page.locator('#import-all').setInputFiles({ name: 'backup.json', mimeType: 'application/json', buffer: bytes });
+      await page.waitForFunction(() => document.getElementById('data-status').textContent !== '', null, { timeout: 60_000 });
+      return page.locator('#data-status').textContent();
+    };
+
+    await page.evaluate(() => { self.kindredTestDiskFull = true; });
+    assert.equal(await importFile(), 'Could not import: this device\'s storage is full, and nothing was imported. '
+      + 'Free some space (under Models, delete a stored model you do not use) and import again.');
+    assert.deepEqual(await readStores(page, STORES), before, 'nothing of the backup landed');
+
+    await page.evaluate(() => { self.kindredTestDiskFull = false; });
+    assert.match(await importFile(), /^Imported \d+ characters, \d+ chats and \d+ messages\.$/);
+    const after = await readStores(page, STORES);
+    for (const m of backup.messages) assert.ok(after.messages.some((x) => x.id === m.id), `message ${m.id} imported`);
     assert.deepEqual(own.pageErrors, []);
   } finally {
     await own.close();

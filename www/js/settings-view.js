@@ -3,6 +3,7 @@
 import { savePrefs, applyTheme, SAMPLING } from './prefs.js';
 import { exportAll, importAll, deleteAll } from './backup.js';
 import { download } from './download.js';
+import { isQuotaError } from './db.js';
 import { cardTools, errorText } from './wasm.js';
 import { PersonaSettings } from './persona-settings.js';
 import { SafetySettings } from './safety-settings.js';
@@ -106,7 +107,10 @@ export class SettingsView {
       this.show();
       $('data-status').textContent = `Imported ${n.characters} characters, ${n.chats} chats and ${n.messages} messages.`;
     } catch (err) {
-      $('data-status').textContent = `Could not import: ${errorText(err)}`;
+      // The records are written in one transaction: a refusal leaves nothing half-imported.
+      $('data-status').textContent = isQuotaError(err)
+        ? 'Could not import: this device\'s storage is full, and nothing was imported. Free some space (under Models, delete a stored model you do not use) and import again.'
+        : `Could not import: ${errorText(err)}`;
     }
   }
 
