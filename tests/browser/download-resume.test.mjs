@@ -91,6 +91,10 @@ test('an interrupted download continues from its stored chunks and is verified',
     assert.deepEqual(await stored(page), { models: [{ id: model.id, complete: false }], chunks: [0, 1] },
       'the two full chunks are kept, the half one is not, and the copy is not marked complete');
     await screenshots(page, 'download-interrupted');
+    await page.getByRole('link', { name: 'Models' }).click();
+    const row = page.locator(`#view-models li.models-stored-item[data-model-id="${model.id}"]`);
+    assert.match(await row.textContent(), /partly downloaded: using it again continues the download/);
+    await page.goBack();
 
     await page.getByRole('button', { name: 'Try again' }).click();
     const second = await waitForModel(page);

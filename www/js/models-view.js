@@ -256,7 +256,7 @@ export class ModelsView {
     this.storedList.replaceChildren(...this.stored.map((record) => {
       const li = el('li', 'models-stored-item');
       li.dataset.modelId = record.id;
-      const size = record.complete ? formatBytes(record.bytes) : 'incomplete';
+      const size = record.complete ? formatBytes(record.bytes) : 'partly downloaded: using it again continues the download';
       const text = el('span', 'models-stored-text');
       text.append(el('strong', '', record.name), el('span', 'models-item-meta', ` · ${size}${this.isCurrent(record.id) ? ' · in use' : ''}`));
       const remove = el('button', 'ghost danger small', 'Delete');
