@@ -6,6 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, launchBrowser, screenshots } from './harness.mjs';
 import { waitForModel, manifestModel } from './chat-page.mjs';
+import { readStores } from './app-page.mjs';
 
 const CHUNK = 8 * 1024 * 1024;
 // The first response ends here, two and a half chunks in: two are stored, half of one is not.
@@ -16,20 +17,9 @@ before(async () => { server = await startServer(); }, { timeout: 120_000 });
 after(async () => { await server?.stop(); });
 
 // The stored copy: the models row (complete or not) and which chunks are there.
-function stored(page) {
-  return page.evaluate(() => new Promise((resolve, reject) => {
-    const open = indexedDB.open('kindred');
-    open.onerror = () => reject(open.error);
-    open.onsuccess = () => {
-      const tx = open.result.transaction(['models', 'model-chunks'], 'readonly');
-      const models = tx.objectStore('models').getAll();
-      const chunks = tx.objectStore('model-chunks').getAllKeys();
-      tx.oncomplete = () => {
-        resolve({ models: models.result.map((m) => ({ id: m.id, complete: m.complete })), chunks: chunks.result.map((k) => k[1]) });
-        open.result.close();
-      };
-    };
-  }));
+async function stored(page) {
+  const rows = await readStores(page, ['models', 'model-chunks']);
+  return { models: rows.models.map((m) => ({ id: m.id, complete: m.complete })), chunks: rows['model-chunks'].map((c) => c.index) };
 }
 
 // Flips one byte in a stored chunk, as a disk or a bug might.

@@ -1,33 +1,22 @@
 // Two tabs with the same chat open, each sending a message at the same time: every message and
 // reply is its own record, so neither tab's writes erase the other's, and the chat opened again
 // holds both exchanges.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser } from './harness.mjs';
+import { session } from './session.mjs';
 import { waitForModel, messages, openFirstStarter, sendAndWatch } from './chat-page.mjs';
 
-let server;
-let browser;
-
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-}, { timeout: 120_000 });
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const it = session();
 
 test('two tabs writing the same chat at once lose no message', { timeout: 300_000 }, async () => {
-  const { page: first, context } = browser;
-  await first.goto(`${server.origin}/?max_tokens=4&seed=3`);
+  const { page: first, context } = it.browser;
+  await first.goto(`${it.server.origin}/?max_tokens=4&seed=3`);
   assert.equal((await waitForModel(first)).state, 'ready');
   await openFirstStarter(first);
   const url = first.url();
 
   const second = await context.newPage();
-  second.on('pageerror', (err) => browser.pageErrors.push(err.message));
+  second.on('pageerror', (err) => it.browser.pageErrors.push(err.message));
   await second.goto(url);
   assert.equal((await waitForModel(second)).state, 'ready');
   await second.waitForFunction(() => document.body.dataset.chatReady === 'true');
@@ -48,5 +37,5 @@ test('two tabs writing the same chat at once lose no message', { timeout: 300_00
     assert.ok(at > 0, `${JSON.stringify(run.sent.text)} is kept`);
     assert.ok(texts.includes(run.reply.text), `its reply ${JSON.stringify(run.reply.text)} is kept`);
   }
-  assert.deepEqual(browser.pageErrors, []);
+  assert.deepEqual(it.browser.pageErrors, []);
 });

@@ -1,23 +1,13 @@
 // An engine worker that ends mid-reply without a word (killed for memory, crashed: here it
 // closes itself) fires no event; the page still learns of it, says so, keeps the reply's text
 // as far as it was shown, and Try again starts a new worker that answers.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, poll, screenshots } from './harness.mjs';
+import { poll, screenshots } from './harness.mjs';
+import { session } from './session.mjs';
 import { waitForModel, messages, openFirstStarter, sendAndWatch } from './chat-page.mjs';
 
-let server;
-let browser;
-
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-}, { timeout: 120_000 });
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const it = session();
 
 const replyAt = (page, i) => page.evaluate((n) => {
   const li = document.querySelectorAll('#messages > li.message')[n];
@@ -25,8 +15,8 @@ const replyAt = (page, i) => page.evaluate((n) => {
 }, i);
 
 test('a worker that dies mid-reply is noticed, the shown text is kept, and a new worker answers', { timeout: 300_000 }, async () => {
-  const { page } = browser;
-  await page.goto(`${server.origin}/?max_tokens=200&seed=11`);
+  const { page } = it.browser;
+  await page.goto(`${it.server.origin}/?max_tokens=200&seed=11`);
   assert.equal((await waitForModel(page)).state, 'ready');
   await openFirstStarter(page);
 
@@ -58,5 +48,5 @@ test('a worker that dies mid-reply is noticed, the shown text is kept, and a new
   assert.equal(run.reply.role, 'assistant');
   assert.ok(['done', 'stopped'].includes(run.reply.status), `the new worker answered (${run.reply.status})`);
   assert.ok((await replyAt(page, index)).text.startsWith(shown), 'the cut reply is still there');
-  assert.deepEqual(browser.pageErrors, []);
+  assert.deepEqual(it.browser.pageErrors, []);
 });

@@ -378,7 +378,7 @@ mod tests {
         assert_eq!(s.sample_reply(&mut l, &[], 20), 3);
         // The end tokens of a plain `sample` (and of a sampler without ends) stay as they are.
         assert_eq!(s.sample(&mut logits.clone(), &[]), 1);
-        let mut none = Sampler::new(SamplerOptions { end_boost: 0.5, ..SamplerOptions::greedy() }).unwrap();
+        let none = Sampler::new(SamplerOptions { end_boost: 0.5, ..SamplerOptions::greedy() }).unwrap();
         assert_eq!(none.end_bias(100), 0.0);
         assert!(Sampler::new(SamplerOptions { end_boost: -1.0, ..SamplerOptions::greedy() }).is_err());
     }
