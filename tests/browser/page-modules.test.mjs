@@ -7,7 +7,6 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { REPO } from './harness.mjs';
 import { parse, inline, safeHref, plainText } from '../../www/js/markdown.js';
-import { visibleText } from '../../www/js/stop-text.js';
 import { sameOriginUrl, indexEntries } from '../../www/js/starters.js';
 import { readSettings } from '../../www/js/settings.js';
 import { formatBytes, formatPercent, formatDuration } from '../../www/js/format.js';
@@ -59,15 +58,6 @@ test('Markdown: only http(s) links get an address, images are never loaded, HTML
   assert.equal(safeHref('data:text/html,x'), null);
   assert.equal(safeHref('HTTP://EXAMPLE.ORG'), 'http://example.org/');
   assert.equal(safeHref('vbscript:x'), null);
-});
-
-test('streamed text holds back what could become a stop string', () => {
-  const stops = ['\nUser:', 'User:'];
-  assert.equal(visibleText('Hello there', stops), 'Hello there');
-  assert.equal(visibleText('Hello\nUs', stops), 'Hello');
-  assert.equal(visibleText('Hello\n', stops), 'Hello');
-  assert.equal(visibleText('Hello\nUser: hi', stops), 'Hello');
-  assert.equal(visibleText('I said U', stops), 'I said ');
 });
 
 test('the address hooks accept only sane values and same-origin models', () => {

@@ -74,7 +74,6 @@ import { downloadModel, sha256Hex, ModelError } from './model-fetch.js';
 import { readModelFile } from './model-file.js';
 import { headerCheck, checkFileHeader } from './model-header.js';
 import { LOCAL_PREFIX } from './model-choice.js';
-import { visibleText } from './stop-text.js';
 import { cleanSummary } from './memory.js';
 import { engineBuild } from './engine-build.js';
 import { selectBackend, fallbackReason, fallbackNotice } from './gpu-backend.js';
@@ -395,7 +394,9 @@ async function reply(id, request, rawOptions, stream, since = performance.now(),
     firstAt ??= performance.now();
     if (step.piece) {
       text += step.piece;
-      if (stream) post({ type: 'token', id, piece: step.piece, text: visibleText(text, options.stop) });
+      // The engine's pieces never hold a stop string or a start of one that may yet complete
+      // (TextStream, crates/engine/src/stream.rs): the text so far is safe to show.
+      if (stream) post({ type: 'token', id, piece: step.piece, text });
     }
     if (step.done) { reason = step.stop_reason; break; }
   }
