@@ -173,8 +173,10 @@ pub fn simd128<const N: usize>(row: &[u8], a: [&QuantizedActs; N], s: [&super::w
 }
 
 /// The nibbles (valid 7-bit operands) multiplied as bytes by relaxed SIMD's
-/// dot product, whose i16 pair sums `i32x4_dot_i16x8` multiplies by the
-/// sub-block scale (at most 2 * 15 * 127 times 63: no overflow).
+/// dot product. A sub-block's two halves share its scale, so their i16 pair
+/// sums (each at most 2 * 15 * 128 = 3,840) are added in i16 and
+/// `i32x4_dot_i16x8` multiplies them by the scale once (at most 2 * 7,680
+/// times 63: no overflow). Integer sums in another order: the same bits.
 #[cfg(all(target_arch = "wasm32", target_feature = "relaxed-simd"))]
 pub fn relaxed<const N: usize>(row: &[u8], a: [&QuantizedActs; N]) -> [f32; N] {
     use super::wasm::*;
@@ -182,8 +184,8 @@ pub fn relaxed<const N: usize>(row: &[u8], a: [&QuantizedActs; N]) -> [f32; N] {
     let k = Consts::new();
     // SAFETY (the loads): the kernel asks only for values below its bounded blocks.
     let sub = |ap: &Acts<N>, t: usize, at: usize, w: (v128, v128), sc: v128| unsafe {
-        let p0 = i32x4_dot_i16x8(i16x8_relaxed_dot_i8x16_i7x16(ap.qs(t, at), w.0), sc);
-        i32x4_add(p0, i32x4_dot_i16x8(i16x8_relaxed_dot_i8x16_i7x16(ap.qs(t, at + 16), w.1), sc))
+        let p = i16x8_add(i16x8_relaxed_dot_i8x16_i7x16(ap.qs(t, at), w.0), i16x8_relaxed_dot_i8x16_i7x16(ap.qs(t, at + 16), w.1));
+        i32x4_dot_i16x8(p, sc)
     };
     wasm_kernel(row, a, Acts::new(&a), |q| nibbles(q, &k), |v| i16x8_splat(v as i16), sub)
 }
