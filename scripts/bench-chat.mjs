@@ -7,6 +7,8 @@
 //   restored    the page reloaded (a fresh engine) and that chat reopened: its prompt comes
 //               from the prefix kept on the device; open_to_ready_ms, restored_tokens, then
 //               one more message
+//   typed       a new chat, read ahead, each message typed before Send: the page reads the draft
+//               after a pause in the typing, so Send reads only its last token
 //   cold        a fresh page with ?warm=0: turn 1 reads the whole prompt, later turns find
 //               only the turn before cached (the app before read-ahead and kept prompts)
 //   node scripts/bench-chat.mjs [--character Wren] [--threads 2] [--default]
@@ -51,9 +53,18 @@ async function openChat(fresh) {
   return performance.now();
 }
 
-async function send(text) {
+// typed: the message is typed and read ahead (the page reads a draft after a pause in the
+// typing) before Send, as when a person types; else it is pasted and sent at once.
+async function send(text, typed = false) {
   const before = await page.locator('#messages > li.message').count();
-  await page.getByRole('textbox', { name: 'Message' }).fill(text);
+  const box = page.getByRole('textbox', { name: 'Message' });
+  if (typed) {
+    const seen = await reads();
+    await box.pressSequentially(text, { delay: 20 });
+    await nextRead(seen);
+  } else {
+    await box.fill(text);
+  }
   await page.getByRole('button', { name: 'Send' }).click();
   await page.waitForFunction((n) => document.querySelectorAll('#messages > li.message').length >= n + 2
     && document.body.dataset.generating === 'false', before, { timeout: 900_000 });
@@ -92,6 +103,17 @@ try {
     mode: 'restored', character, model, threads, turn: MESSAGES.length + 1, open_to_ready_ms, restored_tokens,
     ...await send('Thank you for listening.'),
   }));
+  // Typed: a new chat read ahead, each message typed (and so read as it is typed) before Send.
+  await openChat(false);
+  await page.getByRole('button', { name: 'New chat' }).click();
+  await page.waitForFunction(() => document.body.dataset.chatReady === 'true'
+    && document.querySelectorAll('#messages > li.message').length === 1);
+  for (const [i, text] of MESSAGES.entries()) {
+    // The read-ahead of the opened chat (or after the last reply) ends before the typing starts.
+    await page.waitForTimeout(1500);
+    await page.waitForFunction(() => document.body.dataset.warm === 'idle', null, { timeout: 900_000 });
+    console.log(JSON.stringify({ mode: 'typed', character, model, threads, turn: i + 1, ...await send(text, true) }));
+  }
   await openChat(true);
   for (const [i, text] of MESSAGES.entries()) {
     console.log(JSON.stringify({ mode: 'cold', character, model, threads, turn: i + 1, ...await send(text) }));

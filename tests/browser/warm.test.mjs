@@ -175,3 +175,25 @@ test('a reloaded page restores a kept prompt; a damaged one is read again, never
   await page.waitForFunction(() => document.querySelector('.models-prefixes p')?.dataset.count === '0');
   assert.equal((await stored(page)).count, 0, 'cleared');
 });
+
+test('a message is read as it is typed: Send reads only its last token, and the reply is the cold one', { timeout: 600_000 }, async () => {
+  const { page } = browser;
+  await page.goto(`${server.origin}/${TEST_QUERY}`);
+  assert.equal((await waitForModel(page, 300_000)).state, 'ready');
+  await openFirstStarter(page);
+  await newChat(page);
+  await page.waitForFunction(() => document.body.dataset.warm === 'idle', null, { timeout: 120_000 });
+  const reads = await page.evaluate(() => Number(document.body.dataset.warmReads) || 0);
+  // Typed, then a pause: the draft is read ahead as if it were sent.
+  await page.getByRole('textbox', { name: 'Message' }).pressSequentially(TEXT, { delay: 10 });
+  await page.waitForFunction((n) => Number(document.body.dataset.warmReads) > n && document.body.dataset.warm === 'idle', reads, { timeout: 120_000 });
+  const draftRead = Number(await page.locator('#model-warm').getAttribute('data-read'));
+  assert.ok(draftRead > 0 && draftRead < 60, `the draft read only its own turn: ${draftRead} tokens`);
+  await page.getByRole('button', { name: 'Send' }).click();
+  await page.waitForFunction(() => document.body.dataset.generating === 'false'
+    && document.querySelectorAll('#messages > li.message').length === 3, null, { timeout: 240_000 });
+  const [reused, prompt] = await reuse(page);
+  assert.equal(reused, prompt - 1, `everything but the last token was read before Send: ${reused}/${prompt}`);
+  const reply = await page.locator('#messages > li.message').last().locator('.text').getAttribute('data-source');
+  if (coldReply !== null) assert.equal(reply, coldReply, 'a prompt read as it was typed gives the cold reply');
+});

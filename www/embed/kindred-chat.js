@@ -23,6 +23,7 @@ import { sharedEngine } from './shared-engine.js';
 import { loadWidgetChat, saveWidgetChat, loadVisitorPrefs, nextId, storedMessages } from './widget-store.js';
 import { emptyMemory, addSummary, memoryRequest } from '../js/memory.js';
 import { promptSettings } from '../js/prefs.js';
+import { draftReader } from '../js/draft.js';
 
 const STYLESHEET = new URL('./kindred-chat.css', import.meta.url).href;
 const MAX_CARD_BYTES = 16 * 1024 * 1024;
@@ -73,6 +74,7 @@ export class KindredChat extends HTMLElement {
     this.memory = emptyMemory('widget');
     this.loreState = null;
     this.prefs = null;
+    this.drafts = draftReader((draft) => this.warm(draft));
     this.job = null;
     this.reply = null;
     this.avatarUrl = null;
@@ -141,8 +143,10 @@ export class KindredChat extends HTMLElement {
     root.append(sheet, u.frame);
 
     u.form.addEventListener('submit', (e) => { e.preventDefault(); this.send(); });
-    // A visitor who starts typing is about to send: the engine reads the prompt meanwhile.
+    // A visitor who starts typing is about to send: the engine reads the prompt meanwhile,
+    // and what is typed as it is typed (draft.js).
     u.input.addEventListener('focus', () => this.warm());
+    u.input.addEventListener('input', () => this.drafts.changed(u.input.value));
     u.input.addEventListener('keydown', (e) => {
       if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) { e.preventDefault(); this.send(); }
     });
@@ -346,9 +350,10 @@ export class KindredChat extends HTMLElement {
 
   // The prompt request for a reply to the chat as it stands (see prompt.rs in crates/web):
   // the card's own lorebook is scanned by the engine, with the activations the last reply left.
-  request() {
+  // draft: the message being typed, read ahead as if sent.
+  request(draft = '') {
     const seed = chatSeed(this.getAttribute('character') || this.getAttribute('card') || '');
-    const history = this.messages.filter((m) => m.text);
+    const history = [...this.messages.filter((m) => m.text), ...(draft ? [{ id: 'draft', role: 'user', text: draft }] : [])];
     return {
       card: this.card,
       persona: { name: this.userName, description: '' },
@@ -362,8 +367,8 @@ export class KindredChat extends HTMLElement {
     };
   }
 
-  warm() {
-    if (this.card && this.prefs && !this.reply) this.engine.warm(this.request(), this.options(), { summary: (msg) => this.onSummary(msg) });
+  warm(draft = this.ui.input.value.trim()) {
+    if (this.card && this.prefs && !this.reply) this.engine.warm(this.request(draft), this.options(), { summary: (msg) => this.onSummary(msg) });
   }
 
   // A rolling summary of turns that left the context, kept with the chat.
@@ -386,6 +391,7 @@ export class KindredChat extends HTMLElement {
   send() {
     const text = this.ui.input.value.trim();
     if (!text || this.ui.send.disabled) return;
+    this.drafts.cancel();
     this.ui.input.value = '';
     this.messages.push(this.message('user', text, 'done'));
     const request = this.request();

@@ -310,7 +310,10 @@ function bindEvents() {
       send();
     }
   });
-  ui.input.addEventListener('input', autoGrow);
+  ui.input.addEventListener('input', () => {
+    autoGrow();
+    chat.draftChanged(ui.input.value);
+  });
   document.addEventListener('keydown', (event) => {
     if (event.key === 'Escape' && chat.busy) {
       event.preventDefault();

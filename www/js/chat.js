@@ -15,6 +15,7 @@ import { promptSettings } from './prefs.js';
 import { chatPersona, promptPersona } from './personas.js';
 import { checkText, personaBreak } from './safety.js';
 import { isQuotaError } from './db.js';
+import { draftReader } from './draft.js';
 
 export const STORAGE_FULL = 'This device\'s storage is full: the conversation is shown but not saved. '
   + 'Free some space (under Models, delete a stored model you do not use) and it is saved with your next message.';
@@ -43,6 +44,12 @@ export class ChatController {
     this.undo = null;
     this.memory = emptyMemory('');
     this.unsaved = new Map();
+    // The message box's text at the last pause in typing, read ahead with the chat (warm).
+    this.draft = '';
+    this.drafts = draftReader((draft) => {
+      this.draft = draft;
+      this.warm();
+    });
   }
 
   get busy() {
@@ -111,7 +118,20 @@ export class ChatController {
       this.d.warming?.(null);
       return;
     }
-    this.warmId = engine.warm(this.request(this.messages, 'reply'), this.d.options(), this.keepId());
+    // The message being typed is read too, as if sent (draft.js).
+    const draft = this.draft ? [{ id: 'draft', role: 'user', swipes: [newSwipe(this.draft)], chosen: 0 }] : [];
+    this.warmId = engine.warm(this.request([...this.messages, ...draft], 'reply'), this.d.options(), this.keepId());
+  }
+
+  // The message box changed: its text is read ahead after a pause in the typing.
+  draftChanged(text) {
+    this.drafts.changed(text);
+  }
+
+  // Sent: the draft is a message now.
+  clearDraft() {
+    this.drafts.cancel();
+    this.draft = '';
   }
 
   // The chat whose prompt prefixes the engine may keep on this device and restore (none when
@@ -313,6 +333,7 @@ export class ChatController {
     if (!this.chat || this.reply || !this.d.ready()) return false;
     text = this.screenInput(text);
     if (text === null) return false;
+    this.clearDraft();
     const user = { id: nextMessageId(), chatId: this.chat.id, role: 'user', swipes: [newSwipe(text)], chosen: 0, createdAt: Date.now() };
     user.pos = user.id;
     const reply = { id: nextMessageId(), chatId: this.chat.id, role: 'assistant', swipes: [newSwipe('', 'streaming')], chosen: 0, createdAt: Date.now() };

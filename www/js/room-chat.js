@@ -173,6 +173,7 @@ export class RoomController extends ChatController {
     if (!this.chat || this.busy || !this.d.ready()) return false;
     text = this.screenInput(text);
     if (text === null) return false;
+    this.clearDraft();
     const user = {
       id: nextMessageId(), chatId: this.chat.id, role: 'user', author: { kind: 'user' },
       swipes: [newSwipe(text)], chosen: 0, createdAt: Date.now(),
