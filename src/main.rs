@@ -18,7 +18,7 @@ use std::path::PathBuf;
 const USAGE: &str = "kindred: private AI characters, locally.
 
 usage:
-  kindred serve [--port 8080] [--root DIR] [--no-isolation] [--default-model MODEL_ID]
+  kindred serve [--port 8080] [--root DIR] [--no-isolation] [--default-model MODEL_ID] [--model-rate MB_PER_S]
   kindred build --out DIR [--with-model]
   kindred generate --model PATH --prompt TEXT [--max-tokens 64] [--temperature 0] [--top-k 40]
                    [--top-p 0.95] [--min-p 0.05] [--repeat-penalty 1.1] [--dry-multiplier 0.8] [--dry-base 1.75]
@@ -98,7 +98,13 @@ fn site_root(explicit: Option<&str>) -> PathBuf {
 fn cmd_serve(argv: &[String]) -> Result<(), String> {
     let a = args::Args::parse(argv, &["no-isolation"])?;
     let port = a.num("port", 8080u16)?;
-    serve::run(&site_root(a.get("root")), port, !a.has("no-isolation"), a.get("default-model"))
+    let model_rate = a.get("model-rate").map(|v| v.parse::<f64>().map_err(|_| format!("--model-rate {v}: a number of MB a second"))).transpose()?;
+    let options = serve::Options {
+        isolated: !a.has("no-isolation"),
+        default_model: a.get("default-model"),
+        model_rate: model_rate.map(|mb| (mb * 1e6) as u64),
+    };
+    serve::run(&site_root(a.get("root")), port, options)
 }
 
 fn fetch_model(argv: &[String]) -> Result<(), String> {

@@ -5,26 +5,43 @@
 //! /pkg/ and models/ at /models/. Nothing here runs per request but a file
 //! read: the app has no server code. `--default-model ID` serves the model
 //! manifest with another of its presets as the default (a smaller model for
-//! a quick look, or for the browser tests).
+//! a quick look, or for the browser tests). `--model-rate MB_PER_S` sends
+//! model files no faster than that: a slow connection, to watch a download
+//! or to close a tab in the middle of one (the browser tests do).
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Component, Path, PathBuf};
 
-pub fn run(root: &Path, port: u16, isolated: bool, default_model: Option<&str>) -> Result<(), String> {
-    let manifest: Option<std::sync::Arc<Vec<u8>>> = default_model.map(|id| manifest_with_default(root, id)).transpose()?.map(std::sync::Arc::new);
+/// How the site is served: `model_rate` (bytes a second) slows model files
+/// down, to watch a download as a slow connection shows it, or to close a
+/// tab in the middle of one.
+pub struct Options<'a> {
+    pub isolated: bool,
+    pub default_model: Option<&'a str>,
+    pub model_rate: Option<u64>,
+}
+
+struct Site {
+    root: PathBuf,
+    isolated: bool,
+    manifest: Option<Vec<u8>>,
+    model_rate: Option<u64>,
+}
+
+pub fn run(root: &Path, port: u16, o: Options) -> Result<(), String> {
+    let manifest = o.default_model.map(|id| manifest_with_default(root, id)).transpose()?;
     let listener = TcpListener::bind(("127.0.0.1", port)).map_err(|e| format!("cannot listen on 127.0.0.1:{port}: {e}"))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     println!("Kindred is served at http://{addr}/");
     io::stdout().flush().ok();
-    let root = root.to_path_buf();
+    let site = std::sync::Arc::new(Site { root: root.to_path_buf(), isolated: o.isolated, manifest, model_rate: o.model_rate });
     for stream in listener.incoming() {
         let Ok(stream) = stream else { continue };
-        let root = root.clone();
-        let manifest = manifest.clone();
+        let site = site.clone();
         std::thread::spawn(move || {
-            let _ = handle(stream, &root, isolated, manifest.as_deref().map(|m| m.as_slice()));
+            let _ = handle(stream, &site);
         });
     }
     Ok(())
@@ -46,7 +63,8 @@ fn manifest_with_default(root: &Path, id: &str) -> Result<Vec<u8>, String> {
     serde_json::to_vec_pretty(&m).map_err(|e| e.to_string())
 }
 
-fn handle(stream: TcpStream, root: &Path, isolated: bool, manifest: Option<&[u8]>) -> io::Result<()> {
+fn handle(stream: TcpStream, site: &Site) -> io::Result<()> {
+    let (root, isolated, manifest) = (site.root.as_path(), site.isolated, site.manifest.as_deref());
     let mut reader = BufReader::new(stream.try_clone()?);
     let mut out = stream;
     loop {
@@ -94,7 +112,7 @@ fn handle(stream: TcpStream, root: &Path, isolated: bool, manifest: Option<&[u8]
                         )?;
                         if !head_only {
                             f.seek(SeekFrom::Start(start))?;
-                            io::copy(&mut f.take(end + 1 - start), &mut out)?;
+                            send(&mut f.take(end + 1 - start), &mut out, rate(site, &path))?;
                         }
                     }
                     Some(None) => {
@@ -110,7 +128,7 @@ fn handle(stream: TcpStream, root: &Path, isolated: bool, manifest: Option<&[u8]
                              Accept-Ranges: bytes\r\nETag: {etag}\r\n{headers}\r\n"
                         )?;
                         if !head_only {
-                            io::copy(&mut f, &mut out)?;
+                            send(&mut f, &mut out, rate(site, &path))?;
                         }
                     }
                 }
@@ -118,6 +136,30 @@ fn handle(stream: TcpStream, root: &Path, isolated: bool, manifest: Option<&[u8]
             _ => respond(&mut out, 404, "text/plain", b"not found", head_only, isolated)?,
         }
         out.flush()?;
+    }
+}
+
+fn rate(site: &Site, path: &Path) -> Option<u64> {
+    site.model_rate.filter(|_| path.extension().is_some_and(|e| e == "gguf"))
+}
+
+/// Copies `from` to `out`, at most `rate` bytes a second when given.
+fn send(from: &mut impl Read, out: &mut TcpStream, rate: Option<u64>) -> io::Result<u64> {
+    let Some(rate) = rate.filter(|&r| r > 0) else { return io::copy(from, out) };
+    let started = std::time::Instant::now();
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut sent = 0u64;
+    loop {
+        let n = from.read(&mut buf)?;
+        if n == 0 {
+            return Ok(sent);
+        }
+        out.write_all(&buf[..n])?;
+        sent += n as u64;
+        let due = std::time::Duration::from_secs_f64(sent as f64 / rate as f64);
+        if let Some(wait) = due.checked_sub(started.elapsed()) {
+            std::thread::sleep(wait);
+        }
     }
 }
 

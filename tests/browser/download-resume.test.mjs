@@ -4,7 +4,7 @@
 // check and never kept as a complete model.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, screenshots } from './harness.mjs';
+import { startServer, launchBrowser, screenshots, poll } from './harness.mjs';
 import { waitForModel, manifestModel } from './chat-page.mjs';
 import { readStores } from './app-page.mjs';
 
@@ -19,7 +19,8 @@ after(async () => { await server?.stop(); });
 // The stored copy: the models row (complete or not) and which chunks are there.
 async function stored(page) {
   const rows = await readStores(page, ['models', 'model-chunks']);
-  return { models: rows.models.map((m) => ({ id: m.id, complete: m.complete })), chunks: rows['model-chunks'].map((c) => c.index) };
+  // (Before the app's first open there is no store yet.)
+  return { models: (rows.models || []).map((m) => ({ id: m.id, complete: m.complete })), chunks: (rows['model-chunks'] || []).map((c) => c.index) };
 }
 
 // Flips one byte in a stored chunk, as a disk or a bug might.
@@ -134,5 +135,38 @@ test('a damaged stored part fails the checksum, is dropped, and the next try dow
     assert.deepEqual(browser.pageErrors, []);
   } finally {
     await browser.close();
+  }
+});
+
+// The tab is closed while the model streams in (a slow connection: the server sends it at
+// 40 MB/s): the worker dies mid-write, with no chance to tidy up. The next visit continues
+// from the chunks that were stored and never takes the part for a whole model.
+test('a tab closed mid-download leaves a part the next visit continues', { timeout: 300_000 }, async () => {
+  const slow = await startServer({ modelRate: 40 });
+  const browser = await launchBrowser();
+  try {
+    const { page, context } = browser;
+    const model = await manifestModel();
+    const ranges = modelRequests(context);
+    await page.goto(`${slow.origin}/`);
+    await poll(async () => (await stored(page)).chunks.length >= 3, { timeout: 60_000, interval: 100, message: 'three chunks stored' });
+    await page.close();
+
+    const next = await context.newPage();
+    next.on('pageerror', (err) => browser.pageErrors.push(err.message));
+    await next.goto(`${slow.origin}/`);
+    const loaded = await waitForModel(next);
+    assert.equal(loaded.state, 'ready', `the next visit failed: ${loaded.error}`);
+    assert.equal(ranges.length, 2);
+    const from = Number(/^bytes=(\d+)-$/.exec(ranges[1] || '')?.[1]);
+    assert.ok(from >= 3 * CHUNK && from % CHUNK === 0 && from < model.bytes, `the next visit asked for the rest only: ${ranges[1]}`);
+    assert.match(await next.getByRole('status').textContent(), /Continuing the download: \d+\.\d MB were already saved on this device\./);
+    const after = await stored(next);
+    assert.deepEqual(after.models, [{ id: model.id, complete: true }]);
+    assert.equal(after.chunks.length, Math.ceil(model.bytes / CHUNK));
+    assert.deepEqual(browser.pageErrors, []);
+  } finally {
+    await browser.close();
+    await slow.stop();
   }
 });

@@ -38,11 +38,12 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 export const TEST_MODEL = 'gemma-3-270m-q4_k_m';
 
 // Starts `kindred serve --port N` from the repository root and waits until it answers.
-// `isolated: false` serves without COOP/COEP, as a plain static host would.
-export async function startServer({ isolated = true, realDefault = false } = {}) {
+// `isolated: false` serves without COOP/COEP, as a plain static host would; `modelRate`
+// (MB a second) sends model files no faster, as a slow connection.
+export async function startServer({ isolated = true, realDefault = false, modelRate = null } = {}) {
   const port = await freePort();
   const args = ['serve', '--port', String(port), ...(isolated ? [] : ['--no-isolation']),
-    ...(realDefault ? [] : ['--default-model', TEST_MODEL])];
+    ...(realDefault ? [] : ['--default-model', TEST_MODEL]), ...(modelRate ? ['--model-rate', String(modelRate)] : [])];
   const child = spawn(BIN, args, {
     cwd: REPO,
     stdio: ['ignore', 'pipe', 'pipe'],
