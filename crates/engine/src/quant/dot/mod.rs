@@ -10,8 +10,8 @@
 //! `avx512` (x86_64 with AVX-512 and VNNI, picked at run time; Q4_0, Q8_0, Q5_0,
 //! Q4_K and Q6_K, the others keep AVX2), `simd128` (wasm, compiled when
 //! the build enables simd128) and `relaxed` (wasm with relaxed SIMD's
-//! integer dot product, compiled when the build enables relaxed-simd; Q4_K,
-//! Q5_0 and Q6_K, whose weights fit its 7-bit operand).
+//! integer dot product, compiled when the build enables relaxed-simd; Q4_0,
+//! Q4_K, Q5_0, Q6_K, Q2_K and Q3_K, whose weights fit its 7-bit operand).
 //! Every version computes the same exact integers and combines them in f32
 //! in one fixed order, so all of them give bit-identical results, native
 //! and in the browser alike: with activations re-quantized to 8 bits before
@@ -302,6 +302,8 @@ fn kernel<const N: usize>(isa: Isa, q: QType) -> Option<Kernel<N>> {
         #[cfg(target_arch = "x86_64")]
         (Isa::Avx2 | Isa::Avx512, QType::Q3K) => q3_k::avx2::<N>,
         #[cfg(all(target_arch = "wasm32", target_feature = "relaxed-simd"))]
+        (Isa::Relaxed, QType::Q4_0) => q4_0::relaxed::<N>,
+        #[cfg(all(target_arch = "wasm32", target_feature = "relaxed-simd"))]
         (Isa::Relaxed, QType::Q5_0) => q5_0::relaxed::<N>,
         #[cfg(all(target_arch = "wasm32", target_feature = "relaxed-simd"))]
         (Isa::Relaxed, QType::Q4K) => q4_k::relaxed::<N>,
@@ -314,7 +316,7 @@ fn kernel<const N: usize>(isa: Isa, q: QType) -> Option<Kernel<N>> {
         // Types without a relaxed kernel: simd128 where relaxed is chosen.
         // Q8_0, Q5_0, Q4_K and Q6_K under simd128: `split_kernel`.
         #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-        (Isa::Simd128 | Isa::Relaxed, QType::Q4_0) => q4_0::simd128::<N>,
+        (Isa::Simd128, QType::Q4_0) => q4_0::simd128::<N>,
         #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
         (Isa::Simd128 | Isa::Relaxed, QType::Q5K) => q5_k::simd128::<N>,
         #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]

@@ -94,3 +94,17 @@ pub fn simd128<const N: usize>(row: &[u8], a: [&QuantizedActs; N]) -> [f32; N] {
     }
     scalar_blocks(t.map(|v| Combine(to_array(v))), row, &a, BB, (nb / 2 * 2, nb), block)
 }
+
+/// The nibbles (valid 7-bit operands, offset 8) multiplied by relaxed
+/// SIMD's dot product on regrouped weights and activations
+/// (`wasm::offset_groups`); activations without their regrouped values get
+/// `simd128`.
+#[cfg(all(target_arch = "wasm32", target_feature = "relaxed-simd"))]
+pub fn relaxed<const N: usize>(row: &[u8], a: [&QuantizedActs; N]) -> [f32; N] {
+    use super::wasm::*;
+    let nb = blocks(row, &a, BLOCK_BYTES, 32);
+    match offset_groups::<N, 3>(row, &a, (nb, BLOCK_BYTES), |b, c| nibbles(load16(&b[2..]), c)) {
+        Some(t) => scalar_blocks(t.map(|v| Combine(to_array(v))), row, &a, BLOCK_BYTES, (nb / 2 * 2, nb), block),
+        None => simd128(row, a),
+    }
+}

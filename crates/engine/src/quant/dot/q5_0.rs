@@ -98,34 +98,16 @@ pub fn simd128<const N: usize>(row: &[u8], a: [&QuantizedActs; N], s: [&super::w
 
 /// As `simd128`, the values (valid 7-bit operands) multiplied by relaxed
 /// SIMD's dot product, on weights and activations regrouped so that each
-/// token's 4 group sums come out of one register (`wasm::group_dots_u5`).
+/// token's 4 group sums come out of one register (`wasm::offset_groups`).
 #[cfg(all(target_arch = "wasm32", target_feature = "relaxed-simd"))]
 pub fn relaxed<const N: usize>(row: &[u8], a: [&QuantizedActs; N]) -> [f32; N] {
     use super::wasm::*;
-    use core::arch::wasm32::*;
-    const BB: usize = BLOCK_BYTES;
-    let nb = blocks(row, &a, BB, 32);
-    if a.iter().any(|x| x.lanes.len() < nb / 2 * 64) {
+    let nb = blocks(row, &a, BLOCK_BYTES, 32);
+    match offset_groups::<N, 4>(row, &a, (nb, BLOCK_BYTES), wasm_weights) {
+        Some(t) => scalar_blocks(t.map(|v| Combine(to_array(v))), row, &a, BLOCK_BYTES, (nb / 2 * 2, nb), block),
         // SAFETY (the load): the kernel asks only for values below its bounded blocks.
-        return wasm_kernel(row, a, Acts::new(&a), |ap, t, at| unsafe { ap.qs(t, at) }, dot16_u7);
+        None => wasm_kernel(row, a, Acts::new(&a), |ap, t, at| unsafe { ap.qs(t, at) }, dot16_u7),
     }
-    let c = Consts::new();
-    let ap = Acts::new(&a);
-    let mut t = [f32x4_splat(0.0); N];
-    for (k, b) in row.chunks_exact(2 * BB).take(nb / 2).enumerate() {
-        let ((w0, w1), (w2, w3)) = (wasm_weights(b, &c), wasm_weights(&b[BB..], &c));
-        let w = lanes4([w0, w1, w2, w3]);
-        let (d0, d1) = (f16_to_f32(b[0], b[1]), f16_to_f32(b[BB], b[BB + 1]));
-        let sc = f32x4(d0, d0, d1, d1);
-        for (tk, t) in t.iter_mut().enumerate() {
-            // SAFETY: blocks 2k, 2k + 1 (values 64k..64k + 64, groups 4k..4k + 4) are below
-            // `nb`, and the regrouped values were checked to cover them.
-            let (s, gs, gsum) = unsafe { (group_dots_u5(&w, ap.lanes(tk, 64 * k), &c), ap.scales(tk, 4 * k), ap.sums(tk, 4 * k)) };
-            // The offset of 16 comes off as 16 times the activations' group sums.
-            *t = f32x4_add(*t, terms(gs, sc, i32x4_sub(s, i32x4_shl(gsum, 4))));
-        }
-    }
-    scalar_blocks(t.map(|v| Combine(to_array(v))), row, &a, BB, (nb / 2 * 2, nb), block)
 }
 
 /// A block's values in two halves (groups): the nibble, 16 added where the

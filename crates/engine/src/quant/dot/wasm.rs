@@ -258,6 +258,44 @@ pub fn group_dots_u5(w: &[v128; 4], x: [v128; 4], k: &Consts) -> v128 {
     i32x4_dot_i16x8(i16x8_add(i16x8_add(d(0), d(1)), i16x8_add(d(2), d(3))), k.ones)
 }
 
+/// The relaxed-SIMD loop of the 32-value types whose values are unsigned
+/// below 32 with an offset of `1 << SHIFT` (Q4_0: 3, Q5_0: 4), two blocks a
+/// step: `weights` gives a block's two groups of 16 values, which are
+/// regrouped (`lanes4`) to meet the activations' regrouped values
+/// (`QuantizedActs::lanes`), so a token's 4 group sums come from one
+/// register (`group_dots_u5`); the offset comes off as its multiple of the
+/// activations' group sums. `None` when the activations were not regrouped
+/// (the caller's plain kernel then runs). `nb`: blocks both hold; the
+/// caller adds an odd last one.
+#[cfg(target_feature = "relaxed-simd")]
+#[inline(always)]
+pub fn offset_groups<const N: usize, const SHIFT: u32>(
+    row: &[u8],
+    a: &[&QuantizedActs; N],
+    (nb, bb): (usize, usize),
+    weights: impl Fn(&[u8], &Consts) -> (v128, v128),
+) -> Option<[v128; N]> {
+    if a.iter().any(|x| x.lanes.len() < nb / 2 * 64) {
+        return None;
+    }
+    let c = Consts::new();
+    let ap = Acts::new(a);
+    let mut t = [f32x4_splat(0.0); N];
+    for (k, b) in row.chunks_exact(2 * bb).take(nb / 2).enumerate() {
+        let ((w0, w1), (w2, w3)) = (weights(b, &c), weights(&b[bb..], &c));
+        let w = lanes4([w0, w1, w2, w3]);
+        let (d0, d1) = (super::f16_to_f32(b[0], b[1]), super::f16_to_f32(b[bb], b[bb + 1]));
+        let sc = f32x4(d0, d0, d1, d1);
+        for (tk, t) in t.iter_mut().enumerate() {
+            // SAFETY: blocks 2k, 2k + 1 (values 64k..64k + 64, groups 4k..4k + 4) are below
+            // `nb`, and the regrouped values were checked to cover them.
+            let (s, gs, gsum) = unsafe { (group_dots_u5(&w, ap.lanes(tk, 64 * k), &c), ap.scales(tk, 4 * k), ap.sums(tk, 4 * k)) };
+            *t = f32x4_add(*t, terms(gs, sc, i32x4_sub(s, i32x4_shl(gsum, SHIFT))));
+        }
+    }
+    Some(t)
+}
+
 /// The split of `even_odd_i8` for bytes below 128 (a shift less).
 #[inline(always)]
 pub fn even_odd_u7(w: v128, k: &Consts) -> (v128, v128) {
