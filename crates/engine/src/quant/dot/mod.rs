@@ -11,7 +11,7 @@
 //! Q4_K and Q6_K, the others keep AVX2), `simd128` (wasm, compiled when
 //! the build enables simd128) and `relaxed` (wasm with relaxed SIMD's
 //! integer dot product, compiled when the build enables relaxed-simd; Q4_0,
-//! Q4_K, Q5_0, Q6_K, Q2_K and Q3_K, whose weights fit its 7-bit operand).
+//! Q5_0, Q2_K, Q3_K, Q4_K, Q5_K and Q6_K, whose weights fit its 7-bit operand).
 //! Every version computes the same exact integers and combines them in f32
 //! in one fixed order, so all of them give bit-identical results, native
 //! and in the browser alike: with activations re-quantized to 8 bits before
@@ -308,6 +308,8 @@ fn kernel<const N: usize>(isa: Isa, q: QType) -> Option<Kernel<N>> {
         #[cfg(all(target_arch = "wasm32", target_feature = "relaxed-simd"))]
         (Isa::Relaxed, QType::Q4K) => q4_k::relaxed::<N>,
         #[cfg(all(target_arch = "wasm32", target_feature = "relaxed-simd"))]
+        (Isa::Relaxed, QType::Q5K) => q5_k::relaxed::<N>,
+        #[cfg(all(target_arch = "wasm32", target_feature = "relaxed-simd"))]
         (Isa::Relaxed, QType::Q6K) => q6_k::relaxed::<N>,
         #[cfg(all(target_arch = "wasm32", target_feature = "relaxed-simd"))]
         (Isa::Relaxed, QType::Q2K) => q2_k::relaxed::<N>,
@@ -318,7 +320,7 @@ fn kernel<const N: usize>(isa: Isa, q: QType) -> Option<Kernel<N>> {
         #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
         (Isa::Simd128, QType::Q4_0) => q4_0::simd128::<N>,
         #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-        (Isa::Simd128 | Isa::Relaxed, QType::Q5K) => q5_k::simd128::<N>,
+        (Isa::Simd128, QType::Q5K) => q5_k::simd128::<N>,
         #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
         (Isa::Simd128 | Isa::Relaxed, QType::IQ4NL) => iq4_nl::simd128::<N>,
         #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]

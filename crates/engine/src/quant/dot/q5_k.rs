@@ -113,3 +113,52 @@ pub fn simd128<const N: usize>(row: &[u8], a: [&QuantizedActs; N]) -> [f32; N] {
     }
     t
 }
+
+/// As Q4_K's `relaxed`: the values, fifth bit included, stay below 32
+/// (valid 7-bit operands; a sub-block's two halves' i16 pair sums, each at
+/// most 2 * 31 * 128 = 7,936, add in i16 before one multiply by the scale).
+#[cfg(all(target_arch = "wasm32", target_feature = "relaxed-simd"))]
+pub fn relaxed<const N: usize>(row: &[u8], a: [&QuantizedActs; N]) -> [f32; N] {
+    use super::wasm::*;
+    use core::arch::wasm32::*;
+    let nb = blocks(row, &a, BLOCK_BYTES, 256);
+    let mut t = [0f32; N];
+    let one = u8x16_splat(1);
+    let k = Consts::new();
+    let ap = Acts::new(&a);
+    for (i, b) in row.chunks_exact(BLOCK_BYTES).take(nb).enumerate() {
+        let (d, dmin) = (f16_to_f32(b[0], b[1]), f16_to_f32(b[2], b[3]));
+        let (sc, m) = scales_mins(b);
+        let (mut h0, mut h1) = (load16(&b[16..]), load16(&b[32..]));
+        let mut s = [i32x4_splat(0); N];
+        // An opaque count keeps LLVM from unrolling the loop (see Q4_K's).
+        for c in 0..core::hint::black_box(4) {
+            let (lo0, hi0) = nibbles(load16(&b[48 + 32 * c..]), &k);
+            let (lo1, hi1) = nibbles(load16(&b[64 + 32 * c..]), &k);
+            // Bits 0 and 1 of qh, shifted down by 2 each chunk, are this chunk's fifth bits.
+            let w = [
+                v128_or(lo0, u8x16_shl(v128_and(h0, one), 4)),
+                v128_or(lo1, u8x16_shl(v128_and(h1, one), 4)),
+                v128_or(hi0, u8x16_shl(v128_and(u8x16_shr(h0, 1), one), 4)),
+                v128_or(hi1, u8x16_shl(v128_and(u8x16_shr(h1, 1), one), 4)),
+            ];
+            (h0, h1) = (u8x16_shr(h0, 2), u8x16_shr(h1, 2));
+            let (s0, s1) = (i16x8_splat(byte(sc, 2 * c) as i16), i16x8_splat(byte(sc, 2 * c + 1) as i16));
+            for (tk, s) in s.iter_mut().enumerate() {
+                let x = 256 * i + 64 * c;
+                // SAFETY: block i (values x..x + 64) is below `nb`.
+                let q = unsafe { [ap.qs(tk, x), ap.qs(tk, x + 16), ap.qs(tk, x + 32), ap.qs(tk, x + 48)] };
+                let lo = i16x8_add(i16x8_relaxed_dot_i8x16_i7x16(q[0], w[0]), i16x8_relaxed_dot_i8x16_i7x16(q[1], w[1]));
+                let hi = i16x8_add(i16x8_relaxed_dot_i8x16_i7x16(q[2], w[2]), i16x8_relaxed_dot_i8x16_i7x16(q[3], w[3]));
+                *s = i32x4_add(*s, i32x4_add(i32x4_dot_i16x8(lo, s0), i32x4_dot_i16x8(hi, s1)));
+            }
+        }
+        for (tk, (t, s)) in t.iter_mut().zip(s).enumerate() {
+            // SAFETY: block i (groups 16i..16i + 16) is below `nb`.
+            let (mm, ad) = unsafe { (ap.mins_times_sums(tk, 16 * i, bytes_per_group(m)), ap.scale(tk, 16 * i)) };
+            let (s, mm) = sum2(s, mm);
+            *t = k_block(*t, ad, d, s, dmin, mm);
+        }
+    }
+    t
+}
