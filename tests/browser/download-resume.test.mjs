@@ -48,6 +48,17 @@ function damageChunk(page, index) {
   }), index);
 }
 
+// A first visit whose download is cut at CUT: {page, context, model, ranges (every model
+// request's Range header, null for none), first (the model state it ends in)}.
+async function cutVisit(browser) {
+  const { page, context } = browser;
+  const model = await manifestModel();
+  const ranges = modelRequests(context);
+  await cutFirstDownload(context);
+  await page.goto(`${server.origin}/`);
+  return { page, context, model, ranges, first: await waitForModel(page) };
+}
+
 // The first .gguf response of the page ends early: the server's whole file, cut at CUT.
 async function cutFirstDownload(context) {
   let cut = false;
@@ -71,12 +82,7 @@ function modelRequests(context) {
 test('an interrupted download continues from its stored chunks and is verified', { timeout: 300_000 }, async () => {
   const browser = await launchBrowser();
   try {
-    const { page, context } = browser;
-    const model = await manifestModel();
-    const ranges = modelRequests(context);
-    await cutFirstDownload(context);
-    await page.goto(`${server.origin}/`);
-    const first = await waitForModel(page);
+    const { page, model, ranges, first } = await cutVisit(browser);
     assert.equal(first.state, 'error');
     assert.match(first.error, /^The download was interrupted \(21\.0 MB of 253\.1 MB\)\. Try again continues from what was saved\.$/);
     assert.deepEqual(await stored(page), { models: [{ id: model.id, complete: false }], chunks: [0, 1] },
@@ -111,12 +117,8 @@ test('an interrupted download continues from its stored chunks and is verified',
 test('a damaged stored part fails the checksum, is dropped, and the next try downloads it whole', { timeout: 300_000 }, async () => {
   const browser = await launchBrowser();
   try {
-    const { page, context } = browser;
-    const model = await manifestModel();
-    const ranges = modelRequests(context);
-    await cutFirstDownload(context);
-    await page.goto(`${server.origin}/`);
-    assert.equal((await waitForModel(page)).state, 'error');
+    const { page, model, ranges, first } = await cutVisit(browser);
+    assert.equal(first.state, 'error');
     await damageChunk(page, 1);
 
     await page.reload();
