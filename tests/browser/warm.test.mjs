@@ -4,7 +4,7 @@
 // and the model status says what is being prepared.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, screenshots } from './harness.mjs';
+import { startServer, launchBrowser, screenshots, poll } from './harness.mjs';
 import { TEST_QUERY, replyInNewChat, waitForModel, openFirstStarter, firstStarter, sendAndWatch } from './chat-page.mjs';
 
 let server;
@@ -181,9 +181,19 @@ test('a message is read as it is typed: Send reads only its last token, and the 
   await page.goto(`${server.origin}/${TEST_QUERY}`);
   assert.equal((await waitForModel(page, 300_000)).state, 'ready');
   await openFirstStarter(page);
+  const count = () => page.evaluate(() => ({ n: Number(document.body.dataset.warmReads) || 0, idle: document.body.dataset.warm === 'idle' }));
+  const opened = (await count()).n;
   await newChat(page);
-  await page.waitForFunction(() => document.body.dataset.warm === 'idle', null, { timeout: 120_000 });
-  const reads = await page.evaluate(() => Number(document.body.dataset.warmReads) || 0);
+  // The new chat's own read-ahead has run and nothing else is reading: the count went up and
+  // holds still for a second.
+  await poll(async () => {
+    const a = await count();
+    if (a.n <= opened || !a.idle) return false;
+    await page.waitForTimeout(1000);
+    const b = await count();
+    return b.n === a.n && b.idle;
+  }, { timeout: 120_000, message: 'the new chat read ahead' });
+  const reads = (await count()).n;
   // Typed, then a pause: the draft is read ahead as if it were sent.
   await page.getByRole('textbox', { name: 'Message' }).pressSequentially(TEXT, { delay: 10 });
   await page.waitForFunction((n) => Number(document.body.dataset.warmReads) > n && document.body.dataset.warm === 'idle', reads, { timeout: 120_000 });
