@@ -161,14 +161,7 @@ test('a backup imported onto a full disk is refused whole, and imports once spac
   }
 });
 
-function storedMessages(page, chatId) {
-  return page.evaluate((id) => new Promise((resolve, reject) => {
-    const open = indexedDB.open('kindred');
-    open.onerror = () => reject(open.error);
-    open.onsuccess = () => {
-      const req = open.result.transaction('messages').objectStore('messages').index('chatId').getAll(id);
-      req.onsuccess = () => { open.result.close(); resolve(req.result.sort((a, b) => a.pos - b.pos)); };
-      req.onerror = () => reject(req.error);
-    };
-  }), chatId);
+async function storedMessages(page, chatId) {
+  const { messages } = await readStores(page, ['messages']);
+  return messages.filter((m) => m.chatId === chatId).sort((a, b) => a.pos - b.pos);
 }

@@ -130,6 +130,13 @@ async function openStorage() {
 const QUOTA_NOTICE = 'Not enough storage space to keep the model on this device. ' +
   'It works for this visit and will be downloaded again next time.';
 
+// The engine's reason a file's header is refused, as the load's error.
+function refusedFile(err) {
+  const refused = new ModelError(`This file is not a model the page can run: ${errorText(err)}`);
+  refused.refused = true;
+  return refused;
+}
+
 // check: headerCheck's feed (model-header.js), which rejects a file the engine cannot run;
 // the download then stops and that reason is the error.
 async function fetchAndStore(db, meta, file = null, check = null) {
@@ -160,9 +167,7 @@ async function fetchAndStore(db, meta, file = null, check = null) {
       for (const data of part.parts) if (await check(data)) break;
     } catch (err) {
       await deleteModel(db, meta.id).catch(() => {});
-      const refused = new ModelError(`This file is not a model the page can run: ${errorText(err)}`);
-      refused.refused = true;
-      throw refused;
+      throw refusedFile(err);
     }
   }
   const onStart = async ({ resumedAt, validator }) => {
@@ -179,8 +184,7 @@ async function fetchAndStore(db, meta, file = null, check = null) {
       try {
         await check(data);
       } catch (err) {
-        refusal = new ModelError(`This file is not a model the page can run: ${errorText(err)}`);
-        refusal.refused = true;
+        refusal = refusedFile(err);
         loadAbort?.abort();
       }
     }
@@ -272,7 +276,7 @@ async function load(msg) {
     } catch (err) {
       engine = null;
       if (db) await deleteModel(db, meta.id).catch(() => {});
-      throw new ModelError(`This file is not a model the page can run: ${errorText(err)}`);
+      throw refusedFile(err);
     }
     backend = await selectBackend(engine, msg.backend, msg.backendSource);
     info = plain(engine.info());

@@ -12,31 +12,23 @@ use wasm_bindgen::JsValue;
 
 use super::schema;
 
-/// Why the page cannot use `record` from `store`, or `None` when it can (or
-/// the store is not one of the person's data, whose records are not checked).
-pub fn problem(store: &str, record: &JsValue) -> Option<&'static str> {
+/// Whether the page can use `record` from `store` (records of stores that
+/// are not the person's data are not checked).
+pub fn usable(store: &str, record: &JsValue) -> bool {
     if !schema::DATA_STORES.contains(&store) {
-        return None;
-    }
-    if !is_object(record) {
-        return Some("not a record");
+        return true;
     }
     let text = |name| field(record, name).as_string().is_some_and(|s| !s.is_empty());
-    match store {
-        "characters" if !text("id") => Some("no id"),
-        "characters" if !is_object(&field(record, "card")) => Some("no card"),
-        "chats" if !text("id") => Some("no id"),
-        "chats" if !(text("characterId") || field(record, "kind").as_string().as_deref() == Some("room") && is_object(&field(record, "room"))) => {
-            Some("neither a character nor a room")
+    is_object(record)
+        && match store {
+            "characters" => text("id") && is_object(&field(record, "card")),
+            // A room is a chat without a character.
+            "chats" => text("id") && (text("characterId") || field(record, "kind").as_string().as_deref() == Some("room") && is_object(&field(record, "room"))),
+            "messages" => text("chatId") && text("role") && field(record, "chosen").as_f64().is_some() && swipes_readable(&field(record, "swipes")),
+            "memories" => text("chatId"),
+            "settings" => text("key"),
+            _ => true,
         }
-        "messages" if !text("chatId") => Some("no chat"),
-        "messages" if !text("role") => Some("no role"),
-        "messages" if field(record, "chosen").as_f64().is_none() => Some("no chosen swipe"),
-        "messages" if !swipes_readable(&field(record, "swipes")) => Some("no readable swipes"),
-        "memories" if !text("chatId") => Some("no chat"),
-        "settings" if !text("key") => Some("no key"),
-        _ => None,
-    }
 }
 
 fn swipes_readable(swipes: &JsValue) -> bool {
@@ -67,7 +59,7 @@ impl Skipped {
     }
 
     pub fn keep(&mut self, store: &str, row: &JsValue) -> bool {
-        if problem(store, row).is_none() {
+        if usable(store, row) {
             return true;
         }
         if let Some(def) = schema::STORES.iter().find(|d| d.name == store) {
