@@ -10,6 +10,7 @@ mod card_cli;
 mod chat_cmd;
 mod eval_cmd;
 mod generate_cmd;
+mod scripted_cmd;
 mod serve;
 mod turn;
 
@@ -18,7 +19,7 @@ use std::path::PathBuf;
 const USAGE: &str = "kindred: private AI characters, locally.
 
 usage:
-  kindred serve [--port 8080] [--root DIR] [--no-isolation] [--default-model MODEL_ID] [--model-rate MB_PER_S]
+  kindred serve [--port 8080] [--root DIR] [--no-isolation] [--default-model MODEL_ID|FILE.gguf] [--model-rate MB_PER_S]
   kindred build --out DIR [--with-model]
   kindred generate --model PATH --prompt TEXT [--max-tokens 64] [--temperature 0] [--top-k 40]
                    [--top-p 0.95] [--min-p 0.05] [--repeat-penalty 1.1] [--dry-multiplier 0.8] [--dry-base 1.75]
@@ -37,6 +38,8 @@ usage:
   kindred bench --chat CARD --model PATH [--turns 3 (up to 10)] [--context N] [--no-shift] [--user NAME] [--seed 0] [--max-tokens 120]
                 [--threads N] [--format json|text]
                 (first-token time per turn: cold, the turn before cached, the prompt read ahead)
+  kindred scripted-model --tokenizer-from MODEL.gguf --out FILE.gguf
+                (a model that answers in a few fixed sentences at once, with that file's tokenizer: for tests of the page)
   kindred card show FILE
   kindred card convert IN OUT [--spec v2|v3]
   kindred fetch-model [MODEL_ID]";
@@ -62,6 +65,7 @@ fn dispatch(argv: &[String]) -> Result<(), String> {
         Some("eval") => eval_cmd::run(&argv[1..]),
         Some("bench") => bench::run(&argv[1..]),
         Some("card") => card_cli::run(&argv[1..]),
+        Some("scripted-model") => scripted_cmd::run(&argv[1..]),
         Some("fetch-model") => fetch_model(&argv[1..]),
         Some("-h") | Some("--help") | Some("help") => {
             println!("{USAGE}");

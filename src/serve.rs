@@ -5,7 +5,8 @@
 //! /pkg/ and models/ at /models/. Nothing here runs per request but a file
 //! read: the app has no server code. `--default-model ID` serves the model
 //! manifest with another of its presets as the default (a smaller model for
-//! a quick look, or for the browser tests). `--model-rate MB_PER_S` sends
+//! a quick look, or for the browser tests), or with a GGUF file in models/
+//! added as the default (`--default-model NAME.gguf`). `--model-rate MB_PER_S` sends
 //! model files no faster than that: a slow connection, to watch a download
 //! or to close a tab in the middle of one (the browser tests do).
 
@@ -53,6 +54,11 @@ fn manifest_with_default(root: &Path, id: &str) -> Result<Vec<u8>, String> {
     let path = root.join("models/manifest.json");
     let text = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
     let mut m: serde_json::Value = serde_json::from_slice(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    let local = local_model(root, id)?;
+    let id = local.as_ref().map_or(id, |(id, _)| id.as_str());
+    if let Some((_, entry)) = &local {
+        m["models"].as_array_mut().ok_or("models/manifest.json: no model list")?.push(entry.clone());
+    }
     let known = m["models"].as_array().is_some_and(|list| list.iter().any(|e| e["id"] == id));
     if !known {
         return Err(format!("--default-model {id}: models/manifest.json has no such model"));
@@ -61,6 +67,27 @@ fn manifest_with_default(root: &Path, id: &str) -> Result<Vec<u8>, String> {
     // The manifest's reason was for its own default.
     m["default_reason"] = serde_json::Value::String("Chosen by whoever serves this site (kindred serve --default-model).".into());
     serde_json::to_vec_pretty(&m).map_err(|e| e.to_string())
+}
+
+/// `--default-model FILE.gguf`: a model file in models/ (one the manifest
+/// does not list, such as the scripted model the browser tests write) as a
+/// manifest entry; `None` for a manifest id.
+fn local_model(root: &Path, arg: &str) -> Result<Option<(String, serde_json::Value)>, String> {
+    if !arg.ends_with(".gguf") {
+        return Ok(None);
+    }
+    let file = Path::new(arg).file_name().and_then(|f| f.to_str()).ok_or(format!("--default-model {arg}: not a file name"))?;
+    let path = root.join("models").join(file);
+    let bytes = std::fs::metadata(&path).map_err(|e| format!("--default-model {arg}: {}: {e}", path.display()))?.len();
+    let id = file.trim_end_matches(".gguf");
+    Ok(Some((id.to_string(), serde_json::json!({
+        "id": id,
+        "name": file,
+        "file": file,
+        "bytes": bytes,
+        "source": { "kind": "local" },
+        "bundled": false,
+    }))))
 }
 
 fn handle(stream: TcpStream, site: &Site) -> io::Result<()> {
@@ -282,5 +309,20 @@ mod tests {
         assert_eq!(byte_range("bytes=0-", 0), None, "an empty file has no bytes to give");
         assert_eq!(byte_range("items=0-5", 1000), None);
         assert_eq!(byte_range("bytes=x-", 1000), None);
+    }
+
+    #[test]
+    fn a_model_file_in_models_can_be_the_default() {
+        let root = std::env::temp_dir().join(format!("kindred-serve-{}", std::process::id()));
+        std::fs::create_dir_all(root.join("models")).unwrap();
+        std::fs::write(root.join("models/manifest.json"), r#"{"default": "a", "models": [{"id": "a", "file": "a.gguf"}]}"#).unwrap();
+        std::fs::write(root.join("models/mine.gguf"), b"GGUF0123").unwrap();
+        let m: serde_json::Value = serde_json::from_slice(&manifest_with_default(&root, "models/mine.gguf").unwrap()).unwrap();
+        assert_eq!(m["default"], "mine");
+        assert_eq!(m["models"][1]["file"], "mine.gguf");
+        assert_eq!(m["models"][1]["bytes"], 8);
+        assert!(manifest_with_default(&root, "absent.gguf").unwrap_err().contains("absent.gguf"));
+        assert!(manifest_with_default(&root, "b").unwrap_err().contains("no such model"));
+        std::fs::remove_dir_all(&root).unwrap();
     }
 }

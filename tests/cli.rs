@@ -359,3 +359,42 @@ fn serve_can_name_another_default_model() {
     assert_eq!(bad.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("has no such model"));
 }
+
+#[test]
+fn scripted_model_answers_in_its_sentences_with_the_sources_tokenizer() {
+    use std::io::Write;
+    let out = std::env::temp_dir().join(format!("kindred-scripted-{}.gguf", std::process::id()));
+    let made = kindred()
+        .args(["scripted-model", "--tokenizer-from"])
+        .arg(root().join("models/gemma-3-270m-q4_k_m.gguf"))
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    let mut child = kindred()
+        .args(["chat", "--model"])
+        .arg(&out)
+        .arg("--character")
+        .arg(root().join("www/characters/wren.json"))
+        .args(["--seed", "3"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"Hello! Who are you?\n").unwrap();
+    let done = child.wait_with_output().unwrap();
+    std::fs::remove_file(&out).ok();
+    assert!(done.status.success());
+    let text = String::from_utf8_lossy(&done.stdout);
+    let reply = text.split("User: ").nth(1).and_then(|r| r.strip_prefix("Wren: ")).unwrap_or_else(|| panic!("a reply: {text}"));
+    let words: std::collections::BTreeSet<&str> =
+        kindred_engine::scripted::SENTENCES.iter().flat_map(|s| s.split(|c: char| !c.is_alphanumeric())).collect();
+    for w in reply.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()) {
+        assert!(words.contains(w), "{w:?} is not the script's, in {reply:?}");
+    }
+
+    let missing = kindred().args(["scripted-model", "--out", "x.gguf"]).output().unwrap();
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("--tokenizer-from"));
+}

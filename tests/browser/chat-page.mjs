@@ -3,17 +3,16 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { REPO, TEST_MODEL, poll } from './harness.mjs';
+import { REPO, poll } from './harness.mjs';
 
 // Small and deterministic, because decoding in wasm on a shared CPU is slow.
 export const TEST_QUERY = '?max_tokens=16&seed=7';
 
-// The manifest entry the page loads by default in these tests: the harness serves the
-// manifest with TEST_MODEL as its default (startServer's `realDefault` for the app's own).
-export async function manifestModel({ realDefault = false } = {}) {
-  const manifest = JSON.parse(await readFile(join(REPO, 'models', 'manifest.json'), 'utf8'));
-  const id = realDefault ? manifest.default : TEST_MODEL;
-  return manifest.models.find((m) => m.id === id);
+// The manifest entry the page loads by default from this server (startServer's `model`), or
+// the one named `id`.
+export async function manifestModel(origin, id = null) {
+  const manifest = await (await fetch(`${origin}/models/manifest.json`)).json();
+  return manifest.models.find((m) => m.id === (id ?? manifest.default));
 }
 
 // The first starter character listed in www/characters/index.json: its name and its greeting

@@ -15,8 +15,8 @@ let firstReply = null;
 let requestsBeforeReload = -1;
 
 before(async () => {
-  model = await manifestModel();
-  server = await startServer();
+  server = await startServer({ model: 'default' });
+  model = await manifestModel(server.origin);
   browser = await launchBrowser();
 }, { timeout: 120_000 });
 

@@ -13,7 +13,7 @@ const CHUNK = 8 * 1024 * 1024;
 const CUT = 2 * CHUNK + CHUNK / 2;
 
 let server;
-before(async () => { server = await startServer(); }, { timeout: 120_000 });
+before(async () => { server = await startServer({ model: 'test' }); }, { timeout: 120_000 });
 after(async () => { await server?.stop(); });
 
 // The stored copy: the models row (complete or not) and which chunks are there.
@@ -52,7 +52,7 @@ function damageChunk(page, index) {
 // request's Range header, null for none), first (the model state it ends in)}.
 async function cutVisit(browser) {
   const { page, context } = browser;
-  const model = await manifestModel();
+  const model = await manifestModel(server.origin);
   const ranges = modelRequests(context);
   await cutFirstDownload(context);
   await page.goto(`${server.origin}/`);
@@ -144,11 +144,11 @@ test('a damaged stored part fails the checksum, is dropped, and the next try dow
 // 40 MB/s): the worker dies mid-write, with no chance to tidy up. The next visit continues
 // from the chunks that were stored and never takes the part for a whole model.
 test('a tab closed mid-download leaves a part the next visit continues', { timeout: 300_000 }, async () => {
-  const slow = await startServer({ modelRate: 40 });
+  const slow = await startServer({ model: 'test', modelRate: 40 });
   const browser = await launchBrowser();
   try {
     const { page, context } = browser;
-    const model = await manifestModel();
+    const model = await manifestModel(slow.origin);
     const ranges = modelRequests(context);
     await page.goto(`${slow.origin}/`);
     await poll(async () => (await stored(page)).chunks.length >= 3, { timeout: 60_000, interval: 100, message: 'three chunks stored' });

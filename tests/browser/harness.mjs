@@ -1,6 +1,7 @@
 // Shared setup for the real-browser tests: the project's own server, Debian's Chromium
 // driven by playwright-core, a request log, and screenshots.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { statSync } from 'node:fs';
 import { mkdtemp, mkdir, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -32,18 +33,37 @@ function freePort() {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-// The model the page loads by default in these tests: Gemma 3 270M, the engine's reference, a
-// quarter of the app's default's prefill time; the tests are about the page. `realDefault: true`
-// serves the manifest as it is (the app's own default, Qwen2.5-Coder 0.5B Instruct).
+// The models a test's server can give the page as its default (`startServer({ model })`):
+// - 'scripted' (the default): the scripted model (`kindred scripted-model`, written here from
+//   TEST_MODEL's tokenizer): Gemma's tokenizer and chat format, weights that answer in a few
+//   fixed sentences at once. For the tests about the page, which then wait on no decoding.
+// - 'test': TEST_MODEL, Gemma 3 270M, the engine's reference: real decoding, a quarter of the
+//   app's default's prefill time (newcomer flow, threads, SIMD builds, the GPU).
+// - 'default': the manifest as it is, the app's own default (Qwen2.5-Coder 0.5B Instruct).
 export const TEST_MODEL = 'gemma-3-270m-q4_k_m';
+export const SCRIPTED_MODEL = 'scripted.gguf';
+
+// Writes models/scripted.gguf unless it is newer than both the binary and its tokenizer's file.
+function ensureScripted() {
+  const out = join(REPO, 'models', SCRIPTED_MODEL);
+  const source = join(REPO, 'models', `${TEST_MODEL}.gguf`);
+  const age = (path) => { try { return statSync(path).mtimeMs; } catch { return -1; } };
+  if (age(out) > Math.max(age(BIN), age(source))) return;
+  const run = spawnSync(BIN, ['scripted-model', '--tokenizer-from', source, '--out', out], { encoding: 'utf8' });
+  if (run.status !== 0) throw new Error(`${BIN} scripted-model failed: ${run.stderr || run.error}`);
+}
 
 // Starts `kindred serve --port N` from the repository root and waits until it answers.
-// `isolated: false` serves without COOP/COEP, as a plain static host would; `modelRate`
-// (MB a second) sends model files no faster, as a slow connection.
-export async function startServer({ isolated = true, realDefault = false, modelRate = null } = {}) {
+// `model` picks the page's default (above); `isolated: false` serves without COOP/COEP, as a
+// plain static host would; `modelRate` (MB a second) sends model files no faster, as a slow
+// connection.
+export async function startServer({ model = 'scripted', isolated = true, modelRate = null } = {}) {
   const port = await freePort();
+  const choice = { scripted: SCRIPTED_MODEL, test: TEST_MODEL, default: null }[model];
+  if (choice === undefined) throw new Error(`startServer: no model '${model}'`);
+  if (model === 'scripted') ensureScripted();
   const args = ['serve', '--port', String(port), ...(isolated ? [] : ['--no-isolation']),
-    ...(realDefault ? [] : ['--default-model', TEST_MODEL]), ...(modelRate ? ['--model-rate', String(modelRate)] : [])];
+    ...(choice ? ['--default-model', choice] : []), ...(modelRate ? ['--model-rate', String(modelRate)] : [])];
   const child = spawn(BIN, args, {
     cwd: REPO,
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -70,9 +70,14 @@ test('pin from a message, edit it, and the next reply gets it with a summary of 
   // The next reply: history is cut, so a summary is written first, and the prompt holds the
   // pinned fact (and recalls the early message the question is about).
   await page.getByRole('textbox', { name: 'Message' }).fill('What does Zelinda keep on the roof?');
+  const reads = await page.evaluate(() => Number(document.body.dataset.warmReads) || 0);
   await page.getByRole('button', { name: 'Send' }).click();
   await page.waitForFunction(() => document.body.dataset.generating === 'true');
   await page.waitForFunction(() => document.body.dataset.generating === 'false', null, { timeout: 480_000 });
+  // After the reply the chat is read ahead again, and may fold more turns into the summary:
+  // the record is read once that is over.
+  await page.waitForFunction((n) => Number(document.body.dataset.warmReads) > n && document.body.dataset.warm === 'idle',
+    reads, { timeout: 120_000 });
   mem = await memoryRecord(page);
   const used = mem.lastUsed?.items || [];
   assert.ok(used.some((u) => u.kind === 'pinned' && u.text === EDITED), `the pinned fact went in: ${JSON.stringify(used)}`);

@@ -30,7 +30,7 @@ let manifest;
 let copyId;
 
 before(async () => {
-  server = await startServer();
+  server = await startServer({ model: 'test' });
   browser = await launchBrowser();
   manifest = JSON.parse(await readFile(join(REPO, 'models', 'manifest.json'), 'utf8'));
   copyId = `url:${server.origin}${COPY_PATH}`;
@@ -98,7 +98,7 @@ async function gotoModels(page) {
 
 test('the Models page lists the presets, the stored default with its size, and the backend in use', { timeout: 300_000 }, async () => {
   const { page } = browser;
-  const model = await manifestModel();
+  const model = await manifestModel(server.origin);
   await page.goto(`${server.origin}/${TEST_QUERY}#/models`);
   await waitForModel(page);
   await page.getByRole('heading', { name: 'Models', level: 2 }).waitFor();
@@ -194,7 +194,7 @@ test('a same-origin address downloads with progress and becomes the active model
   const again = await waitReady(page, 'gemma-3-270m-q4_k_m.gguf');
   assert.match(again.stateText, /^Ready, loaded from this device\./);
   assert.ok(!browser.requests.slice(before).some((u) => u.includes('.gguf')), 'no model request after the reload');
-  assert.deepEqual((await storedIds(page)).sort(), [copyId, (await manifestModel()).id].sort());
+  assert.deepEqual((await storedIds(page)).sort(), [copyId, (await manifestModel(server.origin)).id].sort());
 });
 
 test('a download can be cancelled: the previous model comes back and nothing is kept', { timeout: 180_000 }, async () => {

@@ -74,6 +74,8 @@ test('the address hooks accept only sane values and same-origin models', () => {
   assert.equal(readSettings(`${base}?max_tokens=1e9`).maxTokens, null);
   assert.equal(readSettings(`${base}?model=http://other.example/m.gguf`).modelUrl, null);
   assert.equal(readSettings(`${base}?model=http://other.example/m.gguf`).invalid, 'The ?model= address must be on this site.');
+  assert.equal(readSettings(`${base}?step_ms=40`).stepMs, 40);
+  for (const bad of ['0', '1001', '2.5', 'x']) assert.equal(readSettings(`${base}?step_ms=${bad}`).stepMs, undefined, bad);
 });
 
 // The worker's check of a page's options is the engine's (crates/engine/src/reply_settings.rs,

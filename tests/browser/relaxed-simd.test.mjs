@@ -17,7 +17,7 @@ let server;
 let browser;
 
 before(async () => {
-  server = await startServer();
+  server = await startServer({ model: 'test' });
   browser = await launchBrowser();
 }, { timeout: 60_000 });
 

@@ -1,4 +1,4 @@
-// Rooms in real Chromium with the real model: a room of two starters made from the library,
+// Rooms in real Chromium with the scripted model: a room of two starters made from the library,
 // three autonomous turns in list order (three replies stream, speakers alternate, each reply
 // stored with its author), a muted member never chosen, a member added and removed; reload
 // keeps the room and its messages; Stop and Esc end a run mid-reply and keep its text.
@@ -8,9 +8,10 @@ import { startServer, launchBrowser, screenshots, poll } from './harness.mjs';
 import { waitForModel } from './chat-page.mjs';
 import { readStores, gotoLibrary } from './app-page.mjs';
 
-// Short replies keep three turns quick; a later reload asks for long ones to stop mid-way.
+// Short replies keep three turns quick; a later reload asks for long ones, a token every
+// 150 ms, to stop mid-way.
 const SHORT = '?max_tokens=12&seed=5';
-const LONG = '?max_tokens=200&seed=5';
+const LONG = '?max_tokens=200&seed=5&step_ms=150';
 
 let server;
 let browser;

@@ -6,8 +6,9 @@ import { startServer, launchBrowser, poll } from './harness.mjs';
 import { waitForModel, messages, openFirstStarter } from './chat-page.mjs';
 import { allowEngineCut, ENGINE_CUT } from './engine-cut.mjs';
 
-// Long enough that a reply is still going when the test interrupts it.
-const LONG = '?max_tokens=200&seed=11';
+// Long enough that a reply is still going when the test interrupts it: the scripted model,
+// a token every 150 ms.
+const LONG = '?max_tokens=200&seed=11&step_ms=150';
 
 let server;
 let browser;

@@ -157,7 +157,7 @@ test('a reloaded page restores a kept prompt; a damaged one is read again, never
   await page.goto(`${server.origin}/${TEST_QUERY}#/models`);
   const line = page.locator('.models-prefixes p');
   await page.waitForFunction(() => Number(document.querySelector('.models-prefixes p')?.dataset.count) > 0);
-  assert.match(await line.textContent(), /^Prompts kept ready: \d+ \([\d.]+ MB of at most 160\.0 MB\)/);
+  assert.match(await line.textContent(), /^Prompts kept ready: \d+ \([\d.]+ [KM]B of at most 160\.0 MB\)/);
   await line.scrollIntoViewIfNeeded();
   await screenshots(page, 'models-kept-prompts');
 

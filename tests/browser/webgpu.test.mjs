@@ -67,7 +67,7 @@ async function freshChat(page) {
 }
 
 before(async () => {
-  server = await startServer();
+  server = await startServer({ model: 'test' });
   browser = await launchBrowser();
   const { page } = browser;
   page.on('dialog', (d) => d.dismiss().catch(() => {}));
@@ -89,7 +89,7 @@ after(async () => {
 
 test('the engine on WebGPU: the CPU\'s greedy tokens, prefix reuse, and the CPU taking over a lost device', { timeout: 1_200_000 }, async () => {
   const { page } = browser;
-  const entry = await manifestModel();
+  const entry = await manifestModel(server.origin);
   // A page of the site without the app, so no worker loads a model beside this one.
   await page.goto(`${server.origin}/models/manifest.json`);
   const result = await page.evaluate(async ({ file, n }) => {

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { REPO, startServer, launchBrowser, screenshots, poll } from './harness.mjs';
-import { waitForModel } from './chat-page.mjs';
+import { waitForModel, manifestModel } from './chat-page.mjs';
 import { readStores } from './app-page.mjs';
 import { allowEngineCut, ENGINE_CUT } from './engine-cut.mjs';
 
@@ -314,7 +314,8 @@ test('the README snippet: kindred-widget.js, card= and model=', { timeout: 360_0
 
   // Naming the site's default model reuses the copy stored for the app and the demo: no download.
   const before = browser.requests.length;
-  await snippetPage(page, { card: '/characters/juni.json', model: '/models/gemma-3-270m-q4_k_m.gguf', 'max-tokens': '8', seed: '3' });
+  const { file } = await manifestModel(server.origin);
+  await snippetPage(page, { card: '/characters/juni.json', model: `/models/${file}`, 'max-tokens': '8', seed: '3' });
   await page.waitForFunction(() => document.querySelector('kindred-chat')?.dataset.modelState === 'ready', null, { timeout: 240_000 });
   assert.deepEqual(browser.requests.slice(before).filter((u) => u.endsWith('.gguf')), [], 'read from the shared cache');
   assert.deepEqual(await widgetMessages(page), [{ role: 'assistant', status: 'greeting', text: await greetingOf('juni.json') }]);

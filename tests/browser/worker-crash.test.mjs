@@ -16,7 +16,8 @@ const replyAt = (page, i) => page.evaluate((n) => {
 
 test('a worker that dies mid-reply is noticed, the shown text is kept, and a new worker answers', { timeout: 300_000 }, async () => {
   const { page } = it.browser;
-  await page.goto(`${it.server.origin}/?max_tokens=200&seed=11`);
+  // The scripted model, a token every 150 ms: the reply is still going when the worker ends.
+  await page.goto(`${it.server.origin}/?max_tokens=200&seed=11&step_ms=150`);
   assert.equal((await waitForModel(page)).state, 'ready');
   await openFirstStarter(page);
 

@@ -263,6 +263,7 @@ function backendChoice() {
     loseGpuAfter: hooks.loseGpuAfter ?? undefined,
     threads: hooks.threads ?? undefined,
     simd: hooks.simd ?? undefined,
+    stepMs: hooks.stepMs ?? undefined,
   };
 }
 

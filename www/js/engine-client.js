@@ -51,13 +51,13 @@ export class EngineClient {
     this.handlers.any?.(msg);
   }
 
-  // backend: {backend: 'auto' | 'gpu' | 'cpu', backendSource, loseGpuAfter, threads, simd} (see worker.js).
+  // backend: {backend: 'auto' | 'gpu' | 'cpu', backendSource, loseGpuAfter, threads, simd, stepMs} (see worker.js).
   load(model, backend = {}) {
     this.worker.postMessage({
       type: 'load', url: model.url, modelId: model.id, sha256: model.sha256, bytes: model.bytes,
       name: model.name, kind: model.kind, file: model.file,
       backend: backend.backend, backendSource: backend.backendSource, loseGpuAfter: backend.loseGpuAfter,
-      threads: backend.threads, simd: backend.simd,
+      threads: backend.threads, simd: backend.simd, stepMs: backend.stepMs,
     });
   }
 

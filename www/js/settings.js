@@ -7,6 +7,8 @@
 //                     prompt chunks count, 0 is before the first)
 //   ?threads=N        CPU engine threads (1..64; 1 runs the single-threaded build; default: one a core)
 //   ?simd=base        the threaded engine with plain simd128 even where relaxed SIMD is there (engine-build.js)
+//   ?step_ms=N        each token of a reply takes at least N ms (1..1000): to watch a fast model's
+//                     reply stream, or to stop one midway in a test
 
 export function readSettings(href = location.href) {
   const url = new URL(href);
@@ -38,6 +40,8 @@ export function readSettings(href = location.href) {
   const threads = Number(params.get('threads'));
   if (params.has('threads') && Number.isInteger(threads) && threads >= 1 && threads <= 64) settings.threads = threads;
   if (params.get('simd') === 'base') settings.simd = 'base';
+  const stepMs = Number(params.get('step_ms'));
+  if (params.has('step_ms') && Number.isInteger(stepMs) && stepMs >= 1 && stepMs <= 1000) settings.stepMs = stepMs;
   // ?warm=0: no reading ahead while the person types (cold first-token figures, tests).
   if (params.get('warm') === '0') settings.warm = false;
   return settings;

@@ -11,6 +11,7 @@
 //                                                   each reply (prompt chunks count; 0: before the first)
 //        threads?                                   CPU pool size asked for (?threads=N; engine-build.js)
 //        simd?                                      "base": plain simd128, not relaxed SIMD (?simd=base)
+//        stepMs?                                    each reply token takes at least this long (?step_ms=N)
 //   {type:"cancel"}                                 abandon the download or file read in progress
 //   {type:"generate", id, request, options, chat?}  assemble the prompt from `request` (card, persona,
 //                                                   history, lorebooks, settings, mode: see prompt.rs in
@@ -91,6 +92,7 @@ let stopRequested = false;
 let loadAbort = null;
 let backend = { backend: 'cpu', backendReason: '' };
 let loseGpuAfter = -1;
+let stepMs = 0;
 let warming = null; // the warm-up in progress: {id, stop, finished}
 let storeDb = null; // the database the model came from, where prompt prefixes are kept too
 let modelId = ''; // the loaded model's record in the database
@@ -281,6 +283,7 @@ async function load(msg) {
     backend = await selectBackend(engine, msg.backend, msg.backendSource);
     info = plain(engine.info());
     loseGpuAfter = Number.isInteger(msg.loseGpuAfter) && msg.loseGpuAfter >= 0 ? msg.loseGpuAfter : -1;
+    stepMs = Number.isInteger(msg.stepMs) && msg.stepMs > 0 ? Math.min(msg.stepMs, 1000) : 0;
     storeDb = db;
     modelId = meta.id;
     modelKey = `${meta.id}:${meta.sha256 || meta.bytes || meta.url}`;
@@ -396,6 +399,7 @@ async function reply(id, request, rawOptions, stream, since = performance.now(),
     }
     generated += 1;
     firstAt ??= performance.now();
+    if (stepMs) await new Promise((r) => setTimeout(r, stepMs));
     if (step.piece) {
       text += step.piece;
       // The engine's pieces never hold a stop string or a start of one that may yet complete

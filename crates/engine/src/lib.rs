@@ -21,6 +21,7 @@ pub mod par;
 pub mod quant;
 pub mod reply_settings;
 pub mod sampler;
+pub mod scripted;
 pub mod session;
 pub mod special_text;
 pub mod stream;
