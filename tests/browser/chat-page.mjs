@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { REPO, poll } from './harness.mjs';
+import { REPO, poll, screenshots } from './harness.mjs';
 
 // Small and deterministic, because decoding in wasm on a shared CPU is slow.
 export const TEST_QUERY = '?max_tokens=16&seed=7';
@@ -13,6 +13,21 @@ export const TEST_QUERY = '?max_tokens=16&seed=7';
 export async function manifestModel(origin, id = null) {
   const manifest = await (await fetch(`${origin}/models/manifest.json`)).json();
   return manifest.models.find((m) => m.id === (id ?? manifest.default));
+}
+
+// The last reply's prompt as the chat's Memory panel shows it (what the model read), with
+// the panel opened for it and closed again; `shot` names screenshots of it open.
+export async function lastPrompt(page, shot = null) {
+  const toggle = page.getByRole('button', { name: 'Memory', exact: true });
+  await toggle.click();
+  await page.locator('#memory-prompt').waitFor();
+  await page.locator('#memory-prompt-summary').click();
+  const text = await page.locator('#memory-prompt-text').textContent();
+  const summary = await page.locator('#memory-prompt-summary').textContent();
+  if (shot) await screenshots(page, shot);
+  await page.locator('#memory-prompt-summary').click();
+  await toggle.click();
+  return { text, summary };
 }
 
 // The first starter character listed in www/characters/index.json: its name and its greeting

@@ -2,12 +2,12 @@
 // conversation of a starter in the engine worker (on the scripted model, a base model's chat
 // format, so the transcript layout), shows progress and a verdict with its text for every reply,
 // can be stopped, and keeps its last result over a reload; #/check runs one character on two
-// stored models in one go (the second Gemma 3 270M, a real model) and loads the model in use
-// back. The harness on the app's real default model is tested natively (`kindred eval` in
+// stored models in one go (the second a scripted model in an instruct model's format, so the
+// role-play layout) and loads the model in use back. The harness on the app's real default model is tested natively (`kindred eval` in
 // tests/cli.rs), its verdicts' rules in crates/characters (eval).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { TEST_MODEL, startServer, launchBrowser, screenshots, poll } from './harness.mjs';
+import { SCRIPTED_CHATML, ensureScripted, startServer, launchBrowser, screenshots, poll } from './harness.mjs';
 import { waitForModel, manifestModel } from './chat-page.mjs';
 
 const PROBES = 10; // the shipped set (9) plus Wren's example question
@@ -85,12 +85,14 @@ test('the editor\'s Check scores a starter, stops, and keeps its result', { time
     for (const v of row.slice(3, 6)) assert.match(v, /^\d{1,3}%$/);
     assert.match(row[6], new RegExp(`^\\d+ of ${PROBES}$`));
 
-    // A second model on the device (the engine's reference model, from the Models page), then
-    // Wren checked on both in one run: the other model loaded for its turn and the model in use
-    // loaded back at the end.
-    const small = await manifestModel(server.origin, TEST_MODEL);
+    // A second model on the device (a scripted model in an instruct model's format, by its
+    // address on the Models page), then Wren checked on both in one run: the other model
+    // loaded for its turn and the model in use loaded back at the end.
+    ensureScripted(SCRIPTED_CHATML);
+    const small = { name: SCRIPTED_CHATML };
     await page.evaluate(() => { location.hash = '#/models'; });
-    await page.getByRole('button', { name: `Download and use: ${small.name}` }).click();
+    await page.getByRole('textbox', { name: /Address of a GGUF file/ }).fill(`/models/${SCRIPTED_CHATML}`);
+    await page.getByRole('button', { name: 'Download and use', exact: true }).click();
     const onSmall = () => page.evaluate((name) => document.body.dataset.modelState === 'ready'
       && document.getElementById('model-info').textContent.startsWith(`${name} · `), small.name);
     await poll(onSmall, { timeout: 600_000, message: `${small.name} loaded` });
@@ -114,6 +116,8 @@ test('the editor\'s Check scores a starter, stops, and keeps its result', { time
       { timeout: 900_000, interval: 500, message: 'both models checked' });
     await poll(onSmall, { timeout: 300_000, message: 'the model in use loaded back' });
     assert.equal(await wrenOn(small.name).count(), 1, 'a row for the second model');
+    const smallRow = await wrenOn(small.name).evaluate((tr) => [...tr.children].map((c) => c.textContent));
+    assert.equal(smallRow[2], 'roleplay', 'an instruct model\'s chat format: the role-play layout');
     assert.equal(await wrenOn(model.name).count(), 1, 'and the first model\'s, now new');
     await screenshots(page, 'check-view-done');
 

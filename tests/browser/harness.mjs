@@ -42,11 +42,16 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 // - 'default': the manifest as it is, the app's own default (Qwen2.5-Coder 0.5B Instruct).
 export const TEST_MODEL = 'gemma-3-270m-q4_k_m';
 export const SCRIPTED_MODEL = 'scripted.gguf';
+// A second scripted model, in an instruct model's format: the app's default's tokenizer and
+// its own (Jinja, ChatML) template, so the role-play layout.
+export const SCRIPTED_CHATML = 'scripted-chatml.gguf';
+const SCRIPTED_SOURCES = { [SCRIPTED_MODEL]: `${TEST_MODEL}.gguf`, [SCRIPTED_CHATML]: 'qwen2.5-coder-0.5b-instruct-q4_k_m.gguf' };
 
-// Writes models/scripted.gguf unless it is newer than both the binary and its tokenizer's file.
-function ensureScripted() {
-  const out = join(REPO, 'models', SCRIPTED_MODEL);
-  const source = join(REPO, 'models', `${TEST_MODEL}.gguf`);
+// Writes models/FILE (a scripted model) unless it is newer than both the binary and the file
+// its tokenizer comes from.
+export function ensureScripted(file = SCRIPTED_MODEL) {
+  const out = join(REPO, 'models', file);
+  const source = join(REPO, 'models', SCRIPTED_SOURCES[file]);
   const age = (path) => { try { return statSync(path).mtimeMs; } catch { return -1; } };
   if (age(out) > Math.max(age(BIN), age(source))) return;
   const run = spawnSync(BIN, ['scripted-model', '--tokenizer-from', source, '--out', out], { encoding: 'utf8' });

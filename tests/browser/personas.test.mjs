@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, launchBrowser, screenshots } from './harness.mjs';
-import { waitForModel, messages, openCharacter, sendAndWatch } from './chat-page.mjs';
+import { waitForModel, messages, openCharacter, sendAndWatch, lastPrompt } from './chat-page.mjs';
 import { readStores, importCards, downloadFrom, gotoLibrary } from './app-page.mjs';
 
 const CARD = {
@@ -93,6 +93,12 @@ test('a chat speaks as the persona chosen for it; the greeting and the prompt us
   await sendAndWatch(page, 'A room for the night, please.');
   const sent = await page.evaluate(() => window.__personas.at(-1));
   assert.deepEqual(sent, { name: 'Bo', description: '{{user}} is a travelling pirate.' });
+  // The prompt the model read has the persona's description, its name filled in.
+  const prompt = await lastPrompt(page, 'memory-prompt');
+  assert.ok(prompt.text.includes('Bo is a travelling pirate.'), `the persona is in the prompt: ${prompt.text}`);
+  assert.ok(prompt.text.includes('A room for the night, please.'));
+  assert.ok(!/\bAnn\b/.test(prompt.text), 'the default persona is not');
+  assert.match(prompt.summary, /^What the model read: \d+ tokens$/);
   await screenshots(page, 'personas-chat');
 
   // Another chat with Wren keeps the default.
@@ -102,6 +108,7 @@ test('a chat speaks as the persona chosen for it; the greeting and the prompt us
   assert.equal(await greeting(page), 'Welcome, Ann!');
   await sendAndWatch(page, 'Hello.');
   assert.equal((await page.evaluate(() => window.__personas.at(-1))).name, 'Ann');
+  assert.ok(!(await lastPrompt(page)).text.includes('travelling pirate'), 'the other chat\'s persona is not in this one\'s prompt');
   const { chats } = await readStores(page, ['chats']);
   const bo = (await prefsRecord(page)).personas[1].id;
   assert.deepEqual(chats.map((c) => c.personaId ?? null).sort(), [bo, null].sort());

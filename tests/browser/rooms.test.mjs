@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, launchBrowser, screenshots, poll } from './harness.mjs';
-import { waitForModel } from './chat-page.mjs';
+import { waitForModel, lastPrompt } from './chat-page.mjs';
 import { readStores, gotoLibrary } from './app-page.mjs';
 
 // Short replies keep three turns quick; a later reload asks for long ones, a token every
@@ -180,6 +180,63 @@ test('a muted member is never chosen; members can be added and removed', { timeo
     return chat.room.members.length === 2 && !chat.room.members.some((m) => m.muted);
   }, { message: 'Theo removed and Juni back' });
   assert.equal(await page.getByRole('button', { name: 'Remove Juni from the room' }).isDisabled(), true, 'a room keeps two members');
+});
+
+// Sends a message in the room and waits until everyone who answers has.
+async function sendInRoom(page, text) {
+  const count = (await shown(page)).length;
+  await page.getByRole('textbox', { name: 'Message' }).fill(text);
+  await page.keyboard.press('Enter');
+  await page.waitForFunction((n) => document.querySelectorAll('#messages > li.message').length > n + 1, count, { timeout: 120_000 });
+  await page.waitForFunction(() => document.body.dataset.roomRunning === 'false' && document.body.dataset.generating === 'false',
+    null, { timeout: 300_000 });
+  return (await shown(page)).slice(count);
+}
+
+// Juni's and Wren's cards, by a phrase of each one's description.
+const CARDS = { juni: 'bicycle courier', wren: 'tiny tea room' };
+
+test('natural order answers whoever is named, pooled whoever spoke least recently; join puts every member\'s card in the prompt, swap only the speaker\'s', { timeout: 600_000 }, async () => {
+  const { page } = browser;
+  await openSettings(page);
+  await page.getByRole('combobox', { name: 'Who speaks next' }).selectOption('natural');
+  await page.getByRole('combobox', { name: 'Character prompts' }).selectOption('join');
+  await poll(async () => {
+    const { chat } = await storedRoom(page);
+    return chat.room.strategy === 'natural' && chat.room.prompt_mode === 'join';
+  }, { message: 'natural order and joined prompts stored' });
+
+  // Natural: whoever the message names answers first (the other one spoke last, so this is
+  // not list order).
+  const lastAuthor = (await shown(page)).filter((m) => m.author).pop().author;
+  const named = lastAuthor === 'juni' ? 'wren' : 'juni';
+  const natural = await sendInRoom(page, `${named === 'juni' ? 'Juni' : 'Wren'}, what do you make of the rain?`);
+  assert.equal(natural[0].role, 'user');
+  assert.equal(natural[1].author, named, `the named member answers first: ${JSON.stringify(natural)}`);
+  const joined = (await lastPrompt(page)).text;
+  for (const [id, phrase] of Object.entries(CARDS)) assert.ok(joined.includes(phrase), `join: ${id}'s card is in the prompt`);
+
+  // Pooled and swap: the member who spoke least recently answers, with only their own card.
+  await openSettings(page);
+  await page.getByRole('combobox', { name: 'Who speaks next' }).selectOption('pooled');
+  await page.getByRole('combobox', { name: 'Character prompts' }).selectOption('swap');
+  await poll(async () => {
+    const { chat } = await storedRoom(page);
+    return chat.room.strategy === 'pooled' && chat.room.prompt_mode === 'swap';
+  }, { message: 'pooled order and swapped prompts stored' });
+  const all = await shown(page);
+  const lastAt = (id) => all.map((m) => m.author).lastIndexOf(id);
+  const quietest = lastAt('juni') < lastAt('wren') ? 'juni' : 'wren';
+  const pooled = await sendInRoom(page, 'Tell me about the harbour.');
+  assert.deepEqual(pooled.slice(1).map((m) => m.author), [quietest], `pooled: one answer, from ${quietest}: ${JSON.stringify(pooled)}`);
+  const swapped = (await lastPrompt(page)).text;
+  const other = quietest === 'juni' ? 'wren' : 'juni';
+  assert.ok(swapped.includes(CARDS[quietest]), 'swap: the speaker\'s card is in the prompt');
+  assert.ok(!swapped.includes(CARDS[other]), 'swap: the other member\'s card is not');
+
+  await openSettings(page);
+  await page.getByRole('combobox', { name: 'Who speaks next' }).selectOption('list_order');
+  await poll(async () => (await storedRoom(page)).chat.room.strategy === 'list_order', { message: 'list order back' });
 });
 
 test('after a reload the room and its messages are there; Stop and Esc end a run and keep the text', { timeout: 900_000 }, async () => {

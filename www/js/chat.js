@@ -95,6 +95,7 @@ export class ChatController {
     this.setViewContext();
     this.renderAll();
     this.showMemory();
+    this.d.panel?.showPrompt(null);
     this.warm();
     return { chat, character };
   }
@@ -352,6 +353,7 @@ export class ChatController {
     const cutUntil = last?.id;
     document.body.dataset.lore = Array.isArray(msg.lore) ? msg.lore.join('|') : '';
     setLastUsed(this.memory, msg.memory);
+    this.d.panel?.showPrompt({ text: msg.prompt_text, tokens: msg.prompt_tokens });
     this.saveMemory();
     if (cutUntil === this.chat.cutUntil) return;
     this.chat.cutUntil = cutUntil;

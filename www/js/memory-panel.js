@@ -1,6 +1,7 @@
 // The memory panel of a chat: pinned memories (add, edit, delete), the rolling summaries with
-// the messages they cover, and what went into the prompt of the last reply. A side panel on
-// a desktop, a sheet from the bottom on a phone (app.css). Every text is set as text.
+// the messages they cover, what went into the prompt of the last reply, and that prompt's
+// whole text as the model read it. A side panel on a desktop, a sheet from the bottom on a
+// phone (app.css). Every text is set as text.
 import { spanLabel } from './memory.js';
 
 const KIND_LABELS = { pinned: 'Pinned', summary: 'Summary', message: 'Recalled' };
@@ -66,6 +67,17 @@ export class MemoryPanel {
     this.used.replaceChildren(...(used.length
       ? used.map((u) => this.usedItem(u))
       : [emptyNote('Nothing from memory went into the last reply.')]));
+  }
+
+  // The last reply's prompt, {text, tokens}, or null (none since the chat opened).
+  showPrompt(prompt) {
+    const text = typeof prompt?.text === 'string' ? prompt.text : null;
+    $('memory-prompt-none').hidden = text !== null;
+    $('memory-prompt').hidden = text === null;
+    if (text === null) return;
+    const tokens = Number.isInteger(prompt.tokens) ? prompt.tokens : null;
+    $('memory-prompt-summary').textContent = tokens === null ? 'What the model read' : `What the model read: ${tokens} tokens`;
+    $('memory-prompt-text').textContent = text;
   }
 
   renderPinned(pinned) {

@@ -44,7 +44,8 @@
 //   {type:"backend", backend, backendReason, info}  the backend changed (a GPU lost mid-reply: now "cpu")
 //   {type:"prompt", id, cut, lore, tokens, budget}  what went into the prompt: history indices cut to fit,
 //                                                   lorebook entries that fired, token counts,
-//        memory                                     and the memories in it [{kind, id, text}]
+//        memory                                     the memories in it [{kind, id, text}],
+//        prompt_text, prompt_tokens                 and the whole prompt as the model reads it
 //   {type:"summary", id, text, from_id, to_id,      a rolling summary of history that left the context
 //        message_ids}                               (request.memory.summarise), written by a chat's warm-up
 //                                                   (id: the warm's), or before the reply when still due
@@ -373,7 +374,7 @@ async function reply(id, request, rawOptions, stream, since = performance.now(),
     post({
       type: 'prompt', id, cut: prepared.cut, lore: prepared.lore, tokens: prepared.tokens,
       budget: prepared.budget, over_budget: prepared.over_budget, memory: prepared.memory || [],
-      format: prepared.format,
+      format: prepared.format, prompt_text: prepared.prompt_text, prompt_tokens: prepared.prompt_tokens,
     });
   }
   const continues = prepared.continuing;

@@ -29,6 +29,11 @@ pub struct Prepared {
     pub ids: Vec<u32>,
     /// The prompt ends inside the character's turn.
     pub continuing: bool,
+    /// The prompt as the model reads it (its template's text), and its
+    /// length in tokens: shown to the person with the reply's memory, so
+    /// that what a character knew can be read, not guessed.
+    pub prompt_text: String,
+    pub prompt_tokens: usize,
     /// Turns left out to fit, by the assembly or by the fit after
     /// rendering: the engine may keep the cached turns after them
     /// (`GenerateOptions::context_shift`).
@@ -76,7 +81,7 @@ pub fn prepare(session: &Session, mut req: PromptRequest, max_tokens: usize) -> 
         true => crate::script_guard::suppressed_for(session, &text),
         false => Default::default(),
     };
-    Ok(Prepared { shift: reply.trimmed || dropped > 0, ids, continuing, dropped, suppress, reply })
+    Ok(Prepared { shift: reply.trimmed || dropped > 0, prompt_tokens: ids.len(), ids, continuing, prompt_text: text, dropped, suppress, reply })
 }
 
 fn render(session: &Session, messages: &[ChatMessage], layout: Option<&str>, continuing: bool) -> Result<String, WebError> {

@@ -198,7 +198,7 @@ pub fn build_prompt(req: &PromptRequest, count_tokens: &dyn Fn(&str) -> usize) -
     }
     let opener_src = req.opener.as_deref().unwrap_or(DEFAULT_OPENER);
     let opener = opener_src.replace("{{user}}", &prompt.user_name).replace("{{char}}", &prompt.char_name);
-    let mut turns = chat_turns(&messages, &opener);
+    let mut turns = chat_turns(&messages, &opener, &prompt.user_name);
     let primed = !continuing && room.as_ref().is_some_and(|r| crate::rooms::prime(&mut turns, r));
     let continues = primed || (continuing && turns.last().is_some_and(|t| t.role == "assistant"));
     let others: Vec<String> = room.iter().flat_map(|r| r.stop.iter().map(|s| s.trim_start_matches('\n').trim_end_matches(':').to_string())).collect();

@@ -25,7 +25,10 @@ impl Turn {
     }
 }
 
-pub fn chat_turns(messages: &[PromptMessage], opener: &str) -> Vec<Turn> {
+/// `user` names the opener's speaker, as the history's own user turns are
+/// named (a transcript shows it).
+pub fn chat_turns(messages: &[PromptMessage], opener: &str, user: &str) -> Vec<Turn> {
+    let opener_turn = || Turn::new("user", opener.to_string(), (!user.is_empty()).then(|| user.to_string()));
     let mut out: Vec<Turn> = Vec::new();
     let mut rest = messages;
     if let Some((first, tail)) = messages.split_first() {
@@ -50,7 +53,7 @@ pub fn chat_turns(messages: &[PromptMessage], opener: &str) -> Vec<Turn> {
             // after them needs the user's opener between, or the two merge.
             let after_examples = out.len() > start && out.last().is_some_and(|t| t.role == "assistant");
             if role == "assistant" && after_examples && !opener.trim().is_empty() {
-                out.push(Turn::new("user", opener.to_string(), None));
+                out.push(opener_turn());
             }
         }
         let merges = out.len() > start;
@@ -64,7 +67,7 @@ pub fn chat_turns(messages: &[PromptMessage], opener: &str) -> Vec<Turn> {
     }
     let first_is_user = out.get(start).is_some_and(|t| t.role == "user");
     if !first_is_user && !opener.trim().is_empty() {
-        out.insert(start, Turn::new("user", opener.to_string(), None));
+        out.insert(start, opener_turn());
     }
     out
 }
@@ -90,9 +93,11 @@ mod tests {
                 m(Role::User, "Hi", Part::History(1)),
             ],
             "(Sam enters the conversation.)",
+            "Sam",
         );
         assert_eq!(roles(&turns), ["system", "user", "assistant", "user"]);
         assert_eq!(turns[1].content, "(Sam enters the conversation.)");
+        assert_eq!(turns[1].name.as_deref(), Some("Sam"), "the opener is the user's, named as the user's turns are");
         assert_eq!(turns[2].content, "Hello!");
     }
 
@@ -110,6 +115,7 @@ mod tests {
                 m(Role::System, "post", Part::PostHistory),
             ],
             "opener",
+            "Sam",
         );
         assert_eq!(roles(&turns), ["system", "user", "assistant", "user"]);
         assert_eq!(turns[2].content, "a1\n\na3");
@@ -118,9 +124,9 @@ mod tests {
 
     #[test]
     fn no_context_and_no_history_still_gives_a_user_turn() {
-        let turns = chat_turns(&[], "opener");
+        let turns = chat_turns(&[], "opener", "");
         assert_eq!(turns, vec![Turn::new("user", "opener".into(), None)]);
-        let turns = chat_turns(&[m(Role::User, "hi", Part::History(0))], "opener");
+        let turns = chat_turns(&[m(Role::User, "hi", Part::History(0))], "opener", "Sam");
         assert_eq!(roles(&turns), ["user"]);
         assert_eq!(turns[0].content, "hi");
     }

@@ -77,3 +77,18 @@ fn an_english_chat_suppresses_other_scripts_unless_the_settings_say_not() {
     req.settings.keep_scripts = false;
     assert!(prepare(&s, req, 64).unwrap().suppress.is_empty());
 }
+
+#[test]
+fn the_prompt_text_shown_is_the_one_the_model_reads() {
+    let s = session();
+    let mut req = request(4, 1024, "reply");
+    req.persona = serde_json::from_value(json!({"name": "Sam", "description": "{{user}} is a ferry pilot with a limp."})).unwrap();
+    let p = prepare(&s, req, 64).unwrap();
+    assert_eq!(p.prompt_tokens, p.ids.len());
+    assert_eq!(s.encode_prompt(&p.prompt_text).unwrap(), p.ids, "the text is what was tokenized");
+    assert!(p.prompt_text.contains("Sam is a ferry pilot with a limp."), "the persona is in the prompt: {}", p.prompt_text);
+    assert!(p.prompt_text.contains("Mara keeps the lighthouse."));
+    let json = serde_json::to_value(&p).unwrap();
+    assert_eq!(json["prompt_text"], p.prompt_text.as_str());
+    assert_eq!(json["prompt_tokens"], p.ids.len());
+}
