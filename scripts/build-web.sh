@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Builds the wasm engine three times (all git-ignored):
-#   www/pkg/             single-threaded, for pages that are not cross-origin isolated;
+# Builds the wasm four times (all git-ignored):
+#   www/pkg-ui/          the page's own thread: cards, prompts, rooms, memory, safety and
+#                        storage without the engine (kindred-web's default feature off);
+#   www/pkg/             the engine single-threaded, for pages that are not cross-origin isolated;
 #   www/pkg-mt/          shared memory + a rayon pool on Web Workers, for isolated pages
 #                        (COOP/COEP), built with the pinned nightly's -Zbuild-std;
 #   www/pkg-mt-relaxed/  the same with relaxed SIMD (its integer dot products in the
 #                        Q4_K/Q5_0/Q6_K kernels), for browsers that validate it.
-# The worker chooses between them at load (www/js/engine-build.js).
+# The worker chooses between the engine builds at load (www/js/engine-build.js).
 # Assumes the tools the set-up installs (scripts/setup.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,6 +21,11 @@ optimise() {
   fi
   ls -l "$out/kindred_web_bg.wasm"
 }
+
+cargo build -p kindred-web --no-default-features --target wasm32-unknown-unknown --profile wasm
+out=www/pkg-ui
+wasm-bindgen --target web --no-typescript --out-dir "$out" target/wasm32-unknown-unknown/wasm/kindred_web.wasm
+optimise
 
 cargo build -p kindred-web --target wasm32-unknown-unknown --profile wasm
 out=www/pkg

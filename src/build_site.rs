@@ -10,17 +10,18 @@ use crate::args::Args;
 /// Headers for hosts that read a `_headers` file (Netlify, Cloudflare
 /// Pages): cross-origin isolation lets the page run the threaded engine
 /// (www/pkg-mt, or www/pkg-mt-relaxed where the browser has relaxed SIMD);
-/// without it the page runs the single-threaded one.
+/// without it the page runs the single-threaded one. The page's own thread
+/// loads www/pkg-ui, the build without the engine.
 const HEADERS: &str = "/*\n  Cross-Origin-Opener-Policy: same-origin\n  Cross-Origin-Embedder-Policy: require-corp\n  \
-Cross-Origin-Resource-Policy: same-origin\n  X-Content-Type-Options: nosniff\n\n/pkg/*.wasm\n  Content-Type: application/wasm\n\n/pkg-mt/*.wasm\n  Content-Type: application/wasm\n\n\
+Cross-Origin-Resource-Policy: same-origin\n  X-Content-Type-Options: nosniff\n\n/pkg-ui/*.wasm\n  Content-Type: application/wasm\n\n/pkg/*.wasm\n  Content-Type: application/wasm\n\n/pkg-mt/*.wasm\n  Content-Type: application/wasm\n\n\
 /pkg-mt-relaxed/*.wasm\n  Content-Type: application/wasm\n";
 
 pub fn run(argv: &[String], root: &Path) -> Result<(), String> {
     let a = Args::parse(argv, &["with-model"])?;
     let out = Path::new(a.required("out")?);
     let www = root.join("www");
-    if !www.join("pkg/kindred_web_bg.wasm").is_file() {
-        return Err("www/pkg/ has no built engine: run scripts/build-web.sh first".into());
+    if !www.join("pkg/kindred_web_bg.wasm").is_file() || !www.join("pkg-ui/kindred_web_bg.wasm").is_file() {
+        return Err("www/pkg/ or www/pkg-ui/ is not built: run scripts/build-web.sh first".into());
     }
     if out.exists() && fs::read_dir(out).map_err(|e| e.to_string())?.next().is_some() {
         return Err(format!("{} exists and is not empty", out.display()));

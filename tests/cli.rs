@@ -195,6 +195,8 @@ fn build_writes_a_deployable_site() {
         "embed/kindred-widget.js",
         "embed/kindred-chat.js",
         "embed/demo.html",
+        "pkg-ui/kindred_web.js",
+        "pkg-ui/kindred_web_bg.wasm",
         "pkg/kindred_web.js",
         "pkg/kindred_web_bg.wasm",
         "pkg-mt/kindred_web.js",

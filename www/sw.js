@@ -12,11 +12,12 @@
 // Never stored: other hosts' files (a model may be fetched from one), model weights
 // (.gguf), anything requested with cache: 'no-store' (the worker's model download), ranges.
 //
-// The engine comes in three builds of ~6 MB each (js/engine-build.js). The page's own thread
-// always uses the single-thread one (pkg/), so the first crawl keeps it; of the two threaded
-// ones a browser uses at most one, which the page names once its engine has started (a
-// 'keep-build' message, js/offline.js), and only that one is fetched and kept.
-const VERSION = 2;
+// The engine comes in three builds of ~6 MB each (js/engine-build.js); the page's own thread
+// loads a small build without it (pkg-ui/). The first crawl keeps pkg-ui/ and the
+// single-thread engine (pkg/, the fallback of every page); of the two threaded ones a browser
+// uses at most one, which the page names once its engine has started (a 'keep-build'
+// message, js/offline.js), and only that one is fetched and kept.
+const VERSION = 3;
 const PREFIX = 'kindred-site-';
 const CACHE = `${PREFIX}v${VERSION}`;
 

@@ -72,7 +72,7 @@ test('the first visit installs an offline copy of the site, without the model', 
   assert.notEqual(names[0], 'kindred-site-v0');
   const paths = cached[names[0]];
   for (const want of ['/', '/index.html', '/manifest.webmanifest', '/css/app.css', '/js/app.js', '/js/worker.js',
-    '/js/markdown.js', '/pkg/kindred_web.js', '/pkg/kindred_web_bg.wasm', '/models/manifest.json',
+    '/js/markdown.js', '/pkg-ui/kindred_web.js', '/pkg-ui/kindred_web_bg.wasm', '/pkg/kindred_web.js', '/pkg/kindred_web_bg.wasm', '/models/manifest.json',
     '/characters/index.json', '/characters/wren.json', '/characters/wren.svg', '/img/icon-192.png',
     '/embed/kindred-chat.js']) {
     assert.ok(paths.includes(want), `${want} is kept for offline use (kept: ${paths.join(' ')})`);
@@ -164,8 +164,8 @@ test('offline, with the server gone, a reload opens the library and a chat, and 
 
   const page1 = responses.find((r) => r.path === '/');
   assert.ok(page1?.fromSW && page1.status === 200, `the page came from the service worker: ${JSON.stringify(page1)}`);
-  const wasm = responses.find((r) => r.path === '/pkg/kindred_web_bg.wasm');
-  assert.ok(wasm?.fromSW, 'the engine came from the service worker');
+  const wasm = responses.find((r) => r.path === '/pkg-ui/kindred_web_bg.wasm');
+  assert.ok(wasm?.fromSW, 'the page\'s Rust came from the service worker');
 
   await openFirstStarter(page);
   assert.equal((await messages(page))[0].text, await expectedGreeting());

@@ -87,6 +87,9 @@ test('an isolated page runs the relaxed SIMD build, ?simd=base the simd128 one, 
     assert.match(relaxed.info, /× 2 threads, relaxed SIMD/, `the status line names the build: ${relaxed.info}`);
     assert.ok(relaxed.wasm.includes('/pkg-mt-relaxed/kindred_web_bg.wasm'), `the relaxed build was loaded: ${relaxed.wasm}`);
     assert.ok(!relaxed.wasm.includes('/pkg-mt/kindred_web_bg.wasm'), `the simd128 build was not: ${relaxed.wasm}`);
+    // One engine build in all: the page's own thread loads the build without the engine.
+    assert.deepEqual([...new Set(relaxed.wasm)].sort(), ['/pkg-mt-relaxed/kindred_web_bg.wasm', '/pkg-ui/kindred_web_bg.wasm'],
+      `the page and its workers fetched the page's build and one engine build: ${relaxed.wasm}`);
     assert.match(relaxed.reason, /relaxed SIMD, which this browser has/, `the Models page says why: ${relaxed.reason}`);
     assert.equal(relaxed.reply.status, 'done');
     assert.ok(relaxed.reply.text.length > 0, 'a reply streamed');

@@ -14,7 +14,7 @@
 // across turns) and rolling summaries of what leaves the context. Everything renders in a
 // shadow root, as text or safe Markdown: a card from a stranger can put no markup into the
 // host page.
-import { cardTools, errorText } from '../js/wasm.js';
+import { rustTools, errorText } from '../js/wasm.js';
 import { render as renderMarkdown } from '../js/markdown.js';
 import { substituteNames, chatSeed } from '../js/names.js';
 import { formatBytes, formatPercent } from '../js/format.js';
@@ -58,7 +58,7 @@ async function loadCard(url) {
   if (!response.ok) throw new Error(`The character card could not be loaded (HTTP ${response.status}).`);
   const bytes = new Uint8Array(await response.arrayBuffer());
   if (bytes.length > MAX_CARD_BYTES) throw new Error('The character card is too large.');
-  const tools = await cardTools();
+  const tools = await rustTools();
   return tools.import_card(bytes);
 }
 

@@ -5,7 +5,7 @@
 import { checkPrefs } from './prefs.js';
 import { checkVoicePrefs } from './voice-prefs.js';
 import { checkWidgetChat, storedChat, WIDGET_CHAT_PREFIX } from '../embed/widget-store.js';
-import { cardTools } from './wasm.js';
+import { rustTools } from './wasm.js';
 import { checkMemory } from './memory.js';
 import { checkRoom, isRoom } from './room-store.js';
 
@@ -71,7 +71,7 @@ export function checkSettings(raw) {
 export async function checkBackup(data) {
   if (!isObject(data) || data.format !== BACKUP_FORMAT) throw new Error('This is not a Kindred backup file.');
   if (!Number.isInteger(data.version) || data.version > 2) throw new Error('This backup comes from a newer version of Kindred.');
-  const tools = await cardTools();
+  const tools = await rustTools();
   const list = (v) => (Array.isArray(v) ? v : []);
   const characters = list(data.characters).filter((c) => isObject(c) && isText(c.id) && isObject(c.card)).map((c) => ({
     ...c,

@@ -7,12 +7,12 @@
 //   clear([stores])  deleteChats([ids])  deleteCharacter(id)  deleteModel(id)  close()
 // Failures reject with the browser's own DOMException where there is one (a full disk is a
 // QuotaExceededError, a connection closed by another tab's upgrade an InvalidStateError).
-import { cardTools } from './wasm.js';
+import { rustTools } from './wasm.js';
 
 export const DB_NAME = 'kindred';
 
 export async function openDb(name = DB_NAME) {
-  const mod = await cardTools();
+  const mod = await rustTools();
   return mod.openStore(name);
 }
 

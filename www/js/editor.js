@@ -4,7 +4,7 @@
 // place: saving one keeps the original and stores the user's own copy.
 import { getCharacter, putCharacter, newId, displayName } from './character-store.js';
 import { avatarElement, forgetAvatar } from './avatar.js';
-import { cardTools, errorText } from './wasm.js';
+import { rustTools, errorText } from './wasm.js';
 import { el, button, field, section, splitList } from './editor-dom.js';
 import { TextList } from './editor-list.js';
 import { ProfileEditor } from './editor-profile.js';
@@ -245,7 +245,7 @@ export class Editor {
 
   // Opens the editor on a stored character, or on a new one (id null).
   async open(id) {
-    this.tools ??= await cardTools();
+    this.tools ??= await rustTools();
     if (!this.built) this.build();
     const record = id ? await getCharacter(this.d.db, id) : null;
     if (id && !record) throw new Error('This character no longer exists.');

@@ -6,7 +6,7 @@ import {
 } from './character-store.js';
 import { listChats, createChat, deleteChat } from './chat-store.js';
 import { avatarElement, forgetAvatar, pngBytes } from './avatar.js';
-import { cardTools, errorText } from './wasm.js';
+import { rustTools, errorText } from './wasm.js';
 import { download } from './download.js';
 import { fileStem } from './names.js';
 import { isRoom } from './room-store.js';
@@ -43,7 +43,7 @@ export function matches(record, query, tag) {
 // Reads one dropped or picked file: a character card, or (with a character given) a lorebook.
 export async function readFileAsCard(file) {
   if (file.size > MAX_IMPORT) throw new Error(`${file.name} is larger than 32 MB.`);
-  const tools = await cardTools();
+  const tools = await rustTools();
   const bytes = new Uint8Array(await file.arrayBuffer());
   return tools.import_card(bytes);
 }
@@ -297,7 +297,7 @@ export class Library {
     if (!c) return;
     try {
       if (file.size > MAX_IMPORT) throw new Error('the file is larger than 32 MB');
-      const tools = await cardTools();
+      const tools = await rustTools();
       const { book } = tools.import_lorebook(await file.text());
       const name = (typeof book.name === 'string' && book.name.trim()) || file.name.replace(/\.json$/i, '');
       c.lorebooks = [...(c.lorebooks || []), { name: name.slice(0, 100), book }];
@@ -313,7 +313,7 @@ export class Library {
     const c = this.current;
     if (!c) return;
     try {
-      const tools = await cardTools();
+      const tools = await rustTools();
       const [kind, spec] = choice === 'json-v2' ? ['json', 'v2'] : [choice, 'v3'];
       const avatar = kind === 'png' ? await pngBytes(c) : c.avatar ? new Uint8Array(c.avatar) : null;
       const bytes = tools.export_card(JSON.stringify(c.card), avatar, kind, spec);

@@ -5,7 +5,7 @@
 // Nothing else in the schema changes, so no database upgrade is needed.
 import { newId, displayName } from './character-store.js';
 import { currentSwipe, newSwipe } from './chat-store.js';
-import { cardTools } from './wasm.js';
+import { rustTools } from './wasm.js';
 
 export const STRATEGIES = [
   ['list_order', 'In list order'],
@@ -33,7 +33,7 @@ export function checkRoom(room) {
 
 // Calls one of the Rust room functions (crates/web/src/rooms.rs) with a JSON request.
 export async function roomCall(name, request) {
-  const tools = await cardTools();
+  const tools = await rustTools();
   return JSON.parse(tools[name](JSON.stringify(request)));
 }
 

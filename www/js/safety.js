@@ -2,7 +2,7 @@
 // the checks, which run in Rust (crates/web/src/safety.rs) on the page's own copy of the
 // module. The actions per category and level live in Rust, so a setting read back from a
 // backup can change the lists but never what a level does.
-import { cardTools } from './wasm.js';
+import { rustTools } from './wasm.js';
 
 export const SAFETY_LEVELS = ['off', 'standard', 'strict'];
 export const SAFETY_CATEGORIES = Object.freeze([
@@ -36,7 +36,7 @@ export function parseTerms(text) {
 let tools = null;
 // Starts loading the Rust checks; the page calls it early so the first message is not held up.
 export function loadSafety() {
-  return cardTools().then((t) => { tools = t; return t; });
+  return rustTools().then((t) => { tools = t; return t; });
 }
 
 // `{settings: {level, lists (every category filled in)}, rejected: [why]}`.

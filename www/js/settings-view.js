@@ -4,7 +4,7 @@ import { savePrefs, applyTheme, SAMPLING } from './prefs.js';
 import { exportAll, importAll, deleteAll } from './backup.js';
 import { download } from './download.js';
 import { isQuotaError } from './db.js';
-import { cardTools, errorText } from './wasm.js';
+import { rustTools, errorText } from './wasm.js';
 import { PersonaSettings } from './persona-settings.js';
 import { SafetySettings } from './safety-settings.js';
 
@@ -50,7 +50,7 @@ export class SettingsView {
   // value a reply runs with (the person's, held to its range, or the default).
   async showSampling(p) {
     delete $('settings-form').dataset.samplingReady;
-    const tools = await cardTools();
+    const tools = await rustTools();
     const used = tools.check_options(p.sampling);
     for (const { name, min, max, step } of tools.reply_settings()) {
       const input = $(name);

@@ -2,7 +2,7 @@
 // reader as an imported file and stored on first visit (or when a new one ships). Their ids
 // are the index's, so chats from before the library keep their character.
 import { getCharacter, putCharacter, characterFromImport } from './character-store.js';
-import { cardTools } from './wasm.js';
+import { rustTools } from './wasm.js';
 
 const INDEX_URL = 'characters/index.json';
 const MAX_FILE = 2 * 1024 * 1024;
@@ -38,7 +38,7 @@ export async function seedStarters(db, pageUrl = location.href) {
   const indexUrl = new URL(INDEX_URL, pageUrl).href;
   const { bytes } = await fetchBytes(indexUrl);
   const entries = indexEntries(JSON.parse(new TextDecoder().decode(bytes)));
-  const tools = await cardTools();
+  const tools = await rustTools();
   await Promise.all(entries.map(async (entry, order) => {
     if (await getCharacter(db, entry.id)) return;
     try {

@@ -1,9 +1,10 @@
-// The Rust card functions on the page's own thread (the engine worker has its own copy of
-// the module): import, export and checking of cards and lorebooks. Loaded once, on demand.
+// The Rust side of the page's own thread: cards and lorebooks (import, export, checks),
+// profiles, rooms, memory, safety and the IndexedDB store. Its build (pkg-ui/) leaves the
+// engine out, which only the worker loads (engine-build.js). Loaded once, on demand.
 let loading = null;
 
-export function cardTools() {
-  loading ??= import('../pkg/kindred_web.js').then(async (mod) => {
+export function rustTools() {
+  loading ??= import('../pkg-ui/kindred_web.js').then(async (mod) => {
     await mod.default();
     return mod;
   });
