@@ -80,10 +80,21 @@ export class MemoryPanel {
     $('memory-prompt-text').textContent = text;
   }
 
+  // A pin being edited keeps its box, text and focus: the panel is drawn again whenever the
+  // chat's memory changes, which a summary written in the background does at any moment.
   renderPinned(pinned) {
+    const editing = new Map([...this.pinned.querySelectorAll(':scope > li.memory-item')]
+      .filter((li) => li.querySelector('.memory-edit'))
+      .map((li) => [li.dataset.pinId, li]));
+    const focused = document.activeElement;
+    const caret = focused?.selectionStart !== undefined ? [focused.selectionStart, focused.selectionEnd] : null;
     this.pinned.replaceChildren(...(pinned.length
-      ? pinned.map((p) => this.pinItem(p))
+      ? pinned.map((p) => editing.get(String(p.id)) || this.pinItem(p))
       : [emptyNote('Nothing pinned. Pin a message with its “Pin” button, or add a fact below.')]));
+    if (focused && focused !== document.activeElement && this.pinned.contains(focused)) {
+      focused.focus();
+      if (caret) focused.setSelectionRange(...caret);
+    }
   }
 
   pinItem(pin) {
@@ -112,9 +123,12 @@ export class MemoryPanel {
     box.setAttribute('aria-label', 'Memory text');
     const form = document.createElement('div');
     form.className = 'memory-edit';
+    // The edit ends before the change is stored: a drawing of the panel keeps only the pins
+    // still being edited.
     const done = (value) => {
-      if (value !== null && value.trim() && value !== pin.text) this.h.edit(pin.id, value);
-      else li.replaceWith(this.pinItem(pin));
+      const changed = value !== null && value.trim() && value !== pin.text;
+      li.replaceWith(this.pinItem(changed ? { ...pin, text: value } : pin));
+      if (changed) this.h.edit(pin.id, value);
     };
     const row = document.createElement('div');
     row.className = 'memory-tools';
