@@ -10,6 +10,7 @@
 //! model files no faster than that: a slow connection, to watch a download
 //! or to close a tab in the middle of one (the browser tests do).
 
+use sha2::Digest;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::net::{TcpListener, TcpStream};
@@ -71,20 +72,23 @@ fn manifest_with_default(root: &Path, id: &str) -> Result<Vec<u8>, String> {
 
 /// `--default-model FILE.gguf`: a model file in models/ (one the manifest
 /// does not list, such as the scripted model the browser tests write) as a
-/// manifest entry; `None` for a manifest id.
+/// manifest entry with its size and sha256, which the page checks a
+/// download against as it does a preset's; `None` for a manifest id.
 fn local_model(root: &Path, arg: &str) -> Result<Option<(String, serde_json::Value)>, String> {
     if !arg.ends_with(".gguf") {
         return Ok(None);
     }
     let file = Path::new(arg).file_name().and_then(|f| f.to_str()).ok_or(format!("--default-model {arg}: not a file name"))?;
     let path = root.join("models").join(file);
-    let bytes = std::fs::metadata(&path).map_err(|e| format!("--default-model {arg}: {}: {e}", path.display()))?.len();
+    let data = std::fs::read(&path).map_err(|e| format!("--default-model {arg}: {}: {e}", path.display()))?;
+    let sha256: String = sha2::Sha256::digest(&data).iter().map(|b| format!("{b:02x}")).collect();
     let id = file.trim_end_matches(".gguf");
     Ok(Some((id.to_string(), serde_json::json!({
         "id": id,
         "name": file,
         "file": file,
-        "bytes": bytes,
+        "bytes": data.len(),
+        "sha256": sha256,
         "source": { "kind": "local" },
         "bundled": false,
     }))))
@@ -321,6 +325,8 @@ mod tests {
         assert_eq!(m["default"], "mine");
         assert_eq!(m["models"][1]["file"], "mine.gguf");
         assert_eq!(m["models"][1]["bytes"], 8);
+        // sha256 of "GGUF0123", as `sha256sum` gives it.
+        assert_eq!(m["models"][1]["sha256"], "9bbe023286f6afcf1c52a671ed7076dacde4a1876ade72c19738588d3f804f32");
         assert!(manifest_with_default(&root, "absent.gguf").unwrap_err().contains("absent.gguf"));
         assert!(manifest_with_default(&root, "b").unwrap_err().contains("no such model"));
         std::fs::remove_dir_all(&root).unwrap();
