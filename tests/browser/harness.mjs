@@ -1,7 +1,7 @@
 // Shared setup for the real-browser tests: the project's own server, Debian's Chromium
 // driven by playwright-core, a request log, and screenshots.
 import { spawn, spawnSync } from 'node:child_process';
-import { statSync } from 'node:fs';
+import { renameSync, statSync } from 'node:fs';
 import { mkdtemp, mkdir, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -54,8 +54,11 @@ export function ensureScripted(file = SCRIPTED_MODEL) {
   const source = join(REPO, 'models', SCRIPTED_SOURCES[file]);
   const age = (path) => { try { return statSync(path).mtimeMs; } catch { return -1; } };
   if (age(out) > Math.max(age(BIN), age(source))) return;
-  const run = spawnSync(BIN, ['scripted-model', '--tokenizer-from', source, '--out', out], { encoding: 'utf8' });
+  // Written aside and renamed: test files run two at a time, and a server may be reading it.
+  const part = `${out}.${process.pid}.partial`;
+  const run = spawnSync(BIN, ['scripted-model', '--tokenizer-from', source, '--out', part], { encoding: 'utf8' });
   if (run.status !== 0) throw new Error(`${BIN} scripted-model failed: ${run.stderr || run.error}`);
+  renameSync(part, out);
 }
 
 // Starts `kindred serve --port N` from the repository root and waits until it answers.
