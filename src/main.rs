@@ -38,8 +38,8 @@ usage:
   kindred bench --chat CARD --model PATH [--turns 3 (up to 10)] [--context N] [--no-shift] [--user NAME] [--seed 0] [--max-tokens 120]
                 [--threads N] [--format json|text]
                 (first-token time per turn: cold, the turn before cached, the prompt read ahead)
-  kindred scripted-model --tokenizer-from MODEL.gguf --out FILE.gguf
-                (a model that answers in a few fixed sentences at once, with that file's tokenizer: for tests of the page)
+  kindred scripted-model --tokenizer-from MODEL.gguf --out FILE.gguf [--say SENTENCE]
+                (a model that answers in a few fixed sentences at once, or only SENTENCE, with that file's tokenizer: for tests of the page)
   kindred card show FILE
   kindred card convert IN OUT [--spec v2|v3]
   kindred fetch-model [MODEL_ID]";

@@ -5,8 +5,9 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { REPO, poll, screenshots } from './harness.mjs';
 
-// Small and deterministic, because decoding in wasm on a shared CPU is slow.
-export const TEST_QUERY = '?max_tokens=16&seed=7';
+// Small and deterministic, because decoding in wasm on a shared CPU is slow; a token every
+// 20 ms at least, so that the scripted model's replies are seen to stream.
+export const TEST_QUERY = '?max_tokens=16&seed=7&step_ms=20';
 
 // The manifest entry the page loads by default from this server (startServer's `model`), or
 // the one named `id`.

@@ -45,18 +45,28 @@ export const SCRIPTED_MODEL = 'scripted.gguf';
 // A second scripted model, in an instruct model's format: the app's default's tokenizer and
 // its own (Jinja, ChatML) template, so the role-play layout.
 export const SCRIPTED_CHATML = 'scripted-chatml.gguf';
-const SCRIPTED_SOURCES = { [SCRIPTED_MODEL]: `${TEST_MODEL}.gguf`, [SCRIPTED_CHATML]: 'qwen2.5-coder-0.5b-instruct-q4_k_m.gguf' };
+// One that says a roll and nothing else, as a room's narrator may: the room must roll it. No
+// colon in what it says: a scripted reply starts after the prompt's last token when that is
+// one of its own, and a transcript's prompt ends "Narrator:".
+export const SCRIPTED_DICE = 'scripted-dice.gguf';
+const SCRIPTED = {
+  [SCRIPTED_MODEL]: { from: `${TEST_MODEL}.gguf` },
+  [SCRIPTED_CHATML]: { from: 'qwen2.5-coder-0.5b-instruct-q4_k_m.gguf' },
+  [SCRIPTED_DICE]: { from: `${TEST_MODEL}.gguf`, say: 'I roll {{roll d20}} for the door.' },
+};
 
 // Writes models/FILE (a scripted model) unless it is newer than both the binary and the file
 // its tokenizer comes from.
 export function ensureScripted(file = SCRIPTED_MODEL) {
   const out = join(REPO, 'models', file);
-  const source = join(REPO, 'models', SCRIPTED_SOURCES[file]);
+  const { from, say } = SCRIPTED[file];
+  const source = join(REPO, 'models', from);
   const age = (path) => { try { return statSync(path).mtimeMs; } catch { return -1; } };
   if (age(out) > Math.max(age(BIN), age(source))) return;
   // Written aside and renamed: test files run two at a time, and a server may be reading it.
   const part = `${out}.${process.pid}.partial`;
-  const run = spawnSync(BIN, ['scripted-model', '--tokenizer-from', source, '--out', part], { encoding: 'utf8' });
+  const run = spawnSync(BIN, ['scripted-model', '--tokenizer-from', source, '--out', part, ...(say ? ['--say', say] : [])],
+    { encoding: 'utf8' });
   if (run.status !== 0) throw new Error(`${BIN} scripted-model failed: ${run.stderr || run.error}`);
   renameSync(part, out);
 }

@@ -4,13 +4,14 @@
 // keeps the room and its messages; Stop and Esc end a run mid-reply and keep its text.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, screenshots, poll } from './harness.mjs';
+import { SCRIPTED_DICE, ensureScripted, startServer, launchBrowser, screenshots, poll } from './harness.mjs';
 import { waitForModel, lastPrompt } from './chat-page.mjs';
 import { readStores, gotoLibrary } from './app-page.mjs';
 
-// Short replies keep three turns quick; a later reload asks for long ones, a token every
-// 150 ms, to stop mid-way.
-const SHORT = '?max_tokens=12&seed=5';
+// Short replies keep three turns quick (a token every 30 ms at least: the scripted model's
+// replies are seen to stream); a later reload asks for long ones, a token every 150 ms, to
+// stop mid-way.
+const SHORT = '?max_tokens=12&seed=5&step_ms=30';
 const LONG = '?max_tokens=200&seed=5&step_ms=150';
 
 let server;
@@ -316,4 +317,22 @@ test('after a reload the room and its messages are there; Stop and Esc end a run
   await screenshots(page, 'room-library');
   assert.deepEqual(browser.pageErrors, []);
   assert.deepEqual(browser.requests.filter((u) => new URL(u).origin !== server.origin), []);
+});
+
+// The narrator's own dice: a reply that writes a roll macro (here from a model that says only
+// "I roll {{roll d20}} for the door.") is shown and stored with the room's roll in its place.
+test('the narrator\'s own rolls are rolled by the room', { timeout: 300_000 }, async () => {
+  const { page } = browser;
+  ensureScripted(SCRIPTED_DICE);
+  await page.goto(roomUrl.replace(SHORT, `${SHORT}&model=/models/${SCRIPTED_DICE}`));
+  await page.waitForFunction(() => document.body.dataset.chatReady === 'true');
+  assert.equal((await waitForModel(page)).state, 'ready');
+  assert.equal((await storedRoom(page)).chat.room.strategy, 'manual', 'only the narrator answers on its own');
+  const said = await sendInRoom(page, 'I look around.');
+  assert.deepEqual(said.map((m) => m.author), [null, 'narrator']);
+  const rolled = /^I roll (\d+) for the door\.$/.exec(said[1].text);
+  assert.ok(rolled, `the roll is replaced by its number: ${JSON.stringify(said[1].text)}`);
+  assert.ok(Number(rolled[1]) >= 1 && Number(rolled[1]) <= 20, `a d20 roll: ${rolled[1]}`);
+  const { messages } = await storedRoom(page);
+  assert.equal(messages[messages.length - 1].swipes[0].text, said[1].text, 'stored as shown');
 });

@@ -89,7 +89,8 @@ function addTheo(page, attributes = {}) {
 
 test('the demo page shows the character\'s greeting and a reply streams', { timeout: 360_000 }, async () => {
   const { page } = browser;
-  await page.goto(`${server.origin}/embed/demo.html`);
+  // A token every 30 ms at least: the scripted model's reply is seen growing.
+  await page.goto(`${server.origin}/embed/demo.html?step_ms=30`);
   const widget = page.locator('kindred-chat');
   await page.waitForFunction(() => document.querySelector('kindred-chat')?.dataset.modelState === 'ready', null, { timeout: 240_000 });
 

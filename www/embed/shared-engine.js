@@ -3,7 +3,7 @@
 // model it keeps in IndexedDB is shared with the app on the same site. Replies are written
 // one at a time; a widget that asks while another is replying waits its turn.
 import { EngineClient } from '../js/engine-client.js';
-import { resolveModel } from '../js/settings.js';
+import { readSettings, resolveModel } from '../js/settings.js';
 import { openDb } from '../js/db.js';
 import { loadActiveModel } from '../js/active-model.js';
 
@@ -54,7 +54,8 @@ class SharedEngine {
       summary: (msg) => this.route(msg, 'summary'),
       error: (msg) => this.onError(msg),
     });
-    this.client.load(this.model);
+    // The page's ?step_ms= hook, as the app's (js/settings.js): a fast model's reply seen streaming.
+    this.client.load(this.model, { stepMs: readSettings().stepMs });
   }
 
   retry() {

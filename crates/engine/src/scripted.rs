@@ -51,10 +51,20 @@ const END_WEIGHT: f32 = 0.5;
 /// The scripted model's GGUF bytes, with `source`'s tokenizer, chat
 /// template and context length.
 pub fn write(source: &Gguf) -> Result<Vec<u8>> {
+    write_script(source, SENTENCES, false)
+}
+
+/// A scripted model that says `sentences`; with `once`, a reply is one of
+/// them and ends there (a model that says exactly one thing: a roll macro
+/// for a room's narrator, a word a safety list blocks).
+pub fn write_script(source: &Gguf, sentences: &[&str], once: bool) -> Result<Vec<u8>> {
     let tok = Tokenizer::from_gguf(source)?;
     let n_vocab = tok.vocab_size();
     let end = *tok.eog().first().ok_or_else(|| Error::Metadata("the tokenizer has no end-of-generation token".into()))?;
-    let sentences: Vec<Vec<u32>> = SENTENCES.iter().map(|s| tok.encode(s, false)).collect::<Result<_>>()?;
+    if sentences.iter().all(|s| s.trim().is_empty()) {
+        return Err(Error::Metadata("a scripted model needs something to say".into()));
+    }
+    let sentences: Vec<Vec<u32>> = sentences.iter().map(|s| tok.encode(s, false)).filter(|s| !matches!(s, Ok(ids) if ids.is_empty())).collect::<Result<_>>()?;
     // Class 0 is every token outside the script: a reply starts a sentence.
     let script: Vec<u32> = sentences.iter().flatten().copied().collect::<BTreeSet<_>>().into_iter().collect();
     if script.len() + 1 > WIDTH {
@@ -69,7 +79,9 @@ pub fn write(source: &Gguf) -> Result<Vec<u8>> {
             follows.insert((class(pair[0]), pair[1]));
         }
         if let Some(&last) = s.last() {
-            follows.extend(starts.iter().map(|&t| (class(last), t)));
+            if !once {
+                follows.extend(starts.iter().map(|&t| (class(last), t)));
+            }
             follows.insert((class(last), end));
         }
     }

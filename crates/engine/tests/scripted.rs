@@ -76,3 +76,16 @@ fn it_keeps_the_source_files_tokenizer_and_chat_format() {
     assert_eq!(fake.render_chat(&chat).unwrap(), real.render_chat(&chat).unwrap());
     assert!(scripted.file_len() < 64 << 20, "small enough to download in a moment: {} bytes", scripted.file_len());
 }
+
+#[test]
+fn a_model_told_one_sentence_says_it_once_and_ends() {
+    let source = Gguf::from_bytes(common::gemma_bytes()).unwrap();
+    let said = " The die shows {{roll:d20}} and the door opens.";
+    let mut s = Session::load(scripted::write_script(&source, &[said], true).unwrap()).unwrap();
+    for seed in 1..=4 {
+        let (text, reason) = reply(&mut s, seed, SamplerOptions::default());
+        assert_eq!(reason, StopReason::Eos);
+        assert_eq!(text.trim(), said.trim(), "seed {seed}");
+    }
+    assert!(scripted::write_script(&source, &[" "], true).is_err(), "nothing to say is refused");
+}
