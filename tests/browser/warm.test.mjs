@@ -11,7 +11,10 @@ let server;
 let browser;
 
 before(async () => {
-  server = await startServer();
+  // A real model: these tests are about reading a prompt ahead while it takes time (a reply
+  // joining a read-ahead still going, the preparing line on screen), which the scripted
+  // model's one layer reads at once.
+  server = await startServer({ model: 'test' });
   browser = await launchBrowser();
 }, { timeout: 120_000 });
 
