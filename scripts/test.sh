@@ -23,7 +23,7 @@ scripts/fuzz.sh --runs 1000
 echo "== browser tests (headless Chromium)"
 mkdir -p tests/output
 # Two files at a time: most wait on the page, not the CPU (they run the scripted model), so
-# two share the machine's cores well (11.5 min where one at a time took 17-18 here).
+# two share the machine's cores well (10-11.5 min where one at a time took 17-18 here).
 node --test --test-concurrency=2 --test-reporter=spec tests/browser/ 2>&1 | tee tests/output/browser-tests.log
 # Node 20's runner was seen to print a test as failed (✖) yet count it as passed and
 # exit 0 (its output from the test files interleaved): the printed lines decide too.
