@@ -81,21 +81,26 @@ fn card_show_prints_v3_json_of_a_real_card() {
     assert_eq!(v["data"]["name"], "Seraphina");
 }
 
-#[test]
-fn chat_greets_and_answers_in_the_terminal() {
+/// `kindred chat` with Wren on `model`, asked one question: its output.
+fn chat_once(model: &std::path::Path, args: &[&str]) -> std::process::Output {
     use std::io::Write;
     let mut child = kindred()
         .args(["chat", "--model"])
-        .arg(root().join("models/gemma-3-270m-q4_k_m.gguf"))
+        .arg(model)
         .arg("--character")
         .arg(root().join("www/characters/wren.json"))
-        .args(["--max-tokens", "6", "--seed", "3"])
+        .args(args)
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .spawn()
         .unwrap();
     child.stdin.take().unwrap().write_all(b"Hello! Who are you?\n").unwrap();
-    let out = child.wait_with_output().unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn chat_greets_and_answers_in_the_terminal() {
+    let out = chat_once(&root().join("models/gemma-3-270m-q4_k_m.gguf"), &["--max-tokens", "6", "--seed", "3"]);
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.starts_with("Wren: "), "greeting first: {text}");
@@ -364,7 +369,6 @@ fn serve_can_name_another_default_model() {
 
 #[test]
 fn scripted_model_answers_in_its_sentences_with_the_sources_tokenizer() {
-    use std::io::Write;
     let out = std::env::temp_dir().join(format!("kindred-scripted-{}.gguf", std::process::id()));
     let made = kindred()
         .args(["scripted-model", "--tokenizer-from"])
@@ -374,18 +378,7 @@ fn scripted_model_answers_in_its_sentences_with_the_sources_tokenizer() {
         .output()
         .unwrap();
     assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
-    let mut child = kindred()
-        .args(["chat", "--model"])
-        .arg(&out)
-        .arg("--character")
-        .arg(root().join("www/characters/wren.json"))
-        .args(["--seed", "3"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(b"Hello! Who are you?\n").unwrap();
-    let done = child.wait_with_output().unwrap();
+    let done = chat_once(&out, &["--seed", "3"]);
     std::fs::remove_file(&out).ok();
     assert!(done.status.success());
     let text = String::from_utf8_lossy(&done.stdout);

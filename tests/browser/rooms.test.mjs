@@ -194,18 +194,24 @@ async function sendInRoom(page, text) {
   return (await shown(page)).slice(count);
 }
 
+// Sets who speaks next and how the cast is prompted (a mode, or null to leave it), and waits
+// until the room stores them.
+async function setOrder(page, strategy, mode = null) {
+  await openSettings(page);
+  await page.getByRole('combobox', { name: 'Who speaks next' }).selectOption(strategy);
+  if (mode) await page.getByRole('combobox', { name: 'Character prompts' }).selectOption(mode);
+  await poll(async () => {
+    const { room } = (await storedRoom(page)).chat;
+    return room.strategy === strategy && (!mode || room.prompt_mode === mode);
+  }, { message: `${strategy} order${mode ? ` and ${mode} prompts` : ''} stored` });
+}
+
 // Juni's and Wren's cards, by a phrase of each one's description.
 const CARDS = { juni: 'bicycle courier', wren: 'tiny tea room' };
 
 test('natural order answers whoever is named, pooled whoever spoke least recently; join puts every member\'s card in the prompt, swap only the speaker\'s', { timeout: 600_000 }, async () => {
   const { page } = browser;
-  await openSettings(page);
-  await page.getByRole('combobox', { name: 'Who speaks next' }).selectOption('natural');
-  await page.getByRole('combobox', { name: 'Character prompts' }).selectOption('join');
-  await poll(async () => {
-    const { chat } = await storedRoom(page);
-    return chat.room.strategy === 'natural' && chat.room.prompt_mode === 'join';
-  }, { message: 'natural order and joined prompts stored' });
+  await setOrder(page, 'natural', 'join');
 
   // Natural: whoever the message names answers first (the other one spoke last, so this is
   // not list order).
@@ -218,13 +224,7 @@ test('natural order answers whoever is named, pooled whoever spoke least recentl
   for (const [id, phrase] of Object.entries(CARDS)) assert.ok(joined.includes(phrase), `join: ${id}'s card is in the prompt`);
 
   // Pooled and swap: the member who spoke least recently answers, with only their own card.
-  await openSettings(page);
-  await page.getByRole('combobox', { name: 'Who speaks next' }).selectOption('pooled');
-  await page.getByRole('combobox', { name: 'Character prompts' }).selectOption('swap');
-  await poll(async () => {
-    const { chat } = await storedRoom(page);
-    return chat.room.strategy === 'pooled' && chat.room.prompt_mode === 'swap';
-  }, { message: 'pooled order and swapped prompts stored' });
+  await setOrder(page, 'pooled', 'swap');
   const all = await shown(page);
   const lastAt = (id) => all.map((m) => m.author).lastIndexOf(id);
   const quietest = lastAt('juni') < lastAt('wren') ? 'juni' : 'wren';
@@ -235,9 +235,7 @@ test('natural order answers whoever is named, pooled whoever spoke least recentl
   assert.ok(swapped.includes(CARDS[quietest]), 'swap: the speaker\'s card is in the prompt');
   assert.ok(!swapped.includes(CARDS[other]), 'swap: the other member\'s card is not');
 
-  await openSettings(page);
-  await page.getByRole('combobox', { name: 'Who speaks next' }).selectOption('list_order');
-  await poll(async () => (await storedRoom(page)).chat.room.strategy === 'list_order', { message: 'list order back' });
+  await setOrder(page, 'list_order');
 });
 
 test('after a reload the room and its messages are there; Stop and Esc end a run and keep the text', { timeout: 900_000 }, async () => {

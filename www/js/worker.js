@@ -284,7 +284,7 @@ async function load(msg) {
     backend = await selectBackend(engine, msg.backend, msg.backendSource);
     info = plain(engine.info());
     loseGpuAfter = Number.isInteger(msg.loseGpuAfter) && msg.loseGpuAfter >= 0 ? msg.loseGpuAfter : -1;
-    stepMs = Number.isInteger(msg.stepMs) && msg.stepMs > 0 ? Math.min(msg.stepMs, 1000) : 0;
+    stepMs = Number.isInteger(msg.stepMs) && msg.stepMs > 0 ? msg.stepMs : 0;
     storeDb = db;
     modelId = meta.id;
     modelKey = `${meta.id}:${meta.sha256 || meta.bytes || meta.url}`;

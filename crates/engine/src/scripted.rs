@@ -61,10 +61,11 @@ pub fn write_script(source: &Gguf, sentences: &[&str], once: bool) -> Result<Vec
     let tok = Tokenizer::from_gguf(source)?;
     let n_vocab = tok.vocab_size();
     let end = *tok.eog().first().ok_or_else(|| Error::Metadata("the tokenizer has no end-of-generation token".into()))?;
-    if sentences.iter().all(|s| s.trim().is_empty()) {
+    let mut sentences: Vec<Vec<u32>> = sentences.iter().map(|s| tok.encode(s.trim_end(), false)).collect::<Result<_>>()?;
+    sentences.retain(|s| !s.is_empty());
+    if sentences.is_empty() {
         return Err(Error::Metadata("a scripted model needs something to say".into()));
     }
-    let sentences: Vec<Vec<u32>> = sentences.iter().map(|s| tok.encode(s, false)).filter(|s| !matches!(s, Ok(ids) if ids.is_empty())).collect::<Result<_>>()?;
     // Class 0 is every token outside the script: a reply starts a sentence.
     let script: Vec<u32> = sentences.iter().flatten().copied().collect::<BTreeSet<_>>().into_iter().collect();
     if script.len() + 1 > WIDTH {
@@ -86,16 +87,17 @@ pub fn write_script(source: &Gguf, sentences: &[&str], once: bool) -> Result<Vec
         }
     }
 
-    // The normed one-hot state is sqrt(WIDTH) at its class.
-    let unit = LOGIT / (WIDTH as f32).sqrt();
+    // The normed one-hot state is sqrt(WIDTH) at its class: a head weight w
+    // gives the logit w * sqrt(WIDTH).
+    let head_weight = |logit: f32| logit / (WIDTH as f32).sqrt();
     let mut embed = vec![0f32; n_vocab * WIDTH];
     for t in 0..n_vocab {
         embed[t * WIDTH + class(t as u32)] = 1.0;
     }
     let mut head = vec![0f32; n_vocab * WIDTH];
     for &(c, t) in &follows {
-        let weight = if t == end { unit + END_WEIGHT.ln() / (WIDTH as f32).sqrt() } else { unit };
-        head[t as usize * WIDTH + c] = weight;
+        let logit = if t == end { LOGIT + END_WEIGHT.ln() } else { LOGIT };
+        head[t as usize * WIDTH + c] = head_weight(logit);
     }
 
     let arch = "llama";

@@ -25,15 +25,15 @@ pub struct Prepared {
     /// stop strings, speakers).
     #[serde(flatten)]
     pub reply: PromptReply,
-    #[serde(skip)]
+    /// The prompt's tokens; the page gets only their count.
+    #[serde(rename = "prompt_tokens", serialize_with = "count")]
     pub ids: Vec<u32>,
     /// The prompt ends inside the character's turn.
     pub continuing: bool,
-    /// The prompt as the model reads it (its template's text), and its
-    /// length in tokens: shown to the person with the reply's memory, so
-    /// that what a character knew can be read, not guessed.
+    /// The prompt as the model reads it (its template's text): shown to the
+    /// person with the reply's memory, so that what a character knew can be
+    /// read, not guessed.
     pub prompt_text: String,
-    pub prompt_tokens: usize,
     /// Turns left out to fit, by the assembly or by the fit after
     /// rendering: the engine may keep the cached turns after them
     /// (`GenerateOptions::context_shift`).
@@ -81,7 +81,11 @@ pub fn prepare(session: &Session, mut req: PromptRequest, max_tokens: usize) -> 
         true => crate::script_guard::suppressed_for(session, &text),
         false => Default::default(),
     };
-    Ok(Prepared { shift: reply.trimmed || dropped > 0, prompt_tokens: ids.len(), ids, continuing, prompt_text: text, dropped, suppress, reply })
+    Ok(Prepared { shift: reply.trimmed || dropped > 0, ids, continuing, prompt_text: text, dropped, suppress, reply })
+}
+
+fn count<S: serde::Serializer>(ids: &[u32], s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_u64(ids.len() as u64)
 }
 
 fn render(session: &Session, messages: &[ChatMessage], layout: Option<&str>, continuing: bool) -> Result<String, WebError> {
