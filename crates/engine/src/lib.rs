@@ -12,6 +12,7 @@ pub mod fuzz;
 pub mod gguf;
 #[cfg(feature = "gpu")]
 pub mod gpu;
+pub mod json_output;
 pub mod kv_cache;
 pub mod kv_snapshot;
 pub mod matrix;

@@ -68,7 +68,8 @@ pub fn settings() -> [Setting; 6] {
 /// A reply's options from a JSON object of settings (others keep the
 /// engine's defaults: DRY, the end-of-turn boost): each setting checked,
 /// `seed` rounded, below 2^32 (else 0), `stop` at most 16 non-empty
-/// strings of at most 64 chars.
+/// strings of at most 64 chars; `response_format` as OpenAI's API takes it
+/// (`json_schema` from it: see [`response_schema`]).
 pub fn checked(raw: &Value) -> GenerateOptions {
     let get = |name: &str| raw.get(name);
     let [temperature, top_p, top_k, min_p, repeat_penalty, max_tokens] = settings().map(|s| s.check(get(s.name)));
@@ -95,7 +96,22 @@ pub fn checked(raw: &Value) -> GenerateOptions {
         },
         max_tokens: max_tokens as usize,
         stop,
+        json_schema: get("response_format").and_then(response_schema),
         ..GenerateOptions::default()
+    }
+}
+
+/// The schema a `response_format` asks the reply to keep to: `{type:
+/// "json_object"}` any object, `{type: "json_schema", json_schema: {schema}}`
+/// that schema, `{type: "text"}` none. Any other shape gives a schema that
+/// is not one (null), so the reply is refused with the reason when it
+/// starts rather than written unconstrained.
+pub fn response_schema(format: &Value) -> Option<Value> {
+    match format.get("type").and_then(Value::as_str) {
+        Some("text") => None,
+        Some("json_object") => Some(serde_json::json!({ "type": "object" })),
+        Some("json_schema") => Some(format.pointer("/json_schema/schema").cloned().unwrap_or(Value::Null)),
+        _ => Some(Value::Null),
     }
 }
 
@@ -129,6 +145,20 @@ mod tests {
         assert_eq!(o.sampler.seed, 42);
         for seed in [json!(-1), json!(5e9), json!(null), json!("7")] {
             assert_eq!(checked(&json!({ "seed": seed })).sampler.seed, 0, "{seed}");
+        }
+    }
+
+    #[test]
+    fn a_response_format_becomes_the_schema_the_reply_keeps_to() {
+        assert_eq!(checked(&json!({})).json_schema, None);
+        assert_eq!(checked(&json!({ "response_format": { "type": "text" } })).json_schema, None);
+        assert_eq!(checked(&json!({ "response_format": { "type": "json_object" } })).json_schema, Some(json!({ "type": "object" })));
+        let schema = json!({ "type": "array", "items": { "type": "integer" } });
+        let format = json!({ "type": "json_schema", "json_schema": { "name": "n", "schema": schema } });
+        assert_eq!(checked(&json!({ "response_format": format })).json_schema, Some(schema));
+        for bad in [json!({ "type": "xml" }), json!({ "type": "json_schema" }), json!("json")] {
+            let s = checked(&json!({ "response_format": bad })).json_schema;
+            assert!(crate::json_output::JsonOutput::new(&s.unwrap()).is_err(), "{bad} is refused when the reply starts");
         }
     }
 

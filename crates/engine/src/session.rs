@@ -7,6 +7,7 @@ use crate::context_shift::{self, common_len};
 use crate::error::{Error, Result};
 use crate::gguf::Gguf;
 use crate::kv_cache::{KvCache, Rows};
+use crate::json_output::{JsonOutput, TokenPieces};
 use crate::kv_snapshot;
 use crate::models::Model;
 use crate::sampler::{Sampler, SamplerOptions};
@@ -29,11 +30,14 @@ pub struct GenerateOptions {
     /// (old turns cut to fit the context), and the cached tokens after them
     /// are moved down and kept instead of read again (`Session::begin`).
     pub context_shift: bool,
+    /// The reply is a JSON value this JSON Schema allows (`json_output`);
+    /// it ends when the value is complete.
+    pub json_schema: Option<serde_json::Value>,
 }
 
 impl Default for GenerateOptions {
     fn default() -> Self {
-        GenerateOptions { sampler: SamplerOptions::default(), max_tokens: 256, stop: Vec::new(), context_shift: false }
+        GenerateOptions { sampler: SamplerOptions::default(), max_tokens: 256, stop: Vec::new(), context_shift: false, json_schema: None }
     }
 }
 
@@ -95,6 +99,8 @@ struct Generation {
     /// Cached runs kept by a context shift, in prompt order, each put in
     /// the cache when the prompt read before it is.
     kept: Vec<Kept>,
+    /// The reply kept to JSON (`GenerateOptions::json_schema`).
+    json: Option<JsonOutput>,
 }
 
 /// A cached run a context shift keeps, waiting for its place.
@@ -136,6 +142,8 @@ pub struct Session {
     edits: u64,
     /// A cache set aside for a side prompt (`set_aside`), with its tokens.
     aside: Option<(KvCache, Vec<u32>)>,
+    /// Each token's bytes, made the first time a reply is kept to JSON.
+    pieces: Option<TokenPieces>,
 }
 
 impl Session {
@@ -156,7 +164,7 @@ impl Session {
         }
         let cache = model.new_cache();
         let context = model.config().context_length;
-        Ok(Session { model, tokenizer, template, cache, cached: Vec::new(), gen: None, context, fingerprint, edits: 0, aside: None })
+        Ok(Session { model, tokenizer, template, cache, cached: Vec::new(), gen: None, context, fingerprint, edits: 0, aside: None, pieces: None })
     }
 
     /// Caps the context below the model's trained length (memory).
@@ -255,6 +263,10 @@ impl Session {
         if prompt.is_empty() {
             return Err(Error::InvalidOption("empty prompt".into()));
         }
+        let json = opts.json_schema.as_ref().map(JsonOutput::new).transpose()?;
+        if json.is_some() && self.pieces.is_none() {
+            self.pieces = Some(TokenPieces::new(&self.tokenizer));
+        }
         if prompt.len() >= self.context {
             return Err(Error::PromptTooLong { tokens: prompt.len(), context: self.context });
         }
@@ -303,6 +315,7 @@ impl Session {
             done: if opts.max_tokens == 0 && !warm { Some(StopReason::MaxTokens) } else { None },
             warm,
             kept,
+            json,
         });
         Ok(StartInfo { n_prompt: prompt.len(), n_reused: reuse + n_shifted, n_shifted })
     }
@@ -424,9 +437,13 @@ impl Session {
             return Ok(Plan::Ready(Step::text(String::new(), None, gen.done)));
         }
         let recent_from = self.cached.len().saturating_sub(gen.sampler.window());
-        let token = match gen.sampled.take() {
-            Some(t) => t,
-            None => gen.sampler.sample_reply(&mut gen.logits, &self.cached[recent_from..], gen.n_generated),
+        let recent = &self.cached[recent_from..];
+        let token = match (gen.sampled.take(), gen.json.as_mut(), self.pieces.as_ref()) {
+            (Some(t), _, _) => t,
+            (None, Some(json), Some(pieces)) => {
+                json.sample(&mut gen.sampler, &mut gen.logits, recent, gen.n_generated, pieces, self.tokenizer.eog())
+            }
+            _ => gen.sampler.sample_reply(&mut gen.logits, recent, gen.n_generated),
         };
         if self.tokenizer.is_eog(token) {
             gen.done = Some(StopReason::Eos);
@@ -435,8 +452,17 @@ impl Session {
         let piece = gen.stream.push(&self.tokenizer, token)?;
         gen.n_generated += 1;
         let mut text = piece.text;
+        let json_done = match (gen.json.as_mut(), self.pieces.as_ref().and_then(|p| p.get(token))) {
+            (Some(json), Some(bytes)) => {
+                json.advance(bytes);
+                json.done()
+            }
+            _ => false,
+        };
         let reason = if piece.stopped {
             Some(StopReason::Stop)
+        } else if json_done {
+            Some(StopReason::Eos)
         } else if gen.n_generated >= gen.max_tokens {
             Some(StopReason::MaxTokens)
         } else if self.cached.len() + 1 >= self.context {
@@ -512,6 +538,10 @@ impl Session {
     /// samples, drawing that number itself).
     fn params_after(&mut self, run: &Run, pending: bool) -> Option<crate::gpu::SampleParams> {
         let gen = self.gen.as_mut()?;
+        if gen.json.is_some() {
+            // Kept to JSON: the CPU checks each token against the value so far.
+            return None;
+        }
         let o = &gen.sampler.opts;
         let dry = o.dry_multiplier > 0.0;
         if dry && pending {

@@ -21,6 +21,12 @@ pub fn gemma_bytes() -> Vec<u8> {
     })
 }
 
+/// The app's default model (an instruct one), fetched by the set-up as Gemma is.
+pub fn default_model_bytes() -> Vec<u8> {
+    let p = repo_root().join("models/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf");
+    std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}. Fetch it with `python3 scripts/fetch-model.py` (the test command does).", p.display()))
+}
+
 /// The optional instruct model; tests that need it print why they skip.
 pub fn qwen_bytes() -> Option<Vec<u8>> {
     let p = repo_root().join("models/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf");
