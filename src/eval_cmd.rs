@@ -154,7 +154,7 @@ fn load_cards(a: &Args) -> Result<Vec<(String, Card)>, String> {
 /// runs (run index, reply index).
 fn judge_all(path: &str, runs: &[CharacterRun], cards: &[(String, Card)], seed: u64) -> Result<Vec<Vec<Judgement>>, String> {
     let mut session: Session = crate::load_session(path)?;
-    let opts = GenerateOptions { sampler: SamplerOptions { seed, ..SamplerOptions::greedy() }, max_tokens: 24, stop: Vec::new(), context_shift: false };
+    let opts = GenerateOptions { sampler: SamplerOptions { seed, ..SamplerOptions::greedy() }, max_tokens: 24, ..Default::default() };
     let mut out = Vec::new();
     for run in runs {
         let card = cards.iter().map(|(_, c)| c).find(|c| c.display_name().trim() == run.character);

@@ -8,7 +8,7 @@ use kindred_engine::{GenerateOptions, SamplerOptions};
 use crate::args::Args;
 
 pub fn run(argv: &[String]) -> Result<(), String> {
-    let a = Args::parse(argv, &[])?;
+    let a = Args::parse(argv, &["json"])?;
     let json = match a.get("format").unwrap_or("text") {
         "json" => true,
         "text" => false,
@@ -21,6 +21,7 @@ pub fn run(argv: &[String]) -> Result<(), String> {
     };
     match backend {
         "cpu" => {}
+        "gpu" if opts.json_schema.is_some() => return Err("--json and --json-schema run on the CPU backend".into()),
         "gpu" => return gpu_generate(a.required("model")?, a.required("prompt")?, &opts, json),
         b => return Err(format!("--backend {b}: expected auto, cpu or gpu")),
     }
@@ -151,5 +152,18 @@ pub fn options(a: &Args) -> Result<GenerateOptions, String> {
         max_tokens: a.num("max-tokens", 64)?,
         stop: a.get("stop").map(|s| vec![s.to_string()]).unwrap_or_default(),
         context_shift: false,
+        json_schema: json_schema(a)?,
     })
+}
+
+/// `--json`: the completion is a JSON object; `--json-schema FILE`: a value
+/// that schema allows (crates/engine/src/json_output).
+fn json_schema(a: &Args) -> Result<Option<serde_json::Value>, String> {
+    if let Some(path) = a.get("json-schema") {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
+        let schema = serde_json::from_str(&text).map_err(|e| format!("{path}: not JSON: {e}"))?;
+        kindred_engine::json_output::JsonOutput::new(&schema).map_err(|e| format!("{path}: {e}"))?;
+        return Ok(Some(schema));
+    }
+    Ok(a.has("json").then(|| serde_json::json!({ "type": "object" })))
 }

@@ -26,6 +26,7 @@ usage:
                    [--dry-allowed-length 4] [--dry-last-n 1024] [--end-boost 0.15] [--end-boost-after 60]
                    [--seed 0] [--stop S] (the app's sampling; --temperature 0 is the raw argmax)
                    [--format json|text] [--threads N] [--backend cpu|gpu]
+                   [--json | --json-schema FILE] (the completion kept to a JSON object, or to the schema's values)
   kindred chat --model PATH --character CARD [--user NAME] [--max-tokens 120] [--style auto|story|roleplay|transcript] [--threads N]
                [--context N] [--no-shift] (a chat that outgrows N tokens keeps its later turns cached: context shift)
                [--resume DIR] (the conversation and the read prompt kept in DIR, taken up again next run)

@@ -28,6 +28,34 @@ fn generate_json_matches_llama_cpp_greedy_ids() {
 }
 
 #[test]
+fn generate_keeps_a_completion_to_a_json_schema() {
+    let model = root().join("models/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf");
+    let dir = std::env::temp_dir().join(format!("kindred-json-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let schema = dir.join("schema.json");
+    std::fs::write(&schema, r#"{"type":"object","properties":{"city":{"enum":["Paris","Lyon"]},"people":{"type":"integer"}},"required":["city","people"]}"#).unwrap();
+    let prompt = "<|im_start|>user\nThe capital of France and its population, as JSON.<|im_end|>\n<|im_start|>assistant\n";
+    let out = kindred()
+        .args(["generate", "--model"])
+        .arg(&model)
+        .args(["--prompt", prompt, "--max-tokens", "60", "--format", "json", "--json-schema"])
+        .arg(&schema)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let reply: serde_json::Value = serde_json::from_str(v["text"].as_str().unwrap()).unwrap();
+    assert_eq!(reply["city"], "Paris", "{reply}");
+    assert!(reply["people"].is_u64(), "{reply}");
+    assert_eq!(v["stop_reason"], "eos");
+    std::fs::write(&schema, r#"{"type":"wizard"}"#).unwrap();
+    let bad = kindred().args(["generate", "--model"]).arg(&model).args(["--prompt", "x", "--json-schema"]).arg(&schema).output().unwrap();
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("unknown type `wizard`"), "{}", String::from_utf8_lossy(&bad.stderr));
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
 fn control_tokens_in_the_prompt_are_special_tokens() {
     let model = root().join("models/gemma-3-270m-q4_k_m.gguf");
     let out = kindred()

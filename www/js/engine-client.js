@@ -74,6 +74,14 @@ export class EngineClient {
     return id;
   }
 
+  // An OpenAI-style completion of `messages` ([{role, content}]) in the model's chat format
+  // (kindred.js); tokens and the end come as for generate.
+  complete(messages, options) {
+    const id = this.nextId++;
+    this.worker.postMessage({ type: 'complete', id, messages, options });
+    return id;
+  }
+
   // Reads the prompt a reply to `request` would start with while the person types (see
   // worker.js "warm"); request null ends a warm-up. Progress comes as "warm" messages.
   warm(request, options, chat = null) {

@@ -18,6 +18,11 @@
 //                                                   crates/web) and stream a reply; options as Engine.start
 //                                                   takes them; chat: the chat's id, to restore its prompt
 //                                                   from a stored prefix and keep the read one (none: neither)
+//   {type:"complete", id, messages, options}        an OpenAI-style chat completion (kindred.js): messages
+//                                                   [{role, content}] in the model's chat format, streamed as
+//                                                   "token" messages and ended by "done" (or an "error" with
+//                                                   scope "complete"); options as for generate, and
+//                                                   response_format ({type: "json_object" | "json_schema", ...})
 //   {type:"stop"}                                   end the current reply after the token in hand
 //   {type:"warm", id, request, options, chat?}      read the prompt this chat's next reply starts with (the
 //                                                   request as for a reply to the history as it stands) into
@@ -63,7 +68,8 @@
 //        message?}                                  request null) or "skipped" (message: why); restored: the
 //                                                   tokens taken from a stored prefix, or {refused: why};
 //                                                   n_shifted: of n_reused, kept past turns left out to fit
-//   {type:"error", scope, id?, message}             scope: "load" | "generate" | "check"
+//   {type:"error", scope, id?, message, refused?}   scope: "load" | "generate" | "complete" | "check"; refused:
+//                                                   a load refused because the engine cannot run the file
 //   {type:"count", id, tokens, exact, message?}     a "count" answered: the assembled prompt's token
 //                                                   counts (null with a message when it failed)
 //   {type:"held"}                                   the "hold" lock is held
@@ -291,7 +297,7 @@ async function load(msg) {
     post({ type: 'ready', info, source, stored, cpu, ...backend });
   } catch (err) {
     if (abort.signal.aborted && !err?.refused) post({ type: 'error', scope: 'load', cancelled: true, message: 'The download was cancelled.' });
-    else post({ type: 'error', scope: 'load', message: errorText(err) });
+    else post({ type: 'error', scope: 'load', message: errorText(err), refused: Boolean(err?.refused) });
   } finally {
     loading = false;
     loadAbort = null;
@@ -380,9 +386,21 @@ async function reply(id, request, rawOptions, stream, since = performance.now(),
   const continues = prepared.continuing;
   if (chat) await restorePrefix();
   const t0 = performance.now();
-  const { n_prompt, n_reused, n_shifted } = plain(engine.start_prepared(options));
-  // next() first reads the prompt a chunk at a time (prefill_left set), so
-  // a stop is heard during a long prompt too; t1 marks the prompt read.
+  const start = plain(engine.start_prepared(options));
+  const out = await decode(id, stream);
+  return {
+    raw: out.text,
+    text: finishReply(out.text, out.reason, prepared.speakers, continues),
+    reason: out.reason,
+    loreState: prepared.lore_state,
+    stats: replyStats(start, out, t0, since),
+  };
+}
+
+// Steps a started reply to its end, streamed as "token" messages when `stream`. The engine
+// first reads the prompt a chunk at a time (prefill_left set), so a stop is heard during a
+// long prompt too. Returns {text, reason, generated, t1 (the prompt read), t2, firstAt}.
+async function decode(id, stream) {
   let t1 = performance.now();
   let text = '';
   let generated = 0;
@@ -409,20 +427,43 @@ async function reply(id, request, rawOptions, stream, since = performance.now(),
     }
     if (step.done) { reason = step.stop_reason; break; }
   }
-  const t2 = performance.now();
-  const decodeS = (t2 - t1) / 1000;
+  return { text, reason, generated, t1, t2: performance.now(), firstAt };
+}
+
+// A reply's figures: `start` the engine's {n_prompt, n_reused, n_shifted}, `out` decode's,
+// t0 when the prompt began to be read, `since` when the request came.
+function replyStats(start, out, t0, since) {
+  const decodeS = (out.t2 - out.t1) / 1000;
   return {
-    raw: text,
-    text: finishReply(text, reason, prepared.speakers, continues),
-    reason,
-    loreState: prepared.lore_state,
-    stats: {
-      n_prompt: Number(n_prompt), n_reused: Number(n_reused), n_shifted: Number(n_shifted), n_generated: generated,
-      prefill_ms: Math.round(t1 - t0), decode_ms: Math.round(t2 - t1),
-      first_ms: firstAt === null ? null : Math.round(firstAt - since),
-      tokens_per_s: decodeS > 0 ? generated / decodeS : 0,
-    },
+    n_prompt: Number(start.n_prompt), n_reused: Number(start.n_reused), n_shifted: Number(start.n_shifted),
+    n_generated: out.generated, prefill_ms: Math.round(out.t1 - t0), decode_ms: Math.round(out.t2 - out.t1),
+    first_ms: out.firstAt === null ? null : Math.round(out.firstAt - since),
+    tokens_per_s: decodeS > 0 ? out.generated / decodeS : 0,
   };
+}
+
+// An OpenAI-style chat completion (kindred.js): the messages in the model's own chat format,
+// with no character, memory or turn discipline around them; options as for a reply, with
+// `response_format` keeping it to JSON (crates/engine/src/json_output).
+async function complete(msg) {
+  const id = msg.id;
+  if (!engine) return post({ type: 'error', scope: 'complete', id, message: 'The model is not loaded yet.' });
+  if (busy) return post({ type: 'error', scope: 'complete', id, message: 'A reply is already being written.' });
+  busy = true;
+  stopRequested = false;
+  const received = performance.now();
+  try {
+    await endWarm();
+    const options = checkOptions(msg.options);
+    const t0 = performance.now();
+    const start = plain(engine.start(engine.render_chat(msg.messages, null), options));
+    const out = await decode(id, true);
+    post({ type: 'done', id, stop_reason: out.reason, text: out.text, stats: replyStats(start, out, t0, received) });
+  } catch (err) {
+    post({ type: 'error', scope: 'complete', id, message: errorText(err) });
+  } finally {
+    busy = false;
+  }
 }
 
 // A reply's prompt from its request (crates/web/src/prepare.rs): assembled, rendered, fitted
@@ -675,6 +716,7 @@ self.onmessage = (event) => {
   if (!msg || typeof msg !== 'object') return;
   if (msg.type === 'load') load(msg);
   else if (msg.type === 'generate') generate(msg);
+  else if (msg.type === 'complete') complete(msg);
   else if (msg.type === 'check') check(msg);
   else if (msg.type === 'stop') stopRequested = true;
   else if (msg.type === 'warm') warm(msg);

@@ -103,15 +103,17 @@ pub fn checked(raw: &Value) -> GenerateOptions {
 
 /// The schema a `response_format` asks the reply to keep to: `{type:
 /// "json_object"}` any object, `{type: "json_schema", json_schema: {schema}}`
-/// that schema, `{type: "text"}` none. Any other shape gives a schema that
-/// is not one (null), so the reply is refused with the reason when it
-/// starts rather than written unconstrained.
+/// that schema, `{type: "text"}` none. Any other shape gives, in place of a
+/// schema, the reason as a string (null would not survive the trip through
+/// JS), which the schema compiler refuses with that reason when the reply
+/// starts: never a reply written unconstrained.
 pub fn response_schema(format: &Value) -> Option<Value> {
+    let why = |s: &str| Some(Value::String(s.into()));
     match format.get("type").and_then(Value::as_str) {
         Some("text") => None,
         Some("json_object") => Some(serde_json::json!({ "type": "object" })),
-        Some("json_schema") => Some(format.pointer("/json_schema/schema").cloned().unwrap_or(Value::Null)),
-        _ => Some(Value::Null),
+        Some("json_schema") => format.pointer("/json_schema/schema").cloned().or_else(|| why("json_schema.schema is missing")),
+        _ => why("response_format.type must be text, json_object or json_schema"),
     }
 }
 
@@ -156,9 +158,15 @@ mod tests {
         let schema = json!({ "type": "array", "items": { "type": "integer" } });
         let format = json!({ "type": "json_schema", "json_schema": { "name": "n", "schema": schema } });
         assert_eq!(checked(&json!({ "response_format": format })).json_schema, Some(schema));
-        for bad in [json!({ "type": "xml" }), json!({ "type": "json_schema" }), json!("json")] {
-            let s = checked(&json!({ "response_format": bad })).json_schema;
-            assert!(crate::json_output::JsonOutput::new(&s.unwrap()).is_err(), "{bad} is refused when the reply starts");
+        for (bad, why) in [
+            (json!({ "type": "xml" }), "must be text, json_object or json_schema"),
+            (json!({ "type": "json_schema" }), "json_schema.schema is missing"),
+            (json!("json"), "must be text, json_object or json_schema"),
+        ] {
+            let s = checked(&json!({ "response_format": bad })).json_schema.expect("not dropped");
+            assert!(!s.is_null(), "a null would be lost on the way through JS");
+            let err = crate::json_output::JsonOutput::new(&s).err().expect("refused when the reply starts").to_string();
+            assert!(err.contains(why), "{bad}: {err}");
         }
     }
 

@@ -158,7 +158,7 @@ fn reply_tokens(s: &mut Session, m: &mut GpuModel, n: usize) -> Vec<u32> {
 fn a_new_prompt_never_takes_the_last_replys_queued_step() {
     let mut s = Session::load(synthetic::write(&Spec::tiny("qwen2", QType::Q4K)).unwrap()).unwrap();
     let mut m = on_gpu(s.model.gguf());
-    let greedy = GenerateOptions { sampler: SamplerOptions::greedy(), max_tokens: 8, stop: Vec::new(), context_shift: false };
+    let greedy = GenerateOptions { sampler: SamplerOptions::greedy(), max_tokens: 8, stop: Vec::new(), context_shift: false, json_schema: None };
     s.begin(&REPLY_PROMPT, greedy.clone()).unwrap();
     let ids = reply_tokens(&mut s, &mut m, 8);
     assert_eq!(ids.len(), 8);

@@ -17,7 +17,7 @@ const NEAR_TIE: f32 = 0.5;
 const TOKENS: usize = 6;
 
 fn greedy() -> GenerateOptions {
-    GenerateOptions { sampler: SamplerOptions::greedy(), max_tokens: TOKENS, stop: Vec::new(), context_shift: false }
+    GenerateOptions { sampler: SamplerOptions::greedy(), max_tokens: TOKENS, stop: Vec::new(), context_shift: false, json_schema: None }
 }
 
 /// NaN before any logits (the prompt not yet read).
@@ -178,7 +178,7 @@ fn gemma_session_samples_on_gpu_reproducibly() {
     let opts = GpuModelOptions { context: Some(256), ..Default::default() };
     let mut model = GpuModel::load_with(s.model.gguf(), &opts).unwrap();
     let n_vocab = model.config().n_vocab;
-    let sampled = GenerateOptions { sampler: SamplerOptions { seed: 5, ..Default::default() }, max_tokens: TOKENS, stop: Vec::new(), context_shift: false };
+    let sampled = GenerateOptions { sampler: SamplerOptions { seed: 5, ..Default::default() }, max_tokens: TOKENS, stop: Vec::new(), context_shift: false, json_schema: None };
 
     let run_on = |s: &mut Session, model: &mut GpuModel, o: &GenerateOptions, prompt: &[u32]| {
         s.reset();
@@ -217,7 +217,7 @@ fn gemma_session_samples_on_gpu_reproducibly() {
     // repeats itself, so DRY moves the very first token.
     let repeat = s.encode_prompt("one two three four one two three four one two three").unwrap();
     let sampler = SamplerOptions { dry_multiplier: 0.8, dry_allowed_length: 2, ..SamplerOptions::greedy() };
-    let dry = GenerateOptions { sampler, max_tokens: 4, stop: Vec::new(), context_shift: false };
+    let dry = GenerateOptions { sampler, max_tokens: 4, stop: Vec::new(), context_shift: false, json_schema: None };
     model.set_read_logits(true);
     let (cpu_dry, _) = run_on(&mut s, &mut model, &dry, &repeat);
     model.set_read_logits(false);
@@ -260,7 +260,7 @@ fn penalties_and_the_raised_end_sample_on_gpu_as_on_cpu() {
     // token was read (that token counted on the GPU): the CPU sampler on the
     // same logits picks the same tokens, and no token comes back within it.
     let sampler = SamplerOptions { repeat_penalty: 1.5, presence_penalty: 50.0, penalty_last_n: 3, ..SamplerOptions::greedy() };
-    let penalised = GenerateOptions { sampler, max_tokens: 12, stop: Vec::new(), context_shift: false };
+    let penalised = GenerateOptions { sampler, max_tokens: 12, stop: Vec::new(), context_shift: false, json_schema: None };
     model.set_read_logits(true);
     let cpu_sampled = run(&mut s, &mut model, &penalised);
     model.set_read_logits(false);
@@ -278,11 +278,38 @@ fn penalties_and_the_raised_end_sample_on_gpu_as_on_cpu() {
     // reply ends early, at the same token on both backends (a step queued
     // ahead counts the token it waits for in the reply's length).
     let sampler = SamplerOptions { end_boost: 2.0, end_boost_after: 4, ..SamplerOptions::greedy() };
-    let ending = GenerateOptions { sampler, max_tokens: 24, stop: Vec::new(), context_shift: false };
+    let ending = GenerateOptions { sampler, max_tokens: 24, stop: Vec::new(), context_shift: false, json_schema: None };
     model.set_read_logits(true);
     let cpu_ended = run(&mut s, &mut model, &ending);
     model.set_read_logits(false);
     let gpu_ended = run(&mut s, &mut model, &ending);
     assert_eq!(gpu_ended, cpu_ended, "the raised end, queued ahead on the GPU and one step at a time on the CPU");
     assert!(cpu_ended.len() < 24 && s.tokenizer.is_eog(*cpu_ended.last().unwrap()), "ended by an end token: {cpu_ended:?}");
+}
+
+/// A reply kept to a JSON Schema on the GPU: the GPU hands the logits back
+/// and the CPU checks each token against the value, so the reply parses,
+/// fits, and ends with the value, as on the CPU.
+#[test]
+fn gemma_session_keeps_a_json_reply_to_its_schema_on_gpu() {
+    let mut s = Session::load(common::gemma_bytes()).unwrap();
+    let prompt = s.encode_prompt("The weather in Paris today, as JSON:").unwrap();
+    let schema = serde_json::json!({
+        "type": "object",
+        "properties": { "sky": { "enum": ["sunny", "cloudy", "rain"] }, "celsius": { "type": "integer" } },
+        "required": ["sky", "celsius"]
+    });
+    let opts = GenerateOptions { max_tokens: 40, json_schema: Some(schema), ..greedy() };
+    s.begin(&prompt, opts.clone()).unwrap();
+    let (_, cpu_text, _) = finish_on_gpu(&mut s, &mut None, None);
+    let model = GpuModel::load_with(s.model.gguf(), &GpuModelOptions { context: Some(256), ..Default::default() }).unwrap();
+    s.reset();
+    s.begin(&prompt, opts).unwrap();
+    let (_, text, fault) = finish_on_gpu(&mut s, &mut Some(model), None);
+    assert!(fault.is_none(), "{fault:?}");
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"));
+    assert!(["sunny", "cloudy", "rain"].contains(&v["sky"].as_str().unwrap_or("")), "{text}");
+    assert!(v["celsius"].is_i64(), "{text}");
+    eprintln!("GPU: {text:?}, CPU: {cpu_text:?}");
+    serde_json::from_str::<serde_json::Value>(&cpu_text).unwrap();
 }

@@ -65,7 +65,7 @@ fn prefix_is_reused_and_gives_the_same_logits() {
     for &arch in ARCHS {
         let mut s = session(arch, QType::Q8_0);
         let ids = prompt(30, s.model.config().n_vocab);
-        let greedy = || GenerateOptions { sampler: SamplerOptions::greedy(), max_tokens: 4, stop: vec![], context_shift: false };
+        let greedy = || GenerateOptions { sampler: SamplerOptions::greedy(), max_tokens: 4, stop: vec![], context_shift: false, json_schema: None };
         let info = s.start(&ids[..20], greedy()).unwrap();
         assert_eq!(info.n_reused, 0);
         let info = s.start(&ids, greedy()).unwrap();
@@ -90,7 +90,7 @@ fn a_warm_up_reads_the_prefix_and_the_reply_reuses_it() {
         let mut s = session(arch, QType::Q8_0);
         // Longer than one prefill chunk, so a warm-up cut short keeps some.
         let ids = prompt(150, s.model.config().n_vocab);
-        let greedy = || GenerateOptions { sampler: SamplerOptions::greedy(), max_tokens: 8, stop: vec![], context_shift: false };
+        let greedy = || GenerateOptions { sampler: SamplerOptions::greedy(), max_tokens: 8, stop: vec![], context_shift: false, json_schema: None };
         let info = s.begin_warm(&ids[..140], false).unwrap();
         assert_eq!((info.n_prompt, info.n_reused), (140, 0));
         let first = s.next().unwrap();
@@ -120,7 +120,7 @@ fn a_stored_prefix_restores_the_cache_and_a_bad_one_is_refused() {
     for &arch in ARCHS {
         let mut s = session(arch, QType::Q4K);
         let ids = prompt(100, s.model.config().n_vocab);
-        let greedy = || GenerateOptions { sampler: SamplerOptions::greedy(), max_tokens: 8, stop: vec![], context_shift: false };
+        let greedy = || GenerateOptions { sampler: SamplerOptions::greedy(), max_tokens: 8, stop: vec![], context_shift: false, json_schema: None };
         s.warm(&ids[..90], false).unwrap();
         let stored = s.save_prefix(80);
         let mut fresh = session(arch, QType::Q4K);
@@ -169,7 +169,7 @@ fn same_seed_same_text_other_seed_other_text() {
 fn generation_stops_on_max_tokens_and_cancel() {
     let mut s = session("llama", QType::Q8_0);
     let ids = prompt(5, s.model.config().n_vocab);
-    let opts = GenerateOptions { sampler: SamplerOptions::greedy(), max_tokens: 3, stop: vec![], context_shift: false };
+    let opts = GenerateOptions { sampler: SamplerOptions::greedy(), max_tokens: 3, stop: vec![], context_shift: false, json_schema: None };
     let out = s.generate(&ids, opts.clone(), |_| true).unwrap();
     assert!(out.ids.len() <= 3);
     let mut calls = 0;

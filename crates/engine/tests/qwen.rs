@@ -16,7 +16,7 @@ fn qwen_answers_with_its_own_chat_template() {
     assert!(prompt.starts_with("<|im_start|>system\n"), "Qwen's template adds its default system turn: {prompt}");
     assert!(prompt.ends_with("<|im_start|>user\nWhat is 2+2? Answer with one number.<|im_end|>\n<|im_start|>assistant\n"), "{prompt}");
     let ids = s.encode_prompt(&prompt).unwrap();
-    let opts = GenerateOptions { sampler: SamplerOptions::greedy(), max_tokens: 8, stop: vec![], context_shift: false };
+    let opts = GenerateOptions { sampler: SamplerOptions::greedy(), max_tokens: 8, stop: vec![], context_shift: false, json_schema: None };
     let out = s.generate(&ids, opts, |_| true).unwrap();
     assert!(out.text.contains('4'), "reply: {:?}", out.text);
     assert_eq!(out.stop_reason, kindred_engine::StopReason::Eos, "the model ends its turn: {:?}", out.text);

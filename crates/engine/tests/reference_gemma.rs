@@ -25,7 +25,7 @@ fn gemma_matches_llama_cpp_reference() {
     let want_ids: Vec<u32> = case["prompt_token_ids"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as u32).collect();
     assert_eq!(ids, want_ids, "prompt tokens");
 
-    let opts = GenerateOptions { sampler: SamplerOptions::greedy(), max_tokens: 32, stop: vec![], context_shift: false };
+    let opts = GenerateOptions { sampler: SamplerOptions::greedy(), max_tokens: 32, stop: vec![], context_shift: false, json_schema: None };
     s.start(&ids, opts).unwrap();
     let logits = s.logits().unwrap().to_vec();
     for e in case["top5_after_prompt"].as_array().unwrap() {
@@ -73,7 +73,7 @@ fn gemma_teacher_forced_steps_match_reference() {
     let steps = case["top5_per_step"].as_array().unwrap();
     let mut worst = 0f32;
     for (i, top) in steps.iter().enumerate() {
-        let opts = GenerateOptions { sampler: SamplerOptions::greedy(), max_tokens: 1, stop: vec![], context_shift: false };
+        let opts = GenerateOptions { sampler: SamplerOptions::greedy(), max_tokens: 1, stop: vec![], context_shift: false, json_schema: None };
         let info = s.start(&ids, opts).unwrap();
         if i > 0 {
             assert_eq!(info.n_reused, ids.len() - 1, "step {i} reuses the cached prefix");

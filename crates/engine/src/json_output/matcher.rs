@@ -61,11 +61,44 @@ enum Frame {
     /// backslash, 2..=5 hex digits of a `\u` escape still to come (+1), 6
     /// the second digit after a first `d`, which must keep the escape out
     /// of the surrogates (a lone one is not text, and parsers refuse it).
-    Str { min: u32, max: u32, len: u32, esc: u8, key: bool },
+    /// `utf8`: continuation bytes the character being written still needs.
+    Str { min: u32, max: u32, len: u32, esc: u8, key: bool, utf8: Utf8 },
     /// One of a literal set (enum values, listed keys, true/false/null):
     /// `cand` the candidates still matching after `pos` bytes.
     Lit { set: u32, cand: u64, pos: u32, key: bool },
     Num { integer: bool, at: NumAt, len: u8 },
+}
+
+/// Where a UTF-8 character stands: continuation bytes still to come, and
+/// the range the next one must lie in (narrower after E0, ED, F0 and F4,
+/// which would otherwise allow overlong forms and surrogates).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+struct Utf8 {
+    left: u8,
+    lo: u8,
+    hi: u8,
+}
+
+impl Utf8 {
+    /// After byte `b` (not in an escape): the new state, or None when `b`
+    /// cannot come here.
+    fn after(self, b: u8) -> Option<Utf8> {
+        let next = |left, lo, hi| Some(Utf8 { left, lo, hi });
+        if self.left > 0 {
+            return (self.lo..=self.hi).contains(&b).then_some(Utf8 { left: self.left - 1, lo: 0x80, hi: 0xbf });
+        }
+        match b {
+            0x00..=0x7f => next(0, 0, 0),
+            0xc2..=0xdf => next(1, 0x80, 0xbf),
+            0xe0 => next(2, 0xa0, 0xbf),
+            0xed => next(2, 0x80, 0x9f),
+            0xe1..=0xef => next(2, 0x80, 0xbf),
+            0xf0 => next(3, 0x90, 0xbf),
+            0xf1..=0xf3 => next(3, 0x80, 0xbf),
+            0xf4 => next(3, 0x80, 0x8f),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -135,7 +168,7 @@ impl Matcher {
                     *top = match b {
                         b'{' if k & OBJECT != 0 => Frame::Object { node, seen: 0, at: ObjAt::Open, pending: ANY_NODE },
                         b'[' if k & ARRAY != 0 => Frame::Array { node, count: 0, next: false },
-                        b'"' if k & STRING != 0 => Frame::Str { min: n.min_len, max: n.max_len, len: 0, esc: 0, key: false },
+                        b'"' if k & STRING != 0 => Frame::Str { min: n.min_len, max: n.max_len, len: 0, esc: 0, key: false, utf8: Utf8::default() },
                         b'-' | b'0'..=b'9' if k & (NUMBER | INTEGER) != 0 => {
                             *top = Frame::Num { integer: k & NUMBER == 0, at: NumAt::Start, len: 0 };
                             continue;
@@ -167,7 +200,7 @@ impl Matcher {
                                     self.stack.push(Frame::Lit { set, cand: unseen, pos: 0, key: true });
                                     continue;
                                 }
-                                None => self.stack.push(Frame::Str { min: 0, max: u32::MAX, len: 0, esc: 0, key: true }),
+                                None => self.stack.push(Frame::Str { min: 0, max: u32::MAX, len: 0, esc: 0, key: true, utf8: Utf8::default() }),
                             }
                             return true;
                         }
@@ -214,7 +247,12 @@ impl Matcher {
                         _ => return false,
                     }
                 }
-                Frame::Str { min, max, len, esc, key } => {
+                Frame::Str { min, max, len, esc, key, utf8 } => {
+                    if utf8.left > 0 {
+                        let Some(utf8) = utf8.after(b) else { return false };
+                        *top = Frame::Str { min, max, len, esc, key, utf8 };
+                        return true;
+                    }
                     let (len, esc) = match (esc, b) {
                         (1, b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => (len, 0),
                         (1, b'u') => (len, 5),
@@ -234,14 +272,16 @@ impl Matcher {
                             }
                             return true;
                         }
-                        (_, 0..=0x1f | 0xc0 | 0xc1 | 0xf5..=0xff) => return false,
-                        // A UTF-8 continuation byte is part of a character already counted.
-                        (_, 0x80..=0xbf) => (len, 0),
+                        (_, 0..=0x1f) => return false,
                         (_, _) if len >= max => return false,
                         (_, b'\\') => (len + 1, 1),
-                        (_, _) => (len + 1, 0),
+                        (_, _) => {
+                            let Some(utf8) = utf8.after(b) else { return false };
+                            *top = Frame::Str { min, max, len: len + 1, esc: 0, key, utf8 };
+                            return true;
+                        }
                     };
-                    *top = Frame::Str { min, max, len, esc, key };
+                    *top = Frame::Str { min, max, len, esc, key, utf8 };
                     return true;
                 }
                 Frame::Lit { set, cand, pos, key } => {

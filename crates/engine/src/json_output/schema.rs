@@ -138,6 +138,8 @@ impl Compiler<'_> {
         let obj = match v {
             Value::Bool(true) => return Ok(ANY_NODE),
             Value::Object(o) => o,
+            // The reason `reply_settings::response_schema` gives for a format it cannot read.
+            Value::String(why) if depth == 0 => return Err(refuse(why.clone())),
             _ => return Err(refuse("a schema must be an object")),
         };
         if let Some(r) = obj.get("$ref") {

@@ -89,6 +89,23 @@ fn numbers_and_literals_may_end_a_top_level_value() {
 }
 
 #[test]
+fn strings_are_whole_utf8_characters_counted_once() {
+    let s = Schema::compile(&json!({ "type": "string", "maxLength": 2 })).unwrap();
+    assert_eq!(run(&s, "\"é😀\""), Some(true), "two characters, five bytes");
+    assert_eq!(run(&s, "\"éé"), Some(false));
+    assert_eq!(run(&s, "\"ééé"), None, "a third character");
+    let bytes = |b: &[u8]| {
+        let mut m = Matcher::new(&s);
+        b.iter().all(|&x| m.feed(&s, x))
+    };
+    assert!(!bytes(b"\"\x80"), "a continuation byte alone");
+    assert!(!bytes(b"\"\xc3\""), "a character cut short");
+    assert!(!bytes(b"\"\xed\xa0"), "a surrogate's encoding");
+    assert!(!bytes(b"\"\xc0\x80"), "an overlong form");
+    assert!(!bytes(b"\"\xf5"), "past U+10FFFF");
+}
+
+#[test]
 fn whitespace_is_bounded() {
     let s = Schema::any_object();
     assert_eq!(run(&s, &format!("{{{}}}", " ".repeat(24))), Some(true));
@@ -137,7 +154,7 @@ fn valid(v: &Value, schema: &Value) -> bool {
 #[test]
 fn a_random_walk_through_allowed_bytes_never_sticks_and_always_validates() {
     // Bytes that close things come up often enough for walks to finish.
-    let alphabet: Vec<u8> = "{}[],:\"\"\"\"0123456789-.eE+ \ntrufalsenmoydgchkx\\/u".bytes().collect();
+    let alphabet: Vec<u8> = "{}[],:\"\"\"\"0123456789-.eE+ \ntrufalsenmoydgchkxé😀\\/u".bytes().collect();
     let schemas = [
         person(),
         json!({ "type": "array", "items": person(), "maxItems": 2 }),
@@ -163,7 +180,7 @@ fn a_random_walk_through_allowed_bytes_never_sticks_and_always_validates() {
             }
             if m.done() {
                 finished += 1;
-                let text = String::from_utf8_lossy(&out);
+                let text = String::from_utf8(out.clone()).expect("whole UTF-8 characters");
                 let v: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"));
                 assert!(valid(&v, schema), "{text} against {schema}");
             }

@@ -1,0 +1,126 @@
+// Types of /kindred.js: Kindred's engine for other pages on the same site, with an
+// OpenAI-style chat API. The model runs in the visitor's browser (a Web Worker; the GPU
+// through WebGPU where asked and available) and is kept in IndexedDB, shared with the app and
+// the <kindred-chat> widget on the site.
+
+export type ErrorCode =
+  | 'model_not_found' // no such manifest id, or no file at that address
+  | 'unsupported_model' // a file the engine cannot run (the message says why)
+  | 'context_length_exceeded' // the prompt is longer than the model's context
+  | 'invalid_request' // a request, option or schema this cannot take (the message says which)
+  | 'aborted' // the request's signal aborted, or the engine was unloaded
+  | 'engine_error'; // anything else the engine reports (its worker ended, ...)
+
+export declare const CODES: readonly ErrorCode[];
+
+export declare class KindredError extends Error {
+  readonly code: ErrorCode;
+}
+
+export interface Progress {
+  phase: 'download' | 'cache' | 'verify' | 'init';
+  loaded: number;
+  total: number;
+}
+
+export interface EngineOptions {
+  /** A manifest id (models/manifest.json) or the address of a .gguf file on this site.
+   *  Default: the manifest's default model. */
+  model?: string;
+  /** Where the model runs: 'gpu' asks for WebGPU (the CPU when it is missing), 'auto' lets
+   *  the engine choose. Default 'auto'. */
+  backend?: 'auto' | 'gpu' | 'cpu';
+  onProgress?: (progress: Progress) => void;
+}
+
+export type Role = 'system' | 'user' | 'assistant';
+
+export interface Message {
+  role: Role;
+  content: string | { type: 'text'; text: string }[];
+}
+
+/** The JSON Schema subset replies are kept to: type (one or a list), properties with required
+ *  (an object with properties takes only those keys), additionalProperties (an object without
+ *  properties), items, minItems, maxItems, minLength, maxLength, enum, const, and local $ref
+ *  into $defs or definitions. Other keywords are not enforced. */
+export type JsonSchema = Record<string, unknown>;
+
+export type ResponseFormat =
+  | { type: 'text' }
+  | { type: 'json_object' }
+  | { type: 'json_schema'; json_schema: { name?: string; schema: JsonSchema; strict?: boolean } };
+
+export interface CompletionRequest {
+  messages: Message[];
+  stream?: boolean;
+  /** With stream: a last chunk with no choices and the usage. */
+  stream_options?: { include_usage?: boolean };
+  /** Default 120; at most 2048. */
+  max_tokens?: number;
+  max_completion_tokens?: number;
+  /** 0 to 2; 0 picks the likeliest token every time. */
+  temperature?: number;
+  top_p?: number;
+  /** The same seed and request give the same reply. */
+  seed?: number;
+  /** Up to 16 strings of up to 64 characters; the reply ends before one. */
+  stop?: string | string[];
+  /** JSON output: the reply parses (and fits the schema) unless it reached max_tokens first. */
+  response_format?: ResponseFormat;
+  n?: 1;
+}
+
+export interface Usage {
+  prompt_tokens: number;
+  completion_tokens: number;
+  total_tokens: number;
+}
+
+export type FinishReason = 'stop' | 'length';
+
+export interface Completion {
+  id: string;
+  object: 'chat.completion';
+  created: number;
+  model: string;
+  choices: [{ index: 0; message: { role: 'assistant'; content: string }; finish_reason: FinishReason }];
+  usage: Usage;
+}
+
+export interface CompletionChunk {
+  id: string;
+  object: 'chat.completion.chunk';
+  created: number;
+  model: string;
+  /** Empty only in the usage chunk. */
+  choices: { index: 0; delta: { role?: 'assistant'; content?: string }; finish_reason: FinishReason | null }[];
+  usage?: Usage;
+}
+
+export interface EngineInfo {
+  model: string;
+  name: string;
+  architecture: string;
+  backend: 'gpu' | 'cpu';
+  threads: number;
+  /** Tokens the prompt and the reply share. */
+  context: number;
+}
+
+export interface Engine {
+  chat: {
+    completions: {
+      /** Requests are answered one at a time, in order. Leaving a stream's loop early stops
+       *  its reply; an aborted signal drops a waiting request or stops the one being written. */
+      create(request: CompletionRequest & { stream: true }, options?: { signal?: AbortSignal }): Promise<AsyncIterable<CompletionChunk>>;
+      create(request: CompletionRequest & { stream?: false }, options?: { signal?: AbortSignal }): Promise<Completion>;
+    };
+  };
+  info(): EngineInfo;
+  /** Ends the worker and frees the model's memory; waiting and later requests fail 'aborted'. */
+  unload(): void;
+}
+
+/** Loads the model and resolves once it can answer. */
+export declare function createEngine(options?: EngineOptions): Promise<Engine>;
