@@ -9,6 +9,7 @@ export type ErrorCode =
   | 'context_length_exceeded' // the prompt is longer than the model's context
   | 'invalid_request' // a request, option or schema this cannot take (the message says which)
   | 'aborted' // the request's signal aborted, or the engine was unloaded
+  | 'character_not_found' // no character with that id on this site
   | 'engine_error'; // anything else the engine reports (its worker ended, ...)
 
 export declare const CODES: readonly ErrorCode[];
@@ -108,6 +109,52 @@ export interface EngineInfo {
   context: number;
 }
 
+export interface CharacterSummary {
+  id: string;
+  name: string;
+  description: string;
+  tags: string[];
+  /** 'starter' (the site's own), 'imported', or made in the app's editor. */
+  origin: string;
+}
+
+export interface ChatMessage {
+  id: number;
+  role: 'user' | 'assistant';
+  /** The shown alternative (swipe) as stored: checked by the safety settings and trimmed to
+   *  the character's own turn, as the app stores it. */
+  content: string;
+  greeting: boolean;
+  swipe: number;
+  swipes: number;
+  rating: 1 | 2 | 3 | 4 | null;
+  status: string;
+}
+
+export interface ChatReply {
+  message: ChatMessage;
+  finish_reason: FinishReason;
+  usage: Usage;
+}
+
+/** A chat with a character, the same conversation the app runs (its prompt: the card,
+ *  persona, lorebooks, memory and summaries; its storage: this site's IndexedDB, so it is
+ *  listed in the app too). Replies go through the engine's queue with the completions. */
+export interface CharacterChat {
+  readonly id: string;
+  history(): ChatMessage[];
+  /** With stream, the chunks of the reply as it is written; the last one carries `message`,
+   *  the reply as stored. */
+  send(text: string, options: { stream: true; signal?: AbortSignal }): Promise<AsyncIterable<CompletionChunk & { message?: ChatMessage }>>;
+  send(text: string, options?: { stream?: false; signal?: AbortSignal }): Promise<ChatReply>;
+  /** Another reply in place of the last one, kept beside it as a swipe. */
+  swipe(options: { stream: true; signal?: AbortSignal }): Promise<AsyncIterable<CompletionChunk & { message?: ChatMessage }>>;
+  swipe(options?: { stream?: false; signal?: AbortSignal }): Promise<ChatReply>;
+  /** 1-4 stars on the last reply's shown swipe; the same stars again clear them. Resolves to
+   *  the rating now. */
+  rate(stars: 1 | 2 | 3 | 4): Promise<number | null>;
+}
+
 export interface Engine {
   chat: {
     completions: {
@@ -116,6 +163,15 @@ export interface Engine {
       create(request: CompletionRequest & { stream: true }, options?: { signal?: AbortSignal }): Promise<AsyncIterable<CompletionChunk>>;
       create(request: CompletionRequest & { stream?: false }, options?: { signal?: AbortSignal }): Promise<Completion>;
     };
+  };
+  characters: {
+    /** The site's characters: the starters and what was imported or made in the app. */
+    list(): Promise<CharacterSummary[]>;
+    get(id: string): Promise<CharacterSummary & { card: Record<string, unknown> }>;
+    /** A PNG, JSON or CHARX card (Character Card V1/V2/V3, SillyTavern, RisuAI), stored. */
+    import(file: Blob): Promise<CharacterSummary>;
+    /** A new chat opened by the character's greeting, or the stored chat `chat`. */
+    chat(id: string, options?: { persona?: { name: string; description?: string }; chat?: string }): Promise<CharacterChat>;
   };
   info(): EngineInfo;
   /** Ends the worker and frees the model's memory; waiting and later requests fail 'aborted'. */

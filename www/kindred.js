@@ -12,12 +12,14 @@
 import { EngineClient } from './js/engine-client.js';
 import { presetsFromManifest } from './js/model-choice.js';
 import { resolveModel } from './js/settings.js';
+import { Characters } from './js/api-characters.js';
 
 const SITE = new URL('./', import.meta.url);
 const ROLES = ['system', 'user', 'assistant'];
 
 export const CODES = Object.freeze([
-  'model_not_found', 'unsupported_model', 'context_length_exceeded', 'invalid_request', 'aborted', 'engine_error',
+  'model_not_found', 'unsupported_model', 'context_length_exceeded', 'invalid_request', 'aborted',
+  'character_not_found', 'engine_error',
 ]);
 
 export class KindredError extends Error {
@@ -104,6 +106,36 @@ const finishReason = (stop) => (stop === 'max_tokens' || stop === 'context_full'
 
 let serial = 0;
 
+const usage = (stats) => ({
+  prompt_tokens: stats?.n_prompt ?? 0, completion_tokens: stats?.n_generated ?? 0,
+  total_tokens: (stats?.n_prompt ?? 0) + (stats?.n_generated ?? 0),
+});
+
+// A reply's chunks, OpenAI-shaped, pushed into a ChunkStream: `token(text)` with the text so
+// far (the engine never takes back what it showed, so each new part is the tail), `end(msg,
+// extra)` with the worker's "done" and fields for the last chunk.
+function chunker(model, stream, includeUsage) {
+  const base = { id: `chatcmpl-${Date.now().toString(36)}${(serial++).toString(36)}`, created: Math.floor(Date.now() / 1000), model };
+  const chunk = (delta, finish = null) => ({ ...base, object: 'chat.completion.chunk', choices: [{ index: 0, delta, finish_reason: finish }] });
+  let shown = '';
+  stream.push(chunk({ role: 'assistant', content: '' }));
+  return {
+    base,
+    token(text) {
+      const delta = text.slice(shown.length);
+      shown = text;
+      if (delta) stream.push(chunk({ content: delta }));
+    },
+    end(msg, extra = {}) {
+      const rest = (msg.text || '').slice(shown.length);
+      if (rest && (msg.text || '').startsWith(shown)) stream.push(chunk({ content: rest }));
+      stream.push({ ...chunk({}, finishReason(msg.stop_reason)), ...extra });
+      if (includeUsage) stream.push({ ...base, object: 'chat.completion.chunk', choices: [], usage: usage(msg.stats) });
+      stream.end();
+    },
+  };
+}
+
 class Engine {
   constructor() {
     this.client = null;
@@ -113,18 +145,22 @@ class Engine {
     this.current = null;
     this.closed = null;
     this.chat = { completions: { create: (req, opts) => this.create(req, opts) } };
+    this.characters = new Characters(this, SITE.href, (code, message) => new KindredError(code, message));
   }
 
   async load(model, backend, onProgress) {
     this.model = await findModel(model);
     await new Promise((resolve, reject) => {
+      const ours = (msg) => this.current && msg.id === this.current.id;
       this.client = new EngineClient({
         progress: (msg) => onProgress?.({ phase: msg.phase, loaded: msg.loaded, total: msg.total }),
         ready: (msg) => { this.ready = msg; resolve(); },
-        token: (msg) => this.current?.id === msg.id && this.current.token(msg.text),
-        done: (msg) => this.finished(msg),
+        token: (msg) => ours(msg) && this.current.token(msg),
+        prompt: (msg) => ours(msg) && this.current.prompt?.(msg),
+        summary: (msg) => ours(msg) && this.current.summary?.(msg),
+        done: (msg) => ours(msg) && this.finished(msg),
         error: (msg) => {
-          if (msg.scope === 'complete') return this.failed(msg);
+          if (msg.scope === 'complete' || msg.scope === 'generate') return this.failed(msg);
           // A load that fails, or a worker that ends: nothing more can be answered.
           const err = this.ready ? new KindredError('engine_error', msg.message) : loadError(msg);
           this.close(err);
@@ -158,7 +194,6 @@ class Engine {
   }
 
   create(req, { signal } = {}) {
-    if (this.closed) return Promise.reject(this.closed);
     let messages;
     try {
       if (!req || typeof req !== 'object') throw invalid('The request must be an object.');
@@ -167,80 +202,111 @@ class Engine {
     } catch (err) {
       return Promise.reject(err);
     }
-    const id = `chatcmpl-${Date.now().toString(36)}${(serial++).toString(36)}`;
-    const created = Math.floor(Date.now() / 1000);
-    const base = { id, created, model: this.model.id };
-    const job = { id: null, messages, options: options(req), shown: '', token: () => {}, finish: () => {}, fail: () => {} };
-    const usage = (stats) => ({
-      prompt_tokens: stats?.n_prompt ?? 0, completion_tokens: stats?.n_generated ?? 0,
-      total_tokens: (stats?.n_prompt ?? 0) + (stats?.n_generated ?? 0),
-    });
-    signal?.addEventListener('abort', () => this.cancel(job, new KindredError('aborted', 'The request was aborted.')), { once: true });
+    const opts = options(req);
+    const start = (job) => { job.id = this.client.complete(messages, opts); };
     if (!req.stream) {
       return new Promise((resolve, reject) => {
-        job.fail = reject;
-        job.finish = (msg) => resolve({
-          ...base, object: 'chat.completion',
-          choices: [{ index: 0, message: { role: 'assistant', content: msg.text }, finish_reason: finishReason(msg.stop_reason) }],
-          usage: usage(msg.stats),
-        });
-        this.enqueue(job, signal);
+        const base = { id: `chatcmpl-${Date.now().toString(36)}${(serial++).toString(36)}`, created: Math.floor(Date.now() / 1000), model: this.model.id };
+        this.enqueue({
+          start, token: () => {}, fail: reject,
+          finish: (msg) => resolve({
+            ...base, object: 'chat.completion',
+            choices: [{ index: 0, message: { role: 'assistant', content: msg.text }, finish_reason: finishReason(msg.stop_reason) }],
+            usage: usage(msg.stats),
+          }),
+        }, signal);
       });
     }
-    const chunk = (delta, finish = null) => ({ ...base, object: 'chat.completion.chunk', choices: [{ index: 0, delta, finish_reason: finish }] });
+    const job = { start };
     const stream = new ChunkStream(() => this.cancel(job, null));
-    stream.push(chunk({ role: 'assistant', content: '' }));
-    job.token = (text) => {
-      // The text so far never holds back less than before: the new part is its tail.
-      const delta = text.slice(job.shown.length);
-      job.shown = text;
-      if (delta) stream.push(chunk({ content: delta }));
-    };
-    job.finish = (msg) => {
-      const rest = (msg.text || '').slice(job.shown.length);
-      if (rest) stream.push(chunk({ content: rest }));
-      stream.push(chunk({}, finishReason(msg.stop_reason)));
-      if (req.stream_options?.include_usage) stream.push({ ...base, object: 'chat.completion.chunk', choices: [], usage: usage(msg.stats) });
-      stream.end();
-    };
-    job.fail = (err) => stream.fail(err);
+    const chunks = chunker(this.model.id, stream, req.stream_options?.include_usage);
+    Object.assign(job, { token: (msg) => chunks.token(msg.text), finish: (msg) => chunks.end(msg), fail: (err) => stream.fail(err) });
     this.enqueue(job, signal);
     return Promise.resolve(stream);
   }
 
+  // The engine a chat's ChatController drives (api-characters.js): its replies go through
+  // this queue (runChat), and it never reads ahead.
+  chatEngine() {
+    return {
+      generate: (request, opts, chatId) => this.client.generate(request, opts, chatId),
+      warm: () => null,
+      stop: () => this.client?.stop(),
+    };
+  }
+
+  // A chat action that starts a reply (`act(controller)` true when it did), run when the queue
+  // reaches it. Resolves to the stored reply, or with `stream`, to its chunks (the last one
+  // with `message`, the reply as stored: checked and trimmed as the app stores it).
+  runChat(chat, act, stream, signal) {
+    const c = chat.controller;
+    const job = {
+      start: () => {
+        chat.notice = '';
+        if (!act(c) || !c.reply) throw new KindredError('invalid_request', chat.notice || 'The reply could not start.');
+        job.id = c.reply.genId;
+        job.target = c.reply.target;
+      },
+      token: (msg) => c.onToken(msg),
+      prompt: (msg) => c.onPrompt(msg),
+      summary: (msg) => c.onSummary(msg),
+    };
+    const stored = (msg) => ({ message: chat.message(job.target), finish_reason: finishReason(msg.stop_reason), usage: usage(msg.stats) });
+    if (!stream) {
+      return new Promise((resolve, reject) => {
+        job.finish = async (msg) => { await c.onDone(msg); resolve(stored(msg)); };
+        job.fail = (err) => { if (job.id) c.onError({ scope: 'generate', id: job.id, message: err.message }); reject(err); };
+        this.enqueue(job, signal);
+      });
+    }
+    const out = new ChunkStream(() => this.cancel(job, null));
+    const chunks = chunker(this.model.id, out, false);
+    job.token = (msg) => { c.onToken(msg); chunks.token(msg.text); };
+    job.finish = async (msg) => { await c.onDone(msg); chunks.end(msg, { message: stored(msg).message }); };
+    job.fail = (err) => { if (job.id) c.onError({ scope: 'generate', id: job.id, message: err.message }); out.fail(err); };
+    this.enqueue(job, signal);
+    return Promise.resolve(out);
+  }
+
   enqueue(job, signal) {
+    if (this.closed) return job.fail(this.closed);
     if (signal?.aborted) return job.fail(new KindredError('aborted', 'The request was aborted.'));
+    signal?.addEventListener('abort', () => this.cancel(job, new KindredError('aborted', 'The request was aborted.')), { once: true });
     this.queue.push(job);
     this.next();
   }
 
   next() {
     if (this.current || !this.queue.length || !this.client) return;
-    this.current = this.queue.shift();
-    this.current.id = this.client.complete(this.current.messages, this.current.options);
+    const job = this.queue.shift();
+    this.current = job;
+    try {
+      job.start(job);
+    } catch (err) {
+      this.current = null;
+      job.fail(err);
+      this.next();
+    }
   }
 
   // A request given up (an abort, a stream left): a queued one is dropped, the one being
-  // written is stopped; `err` (none for a stream the caller left) goes to its caller.
+  // written is stopped (a chat's still stores what was written, as the app's Stop);
+  // `err` (none for a stream the caller left) goes to its caller.
   cancel(job, err) {
-    if (this.queue.includes(job)) {
-      this.queue = this.queue.filter((j) => j !== job);
-    } else if (this.current === job) {
-      this.client?.stop();
-      job.finish = () => {};
-    } else {
-      return;
-    }
+    if (this.queue.includes(job)) this.queue = this.queue.filter((j) => j !== job);
+    else if (this.current === job) this.client?.stop();
+    else return;
     if (err) job.fail(err);
-    job.fail = () => {};
   }
 
+  // The reply is done; the next request starts once its job has finished with it (a chat's
+  // reply is stored first).
   finished(msg) {
     const job = this.current;
-    if (!job || msg.id !== job.id) return;
-    this.current = null;
-    job.finish(msg);
-    this.next();
+    Promise.resolve(job.finish(msg)).catch(() => {}).finally(() => {
+      if (this.current === job) this.current = null;
+      this.next();
+    });
   }
 
   failed(msg) {
@@ -264,6 +330,7 @@ class ChunkStream {
   }
 
   push(item) {
+    if (this.ended) return;
     this.items.push(item);
     this.wake();
   }

@@ -160,6 +160,73 @@ test('errors carry a code; a stream left early stops; abort and unload', { timeo
   assert.deepEqual(it.browser.pageErrors, []);
 });
 
+test("characters: the site's library, an import, and a chat the app runs and stores (send, stream, swipe, rate)", { timeout: 180_000 }, async () => {
+  const out = await inPage(async (api, model) => {
+    const codeOf = (p) => p.then(() => 'resolved', (e) => `${e.code}: ${e.message}`);
+    const engine = await api.createEngine({ model });
+    const list = await engine.characters.list();
+    const wren = await engine.characters.get('wren');
+    const card = { spec: 'chara_card_v2', spec_version: '2.0', data: { name: 'Pim', description: 'A lighthouse cat.', first_mes: 'Mrrp. *Pim blinks at you.*', tags: ['cat'] } };
+    const imported = await engine.characters.import(new Blob([JSON.stringify(card)], { type: 'application/json' }));
+    const after = (await engine.characters.list()).map((c) => c.name);
+    const chat = await engine.characters.chat('wren', { persona: { name: 'Sam', description: 'A night-shift nurse.' } });
+    const greeting = chat.history();
+    const reply = await chat.send('Hello Wren, is the kettle on?');
+    const chunks = [];
+    for await (const c of await chat.send('What are you baking?', { stream: true })) chunks.push(c);
+    const swiped = await chat.swipe();
+    const rated = await chat.rate(3);
+    const pim = await engine.characters.chat(imported.id);
+    return {
+      names: list.map((c) => c.name), wren: { name: wren.name, card: wren.card.name }, imported, after,
+      chatId: chat.id, greeting, reply, chunks, swiped, rated, history: chat.history(), pim: pim.history(),
+      errors: {
+        unknown: await codeOf(engine.characters.chat('nobody')),
+        empty: await codeOf(chat.send('  ')),
+        notCard: await codeOf(engine.characters.import(new Blob(['not a card']))),
+        rate: await codeOf(chat.rate(7)),
+      },
+    };
+  });
+  assert.ok(out.names.length >= 12 && out.names.includes('Wren'), out.names.join(', '));
+  assert.deepEqual(out.wren, { name: 'Wren', card: 'Wren' });
+  assert.equal(out.imported.name, 'Pim');
+  assert.ok(out.after.includes('Pim'));
+  assert.equal(out.greeting.length, 1);
+  assert.ok(out.greeting[0].greeting && out.greeting[0].role === 'assistant');
+  const { reply } = out;
+  assert.equal(reply.message.role, 'assistant');
+  assert.ok(reply.message.content.trim().length > 0, JSON.stringify(reply));
+  assert.ok(['stop', 'length'].includes(reply.finish_reason));
+  assert.ok(reply.usage.prompt_tokens > 100, 'the card and greeting are in the prompt');
+  // Streamed: the pieces as written, then the reply as stored on the last chunk.
+  const last = out.chunks.at(-1);
+  assert.ok(last.message && last.message.role === 'assistant', JSON.stringify(last));
+  const streamed = out.chunks.map((c) => c.choices[0]?.delta?.content ?? '').join('');
+  assert.ok(streamed.trim().startsWith(last.message.content.slice(0, 10)), `${streamed} / ${last.message.content}`);
+  assert.equal(out.swiped.message.swipes, 2, 'a second reply kept beside the first');
+  assert.equal(out.rated, 3);
+  const h = out.history;
+  assert.deepEqual(h.map((m) => m.role), ['assistant', 'user', 'assistant', 'user', 'assistant']);
+  assert.equal(h[1].content, 'Hello Wren, is the kettle on?');
+  assert.equal(h.at(-1).rating, 3);
+  assert.equal(h.at(-1).swipes, 2);
+  assert.equal(out.pim[0].content, 'Mrrp. *Pim blinks at you.*');
+  assert.match(out.errors.unknown, /^character_not_found/);
+  assert.match(out.errors.empty, /^invalid_request/);
+  assert.match(out.errors.notCard, /^invalid_request/);
+  assert.match(out.errors.rate, /^invalid_request/);
+
+  // The same chat in the app, from the same storage: the messages, the swipe counter, the stars.
+  const { page } = it.browser;
+  await page.goto(`${it.server.origin}/#/chat/${encodeURIComponent(out.chatId)}`);
+  await poll(async () => (await page.locator('#messages').textContent()).includes('Hello Wren, is the kettle on?'), { message: 'the API chat in the app' });
+  const text = await page.locator('#messages').textContent();
+  assert.ok(text.includes('What are you baking?'), text);
+  assert.equal(await page.locator('.swipe-count').last().textContent(), '2/2', 'the swipe counter');
+  await screenshots(page, 'api-chat-in-app');
+});
+
 test('the example page: a streamed reply with Stop, and a reply kept to its schema', { timeout: 180_000 }, async () => {
   const { page } = it.browser;
   await page.goto(`${it.server.origin}/examples/api.html?model=${MODEL}`);

@@ -22,7 +22,7 @@ import { throttledWriter } from '../js/chat-store.js';
 import { sharedEngine } from './shared-engine.js';
 import { loadWidgetChat, saveWidgetChat, loadVisitorPrefs, nextId, storedMessages } from './widget-store.js';
 import { emptyMemory, addSummary, memoryRequest } from '../js/memory.js';
-import { promptSettings } from '../js/prefs.js';
+import { promptSettings, replyOptions } from '../js/prefs.js';
 import { draftReader } from '../js/draft.js';
 
 const STYLESHEET = new URL('./kindred-chat.css', import.meta.url).href;
@@ -380,12 +380,11 @@ export class KindredChat extends HTMLElement {
   options() {
     const max = Number(this.getAttribute('max-tokens'));
     const seed = Number(this.getAttribute('seed'));
-    return {
-      ...this.prefs.sampling,
-      // The engine holds both to its ranges (crates/engine/src/reply_settings.rs).
-      max_tokens: Number.isInteger(max) && max > 0 ? max : this.prefs.sampling.max_tokens,
-      seed: this.hasAttribute('seed') && Number.isInteger(seed) && seed >= 0 ? seed : Math.floor(Math.random() * 0xffffffff),
-    };
+    // The engine holds both to its ranges (crates/engine/src/reply_settings.rs).
+    return replyOptions(this.prefs, {
+      maxTokens: Number.isInteger(max) && max > 0 ? max : undefined,
+      seed: this.hasAttribute('seed') && Number.isInteger(seed) && seed >= 0 ? seed : undefined,
+    });
   }
 
   send() {

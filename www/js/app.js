@@ -5,7 +5,7 @@
 //   #/chat/ID          a chat               #/settings       settings and data
 //   #/check            the quality check of every character on the loaded model
 import { openDb } from './db.js';
-import { loadPrefs, applyTheme, checkPrefs } from './prefs.js';
+import { loadPrefs, applyTheme, checkPrefs, replyOptions } from './prefs.js';
 import { ChatPersonaPicker } from './chat-persona.js';
 import { loadSafety } from './safety.js';
 import { seedStarters } from './starters.js';
@@ -24,7 +24,7 @@ import { unreadableNotice, NEWER_DATA } from './unreadable.js';
 import { readSettings, resolveModel } from './settings.js';
 import { avatarElement } from './avatar.js';
 import { displayName, tagline } from './character-store.js';
-import { createChat, currentSwipe } from './chat-store.js';
+import { newChatFor, currentSwipe } from './chat-store.js';
 import { errorText } from './wasm.js';
 import { registerOffline, keepEngineBuild } from './offline.js';
 import { VoiceControls } from './voice-view.js';
@@ -93,16 +93,7 @@ function notify(text, undo = null) {
 }
 
 function samplingOptions() {
-  const s = prefs.sampling;
-  return {
-    temperature: s.temperature,
-    top_p: s.top_p,
-    top_k: s.top_k,
-    min_p: s.min_p,
-    repeat_penalty: s.repeat_penalty,
-    max_tokens: hooks.maxTokens ?? s.max_tokens,
-    seed: hooks.seed ?? Math.floor(Math.random() * 0xffffffff),
-  };
+  return replyOptions(prefs, hooks);
 }
 
 function refreshSend() {
@@ -328,10 +319,7 @@ function bindEvents() {
       navigate(`#/chat/${encodeURIComponent((await chat.newRoomChat()).id)}`);
       return;
     }
-    const card = chat.character.card || {};
-    const greetings = [card.first_mes, ...(Array.isArray(card.alternate_greetings) ? card.alternate_greetings : [])]
-      .filter((g) => typeof g === 'string');
-    const fresh = await createChat(db, chat.character.id, greetings);
+    const fresh = await newChatFor(db, chat.character);
     navigate(`#/chat/${encodeURIComponent(fresh.id)}`);
   });
   ui.retry.addEventListener('click', () => {

@@ -1,6 +1,9 @@
 // Characters in IndexedDB: the card (V3 data object, as the Rust card reader returns it),
 // its avatar bytes, and lorebooks attached to it.
 import { substituteNames } from './names.js';
+import { rustTools } from './wasm.js';
+
+export const MAX_IMPORT = 32 * 1024 * 1024;
 
 export function newId(prefix) {
   const bytes = crypto.getRandomValues(new Uint8Array(8));
@@ -23,6 +26,14 @@ export async function putCharacter(db, record) {
 // Removes the character with all its chats and their messages.
 export async function deleteCharacter(db, id) {
   await db.deleteCharacter(id);
+}
+
+// Reads a picked, dropped or given card file (PNG, JSON or CHARX; a File or Blob) into
+// {card, spec, avatar, avatar_mime}; a lorebook file reads the same way.
+export async function readCardFile(file) {
+  if (file.size > MAX_IMPORT) throw new Error(`${file.name || 'The file'} is larger than 32 MB.`);
+  const tools = await rustTools();
+  return tools.import_card(new Uint8Array(await file.arrayBuffer()));
 }
 
 // A character record from an imported card file ({card, spec, avatar, avatar_mime}).

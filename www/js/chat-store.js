@@ -33,6 +33,14 @@ export async function touchChat(db, id, changes = {}) {
   await db.merge('chats', id, { ...changes, updatedAt: Date.now() });
 }
 
+// A new chat with `character` (a stored record), opened by its card's greetings.
+export function newChatFor(db, character) {
+  const card = character.card || {};
+  const greetings = [card.first_mes, ...(Array.isArray(card.alternate_greetings) ? card.alternate_greetings : [])]
+    .filter((g) => typeof g === 'string');
+  return createChat(db, character.id, greetings);
+}
+
 // A new chat, opened by the character's greetings (first_mes and the alternates as swipes).
 export async function createChat(db, characterId, greetings, title = 'Chat') {
   const now = Date.now();

@@ -3,8 +3,9 @@
 // lorebooks and exports.
 import {
   listCharacters, getCharacter, putCharacter, deleteCharacter, characterFromImport, displayName, tagline, tagsOf,
+  readCardFile, MAX_IMPORT,
 } from './character-store.js';
-import { listChats, createChat, deleteChat } from './chat-store.js';
+import { listChats, newChatFor, deleteChat } from './chat-store.js';
 import { avatarElement, forgetAvatar, pngBytes } from './avatar.js';
 import { rustTools, errorText } from './wasm.js';
 import { download } from './download.js';
@@ -12,7 +13,6 @@ import { fileStem } from './names.js';
 import { isRoom } from './room-store.js';
 import { roomItem } from './room-library.js';
 
-const MAX_IMPORT = 32 * 1024 * 1024;
 const $ = (id) => document.getElementById(id);
 
 function el(tag, className, text) {
@@ -38,14 +38,6 @@ export function matches(record, query, tag) {
   const card = record.card || {};
   return [displayName(record), card.description, card.creator_notes, ...tagsOf(record)]
     .some((v) => typeof v === 'string' && v.toLowerCase().includes(q));
-}
-
-// Reads one dropped or picked file: a character card, or (with a character given) a lorebook.
-export async function readFileAsCard(file) {
-  if (file.size > MAX_IMPORT) throw new Error(`${file.name} is larger than 32 MB.`);
-  const tools = await rustTools();
-  const bytes = new Uint8Array(await file.arrayBuffer());
-  return tools.import_card(bytes);
 }
 
 export class Library {
@@ -100,7 +92,7 @@ export class Library {
   async dropOnCharacter(files) {
     for (const file of files) {
       try {
-        await readFileAsCard(file);
+        await readCardFile(file);
         await this.importFiles([file]);
       } catch {
         await this.attachLorebook(file);
@@ -117,7 +109,7 @@ export class Library {
     const failed = [];
     for (const file of files) {
       try {
-        const imported = await readFileAsCard(file);
+        const imported = await readCardFile(file);
         const record = characterFromImport(imported, 'imported');
         await putCharacter(this.d.db, record);
         done.push(displayName(record));
@@ -231,10 +223,7 @@ export class Library {
   }
 
   createChatFor(character) {
-    const card = character.card || {};
-    const greetings = [card.first_mes, ...(Array.isArray(card.alternate_greetings) ? card.alternate_greetings : [])]
-      .filter((g) => typeof g === 'string');
-    return createChat(this.d.db, character.id, greetings);
+    return newChatFor(this.d.db, character);
   }
 
   async newChat(character) {

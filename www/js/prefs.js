@@ -59,6 +59,17 @@ export function promptSettings(prefs, chatSeed) {
   return { context_tokens: prefs.context, chat_seed: chatSeed, keep_scripts: prefs.keepScripts };
 }
 
+// A reply's options from the sampling settings; `fixed` (a page's ?max_tokens= and ?seed=
+// hooks, a widget's attributes) wins where given. A seed not fixed is drawn for each reply.
+export function replyOptions(prefs, fixed = {}) {
+  const s = prefs.sampling;
+  return {
+    temperature: s.temperature, top_p: s.top_p, top_k: s.top_k, min_p: s.min_p, repeat_penalty: s.repeat_penalty,
+    max_tokens: fixed.maxTokens ?? s.max_tokens,
+    seed: fixed.seed ?? Math.floor(Math.random() * 0xffffffff),
+  };
+}
+
 export async function loadPrefs(db) {
   if (!db) return checkPrefs(null);
   const row = await db.get('settings', 'prefs');
