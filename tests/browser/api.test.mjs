@@ -194,6 +194,7 @@ test("characters: the site's library, an import, and a chat the app runs and sto
   assert.ok(out.after.includes('Pim'));
   assert.equal(out.greeting.length, 1);
   assert.ok(out.greeting[0].greeting && out.greeting[0].role === 'assistant');
+  assert.ok(out.greeting[0].content.includes('There you are, Sam.'), `names filled in: ${out.greeting[0].content}`);
   const { reply } = out;
   assert.equal(reply.message.role, 'assistant');
   assert.ok(reply.message.content.trim().length > 0, JSON.stringify(reply));
@@ -240,6 +241,19 @@ test('the example page: a streamed reply with Stop, and a reply kept to its sche
   const cat = JSON.parse(await page.locator('#json-out').textContent());
   assert.deepEqual(Object.keys(cat).sort(), ['age', 'colour', 'name', 'toys']);
   assert.ok(['black', 'white', 'ginger', 'grey'].includes(cat.colour));
+  // A character chat: the greeting, a streamed reply, another one in its place.
+  await poll(async () => (await page.locator('#chat-log li').count()) === 1, { message: 'the greeting' });
+  await page.getByRole('button', { name: 'Say it' }).click();
+  await poll(async () => /finish_reason/.test(await page.locator('#chat-meta').textContent()), { message: 'the character reply' });
+  assert.equal(await page.locator('#chat-log li').count(), 3);
+  assert.equal(await page.locator('#chat-log li.user').textContent(), 'YouHello! What is good today?');
+  await page.getByRole('button', { name: 'Another reply' }).click();
+  await poll(async () => /finish_reason/.test(await page.locator('#chat-meta').textContent())
+    && /\(2\/2\)/.test(await page.locator('#chat-log li').last().textContent()), { message: 'the second reply' });
+  assert.ok((await page.locator('#chat-log li').last().textContent()).length > 20);
+  await page.locator('#chat-title').scrollIntoViewIfNeeded();
+  await screenshots(page, 'api-example-chat');
+  await page.locator('#json-out').scrollIntoViewIfNeeded();
   await screenshots(page, 'api-example');
   // A schema that is not JSON is said so, with the code.
   await page.locator('#schema').fill('{ not json');

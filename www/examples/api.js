@@ -97,7 +97,62 @@ async function askJson() {
   }
 }
 
+let chat = null;
+
+// The chat's messages as the API has them (shown text only, never HTML).
+function showChat() {
+  const name = $('character').selectedOptions[0]?.textContent || 'Character';
+  $('chat-log').replaceChildren(...chat.history().map((m) => {
+    const li = document.createElement('li');
+    li.className = m.role;
+    const who = document.createElement('span');
+    who.className = 'who';
+    who.textContent = m.role === 'user' ? 'You' : `${name}${m.swipes > 1 ? ` (${m.swipe + 1}/${m.swipes})` : ''}`;
+    li.append(who, m.content);
+    return li;
+  }));
+}
+
+async function openChat() {
+  $('chat-send').disabled = true;
+  $('chat-swipe').disabled = true;
+  try {
+    chat = await engine.characters.chat($('character').value, { persona: { name: 'Visitor' } });
+    showChat();
+    $('chat-send').disabled = false;
+  } catch (err) {
+    showError($('chat-meta'), err);
+  }
+}
+
+// `act` sends or swipes; the reply streams into its place in the log, then the log shows the
+// chat as stored (the reply checked and trimmed as the app keeps it).
+async function chatTurn(act) {
+  $('chat-send').disabled = true;
+  $('chat-swipe').disabled = true;
+  $('chat-meta').textContent = '';
+  $('chat-meta').classList.remove('error');
+  try {
+    const stream = await act();
+    showChat();
+    const text = $('chat-log').lastElementChild.appendChild(document.createTextNode(''));
+    for await (const chunk of stream) {
+      text.data += chunk.choices[0]?.delta?.content ?? '';
+      if (chunk.message) $('chat-meta').textContent = `finish_reason: ${chunk.choices[0].finish_reason}`;
+    }
+    showChat();
+  } catch (err) {
+    showError($('chat-meta'), err);
+  } finally {
+    $('chat-send').disabled = false;
+    $('chat-swipe').disabled = false;
+  }
+}
+
 $('send').addEventListener('click', send);
+$('character').addEventListener('change', openChat);
+$('chat-send').addEventListener('click', () => chatTurn(() => chat.send($('chat-text').value, { stream: true })));
+$('chat-swipe').addEventListener('click', () => chatTurn(() => chat.swipe({ stream: true })));
 $('stop').addEventListener('click', () => streaming?.return());
 $('json').addEventListener('click', askJson);
 
@@ -108,6 +163,10 @@ try {
   $('info').textContent = `${i.name} (${i.architecture}) on the ${i.backend === 'gpu' ? 'GPU' : `CPU, ${i.threads} thread${i.threads === 1 ? '' : 's'}`}, a ${i.context}-token context`;
   $('send').disabled = false;
   $('json').disabled = false;
+  const characters = await engine.characters.list();
+  $('character').replaceChildren(...characters.map((c) => Object.assign(document.createElement('option'), { value: c.id, textContent: c.name })));
+  $('character').disabled = false;
+  await openChat();
 } catch (err) {
   showError($('status'), err);
 }

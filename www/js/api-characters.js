@@ -9,6 +9,7 @@ import { ChatController } from './chat.js';
 import { loadPrefs, replyOptions } from './prefs.js';
 import { loadSafety } from './safety.js';
 import { seedStarters } from './starters.js';
+import { substituteNames } from './names.js';
 
 // What a view does, done by nobody: the chat is read through history().
 const NO_VIEW = Object.freeze({
@@ -109,11 +110,13 @@ class ApiChat {
     return this.controller.chat?.id;
   }
 
-  // A message as the API shows it: its chosen swipe.
+  // A message as the API shows it: its chosen swipe, with {{char}} and {{user}} named as the
+  // app shows them.
   message(m) {
     const s = currentSwipe(m);
+    const c = this.controller;
     return {
-      id: m.id, role: m.role, content: s.text, greeting: Boolean(m.greeting), swipe: m.chosen, swipes: m.swipes.length,
+      id: m.id, role: m.role, content: substituteNames(s.text, c.charName, c.persona().name), greeting: Boolean(m.greeting), swipe: m.chosen, swipes: m.swipes.length,
       rating: s.rating ?? null, status: s.status,
     };
   }
