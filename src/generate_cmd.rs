@@ -28,8 +28,11 @@ pub fn run(argv: &[String]) -> Result<(), String> {
     let mut session = crate::load_session(a.required("model")?)?;
     let prompt = a.required("prompt")?;
     let ids = session.encode_prompt(prompt).map_err(|e| e.to_string())?;
+    // Decode speed: from the first piece (the prompt read and one token sampled) to the end.
+    let mut first = None;
     let out = session
         .generate(&ids, opts, |piece| {
+            first.get_or_insert_with(std::time::Instant::now);
             if !json {
                 print!("{piece}");
                 std::io::stdout().flush().ok();
@@ -37,6 +40,8 @@ pub fn run(argv: &[String]) -> Result<(), String> {
             true
         })
         .map_err(|e| e.to_string())?;
+    let decode_s = first.map_or(0.0, |t| t.elapsed().as_secs_f64());
+    let decoded = out.ids.len().saturating_sub(1);
     if json {
         let record = serde_json::json!({
             "prompt_ids": ids,
@@ -44,6 +49,8 @@ pub fn run(argv: &[String]) -> Result<(), String> {
             "text": out.text,
             "stop_reason": out.stop_reason,
             "backend": "cpu",
+            "decode_tokens_per_s": if decode_s > 0.0 { decoded as f64 / decode_s } else { 0.0 },
+            "json_masked": out.json_masked,
         });
         println!("{record}");
     } else {

@@ -644,7 +644,8 @@ impl Session {
                 break step.stop_reason.unwrap_or(StopReason::Eos);
             }
         };
-        Ok(Generated { ids, text, stop_reason: reason, start: info })
+        let json_masked = self.gen.as_ref().and_then(|g| g.json.as_ref()).map(JsonOutput::masked);
+        Ok(Generated { ids, text, stop_reason: reason, start: info, json_masked })
     }
 }
 
@@ -654,4 +655,6 @@ pub struct Generated {
     pub text: String,
     pub stop_reason: StopReason,
     pub start: StartInfo,
+    /// Kept to JSON: the tokens whose pick did not fit (`JsonOutput::masked`).
+    pub json_masked: Option<usize>,
 }

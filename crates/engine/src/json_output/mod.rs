@@ -36,6 +36,8 @@ pub struct JsonOutput {
     schema: Schema,
     matcher: Matcher,
     scratch: Matcher,
+    /// Tokens whose pick did not fit, so the whole vocabulary was checked.
+    masked: usize,
 }
 
 impl JsonOutput {
@@ -47,7 +49,13 @@ impl JsonOutput {
 
     pub fn compiled(schema: Schema) -> Self {
         let matcher = Matcher::new(&schema);
-        JsonOutput { scratch: matcher.clone(), matcher, schema }
+        JsonOutput { scratch: matcher.clone(), matcher, schema, masked: 0 }
+    }
+
+    /// Tokens so far whose pick did not fit (each cost a check of the whole
+    /// vocabulary): what keeping to JSON costs beyond a check a token.
+    pub fn masked(&self) -> usize {
+        self.masked
     }
 
     /// Whether the value is complete (the reply ends).
@@ -81,6 +89,7 @@ impl JsonOutput {
             return pick;
         }
         logits.copy_from_slice(&original);
+        self.masked += 1;
         let mut any = false;
         for (id, l) in logits.iter_mut().enumerate() {
             if self.allows(id as u32, pieces, ends) {
