@@ -32,6 +32,12 @@ export interface EngineOptions {
    *  the engine choose. Default 'auto'. */
   backend?: 'auto' | 'gpu' | 'cpu';
   onProgress?: (progress: Progress) => void;
+  /** true: the pages of this site share one engine and one copy of the model (a SharedWorker;
+   *  replies from every page are written one at a time, in the order asked; a page's stop and
+   *  a closed page's requests touch no other page's). false: this page runs its own. 'auto'
+   *  (default): shared unless the shared engine would run fewer threads than this page's own
+   *  (Chromium does not cross-origin isolate SharedWorkers, so there it runs one thread). */
+  shared?: boolean | 'auto';
 }
 
 export type Role = 'system' | 'user' | 'assistant';
@@ -107,6 +113,8 @@ export interface EngineInfo {
   threads: number;
   /** Tokens the prompt and the reply share. */
   context: number;
+  /** The shared engine: pages connected to it, models it has loaded. Null: this page's own. */
+  shared: { pages: number; loads: number } | null;
 }
 
 export interface CharacterSummary {

@@ -148,26 +148,43 @@ class Engine {
     this.characters = new Characters(this, SITE.href, (code, message) => new KindredError(code, message));
   }
 
-  async load(model, backend, onProgress) {
-    this.model = await findModel(model);
+  // shared: true, false or 'auto' (see createEngine).
+  async load(model, backend, onProgress, shared) {
+    this.model ??= await findModel(model);
     await new Promise((resolve, reject) => {
       const ours = (msg) => this.current && msg.id === this.current.id;
       this.client = new EngineClient({
         progress: (msg) => onProgress?.({ phase: msg.phase, loaded: msg.loaded, total: msg.total }),
         ready: (msg) => { this.ready = msg; resolve(); },
+        host: (msg) => {
+          if (shared === 'auto' && !msg.isolated && globalThis.crossOriginIsolated) {
+            // The shared engine would run one thread where this page can run several.
+            this.client.terminate();
+            this.load(model, backend, onProgress, false).then(resolve, reject);
+            return;
+          }
+          this.client.load(this.model, { backend });
+        },
         token: (msg) => ours(msg) && this.current.token(msg),
         prompt: (msg) => ours(msg) && this.current.prompt?.(msg),
         summary: (msg) => ours(msg) && this.current.summary?.(msg),
         done: (msg) => ours(msg) && this.finished(msg),
         error: (msg) => {
           if (msg.scope === 'complete' || msg.scope === 'generate') return this.failed(msg);
+          if (msg.other) {
+            // The shared engine runs another model: this page runs its own.
+            this.client.terminate();
+            this.load(model, backend, onProgress, false).then(resolve, reject);
+            return;
+          }
           // A load that fails, or a worker that ends: nothing more can be answered.
           const err = this.ready ? new KindredError('engine_error', msg.message) : loadError(msg);
           this.close(err);
           reject(err);
         },
-      });
-      this.client.load(this.model, { backend });
+      }, { shared: Boolean(shared) });
+      // A shared engine is asked once it has said what it can run (`host`).
+      if (!shared) this.client.load(this.model, { backend });
     });
   }
 
@@ -176,6 +193,8 @@ class Engine {
     return {
       model: this.model.id, name: this.model.name, backend: r.backend === 'webgpu' ? 'gpu' : 'cpu',
       threads: r.cpu?.threads ?? 1, context: r.info.context_length, architecture: r.info.architecture,
+      // The engine this site's pages share: how many use it, and how many models it has loaded.
+      shared: r.shared ?? null,
     };
   }
 
@@ -374,10 +393,15 @@ class ChunkStream {
 }
 
 // Loads a model and resolves to an engine once it can answer. options: {model, backend:
-// 'auto' | 'gpu' | 'cpu', onProgress({phase, loaded, total})}.
-export async function createEngine({ model, backend = 'auto', onProgress } = {}) {
+// 'auto' | 'gpu' | 'cpu', onProgress({phase, loaded, total}), shared}. shared: true, the pages
+// of this site share one engine (one copy of the model in memory) through a SharedWorker;
+// false, this page runs its own; 'auto' (the default), shared unless the shared engine would
+// run fewer threads than this page's own could (Chromium does not isolate SharedWorkers, so
+// there it runs one). Without SharedWorker, always its own.
+export async function createEngine({ model, backend = 'auto', onProgress, shared = 'auto' } = {}) {
   if (!['auto', 'gpu', 'cpu'].includes(backend)) throw invalid('`backend` must be "auto", "gpu" or "cpu".');
+  if (![true, false, 'auto'].includes(shared)) throw invalid('`shared` must be true, false or "auto".');
   const engine = new Engine();
-  await engine.load(model, backend, onProgress);
+  await engine.load(model, backend, onProgress, typeof SharedWorker === 'function' ? shared : false);
   return engine;
 }

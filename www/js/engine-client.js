@@ -1,19 +1,42 @@
 // The page's side of the worker protocol (documented at the top of worker.js).
 
 export class EngineClient {
-  constructor(handlers) {
+  // shared: talk to the engine the site's pages share (shared-host.js, a SharedWorker) rather
+  // than to a worker of this page's own.
+  constructor(handlers, { shared = false } = {}) {
     this.handlers = handlers;
     this.nextId = 1;
     this.fileChecks = new Map(); // id -> {resolve, reject} of checkFile
-    this.worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module', name: 'engine' });
-    this.worker.onmessage = (event) => this.dispatch(event.data);
-    // A worker that fails to start (or throws outside a handler) must not leave the page waiting.
-    this.worker.onerror = (event) => {
-      event.preventDefault();
+    const failed = (event) => {
+      event.preventDefault?.();
       this.dispatch({ type: 'error', scope: 'load', message: `The engine stopped unexpectedly: ${event.message || 'worker error'}` });
     };
+    if (shared) {
+      const host = new SharedWorker(new URL('./shared-host.js', import.meta.url), { type: 'module', name: 'kindred-engine' });
+      // A worker that fails to start must not leave the page waiting.
+      host.onerror = failed;
+      this.worker = host.port;
+      this.shared = true;
+    } else {
+      this.worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module', name: 'engine' });
+      this.worker.onerror = failed;
+    }
+    this.worker.onmessage = (event) => this.dispatch(event.data);
     this.worker.onmessageerror = () => handlers.error?.({ scope: 'generate', message: 'A message from the engine could not be read.' });
+    if (shared) this.tellLife();
     this.watch();
+  }
+
+  // The shared engine learns this page is gone when the lock it holds for its life is let go.
+  tellLife() {
+    if (!globalThis.navigator?.locks || !globalThis.crypto?.randomUUID) return;
+    const lock = `kindred-page-${crypto.randomUUID()}`;
+    // Told once held: asked earlier, the host's request could be granted first, and this
+    // page taken for gone.
+    navigator.locks.request(lock, () => {
+      this.worker.postMessage({ type: 'page', lock });
+      return new Promise((resolve) => { this.letGo = resolve; });
+    });
   }
 
   // A worker that ends without a word (killed for memory, crashed, closed) fires no event: the
@@ -121,7 +144,13 @@ export class EngineClient {
 
   terminate() {
     this.ended = true;
-    this.worker.terminate();
+    if (this.shared) {
+      this.worker.postMessage({ type: 'bye' });
+      this.worker.close();
+      this.letGo?.();
+    } else {
+      this.worker.terminate();
+    }
     // A check the worker can no longer answer lets the file through to its own load.
     for (const { resolve } of this.fileChecks.values()) resolve();
     this.fileChecks.clear();

@@ -105,7 +105,14 @@ let storeDb = null; // the database the model came from, where prompt prefixes a
 let modelId = ''; // the loaded model's record in the database
 let modelKey = ''; // names the loaded file exactly in stored prefixes' keys
 
-const post = (msg) => self.postMessage(msg);
+// Where messages to the page go: this worker's own page, or, in the engine several pages share
+// (shared-host.js, which imports this module), that host's router.
+let send = (msg) => self.postMessage(msg);
+const post = (msg) => send(msg);
+
+export function attach(route) {
+  send = route;
+}
 
 // A MessageChannel round trip gives the event loop a turn without setTimeout's clamping,
 // so a "stop" sitting in the queue is seen before the next token is computed.
@@ -711,8 +718,10 @@ function errorText(err) {
   return String(err);
 }
 
-self.onmessage = (event) => {
-  const msg = event.data;
+// A SharedWorker has no messages of its own (its pages' ports have): its host calls handle().
+if (!('onconnect' in self)) self.onmessage = (event) => handle(event.data);
+
+export function handle(msg) {
   if (!msg || typeof msg !== 'object') return;
   if (msg.type === 'load') load(msg);
   else if (msg.type === 'generate') generate(msg);
@@ -724,7 +733,7 @@ self.onmessage = (event) => {
   else if (msg.type === 'count') count(msg);
   else if (msg.type === 'check-file') checkFile(msg);
   else if (msg.type === 'hold') hold(msg.lock);
-};
+}
 
 // Held for this worker's whole life: the browser lets it go when the worker ends however it
 // ends (killed for memory, a crash, closed), which is how the page learns it is gone.
