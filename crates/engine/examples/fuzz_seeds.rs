@@ -18,7 +18,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let dir = args.next().ok_or("usage: fuzz_seeds DIR [MODEL.gguf ...]")?;
     let dir = Path::new(&dir);
-    for target in ["gguf_file", "gguf_header", "tokenizer", "chat_template"] {
+    for target in ["gguf_file", "gguf_header", "tokenizer", "chat_template", "json_schema"] {
         fs::create_dir_all(dir.join(target))?;
     }
     for (i, arch) in ARCHITECTURES.iter().enumerate() {
@@ -44,6 +44,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     for (i, t) in templates.iter().enumerate() {
         fs::write(dir.join("chat_template").join(format!("{i}")), format!("{t}{chat}"))?;
+    }
+    let schemas = [
+        (r#"{"type":"object","properties":{"name":{"type":"string","maxLength":8},"age":{"type":"integer"},"tags":{"type":"array","items":{"enum":["a","b"]},"maxItems":2}},"required":["name"]}"#, r#"{"name": "Wren", "age": 31, "tags": ["a"]}"#),
+        (r#"{"type":"array","items":{"type":["number","null","boolean"]},"minItems":1}"#, "[1.5e3, null, true]"),
+        (r##"{"$defs":{"p":{"type":"object","additionalProperties":{"type":"string","minLength":1}}},"$ref":"#/$defs/p"}"##, r#"{"k": "v\u00e9"}"#),
+        (r#"{"enum":[1,10,"x",{"a":[1]}]}"#, "10"),
+    ];
+    for (i, (schema, text)) in schemas.iter().enumerate() {
+        fs::write(dir.join("json_schema").join(format!("{i}")), format!("{schema}\0{text}"))?;
     }
     println!("seeds in {}", dir.display());
     Ok(())

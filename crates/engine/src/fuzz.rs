@@ -3,6 +3,8 @@
 //! input the fuzzer kept through the same code in the ordinary test run.
 //! Each returns normally for any input; a panic is the bug being looked for.
 
+use crate::json_output::matcher::Matcher;
+use crate::json_output::schema::Schema;
 use crate::models::header_check::check_header;
 use crate::session::{GenerateOptions, Session};
 use crate::template::{ChatMessage, ChatTemplate};
@@ -46,6 +48,40 @@ pub fn chat_template(data: &[u8]) {
         parts.take(16).enumerate().map(|(i, c)| ChatMessage::new(roles[i % 3], c)).collect();
     let template = ChatTemplate::Jinja { source, bos: "<s>".into(), eos: "</s>".into() };
     let _ = template.render(&messages, true);
+}
+
+/// A JSON Schema from a page, then text written against it: the schema
+/// text up to the first NUL, the bytes after it fed while they are
+/// accepted. Compiling ends with a schema or a reason; whatever was
+/// accepted can always go on (some byte is accepted until the value is
+/// done), and a value walked to its end with closing bytes first parses.
+pub fn json_schema(data: &[u8]) {
+    let split = data.iter().position(|&b| b == 0).unwrap_or(data.len());
+    let Ok(value) = serde_json::from_slice::<serde_json::Value>(&data[..split]) else { return };
+    let Ok(schema) = Schema::compile(&value) else { return };
+    let mut m = Matcher::new(&schema);
+    let mut out = Vec::new();
+    for &b in data.get(split + 1..).unwrap_or_default() {
+        let mut probe = m.clone();
+        if !probe.feed(&schema, b) {
+            break;
+        }
+        m = probe;
+        out.push(b);
+    }
+    const CLOSERS: &[u8] = b"\"]}0,:1tfn";
+    for _ in 0..512 {
+        if m.done() {
+            break;
+        }
+        let pick = CLOSERS.iter().copied().chain(0..=255).find(|&b| m.clone().feed(&schema, b));
+        let b = pick.expect("an accepted prefix can always go on");
+        m.feed(&schema, b);
+        out.push(b);
+    }
+    if m.done() {
+        assert!(serde_json::from_slice::<serde_json::Value>(&out).is_ok(), "a complete value parses: {:?}", String::from_utf8_lossy(&out));
+    }
 }
 
 /// A tokenizer built from a file's metadata, then used: a length byte,

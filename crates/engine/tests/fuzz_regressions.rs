@@ -16,11 +16,12 @@ use kindred_engine::{GenerateOptions, Session};
 #[test]
 fn kept_crash_inputs_no_longer_crash() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/regressions");
-    let bodies: [(&str, fn(&[u8])); 4] = [
+    let bodies: [(&str, fn(&[u8])); 5] = [
         ("gguf_file", fuzz::model_file),
         ("gguf_header", fuzz::header),
         ("chat_template", fuzz::chat_template),
         ("tokenizer", fuzz::tokenizer),
+        ("json_schema", fuzz::json_schema),
     ];
     for (target, body) in bodies {
         let Ok(dir) = fs::read_dir(root.join(target)) else { continue };
