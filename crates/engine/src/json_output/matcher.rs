@@ -14,6 +14,10 @@ use super::schema::{Schema, ANY_NODE, ARRAY, BOOLEAN, INTEGER, NULL, NUMBER, OBJ
 const MAX_SPACE: u8 = 24;
 /// Characters of one number (digits, sign, point, exponent).
 const MAX_NUMBER: u8 = 32;
+/// Open values at once: a schema needs at most about half (its own depth is
+/// bounded), and parsers refuse deeper nesting (serde_json at 128). Where a
+/// value may be anything, past this it is a string, number or literal.
+const MAX_NESTING: usize = 64;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum ObjAt {
@@ -165,9 +169,11 @@ impl Matcher {
                         continue;
                     }
                     let k = n.kinds;
+                    let room = self.stack.len() < MAX_NESTING;
+                    let Some(top) = self.stack.last_mut() else { return false };
                     *top = match b {
-                        b'{' if k & OBJECT != 0 => Frame::Object { node, seen: 0, at: ObjAt::Open, pending: ANY_NODE },
-                        b'[' if k & ARRAY != 0 => Frame::Array { node, count: 0, next: false },
+                        b'{' if k & OBJECT != 0 && room => Frame::Object { node, seen: 0, at: ObjAt::Open, pending: ANY_NODE },
+                        b'[' if k & ARRAY != 0 && room => Frame::Array { node, count: 0, next: false },
                         b'"' if k & STRING != 0 => Frame::Str { min: n.min_len, max: n.max_len, len: 0, esc: 0, key: false, utf8: Utf8::default() },
                         b'-' | b'0'..=b'9' if k & (NUMBER | INTEGER) != 0 => {
                             *top = Frame::Num { integer: k & NUMBER == 0, at: NumAt::Start, len: 0 };
@@ -335,8 +341,11 @@ impl Matcher {
                         (NumAt::ExpDigits, _) if digit => Some(NumAt::ExpDigits2),
                         _ => None,
                     };
+                    // A number left incomplete (`1e`) needs one more character: room for it
+                    // is kept, or the number could not end.
+                    let room = |at: NumAt| usize::from(len) + if at.complete() { 1 } else { 2 } <= usize::from(MAX_NUMBER);
                     match next {
-                        Some(at) if len < MAX_NUMBER => {
+                        Some(at) if room(at) => {
                             *top = Frame::Num { integer, at, len: len + 1 };
                             return true;
                         }

@@ -78,6 +78,10 @@ fn numbers_and_literals_may_end_a_top_level_value() {
     assert_eq!(run(&n, "-"), Some(false));
     assert_eq!(run(&n, "1e99"), Some(true));
     assert_eq!(run(&n, "1e999"), None, "past a double's range");
+    let long = "1".repeat(31);
+    assert_eq!(run(&n, &format!("{long}e")), None, "no room left for the exponent's digit");
+    assert_eq!(run(&n, &format!("{long}0")), Some(true));
+    assert_eq!(run(&n, &format!("{long}00")), None, "at most 32 characters");
     let e = Schema::compile(&json!({ "enum": [1, 10, "x"] })).unwrap();
     assert_eq!(run(&e, "1"), Some(true), "1 may end, or go on to 10");
     let mut m = Matcher::new(&e);
@@ -103,6 +107,15 @@ fn strings_are_whole_utf8_characters_counted_once() {
     assert!(!bytes(b"\"\xed\xa0"), "a surrogate's encoding");
     assert!(!bytes(b"\"\xc0\x80"), "an overlong form");
     assert!(!bytes(b"\"\xf5"), "past U+10FFFF");
+}
+
+#[test]
+fn nesting_is_bounded_where_a_value_may_be_anything() {
+    let s = Schema::any_object();
+    let deep = format!("{{\"a\":{}", "[".repeat(62));
+    assert_eq!(run(&s, &deep), Some(false));
+    assert_eq!(run(&s, &format!("{deep}[")), None, "nested past the limit");
+    assert_eq!(run(&s, &format!("{deep}1{}}}", "]".repeat(62))), Some(true));
 }
 
 #[test]
