@@ -35,7 +35,11 @@ export class Characters {
 
   async open() {
     if (!this.db) {
-      this.db = await openDb();
+      try {
+        this.db = await openDb();
+      } catch (err) {
+        throw this.error('engine_error', `This site's storage cannot be opened (${err.message}).`);
+      }
       // A first visit to the site through the API gets the starters, as one to the app does.
       await seedStarters(this.db, this.site).catch(() => {});
       await loadSafety();

@@ -342,24 +342,31 @@ function checkModelUrl(url, hasFile, name) {
   }
 }
 
-async function generate(msg) {
-  const id = msg.id;
-  if (!engine) return post({ type: 'error', scope: 'generate', id, message: 'The model is not loaded yet.' });
-  if (busy) return post({ type: 'error', scope: 'generate', id, message: 'A reply is already being written.' });
+// One reply at a time: `write(received)` writes the reply asked for by message `id` (the
+// read-ahead ended first) and returns its "done" message; a failure is an error of `scope`.
+async function replyJob(id, scope, write) {
+  if (!engine) return post({ type: 'error', scope, id, message: 'The model is not loaded yet.' });
+  if (busy) return post({ type: 'error', scope, id, message: 'A reply is already being written.' });
   busy = true;
   stopRequested = false;
   const received = performance.now();
   try {
     await endWarm();
-    const chat = typeof msg.chat === 'string' && msg.chat ? msg.chat : null;
-    const out = await reply(id, msg.request, msg.options, true, received, chat);
-    if (chat && out.stats) await keepPrefix(chat, out.stats.n_reused);
-    post({ type: 'done', id, stop_reason: out.reason, text: out.text, stats: out.stats, lore_state: out.loreState });
+    post({ type: 'done', id, ...await write(received) });
   } catch (err) {
-    post({ type: 'error', scope: 'generate', id, message: errorText(err) });
+    post({ type: 'error', scope, id, message: errorText(err) });
   } finally {
     busy = false;
   }
+}
+
+function generate(msg) {
+  return replyJob(msg.id, 'generate', async (received) => {
+    const chat = typeof msg.chat === 'string' && msg.chat ? msg.chat : null;
+    const out = await reply(msg.id, msg.request, msg.options, true, received, chat);
+    if (chat && out.stats) await keepPrefix(chat, out.stats.n_reused);
+    return { stop_reason: out.reason, text: out.text, stats: out.stats, lore_state: out.loreState };
+  });
 }
 
 // A reply's options from what the page sent, checked by the engine's one table of settings
@@ -452,25 +459,14 @@ function replyStats(start, out, t0, since) {
 // An OpenAI-style chat completion (kindred.js): the messages in the model's own chat format,
 // with no character, memory or turn discipline around them; options as for a reply, with
 // `response_format` keeping it to JSON (crates/engine/src/json_output).
-async function complete(msg) {
-  const id = msg.id;
-  if (!engine) return post({ type: 'error', scope: 'complete', id, message: 'The model is not loaded yet.' });
-  if (busy) return post({ type: 'error', scope: 'complete', id, message: 'A reply is already being written.' });
-  busy = true;
-  stopRequested = false;
-  const received = performance.now();
-  try {
-    await endWarm();
+function complete(msg) {
+  return replyJob(msg.id, 'complete', async (received) => {
     const options = checkOptions(msg.options);
     const t0 = performance.now();
     const start = plain(engine.start(engine.render_chat(msg.messages, null), options));
-    const out = await decode(id, true);
-    post({ type: 'done', id, stop_reason: out.reason, text: out.text, stats: replyStats(start, out, t0, received) });
-  } catch (err) {
-    post({ type: 'error', scope: 'complete', id, message: errorText(err) });
-  } finally {
-    busy = false;
-  }
+    const out = await decode(msg.id, true);
+    return { stop_reason: out.reason, text: out.text, stats: replyStats(start, out, t0, received) };
+  });
 }
 
 // A reply's prompt from its request (crates/web/src/prepare.rs): assembled, rendered, fitted
