@@ -11,7 +11,7 @@
 // file. Every failure is a KindredError with a `code` (see CODES), never a hang.
 import { EngineClient } from './js/engine-client.js';
 import { presetsFromManifest } from './js/model-choice.js';
-import { resolveModel } from './js/settings.js';
+import { readSettings, resolveModel } from './js/settings.js';
 import { Characters } from './js/api-characters.js';
 
 const SITE = new URL('./', import.meta.url);
@@ -148,43 +148,29 @@ class Engine {
     this.characters = new Characters(this, SITE.href, (code, message) => new KindredError(code, message));
   }
 
-  // shared: true, false or 'auto' (see createEngine).
+  // shared: true, false or 'auto' (see createEngine and EngineClient).
   async load(model, backend, onProgress, shared) {
-    this.model ??= await findModel(model);
+    this.model = await findModel(model);
     await new Promise((resolve, reject) => {
       const ours = (msg) => this.current && msg.id === this.current.id;
       this.client = new EngineClient({
         progress: (msg) => onProgress?.({ phase: msg.phase, loaded: msg.loaded, total: msg.total }),
         ready: (msg) => { this.ready = msg; resolve(); },
-        host: (msg) => {
-          if (shared === 'auto' && !msg.isolated && globalThis.crossOriginIsolated) {
-            // The shared engine would run one thread where this page can run several.
-            this.client.terminate();
-            this.load(model, backend, onProgress, false).then(resolve, reject);
-            return;
-          }
-          this.client.load(this.model, { backend });
-        },
         token: (msg) => ours(msg) && this.current.token(msg),
         prompt: (msg) => ours(msg) && this.current.prompt?.(msg),
         summary: (msg) => ours(msg) && this.current.summary?.(msg),
         done: (msg) => ours(msg) && this.finished(msg),
         error: (msg) => {
           if (msg.scope === 'complete' || msg.scope === 'generate') return this.failed(msg);
-          if (msg.other) {
-            // The shared engine runs another model: this page runs its own.
-            this.client.terminate();
-            this.load(model, backend, onProgress, false).then(resolve, reject);
-            return;
-          }
           // A load that fails, or a worker that ends: nothing more can be answered.
           const err = this.ready ? new KindredError('engine_error', msg.message) : loadError(msg);
           this.close(err);
           reject(err);
         },
-      }, { shared: Boolean(shared) });
-      // A shared engine is asked once it has said what it can run (`host`).
-      if (!shared) this.client.load(this.model, { backend });
+      }, { shared });
+      // The page's ?step_ms= hook, as the app's and the widget's (js/settings.js): each reply
+      // token takes at least that long, so a test can watch a reply being written.
+      this.client.load(this.model, { backend, stepMs: readSettings().stepMs });
     });
   }
 
@@ -402,6 +388,6 @@ export async function createEngine({ model, backend = 'auto', onProgress, shared
   if (!['auto', 'gpu', 'cpu'].includes(backend)) throw invalid('`backend` must be "auto", "gpu" or "cpu".');
   if (![true, false, 'auto'].includes(shared)) throw invalid('`shared` must be true, false or "auto".');
   const engine = new Engine();
-  await engine.load(model, backend, onProgress, typeof SharedWorker === 'function' ? shared : false);
+  await engine.load(model, backend, onProgress, shared);
   return engine;
 }

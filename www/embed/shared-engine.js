@@ -53,7 +53,8 @@ class SharedEngine {
       prompt: (msg) => this.route(msg, 'prompt'),
       summary: (msg) => this.route(msg, 'summary'),
       error: (msg) => this.onError(msg),
-    });
+    // Widgets on several tabs share one engine where that costs no threads (engine-client.js).
+    }, { shared: 'auto' });
     // The page's ?step_ms= hook, as the app's (js/settings.js): a fast model's reply seen streaming.
     this.client.load(this.model, { stepMs: readSettings().stepMs });
   }

@@ -1,40 +1,74 @@
 // The page's side of the worker protocol (documented at the top of worker.js).
 
 export class EngineClient {
-  // shared: talk to the engine the site's pages share (shared-host.js, a SharedWorker) rather
-  // than to a worker of this page's own.
+  // shared: true, talk to the engine the site's pages share (shared-host.js, a SharedWorker);
+  // false, to a worker of this page's own; 'auto', the shared one unless it would run fewer
+  // threads than this page's own (it says at once whether it is cross-origin isolated).
+  // Either way, a shared engine that runs another model hands this page its own worker.
   constructor(handlers, { shared = false } = {}) {
     this.handlers = handlers;
     this.nextId = 1;
     this.fileChecks = new Map(); // id -> {resolve, reject} of checkFile
-    const failed = (event) => {
-      event.preventDefault?.();
-      this.dispatch({ type: 'error', scope: 'load', message: `The engine stopped unexpectedly: ${event.message || 'worker error'}` });
-    };
-    if (shared) {
+    this.loadMsg = null;
+    this.watchId = 0;
+    if (shared && typeof SharedWorker === 'function') {
       const host = new SharedWorker(new URL('./shared-host.js', import.meta.url), { type: 'module', name: 'kindred-engine' });
-      // A worker that fails to start must not leave the page waiting.
-      host.onerror = failed;
-      this.worker = host.port;
+      host.onerror = (event) => this.failed(event);
+      this.listen(host.port);
       this.shared = true;
+      // Until the host says what it runs, what the page sends waits ('auto' may go elsewhere).
+      this.pending = shared === 'auto' ? [] : null;
+      this.tellLife();
     } else {
-      this.worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module', name: 'engine' });
-      this.worker.onerror = failed;
+      this.ownWorker();
     }
-    this.worker.onmessage = (event) => this.dispatch(event.data);
-    this.worker.onmessageerror = () => handlers.error?.({ scope: 'generate', message: 'A message from the engine could not be read.' });
-    if (shared) this.tellLife();
     this.watch();
+  }
+
+  // A worker that fails to start (or throws outside a handler) must not leave the page waiting.
+  failed(event) {
+    event.preventDefault?.();
+    this.dispatch({ type: 'error', scope: 'load', message: `The engine stopped unexpectedly: ${event.message || 'worker error'}` });
+  }
+
+  listen(port) {
+    this.worker = port;
+    port.onmessage = (event) => this.dispatch(event.data);
+    port.onmessageerror = () => this.handlers.error?.({ scope: 'generate', message: 'A message from the engine could not be read.' });
+  }
+
+  ownWorker() {
+    const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module', name: 'engine' });
+    worker.onerror = (event) => this.failed(event);
+    this.listen(worker);
+    this.shared = false;
+    this.pending = null;
+  }
+
+  send(msg) {
+    if (this.pending) this.pending.push(msg);
+    else this.worker.postMessage(msg);
+  }
+
+  // Leaves the shared engine for a worker of this page's own, sending it `resend`.
+  leaveShared(resend) {
+    this.worker.postMessage({ type: 'bye' });
+    this.worker.close();
+    this.letGo?.();
+    this.ownWorker();
+    this.watch();
+    for (const msg of resend) if (msg.type !== 'hold' && msg.type !== 'page') this.worker.postMessage(msg);
   }
 
   // The shared engine learns this page is gone when the lock it holds for its life is let go.
   tellLife() {
     if (!globalThis.navigator?.locks || !globalThis.crypto?.randomUUID) return;
     const lock = `kindred-page-${crypto.randomUUID()}`;
+    const port = this.worker;
     // Told once held: asked earlier, the host's request could be granted first, and this
     // page taken for gone.
     navigator.locks.request(lock, () => {
-      this.worker.postMessage({ type: 'page', lock });
+      port.postMessage({ type: 'page', lock });
       return new Promise((resolve) => { this.letGo = resolve; });
     });
   }
@@ -44,20 +78,36 @@ export class EngineClient {
   watch() {
     if (!globalThis.navigator?.locks || !globalThis.crypto?.randomUUID) return;
     const lock = `kindred-engine-${crypto.randomUUID()}`;
+    const id = ++this.watchId;
     this.held = () => {
       this.held = null;
       navigator.locks.request(lock, () => {
-        if (this.ended) return;
+        // A worker this page has left (a shared one) may end as it likes.
+        if (this.ended || id !== this.watchId) return;
         this.ended = true;
         this.dispatch({ type: 'error', scope: 'load', lost: true,
           message: 'The engine stopped unexpectedly (its worker ended, perhaps for lack of memory).' });
       });
     };
-    this.worker.postMessage({ type: 'hold', lock });
+    this.send({ type: 'hold', lock });
   }
 
   dispatch(msg) {
     if (!msg || typeof msg.type !== 'string') return;
+    if (msg.type === 'host') {
+      // Only 'auto' waits for this: a page that may share memory, where the host may not, runs
+      // more threads on its own.
+      const waiting = this.pending;
+      this.pending = null;
+      if (waiting && !msg.isolated && globalThis.crossOriginIsolated) return this.leaveShared(waiting);
+      for (const m of waiting ?? []) this.worker.postMessage(m);
+      return;
+    }
+    if (msg.type === 'error' && msg.other && this.shared) {
+      // The shared engine runs another model: this page's own runs this one.
+      this.leaveShared(this.loadMsg ? [this.loadMsg] : []);
+      return;
+    }
     if (msg.type === 'held') {
       this.held?.();
       return;
@@ -76,24 +126,25 @@ export class EngineClient {
 
   // backend: {backend: 'auto' | 'gpu' | 'cpu', backendSource, loseGpuAfter, threads, simd, stepMs} (see worker.js).
   load(model, backend = {}) {
-    this.worker.postMessage({
+    this.loadMsg = {
       type: 'load', url: model.url, modelId: model.id, sha256: model.sha256, bytes: model.bytes,
       name: model.name, kind: model.kind, file: model.file,
       backend: backend.backend, backendSource: backend.backendSource, loseGpuAfter: backend.loseGpuAfter,
       threads: backend.threads, simd: backend.simd, stepMs: backend.stepMs,
-    });
+    };
+    this.send(this.loadMsg);
   }
 
   // Abandons the download (or file read) in progress; the worker answers with a cancelled error.
   cancel() {
-    this.worker.postMessage({ type: 'cancel' });
+    this.send({ type: 'cancel' });
   }
 
   // request: the prompt request the worker assembles (see prompt.rs); options: sampling;
   // chat: the stored chat's id, whose prompt prefix the worker may restore and keep.
   generate(request, options, chat = null) {
     const id = this.nextId++;
-    this.worker.postMessage({ type: 'generate', id, request, options, chat });
+    this.send({ type: 'generate', id, request, options, chat });
     return id;
   }
 
@@ -101,7 +152,7 @@ export class EngineClient {
   // (kindred.js); tokens and the end come as for generate.
   complete(messages, options) {
     const id = this.nextId++;
-    this.worker.postMessage({ type: 'complete', id, messages, options });
+    this.send({ type: 'complete', id, messages, options });
     return id;
   }
 
@@ -109,14 +160,14 @@ export class EngineClient {
   // worker.js "warm"); request null ends a warm-up. Progress comes as "warm" messages.
   warm(request, options, chat = null) {
     const id = this.nextId++;
-    this.worker.postMessage({ type: 'warm', id, request, options, chat });
+    this.send({ type: 'warm', id, request, options, chat });
     return id;
   }
 
   // Token counts of a prompt request, answered by a "count" message with the returned id.
   count(request) {
     const id = this.nextId++;
-    this.worker.postMessage({ type: 'count', id, request });
+    this.send({ type: 'count', id, request });
     return id;
   }
 
@@ -124,12 +175,12 @@ export class EngineClient {
   // come as "check-progress" and "check-done" messages with the returned id.
   check(request, options, model, limit = 0) {
     const id = this.nextId++;
-    this.worker.postMessage({ type: 'check', id, request, options, model, limit });
+    this.send({ type: 'check', id, request, options, model, limit });
     return id;
   }
 
   stop() {
-    this.worker.postMessage({ type: 'stop' });
+    this.send({ type: 'stop' });
   }
 
   // Whether the engine runs a file picked from disk, told from its header by the worker
@@ -138,7 +189,7 @@ export class EngineClient {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.fileChecks.set(id, { resolve, reject });
-      this.worker.postMessage({ type: 'check-file', id, file });
+      this.send({ type: 'check-file', id, file });
     });
   }
 

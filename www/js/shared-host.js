@@ -10,6 +10,8 @@
 // - a page's "stop" stops its own reply only (one still waiting is dropped, answered "done");
 // - it says at once whether it can run the threaded engine (`host`), so a page that can
 //   run more threads on its own does (kindred.js's shared: 'auto');
+// - the app keeps a worker of its own: reading ahead, token counts and the quality check are
+//   one page's business (a "warm" sent here, as a widget's, is let go);
 // - a page that goes away (closed or reloaded: the Web Lock it holds for its life is released)
 //   has its reply stopped and its waiting one dropped; with no page left, this ends, and the
 //   model's memory with it.

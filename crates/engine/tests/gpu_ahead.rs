@@ -172,7 +172,7 @@ fn a_new_prompt_never_takes_the_last_replys_queued_step() {
     let presence = SamplerOptions { presence_penalty: 100.0, penalty_last_n: 8, ..SamplerOptions::greedy() };
     let window = |all: &[u32]| all[all.len().saturating_sub(8)..].to_vec();
     assert!(window(&prompt).contains(&ids[3]), "the test needs the old pick in the new window: {ids:?}");
-    let info = s.begin(&prompt, GenerateOptions { sampler: presence, max_tokens: 4, stop: Vec::new(), context_shift: false }).unwrap();
+    let info = s.begin(&prompt, GenerateOptions { sampler: presence, max_tokens: 4, stop: Vec::new(), context_shift: false, json_schema: None }).unwrap();
     assert_eq!(info.n_reused, prompt.len() - 1, "only the third token is read");
     let taken = m.taken_ahead();
     let first = pollster::block_on(s.next_on_gpu(&mut m)).unwrap();
