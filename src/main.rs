@@ -8,6 +8,7 @@ mod chat_bench;
 mod build_site;
 mod card_cli;
 mod chat_cmd;
+mod dataset_cmd;
 mod eval_cmd;
 mod generate_cmd;
 mod scripted_cmd;
@@ -41,6 +42,8 @@ usage:
                 (first-token time per turn: cold, the turn before cached, the prompt read ahead)
   kindred scripted-model --tokenizer-from MODEL.gguf --out FILE.gguf [--say SENTENCE]
                 (a model that answers in a few fixed sentences at once, or only SENTENCE, with that file's tokenizer: for tests of the page)
+  kindred dataset export --backup FILE --format openai-chat|trl-sft|trl-preference|openai-dpo|kto [--character ID] --out FILE.jsonl
+                (a backup from the app's Settings as training data: chats, or rated replies as preference pairs)
   kindred card show FILE
   kindred card convert IN OUT [--spec v2|v3]
   kindred fetch-model [MODEL_ID]";
@@ -66,6 +69,7 @@ fn dispatch(argv: &[String]) -> Result<(), String> {
         Some("eval") => eval_cmd::run(&argv[1..]),
         Some("bench") => bench::run(&argv[1..]),
         Some("card") => card_cli::run(&argv[1..]),
+        Some("dataset") => dataset_cmd::run(&argv[1..]),
         Some("scripted-model") => scripted_cmd::run(&argv[1..]),
         Some("fetch-model") => fetch_model(&argv[1..]),
         Some("-h") | Some("--help") | Some("help") => {

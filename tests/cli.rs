@@ -421,3 +421,102 @@ fn scripted_model_answers_in_its_sentences_with_the_sources_tokenizer() {
     assert_eq!(missing.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&missing.stderr).contains("--tokenizer-from"));
 }
+
+/// A backup as the app's "Export everything" writes it: two characters, a chat
+/// with each (rated swipes in the first), a room (left out), the persona.
+fn dataset_backup(dir: &std::path::Path) -> std::path::PathBuf {
+    let swipe = |text: &str, rating: Option<u8>| serde_json::json!({ "text": text, "rating": rating, "status": "done" });
+    let msg = |id: u64, chat: &str, pos: u64, role: &str, swipes: Vec<serde_json::Value>| {
+        serde_json::json!({ "id": id, "chatId": chat, "pos": pos, "role": role, "swipes": swipes, "chosen": 0 })
+    };
+    let backup = serde_json::json!({
+        "format": "kindred-backup", "version": 2,
+        "characters": [
+            { "id": "wren", "card": { "name": "Wren", "description": "Wren runs a tea room.", "first_mes": "Hello, {{user}}!" } },
+            { "id": "rook", "card": { "name": "Rook", "description": "A raven.", "first_mes": "Caw." } },
+        ],
+        "chats": [
+            { "id": "chat-w", "characterId": "wren" },
+            { "id": "chat-r", "characterId": "rook" },
+            { "id": "room-1", "room": { "members": [] } },
+        ],
+        "messages": [
+            msg(5, "chat-w", 4, "assistant", vec![swipe("Then we have tea.", Some(3))]),
+            msg(1, "chat-w", 0, "assistant", vec![swipe("Hello, {{user}}!", None)]),
+            msg(2, "chat-w", 1, "user", vec![swipe("Hi Wren, busy day?", None)]),
+            msg(3, "chat-w", 2, "assistant", vec![swipe("Busy but happy.", Some(4)), swipe("As an AI I cannot.", Some(1))]),
+            msg(4, "chat-w", 3, "user", vec![swipe("And after closing?", None)]),
+            msg(6, "chat-r", 0, "assistant", vec![swipe("Caw.", None)]),
+            msg(7, "chat-r", 1, "user", vec![swipe("Hello bird.", None)]),
+            msg(8, "chat-r", 2, "assistant", vec![swipe("Caw caw.", None)]),
+        ],
+        "settings": [{ "key": "prefs", "value": { "persona": { "name": "Sam", "description": "" } } }],
+        "memories": [],
+    });
+    let path = dir.join("backup.json");
+    std::fs::write(&path, backup.to_string()).unwrap();
+    path
+}
+
+fn dataset_lines(backup: &std::path::Path, out: &std::path::Path, args: &[&str]) -> Vec<serde_json::Value> {
+    let run = kindred().args(["dataset", "export", "--backup"]).arg(backup).arg("--out").arg(out).args(args).output().unwrap();
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    std::fs::read_to_string(out).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+}
+
+#[test]
+fn dataset_export_turns_a_backup_into_training_files() {
+    let dir = std::env::temp_dir().join(format!("kindred-dataset-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let backup = dataset_backup(&dir);
+    let out = dir.join("out.jsonl");
+
+    let chat = dataset_lines(&backup, &out, &["--format", "openai-chat"]);
+    assert_eq!(chat.len(), 2, "one line a chat, the room left out: {chat:?}");
+    let wren = &chat[0]["messages"];
+    let roles: Vec<&str> = wren.as_array().unwrap().iter().map(|m| m["role"].as_str().unwrap()).collect();
+    assert_eq!(roles, ["system", "assistant", "user", "assistant", "user", "assistant"], "{wren}");
+    assert!(wren[0]["content"].as_str().unwrap().contains("Wren runs a tea room."), "{wren}");
+    assert_eq!(wren[3]["content"], "Busy but happy.", "the shown swipe, in order of pos");
+    assert_eq!(wren[1]["content"], "Hello, Sam!", "names filled in as the app shows them: {wren}");
+
+    let sft = dataset_lines(&backup, &out, &["--format", "trl-sft"]);
+    assert_eq!(sft.len(), 2);
+    assert!(!sft.iter().any(|l| l.to_string().contains("weight")), "TRL has no weights");
+
+    let trl = dataset_lines(&backup, &out, &["--format", "trl-preference"]);
+    assert_eq!(trl.len(), 1, "{trl:?}");
+    assert_eq!(trl[0]["chosen"][0]["content"], "Busy but happy.");
+    assert_eq!(trl[0]["rejected"][0]["content"], "As an AI I cannot.");
+    assert_eq!(trl[0]["prompt"].as_array().unwrap().last().unwrap()["content"], "Hi Wren, busy day?");
+
+    let dpo = dataset_lines(&backup, &out, &["--format", "openai-dpo"]);
+    assert_eq!(dpo[0]["preferred_output"][0]["content"], "Busy but happy.");
+    assert_eq!(dpo[0]["non_preferred_output"][0]["content"], "As an AI I cannot.");
+    assert!(dpo[0]["input"]["messages"].is_array());
+
+    let kto = dataset_lines(&backup, &out, &["--format", "kto"]);
+    let labels: Vec<(String, bool)> =
+        kto.iter().map(|l| (l["completion"][0]["content"].as_str().unwrap().to_string(), l["label"].as_bool().unwrap())).collect();
+    assert_eq!(labels.len(), 3, "every rated swipe: {labels:?}");
+    assert!(labels.contains(&("As an AI I cannot.".into(), false)) && labels.contains(&("Then we have tea.".into(), true)));
+
+    let rook = dataset_lines(&backup, &out, &["--format", "openai-chat", "--character", "rook"]);
+    assert_eq!(rook.len(), 1);
+    assert!(rook[0]["messages"][0]["content"].as_str().unwrap().contains("A raven."));
+    assert!(dataset_lines(&backup, &out, &["--format", "trl-preference", "--character", "rook"]).is_empty());
+
+    for (args, why) in [
+        (vec!["--format", "csv"], "one of openai-chat"),
+        (vec!["--format", "kto", "--character", "nobody"], "no such character"),
+    ] {
+        let run = kindred().args(["dataset", "export", "--backup"]).arg(&backup).arg("--out").arg(&out).args(&args).output().unwrap();
+        assert_eq!(run.status.code(), Some(1));
+        assert!(String::from_utf8_lossy(&run.stderr).contains(why), "{}", String::from_utf8_lossy(&run.stderr));
+    }
+    let not_backup = dir.join("card.json");
+    std::fs::write(&not_backup, r#"{"spec":"chara_card_v2"}"#).unwrap();
+    let run = kindred().args(["dataset", "export", "--format", "kto", "--out"]).arg(&out).arg("--backup").arg(&not_backup).output().unwrap();
+    assert!(String::from_utf8_lossy(&run.stderr).contains("not a Kindred backup"), "{}", String::from_utf8_lossy(&run.stderr));
+    std::fs::remove_dir_all(&dir).ok();
+}

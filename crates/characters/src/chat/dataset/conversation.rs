@@ -7,6 +7,7 @@ use crate::chat::character::ChatCharacter;
 use crate::chat::chat::Chat;
 use crate::chat::message::{Author, Message};
 use crate::chat::names::Names;
+use crate::macros::{expand, MacroContext};
 
 /// A `{role, content}` message as OpenAI and TRL expect it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -40,18 +41,25 @@ impl DatasetContext<'_> {
         author.character_id() == Some(self.character.id.as_str())
     }
 
+    /// `text` with the card macros' names filled in (`{{char}}`, `{{user}}`):
+    /// a model trained on a placeholder would write it.
+    pub fn names_in(&self, text: &str) -> String {
+        let ctx = MacroContext { char_name: &self.character.name, user_name: &self.names.user, chat_seed: 0, seed: 0 };
+        expand(text, &ctx)
+    }
+
     pub fn system(&self) -> ChatMessage {
-        ChatMessage::new("system", self.character.system_message())
+        ChatMessage::new("system", self.names_in(&self.character.system_message()))
     }
 
     /// One message in this point of view. In a room the other characters and
     /// the narrator speak on the user's side, prefixed with their names.
     pub fn render(&self, m: &Message, room: bool) -> ChatMessage {
         match &m.author {
-            a if self.is_assistant(a) => ChatMessage::new("assistant", m.text()),
-            Author::System => ChatMessage::new("system", m.text()),
-            Author::User if !room => ChatMessage::new("user", m.text()),
-            a => ChatMessage::new("user", format!("{}: {}", self.names.of(a), m.text())),
+            a if self.is_assistant(a) => ChatMessage::new("assistant", self.names_in(m.text())),
+            Author::System => ChatMessage::new("system", self.names_in(m.text())),
+            Author::User if !room => ChatMessage::new("user", self.names_in(m.text())),
+            a => ChatMessage::new("user", format!("{}: {}", self.names.of(a), self.names_in(m.text()))),
         }
     }
 

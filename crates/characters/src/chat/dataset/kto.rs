@@ -31,7 +31,7 @@ pub fn kto_examples(chat: &Chat, ctx: &DatasetContext) -> Vec<KtoExample> {
             out.push(KtoExample {
                 message_id: m.id.clone(),
                 prompt: prompt.clone(),
-                completion: swipe.text.clone(),
+                completion: ctx.names_in(&swipe.text),
                 rating: rating.stars(),
                 label: rating.is_good(),
             });

@@ -55,8 +55,8 @@ pub fn preference_pairs(chat: &Chat, ctx: &DatasetContext) -> Vec<PreferencePair
             out.push(PreferencePair {
                 source: m.id.clone(),
                 prompt: prompt.clone(),
-                chosen: chosen.to_owned(),
-                rejected: rejected.to_owned(),
+                chosen: ctx.names_in(chosen),
+                rejected: ctx.names_in(rejected),
                 chosen_rating: Some(chosen_rating),
                 rejected_rating: Some(rejected_rating),
             });
