@@ -4,12 +4,14 @@
 //! DPO or KTO lines (crates/characters/src/chat/dataset, which says how each
 //! is built: the system message from the card, 1-2 stars a bad reply, 3-4 a
 //! good one). Each chat is seen from its character; rooms are left out.
+//! `kindred dataset import-qa`: question/answer pairs (a spreadsheet saved as
+//! CSV, or JSONL) as a card's example dialogues.
 
 use std::collections::BTreeMap;
 
-use kindred_characters::card::Card;
+use kindred_characters::card::{self, Card, CardSpec, Format};
 use kindred_characters::chat::dataset::{
-    kto_examples, preference_pairs, sft_messages, to_kto_jsonl, to_openai_chat_jsonl, to_openai_dpo_jsonl, to_trl_jsonl, DatasetContext,
+    import_examples, ImportFormat, kto_examples, preference_pairs, sft_messages, to_kto_jsonl, to_openai_chat_jsonl, to_openai_dpo_jsonl, to_trl_jsonl, DatasetContext,
 };
 use kindred_characters::chat::{Author, Chat, ChatCharacter, Message, Names, Rating, Swipe};
 use serde_json::{json, Value};
@@ -21,8 +23,10 @@ pub const FORMATS: [&str; 5] = ["openai-chat", "trl-sft", "trl-preference", "ope
 pub fn run(argv: &[String]) -> Result<(), String> {
     match argv.first().map(String::as_str) {
         Some("export") => export(&argv[1..]),
+        Some("import-qa") => import_qa(&argv[1..]),
         _ => Err(format!(
-            "usage: kindred dataset export --backup FILE --format {} [--character ID] --out FILE.jsonl",
+            "usage: kindred dataset export --backup FILE --format {} [--character ID] --out FILE.jsonl\n       \
+             kindred dataset import-qa FILE.csv|FILE.jsonl --character CARD --out CARD [--replace]",
             FORMATS.join("|")
         )),
     }
@@ -78,6 +82,30 @@ fn export(argv: &[String]) -> Result<(), String> {
         chats.len(),
         characters.len()
     );
+    Ok(())
+}
+
+/// Pairs from FILE (the first argument) as `<START>` example dialogues of
+/// the card, after its own (or in their place with `--replace`); the card is
+/// written in the format OUT's extension names.
+fn import_qa(argv: &[String]) -> Result<(), String> {
+    let (file, rest) = argv.split_first().filter(|(f, _)| !f.starts_with("--")).ok_or("import-qa: the CSV or JSONL file first")?;
+    let a = Args::parse(rest, &["replace"])?;
+    let (card_path, out) = (a.required("character")?, a.required("out")?);
+    let format = Format::from_extension(out).ok_or_else(|| format!("{out}: unknown extension; use .json, .png or .charx"))?;
+    let text = std::fs::read_to_string(file).map_err(|e| format!("{file}: {e}"))?;
+    let examples = import_examples(&text, ImportFormat::detect(&text)).map_err(|e| format!("{file}: {e}"))?;
+    let bytes = std::fs::read(card_path).map_err(|e| format!("{card_path}: {e}"))?;
+    let mut imported = card::read_any(&bytes).map_err(|e| format!("{card_path}: {e}"))?;
+    let mut blocks: Vec<String> = examples.iter().map(|e| e.text.clone()).collect();
+    let own = imported.card.mes_example.trim();
+    if !a.has("replace") && !own.is_empty() {
+        blocks.insert(0, own.to_string());
+    }
+    imported.card.mes_example = blocks.join("\n");
+    let written = card::write_as(&imported.card, imported.avatar.as_deref(), format, CardSpec::V3).map_err(|e| format!("{out}: {e}"))?;
+    std::fs::write(out, written).map_err(|e| format!("{out}: {e}"))?;
+    println!("{} example dialogues from {file} in {out}", examples.len());
     Ok(())
 }
 

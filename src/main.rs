@@ -44,6 +44,8 @@ usage:
                 (a model that answers in a few fixed sentences at once, or only SENTENCE, with that file's tokenizer: for tests of the page)
   kindred dataset export --backup FILE --format openai-chat|trl-sft|trl-preference|openai-dpo|kto [--character ID] --out FILE.jsonl
                 (a backup from the app's Settings as training data: chats, or rated replies as preference pairs)
+  kindred dataset import-qa FILE.csv|FILE.jsonl --character CARD --out CARD [--replace]
+                (question/answer pairs as the card's example dialogues; OUT's extension picks .json, .png or .charx)
   kindred card show FILE
   kindred card convert IN OUT [--spec v2|v3]
   kindred fetch-model [MODEL_ID]";

@@ -520,3 +520,33 @@ fn dataset_export_turns_a_backup_into_training_files() {
     assert!(String::from_utf8_lossy(&run.stderr).contains("not a Kindred backup"), "{}", String::from_utf8_lossy(&run.stderr));
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn dataset_import_qa_adds_example_dialogues_to_a_card() {
+    let dir = std::env::temp_dir().join(format!("kindred-qa-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let csv = dir.join("faq.csv");
+    std::fs::write(&csv, "question,answer\n\"What do you sell?\",\"Tea, and scones on Sundays.\"\nOpening hours?,\"Nine till five, \"\"mostly\"\".\"\n").unwrap();
+    let card = root().join("www/characters/wren.json");
+    let out = dir.join("wren.json");
+    let run = kindred().args(["dataset", "import-qa"]).arg(&csv).arg("--character").arg(&card).arg("--out").arg(&out).output().unwrap();
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    assert!(String::from_utf8_lossy(&run.stdout).starts_with("2 example dialogues"));
+    let written: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    let examples = written["data"]["mes_example"].as_str().unwrap();
+    let before: serde_json::Value = serde_json::from_slice(&std::fs::read(&card).unwrap()).unwrap();
+    let own = before["data"]["mes_example"].as_str().unwrap().trim();
+    assert!(examples.starts_with(own), "the card's own examples first");
+    assert!(examples.ends_with("<START>\n{{user}}: Opening hours?\n{{char}}: Nine till five, \"mostly\"."), "{examples}");
+    assert!(examples.contains("{{user}}: What do you sell?\n{{char}}: Tea, and scones on Sundays."));
+
+    // A bad row is named; nothing is written.
+    let bad = dir.join("bad.jsonl");
+    std::fs::write(&bad, "{\"question\": \"Hi?\", \"answer\": \"Hello.\"}\n{\"question\": \"No answer\"}\n").unwrap();
+    let out2 = dir.join("wren2.json");
+    let run = kindred().args(["dataset", "import-qa"]).arg(&bad).arg("--character").arg(&card).arg("--out").arg(&out2).output().unwrap();
+    assert_eq!(run.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&run.stderr).contains("line 2"), "{}", String::from_utf8_lossy(&run.stderr));
+    assert!(!out2.exists());
+    std::fs::remove_dir_all(&dir).ok();
+}
