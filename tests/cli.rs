@@ -508,7 +508,7 @@ fn dataset_export_turns_a_backup_into_training_files() {
 
     for (args, why) in [
         (vec!["--format", "csv"], "one of openai-chat"),
-        (vec!["--format", "kto", "--character", "nobody"], "no such character"),
+        (vec!["--format", "kto", "--character", "nobody"], "no character nobody"),
     ] {
         let run = kindred().args(["dataset", "export", "--backup"]).arg(&backup).arg("--out").arg(&out).args(&args).output().unwrap();
         assert_eq!(run.status.code(), Some(1));

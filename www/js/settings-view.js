@@ -1,5 +1,5 @@
 // The settings page: personas, sampling, context size, theme and safety; export, import
-// and deletion of everything.
+// and deletion of everything; training data (training-data.js).
 import { savePrefs, applyTheme, SAMPLING } from './prefs.js';
 import { exportAll, importAll, deleteAll } from './backup.js';
 import { download } from './download.js';
@@ -7,6 +7,7 @@ import { isQuotaError } from './db.js';
 import { rustTools, errorText } from './wasm.js';
 import { PersonaSettings } from './persona-settings.js';
 import { SafetySettings } from './safety-settings.js';
+import { TrainingData } from './training-data.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -16,6 +17,7 @@ export class SettingsView {
     this.d = deps;
     this.personas = new PersonaSettings();
     this.safety = new SafetySettings();
+    this.training = new TrainingData({ db: deps.db });
     $('settings-form').addEventListener('submit', (e) => {
       e.preventDefault();
       this.save();
@@ -37,6 +39,9 @@ export class SettingsView {
     });
     this.showSampling(p).catch((err) => {
       $('settings-saved').textContent = `The reply settings could not be read: ${errorText(err)}`;
+    });
+    this.training.show().catch((err) => {
+      $('dataset-note').textContent = `Your characters could not be read: ${errorText(err)}`;
     });
     $('context').value = String(p.context);
     $('keep-scripts').checked = p.keepScripts;

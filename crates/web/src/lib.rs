@@ -24,6 +24,7 @@ pub mod script_guard;
 pub mod threads;
 
 pub mod cards;
+pub mod datasets;
 pub mod error;
 mod js;
 pub mod memory;

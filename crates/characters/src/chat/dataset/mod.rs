@@ -3,6 +3,7 @@
 //! import of question/answer pairs.
 
 pub mod adaptive_examples;
+pub mod backup;
 pub mod conversation;
 pub mod example;
 pub mod import;

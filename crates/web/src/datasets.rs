@@ -1,0 +1,18 @@
+//! Training data for the page (Settings, "Training data"): the app's backup
+//! object in, JSON lines and their counts out, by the same rule as `kindred
+//! dataset export` (`kindred_characters::chat::dataset::backup`).
+
+use kindred_characters::chat::dataset::backup;
+use wasm_bindgen::prelude::*;
+
+use crate::js::to_js;
+
+/// `backup_json`: what the app's "Export everything" writes; `format`: one
+/// of `backup::FORMATS`; `character`: only that character's chats. Returns
+/// `{text, lines, chats, characters}`.
+#[wasm_bindgen]
+pub fn dataset_export(backup_json: &str, format: &str, character: Option<String>) -> Result<JsValue, JsError> {
+    let value: serde_json::Value = serde_json::from_str(backup_json).map_err(|e| JsError::new(&format!("backup: {e}")))?;
+    let done = backup::export(&value, format, character.as_deref()).map_err(|e| JsError::new(&e))?;
+    to_js(&done)
+}
