@@ -63,7 +63,8 @@ async function send(page, text) {
 test('a chat past its context keeps its cached turns across the cut and the summary', { timeout: 900_000 }, async () => {
   const { page } = it.browser;
   await watchEngine(page);
-  await page.goto(`${it.server.origin}/?max_tokens=8&seed=5`);
+  // Each token takes 20 ms: the reply stays under way long enough to be seen starting.
+  await page.goto(`${it.server.origin}/?max_tokens=8&seed=5&step_ms=20`);
   await page.waitForFunction(() => document.body.dataset.appReady === 'true', null, { timeout: 60_000 });
   await importCards(page, { name: 'mara.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(CARD)) });
   await setContextSize(page, 512);
