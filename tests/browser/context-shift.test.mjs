@@ -49,8 +49,10 @@ async function send(page, text) {
   const mark = await engineEvents(page);
   await page.getByRole('textbox', { name: 'Message' }).fill(text);
   await page.getByRole('button', { name: 'Send' }).click();
-  await page.waitForFunction(() => document.body.dataset.generating === 'true');
-  await page.waitForFunction(() => document.body.dataset.generating === 'false', null, { timeout: 480_000 });
+  // The engine said the reply is done and the page has finished it (a short reply can come
+  // and go between two polls of "generating").
+  await page.waitForFunction((m) => window.__engineEvents.slice(m).includes('done')
+    && document.body.dataset.generating === 'false', mark, { timeout: 480_000 });
   const last = page.locator('#messages > li.message').last();
   const [reused, prompt] = ((await last.getAttribute('data-reused')) || '').split('/').map(Number);
   const shifted = Number(await last.getAttribute('data-shifted'));
@@ -63,8 +65,7 @@ async function send(page, text) {
 test('a chat past its context keeps its cached turns across the cut and the summary', { timeout: 900_000 }, async () => {
   const { page } = it.browser;
   await watchEngine(page);
-  // Each token takes 20 ms: the reply stays under way long enough to be seen starting.
-  await page.goto(`${it.server.origin}/?max_tokens=8&seed=5&step_ms=20`);
+  await page.goto(`${it.server.origin}/?max_tokens=8&seed=5`);
   await page.waitForFunction(() => document.body.dataset.appReady === 'true', null, { timeout: 60_000 });
   await importCards(page, { name: 'mara.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(CARD)) });
   await setContextSize(page, 512);
