@@ -106,6 +106,9 @@ const finishReason = (stop) => (stop === 'max_tokens' || stop === 'context_full'
 
 let serial = 0;
 
+// What every chunk and completion of one reply carries.
+const replyBase = (model) => ({ id: `chatcmpl-${Date.now().toString(36)}${(serial++).toString(36)}`, created: Math.floor(Date.now() / 1000), model });
+
 const usage = (stats) => ({
   prompt_tokens: stats?.n_prompt ?? 0, completion_tokens: stats?.n_generated ?? 0,
   total_tokens: (stats?.n_prompt ?? 0) + (stats?.n_generated ?? 0),
@@ -115,12 +118,11 @@ const usage = (stats) => ({
 // far (the engine never takes back what it showed, so each new part is the tail), `end(msg,
 // extra)` with the worker's "done" and fields for the last chunk.
 function chunker(model, stream, includeUsage) {
-  const base = { id: `chatcmpl-${Date.now().toString(36)}${(serial++).toString(36)}`, created: Math.floor(Date.now() / 1000), model };
+  const base = replyBase(model);
   const chunk = (delta, finish = null) => ({ ...base, object: 'chat.completion.chunk', choices: [{ index: 0, delta, finish_reason: finish }] });
   let shown = '';
   stream.push(chunk({ role: 'assistant', content: '' }));
   return {
-    base,
     token(text) {
       const delta = text.slice(shown.length);
       shown = text;
@@ -211,7 +213,7 @@ class Engine {
     const start = (job) => { job.id = this.client.complete(messages, opts); };
     if (!req.stream) {
       return new Promise((resolve, reject) => {
-        const base = { id: `chatcmpl-${Date.now().toString(36)}${(serial++).toString(36)}`, created: Math.floor(Date.now() / 1000), model: this.model.id };
+        const base = replyBase(this.model.id);
         this.enqueue({
           start, token: () => {}, fail: reject,
           finish: (msg) => resolve({

@@ -149,6 +149,7 @@ class ApiChat {
     const last = [...this.controller.messages].reverse().find((m) => m.role === 'assistant' && !m.greeting);
     if (!last) throw this.error('invalid_request', 'There is no reply to rate.');
     if (!(Number.isInteger(stars) && stars >= 1 && stars <= 4)) throw this.error('invalid_request', 'stars must be 1 to 4.');
+    // rate() does not hand back its write: saved again, awaited, so the rating is stored on return.
     this.controller.rate(last.id, stars);
     await this.controller.save(last);
     return currentSwipe(last).rating ?? null;
