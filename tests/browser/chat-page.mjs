@@ -107,6 +107,19 @@ export async function waitForModel(page, timeout = 180_000) {
   }));
 }
 
+// Clicks (or presses) what starts a reply and waits until it has finished, by the count of
+// finished replies the page keeps on `selector` (a short reply can start and end between two
+// looks at its "generating" flag).
+export async function replyAfter(page, start, { timeout = 240_000, selector = 'body' } = {}) {
+  const count = (sel) => Number(document.querySelector(sel).dataset.replies || 0);
+  const before = await page.evaluate(count, selector);
+  await start();
+  await page.waitForFunction(([sel, n]) => {
+    const el = document.querySelector(sel);
+    return Number(el.dataset.replies || 0) > n && el.dataset.generating === 'false';
+  }, [selector, before], { timeout });
+}
+
 // The messages shown: role, status and the text as written (the element's data-source: the
 // rendered Markdown's textContent lacks the markup).
 export function messages(page) {

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { screenshots } from './harness.mjs';
 import { session } from './session.mjs';
-import { waitForModel } from './chat-page.mjs';
+import { waitForModel, replyAfter } from './chat-page.mjs';
 import { readStores, importCards, seedChat } from './app-page.mjs';
 import { STICKY_LORE_CARD as CARD } from './lore-card.mjs';
 
@@ -25,9 +25,7 @@ async function openChat(page) {
 // Sends `text` and returns the lorebook entries its reply's prompt held.
 async function send(page, text) {
   await page.getByRole('textbox', { name: 'Message' }).fill(text);
-  await page.getByRole('button', { name: 'Send' }).click();
-  await page.waitForFunction(() => document.body.dataset.generating === 'true');
-  await page.waitForFunction(() => document.body.dataset.generating === 'false', null, { timeout: 300_000 });
+  await replyAfter(page, () => page.getByRole('button', { name: 'Send' }).click(), { timeout: 300_000 });
   return page.evaluate(() => document.body.dataset.lore);
 }
 

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { screenshots, poll } from './harness.mjs';
 import { session } from './session.mjs';
-import { waitForModel, openCharacter } from './chat-page.mjs';
+import { waitForModel, openCharacter, replyAfter } from './chat-page.mjs';
 import { readStores, importCards, downloadFrom, seedChat, setContextSize } from './app-page.mjs';
 
 const CARD = {
@@ -78,9 +78,7 @@ test('pin from a message, edit it, and the next reply gets it with a summary of 
   // pinned fact (and recalls the early message the question is about).
   await page.getByRole('textbox', { name: 'Message' }).fill('What does Zelinda keep on the roof?');
   const reads = await page.evaluate(() => Number(document.body.dataset.warmReads) || 0);
-  await page.getByRole('button', { name: 'Send' }).click();
-  await page.waitForFunction(() => document.body.dataset.generating === 'true');
-  await page.waitForFunction(() => document.body.dataset.generating === 'false', null, { timeout: 480_000 });
+  await replyAfter(page, () => page.getByRole('button', { name: 'Send' }).click(), { timeout: 480_000 });
   // After the reply the chat is read ahead again, and may fold more turns into the summary:
   // the record is read once that is over.
   await page.waitForFunction((n) => Number(document.body.dataset.warmReads) > n && document.body.dataset.warm === 'idle',

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { screenshots, poll } from './harness.mjs';
 import { session } from './session.mjs';
 import { readStores, setContextSize } from './app-page.mjs';
+import { replyAfter } from './chat-page.mjs';
 import { STICKY_LORE_CARD as CARD } from './lore-card.mjs';
 
 const PAGE = `<!doctype html>
@@ -57,9 +58,7 @@ async function openWidget(page) {
 async function send(page, text) {
   const widget = page.locator('kindred-chat');
   await widget.getByRole('textbox', { name: 'Message' }).fill(text);
-  await widget.getByRole('button', { name: 'Send' }).click();
-  await page.waitForFunction(() => document.querySelector('kindred-chat').dataset.generating === 'true');
-  await page.waitForFunction(() => document.querySelector('kindred-chat').dataset.generating === 'false', null, { timeout: 480_000 });
+  await replyAfter(page, () => widget.getByRole('button', { name: 'Send' }).click(), { timeout: 480_000, selector: 'kindred-chat' });
   return page.evaluate(() => document.querySelector('kindred-chat').dataset.lore);
 }
 

@@ -313,6 +313,8 @@ export class KindredChat extends HTMLElement {
 
   refresh() {
     const busy = Boolean(this.job);
+    // A count of finished replies lets a watcher see a reply that came and went between looks.
+    if (!busy && this.dataset.generating === 'true') this.dataset.replies = String(Number(this.dataset.replies || 0) + 1);
     this.dataset.generating = String(busy);
     this.ui.stop.disabled = !busy;
     this.ui.send.disabled = busy || !this.card || this.engine.state.phase !== 'ready';

@@ -101,6 +101,8 @@ function refreshSend() {
 }
 
 function setGenerating(on) {
+  // A count of finished replies lets a watcher see a reply that came and went between looks.
+  if (!on && document.body.dataset.generating === 'true') document.body.dataset.replies = String(Number(document.body.dataset.replies || 0) + 1);
   document.body.dataset.generating = on ? 'true' : 'false';
   ui.stop.disabled = !on;
   ui.newChat.disabled = on;
