@@ -17,7 +17,7 @@ sha256=832db0699007f1be95a7e41ef12e88926b02ba836461e36a36372db2760c1a2e
 url=https://files.pythonhosted.org/packages/ec/e9/e7de2b0463ea3ffbf0ede6cb21b58c1258a8f6521aae45ca773a59fe7cf3/llama_cpp_python-$version.tar.gz
 venv=target/llama-cpp-python
 files=target/reference-tiny
-names="tiny-lfm2 tiny-granite tiny-phi3 tiny-gemma2 tiny-smollm3 tiny-qwen3 tiny-qwen3-q4_k tiny-qwen2 tiny-llama tiny-qwen3-q4_1 tiny-qwen3-q5_1 tiny-qwen3-q2_k tiny-qwen3-q3_k tiny-qwen3-iq4_nl tiny-qwen3-iq4_xs"
+names="tiny-qwen35 tiny-lfm2 tiny-granite tiny-phi3 tiny-gemma2 tiny-smollm3 tiny-qwen3 tiny-qwen3-q4_k tiny-qwen2 tiny-llama tiny-qwen3-q4_1 tiny-qwen3-q5_1 tiny-qwen3-q2_k tiny-qwen3-q3_k tiny-qwen3-iq4_nl tiny-qwen3-iq4_xs"
 
 if ! "$venv/bin/python" -c 'import llama_cpp' 2>/dev/null; then
   python3 -m venv "$venv"

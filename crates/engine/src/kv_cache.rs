@@ -1,6 +1,16 @@
 //! Keys and values of every processed position, per layer, in f32. Grows as
 //! the chat grows (a 32k-token context is not reserved up front), and is
 //! truncated back to a shared prefix when a new prompt diverges.
+//!
+//! A recurrent layer (Qwen3.5's DeltaNet) also carries a state that sums
+//! every position before it and cannot be cut back. The cache keeps copies
+//! of it at a few recent positions (checkpoints: where a read began and
+//! before a read's last token, which is where a new prompt, a draft edited
+//! or a reply swiped diverges), and a cut lands on the latest one at or
+//! before the position asked for (`reachable`).
+
+/// Checkpoints kept; the oldest goes first. Qwen3.5 0.8B's states are 19 MB a checkpoint.
+const CHECKPOINTS: usize = 6;
 
 pub struct KvCache {
     /// Floats a position of each layer's keys and values. Every attention
@@ -10,6 +20,16 @@ pub struct KvCache {
     len: usize,
     pub(crate) k: Vec<Vec<f32>>,
     pub(crate) v: Vec<Vec<f32>>,
+    /// Each recurrent layer's state after `len` positions (empty for the
+    /// other layers; all empty in a model without one).
+    states: Vec<Vec<f32>>,
+    /// States at earlier positions, by position.
+    checkpoints: Vec<Checkpoint>,
+}
+
+struct Checkpoint {
+    at: usize,
+    states: Vec<Vec<f32>>,
 }
 
 impl KvCache {
@@ -19,8 +39,78 @@ impl KvCache {
 
     /// A cache whose layer `i` holds `widths[i]` (key, value) floats a position.
     pub fn with_widths(widths: Vec<(usize, usize)>) -> Self {
+        Self::with_states(widths, &[])
+    }
+
+    /// ... and a recurrent state of `state_sizes[i]` floats (0: none; an
+    /// empty list: no layer has one).
+    pub fn with_states(widths: Vec<(usize, usize)>, state_sizes: &[usize]) -> Self {
         let n = widths.len();
-        KvCache { widths, len: 0, k: vec![Vec::new(); n], v: vec![Vec::new(); n] }
+        let states = (0..n).map(|i| vec![0f32; state_sizes.get(i).copied().unwrap_or(0)]).collect();
+        KvCache { widths, len: 0, k: vec![Vec::new(); n], v: vec![Vec::new(); n], states, checkpoints: Vec::new() }
+    }
+
+    /// Whether a layer carries a recurrent state (the cache then cuts back
+    /// only to checkpoints and is never shifted).
+    pub fn is_recurrent(&self) -> bool {
+        self.states.iter().any(|s| !s.is_empty())
+    }
+
+    /// Floats of each layer's recurrent state.
+    pub fn state_sizes(&self) -> Vec<usize> {
+        self.states.iter().map(Vec::len).collect()
+    }
+
+    /// Layer `layer`'s recurrent state after the cached positions.
+    pub(crate) fn state_mut(&mut self, layer: usize) -> &mut [f32] {
+        &mut self.states[layer]
+    }
+
+    /// Every layer's state after `len` positions (`len` is what `reachable`
+    /// gives), or None when the cache holds it no more.
+    pub(crate) fn states_at(&self, len: usize) -> Option<Vec<Vec<f32>>> {
+        if len == self.len || !self.is_recurrent() {
+            return Some(self.states.clone());
+        }
+        if len == 0 {
+            return Some(self.states.iter().map(|s| vec![0.0; s.len()]).collect());
+        }
+        self.checkpoints.iter().find(|c| c.at == len).map(|c| c.states.clone())
+    }
+
+    /// Keeps `states` as the state after `at` positions (a model's forward
+    /// pass hands over the one before a read's last token).
+    pub(crate) fn keep_checkpoint(&mut self, at: usize, states: Vec<Vec<f32>>) {
+        if at == 0 || self.checkpoints.iter().any(|c| c.at == at) {
+            return;
+        }
+        let i = self.checkpoints.partition_point(|c| c.at < at);
+        self.checkpoints.insert(i, Checkpoint { at, states });
+        if self.checkpoints.len() > CHECKPOINTS {
+            self.checkpoints.remove(0);
+        }
+    }
+
+    /// Keeps the current state (a read begins here).
+    pub(crate) fn checkpoint(&mut self) {
+        if self.is_recurrent() {
+            self.keep_checkpoint(self.len, self.states.clone());
+        }
+    }
+
+    /// The longest prefix of at most `len` positions the cache can be cut
+    /// back to: `len` itself, but for a recurrent state, whose latest
+    /// checkpoint at or before it (or nothing) is where a cut can land.
+    pub fn reachable(&self, len: usize) -> usize {
+        if len >= self.len || !self.is_recurrent() {
+            return len;
+        }
+        self.checkpoints.iter().rev().map(|c| c.at).find(|&at| at <= len).unwrap_or(0)
+    }
+
+    /// Puts back states kept from elsewhere (a stored prefix).
+    pub(crate) fn set_states(&mut self, states: Vec<Vec<f32>>) {
+        self.states = states;
     }
 
     /// Positions held.
@@ -51,8 +141,14 @@ impl KvCache {
         self.len == 0
     }
 
+    /// Cuts the cache back to `reachable(len)` positions.
     pub fn truncate(&mut self, len: usize) {
         if len < self.len {
+            let len = self.reachable(len);
+            if self.is_recurrent() {
+                self.states = self.states_at(len).expect("a reachable position has its states");
+                self.checkpoints.retain(|c| c.at <= len);
+            }
             self.len = len;
             for ((k, v), &(kw, vw)) in self.k.iter_mut().zip(&mut self.v).zip(&self.widths) {
                 k.truncate(len * kw);
@@ -87,6 +183,12 @@ impl KvCache {
         Rows { n, k, v }
     }
 
+    /// Appends `t` positions of a recurrent layer's rows as they are (f32,
+    /// as llama.cpp keeps recurrent state).
+    pub(crate) fn push_exact(&mut self, layer: usize, k: &[f32]) {
+        self.k[layer].extend_from_slice(k);
+    }
+
     /// Appends copied rows after the last position.
     pub(crate) fn append_rows(&mut self, rows: &Rows) {
         for (dst, src) in self.k.iter_mut().zip(&rows.k).chain(self.v.iter_mut().zip(&rows.v)) {
@@ -101,7 +203,8 @@ impl KvCache {
     }
 
     pub fn bytes(&self) -> usize {
-        self.k.iter().chain(self.v.iter()).map(|l| l.capacity() * 4).sum()
+        let states = self.checkpoints.iter().flat_map(|c| &c.states).chain(&self.states);
+        self.k.iter().chain(self.v.iter()).chain(states).map(|l| l.capacity() * 4).sum()
     }
 }
 

@@ -3,18 +3,21 @@
 //! after a reload, a new chat with a character met before).
 //!
 //! Bytes, little-endian: `KVSN`, version, the model's fingerprint, layers,
-//! token count, each layer's key and value widths, the token ids, each
-//! layer's keys then values as f16 (the cache rounds to f16 as it stores, so nothing is lost),
-//! and an FNV-1a 64 checksum of everything before it. A snapshot of another
-//! model, another shape or with any byte changed is refused, never used.
+//! token count, each layer's key and value widths and recurrent state size,
+//! the token ids, each layer's keys then values as f16 (the cache rounds to
+//! f16 as it stores, so nothing is lost; a recurrent layer's rows are f32),
+//! each layer's recurrent state as f32, and an FNV-1a 64 checksum of
+//! everything before it. A snapshot of another model, another shape or with
+//! any byte changed is refused, never used.
 
 use crate::error::{Error, Result};
 use crate::kv_cache::KvCache;
 
 const MAGIC: &[u8; 4] = b"KVSN";
 /// 2: widths per layer (LFM2's convolution layers are wider than its
-/// attention layers); a version-1 snapshot is refused and read again.
-const VERSION: u32 = 2;
+/// attention layers); 3: recurrent states (Qwen3.5). An older snapshot is
+/// refused and read again.
+const VERSION: u32 = 3;
 const HEADER: usize = 4 + 4 + 8 + 4 + 4;
 /// Bytes of the file's head and tail that the fingerprint reads.
 const FINGERPRINT_SPAN: usize = 64 * 1024;
@@ -39,36 +42,46 @@ pub fn fingerprint(file: &[u8]) -> u64 {
     fnv1a(tail, fnv1a(head, fnv1a(&(file.len() as u64).to_le_bytes(), FNV_SEED)))
 }
 
-/// The first `n` positions of `cache`, which holds `tokens`, as bytes.
+/// The first `n` positions of `cache`, which holds `tokens`, as bytes (of
+/// a recurrent model, the longest prefix within `n` it holds the state of).
 pub fn save(cache: &KvCache, tokens: &[u32], n: usize, model: u64) -> Vec<u8> {
-    let n = n.min(tokens.len()).min(cache.len());
+    let n = cache.reachable(n.min(tokens.len()).min(cache.len()));
+    let states = cache.states_at(n).expect("a reachable position has its states");
     let widths = cache.widths();
     let floats: usize = widths.iter().map(|(k, v)| k + v).sum::<usize>() * n;
-    let mut out = Vec::with_capacity(HEADER + widths.len() * 8 + n * 4 + floats * 2 + 8);
+    let mut out = Vec::with_capacity(HEADER + widths.len() * 12 + n * 4 + floats * 2 + 8);
     out.extend_from_slice(MAGIC);
     for v in [VERSION.to_le_bytes().as_slice(), &model.to_le_bytes(), &(widths.len() as u32).to_le_bytes(), &(n as u32).to_le_bytes()] {
         out.extend_from_slice(v);
     }
-    for &(k, v) in widths {
-        out.extend_from_slice(&(k as u32).to_le_bytes());
-        out.extend_from_slice(&(v as u32).to_le_bytes());
+    for (&(k, v), s) in widths.iter().zip(&states) {
+        for x in [k, v, s.len()] {
+            out.extend_from_slice(&(x as u32).to_le_bytes());
+        }
     }
     for t in &tokens[..n] {
         out.extend_from_slice(&t.to_le_bytes());
     }
-    for (layer, &(kw, vw)) in widths.iter().enumerate() {
-        for x in cache.k[layer][..n * kw].iter().chain(&cache.v[layer][..n * vw]) {
-            out.extend_from_slice(&half::f16::from_f32(*x).to_le_bytes());
+    for (layer, (&(kw, vw), s)) in widths.iter().zip(&states).enumerate() {
+        let rows = cache.k[layer][..n * kw].iter().chain(&cache.v[layer][..n * vw]);
+        if s.is_empty() {
+            rows.for_each(|x| out.extend_from_slice(&half::f16::from_f32(*x).to_le_bytes()));
+        } else {
+            rows.for_each(|x| out.extend_from_slice(&x.to_le_bytes()));
         }
+    }
+    for x in states.iter().flatten() {
+        out.extend_from_slice(&x.to_le_bytes());
     }
     let sum = fnv1a(&out, FNV_SEED);
     out.extend_from_slice(&sum.to_le_bytes());
     out
 }
 
-/// Checks `bytes` against the model and the cache's shape (`widths` per
-/// layer) and returns the token ids with a cache holding their keys and values.
-pub fn load(bytes: &[u8], model: u64, widths: &[(usize, usize)]) -> Result<(Vec<u32>, KvCache)> {
+/// Checks `bytes` against the model and the cache's shape (`widths` and
+/// `states` per layer) and returns the token ids with a cache holding their
+/// keys, values and states.
+pub fn load(bytes: &[u8], model: u64, widths: &[(usize, usize)], states: &[usize]) -> Result<(Vec<u32>, KvCache)> {
     let bad = |why: &str| Error::Snapshot(why.to_string());
     if bytes.len() < HEADER + 8 || &bytes[..4] != MAGIC {
         return Err(bad("not a stored prefix"));
@@ -85,26 +98,51 @@ pub fn load(bytes: &[u8], model: u64, widths: &[(usize, usize)]) -> Result<(Vec<
         return Err(bad("made with another model"));
     }
     let layers = widths.len();
+    let state_of = |i: usize| states.get(i).copied().unwrap_or(0);
     let same_shape = u32_at(16) as usize == layers
-        && widths.iter().enumerate().all(|(i, &(k, v))| u32_at(HEADER + 8 * i) as usize == k && u32_at(HEADER + 8 * i + 4) as usize == v);
+        && widths.iter().enumerate().all(|(i, &(k, v))| {
+            [k, v, state_of(i)].iter().enumerate().all(|(j, &x)| u32_at(HEADER + 12 * i + 4 * j) as usize == x)
+        });
     if !same_shape {
         return Err(bad("another cache shape"));
     }
     let n = u32_at(20) as usize;
-    let at = HEADER + 8 * layers;
-    let floats = widths.iter().map(|(k, v)| k + v).sum::<usize>().checked_mul(n);
+    let at = HEADER + 12 * layers;
+    // Bytes of each layer's rows: f16, or f32 for a recurrent layer's.
+    let row_bytes: usize = (widths.iter().enumerate()).map(|(i, (k, v))| (k + v) * if state_of(i) > 0 { 4 } else { 2 }).sum();
+    let state_bytes = (0..layers).map(state_of).sum::<usize>() * 4;
     let ids = n.checked_mul(4).and_then(|b| b.checked_add(at));
-    if floats.and_then(|f| f.checked_mul(2)).zip(ids).and_then(|(a, b)| a.checked_add(b)) != Some(body.len()) {
+    let rows = row_bytes.checked_mul(n);
+    if rows.zip(ids).and_then(|(a, b)| a.checked_add(b)).and_then(|x| x.checked_add(state_bytes)) != Some(body.len()) {
         return Err(bad("its length does not match"));
     }
     let tokens: Vec<u32> = body[at..at + n * 4].chunks_exact(4).map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
-    let mut halves = body[at + n * 4..].chunks_exact(2).map(|c| half::f16::from_le_bytes([c[0], c[1]]).to_f32());
-    let mut cache = KvCache::with_widths(widths.to_vec());
+    let mut rest = &body[at + n * 4..];
+    let mut take = |floats: usize, wide: bool| -> Vec<f32> {
+        let size = if wide { 4 } else { 2 };
+        let (now, later) = rest.split_at(floats * size);
+        rest = later;
+        if wide {
+            now.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect()
+        } else {
+            now.chunks_exact(2).map(|c| half::f16::from_le_bytes([c[0], c[1]]).to_f32()).collect()
+        }
+    };
+    let mut cache = KvCache::with_states(widths.to_vec(), states);
     for (layer, &(kw, vw)) in widths.iter().enumerate() {
-        let k: Vec<f32> = halves.by_ref().take(n * kw).collect();
-        let v: Vec<f32> = halves.by_ref().take(n * vw).collect();
-        cache.push(layer, &k, &v);
+        let wide = state_of(layer) > 0;
+        let (k, v) = (take(n * kw, wide), take(n * vw, wide));
+        if wide {
+            cache.push_exact(layer, &k);
+        } else {
+            cache.push(layer, &k, &v);
+        }
     }
+    let loaded: Vec<Vec<f32>> = (0..layers).map(|i| take(state_of(i), true)).collect();
+    if loaded.iter().flatten().any(|x| !x.is_finite()) {
+        return Err(bad("a state that is not a number"));
+    }
+    cache.set_states(loaded);
     cache.advance(n);
     Ok((tokens, cache))
 }

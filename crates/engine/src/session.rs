@@ -274,10 +274,12 @@ impl Session {
         // A reply's last prompt token always runs: its logits pick the first
         // reply token. A warm-up samples nothing, so all of it may be reused.
         let last = if warm { prompt.len() } else { prompt.len() - 1 };
-        let reuse = common.min(last);
+        // A recurrent state cuts back only to a checkpoint.
+        let reuse = self.cache.reachable(common.min(last));
         // Only a cache this session fills itself is shifted (a GPU holds its
-        // own, and reads prompts fast).
-        let shift = opts.context_shift && self.cache.len() == self.cached.len();
+        // own, and reads prompts fast); a recurrent state cannot leave out
+        // what it has summed.
+        let shift = opts.context_shift && self.cache.len() == self.cached.len() && !self.cache.is_recurrent();
         let mut runs = if shift { context_shift::runs(&self.cached, prompt, common) } else { Vec::new() };
         if let Some(r) = runs.last_mut() {
             r.len = r.len.min(last - r.at);
@@ -339,7 +341,7 @@ impl Session {
     /// leaves the cache as it was.
     pub fn restore_prefix(&mut self, bytes: &[u8]) -> Result<usize> {
         let c = self.model.config();
-        let (tokens, cache) = kv_snapshot::load(bytes, self.fingerprint, &c.cache_widths)?;
+        let (tokens, cache) = kv_snapshot::load(bytes, self.fingerprint, &c.cache_widths, &c.state_sizes)?;
         if tokens.len() >= self.context {
             return Err(Error::Snapshot("longer than the context".into()));
         }

@@ -38,9 +38,9 @@ impl Spec {
         Spec {
             arch: arch.into(),
             d_model: 256,
-            // SmolLM3's first layer without RoPE is its fourth; LFM2 takes
-            // two convolution and two attention layers.
-            n_layers: if arch == "smollm3" || arch == "lfm2" { 4 } else { 2 },
+            // SmolLM3's first layer without RoPE is its fourth; LFM2 and
+            // Qwen3.5 take two layers of each kind.
+            n_layers: if matches!(arch, "smollm3" | "lfm2" | "qwen35") { 4 } else { 2 },
             n_head: 4,
             n_kv_head: if arch.starts_with("gemma") { 1 } else { 2 },
             head_dim: 64,
@@ -275,6 +275,27 @@ pub fn write(spec: &Spec) -> Result<Vec<u8>> {
         meta.push((format!("{a}.attention.head_count_kv"), Value::Array(kv)));
         meta.push((format!("{a}.shortconv.l_cache"), Value::U32(3)));
     }
+    // Qwen3.5: DeltaNet layers (the even ones) and attention layers, with two
+    // value heads to a key head (each of 64), a 4-tap convolution, and RoPE
+    // over a quarter of each attention head in three sections.
+    let delta_layer = |il: usize| a == "qwen35" && il.is_multiple_of(2);
+    let (dn_heads, dn_dim) = ((2usize, 4usize), 64usize);
+    if a == "qwen35" {
+        for (key, v) in [
+            ("ssm.conv_kernel", 4),
+            ("ssm.state_size", dn_dim),
+            ("ssm.group_count", dn_heads.0),
+            ("ssm.time_step_rank", dn_heads.1),
+            ("ssm.inner_size", dn_heads.1 * dn_dim),
+            ("full_attention_interval", 2),
+            ("rope.dimension_count", spec.head_dim / 4),
+        ] {
+            meta.push((format!("{a}.{key}"), Value::U32(v as u32)));
+        }
+        let pairs = spec.head_dim / 8;
+        let sections = [pairs - 2 * (pairs / 3), pairs / 3, pairs / 3, 0];
+        meta.push((format!("{a}.rope.dimension_sections"), Value::Array(sections.iter().map(|&s| Value::I32(s as i32)).collect())));
+    }
     if a == "granite" {
         // Granite 3.3 2B's multipliers.
         meta.push((format!("{a}.embedding_scale"), Value::F32(12.0)));
@@ -320,6 +341,21 @@ pub fn write(spec: &Spec) -> Result<Vec<u8>> {
     for il in 0..spec.n_layers {
         let p = |x: &str| format!("blk.{il}.{x}.weight");
         tensors.push(ones(p("attn_norm"), d, &mut rng));
+        if delta_layer(il) {
+            let (nk, nv) = dn_heads;
+            let (cd, vd) = ((2 * nk + nv) * dn_dim, nv * dn_dim);
+            let taps = vector(p("ssm_conv1d"), (0..4 * cd).map(|_| 0.2 + 0.8 * rng.next_f32()).collect());
+            tensors.push(TensorData { dims: vec![cd, 4], ..taps });
+            tensors.push(random_matrix(p("attn_qkv"), &mut rng, (cd, d), 4.0 * s, w));
+            tensors.push(random_matrix(p("attn_gate"), &mut rng, (vd, d), 4.0 * s, w));
+            tensors.push(random_matrix(p("ssm_beta"), &mut rng, (nv, d), 4.0 * s, w));
+            tensors.push(random_matrix(p("ssm_alpha"), &mut rng, (nv, d), 4.0 * s, w));
+            tensors.push(vector(format!("blk.{il}.ssm_dt.bias"), (0..nv).map(|_| rng.next_f32() - 0.5).collect()));
+            // -exp(A_log): decays slow enough that earlier tokens still count.
+            tensors.push(vector(format!("blk.{il}.ssm_a"), (0..nv).map(|_| -(0.05 + 0.5 * rng.next_f32())).collect()));
+            tensors.push(ones(p("ssm_norm"), dn_dim, &mut rng));
+            tensors.push(random_matrix(p("ssm_out"), &mut rng, (d, vd), 1.0 / (vd as f32).sqrt(), w));
+        }
         if conv_layer(il) {
             // Taps of 0.2-1.0 (a random sign would let the convolution cancel).
             let taps = vector(p("shortconv.conv"), (0..3 * d).map(|_| 0.2 + 0.8 * rng.next_f32()).collect());
@@ -327,21 +363,24 @@ pub fn write(spec: &Spec) -> Result<Vec<u8>> {
             tensors.push(random_matrix(p("shortconv.in_proj"), &mut rng, (3 * d, d), 4.0 * s, w));
             tensors.push(random_matrix(p("shortconv.out_proj"), &mut rng, (d, d), s, w));
         }
+        // Qwen3.5's query projection carries each head's output gate after its query.
+        let q_rows = if a == "qwen35" { 2 * qd } else { qd };
         let qkv = [
-            random_matrix(p("attn_q"), &mut rng, (qd, d), qk, w),
+            random_matrix(p("attn_q"), &mut rng, (q_rows, d), qk, w),
             random_matrix(p("attn_k"), &mut rng, (kvd, d), qk, w),
             random_matrix(p("attn_v"), &mut rng, (kvd, d), s, w),
         ];
         let wo = random_matrix(p("attn_output"), &mut rng, (d, qd), s, w);
         if fused {
             tensors.push(stacked(p("attn_qkv"), qkv));
-        } else if !conv_layer(il) {
+        } else if !conv_layer(il) && !delta_layer(il) {
             tensors.extend(qkv);
         }
-        if !conv_layer(il) {
+        if !conv_layer(il) && !delta_layer(il) {
             tensors.push(wo);
         }
-        tensors.push(ones(p("ffn_norm"), d, &mut rng));
+        // Qwen3.5 names its feed-forward's norm for what it follows.
+        tensors.push(ones(p(if a == "qwen35" { "post_attention_norm" } else { "ffn_norm" }), d, &mut rng));
         let gate_up = [random_matrix(p("ffn_gate"), &mut rng, (ffn, d), s, w), random_matrix(p("ffn_up"), &mut rng, (ffn, d), s, w)];
         if fused {
             tensors.push(stacked(p("ffn_up"), gate_up));
@@ -349,7 +388,7 @@ pub fn write(spec: &Spec) -> Result<Vec<u8>> {
             tensors.extend(gate_up);
         }
         tensors.push(random_matrix(p("ffn_down"), &mut rng, (d, ffn), 1.0 / (ffn as f32).sqrt(), w));
-        if (a == "gemma3" || a == "qwen3" || a == "lfm2") && !conv_layer(il) {
+        if matches!(a, "gemma3" | "qwen3" | "qwen35" | "lfm2") && !conv_layer(il) && !delta_layer(il) {
             tensors.push(ones(p("attn_q_norm"), hd, &mut rng));
             tensors.push(ones(p("attn_k_norm"), hd, &mut rng));
         }

@@ -43,6 +43,8 @@ const EOG_TEXTS: &[&str] = &[
 
 const QWEN2_RE: &str = r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+";
 const LLAMA3_RE: &str = r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+";
+/// Qwen3.5's: as Qwen2's, with combining marks (\p{M}) kept in a word.
+const QWEN35_RE: &str = r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?[\p{L}\p{M}]+|\p{N}| ?[^\s\p{L}\p{M}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+";
 const GPT2_RE: &str = r"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+";
 /// o200k's (Phi-4-mini's "gpt-4o"): cased words keep their case runs and contractions.
 const GPT4O_RE: &str = r"[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+(?i:'s|'t|'re|'ve|'m|'ll|'d)?|[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+";
@@ -269,6 +271,7 @@ fn byte_level_tokenizer(tokens: &[String], merges: &[String], pre: &str) -> toke
     let mut tok = tokenizers::Tokenizer::new(bpe);
     let re = match pre {
         "qwen2" | "deepseek-llm" => QWEN2_RE,
+        "qwen35" => QWEN35_RE,
         "llama3" | "llama-bpe" | "llama-v3" | "dbrx" | "smaug-bpe" | "lfm2" | "falcon3" | "pixtral" => LLAMA3_RE,
         // llama.cpp splits digits one by one, then as GPT-2, for all of these.
         "smollm" | "refact" | "command-r" | "codeshell" | "exaone" => SMOLLM_RE,
@@ -307,5 +310,15 @@ mod tests {
         let o200k: Vec<String> = ["Hello", "World", " DON'T", " ", "123", "45"].iter().map(|s| s.replace(' ', "Ġ")).collect();
         assert_eq!(pieces("gpt-4o", text), o200k);
         assert_ne!(pieces("qwen2", text), o200k);
+    }
+
+    /// Qwen3.5's keeps a word's combining marks in it (a decomposed "ï",
+    /// Devanagari's vowel signs); Qwen2's breaks the word at each.
+    #[test]
+    fn qwen35_pre_tokenizer_keeps_combining_marks_in_words() {
+        let text = "nai\u{308}ve \u{939}\u{93f}\u{928}\u{94d}\u{926}\u{940}";
+        let words: Vec<String> = pieces("qwen35", text).iter().map(|p| p.replace('Ġ', " ")).collect();
+        assert_eq!(words.len(), 2, "{words:?}");
+        assert!(pieces("qwen2", text).len() > 2);
     }
 }

@@ -188,3 +188,20 @@ fn random_edits_always_leave_the_cache_holding_the_new_prompt() {
     cold.warm(&prompt, false).unwrap();
     layer0_as_cold(s.cache(), cold.cache(), "after 12 random edits");
 }
+
+/// Qwen3.5's recurrent state has summed the span a cut leaves out: nothing
+/// is shifted, the prompt is read again from the last checkpoint before the
+/// cut, and the reply is the cold one.
+#[test]
+fn a_recurrent_state_is_never_shifted() {
+    let (p, x, s, n) = (span(1, 20), span(2, 40), span(3, 50), span(4, 10));
+    let mut shifted = session("qwen35");
+    shifted.warm(&cat(&[&p, &x, &s]), false).unwrap();
+    let new = cat(&[&p, &s, &n]);
+    let info = shifted.start(&new, shifting()).unwrap();
+    assert_eq!((info.n_reused, info.n_shifted), (0, 0), "no checkpoint within the first 20 tokens");
+    let warm = shifted.logits().unwrap().to_vec();
+    let mut cold = session("qwen35");
+    cold.start(&new, shifting()).unwrap();
+    assert_eq!(warm, cold.logits().unwrap(), "the same reads, the same logits");
+}

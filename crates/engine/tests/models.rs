@@ -2,7 +2,8 @@
 //! by the test itself: batched prefill agrees with token-by-token decode
 //! (matmul vs mat-vec, causal masks, RoPE positions, Gemma's sliding window
 //! of 8 positions in these files), the KV-cache prefix is reused, and seeded
-//! sampling is reproducible.
+//! sampling is reproducible. Qwen3.5's recurrent state cuts back only to
+//! its checkpoints (where a read began, and before a read's last token).
 
 mod common;
 
@@ -10,7 +11,7 @@ use kindred_engine::quant::QType;
 use kindred_engine::synthetic::{self, Spec};
 use kindred_engine::{GenerateOptions, SamplerOptions, Session};
 
-const ARCHS: &[&str] = &["gemma3", "granite", "lfm2", "llama", "phi3", "qwen2", "qwen3"];
+const ARCHS: &[&str] = &["gemma3", "granite", "lfm2", "llama", "phi3", "qwen2", "qwen3", "qwen35"];
 
 fn session(arch: &str, q: QType) -> Session {
     Session::load(synthetic::write(&Spec::tiny(arch, q)).unwrap()).unwrap_or_else(|e| panic!("{arch} {q:?}: {e}"))
@@ -74,10 +75,16 @@ fn prefix_is_reused_and_gives_the_same_logits() {
         let mut fresh = session(arch, QType::Q8_0);
         fresh.start(&ids, greedy()).unwrap();
         assert!(max_diff(&reused, fresh.logits().unwrap()) < 1e-4, "{arch}");
-        // A diverging prompt truncates the cache to the common prefix.
+        // A diverging prompt truncates the cache to the common prefix (a
+        // recurrent state to its last checkpoint within it: none here).
         let mut other = ids[..10].to_vec();
         other.extend_from_slice(&prompt(5, 40));
-        assert_eq!(s.start(&other, greedy()).unwrap().n_reused, 10);
+        let recurrent = s.cache().is_recurrent();
+        assert_eq!(s.start(&other, greedy()).unwrap().n_reused, if recurrent { 0 } else { 10 }, "{arch}");
+        let cut = s.logits().unwrap().to_vec();
+        let mut fresh = session(arch, QType::Q8_0);
+        fresh.start(&other, greedy()).unwrap();
+        assert!(max_diff(&cut, fresh.logits().unwrap()) < 1e-4, "{arch}: a cut cache answers as a fresh one");
         // The same prompt again reuses all but the last token.
         assert_eq!(s.start(&other, greedy()).unwrap().n_reused, other.len() - 1);
     }
@@ -123,11 +130,13 @@ fn a_stored_prefix_restores_the_cache_and_a_bad_one_is_refused() {
         let greedy = || GenerateOptions { sampler: SamplerOptions::greedy(), max_tokens: 8, stop: vec![], context_shift: false, json_schema: None };
         s.warm(&ids[..90], false).unwrap();
         let stored = s.save_prefix(80);
+        // A recurrent state is known where the second chunk's read began.
+        let n = if s.cache().is_recurrent() { 64 } else { 80 };
         let mut fresh = session(arch, QType::Q4K);
-        assert_eq!(fresh.restore_prefix(&stored).unwrap(), 80);
-        assert_eq!(fresh.cached_tokens(), &ids[..80]);
+        assert_eq!(fresh.restore_prefix(&stored).unwrap(), n, "{arch}");
+        assert_eq!(fresh.cached_tokens(), &ids[..n]);
         let restored = fresh.generate(&ids, greedy(), |_| true).unwrap();
-        assert_eq!(restored.start.n_reused, 80, "{arch}: the stored tokens are not read again");
+        assert_eq!(restored.start.n_reused, n, "{arch}: the stored tokens are not read again");
         let cold = session(arch, QType::Q4K).generate(&ids, greedy(), |_| true).unwrap();
         assert_eq!(restored.ids, cold.ids, "{arch}: a restored prefix gives the cold reply");
 

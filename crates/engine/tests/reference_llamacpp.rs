@@ -1,5 +1,5 @@
 //! The engine against llama.cpp on the tiny random-weight models of each
-//! architecture (gemma2, granite, phi3, smollm3, qwen3, qwen2, llama; Gemma 3 has its real-file reference in
+//! architecture (gemma2, granite, lfm2, phi3, qwen35, smollm3, qwen3, qwen2, llama; Gemma 3 has its real-file reference in
 //! reference_gemma.rs): the logits llama.cpp gave at every position of one
 //! prompt (tests/reference/llamacpp-tiny.json, written by
 //! scripts/reference-llamacpp.sh from the same synthetic files), read here

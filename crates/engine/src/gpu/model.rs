@@ -221,6 +221,7 @@ impl GpuModel {
             "gemma2" | "gemma3" => gemma3::build(g, &hp, &mut b, &shared).await?,
             // Its short convolutions have no GPU kernels yet: the CPU runs it.
             "lfm2" => return Err(GpuError::Unsupported("LFM2's convolution layers (this model runs on the CPU)".into())),
+            "qwen35" => return Err(GpuError::Unsupported("Qwen3.5's DeltaNet layers (this model runs on the CPU)".into())),
             _ => llama::build(g, &hp, &mut b, &shared).await?,
         };
         let argmax_out = scratch(&gpu, "argmax", 1)?;

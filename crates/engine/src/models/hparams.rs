@@ -8,7 +8,7 @@ use crate::models::Config;
 use crate::ops::RopeStyle;
 
 /// The architectures this engine runs.
-pub const ARCHITECTURES: &[&str] = &["gemma2", "gemma3", "granite", "lfm2", "llama", "phi3", "qwen2", "qwen3", "smollm3"];
+pub const ARCHITECTURES: &[&str] = &["gemma2", "gemma3", "granite", "lfm2", "llama", "phi3", "qwen2", "qwen3", "qwen35", "smollm3"];
 
 #[derive(Debug, Clone)]
 pub struct Hparams {
@@ -66,6 +66,58 @@ pub struct Hparams {
     pub no_rope: bool,
     /// SmolLM3 leaves RoPE out of every n-th layer (NoPE: the 4th, 8th, ...).
     pub no_rope_every: Option<usize>,
+    /// Qwen3.5's multi-axis RoPE sections (t, h, w, e pairs): for text every
+    /// axis holds the token's position but the fourth, which holds 0.
+    pub rope_sections: Option<[usize; 4]>,
+    /// Qwen3.5's gated DeltaNet layers, where the file has them.
+    pub delta_net: Option<DeltaNet>,
+}
+
+/// The shape of Qwen3.5's linear-attention (gated DeltaNet) layers, from
+/// llama.cpp's `ssm.*` keys.
+#[derive(Debug, Clone)]
+pub struct DeltaNet {
+    /// Taps of the causal convolution over q, k and v.
+    pub conv_taps: usize,
+    pub n_k_heads: usize,
+    pub n_v_heads: usize,
+    /// Each head's key and value width (the state is `head_dim` square).
+    pub head_dim: usize,
+    /// Whether each layer is a DeltaNet layer (the others attend).
+    pub layers: Vec<bool>,
+}
+
+impl DeltaNet {
+    fn read(g: &Gguf, a: &str, n_layers: usize) -> Result<Self> {
+        let u = |key: &str| g.get_usize(&format!("{a}.{key}"));
+        let (n_k_heads, n_v_heads, head_dim) = (u("ssm.group_count")?, u("ssm.time_step_rank")?, u("ssm.state_size")?);
+        if n_k_heads == 0 || head_dim == 0 || !n_v_heads.is_multiple_of(n_k_heads) || u("ssm.inner_size")? != n_v_heads * head_dim {
+            return Err(Error::Metadata(format!(
+                "{a}.ssm: {n_v_heads} value heads over {n_k_heads} key heads of {head_dim} (inner size {:?})",
+                u("ssm.inner_size").ok()
+            )));
+        }
+        let layers = match g.get(&format!("{a}.attention.recurrent_layers")) {
+            Some(candle_core::quantized::gguf_file::Value::Array(v)) if v.len() == n_layers => {
+                v.iter().map(|x| matches!(x, candle_core::quantized::gguf_file::Value::Bool(true))).collect()
+            }
+            _ => {
+                let every = u("full_attention_interval").unwrap_or(4).max(1);
+                (0..n_layers).map(|il| !(il + 1).is_multiple_of(every)).collect()
+            }
+        };
+        Ok(DeltaNet { conv_taps: u("ssm.conv_kernel")?, n_k_heads, n_v_heads, head_dim, layers })
+    }
+
+    /// Floats of q, k and v a position: the convolution's input width.
+    pub fn conv_dim(&self) -> usize {
+        (2 * self.n_k_heads + self.n_v_heads) * self.head_dim
+    }
+
+    /// Floats of one layer's recurrent state.
+    pub fn state_size(&self) -> usize {
+        self.n_v_heads * self.head_dim * self.head_dim
+    }
 }
 
 impl Hparams {
@@ -105,6 +157,11 @@ impl Hparams {
         // Granite's, where set (llama.cpp takes 0 for unset).
         let granite = |key: &str| f(key).ok().filter(|v| *v != 0.0 && v.is_finite());
         let attn_scale = granite("attention.scale").unwrap_or(attn_scale);
+        let delta_net = if a == "qwen35" { Some(DeltaNet::read(g, a, n_layers)?) } else { None };
+        let rope_sections = match g.get_usize_per_layer(&format!("{a}.rope.dimension_sections"), 4) {
+            Ok(s) if a == "qwen35" && s.iter().sum::<usize>() > 0 => Some([s[0], s[1], s[2], s[3]]),
+            _ => None,
+        };
         Ok(Hparams {
             name: g.get_str("general.name").unwrap_or_else(|_| match a {
                 "gemma2" => "Gemma 2".into(),
@@ -143,7 +200,7 @@ impl Hparams {
                 .or_else(|_| u("attention.sliding_window_type"))
                 .unwrap_or(if gemma2 { 2 } else { 6 })
                 .max(1),
-            qk_norm: matches!(a, "gemma3" | "qwen3" | "lfm2"),
+            qk_norm: matches!(a, "gemma3" | "qwen3" | "qwen35" | "lfm2"),
             qkv_bias: a == "qwen2" || g.has_tensor("blk.0.attn_q.bias"),
             attn_scale,
             attn_softcap: gemma2.then(|| f("attn_logit_softcapping").unwrap_or(50.0)),
@@ -154,6 +211,8 @@ impl Hparams {
             no_rope: a == "granite" && matches!(g.get(&format!("{a}.rope.scaling.finetuned")), Some(candle_core::quantized::gguf_file::Value::Bool(false))),
             // Fixed in llama.cpp, not in the file.
             no_rope_every: (a == "smollm3").then_some(4),
+            rope_sections,
+            delta_net,
             arch,
         })
     }
@@ -174,7 +233,21 @@ impl Hparams {
 
     /// Inverse RoPE frequencies of the rotated dims.
     pub fn inv_freq(&self, g: &Gguf) -> Result<Vec<f32>> {
-        Ok(crate::ops::rope_inv_freq(self.rope_dims, self.rope_base, self.rope_factors(g)?.as_deref()))
+        let mut inv = crate::ops::rope_inv_freq(self.rope_dims, self.rope_base, self.rope_factors(g)?.as_deref());
+        // Interleaved multi-axis RoPE (llama.cpp's IMROPE): pair i reads the
+        // axis of its sector; a text token's fourth axis is at position 0,
+        // so a pair on it never turns.
+        if let Some(s) = self.rope_sections {
+            let n = s.iter().sum::<usize>();
+            for (i, f) in inv.iter_mut().enumerate() {
+                let sector = i % n;
+                let axis = sector % 3;
+                if sector >= 3 * s[axis] {
+                    *f = 0.0;
+                }
+            }
+        }
+        Ok(inv)
     }
 
     /// Whether layer `il` rotates its queries and keys.
@@ -199,15 +272,26 @@ impl Hparams {
             n_kv_head: self.n_kv_head,
             head_dim: self.head_dim,
             cache_widths: self.cache_widths(),
+            state_sizes: self.state_sizes(),
         }
     }
 
     /// (key, value) floats a position of each layer's KV cache: an
     /// attention layer's keys and values; an LFM2 convolution layer (no KV
     /// heads) keeps its input, the model's width, as its keys and no values.
+    /// A Qwen3.5 DeltaNet layer keeps its convolution's input (q, k and v) the same way.
     pub fn cache_widths(&self) -> Vec<(usize, usize)> {
-        (self.kv_heads.iter())
-            .map(|&kv| if kv == 0 { (self.d, 0) } else { (kv * self.head_dim, kv * self.head_dim) })
+        (self.kv_heads.iter().enumerate())
+            .map(|(il, &kv)| match &self.delta_net {
+                Some(dn) if dn.layers[il] => (dn.conv_dim(), 0),
+                _ if kv == 0 => (self.d, 0),
+                _ => (kv * self.head_dim, kv * self.head_dim),
+            })
             .collect()
+    }
+
+    /// Floats of each layer's recurrent state: a DeltaNet layer's, none for the others.
+    pub fn state_sizes(&self) -> Vec<usize> {
+        (0..self.n_layers).map(|il| self.delta_net.as_ref().filter(|dn| dn.layers[il]).map_or(0, DeltaNet::state_size)).collect()
     }
 }

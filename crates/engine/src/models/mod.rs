@@ -5,6 +5,7 @@ pub mod header_check;
 pub mod hparams;
 pub mod lfm2;
 pub mod llama;
+pub mod qwen35;
 
 pub use hparams::Hparams;
 
@@ -51,12 +52,16 @@ pub struct Config {
     /// (`Hparams::cache_widths`).
     #[serde(skip)]
     pub cache_widths: Vec<(usize, usize)>,
+    /// Floats of each layer's recurrent state (`Hparams::state_sizes`).
+    #[serde(skip)]
+    pub state_sizes: Vec<usize>,
 }
 
 pub enum Model {
     Gemma3(gemma3::Gemma3),
     Llama(llama::Llama),
     Lfm2(lfm2::Lfm2),
+    Qwen35(qwen35::Qwen35),
 }
 
 impl Model {
@@ -66,6 +71,7 @@ impl Model {
         match hp.arch.as_str() {
             "gemma2" | "gemma3" => Ok(Model::Gemma3(gemma3::Gemma3::load(g, &hp)?)),
             "lfm2" => Ok(Model::Lfm2(lfm2::Lfm2::load(g, &hp)?)),
+            "qwen35" => Ok(Model::Qwen35(qwen35::Qwen35::load(g, &hp)?)),
             _ => Ok(Model::Llama(llama::Llama::load(g, &hp)?)),
         }
     }
@@ -75,6 +81,7 @@ impl Model {
             Model::Gemma3(m) => &m.config,
             Model::Llama(m) => &m.config,
             Model::Lfm2(m) => &m.config,
+            Model::Qwen35(m) => &m.config,
         }
     }
 
@@ -83,11 +90,13 @@ impl Model {
             Model::Gemma3(m) => &m.file,
             Model::Llama(m) => &m.file,
             Model::Lfm2(m) => &m.file,
+            Model::Qwen35(m) => &m.file,
         }
     }
 
     pub fn new_cache(&self) -> KvCache {
-        KvCache::with_widths(self.config().cache_widths.clone())
+        let c = self.config();
+        KvCache::with_states(c.cache_widths.clone(), &c.state_sizes)
     }
 
     /// Context shift: a copy of cached positions `from..from + n` with
@@ -103,6 +112,7 @@ impl Model {
                 Model::Gemma3(m) => Some(m.rope(layer)),
                 Model::Llama(m) => Some(m.rope(layer)),
                 Model::Lfm2(m) => m.rope(layer),
+                Model::Qwen35(m) => m.rope(layer),
             }) else {
                 return;
             };
@@ -128,6 +138,7 @@ impl Model {
             Model::Gemma3(m) => m.forward(tokens, cache),
             Model::Llama(m) => m.forward(tokens, cache),
             Model::Lfm2(m) => m.forward(tokens, cache),
+            Model::Qwen35(m) => m.forward(tokens, cache),
         })
     }
 }
