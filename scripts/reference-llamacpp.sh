@@ -3,7 +3,9 @@
 # engine's tests compare against (crates/engine/tests/reference/llamacpp-tiny.json, read by
 # crates/engine/tests/reference_llamacpp.rs), and llama.cpp's token ids for awkward text
 # (digits, code, emoji, CJK and Arabic, control tokens, spaces, accents, contractions) with the
-# real test models' tokenizers (llamacpp-tokenize.json, read by tests/tokenizer.rs). Run it again after changing an architecture's
+# real test models' tokenizers (llamacpp-tokenize.json, read by tests/tokenizer.rs), and the chat
+# templates of the families the engine runs, as llama.cpp keeps them, rendered by Jinja2 the way
+# Hugging Face renders them (templates.json, read by tests/templates.rs). Run it again after changing an architecture's
 # synthetic file or adding one; CI only reads the JSON.
 # llama.cpp comes as llama-cpp-python from the pinned sdist on PyPI (llama.cpp 0c1e57098, as
 # scripts/bench-llamacpp.sh), built once into target/llama-cpp-python/ without the AMX path
@@ -78,3 +80,58 @@ for name in sys.argv[1:]:
 json.dump(out, sys.stdout, ensure_ascii=True)
 PY
 echo "wrote crates/engine/tests/reference/llamacpp-tokenize.json"
+
+# The families' own templates (llama.cpp's copies), each rendered by Jinja2 as transformers'
+# apply_chat_template does (trim_blocks, lstrip_blocks, a sandbox; thinking off, as the engine
+# asks) over chats a character app sends: one that opens with the character's greeting, and
+# several turns. A template that refuses a chat (raise_exception) is recorded as refusing it.
+templates="Qwen3.5-4B Qwen-Qwen3-0.6B Qwen-Qwen2.5-7B-Instruct HuggingFaceTB-SmolLM3-3B LFM2.5-Instruct
+  google-gemma-2-2b-it microsoft-Phi-3.5-mini-instruct ibm-granite-granite-3.3-2B-Instruct
+  meta-llama-Llama-3.2-3B-Instruct mistralai-Mistral-Nemo-Instruct-2407"
+template_dir=llama_cpp_python-$version/vendor/llama.cpp/models/templates
+[ -d "$venv/$template_dir" ] || tar -xzf "$venv/llama_cpp_python-$version.tar.gz" -C "$venv" "$template_dir"
+"$venv/bin/python" - "$venv/$template_dir" $templates \
+  > crates/engine/tests/reference/templates.json <<'PY'
+import json, sys
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+from jinja2.exceptions import TemplateError
+folder, names = sys.argv[1], sys.argv[2:]
+CHATS = {
+    "greeting": [
+        {"role": "system", "content": "You are Wren, a lighthouse keeper. Stay in character."},
+        {"role": "assistant", "content": "*looks up from the lamp* Oh! A visitor, at this hour?"},
+        {"role": "user", "content": "Sorry to bother you. Is the light still working?"},
+    ],
+    "turns": [
+        {"role": "system", "content": "You are Rook, a chess coach.\nAnswer briefly."},
+        {"role": "user", "content": "Hi Rook!"},
+        {"role": "assistant", "content": "Hello. Ready for a lesson?"},
+        {"role": "user", "content": "Yes: what is a fork?"},
+        {"role": "assistant", "content": "One piece attacking two at once."},
+        {"role": "user", "content": "Show me one with a knight."},
+    ],
+    "no_system": [
+        {"role": "user", "content": "Tell me a short joke."},
+    ],
+}
+def refuse(message):
+    raise TemplateError(message)
+env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True)
+env.globals["raise_exception"] = refuse
+# Today's date comes from the engine's clock: the test puts it where this marker is.
+env.globals["strftime_now"] = lambda fmt: "\u0000DATE:" + fmt + "\u0000"
+out = {"source": "llama.cpp models/templates, rendered by Jinja2", "chats": CHATS, "templates": {}}
+for name in names:
+    source = open(f"{folder}/{name}.jinja", encoding="utf-8").read()
+    template = env.from_string(source)
+    rendered = {}
+    for chat, messages in CHATS.items():
+        try:
+            rendered[chat] = template.render(messages=messages, add_generation_prompt=True, enable_thinking=False,
+                                             bos_token="<BOS>", eos_token="<EOS>")
+        except TemplateError:
+            rendered[chat] = None
+    out["templates"][name] = {"source": source, "rendered": rendered}
+json.dump(out, sys.stdout, ensure_ascii=True, indent=1)
+PY
+echo "wrote crates/engine/tests/reference/templates.json"

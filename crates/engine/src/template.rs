@@ -289,6 +289,10 @@ const OUTPUT_PER_INPUT: usize = 8;
 
 fn render_jinja(source: &str, bos: &str, eos: &str, messages: &[ChatMessage], add_gen: bool) -> Result<String> {
     let mut env = minijinja::Environment::new();
+    // As transformers and llama.cpp render chat templates: a block tag takes
+    // its line's leading blanks and the newline after it with it.
+    env.set_trim_blocks(true);
+    env.set_lstrip_blocks(true);
     minijinja_contrib::add_to_environment(&mut env);
     env.set_unknown_method_callback(minijinja_contrib::pycompat::unknown_method_callback);
     env.set_fuel(Some(TEMPLATE_FUEL));
