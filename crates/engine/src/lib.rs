@@ -29,6 +29,7 @@ pub mod stream;
 pub mod synthetic;
 pub mod template;
 pub mod template_date;
+pub mod template_turns;
 pub mod tokenizer;
 
 pub use error::{Error, Result};

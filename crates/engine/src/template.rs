@@ -86,39 +86,19 @@ impl ChatTemplate {
     pub fn render(&self, messages: &[ChatMessage], add_generation_prompt: bool) -> Result<String> {
         let mut out = String::new();
         match self {
-            ChatTemplate::Jinja { source, bos, eos } => return render_jinja(source, bos, eos, messages, add_generation_prompt),
+            ChatTemplate::Jinja { source, bos, eos } => {
+                // A template that takes only alternating turns refuses a
+                // character's chat (a system turn, a greeting first): it gets
+                // the chat reshaped as it takes it.
+                return render_jinja(source, bos, eos, messages, add_generation_prompt).or_else(|refused| {
+                    render_jinja(source, bos, eos, &crate::template_turns::alternating(messages), add_generation_prompt).map_err(|_| refused)
+                });
+            }
             ChatTemplate::Gemma => {
-                // Gemma has no system role: the system text opens the first user turn.
-                let mut pending_system = String::new();
-                for m in messages {
-                    match m.role.as_str() {
-                        "system" => {
-                            pending_system.push_str(&m.content);
-                            pending_system.push_str("\n\n");
-                        }
-                        role => {
-                            let role = if role == "assistant" { "model" } else { "user" };
-                            if role == "model" && !pending_system.is_empty() {
-                                // A greeting opens the chat: the instructions go first, as a user turn.
-                                out.push_str("<start_of_turn>user\n");
-                                out.push_str(std::mem::take(&mut pending_system).trim_end());
-                                out.push_str("<end_of_turn>\n");
-                            }
-                            out.push_str("<start_of_turn>");
-                            out.push_str(role);
-                            out.push('\n');
-                            if role == "user" {
-                                out.push_str(&std::mem::take(&mut pending_system));
-                            }
-                            out.push_str(m.content.trim());
-                            out.push_str("<end_of_turn>\n");
-                        }
-                    }
-                }
-                if !pending_system.is_empty() {
-                    out.push_str("<start_of_turn>user\n");
-                    out.push_str(pending_system.trim_end());
-                    out.push_str("<end_of_turn>\n");
+                // Gemma has no system role.
+                for m in crate::template_turns::alternating(messages) {
+                    let role = if m.role == "assistant" { "model" } else { "user" };
+                    out.push_str(&format!("<start_of_turn>{role}\n{}<end_of_turn>\n", m.content));
                 }
                 if add_generation_prompt {
                     out.push_str("<start_of_turn>model\n");
