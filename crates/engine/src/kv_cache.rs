@@ -183,12 +183,6 @@ impl KvCache {
         Rows { n, k, v }
     }
 
-    /// Appends `t` positions of a recurrent layer's rows as they are (f32,
-    /// as llama.cpp keeps recurrent state).
-    pub(crate) fn push_exact(&mut self, layer: usize, k: &[f32]) {
-        self.k[layer].extend_from_slice(k);
-    }
-
     /// Appends copied rows after the last position.
     pub(crate) fn append_rows(&mut self, rows: &Rows) {
         for (dst, src) in self.k.iter_mut().zip(&rows.k).chain(self.v.iter_mut().zip(&rows.v)) {

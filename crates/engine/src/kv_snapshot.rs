@@ -5,8 +5,7 @@
 //! Bytes, little-endian: `KVSN`, version, the model's fingerprint, layers,
 //! token count, each layer's key and value widths and recurrent state size,
 //! the token ids, each layer's keys then values as f16 (the cache rounds to
-//! f16 as it stores, so nothing is lost; a recurrent layer's rows are f32),
-//! each layer's recurrent state as f32, and an FNV-1a 64 checksum of
+//! f16 as it stores, so nothing is lost), each layer's recurrent state as f32, and an FNV-1a 64 checksum of
 //! everything before it. A snapshot of another model, another shape or with
 //! any byte changed is refused, never used.
 
@@ -62,12 +61,9 @@ pub fn save(cache: &KvCache, tokens: &[u32], n: usize, model: u64) -> Vec<u8> {
     for t in &tokens[..n] {
         out.extend_from_slice(&t.to_le_bytes());
     }
-    for (layer, (&(kw, vw), s)) in widths.iter().zip(&states).enumerate() {
-        let rows = cache.k[layer][..n * kw].iter().chain(&cache.v[layer][..n * vw]);
-        if s.is_empty() {
-            rows.for_each(|x| out.extend_from_slice(&half::f16::from_f32(*x).to_le_bytes()));
-        } else {
-            rows.for_each(|x| out.extend_from_slice(&x.to_le_bytes()));
+    for (layer, &(kw, vw)) in widths.iter().enumerate() {
+        for x in cache.k[layer][..n * kw].iter().chain(&cache.v[layer][..n * vw]) {
+            out.extend_from_slice(&half::f16::from_f32(*x).to_le_bytes());
         }
     }
     for x in states.iter().flatten() {
@@ -108,8 +104,7 @@ pub fn load(bytes: &[u8], model: u64, widths: &[(usize, usize)], states: &[usize
     }
     let n = u32_at(20) as usize;
     let at = HEADER + 12 * layers;
-    // Bytes of each layer's rows: f16, or f32 for a recurrent layer's.
-    let row_bytes: usize = (widths.iter().enumerate()).map(|(i, (k, v))| (k + v) * if state_of(i) > 0 { 4 } else { 2 }).sum();
+    let row_bytes: usize = widths.iter().map(|(k, v)| (k + v) * 2).sum();
     let state_bytes = (0..layers).map(state_of).sum::<usize>() * 4;
     let ids = n.checked_mul(4).and_then(|b| b.checked_add(at));
     let rows = row_bytes.checked_mul(n);
@@ -130,13 +125,8 @@ pub fn load(bytes: &[u8], model: u64, widths: &[(usize, usize)], states: &[usize
     };
     let mut cache = KvCache::with_states(widths.to_vec(), states);
     for (layer, &(kw, vw)) in widths.iter().enumerate() {
-        let wide = state_of(layer) > 0;
-        let (k, v) = (take(n * kw, wide), take(n * vw, wide));
-        if wide {
-            cache.push_exact(layer, &k);
-        } else {
-            cache.push(layer, &k, &v);
-        }
+        let (k, v) = (take(n * kw, false), take(n * vw, false));
+        cache.push(layer, &k, &v);
     }
     let loaded: Vec<Vec<f32>> = (0..layers).map(|i| take(state_of(i), true)).collect();
     if loaded.iter().flatten().any(|x| !x.is_finite()) {

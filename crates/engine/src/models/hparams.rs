@@ -114,9 +114,10 @@ impl DeltaNet {
         (2 * self.n_k_heads + self.n_v_heads) * self.head_dim
     }
 
-    /// Floats of one layer's recurrent state.
+    /// Floats of one layer's recurrent state: the convolution's last inputs
+    /// (`conv_taps - 1` rows), then each value head's state.
     pub fn state_size(&self) -> usize {
-        self.n_v_heads * self.head_dim * self.head_dim
+        (self.conv_taps - 1) * self.conv_dim() + self.n_v_heads * self.head_dim * self.head_dim
     }
 }
 
@@ -279,11 +280,12 @@ impl Hparams {
     /// (key, value) floats a position of each layer's KV cache: an
     /// attention layer's keys and values; an LFM2 convolution layer (no KV
     /// heads) keeps its input, the model's width, as its keys and no values.
-    /// A Qwen3.5 DeltaNet layer keeps its convolution's input (q, k and v) the same way.
+    /// A Qwen3.5 DeltaNet layer keeps nothing a position: its state holds
+    /// all it needs (`state_sizes`).
     pub fn cache_widths(&self) -> Vec<(usize, usize)> {
         (self.kv_heads.iter().enumerate())
             .map(|(il, &kv)| match &self.delta_net {
-                Some(dn) if dn.layers[il] => (dn.conv_dim(), 0),
+                Some(dn) if dn.layers[il] => (0, 0),
                 _ if kv == 0 => (self.d, 0),
                 _ => (kv * self.head_dim, kv * self.head_dim),
             })

@@ -5,12 +5,13 @@
 //!
 //! A DeltaNet layer projects its input to q, k and v (one tensor), to the
 //! output gate z, and to each value head's decay and write strength. q, k
-//! and v pass a causal depthwise convolution (whose input rows the KV cache
-//! keeps as that layer's keys, as LFM2's do), then each head's state `S`
+//! and v pass a causal depthwise convolution, then each head's state `S`
 //! (keys by values) decays by `exp(g)`, takes the delta rule's write
-//! `k (beta (v - S^T k))^T`, and answers `S^T q`. The state sums everything
-//! before it: the cache keeps it, with checkpoints to cut back to
-//! (`KvCache::reachable`).
+//! `k (beta (v - S^T k))^T`, and answers `S^T q`. The layer's state is the
+//! convolution's last inputs and every head's `S` (no row a position, as
+//! llama.cpp keeps it: a row of q, k and v a position would be 18 times
+//! the attention layers' cache); it sums everything before it, so the cache
+//! keeps it with checkpoints to cut back to (`KvCache::reachable`).
 
 use crate::error::{Error, Result};
 use crate::gguf::Gguf;
@@ -157,7 +158,7 @@ impl Qwen35 {
             rms_norm(&mut h, &l.norm, self.eps);
             match &l.mixer {
                 Mixer::DeltaNet { .. } => {
-                    let snapshot = self.delta_net(il, l, &h, pos0, cache, &mut o);
+                    let snapshot = self.delta_net(il, l, &h, cache, &mut o);
                     if t > 1 {
                         before_last.push(snapshot.unwrap_or_default());
                     }
@@ -211,43 +212,44 @@ impl Qwen35 {
 
     /// One DeltaNet layer over the rows of `h`; returns
     /// its state before the last token when there is more than one.
-    fn delta_net(&self, il: usize, l: &Layer, h: &[f32], pos0: usize, cache: &mut KvCache, o: &mut [f32]) -> Option<Vec<f32>> {
+    fn delta_net(&self, il: usize, l: &Layer, h: &[f32], cache: &mut KvCache, o: &mut [f32]) -> Option<Vec<f32>> {
         let Mixer::DeltaNet { qkv, z, beta, alpha, taps, dt_bias, a, norm, out } = &l.mixer else { return None };
         let dn = &self.dn;
         let (d, file) = (self.config.d_model, self.file.bytes());
         let t = h.len() / d;
         let (cd, hd, nv, nk, n_taps) = (dn.conv_dim(), dn.head_dim, dn.n_v_heads, dn.n_k_heads, dn.conv_taps);
         let (kd, vd) = (nk * hd, nv * hd);
-        let (mut mixed, mut zs, mut bs, mut als) = (vec![0f32; t * cd], vec![0f32; t * vd], vec![0f32; t * nv], vec![0f32; t * nv]);
-        Weight::matmul_each(file, h, t, [(qkv, &mut mixed), (z, &mut zs), (beta, &mut bs), (alpha, &mut als)]);
-        cache.push_exact(il, &mixed);
+        let tail = (n_taps - 1) * cd;
+        // The convolution's window: the inputs before this read (the state's
+        // head, oldest first; zeros at the start), then this read's.
+        let mut window = vec![0f32; tail + t * cd];
+        let (mut zs, mut bs, mut als) = (vec![0f32; t * vd], vec![0f32; t * nv], vec![0f32; t * nv]);
+        Weight::matmul_each(file, h, t, [(qkv, &mut window[tail..]), (z, &mut zs), (beta, &mut bs), (alpha, &mut als)]);
+        let state = cache.state_mut(il);
+        window[..tail].copy_from_slice(&state[..tail]);
+        state[..tail].copy_from_slice(&window[t * cd..]);
 
-        // The causal convolution over the cached inputs, then SiLU.
-        let rows = &cache.k[il];
+        // The causal convolution, then SiLU: token i's tap j reads window row i + j.
         let mut conv = vec![0f32; t * cd];
         for (i, y) in conv.chunks_exact_mut(cd).enumerate() {
-            let p = pos0 + i;
             for (ch, out) in y.iter_mut().enumerate() {
                 let w = &taps[ch * n_taps..(ch + 1) * n_taps];
-                let mut s = 0f32;
-                for (j, &wj) in w.iter().enumerate() {
-                    // Tap j reads position p - (taps - 1) + j; before the first, zeros.
-                    if let Some(q) = (p + j).checked_sub(n_taps - 1) {
-                        s += wj * rows[q * cd + ch];
-                    }
-                }
+                let s: f32 = w.iter().enumerate().map(|(j, &wj)| wj * window[(i + j) * cd + ch]).sum();
                 *out = silu(s);
             }
         }
 
-        let state = cache.state_mut(il);
         let mut snapshot = None;
         let scale = 1.0 / (hd as f32).sqrt();
         let mut delta = vec![0f32; hd];
         let mut y = vec![0f32; t * vd];
+        let heads = &mut state[tail..];
         for i in 0..t {
             if i + 1 == t && t > 1 {
-                snapshot = Some(state.to_vec());
+                // Before the last token: its inputs were the window's rows t-1 .. t-1+taps-1.
+                let mut s = window[(t - 1) * cd..(t - 1) * cd + tail].to_vec();
+                s.extend_from_slice(heads);
+                snapshot = Some(s);
             }
             let row = &mut conv[i * cd..(i + 1) * cd];
             // q and k of each key head to unit length (llama.cpp's eps inside the root).
@@ -264,7 +266,7 @@ impl Qwen35 {
                 let decay = (softplus(als[i * nv + hv] + dt_bias[hv]) * a[hv]).exp();
                 let b = sigmoid(bs[i * nv + hv]);
                 // Row j of `m` is column j of S (S[key][value]).
-                let m = &mut state[hv * hd * hd..(hv + 1) * hd * hd];
+                let m = &mut heads[hv * hd * hd..(hv + 1) * hd * hd];
                 m.iter_mut().for_each(|s| *s *= decay);
                 for (j, dj) in delta.iter_mut().enumerate() {
                     *dj = (v[j] - dot_f32(&m[j * hd..(j + 1) * hd], k)) * b;
