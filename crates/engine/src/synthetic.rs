@@ -30,6 +30,8 @@ pub struct Spec {
     pub seed: u64,
     /// Written as `tokenizer.chat_template` (tests of a file's own template).
     pub chat_template: Option<String>,
+    /// Qwen3.5's DeltaNet layers: key heads, value heads, and each head's width.
+    pub delta_net: (usize, usize, usize),
 }
 
 impl Spec {
@@ -51,6 +53,8 @@ impl Spec {
             embed: if weights.block_elems() == 256 { QType::Q8_0 } else { weights },
             seed: 7,
             chat_template: None,
+            // Two value heads to a key head, so that their tiling shows.
+            delta_net: (2, 4, 64),
         }
     }
 
@@ -63,12 +67,13 @@ impl Spec {
     /// The models `kindred bench --synthetic NAME` writes: real shapes, and
     /// `tiny-ARCH` or `tiny-ARCH-TYPE` (`tiny-qwen3-q4_1`) for every
     /// architecture and weight type.
-    pub const NAMES: &'static [&'static str] = &["gemma3-270m", "qwen2-1.5b", "tiny-ARCH", "tiny-ARCH-TYPE"];
+    pub const NAMES: &'static [&'static str] = &["gemma3-270m", "qwen2-1.5b", "qwen35-0.8b", "tiny-ARCH", "tiny-ARCH-TYPE"];
 
     pub fn named(name: &str) -> Option<Self> {
         match name {
             "gemma3-270m" => return Some(Spec::gemma3_270m()),
             "qwen2-1.5b" => return Some(Spec::qwen2_1_5b()),
+            "qwen35-0.8b" => return Some(Spec::qwen35_0_8b()),
             _ => {}
         }
         // Two narrow layers: a step is nearly all per-step overhead
@@ -105,6 +110,28 @@ impl Spec {
             embed: QType::Q8_0,
             seed: 1,
             chat_template: None,
+            delta_net: (0, 0, 0),
+        }
+    }
+
+    /// Qwen3.5 0.8B's shapes (18 DeltaNet and 6 attention layers) with Q4_K
+    /// weights and a Q6_K embedding, as its Q4_K_M files have.
+    pub fn qwen35_0_8b() -> Self {
+        Spec {
+            arch: "qwen35".into(),
+            d_model: 1024,
+            n_layers: 24,
+            n_head: 8,
+            n_kv_head: 2,
+            head_dim: 256,
+            ffn: 3584,
+            vocab_pad: 248_320,
+            context_length: 32_768,
+            weights: QType::Q4K,
+            embed: QType::Q6K,
+            seed: 1,
+            chat_template: None,
+            delta_net: (16, 16, 128),
         }
     }
 
@@ -124,6 +151,7 @@ impl Spec {
             embed: QType::Q6K,
             seed: 1,
             chat_template: None,
+            delta_net: (0, 0, 0),
         }
     }
 }
@@ -275,11 +303,12 @@ pub fn write(spec: &Spec) -> Result<Vec<u8>> {
         meta.push((format!("{a}.attention.head_count_kv"), Value::Array(kv)));
         meta.push((format!("{a}.shortconv.l_cache"), Value::U32(3)));
     }
-    // Qwen3.5: DeltaNet layers (the even ones) and attention layers, with two
-    // value heads to a key head (each of 64), a 4-tap convolution, and RoPE
-    // over a quarter of each attention head in three sections.
-    let delta_layer = |il: usize| a == "qwen35" && il.is_multiple_of(2);
-    let (dn_heads, dn_dim) = ((2usize, 4usize), 64usize);
+    // Qwen3.5: DeltaNet layers and attention layers (every other one in the
+    // tiny files, every fourth in the real shapes), a 4-tap convolution, and
+    // RoPE over a quarter of each attention head in three sections.
+    let every = if spec.n_layers >= 8 { 4 } else { 2 };
+    let delta_layer = |il: usize| a == "qwen35" && !(il + 1).is_multiple_of(every);
+    let (dn_heads, dn_dim) = ((spec.delta_net.0, spec.delta_net.1), spec.delta_net.2);
     if a == "qwen35" {
         for (key, v) in [
             ("ssm.conv_kernel", 4),
@@ -287,7 +316,7 @@ pub fn write(spec: &Spec) -> Result<Vec<u8>> {
             ("ssm.group_count", dn_heads.0),
             ("ssm.time_step_rank", dn_heads.1),
             ("ssm.inner_size", dn_heads.1 * dn_dim),
-            ("full_attention_interval", 2),
+            ("full_attention_interval", every),
             ("rope.dimension_count", spec.head_dim / 4),
         ] {
             meta.push((format!("{a}.{key}"), Value::U32(v as u32)));

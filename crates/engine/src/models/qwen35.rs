@@ -239,48 +239,73 @@ impl Qwen35 {
             }
         }
 
-        let mut snapshot = None;
-        let scale = 1.0 / (hd as f32).sqrt();
-        let mut delta = vec![0f32; hd];
-        let mut y = vec![0f32; t * vd];
-        let heads = &mut state[tail..];
-        for i in 0..t {
-            if i + 1 == t && t > 1 {
-                // Before the last token: its inputs were the window's rows t-1 .. t-1+taps-1.
-                let mut s = window[(t - 1) * cd..(t - 1) * cd + tail].to_vec();
-                s.extend_from_slice(heads);
-                snapshot = Some(s);
-            }
-            let row = &mut conv[i * cd..(i + 1) * cd];
-            // q and k of each key head to unit length (llama.cpp's eps inside the root).
+        // q and k of each key head to unit length (llama.cpp's eps inside the root).
+        for row in conv.chunks_exact_mut(cd) {
             for head in row[..2 * kd].chunks_exact_mut(hd) {
                 let n = 1.0 / (head.iter().map(|v| v * v).sum::<f32>() + self.eps).sqrt();
                 head.iter_mut().for_each(|v| *v *= n);
             }
-            let (qk, vs) = row.split_at(2 * kd);
-            let (qs, ks) = qk.split_at(kd);
-            for hv in 0..nv {
-                // Value head hv reads key head hv mod nk, as llama.cpp tiles them.
-                let hk = hv % nk;
-                let (q, k, v) = (&qs[hk * hd..(hk + 1) * hd], &ks[hk * hd..(hk + 1) * hd], &vs[hv * hd..(hv + 1) * hd]);
+        }
+        let scale = 1.0 / (hd as f32).sqrt();
+        // One value head over the read: its state `m` (row j is column j of
+        // S[key][value]) steps token by token; returns its outputs, token
+        // after token, and its state before the last token of a longer read.
+        let run = |hv: usize, m: &mut [f32]| -> (Vec<f32>, Vec<f32>) {
+            // Value head hv reads key head hv mod nk, as llama.cpp tiles them.
+            let hk = hv % nk;
+            let (mut out, mut before_last, mut delta) = (vec![0f32; t * hd], Vec::new(), vec![0f32; hd]);
+            for (i, row) in conv.chunks_exact(cd).enumerate() {
+                if i + 1 == t && t > 1 {
+                    before_last = m.to_vec();
+                }
+                let (q, k) = (&row[hk * hd..(hk + 1) * hd], &row[kd + hk * hd..kd + (hk + 1) * hd]);
+                let v = &row[2 * kd + hv * hd..2 * kd + (hv + 1) * hd];
                 let decay = (softplus(als[i * nv + hv] + dt_bias[hv]) * a[hv]).exp();
                 let b = sigmoid(bs[i * nv + hv]);
-                // Row j of `m` is column j of S (S[key][value]).
-                let m = &mut heads[hv * hd * hd..(hv + 1) * hd * hd];
-                m.iter_mut().for_each(|s| *s *= decay);
+                // The decay folds into both passes over the state.
                 for (j, dj) in delta.iter_mut().enumerate() {
-                    *dj = (v[j] - dot_f32(&m[j * hd..(j + 1) * hd], k)) * b;
+                    *dj = (v[j] - decay * dot_f32(&m[j * hd..(j + 1) * hd], k)) * b;
                 }
-                let yh = &mut y[i * vd + hv * hd..i * vd + (hv + 1) * hd];
-                for (j, (&dj, yj)) in delta.iter().zip(yh.iter_mut()).enumerate() {
+                for (j, (&dj, yj)) in delta.iter().zip(&mut out[i * hd..(i + 1) * hd]).enumerate() {
                     let col = &mut m[j * hd..(j + 1) * hd];
                     for (s, &kk) in col.iter_mut().zip(k) {
-                        *s += dj * kk;
+                        *s = decay * *s + dj * kk;
                     }
                     *yj = dot_f32(col, q) * scale;
                 }
             }
+            (out, before_last)
+        };
+        let heads = &mut state[tail..];
+        // A read of several tokens runs the heads in parallel, each on a copy
+        // of its state; one token steps them in place.
+        let done: Vec<(Vec<f32>, Vec<f32>)> = if t > 1 {
+            let stepped = crate::par::map(nv, |hv| {
+                let mut m = heads[hv * hd * hd..(hv + 1) * hd * hd].to_vec();
+                let (out, before_last) = run(hv, &mut m);
+                (m, out, before_last)
+            });
+            (stepped.into_iter().zip(heads.chunks_exact_mut(hd * hd)))
+                .map(|((m, out, before_last), dst)| {
+                    dst.copy_from_slice(&m);
+                    (out, before_last)
+                })
+                .collect()
+        } else {
+            heads.chunks_exact_mut(hd * hd).enumerate().map(|(hv, m)| run(hv, m)).collect()
+        };
+        let mut y = vec![0f32; t * vd];
+        for (hv, (out, _)) in done.iter().enumerate() {
+            for (i, o) in out.chunks_exact(hd).enumerate() {
+                y[i * vd + hv * hd..i * vd + (hv + 1) * hd].copy_from_slice(o);
+            }
         }
+        // Before the last token: its inputs were the window's rows t-1 .. t-1+taps-1.
+        let snapshot = (t > 1).then(|| {
+            let mut s = window[(t - 1) * cd..(t - 1) * cd + tail].to_vec();
+            done.iter().for_each(|(_, before_last)| s.extend_from_slice(before_last));
+            s
+        });
         // Each head normed, gated by SiLU(z).
         rms_norm(&mut y, norm, self.eps);
         for (v, &zv) in y.iter_mut().zip(&zs) {
