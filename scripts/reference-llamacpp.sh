@@ -43,18 +43,28 @@ for name in $names; do
   target/release/kindred bench --synthetic "$name" --save-synthetic "$files/$name.gguf" \
     --prompt-tokens 4 --decode-tokens 1 --format json > /dev/null
 done
+# LoRA adapters (rank 8, alpha 16) of two of them, at two scales.
+adapted="tiny-qwen3 tiny-llama"
+for name in $adapted; do
+  target/release/kindred bench --synthetic "$name" --save-synthetic "$files/$name.gguf" --save-adapter "$files/$name-lora.gguf" \
+    --prompt-tokens 4 --decode-tokens 1 --format json > /dev/null
+done
 
-"$venv/bin/python" - "$files" $names > crates/engine/tests/reference/llamacpp-tiny.json <<'PY'
+"$venv/bin/python" - "$files" "$adapted" $names > crates/engine/tests/reference/llamacpp-tiny.json <<'PY'
 import json, sys
 from llama_cpp import Llama, __version__
-files, names = sys.argv[1], sys.argv[2:]
+files, adapted, names = sys.argv[1], sys.argv[2].split(), sys.argv[3:]
 # The prompt the test feeds: ids inside every tiny vocabulary.
 tokens = [3 + (i * 37) % 200 for i in range(11)]
-out = {"llama_cpp_python": __version__, "tokens": tokens, "models": {}}
-for name in names:
-    llm = Llama(model_path=f"{files}/{name}.gguf", n_ctx=64, logits_all=True, verbose=False, n_threads=1)
+out = {"llama_cpp_python": __version__, "tokens": tokens, "models": {}, "adapters": {}}
+def logits(name, **kw):
+    llm = Llama(model_path=f"{files}/{name}.gguf", n_ctx=64, logits_all=True, verbose=False, n_threads=1, **kw)
     llm.eval(tokens)
-    out["models"][name] = [[round(float(x), 5) for x in row] for row in llm.scores[: len(tokens)]]
+    return [[round(float(x), 5) for x in row] for row in llm.scores[: len(tokens)]]
+for name in names:
+    out["models"][name] = logits(name)
+for name in adapted:
+    out["adapters"][name] = {"rank": 8, "scales": {s: logits(name, lora_path=f"{files}/{name}-lora.gguf", lora_scale=float(s)) for s in ("1", "0.5")}}
 json.dump(out, sys.stdout, separators=(",", ":"))
 PY
 echo "wrote crates/engine/tests/reference/llamacpp-tiny.json"

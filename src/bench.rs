@@ -41,6 +41,11 @@ pub fn run(argv: &[String]) -> Result<(), String> {
             if let Some(path) = a.get("save-synthetic") {
                 std::fs::write(path, &bytes).map_err(|e| format!("{path}: {e}"))?;
             }
+            // A LoRA adapter of it, random as its weights (tests against llama.cpp).
+            if let Some(path) = a.get("save-adapter") {
+                let adapter = synthetic::write_adapter(&spec, a.num("adapter-rank", 8)?, 16.0, spec.seed + 1).map_err(|e| e.to_string())?;
+                std::fs::write(path, adapter).map_err(|e| format!("{path}: {e}"))?;
+            }
             (bytes, format!("synthetic {name}"))
         }
         _ => return Err("give exactly one of --model PATH or --synthetic NAME".into()),
@@ -59,7 +64,11 @@ pub fn run(argv: &[String]) -> Result<(), String> {
         return bench_gpu(bytes, &source, read_s, &runs, bw, a.get("format") == Some("json"));
     }
     let t1 = Instant::now();
-    let session = Session::load(bytes).map_err(|e| e.to_string())?;
+    let mut session = Session::load(bytes).map_err(|e| e.to_string())?;
+    if let Some(path) = a.get("lora") {
+        let adapter = std::fs::read(path).map_err(|e| format!("{path}: {e}"))?;
+        session.set_adapter(Some((adapter, a.num("lora-scale", 1.0f32)?))).map_err(|e| format!("{path}: {e}"))?;
+    }
     let load_s = t1.elapsed().as_secs_f64();
 
     let mut prompt = session.encode_prompt(&TEXT.repeat(1 + n_prompt / 40)).map_err(|e| e.to_string())?;

@@ -15,7 +15,7 @@ pub fn run(argv: &[String]) -> Result<(), String> {
     let card_path = a.required("character")?;
     let bytes = std::fs::read(card_path).map_err(|e| format!("{card_path}: {e}"))?;
     let card = kindred_characters::read_any(&bytes).map_err(|e| format!("{card_path}: {e}"))?.card;
-    let mut session = crate::load_session(a.required("model")?)?;
+    let mut session = crate::load_model(&a)?;
     if a.has("context") {
         session.set_context(a.num("context", 0)?);
     }

@@ -22,10 +22,11 @@ pub fn run(argv: &[String]) -> Result<(), String> {
     match backend {
         "cpu" => {}
         "gpu" if opts.json_schema.is_some() => return Err("--json and --json-schema run on the CPU backend".into()),
+        "gpu" if a.has("lora") => return Err("--lora runs on the CPU backend".into()),
         "gpu" => return gpu_generate(a.required("model")?, a.required("prompt")?, &opts, json),
         b => return Err(format!("--backend {b}: expected auto, cpu or gpu")),
     }
-    let mut session = crate::load_session(a.required("model")?)?;
+    let mut session = crate::load_model(&a)?;
     let prompt = a.required("prompt")?;
     let ids = session.encode_prompt(prompt).map_err(|e| e.to_string())?;
     // Decode speed: from the first piece (the prompt read and one token sampled) to the end.

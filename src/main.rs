@@ -28,14 +28,17 @@ usage:
                    [--seed 0] [--stop S] (the app's sampling; --temperature 0 is the raw argmax)
                    [--format json|text] [--threads N] [--backend cpu|gpu]
                    [--json | --json-schema FILE] (the completion kept to a JSON object, or to the schema's values)
+                   [--lora FILE [--lora-scale 1]] (a LoRA adapter of the model, in GGUF, on the CPU)
   kindred chat --model PATH --character CARD [--user NAME] [--max-tokens 120] [--style auto|story|roleplay|transcript] [--threads N]
+               [--lora FILE [--lora-scale 1]] (the character trained elsewhere, as a LoRA adapter of the model)
                [--context N] [--no-shift] (a chat that outgrows N tokens keeps its later turns cached: context shift)
                [--resume DIR] (the conversation and the read prompt kept in DIR, taken up again next run)
   kindred eval --model PATH[,PATH] (--character CARD | --characters DIR) [--probes FILE] [--style auto|story|roleplay|transcript[,...]]
                [--turns N] [--seed 1] [--max-tokens 120] [--user Sam] [--judge MODEL] [--format markdown|json] [--out FILE]
   kindred bench (--model PATH | --synthetic gemma3-270m|qwen2-1.5b|tiny-ARCH[-TYPE], e.g. tiny-qwen3-iq4_xs) [--backend cpu|gpu]
                 [--threads N] [--prompt-tokens 128] [--decode-tokens 128] [--format json|text]
-                [--save-synthetic PATH [--chat-template FILE]] [--bandwidth-gbs GB_PER_S] [--prefill-chunk 64] [--no-ahead]
+                [--save-synthetic PATH [--chat-template FILE] [--save-adapter PATH [--adapter-rank 8]]]
+                [--lora FILE [--lora-scale 1]] [--bandwidth-gbs GB_PER_S] [--prefill-chunk 64] [--no-ahead]
                 (KINDRED_GPU_PROFILE=1 adds GPU time per kernel to a --backend gpu run)
   kindred bench --chat CARD --model PATH [--turns 3 (up to 10)] [--context N] [--no-shift] [--user NAME] [--seed 0] [--max-tokens 120]
                 [--threads N] [--format json|text]
@@ -135,4 +138,17 @@ fn fetch_model(argv: &[String]) -> Result<(), String> {
 pub(crate) fn load_session(path: &str) -> Result<kindred_engine::Session, String> {
     let bytes = std::fs::read(path).map_err(|e| format!("{path}: {e}"))?;
     kindred_engine::Session::load(bytes).map_err(|e| format!("{path}: {e}"))
+}
+
+/// `--model PATH`, with `--lora FILE [--lora-scale 1]` put on it: a
+/// character trained elsewhere (a LoRA adapter in GGUF of that model).
+pub(crate) fn load_model(a: &args::Args) -> Result<kindred_engine::Session, String> {
+    let mut session = load_session(a.required("model")?)?;
+    if let Some(path) = a.get("lora") {
+        let bytes = std::fs::read(path).map_err(|e| format!("{path}: {e}"))?;
+        session.set_adapter(Some((bytes, a.num("lora-scale", 1.0f32)?))).map_err(|e| format!("{path}: {e}"))?;
+    } else if a.has("lora-scale") {
+        return Err("--lora-scale goes with --lora FILE".into());
+    }
+    Ok(session)
 }

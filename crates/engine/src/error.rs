@@ -32,6 +32,8 @@ pub enum Error {
     NotStarted,
     #[error("stored prefix refused: {0}")]
     Snapshot(String),
+    #[error("LoRA adapter refused: {0}")]
+    Adapter(String),
     #[error("invalid option: {0}")]
     InvalidOption(String),
     #[error("i/o: {0}")]

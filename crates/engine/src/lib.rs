@@ -15,6 +15,7 @@ pub mod gpu;
 pub mod json_output;
 pub mod kv_cache;
 pub mod kv_snapshot;
+pub mod lora;
 pub mod matrix;
 pub mod models;
 pub mod ops;

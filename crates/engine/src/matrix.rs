@@ -16,13 +16,15 @@ pub struct Weight {
     pub cols: usize,
     offset: usize,
     row_bytes: usize,
+    /// A LoRA adapter's `s B (A x)`, added to every product.
+    lora: Option<crate::lora::Lora>,
 }
 
 impl Weight {
     /// A `[rows, cols]` matrix; `cols` is the input width.
     pub fn load(g: &Gguf, name: &str, rows: usize, cols: usize) -> Result<Self> {
         let t = g.tensor(name)?;
-        Self::from_ref(t, rows, cols)
+        Ok(Weight { lora: g.lora(name, 0), ..Self::from_ref(t, rows, cols)? })
     }
 
     /// A tensor of several matrices stacked by rows (Phi-3's fused q/k/v
@@ -33,7 +35,7 @@ impl Weight {
         Ok(parts
             .iter()
             .map(|&rows| {
-                let w = Weight { rows, offset: whole.offset + r0 * whole.row_bytes, ..whole.clone() };
+                let w = Weight { rows, offset: whole.offset + r0 * whole.row_bytes, lora: g.lora(name, r0), ..whole.clone() };
                 r0 += rows;
                 w
             })
@@ -55,6 +57,7 @@ impl Weight {
             cols,
             offset: t.offset,
             row_bytes: t.qtype.row_bytes(cols),
+            lora: None,
         })
     }
 
@@ -78,6 +81,18 @@ impl Weight {
 
     /// `out[t][r] = sum_c W[r][c] * x[t][c]` for `t` tokens.
     pub fn matmul(&self, file: &[u8], x: &[f32], t: usize, out: &mut [f32]) {
+        self.matmul_base(file, x, t, out);
+        self.add_lora(x, t, 0, self.rows, out);
+    }
+
+    /// An adapter's part of the product, where one is set.
+    fn add_lora(&self, x: &[f32], t: usize, r0: usize, n: usize, out: &mut [f32]) {
+        if let Some(lora) = &self.lora {
+            lora.add(x, t, r0, n, out);
+        }
+    }
+
+    fn matmul_base(&self, file: &[u8], x: &[f32], t: usize, out: &mut [f32]) {
         debug_assert_eq!(x.len(), t * self.cols);
         debug_assert_eq!(out.len(), t * self.rows);
         if let Some(format) = act_format(self.qtype) {
@@ -85,7 +100,7 @@ impl Weight {
             return;
         }
         if t == 1 {
-            self.matvec_rows(file, x, 0, self.rows, out);
+            self.matvec_base(file, x, 0, self.rows, out);
             return;
         }
         // Row-major over weights: each weight row is dequantized once and
@@ -123,6 +138,7 @@ impl Weight {
                 }
             };
             w.matmul_quantized(file, &quantized[at].1, 0, w.rows, out);
+            w.add_lora(x, t, 0, w.rows, out);
         }
     }
 
@@ -165,6 +181,11 @@ impl Weight {
     /// Mat-vec over rows `r0..r0+n` only (the LM head is computed in vocab
     /// chunks by callers that want it).
     pub fn matvec_rows(&self, file: &[u8], x: &[f32], r0: usize, n: usize, out: &mut [f32]) {
+        self.matvec_base(file, x, r0, n, out);
+        self.add_lora(x, 1, r0, n, out);
+    }
+
+    fn matvec_base(&self, file: &[u8], x: &[f32], r0: usize, n: usize, out: &mut [f32]) {
         if let Some(format) = act_format(self.qtype) {
             let acts = [QuantizedActs::quantize(x, format)];
             self.matmul_quantized(file, &acts, r0, n, out);

@@ -167,6 +167,24 @@ impl Session {
         Ok(Session { model, tokenizer, template, cache, cached: Vec::new(), gen: None, context, fingerprint, edits: 0, aside: None, pieces: None })
     }
 
+    /// Puts a LoRA adapter (GGUF bytes) on the model at `scale`, or takes it
+    /// off (`None`). The cache is read again; stored prefixes of the
+    /// adapted model are its own. A file that is no adapter of this model
+    /// is refused and the model stays as it was.
+    pub fn set_adapter(&mut self, adapter: Option<(Vec<u8>, f32)>) -> Result<()> {
+        let adapter = match adapter {
+            Some((bytes, scale)) => Some(crate::lora::Adapter::load(bytes, scale, self.model.gguf())?),
+            None => None,
+        };
+        let base = kv_snapshot::fingerprint(self.model.gguf().bytes());
+        self.fingerprint = adapter.as_ref().map_or(base, |a| base ^ a.fingerprint());
+        self.model.set_adapter(adapter)?;
+        self.reset();
+        self.aside = None;
+        self.edits += 1;
+        Ok(())
+    }
+
     /// Caps the context below the model's trained length (memory).
     pub fn set_context(&mut self, n: usize) {
         self.context = n.clamp(1, self.model.config().context_length);

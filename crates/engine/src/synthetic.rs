@@ -441,3 +441,31 @@ pub fn write(spec: &Spec) -> Result<Vec<u8>> {
     }
     Ok(writer::write(&meta, &tensors))
 }
+
+/// A LoRA adapter (GGUF, as llama.cpp's tools write them) of rank `rank`
+/// for `spec`'s model: f32 A and B for every layer's q, k, v, output, gate,
+/// up and down matrices, large enough to move the logits by tenths.
+pub fn write_adapter(spec: &Spec, rank: usize, alpha: f32, seed: u64) -> Result<Vec<u8>> {
+    let a = spec.arch.as_str();
+    let mut rng = Rng::new(seed);
+    let meta: Vec<(String, Value)> = vec![
+        ("general.architecture".into(), Value::String(a.into())),
+        ("general.type".into(), Value::String("adapter".into())),
+        ("general.name".into(), Value::String(format!("synthetic {a} adapter"))),
+        ("adapter.type".into(), Value::String("lora".into())),
+        ("adapter.lora.alpha".into(), Value::F32(alpha)),
+    ];
+    let (d, ffn) = (spec.d_model, spec.ffn);
+    let (qd, kvd) = (spec.n_head * spec.head_dim, spec.n_kv_head * spec.head_dim);
+    let mut tensors = Vec::new();
+    for il in 0..spec.n_layers {
+        for (name, rows, cols) in
+            [("attn_q", qd, d), ("attn_k", kvd, d), ("attn_v", kvd, d), ("attn_output", d, qd), ("ffn_gate", ffn, d), ("ffn_up", ffn, d), ("ffn_down", d, ffn)]
+        {
+            let base = format!("blk.{il}.{name}.weight");
+            tensors.push(random_matrix(format!("{base}.lora_a"), &mut rng, (rank, cols), 2.0 / (cols as f32).sqrt(), QType::F32));
+            tensors.push(random_matrix(format!("{base}.lora_b"), &mut rng, (rows, rank), 2.0 / (rank as f32).sqrt(), QType::F32));
+        }
+    }
+    Ok(writer::write(&meta, &tensors))
+}

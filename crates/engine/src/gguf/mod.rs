@@ -28,8 +28,12 @@ impl TensorRef {
     }
 }
 
+#[derive(Default)]
 pub struct Gguf {
     bytes: Vec<u8>,
+    /// A LoRA adapter the model's matrices take on as they are read
+    /// (`Model::set_adapter`).
+    adapter: Option<std::sync::Arc<crate::lora::Adapter>>,
     pub metadata: HashMap<String, Value>,
     pub tensors: HashMap<String, TensorRef>,
     /// Tensors of a type this engine cannot compute with, by name, with
@@ -114,7 +118,21 @@ impl Gguf {
             }
             tensors.insert(name.clone(), TensorRef { name, qtype, dims, offset, len });
         }
-        Ok(Gguf { bytes, metadata: header.metadata, tensors, unsupported })
+        Ok(Gguf { bytes, adapter: None, metadata: header.metadata, tensors, unsupported })
+    }
+
+    /// The adapter the model's matrices take on, if any.
+    pub fn adapter(&self) -> Option<&std::sync::Arc<crate::lora::Adapter>> {
+        self.adapter.as_ref()
+    }
+
+    pub(crate) fn set_adapter(&mut self, adapter: Option<std::sync::Arc<crate::lora::Adapter>>) {
+        self.adapter = adapter;
+    }
+
+    /// The adapter of rows `row0..` of matrix `name`, when one is set.
+    pub(crate) fn lora(&self, name: &str, row0: usize) -> Option<crate::lora::Lora> {
+        self.adapter.as_ref().and_then(|a| a.lora(name, row0))
     }
 
     pub fn tensor(&self, name: &str) -> Result<&TensorRef> {

@@ -216,6 +216,9 @@ impl GpuModel {
             prefill,
         };
         let mut b = Builder { gpu: &gpu, kernels: &mut kernels };
+        if g.adapter().is_some() {
+            return Err(GpuError::Unsupported("a LoRA adapter (adapted models run on the CPU)".into()));
+        }
         let hp = crate::models::Hparams::read(g)?;
         let plan = match hp.arch.as_str() {
             "gemma2" | "gemma3" => gemma3::build(g, &hp, &mut b, &shared).await?,

@@ -85,6 +85,22 @@ impl Model {
         }
     }
 
+    /// Rebuilds the model's matrices over its own file, taking `adapter` on
+    /// (none: the file's weights alone). The file loaded before, and an
+    /// adapter is checked against it as it is read, so this does not fail.
+    pub fn set_adapter(&mut self, adapter: Option<std::sync::Arc<crate::lora::Adapter>>) -> Result<()> {
+        let file = match self {
+            Model::Gemma3(m) => &mut m.file,
+            Model::Llama(m) => &mut m.file,
+            Model::Lfm2(m) => &mut m.file,
+            Model::Qwen35(m) => &mut m.file,
+        };
+        let mut g = std::mem::take(file);
+        g.set_adapter(adapter);
+        *self = Model::load(g)?;
+        Ok(())
+    }
+
     pub fn gguf(&self) -> &Gguf {
         match self {
             Model::Gemma3(m) => &m.file,
