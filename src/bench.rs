@@ -41,16 +41,17 @@ pub fn run(argv: &[String]) -> Result<(), String> {
             if let Some(path) = a.get("save-synthetic") {
                 std::fs::write(path, &bytes).map_err(|e| format!("{path}: {e}"))?;
             }
-            // A LoRA adapter of it, random as its weights (tests against llama.cpp).
-            if let Some(path) = a.get("save-adapter") {
-                let adapter = synthetic::write_adapter(&spec, a.num("adapter-rank", 8)?, 16.0, spec.seed + 1).map_err(|e| e.to_string())?;
-                std::fs::write(path, adapter).map_err(|e| format!("{path}: {e}"))?;
-            }
             (bytes, format!("synthetic {name}"))
         }
         _ => return Err("give exactly one of --model PATH or --synthetic NAME".into()),
     };
     let read_s = t0.elapsed().as_secs_f64();
+    // A random LoRA adapter of the model (tests: against llama.cpp, in the page).
+    if let Some(path) = a.get("save-adapter") {
+        let model = kindred_engine::Gguf::from_bytes(bytes.clone()).map_err(|e| e.to_string())?;
+        let adapter = synthetic::write_adapter(&model, a.num("adapter-rank", 8)?, 16.0, 8).map_err(|e| e.to_string())?;
+        std::fs::write(path, adapter).map_err(|e| format!("{path}: {e}"))?;
+    }
     if backend == "gpu" {
         let bw = match a.get("bandwidth-gbs") {
             Some(v) => Some(v.parse::<f64>().map_err(|_| format!("--bandwidth-gbs {v}: expected a number"))?),

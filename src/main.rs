@@ -37,7 +37,7 @@ usage:
                [--turns N] [--seed 1] [--max-tokens 120] [--user Sam] [--judge MODEL] [--format markdown|json] [--out FILE]
   kindred bench (--model PATH | --synthetic gemma3-270m|qwen2-1.5b|tiny-ARCH[-TYPE], e.g. tiny-qwen3-iq4_xs) [--backend cpu|gpu]
                 [--threads N] [--prompt-tokens 128] [--decode-tokens 128] [--format json|text]
-                [--save-synthetic PATH [--chat-template FILE] [--save-adapter PATH [--adapter-rank 8]]]
+                [--save-synthetic PATH [--chat-template FILE]] [--save-adapter PATH [--adapter-rank 8]] (a random LoRA adapter of the model)
                 [--lora FILE [--lora-scale 1]] [--bandwidth-gbs GB_PER_S] [--prefill-chunk 64] [--no-ahead]
                 (KINDRED_GPU_PROFILE=1 adds GPU time per kernel to a --backend gpu run)
   kindred bench --chat CARD --model PATH [--turns 3 (up to 10)] [--context N] [--no-shift] [--user NAME] [--seed 0] [--max-tokens 120]

@@ -443,29 +443,34 @@ pub fn write(spec: &Spec) -> Result<Vec<u8>> {
 }
 
 /// A LoRA adapter (GGUF, as llama.cpp's tools write them) of rank `rank`
-/// for `spec`'s model: f32 A and B for every layer's q, k, v, output, gate,
-/// up and down matrices, large enough to move the logits by tenths.
-pub fn write_adapter(spec: &Spec, rank: usize, alpha: f32, seed: u64) -> Result<Vec<u8>> {
-    let a = spec.arch.as_str();
+/// for the model in `model` (a whole file, or `write`'s): random f32 A and
+/// B for every layer's q, k, v, output, gate, up and down matrices, large
+/// enough to move the logits by tenths.
+pub fn write_adapter(model: &crate::gguf::Gguf, rank: usize, alpha: f32, seed: u64) -> Result<Vec<u8>> {
+    const ADAPTED: [&str; 7] = ["attn_q", "attn_k", "attn_v", "attn_output", "ffn_gate", "ffn_up", "ffn_down"];
+    let a = model.architecture()?;
     let mut rng = Rng::new(seed);
     let meta: Vec<(String, Value)> = vec![
-        ("general.architecture".into(), Value::String(a.into())),
+        ("general.architecture".into(), Value::String(a.clone())),
         ("general.type".into(), Value::String("adapter".into())),
-        ("general.name".into(), Value::String(format!("synthetic {a} adapter"))),
+        ("general.name".into(), Value::String(format!("random {a} adapter"))),
         ("adapter.type".into(), Value::String("lora".into())),
         ("adapter.lora.alpha".into(), Value::F32(alpha)),
     ];
-    let (d, ffn) = (spec.d_model, spec.ffn);
-    let (qd, kvd) = (spec.n_head * spec.head_dim, spec.n_kv_head * spec.head_dim);
+    let mut names: Vec<&String> = (model.tensors.keys())
+        .filter(|n| n.strip_prefix("blk.").and_then(|r| r.split_once('.')).is_some_and(|(_, rest)| ADAPTED.iter().any(|m| rest == format!("{m}.weight"))))
+        .collect();
+    // Layer by layer, in the order above: the same file for the same model.
+    names.sort_by_key(|n| {
+        let (il, rest) = n["blk.".len()..].split_once('.').unwrap_or_default();
+        (il.parse::<usize>().unwrap_or(0), ADAPTED.iter().position(|m| rest.starts_with(m)))
+    });
     let mut tensors = Vec::new();
-    for il in 0..spec.n_layers {
-        for (name, rows, cols) in
-            [("attn_q", qd, d), ("attn_k", kvd, d), ("attn_v", kvd, d), ("attn_output", d, qd), ("ffn_gate", ffn, d), ("ffn_up", ffn, d), ("ffn_down", d, ffn)]
-        {
-            let base = format!("blk.{il}.{name}.weight");
-            tensors.push(random_matrix(format!("{base}.lora_a"), &mut rng, (rank, cols), 2.0 / (cols as f32).sqrt(), QType::F32));
-            tensors.push(random_matrix(format!("{base}.lora_b"), &mut rng, (rows, rank), 2.0 / (rank as f32).sqrt(), QType::F32));
-        }
+    for name in names {
+        let t = model.tensor(name)?;
+        let [rows, cols] = t.dims[..] else { continue };
+        tensors.push(random_matrix(format!("{name}.lora_a"), &mut rng, (rank, cols), 2.0 / (cols as f32).sqrt(), QType::F32));
+        tensors.push(random_matrix(format!("{name}.lora_b"), &mut rng, (rows, rank), 2.0 / (rank as f32).sqrt(), QType::F32));
     }
     Ok(writer::write(&meta, &tensors))
 }

@@ -68,7 +68,8 @@ fn lora_adapters_match_llama_cpp() {
     assert_eq!(adapters.len(), 2, "qwen3 and llama adapters in the reference");
     for (name, entry) in adapters {
         let spec = spec(name);
-        let adapter = synthetic::write_adapter(&spec, entry["rank"].as_u64().unwrap() as usize, 16.0, spec.seed + 1).unwrap();
+        let model = Gguf::from_bytes(synthetic::write(&spec).unwrap()).unwrap();
+        let adapter = synthetic::write_adapter(&model, entry["rank"].as_u64().unwrap() as usize, 16.0, spec.seed + 1).unwrap();
         let base = Model::load(Gguf::from_bytes(synthetic::write(&spec).unwrap()).unwrap()).unwrap();
         for (scale, rows) in entry["scales"].as_object().unwrap() {
             let mut session = kindred_engine::Session::load(synthetic::write(&spec).unwrap()).unwrap();
