@@ -223,6 +223,7 @@ function startEngine() {
     },
     warm: (msg) => chat.onWarm(msg),
     backend: (msg) => status.showBackend(msg.backend, msg.backendReason),
+    adapter: (msg) => status.showAdapter(msg.name, msg.scale),
     prompt: (msg) => chat.onPrompt(msg),
     summary: (msg) => chat.onSummary(msg),
     token: (msg) => chat.onToken(msg),

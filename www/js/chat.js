@@ -219,6 +219,8 @@ export class ChatController {
       memory: memoryRequest(this.memory, history),
       // Sticky, cooldown and after-match lorebook entries remember across turns.
       lore_state: this.chat.loreState ?? undefined,
+      // The character trained elsewhere: its LoRA adapter, put on the model for its replies.
+      adapter: this.character.adapter ?? undefined,
     };
   }
 

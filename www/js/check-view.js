@@ -6,6 +6,7 @@
 import { el, button } from './editor-dom.js';
 import { listCharacters, displayName } from './character-store.js';
 import { listStoredModels } from './model-storage.js';
+import { ADAPTER_KIND } from './model-store.js';
 import { formatBytes } from './format.js';
 import { readChecks, keepCheck, startCheck, dimensionText, checkRate } from './check-panel.js';
 
@@ -96,7 +97,7 @@ export class CheckView {
   async renderPicks() {
     const stored = await listStoredModels(this.d.db).catch(() => []);
     const current = this.d.current();
-    const others = stored.filter((m) => m.complete && m.id !== current?.id);
+    const others = stored.filter((m) => m.complete && m.kind !== ADAPTER_KIND && m.id !== current?.id);
     const storedCurrent = stored.find((m) => m.complete && m.id === current?.id);
     this.models = [...(current ? [{ ...storedCurrent, ...current }] : []), ...others];
     // The picks stay as they were, unless another model is in use now: then it alone.

@@ -13,6 +13,7 @@ import { avatarFromFile } from './editor-avatar.js';
 import { TokenCounter } from './editor-tokens.js';
 import { TryChat } from './try-chat.js';
 import { CheckPanel } from './check-panel.js';
+import { AdapterEditor } from './editor-adapter.js';
 
 const NAME_REQUIRED = 'A name is required.';
 
@@ -86,12 +87,14 @@ export class Editor {
     });
     this.profile = new ProfileEditor({ tools: this.tools, onChange: () => this.profileChanged() });
     this.lorebook = new LorebookEditor({ onChange: () => this.changed() });
+    this.adapter = new AdapterEditor({ db: this.d.db, engine: this.d.engine, ready: this.d.ready, onChange: () => this.changed() });
     this.tokens = new TokenCounter({
       tools: this.tools, engine: this.d.engine, ready: this.d.ready, userName: () => this.d.prefs().persona?.name,
     });
     this.tryChat = new TryChat({
       engine: this.d.engine, ready: this.d.ready, prefs: this.d.prefs, options: this.d.options,
       card: () => this.collect(), lorebooks: () => (this.record?.lorebooks || []).map((l) => l.book).filter(Boolean),
+      adapter: () => this.adapter.value,
     });
 
     this.checkPanel = new CheckPanel({
@@ -134,7 +137,7 @@ export class Editor {
     form.setAttribute('aria-labelledby', 'editor-title');
     form.addEventListener('submit', (e) => { e.preventDefault(); this.save(); });
     form.append(this.basicsSection(), this.characterSection(), this.profileSection(),
-      this.examplesSection(), this.promptsSection(), this.lorebookSection(), this.notesSection());
+      this.examplesSection(), this.promptsSection(), this.lorebookSection(), this.adapterSection(), this.notesSection());
     const side = el('div', 'ed-side');
     side.append(this.tryChat.root, this.checkPanel.root);
     this.layout = el('div', 'ed-layout');
@@ -207,6 +210,12 @@ export class Editor {
     this.lorebookDetails = section('Lorebook', false);
     this.lorebookDetails.append(this.lorebook.root);
     return this.lorebookDetails;
+  }
+
+  adapterSection() {
+    this.adapterDetails = section('Trained adapter (LoRA)', false);
+    this.adapterDetails.append(this.adapter.root);
+    return this.adapterDetails;
   }
 
   notesSection() {
@@ -293,6 +302,8 @@ export class Editor {
     this.freeText = compiles ? { description: '', personality: '' } : null;
     this.lorebook.load(c.character_book);
     this.lorebookDetails.open = Boolean(c.character_book?.entries?.length);
+    this.adapter.load(this.record?.adapter);
+    this.adapterDetails.open = Boolean(this.record?.adapter);
     this.renderAvatar();
   }
 
@@ -346,7 +357,7 @@ export class Editor {
   }
 
   fingerprint() {
-    return `${JSON.stringify(this.collectSafely())}|${this.avatarVersion}`;
+    return `${JSON.stringify(this.collectSafely())}|${this.avatarVersion}|${JSON.stringify(this.adapter.value)}`;
   }
 
   collectSafely() {
@@ -464,6 +475,9 @@ export class Editor {
       record.spec = 'v3';
       record.avatar = this.avatar?.bytes || null;
       record.avatarMime = this.avatar ? this.avatar.mime : null;
+      const adapter = this.adapter.value;
+      if (adapter) record.adapter = adapter;
+      else delete record.adapter;
       await putCharacter(this.d.db, record);
       forgetAvatar(record.id);
       this.snapshot = this.fingerprint();

@@ -8,7 +8,7 @@ export class EngineClient {
   constructor(handlers, { shared = false } = {}) {
     this.handlers = handlers;
     this.nextId = 1;
-    this.fileChecks = new Map(); // id -> {resolve, reject} of checkFile
+    this.fileChecks = new Map(); // id -> {resolve, reject} of checkFile and checkAdapter
     this.loadMsg = null;
     this.watchId = 0;
     if (shared && typeof SharedWorker === 'function') {
@@ -112,10 +112,10 @@ export class EngineClient {
       this.held?.();
       return;
     }
-    if (msg.type === 'file-checked') {
+    if (msg.type === 'file-checked' || msg.type === 'adapter-checked') {
       const waiting = this.fileChecks.get(msg.id);
       this.fileChecks.delete(msg.id);
-      if (msg.ok) waiting?.resolve();
+      if (msg.ok) waiting?.resolve(msg);
       else waiting?.reject(new Error(msg.message));
       return;
     }
@@ -190,6 +190,16 @@ export class EngineClient {
     return new Promise((resolve, reject) => {
       this.fileChecks.set(id, { resolve, reject });
       this.send({ type: 'check-file', id, file });
+    });
+  }
+
+  // Whether a picked file is a LoRA adapter of the loaded model (worker.js "check-adapter"):
+  // resolves with {matrices}, or rejects with the engine's reason.
+  checkAdapter(file) {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.fileChecks.set(id, { resolve, reject });
+      this.send({ type: 'check-adapter', id, file });
     });
   }
 

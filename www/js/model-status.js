@@ -95,6 +95,19 @@ export class ModelStatus {
     this.info.textContent = `${this.modelName} · ${from}${kept} · backend: ${backend}`;
   }
 
+  // The LoRA adapter on the model (a character trained elsewhere), in small print; none: hidden.
+  showAdapter(name, scale) {
+    this.root.dataset.adapter = name || '';
+    let line = this.root.querySelector('.model-adapter');
+    if (!line) {
+      line = document.createElement('p');
+      line.className = 'model-adapter';
+      this.info.after(line);
+    }
+    line.hidden = !name;
+    line.textContent = name ? `LoRA adapter: ${name}, strength ${scale}` : '';
+  }
+
   // Which backend runs the model, and why, in small print under the model line.
   showBackend(backend, reason) {
     if (!backend) return;

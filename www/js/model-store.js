@@ -3,6 +3,9 @@
 
 export const CHUNK_SIZE = 8 * 1024 * 1024;
 
+// The kind of a stored file that is a LoRA adapter (a character's, editor-adapter.js), not a model.
+export const ADAPTER_KIND = 'adapter';
+
 // The cached record is only trusted when it describes the same file the page asked for.
 function matches(record, want) {
   if (!record || record.complete !== true) return false;

@@ -10,7 +10,7 @@ import {
 import { saveActiveModel } from './active-model.js';
 import { listStoredModels, storageEstimate, persistState, requestPersist } from './model-storage.js';
 import { prefixUsage, clearPrefixes, PREFIX_BUDGET } from './prefix-store.js';
-import { deleteModel } from './model-store.js';
+import { deleteModel, ADAPTER_KIND } from './model-store.js';
 import { RateMeter } from './rate-meter.js';
 import { formatBytes, formatPercent } from './format.js';
 import { errorText } from './wasm.js';
@@ -258,7 +258,8 @@ export class ModelsView {
       li.dataset.modelId = record.id;
       const size = record.complete ? formatBytes(record.bytes) : 'partly downloaded: using it again continues the download';
       const text = el('span', 'models-stored-text');
-      text.append(el('strong', '', record.name), el('span', 'models-item-meta', ` · ${size}${this.isCurrent(record.id) ? ' · in use' : ''}`));
+      const what = record.kind === ADAPTER_KIND ? ' · LoRA adapter' : this.isCurrent(record.id) ? ' · in use' : '';
+      text.append(el('strong', '', record.name), el('span', 'models-item-meta', ` · ${size}${what}`));
       const remove = el('button', 'ghost danger small', 'Delete');
       remove.type = 'button';
       remove.setAttribute('aria-label', `Delete ${record.name} from this device`);

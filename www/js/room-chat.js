@@ -157,6 +157,7 @@ export class RoomController extends ChatController {
     return {
       ...base,
       card: speaker?.card || { name: authorName(this.room, author) },
+      adapter: speaker?.adapter ?? undefined,
       lorebooks: (speaker?.lorebooks || []).map((l) => l.book).filter(Boolean),
       history: history.map((m) => {
         const text = currentSwipe(m).text;

@@ -100,6 +100,7 @@ export class TryChat {
       settings: promptSettings(prefs, this.seed),
       scan: { seed: this.seed },
       mode: 'reply',
+      adapter: this.d.adapter?.() ?? undefined,
     };
   }
 

@@ -15,7 +15,9 @@
 //   {type:"cancel"}                                 abandon the download or file read in progress
 //   {type:"generate", id, request, options, chat?}  assemble the prompt from `request` (card, persona,
 //                                                   history, lorebooks, settings, mode: see prompt.rs in
-//                                                   crates/web) and stream a reply; options as Engine.start
+//                                                   crates/web; adapter: {id, name, scale}, a LoRA adapter
+//                                                   stored in "models" to put on the model first, none: the
+//                                                   model alone) and stream a reply; options as Engine.start
 //                                                   takes them; chat: the chat's id, to restore its prompt
 //                                                   from a stored prefix and keep the read one (none: neither)
 //   {type:"complete", id, messages, options}        an OpenAI-style chat completion (kindred.js): messages
@@ -36,6 +38,8 @@
 //                                                   "held"): its release tells the page the worker is gone
 //   {type:"check-file", id, file}                   whether the engine runs a picked GGUF File, from its
 //                                                   header, before the page lets this model go
+//   {type:"check-adapter", id, file}                whether a picked GGUF File is a LoRA adapter of the
+//                                                   loaded model (answered "adapter-checked")
 //   {type:"check", id, request, options, limit?,    the quality harness's probe conversation for request.card
 //        model?}                                    (crates/web/src/eval.rs): at most `limit` probes; a "stop"
 //                                                   ends it after the reply in hand
@@ -74,9 +78,12 @@
 //                                                   counts (null with a message when it failed)
 //   {type:"held"}                                   the "hold" lock is held
 //   {type:"file-checked", id, ok, message?}         a "check-file" answered: message, the engine's reason
+//   {type:"adapter", name, scale}                   the LoRA adapter now on the model (name null: none)
+//   {type:"adapter-checked", id, ok, matrices?,     a "check-adapter" answered: the matrices it adapts, or
+//        message?}                                  why the engine will not take it
 //                                                   cancelled: true when a "cancel" ended the load
 import { openDb, isQuotaError } from './db.js';
-import { readModel, storedPart, beginModel, putChunk, completeModel, deleteModel, CHUNK_SIZE } from './model-store.js';
+import { readModel, getModelRecord, storedPart, beginModel, putChunk, completeModel, deleteModel, CHUNK_SIZE } from './model-store.js';
 import { formatBytes } from './format.js';
 import { downloadModel, sha256Hex, ModelError } from './model-fetch.js';
 import { readModelFile } from './model-file.js';
@@ -104,6 +111,7 @@ let warming = null; // the warm-up in progress: {id, stop, finished}
 let storeDb = null; // the database the model came from, where prompt prefixes are kept too
 let modelId = ''; // the loaded model's record in the database
 let modelKey = ''; // names the loaded file exactly in stored prefixes' keys
+let adapter = null; // the LoRA adapter on the model: {id, scale}
 
 // Where messages to the page go: this worker's own page, or, in the engine several pages share
 // (shared-host.js, which imports this module), that host's router.
@@ -285,6 +293,7 @@ async function load(msg) {
     }
     try {
       wasmModule = mod;
+      adapter = null;
       engine = mod.Engine.load(bytes);
       // The KV cache grows with the chat; a cap keeps a long chat within wasm's memory.
       if (typeof engine.set_context === 'function') engine.set_context(MAX_CONTEXT);
@@ -316,6 +325,17 @@ async function load(msg) {
 // "file-checked" message with the id: ok, or the engine's reason. A worker without a model
 // starts no engine for it (that would fix the thread pool before the load): the load's own
 // header check refuses such a file, and there is no model in use to keep.
+async function checkAdapter(msg) {
+  try {
+    if (!engine) throw new Error('the model is not loaded yet');
+    if (!(msg.file instanceof Blob)) throw new Error('no file');
+    const matrices = engine.check_adapter(new Uint8Array(await msg.file.arrayBuffer()));
+    post({ type: 'adapter-checked', id: msg.id, ok: true, matrices });
+  } catch (err) {
+    post({ type: 'adapter-checked', id: msg.id, ok: false, message: errorText(err) });
+  }
+}
+
 async function checkFile(msg) {
   try {
     if (wasmModule && msg.file instanceof Blob) await checkFileHeader(Promise.resolve(wasmModule), msg.file);
@@ -381,6 +401,7 @@ function checkOptions(raw) {
 // `since` (the request's arrival) to the first reply token, the wait a person sees.
 async function reply(id, request, rawOptions, stream, since = performance.now(), chat = null) {
   const options = checkOptions(rawOptions);
+  await useAdapter(request?.adapter);
   let prepared = prepare(request, options.max_tokens);
   // A chat that reads ahead has its summaries written by the warm-up (prepareAhead); one
   // still due (a Send cut that short, or no read-ahead) is written first.
@@ -462,6 +483,8 @@ function replyStats(start, out, t0, since) {
 function complete(msg) {
   return replyJob(msg.id, 'complete', async (received) => {
     const options = checkOptions(msg.options);
+    // A developer's completion is the model's own, whatever character chatted last.
+    await useAdapter(null);
     const t0 = performance.now();
     const start = plain(engine.start(engine.render_chat(msg.messages, null), options));
     const out = await decode(msg.id, true);
@@ -491,6 +514,7 @@ function warm(msg) {
     if (!engine || busy) return post({ type: 'warm', id: job.id, state: 'skipped', message: engine ? 'busy' : 'no model' });
     let prepared;
     try {
+      await useAdapter(msg.request.adapter);
       prepared = await prepareAhead(job, msg.request, checkOptions(msg.options));
     } catch (err) {
       return post({ type: 'warm', id: job.id, state: 'skipped', message: errorText(err) });
@@ -545,6 +569,36 @@ async function readPrefix(job, chat) {
   }
 }
 
+// Puts the LoRA adapter a request names on the model (the character trained elsewhere), or
+// takes one off: the cache is read again either way. One that cannot be used (not on this
+// device, not an adapter of this model, the GPU backend) is told as a notice, and the reply
+// is written by the model alone.
+async function useAdapter(want) {
+  const spec = want && typeof want.id === 'string' ? { id: want.id, name: String(want.name || want.id), scale: Number(want.scale ?? 1) } : null;
+  if ((spec?.id ?? null) === (adapter?.id ?? null) && (spec?.scale ?? 1) === (adapter?.scale ?? 1)) return;
+  if (adapter) {
+    engine.set_adapter(undefined, 1);
+    adapter = null;
+    post({ type: 'adapter', name: null });
+  }
+  if (!spec) return;
+  try {
+    const record = storeDb ? await getModelRecord(storeDb, spec.id) : null;
+    const bytes = record && await readModel(storeDb, spec.id, { url: record.url, bytes: record.bytes, sha256: record.sha256 }, () => {});
+    if (!bytes) throw new Error('it is not on this device');
+    engine.set_adapter(bytes, spec.scale);
+    adapter = { id: spec.id, scale: spec.scale };
+    post({ type: 'adapter', name: spec.name, scale: spec.scale });
+  } catch (err) {
+    post({ type: 'notice', message: `The adapter ${spec.name} was not used: ${errorText(err)}` });
+  }
+}
+
+// Names the model as it computes in stored prefixes' keys: the file and any adapter on it.
+function computeKey() {
+  return adapter ? `${modelKey}|lora:${adapter.id}@${adapter.scale}` : modelKey;
+}
+
 // Puts the longest stored prefix of the prepared prompt in the cache when it covers more than
 // the cache already does. Returns the tokens restored (0: none found), or {refused} for an entry the
 // engine would not take (damaged, another model): it is deleted and the prompt read instead.
@@ -556,7 +610,7 @@ async function restorePrefix() {
     const cached = engine.cached_tokens();
     let have = 0;
     while (have < cached.length && have < ids.length && cached[have] === ids[have]) have += 1;
-    entry = await findPrefix(storeDb, modelId, modelKey, ids, have + MIN_PREFIX_TOKENS / 2);
+    entry = await findPrefix(storeDb, modelId, computeKey(), ids, have + MIN_PREFIX_TOKENS / 2);
     return entry ? engine.restore_prefix(entry.data) : 0;
   } catch (err) {
     if (!entry) return 0; // storage unavailable: the prompt is read as ever
@@ -571,7 +625,7 @@ async function keepPrefix(chat, n) {
   if (!storeDb || backend.backend !== 'cpu' || !(n >= MIN_PREFIX_TOKENS)) return;
   try {
     const tokens = engine.cached_tokens().subarray(0, n);
-    const key = await prefixKey(modelKey, tokens);
+    const key = await prefixKey(computeKey(), tokens);
     if (await hasPrefix(storeDb, key)) return;
     await savePrefix(storeDb, { key, model: modelId, chatId: chat, tokens: n, data: engine.save_prefix(n) });
   } catch { /* a full disk or a closed database: the prompt is read next time */ }
@@ -728,6 +782,7 @@ export function handle(msg) {
   else if (msg.type === 'cancel') loadAbort?.abort();
   else if (msg.type === 'count') count(msg);
   else if (msg.type === 'check-file') checkFile(msg);
+  else if (msg.type === 'check-adapter') checkAdapter(msg);
   else if (msg.type === 'hold') hold(msg.lock);
 }
 

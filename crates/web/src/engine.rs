@@ -293,6 +293,27 @@ impl Engine {
         Ok(st.session.save_prefix(n))
     }
 
+    /// Puts a LoRA adapter (a GGUF file's bytes) on the model at `scale`,
+    /// or takes it off (`None`): the cache is read again. One that is no
+    /// adapter of this model is refused (an error naming why) and the model
+    /// stays as it was. CPU only.
+    pub fn set_adapter(&self, bytes: Option<Vec<u8>>, scale: f32) -> Result<(), JsError> {
+        let mut st = self.inner.try_borrow_mut().map_err(|_| busy())?;
+        if st.gpu.is_some() && bytes.is_some() {
+            return Err(JsError::new("adapters run on the CPU backend (choose the CPU under Settings, Engine)"));
+        }
+        st.prepared = None;
+        st.session.set_adapter(bytes.map(|b| (b, scale))).map_err(err)
+    }
+
+    /// How many matrices the adapter in `bytes` adapts, or why it is no
+    /// adapter of this model; nothing changes.
+    pub fn check_adapter(&self, bytes: Vec<u8>) -> Result<usize, JsError> {
+        let st = self.inner.try_borrow().map_err(|_| busy())?;
+        let adapter = kindred_engine::lora::Adapter::load(bytes, 1.0, st.session.model.gguf()).map_err(err)?;
+        Ok(adapter.len())
+    }
+
     /// Puts a stored prefix in the cache and returns its length in tokens.
     /// One of another model, or damaged, is refused (an error) and the cache
     /// stays. CPU only: the GPU keeps its own cache.

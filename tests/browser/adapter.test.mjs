@@ -1,0 +1,118 @@
+// A character trained elsewhere, brought back: a LoRA adapter (GGUF) of the model in use,
+// added in the character editor, checked by the engine (an adapter of another model is
+// refused with the reason), kept on the device, and put on the model for that character's
+// replies, which then differ from the model's own; removed, the replies are the model's own
+// again. The adapter is random (`kindred bench --save-adapter`), the model real (Gemma 3
+// 270M), the browser real.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { REPO, TEST_MODEL, screenshots } from './harness.mjs';
+import { session } from './session.mjs';
+import { waitForModel, replyAfter, messages } from './chat-page.mjs';
+import { readStores, importCards, seedChat } from './app-page.mjs';
+
+const BIN = process.env.KINDRED_BIN || join(REPO, 'target', 'release', 'kindred');
+const CARD = {
+  spec: 'chara_card_v3',
+  spec_version: '3.0',
+  data: { name: 'Mara', description: '{{char}} keeps the lighthouse.', first_mes: 'Hello {{user}}.' },
+};
+
+const it = session({ server: { model: 'test' } });
+let dir;
+let adapter;
+let foreign;
+
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'kindred-adapter-'));
+  const write = (args, out) => {
+    const run = spawnSync(BIN, ['bench', ...args, '--save-adapter', out, '--adapter-rank', '4', '--prompt-tokens', '1', '--decode-tokens', '1', '--format', 'json']);
+    assert.equal(run.status, 0, `writing ${out}: ${run.stderr}`);
+  };
+  write(['--model', join(REPO, 'models', `${TEST_MODEL}.gguf`)], join(dir, 'mara-lora.gguf'));
+  write(['--synthetic', 'tiny-llama'], join(dir, 'llama-lora.gguf'));
+  adapter = await readFile(join(dir, 'mara-lora.gguf'));
+  foreign = await readFile(join(dir, 'llama-lora.gguf'));
+}, { timeout: 120_000 });
+
+after(async () => {
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+// A new chat with Mara, one message sent; returns the reply.
+async function replyInNewChat(page, characterId, chatId) {
+  await seedChat(page, { chatId, characterId, title: chatId, texts: ['Hello {{user}}.'] });
+  await page.evaluate((id) => { location.hash = `#/chat/${id}`; }, chatId);
+  await page.waitForFunction((id) => document.body.dataset.chatReady === 'true' && location.hash === `#/chat/${id}`, chatId);
+  await page.getByRole('textbox', { name: 'Message' }).fill('Good evening. What do you keep up here?');
+  await replyAfter(page, () => page.getByRole('button', { name: 'Send' }).click(), { timeout: 300_000 });
+  const all = await messages(page);
+  return all[all.length - 1].text;
+}
+
+async function openAdapterSection(page, characterId) {
+  await page.evaluate((id) => { location.hash = `#/edit/${id}`; }, characterId);
+  await page.waitForFunction(() => document.body.dataset.view === 'editor');
+  // Open already when the character has one.
+  const section = page.locator('details', { has: page.locator('summary', { hasText: 'Trained adapter (LoRA)' }) });
+  if (!(await section.evaluate((d) => d.open))) await section.locator('summary').click();
+}
+
+const status = (page) => page.locator('.ed-adapter-current').textContent();
+
+test('an adapter of the model is added in the editor, changes the character\'s replies, and comes off', { timeout: 900_000 }, async () => {
+  const { page } = it.browser;
+  await page.goto(`${it.server.origin}/?max_tokens=8&seed=5`);
+  await page.waitForFunction(() => document.body.dataset.appReady === 'true', null, { timeout: 60_000 });
+  assert.equal((await waitForModel(page, 300_000)).state, 'ready');
+  await importCards(page, { name: 'mara.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(CARD)) });
+  const { characters } = await readStores(page, ['characters']);
+  const id = characters.find((c) => c.card.name === 'Mara').id;
+
+  const base = await replyInNewChat(page, id, 'chat-base');
+  assert.ok(base.trim().length > 0, 'the model replies');
+
+  await openAdapterSection(page, id);
+  assert.match(await status(page), /No adapter/);
+  await page.getByLabel('Choose adapter file').setInputFiles({ name: 'llama-lora.gguf', mimeType: 'application/octet-stream', buffer: foreign });
+  await page.waitForFunction(() => /was not added/.test(document.querySelector('.ed-adapter-current').textContent));
+  assert.match(await status(page), /llama-lora\.gguf was not added: .*made for llama, and this model is gemma3/);
+  await page.getByLabel('Choose adapter file').setInputFiles({ name: 'mara-lora.gguf', mimeType: 'application/octet-stream', buffer: adapter });
+  await page.waitForFunction(() => /adapts \d+ matrices/.test(document.querySelector('.ed-adapter-current').textContent));
+  assert.match(await status(page), /^mara-lora\.gguf: adapts 126 matrices, /, '18 layers of 7 matrices');
+  assert.equal(await page.getByLabel('Strength').inputValue(), '1');
+  await page.locator('.ed-adapter').scrollIntoViewIfNeeded();
+  await screenshots(page, 'editor-adapter');
+  await page.getByRole('button', { name: 'Save', exact: true }).click();
+  await page.waitForFunction(() => document.body.dataset.view === 'character');
+
+  const stored = await readStores(page, ['characters', 'models']);
+  const record = stored.characters.find((c) => c.id === id);
+  assert.equal(record.adapter?.name, 'mara-lora.gguf');
+  assert.equal(record.adapter.scale, 1);
+  const kept = stored.models.find((m) => m.id === record.adapter.id);
+  assert.ok(kept && kept.kind === 'adapter' && kept.complete && kept.bytes === adapter.length, `the adapter is kept: ${JSON.stringify(kept)}`);
+
+  const adapted = await replyInNewChat(page, id, 'chat-adapted');
+  assert.notEqual(adapted, base, 'the adapter writes another reply');
+  assert.equal(await page.locator('.model-adapter').textContent(), 'LoRA adapter: mara-lora.gguf, strength 1');
+  await screenshots(page, 'chat-with-adapter');
+
+  await openAdapterSection(page, id);
+  await page.getByRole('button', { name: 'Remove adapter' }).click();
+  assert.match(await status(page), /No adapter/);
+  await page.getByRole('button', { name: 'Save', exact: true }).click();
+  await page.waitForFunction(() => document.body.dataset.view === 'character');
+  assert.equal(await replyInNewChat(page, id, 'chat-plain'), base, 'without it, the model\'s own reply again');
+  assert.ok(await page.locator('.model-adapter').isHidden(), 'no adapter line');
+
+  // The Models page lists the kept file as an adapter, with its size, to delete.
+  await page.evaluate(() => { location.hash = '#/models'; });
+  await page.waitForFunction(() => [...document.querySelectorAll('.models-stored-item')].some((li) => /mara-lora\.gguf · .* · LoRA adapter/.test(li.textContent)));
+  await page.locator('.models-stored-item', { hasText: 'LoRA adapter' }).scrollIntoViewIfNeeded();
+  await screenshots(page, 'models-adapter-stored');
+});
