@@ -300,7 +300,7 @@ impl Engine {
     pub fn set_adapter(&self, bytes: Option<Vec<u8>>, scale: f32) -> Result<(), JsError> {
         let mut st = self.inner.try_borrow_mut().map_err(|_| busy())?;
         if st.gpu.is_some() && bytes.is_some() {
-            return Err(JsError::new("adapters run on the CPU backend (choose the CPU under Settings, Engine)"));
+            return Err(JsError::new("adapters run on the CPU backend (choose the CPU under Settings, Backend)"));
         }
         st.prepared = None;
         st.session.set_adapter(bytes.map(|b| (b, scale))).map_err(err)
