@@ -5,7 +5,7 @@
 #   scripts/fuzz.sh --runs N [TARGET ...]   N inputs each from the seeds alone, with a
 #                                           fixed random seed: the same inputs every time (CI)
 # Targets: the engine's (crates/engine/fuzz: gguf_file, gguf_header,
-# chat_template, tokenizer, json_schema) and the cards' (crates/characters/fuzz:
+# chat_template, tokenizer, json_schema, lora_adapter) and the cards' (crates/characters/fuzz:
 # read_json, read_png, read_charx, macros, lorebook). Corpora grow in
 # target/fuzz-corpus/TARGET between runs, seeded each run from the starters,
 # ../shared/fixtures and minute generated models. An input that crashes is
@@ -25,7 +25,7 @@ if [ "$(cargo fuzz --version 2>/dev/null | awk '{print $2}')" != "$CARGO_FUZZ_VE
   cargo install cargo-fuzz --version "$CARGO_FUZZ_VERSION" --locked
 fi
 
-engine=(gguf_file gguf_header chat_template tokenizer json_schema)
+engine=(gguf_file gguf_header chat_template tokenizer json_schema lora_adapter)
 cards=(read_json read_png read_charx macros lorebook)
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=("${engine[@]}" "${cards[@]}")

@@ -18,7 +18,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let dir = args.next().ok_or("usage: fuzz_seeds DIR [MODEL.gguf ...]")?;
     let dir = Path::new(&dir);
-    for target in ["gguf_file", "gguf_header", "tokenizer", "chat_template", "json_schema"] {
+    for target in ["gguf_file", "gguf_header", "tokenizer", "chat_template", "json_schema", "lora_adapter"] {
         fs::create_dir_all(dir.join(target))?;
     }
     for (i, arch) in ARCHITECTURES.iter().enumerate() {
@@ -28,6 +28,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         fs::write(dir.join("gguf_header").join(arch), [&[128u8][..], &file].concat())?;
         let text = "Hello, wörld! 12 <|im_end|>";
         fs::write(dir.join("tokenizer").join(arch), [&[text.len() as u8][..], text.as_bytes(), &file].concat())?;
+    }
+    // Adapters of the minute qwen3 model the target puts them on, at two ranks.
+    let micro = Gguf::from_bytes(synthetic::write(&Spec::micro("qwen3", QType::Q8_0))?)?;
+    for rank in [1, 4] {
+        fs::write(dir.join("lora_adapter").join(format!("rank{rank}.gguf")), synthetic::write_adapter(&micro, rank, 8.0, 3)?)?;
     }
     let chat = "\0You are Wren.\0Hi!\0Hello there.\0How are you?";
     let mut templates = vec![

@@ -28,6 +28,26 @@ pub fn model_file(data: &[u8]) {
     }
 }
 
+/// A LoRA adapter file for a minute qwen3 model: taken or refused with a
+/// reason; one taken reads a short prompt and samples a token, and comes
+/// off again.
+pub fn lora_adapter(data: &[u8]) {
+    thread_local! {
+        static MODEL: std::cell::RefCell<Option<Session>> = const { std::cell::RefCell::new(None) };
+    }
+    MODEL.with(|cell| {
+        let mut cell = cell.borrow_mut();
+        let s = cell.get_or_insert_with(|| {
+            let spec = crate::synthetic::Spec::micro("qwen3", crate::quant::QType::Q8_0);
+            Session::load(crate::synthetic::write(&spec).expect("a minute model")).expect("it loads")
+        });
+        if s.set_adapter(Some((data.to_vec(), 1.0))).is_ok() {
+            let _ = s.start(&[3, 4, 5], GenerateOptions { max_tokens: 1, ..Default::default() });
+            let _ = s.set_adapter(None);
+        }
+    });
+}
+
 /// A download's first bytes: the first input byte says how much of the
 /// rest has arrived and how much longer the whole file claims to be.
 pub fn header(data: &[u8]) {

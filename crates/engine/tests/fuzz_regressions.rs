@@ -16,12 +16,13 @@ use kindred_engine::{GenerateOptions, Session};
 #[test]
 fn kept_crash_inputs_no_longer_crash() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/regressions");
-    let bodies: [(&str, fn(&[u8])); 5] = [
+    let bodies: [(&str, fn(&[u8])); 6] = [
         ("gguf_file", fuzz::model_file),
         ("gguf_header", fuzz::header),
         ("chat_template", fuzz::chat_template),
         ("tokenizer", fuzz::tokenizer),
         ("json_schema", fuzz::json_schema),
+        ("lora_adapter", fuzz::lora_adapter),
     ];
     for (target, body) in bodies {
         let Ok(dir) = fs::read_dir(root.join(target)) else { continue };
@@ -60,5 +61,20 @@ fn seed_models_load_and_generate_through_the_fuzz_body() {
             fuzz::header(&[&[200u8][..], &file].concat());
             fuzz::tokenizer(&[&[5u8][..], b"Hello", &file].concat());
         }
+    }
+}
+
+/// The lora_adapter target's seeds are adapters its minute model takes, so
+/// the fuzzer starts from inputs that reach generation.
+#[test]
+fn the_adapter_seeds_are_taken() {
+    let spec = Spec::micro("qwen3", QType::Q8_0);
+    let micro = kindred_engine::Gguf::from_bytes(synthetic::write(&spec).unwrap()).unwrap();
+    let mut s = Session::load(synthetic::write(&spec).unwrap()).unwrap();
+    for rank in [1, 4] {
+        let adapter = synthetic::write_adapter(&micro, rank, 8.0, 3).unwrap();
+        s.set_adapter(Some((adapter.clone(), 1.0))).unwrap_or_else(|e| panic!("rank {rank}: {e}"));
+        assert!(s.start(&[3, 4, 5], GenerateOptions { max_tokens: 1, ..Default::default() }).is_ok());
+        fuzz::lora_adapter(&adapter);
     }
 }

@@ -7,6 +7,17 @@ use wasm_bindgen::prelude::*;
 
 use crate::js::to_js;
 
+/// Example dialogues proposed from `character`'s best-rated replies in the
+/// backup (`backup::suggested_examples`): `[{text, rating, source: {kind,
+/// chat_id, message_id}, tokens}]`, tokens estimated at four bytes each
+/// (the page's tools have no model tokenizer).
+#[wasm_bindgen]
+pub fn suggested_examples(backup_json: &str, character: &str) -> Result<JsValue, JsError> {
+    let value: serde_json::Value = serde_json::from_str(backup_json).map_err(|e| JsError::new(&format!("backup: {e}")))?;
+    let done = backup::suggested_examples(&value, character, &|text| text.len().div_ceil(4)).map_err(|e| JsError::new(&e))?;
+    to_js(&done)
+}
+
 /// `backup_json`: what the app's "Export everything" writes; `format`: one
 /// of `backup::FORMATS`; `character`: only that character's chats. Returns
 /// `{text, lines, chats, characters}`.

@@ -8,6 +8,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 use serde_json::{json, Value};
 
+use super::adaptive_examples::{adaptive_examples, AdaptiveConfig};
+use super::example::ExampleDialogue;
 use super::{kto_examples, preference_pairs, sft_messages, to_kto_jsonl, to_openai_chat_jsonl, to_openai_dpo_jsonl, to_trl_jsonl, DatasetContext};
 use crate::card::Card;
 use crate::chat::{Author, Chat, ChatCharacter, Message, Names, Rating, Swipe};
@@ -64,6 +66,18 @@ pub fn export(backup: &Value, format: &str, only: Option<&str>) -> Result<Export
     .map_err(|e| e.to_string())?;
     let characters: BTreeSet<&str> = chats.iter().map(|(_, c)| c.id.as_str()).collect();
     Ok(Exported { lines: text.lines().count(), chats: chats.len(), characters: characters.len(), text })
+}
+
+/// Example dialogues proposed from the best-rated replies of `character`
+/// in the backup's chats (`adaptive_examples`, its default bounds), each
+/// with the chat and message it came from, for the person to take or leave.
+pub fn suggested_examples(backup: &Value, character: &str, count: &dyn Fn(&str) -> usize) -> Result<Vec<ExampleDialogue>, String> {
+    if backup["format"] != "kindred-backup" {
+        return Err("not a Kindred backup".into());
+    }
+    let chats = chats(backup, Some(character));
+    let chats: Vec<&Chat> = chats.iter().map(|(c, _)| c).collect();
+    Ok(adaptive_examples(&chats, character, &AdaptiveConfig::default(), count))
 }
 
 /// The name the user goes by: the backup's default persona, else "User".
@@ -135,4 +149,40 @@ fn message(m: &Value, character: &str) -> Option<Message> {
     }
     let id = key(&m["id"]);
     Some(Message { id, author, swipes, chosen, hidden: false, created_at_ms: 0, updated_at_ms: 0 })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggested_examples_are_the_best_rated_replies_with_what_they_answered() {
+        let swipe = |text: &str, rating: Option<u8>| json!({ "text": text, "rating": rating });
+        let backup = json!({
+            "format": "kindred-backup",
+            "characters": [
+                { "id": "c1", "card": { "name": "Mara" } },
+                { "id": "c2", "card": { "name": "Rook" } },
+            ],
+            "chats": [{ "id": "k1", "characterId": "c1" }, { "id": "k2", "characterId": "c2" }],
+            "messages": [
+                { "id": 1, "chatId": "k1", "pos": 1, "role": "assistant", "swipes": [swipe("Hello {{user}}.", None)], "chosen": 0 },
+                { "id": 2, "chatId": "k1", "pos": 2, "role": "user", "swipes": [swipe("What is the lamp?", None)], "chosen": 0 },
+                { "id": 3, "chatId": "k1", "pos": 3, "role": "assistant",
+                  "swipes": [swipe("Dunno.", Some(2)), swipe("A lens, polished daily.", Some(4))], "chosen": 0 },
+                { "id": 4, "chatId": "k1", "pos": 4, "role": "user", "swipes": [swipe("And the storm?", None)], "chosen": 0 },
+                { "id": 5, "chatId": "k1", "pos": 5, "role": "assistant", "swipes": [swipe("We ride it out.", Some(3))], "chosen": 0 },
+                { "id": 6, "chatId": "k2", "pos": 1, "role": "assistant", "swipes": [swipe("Check.", Some(4))], "chosen": 0 },
+            ],
+        });
+        let count = |t: &str| t.len().div_ceil(4);
+        let got = suggested_examples(&backup, "c1", &count).unwrap();
+        let texts: Vec<&str> = got.iter().map(|e| e.text.as_str()).collect();
+        // Four stars are the top of the app's scale; three are not enough, two never.
+        assert_eq!(texts, ["<START>\n{{user}}: What is the lamp?\n{{char}}: A lens, polished daily."]);
+        assert_eq!(got[0].rating, Some(4));
+        assert!(matches!(&got[0].source, crate::chat::dataset::example::ExampleSource::Chat { chat_id, message_id } if chat_id == "k1" && message_id == "3"));
+        assert!(suggested_examples(&json!({}), "c1", &count).is_err(), "not a backup");
+        assert!(suggested_examples(&backup, "nobody", &count).unwrap().is_empty());
+    }
 }
