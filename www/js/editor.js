@@ -14,6 +14,7 @@ import { TokenCounter } from './editor-tokens.js';
 import { TryChat } from './try-chat.js';
 import { CheckPanel } from './check-panel.js';
 import { AdapterEditor } from './editor-adapter.js';
+import { ExampleSuggestions } from './editor-suggestions.js';
 
 const NAME_REQUIRED = 'A name is required.';
 
@@ -87,6 +88,9 @@ export class Editor {
     });
     this.profile = new ProfileEditor({ tools: this.tools, onChange: () => this.profileChanged() });
     this.lorebook = new LorebookEditor({ onChange: () => this.changed() });
+    this.suggestions = new ExampleSuggestions({
+      db: this.d.db, characterId: () => this.record?.id, add: (text) => this.addExample(text),
+    });
     this.adapter = new AdapterEditor({ db: this.d.db, engine: this.d.engine, ready: this.d.ready, onChange: () => this.changed() });
     this.tokens = new TokenCounter({
       tools: this.tools, engine: this.d.engine, ready: this.d.ready, userName: () => this.d.prefs().persona?.name,
@@ -196,8 +200,16 @@ export class Editor {
 
   examplesSection() {
     const s = section('Example dialogues');
-    s.append(this.f.mes_example.wrap);
+    s.append(this.f.mes_example.wrap, this.suggestions.root);
     return s;
+  }
+
+  // A suggested example joins the card's example dialogues, after those there.
+  addExample(text) {
+    const control = this.f.mes_example.control;
+    const before = control.value.trimEnd();
+    control.value = before ? `${before}\n${text}` : text;
+    this.changed();
   }
 
   promptsSection() {
@@ -303,6 +315,7 @@ export class Editor {
     this.lorebook.load(c.character_book);
     this.lorebookDetails.open = Boolean(c.character_book?.entries?.length);
     this.adapter.load(this.record?.adapter);
+    this.suggestions.reset();
     this.adapterDetails.open = Boolean(this.record?.adapter);
     this.renderAvatar();
   }
