@@ -1,7 +1,8 @@
 // Ratings that teach: in the character editor, "Suggest from your ratings" proposes the
 // character's four-star replies (a non-chosen swipe too), each with the message it
 // answered, as example dialogues; three stars and fewer are not proposed. One added joins
-// the example dialogues field and is saved with the card; one left out goes. Real
+// the example dialogues field and is saved with the card; one left out goes. Question/answer
+// pairs from a CSV file are offered the same way, and a broken file names its line. Real
 // IndexedDB, the page's Rust tools, real Chromium.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -66,7 +67,7 @@ test('four-star replies are proposed as example dialogues, added and saved with 
   assert.equal(await list.locator('li').count(), 1, 'only the four-star reply');
   const block = '<START>\n{{user}}: What is the lamp?\n{{char}}: A lens, polished daily.';
   assert.equal(await list.locator('.ed-suggest-text').textContent(), block);
-  assert.match(await list.locator('li .ed-hint').textContent(), /^★★★★ · about \d+ tokens · from a chat, message 3$/);
+  assert.match(await list.locator('li .ed-hint').textContent(), /^★★★★ · from a chat, message 3 · about \d+ tokens$/);
   await list.locator('li').scrollIntoViewIfNeeded();
   await screenshots(page, 'editor-suggestions');
   await list.getByRole('button', { name: 'Add to example dialogues' }).click();
@@ -82,4 +83,27 @@ test('four-star replies are proposed as example dialogues, added and saved with 
   await page.getByRole('button', { name: 'Suggest from your ratings' }).click();
   await page.waitForFunction(() => /No reply of this character is rated four stars yet/.test(document.querySelector('.ed-suggest .ed-hint').textContent));
   assert.equal(await page.getByRole('list', { name: 'Suggested example dialogues' }).locator('li').count(), 0);
+});
+
+test('question/answer pairs from a CSV file are shown to add, and a broken file names its line', { timeout: 300_000 }, async () => {
+  const { page } = it.browser;
+  const { characters } = await readStores(page, ['characters']);
+  const rook = characters.find((c) => c.card.name === 'Rook').id;
+  await openEditor(page, rook);
+  const pick = page.getByLabel('Import question/answer pairs');
+  const csv = 'question,answer\nWhat is a fork?,"One piece attacking two, at once."\nYour best opening?,The Italian.\n';
+  await pick.setInputFiles({ name: 'faq.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+  const list = page.getByRole('list', { name: 'Suggested example dialogues' });
+  await list.locator('li').nth(1).waitFor();
+  assert.match(await page.locator('.ed-suggest > .ed-hint').textContent(), /^2 pairs from faq\.csv/);
+  assert.match(await list.locator('li .ed-hint').first().textContent(), /^row 1 of the file · about \d+ tokens$/);
+  await list.locator('li').nth(1).getByRole('button', { name: 'Add to example dialogues' }).click();
+  assert.equal(await page.getByLabel('Example dialogues', { exact: true }).inputValue(),
+    '<START>\n{{user}}: Your best opening?\n{{char}}: The Italian.');
+  await screenshots(page, 'editor-import-pairs');
+
+  await pick.setInputFiles({ name: 'broken.csv', mimeType: 'text/csv', buffer: Buffer.from('question,answer\nA?,B.\n"C?,D.\n') });
+  await page.waitForFunction(() => /was not imported/.test(document.querySelector('.ed-suggest > .ed-hint').textContent));
+  assert.equal(await page.locator('.ed-suggest > .ed-hint').textContent(), 'broken.csv was not imported: line 3: a quoted field is never closed');
+  assert.equal(await list.locator('li').count(), 0);
 });

@@ -1,8 +1,9 @@
 // Example dialogues proposed from the ratings: the character's best-rated replies (four
 // stars), each with the message it answered, found by the same rule as the training data
-// (crates/characters/src/chat/dataset/backup.rs, `suggested_examples`). Each is shown with
-// where it came from, to add to the card's example dialogues (then editable there) or to
-// leave out.
+// (crates/characters/src/chat/dataset/backup.rs, `suggested_examples`); or imported from
+// question/answer pairs (CSV or JSONL, as `kindred dataset import-qa` reads them). Each is
+// shown with where it came from, to add to the card's example dialogues (then editable
+// there) or to leave out.
 import { el, button } from './editor-dom.js';
 import { exportAll } from './backup.js';
 import { rustTools, errorText } from './wasm.js';
@@ -14,17 +15,44 @@ export class ExampleSuggestions {
     this.root = el('div', 'ed-suggest');
     this.find = button('Suggest from your ratings', 'ghost small');
     this.find.addEventListener('click', () => this.suggest());
+    const importLabel = el('label', 'button ghost small', 'Import question/answer pairs');
+    this.importFile = el('input', 'visually-hidden');
+    this.importFile.type = 'file';
+    this.importFile.accept = '.csv,.jsonl,text/csv,application/jsonl';
+    importLabel.append(this.importFile);
+    this.importFile.addEventListener('change', () => {
+      const [file] = this.importFile.files;
+      this.importFile.value = '';
+      if (file) this.importPairs(file);
+    });
+    const actions = el('div', 'ed-suggest-actions');
+    actions.append(this.find, importLabel);
     this.note = el('p', 'ed-hint');
     this.note.setAttribute('role', 'status');
     this.list = el('ul', 'ed-suggest-list');
     this.list.setAttribute('aria-label', 'Suggested example dialogues');
-    this.root.append(this.find, this.note, this.list);
+    this.root.append(actions, this.note, this.list);
     this.reset();
   }
 
   reset() {
     this.list.replaceChildren();
-    this.note.textContent = 'Replies you rated four stars in this character\'s chats can become its example dialogues.';
+    this.note.textContent = 'Replies you rated four stars in this character\'s chats can become its example dialogues, '
+      + 'as can question/answer pairs: a spreadsheet saved as CSV (question, answer) or JSONL.';
+  }
+
+  // A CSV or JSONL file of question/answer pairs, each shown to add or leave out; a file
+  // that cannot be read says which line is wrong.
+  async importPairs(file) {
+    try {
+      const tools = await rustTools();
+      const found = tools.import_examples(await file.text());
+      this.note.textContent = `${found.length} pair${found.length === 1 ? '' : 's'} from ${file.name}. Add the ones to keep.`;
+      this.list.replaceChildren(...found.map((example) => this.item(example)));
+    } catch (err) {
+      this.list.replaceChildren();
+      this.note.textContent = `${file.name} was not imported: ${errorText(err)}`;
+    }
   }
 
   async suggest() {
@@ -54,8 +82,10 @@ export class ExampleSuggestions {
 
   item(example) {
     const li = el('li', 'ed-suggest-item');
-    const stars = '★'.repeat(example.rating || 0);
-    li.append(el('p', 'ed-hint', `${stars} · about ${example.tokens} tokens · from a chat, message ${example.source?.message_id ?? ''}`));
+    const from = example.source?.kind === 'import'
+      ? `row ${example.source.row} of the file`
+      : `${'★'.repeat(example.rating || 0)} · from a chat, message ${example.source?.message_id ?? ''}`;
+    li.append(el('p', 'ed-hint', `${from} · about ${example.tokens} tokens`));
     li.append(el('pre', 'ed-suggest-text', example.text));
     const add = button('Add to example dialogues', 'ghost small');
     add.addEventListener('click', () => {

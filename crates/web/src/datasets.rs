@@ -18,6 +18,20 @@ pub fn suggested_examples(backup_json: &str, character: &str) -> Result<JsValue,
     to_js(&done)
 }
 
+/// Example dialogues from question/answer pairs (a spreadsheet saved as
+/// CSV, or JSONL), as `kindred dataset import-qa` reads them: `[{text,
+/// source: {kind: "import", row}, tokens}]` (tokens estimated), or an error
+/// naming the line that is wrong.
+#[wasm_bindgen]
+pub fn import_examples(text: &str) -> Result<JsValue, JsError> {
+    use kindred_characters::chat::dataset::import::{import_examples, ImportFormat};
+    let mut found = import_examples(text, ImportFormat::detect(text)).map_err(|e| JsError::new(&e.to_string()))?;
+    for e in &mut found {
+        e.tokens = e.text.len().div_ceil(4);
+    }
+    to_js(&found)
+}
+
 /// `backup_json`: what the app's "Export everything" writes; `format`: one
 /// of `backup::FORMATS`; `character`: only that character's chats. Returns
 /// `{text, lines, chats, characters}`.
