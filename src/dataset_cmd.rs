@@ -18,7 +18,7 @@ pub fn run(argv: &[String]) -> Result<(), String> {
         Some("export") => export(&argv[1..]),
         Some("import-qa") => import_qa(&argv[1..]),
         _ => Err(format!(
-            "usage: kindred dataset export --backup FILE --format {} [--character ID] --out FILE.jsonl\n       \
+            "usage: kindred dataset export --backup FILE --format {} [--character ID] [--leave-out CHAT,CHAT] --out FILE.jsonl\n       \
              kindred dataset import-qa FILE.csv|FILE.jsonl --character CARD --out CARD [--replace]",
             FORMATS.join("|")
         )),
@@ -31,7 +31,8 @@ fn export(argv: &[String]) -> Result<(), String> {
     let format = a.required("format")?;
     let text = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
     let backup: serde_json::Value = serde_json::from_str(&text).map_err(|e| format!("{path}: not JSON ({e})"))?;
-    let done = backup::export(&backup, format, a.get("character")).map_err(|e| format!("{path}: {e}"))?;
+    let leave_out: Vec<String> = a.get("leave-out").map(|l| l.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect()).unwrap_or_default();
+    let done = backup::export(&backup, format, a.get("character"), &leave_out).map_err(|e| format!("{path}: {e}"))?;
     let out = a.required("out")?;
     std::fs::write(out, &done.text).map_err(|e| format!("{out}: {e}"))?;
     println!("{} {format} lines from {} chats with {} characters in {out}", done.lines, done.chats, done.characters);

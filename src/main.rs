@@ -45,7 +45,7 @@ usage:
                 (first-token time per turn: cold, the turn before cached, the prompt read ahead)
   kindred scripted-model --tokenizer-from MODEL.gguf --out FILE.gguf [--say SENTENCE]
                 (a model that answers in a few fixed sentences at once, or only SENTENCE, with that file's tokenizer: for tests of the page)
-  kindred dataset export --backup FILE --format openai-chat|trl-sft|trl-preference|openai-dpo|kto [--character ID] --out FILE.jsonl
+  kindred dataset export --backup FILE --format openai-chat|trl-sft|trl-preference|openai-dpo|kto [--character ID] [--leave-out CHAT,CHAT] --out FILE.jsonl
                 (a backup from the app's Settings as training data: chats, or rated replies as preference pairs)
   kindred dataset import-qa FILE.csv|FILE.jsonl --character CARD --out CARD [--replace]
                 (question/answer pairs as the card's example dialogues; OUT's extension picks .json, .png or .charx)

@@ -505,6 +505,11 @@ fn dataset_export_turns_a_backup_into_training_files() {
     assert_eq!(rook.len(), 1);
     assert!(rook[0]["messages"][0]["content"].as_str().unwrap().contains("A raven."));
     assert!(dataset_lines(&backup, &out, &["--format", "trl-preference", "--character", "rook"]).is_empty());
+    // A chat left out gives nothing.
+    let kept = dataset_lines(&backup, &out, &["--format", "openai-chat", "--leave-out", "chat-w"]);
+    assert_eq!(kept.len(), 1);
+    assert!(kept[0]["messages"][0]["content"].as_str().unwrap().contains("A raven."), "only Rook's chat: {kept:?}");
+    assert!(dataset_lines(&backup, &out, &["--format", "kto", "--leave-out", "chat-r, chat-w"]).is_empty());
 
     for (args, why) in [
         (vec!["--format", "csv"], "one of openai-chat"),

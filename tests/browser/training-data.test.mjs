@@ -1,6 +1,7 @@
 // Settings, "Training data": a chat with two replies rated 4 and 1 stars becomes a preference
 // pair (the better reply chosen, the worse rejected), KTO lines for both, a chat line; what
-// a file will hold is said before the download; a character without chats gives nothing.
+// a file will hold is said before the download; a chat can be left out; a character without
+// chats gives nothing.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { screenshots, poll } from './harness.mjs';
@@ -54,6 +55,17 @@ test('rated replies download as preference, KTO and chat lines, counted first', 
 
   await page.locator('#dataset-format').selectOption('openai-chat');
   await poll(async () => /^1 line from 1 chat\. One chat a line/.test(await note(page)), { message: 'the chat counted' });
+
+  // One character's chats are listed, each ticked; one unticked is left out of the file.
+  await page.locator('#dataset-character').selectOption({ label: 'Wren' });
+  const chats = page.getByRole('group', { name: 'Chats in the file' });
+  await chats.getByRole('checkbox').first().waitFor();
+  assert.equal(await chats.getByRole('checkbox').count(), 1);
+  await chats.getByRole('checkbox').first().uncheck();
+  await poll(async () => /^0 lines from 0 chats/.test(await note(page)), { message: 'the chat left out' });
+  await screenshots(page, 'training-data-chats');
+  await chats.getByRole('checkbox').first().check();
+  await poll(async () => /^1 line from 1 chat\./.test(await note(page)), { message: 'the chat back in' });
 
   // A character without chats: nothing to download.
   await page.locator('#dataset-character').selectOption({ label: 'Rook' });

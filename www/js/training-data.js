@@ -4,6 +4,7 @@
 // will hold is shown before it is downloaded.
 import { exportAll } from './backup.js';
 import { listCharacters, displayName } from './character-store.js';
+import { listChats } from './chat-store.js';
 import { download } from './download.js';
 import { rustTools, errorText } from './wasm.js';
 
@@ -25,8 +26,12 @@ export class TrainingData {
   constructor(deps) {
     this.d = deps;
     this.serial = 0;
+    this.leftOut = new Set(); // chat ids unticked under "Chats in the file"
     $('dataset-format').addEventListener('change', () => this.preview());
-    $('dataset-character').addEventListener('change', () => this.preview());
+    $('dataset-character').addEventListener('change', async () => {
+      await this.listChats();
+      await this.preview();
+    });
     $('dataset-export').addEventListener('click', () => this.save());
   }
 
@@ -38,7 +43,33 @@ export class TrainingData {
       ...characters.map((c) => new Option(displayName(c), c.id)).sort((a, b) => a.text.localeCompare(b.text)),
     );
     $('dataset-character').value = characters.some((c) => c.id === chosen) ? chosen : '';
+    await this.listChats();
     await this.preview();
+  }
+
+  // The chosen character's chats, each ticked to go in the file; unticked ones are left out.
+  async listChats() {
+    const id = $('dataset-character').value;
+    this.leftOut.clear();
+    const chats = id ? await listChats(this.d.db, id).catch(() => []) : [];
+    $('dataset-chats').hidden = chats.length === 0;
+    $('dataset-chat-list').replaceChildren(...chats.map((chat) => {
+      const li = document.createElement('li');
+      const label = document.createElement('label');
+      label.className = 'inline';
+      const box = document.createElement('input');
+      box.type = 'checkbox';
+      box.checked = true;
+      box.addEventListener('change', () => {
+        if (box.checked) this.leftOut.delete(chat.id);
+        else this.leftOut.add(chat.id);
+        this.preview();
+      });
+      const when = new Date(chat.updatedAt || chat.createdAt || 0).toLocaleDateString();
+      label.append(box, document.createTextNode(` ${chat.title || 'Chat'} · ${when}`));
+      li.append(label);
+      return li;
+    }));
   }
 
   // The file for the current choice: {text, lines, chats, characters, format}.
@@ -46,7 +77,7 @@ export class TrainingData {
     const format = $('dataset-format').value;
     const character = $('dataset-character').value || undefined;
     const [backup, tools] = await Promise.all([exportAll(this.d.db), rustTools()]);
-    return { ...tools.dataset_export(JSON.stringify(backup), format, character), format };
+    return { ...tools.dataset_export(JSON.stringify(backup), format, character, [...this.leftOut]), format };
   }
 
   async preview() {

@@ -33,11 +33,11 @@ pub fn import_examples(text: &str) -> Result<JsValue, JsError> {
 }
 
 /// `backup_json`: what the app's "Export everything" writes; `format`: one
-/// of `backup::FORMATS`; `character`: only that character's chats. Returns
-/// `{text, lines, chats, characters}`.
+/// of `backup::FORMATS`; `character`: only that character's chats;
+/// `leave_out`: chat ids left out. Returns `{text, lines, chats, characters}`.
 #[wasm_bindgen]
-pub fn dataset_export(backup_json: &str, format: &str, character: Option<String>) -> Result<JsValue, JsError> {
+pub fn dataset_export(backup_json: &str, format: &str, character: Option<String>, leave_out: Option<Vec<String>>) -> Result<JsValue, JsError> {
     let value: serde_json::Value = serde_json::from_str(backup_json).map_err(|e| JsError::new(&format!("backup: {e}")))?;
-    let done = backup::export(&value, format, character.as_deref()).map_err(|e| JsError::new(&e))?;
+    let done = backup::export(&value, format, character.as_deref(), &leave_out.unwrap_or_default()).map_err(|e| JsError::new(&e))?;
     to_js(&done)
 }

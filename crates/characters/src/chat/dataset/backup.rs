@@ -26,15 +26,17 @@ pub struct Exported {
     pub characters: usize,
 }
 
-/// The backup's chats (of character `only`, when given) in `format`.
-pub fn export(backup: &Value, format: &str, only: Option<&str>) -> Result<Exported, String> {
+/// The backup's chats (of character `only`, when given; none of `leave_out`)
+/// in `format`.
+pub fn export(backup: &Value, format: &str, only: Option<&str>, leave_out: &[String]) -> Result<Exported, String> {
     if !FORMATS.contains(&format) {
         return Err(format!("format {format}: one of {}", FORMATS.join(", ")));
     }
     if backup["format"] != "kindred-backup" {
         return Err("not a Kindred backup (the app's Settings, \"Export everything\", writes one)".into());
     }
-    let chats = chats(backup, only);
+    let mut chats = chats(backup, only);
+    chats.retain(|(chat, _)| !leave_out.contains(&chat.id));
     if let Some(id) = only {
         if !backup["characters"].as_array().is_some_and(|cs| cs.iter().any(|c| c["id"] == id)) {
             return Err(format!("no character {id} in the backup"));
