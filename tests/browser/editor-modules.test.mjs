@@ -67,3 +67,18 @@ test('profiles compile, store in a card and read back through Rust', async () =>
   assert.throws(() => mod.compile_profile('{'), /profile/);
   assert.throws(() => mod.store_card_profile('[]', 'null', true));
 });
+
+test('a check puts the character\'s adapter on the model and keeps its results apart', async () => {
+  const { startCheck } = await import('../../www/js/check-panel.js');
+  const calls = [];
+  const engine = { check: (request, options, model) => { calls.push({ request, options, model }); return calls.length; } };
+  const prefs = { persona: { name: 'Sam' } };
+  const adapter = { id: 'adapter-1', name: 'mara-lora.gguf', scale: 1 };
+  startCheck(engine, { card: { name: 'Mara' }, lorebooks: [], prefs, options: {}, model: 'Gemma', adapter });
+  startCheck(engine, { card: { name: 'Mara' }, lorebooks: [], prefs, options: {}, model: 'Gemma' });
+  assert.deepEqual(calls[0].request.adapter, adapter);
+  assert.equal(calls[0].model, 'Gemma + mara-lora.gguf');
+  assert.equal(calls[1].request.adapter, undefined);
+  assert.equal(calls[1].model, 'Gemma');
+  assert.equal(calls[0].options.seed, 1);
+});

@@ -53,18 +53,21 @@ export function checkRate(summary, check) {
 }
 
 // Starts the check of `card` on the engine, seeded so the same model gives the same run.
-export function startCheck(engine, { card, lorebooks, prefs, options, model }) {
+// A character's trained adapter goes on the model for it, and its results are kept as
+// another model's ("MODEL + ADAPTER"), beside those of the model alone.
+export function startCheck(engine, { card, lorebooks, prefs, options, model, adapter = null }) {
   return engine.check({
     card,
     persona: prefs.persona,
     lorebooks,
     settings: promptSettings(prefs, 1),
     scan: { seed: 1 },
-  }, { ...options, seed: 1 }, model);
+    adapter: adapter ?? undefined,
+  }, { ...options, seed: 1 }, adapter ? `${model} + ${adapter.name}` : model);
 }
 
 export class CheckPanel {
-  // deps: {engine(), ready(), prefs(), options(), card(), lorebooks(), db, characterId(), modelName()}
+  // deps: {engine(), ready(), prefs(), options(), card(), lorebooks(), db, characterId(), modelName(), adapter()}
   constructor(deps) {
     this.d = deps;
     this.checkId = null;
@@ -135,6 +138,7 @@ export class CheckPanel {
     this.status.textContent = 'Checking…';
     this.checkId = startCheck(engine, {
       card: this.d.card(), lorebooks: this.d.lorebooks(), prefs, options: this.d.options(), model: this.d.modelName(),
+      adapter: this.d.adapter?.() ?? null,
     });
     this.refresh();
   }

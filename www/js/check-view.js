@@ -180,7 +180,7 @@ export class CheckView {
     run.phase = 'check';
     this.checkId = startCheck(engine, {
       card: this.character.card, lorebooks: (this.character.lorebooks || []).map((l) => l.book).filter(Boolean),
-      prefs: this.d.prefs(), options: this.d.options(), model: this.d.modelName(),
+      prefs: this.d.prefs(), options: this.d.options(), model: this.d.modelName(), adapter: this.character.adapter ?? null,
     });
     this.status.textContent = `${this.where()}…`;
   }

@@ -104,7 +104,7 @@ export class Editor {
     this.checkPanel = new CheckPanel({
       engine: this.d.engine, ready: this.d.ready, prefs: this.d.prefs, options: this.d.options, db: this.d.db,
       card: () => this.collect(), lorebooks: () => (this.record?.lorebooks || []).map((l) => l.book).filter(Boolean),
-      characterId: () => this.record?.id, modelName: () => this.d.modelName?.() || '',
+      characterId: () => this.record?.id, modelName: () => this.d.modelName?.() || '', adapter: () => this.adapter.value,
     });
 
     const top = el('div', 'ed-top');
