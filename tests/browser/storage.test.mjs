@@ -116,6 +116,26 @@ test('deleting a character takes its chats, their messages, memories and kept pr
   });
 });
 
+test('deleting a character takes its trained adapter, unless another character names it', async () => {
+  const out = await inPage('store-adapter', async (db) => {
+    const adapter = (id) => [
+      { op: 'put', store: 'models', value: { id, kind: 'adapter', complete: true } },
+      { op: 'put', store: 'model-chunks', value: { modelId: id, index: 0, data: new Uint8Array([1]).buffer } },
+    ];
+    await db.write([
+      { op: 'put', store: 'characters', value: { id: 'ada', card: { name: 'Ada' }, adapter: { id: 'adapter-a', name: 'a.gguf', scale: 1 } } },
+      { op: 'put', store: 'characters', value: { id: 'bea', card: { name: 'Bea' }, adapter: { id: 'adapter-b', name: 'b.gguf', scale: 1 } } },
+      { op: 'put', store: 'characters', value: { id: 'cal', card: { name: 'Cal' }, adapter: { id: 'adapter-b', name: 'b.gguf', scale: 0.5 } } },
+      ...adapter('adapter-a'), ...adapter('adapter-b'),
+    ]);
+    await db.deleteCharacter('ada');
+    await db.deleteCharacter('bea');
+    const [characters, models, chunks] = await db.getAllOf(['characters', 'models', 'model-chunks']);
+    return { characters: characters.map((c) => c.id), models: models.map((m) => m.id), chunks: chunks.map((c) => c.modelId) };
+  });
+  assert.deepEqual(out, { characters: ['cal'], models: ['adapter-b'], chunks: ['adapter-b'] }, 'Cal still uses adapter-b');
+});
+
 test('deleting a model removes its chunks and kept prompts and no other model\'s', async () => {
   const out = await inPage('store-model', async (db) => {
     const chunk = (modelId, index) => ({ op: 'put', store: 'model-chunks', value: { modelId, index, data: new Uint8Array([index]).buffer } });

@@ -1,6 +1,7 @@
 //! Deletes that take what hangs off a record with it, in one transaction: a
 //! chat with its messages, memories and stored prompt prefixes, a character
-//! with its chats, a model with its chunks and prefixes. Nothing is left half deleted if the browser stops midway.
+//! with its chats (and its trained adapter, when no other character names
+//! it), a model with its chunks and prefixes. Nothing is left half deleted if the browser stops midway.
 
 use idb::{KeyRange, Query, TransactionMode};
 use wasm_bindgen::prelude::*;
@@ -18,15 +19,30 @@ pub async fn chats(db: &IdbDatabase, ids: &[String]) -> Result<(), JsValue> {
 }
 
 pub async fn character(db: &IdbDatabase, id: &str) -> Result<(), JsValue> {
-    let tx = Tx::open(db, &["characters", "chats", "messages", "memories", "prefixes", "prefix-data"], TransactionMode::ReadWrite)?;
+    let stores = ["characters", "chats", "messages", "memories", "prefixes", "prefix-data", "models", "model-chunks"];
+    let tx = Tx::open(db, &stores, TransactionMode::ReadWrite)?;
     let key = JsValue::from_str(id);
-    tx.store("characters")?.delete(key.clone()).map_err(js)?;
+    let characters = tx.store("characters")?;
+    let adapter = characters.get(key.clone()).map_err(js)?.await.map_err(js)?.as_ref().and_then(adapter_of);
+    characters.delete(key.clone()).map_err(js)?;
     let by_character = tx.store("chats")?.index("characterId").map_err(js)?;
     let chat_ids = by_character.get_all_keys(Some(Query::from(key)), None).map_err(js)?.await.map_err(js)?;
     for chat in &chat_ids {
         chat_in(&tx, chat).await?;
     }
+    if let Some(adapter) = adapter {
+        let others = characters.get_all(None, None).map_err(js)?.await.map_err(js)?;
+        if !others.iter().any(|c| adapter_of(c).as_deref() == Some(adapter.as_str())) {
+            model_in(&tx, &JsValue::from_str(&adapter)).await?;
+        }
+    }
     tx.done().await
+}
+
+/// The stored adapter a character record names (`adapter.id`).
+fn adapter_of(record: &JsValue) -> Option<String> {
+    let adapter = js_sys::Reflect::get(record, &JsValue::from_str("adapter")).ok()?;
+    js_sys::Reflect::get(&adapter, &JsValue::from_str("id")).ok()?.as_string()
 }
 
 async fn chat_in(tx: &Tx, id: &JsValue) -> Result<(), JsValue> {
@@ -60,12 +76,16 @@ async fn prefixes_in(tx: &Tx, index: &str, id: &JsValue) -> Result<(), JsValue> 
 
 pub async fn model(db: &IdbDatabase, id: &str) -> Result<(), JsValue> {
     let tx = Tx::open(db, &["models", "model-chunks", "prefixes", "prefix-data"], TransactionMode::ReadWrite)?;
-    let key = JsValue::from_str(id);
+    model_in(&tx, &JsValue::from_str(id)).await?;
+    tx.done().await
+}
+
+async fn model_in(tx: &Tx, key: &JsValue) -> Result<(), JsValue> {
     tx.store("models")?.delete(key.clone()).map_err(js)?;
-    prefixes_in(&tx, "model", &key).await?;
-    let from = js_sys::Array::of2(&key, &JsValue::from_f64(0.0));
-    let to = js_sys::Array::of2(&key, &JsValue::from_f64(f64::INFINITY));
+    prefixes_in(tx, "model", key).await?;
+    let from = js_sys::Array::of2(key, &JsValue::from_f64(0.0));
+    let to = js_sys::Array::of2(key, &JsValue::from_f64(f64::INFINITY));
     let range = KeyRange::bound(&from, &to, None, None).map_err(js)?;
     tx.store("model-chunks")?.delete(Query::from(range)).map_err(js)?;
-    tx.done().await
+    Ok(())
 }
