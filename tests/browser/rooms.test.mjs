@@ -168,8 +168,11 @@ test('a muted member is never chosen; members can be added and removed', { timeo
   // Force-talk: a muted member still speaks when asked to.
   const count = (await shown(page)).length;
   await page.getByRole('button', { name: 'Let Juni talk now' }).click();
-  await page.waitForFunction((n) => document.body.dataset.roomRunning === 'false'
-    && document.querySelectorAll('#messages > li.message').length === n + 1, count, { timeout: 300_000 });
+  // Juni's reply is the next message once the room is still (a busy machine may let the
+  // reply start before the room says it runs: wait for the message, then the stillness).
+  await page.waitForFunction((n) => document.querySelectorAll('#messages > li.message').length >= n + 1, count, { timeout: 300_000 });
+  await page.waitForFunction(() => document.body.dataset.roomRunning === 'false' && document.body.dataset.generating === 'false',
+    null, { timeout: 300_000 });
   const forced = (await shown(page))[count];
   assert.equal(forced.author, 'juni');
   assert.equal(forced.status, 'done');
