@@ -3,7 +3,7 @@
 // replies at a strength. The engine checks a picked file before it is kept; the file is kept
 // in the "models" store like a model (Models lists it under storage), the character record
 // names it: {id, name, scale, bytes, matrices}.
-import { el, button, field } from './editor-dom.js';
+import { el, button, field, filePicker } from './editor-dom.js';
 import { beginModel, putChunk, completeModel, CHUNK_SIZE, ADAPTER_KIND } from './model-store.js';
 import { sha256Hex } from './model-fetch.js';
 import { formatBytes } from './format.js';
@@ -24,12 +24,7 @@ export class AdapterEditor {
     this.current.setAttribute('role', 'status');
     this.remove = button('Remove adapter', 'ghost small danger');
     this.remove.addEventListener('click', () => this.set(null));
-    const pickLabel = el('label', 'button ghost small', 'Choose adapter file');
-    this.pick = el('input', 'visually-hidden');
-    this.pick.type = 'file';
-    this.pick.accept = '.gguf';
-    pickLabel.append(this.pick);
-    this.pick.addEventListener('change', () => this.picked(this.pick.files?.[0]));
+    const pickLabel = filePicker('Choose adapter file', '.gguf', (file) => this.picked(file));
     this.scale = field('Strength', { type: 'number', hint: '1 as trained; 0 leaves it out; up to 2.' });
     Object.assign(this.scale.control, { min: '0', max: '2', step: '0.05' });
     this.scale.control.addEventListener('input', () => {
@@ -47,7 +42,6 @@ export class AdapterEditor {
 
   load(adapter) {
     this.adapter = adapter && typeof adapter.id === 'string' ? { ...adapter } : null;
-    this.pick.value = '';
     this.render();
   }
 
@@ -93,8 +87,6 @@ export class AdapterEditor {
       this.set({ id: meta.id, name: file.name, scale: 1, bytes: bytes.length, matrices });
     } catch (err) {
       this.render(`${file.name} was not added: ${errorText(err)}`);
-    } finally {
-      this.pick.value = '';
     }
   }
 }

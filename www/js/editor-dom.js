@@ -17,6 +17,22 @@ export function button(text, className = 'ghost', label = '') {
   return b;
 }
 
+// A button-looking label around a hidden file input: `onFile(file)` with the picked file,
+// and the input cleared so the same file can be picked again.
+export function filePicker(text, accept, onFile) {
+  const label = el('label', 'button ghost small', text);
+  const input = el('input', 'visually-hidden');
+  input.type = 'file';
+  input.accept = accept;
+  label.append(input);
+  input.addEventListener('change', () => {
+    const [file] = input.files;
+    input.value = '';
+    if (file) onFile(file);
+  });
+  return label;
+}
+
 // A labelled input or textarea. opts: {rows, hint, type, max, required, placeholder, value}
 export function field(labelText, opts = {}) {
   const id = uid('f');

@@ -4,7 +4,7 @@
 // question/answer pairs (CSV or JSONL, as `kindred dataset import-qa` reads them). Each is
 // shown with where it came from, to add to the card's example dialogues (then editable
 // there) or to leave out.
-import { el, button } from './editor-dom.js';
+import { el, button, filePicker } from './editor-dom.js';
 import { exportAll } from './backup.js';
 import { rustTools, errorText } from './wasm.js';
 
@@ -15,16 +15,7 @@ export class ExampleSuggestions {
     this.root = el('div', 'ed-suggest');
     this.find = button('Suggest from your ratings', 'ghost small');
     this.find.addEventListener('click', () => this.suggest());
-    const importLabel = el('label', 'button ghost small', 'Import question/answer pairs');
-    this.importFile = el('input', 'visually-hidden');
-    this.importFile.type = 'file';
-    this.importFile.accept = '.csv,.jsonl,text/csv,application/jsonl';
-    importLabel.append(this.importFile);
-    this.importFile.addEventListener('change', () => {
-      const [file] = this.importFile.files;
-      this.importFile.value = '';
-      if (file) this.importPairs(file);
-    });
+    const importLabel = filePicker('Import question/answer pairs', '.csv,.jsonl,text/csv,application/jsonl', (file) => this.importPairs(file));
     const actions = el('div', 'ed-suggest-actions');
     actions.append(this.find, importLabel);
     this.note = el('p', 'ed-hint');

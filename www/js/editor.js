@@ -5,7 +5,7 @@
 import { getCharacter, putCharacter, newId, displayName } from './character-store.js';
 import { avatarElement, forgetAvatar } from './avatar.js';
 import { rustTools, errorText } from './wasm.js';
-import { el, button, field, section, splitList } from './editor-dom.js';
+import { el, button, field, section, splitList, filePicker } from './editor-dom.js';
 import { TextList } from './editor-list.js';
 import { ProfileEditor } from './editor-profile.js';
 import { LorebookEditor } from './editor-lorebook.js';
@@ -155,16 +155,7 @@ export class Editor {
     const s = section('Basics');
     const avatarBox = el('div', 'ed-avatar');
     this.avatarSlot = el('span', 'avatar avatar-huge placeholder');
-    const pick = el('label', 'button ghost small', 'Upload avatar');
-    this.avatarInput = el('input', 'visually-hidden');
-    this.avatarInput.type = 'file';
-    this.avatarInput.accept = 'image/png,image/jpeg,image/webp,image/gif';
-    pick.append(this.avatarInput);
-    this.avatarInput.addEventListener('change', () => {
-      const [file] = this.avatarInput.files;
-      this.avatarInput.value = '';
-      if (file) this.uploadAvatar(file);
-    });
+    const pick = filePicker('Upload avatar', 'image/png,image/jpeg,image/webp,image/gif', (file) => this.uploadAvatar(file));
     this.removeAvatar = button('Remove avatar', 'ghost small');
     this.removeAvatar.addEventListener('click', () => {
       this.avatar = null;

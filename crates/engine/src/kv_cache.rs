@@ -56,11 +56,6 @@ impl KvCache {
         self.states.iter().any(|s| !s.is_empty())
     }
 
-    /// Floats of each layer's recurrent state.
-    pub fn state_sizes(&self) -> Vec<usize> {
-        self.states.iter().map(Vec::len).collect()
-    }
-
     /// Layer `layer`'s recurrent state after the cached positions.
     pub(crate) fn state_mut(&mut self, layer: usize) -> &mut [f32] {
         &mut self.states[layer]

@@ -105,30 +105,22 @@ pub fn load(bytes: &[u8], model: u64, widths: &[(usize, usize)], states: &[usize
     let n = u32_at(20) as usize;
     let at = HEADER + 12 * layers;
     let row_bytes: usize = widths.iter().map(|(k, v)| (k + v) * 2).sum();
-    let state_bytes = (0..layers).map(state_of).sum::<usize>() * 4;
+    let state_len = (0..layers).map(state_of).sum::<usize>() * 4;
     let ids = n.checked_mul(4).and_then(|b| b.checked_add(at));
-    let rows = row_bytes.checked_mul(n);
-    if rows.zip(ids).and_then(|(a, b)| a.checked_add(b)).and_then(|x| x.checked_add(state_bytes)) != Some(body.len()) {
+    if row_bytes.checked_mul(n).zip(ids).and_then(|(a, b)| a.checked_add(b)).and_then(|x| x.checked_add(state_len)) != Some(body.len()) {
         return Err(bad("its length does not match"));
     }
     let tokens: Vec<u32> = body[at..at + n * 4].chunks_exact(4).map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
-    let mut rest = &body[at + n * 4..];
-    let mut take = |floats: usize, wide: bool| -> Vec<f32> {
-        let size = if wide { 4 } else { 2 };
-        let (now, later) = rest.split_at(floats * size);
-        rest = later;
-        if wide {
-            now.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect()
-        } else {
-            now.chunks_exact(2).map(|c| half::f16::from_le_bytes([c[0], c[1]]).to_f32()).collect()
-        }
-    };
+    let (rows, state_bytes) = body[at + n * 4..].split_at(row_bytes * n);
+    let mut halves = rows.chunks_exact(2).map(|c| half::f16::from_le_bytes([c[0], c[1]]).to_f32());
     let mut cache = KvCache::with_states(widths.to_vec(), states);
     for (layer, &(kw, vw)) in widths.iter().enumerate() {
-        let (k, v) = (take(n * kw, false), take(n * vw, false));
+        let k: Vec<f32> = halves.by_ref().take(n * kw).collect();
+        let v: Vec<f32> = halves.by_ref().take(n * vw).collect();
         cache.push(layer, &k, &v);
     }
-    let loaded: Vec<Vec<f32>> = (0..layers).map(|i| take(state_of(i), true)).collect();
+    let mut floats = state_bytes.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]));
+    let loaded: Vec<Vec<f32>> = (0..layers).map(|i| floats.by_ref().take(state_of(i)).collect()).collect();
     if loaded.iter().flatten().any(|x| !x.is_finite()) {
         return Err(bad("a state that is not a number"));
     }

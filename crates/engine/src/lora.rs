@@ -19,7 +19,7 @@ use crate::quant::dot_row;
 pub struct Adapter {
     file: Gguf,
     /// (A, B) by the name of the matrix they adapt.
-    pairs: HashMap<String, (Weight, Weight)>,
+    pairs: HashMap<String, Arc<(Weight, Weight)>>,
     scale: f32,
     /// 0 when the file gives none.
     alpha: f32,
@@ -57,7 +57,7 @@ impl Adapter {
             if rank == 0 || a.dims != [rank, cols] || b.dims != [rows, rank] {
                 return Err(bad(format!("{name}: A {:?} and B {:?} do not fit a {rows}x{cols} matrix", a.dims, b.dims)));
             }
-            pairs.insert(name.to_string(), (Weight::from_ref(a, rank, cols)?, Weight::from_ref(b, rows, rank)?));
+            pairs.insert(name.to_string(), Arc::new((Weight::from_ref(a, rank, cols)?, Weight::from_ref(b, rows, rank)?)));
         }
         if file.tensors.keys().any(|n| n.ends_with(".lora_b") && !pairs.contains_key(n.trim_end_matches(".lora_b"))) {
             return Err(bad("a lora_b without its lora_a".into()));
@@ -75,34 +75,32 @@ impl Adapter {
     }
 
     /// Matrices it adapts.
-    pub fn len(&self) -> usize {
+    pub fn matrices(&self) -> usize {
         self.pairs.len()
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.pairs.is_empty()
-    }
-
-    /// The adapter of rows `row0..row0 + rows` of the matrix `name`, if any.
+    /// The adapter of rows `row0..` of the matrix `name`, if any.
     pub(crate) fn lora(self: &Arc<Self>, name: &str, row0: usize) -> Option<Lora> {
-        let (a, _) = self.pairs.get(name)?;
-        let scale = if self.alpha != 0.0 { self.scale * self.alpha / a.rows as f32 } else { self.scale };
-        Some(Lora { adapter: self.clone(), name: name.into(), row0, scale })
+        let ab = self.pairs.get(name)?;
+        let scale = if self.alpha != 0.0 { self.scale * self.alpha / ab.0.rows as f32 } else { self.scale };
+        Some(Lora { adapter: self.clone(), ab: ab.clone(), row0, scale })
     }
 }
 
 /// One matrix's adapter (a row range of it, for a tensor read in parts).
 #[derive(Clone)]
 pub struct Lora {
+    /// Holds the file A and B are read from.
     adapter: Arc<Adapter>,
-    name: String,
+    /// A and B (behind an Arc: a `Weight` holds its `Lora`).
+    ab: Arc<(Weight, Weight)>,
     row0: usize,
     scale: f32,
 }
 
 impl std::fmt::Debug for Lora {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Lora({} from row {}, scale {})", self.name, self.row0, self.scale)
+        write!(f, "Lora({} from row {}, scale {})", self.ab.1.name, self.row0, self.scale)
     }
 }
 
@@ -110,7 +108,7 @@ impl Lora {
     /// Adds `s B (A x)` for rows `r0..r0 + n` (of the part) to `out`, which
     /// holds those rows for each of the `t` tokens of `x`.
     pub(crate) fn add(&self, x: &[f32], t: usize, r0: usize, n: usize, out: &mut [f32]) {
-        let (a, b) = &self.adapter.pairs[&self.name];
+        let (a, b) = (&self.ab.0, &self.ab.1);
         let bytes = self.adapter.file.bytes();
         let rank = a.rows;
         let mut ax = vec![0f32; t * rank];

@@ -311,7 +311,7 @@ impl Engine {
     pub fn check_adapter(&self, bytes: Vec<u8>) -> Result<usize, JsError> {
         let st = self.inner.try_borrow().map_err(|_| busy())?;
         let adapter = kindred_engine::lora::Adapter::load(bytes, 1.0, st.session.model.gguf()).map_err(err)?;
-        Ok(adapter.len())
+        Ok(adapter.matrices())
     }
 
     /// Puts a stored prefix in the cache and returns its length in tokens.
