@@ -109,7 +109,9 @@ export class CheckPanel {
     this.startButton.disabled = !ready || this.busy;
     this.stopButton.disabled = !this.busy;
     this.root.dataset.busy = String(this.busy);
-    if (!ready && !this.busy && !this.run) this.status.textContent = 'The check runs once the model has loaded.';
+    const waiting = 'The check runs once the model has loaded.';
+    if (!ready && !this.busy && !this.run) this.status.textContent = waiting;
+    else if (ready && this.status.textContent === waiting) this.status.textContent = '';
   }
 
   // The last kept result for this character, if any.

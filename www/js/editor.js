@@ -13,6 +13,7 @@ import { avatarFromFile } from './editor-avatar.js';
 import { TokenCounter } from './editor-tokens.js';
 import { TryChat } from './try-chat.js';
 import { CheckPanel } from './check-panel.js';
+import { StudioPanel } from './studio-panel.js';
 import { AdapterEditor } from './editor-adapter.js';
 import { ExampleSuggestions } from './editor-suggestions.js';
 
@@ -106,6 +107,12 @@ export class Editor {
       card: () => this.collect(), lorebooks: () => (this.record?.lorebooks || []).map((l) => l.book).filter(Boolean),
       characterId: () => this.record?.id, modelName: () => this.d.modelName?.() || '', adapter: () => this.adapter.value,
     });
+    this.studioPanel = new StudioPanel({
+      engine: this.d.engine, ready: this.d.ready, prefs: this.d.prefs, options: this.d.options, db: this.d.db,
+      card: () => this.collect(), lorebooks: () => (this.record?.lorebooks || []).map((l) => l.book).filter(Boolean),
+      traits: () => this.profile.value.traits, characterId: () => this.record?.id, modelName: () => this.d.modelName?.() || '',
+      adapter: () => this.adapter.value, add: (text) => this.addExample(text),
+    });
 
     const top = el('div', 'ed-top');
     const heading = el('div', 'ed-heading');
@@ -143,7 +150,7 @@ export class Editor {
     form.append(this.basicsSection(), this.characterSection(), this.profileSection(),
       this.examplesSection(), this.promptsSection(), this.lorebookSection(), this.adapterSection(), this.notesSection());
     const side = el('div', 'ed-side');
-    side.append(this.tryChat.root, this.checkPanel.root);
+    side.append(this.tryChat.root, this.checkPanel.root, this.studioPanel.root);
     this.layout = el('div', 'ed-layout');
     this.layout.append(form, side);
     this.root.replaceChildren(top, this.status, this.leaveBar, this.tokens.root, tabs, this.layout);
@@ -277,6 +284,7 @@ export class Editor {
     this.showPane('form');
     this.tryChat.restart();
     this.checkPanel.restore();
+    this.studioPanel.restore();
     this.snapshot = this.fingerprint();
     this.refresh();
   }
@@ -377,6 +385,7 @@ export class Editor {
   }
 
   profileChanged() {
+    this.studioPanel?.renderTraits();
     const compiles = this.profile.compiles;
     if (compiles && !this.freeText) {
       this.freeText = { description: this.f.description.control.value, personality: this.f.personality.control.value };
@@ -437,6 +446,7 @@ export class Editor {
     this.tokens.dispose();
     this.tryChat.stop();
     this.checkPanel.stop();
+    if (this.studioPanel.busy) this.d.engine()?.stop();
     this.root.replaceChildren();
     this.built = false;
     this.hash = '';
@@ -447,6 +457,7 @@ export class Editor {
     this.tokens.onEngine(msg);
     this.tryChat.onEngine(msg);
     this.checkPanel.onEngine(msg);
+    this.studioPanel.onEngine(msg);
   }
 
   async save(then = null) {

@@ -179,6 +179,14 @@ export class EngineClient {
     return id;
   }
 
+  // The trait studio on request.card (see worker.js "studio"): progress and the result come as
+  // "studio-progress" and "studio-done" messages with the returned id.
+  studio(request, options, { traits, questions, candidates }) {
+    const id = this.nextId++;
+    this.send({ type: 'studio', id, request, options, traits, questions, candidates });
+    return id;
+  }
+
   stop() {
     this.send({ type: 'stop' });
   }

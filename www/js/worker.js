@@ -43,6 +43,9 @@
 //   {type:"check", id, request, options, limit?,    the quality harness's probe conversation for request.card
 //        model?}                                    (crates/web/src/eval.rs): at most `limit` probes; a "stop"
 //                                                   ends it after the reply in hand
+//   {type:"studio", id, request, options, traits,   the trait studio for request.card (crates/web/src/studio.rs):
+//        questions, candidates}                     traits [{name, description?}], questions per trait, replies
+//                                                   per question; a "stop" ends it after the answer in hand
 // Messages to the page:
 //   {type:"progress", phase, loaded, total}         phase: "download" | "cache" | "verify" | "init"
 //   {type:"notice", message}                        something worth knowing that is not an error
@@ -67,12 +70,16 @@
 //        record, summary}                           summary: pass rates so far (eval::Summary)
 //   {type:"check-done", id, run, summary, stopped,  the whole run (kindred_characters::eval::CharacterRun)
 //        seconds}
+//   {type:"studio-progress", id, done, total, step} a step begun: step {kind: "questions" | "candidate" |
+//                                                   "ranking", trait_name, question?, variant?}
+//   {type:"studio-done", id, result, stopped,       result: kindred_characters' StudioResult {items, issues}
+//        seconds}
 //   {type:"warm", id, state, left, n_prompt,         state: "reading" (left: tokens still to read), "ready"
 //        n_reused, n_shifted?, restored?, ms?,      (ms: time it took), "stopped" (replaced, a reply came, or
 //        message?}                                  request null) or "skipped" (message: why); restored: the
 //                                                   tokens taken from a stored prefix, or {refused: why};
 //                                                   n_shifted: of n_reused, kept past turns left out to fit
-//   {type:"error", scope, id?, message, refused?}   scope: "load" | "generate" | "complete" | "check"; refused:
+//   {type:"error", scope, id?, message, refused?}   scope: "load" | "generate" | "complete" | "check" | "studio"; refused:
 //                                                   a load refused because the engine cannot run the file
 //   {type:"count", id, tokens, exact, message?}     a "count" answered: the assembled prompt's token
 //                                                   counts (null with a message when it failed)
@@ -684,6 +691,63 @@ async function check(msg) {
   }
 }
 
+// The trait studio for one character (crates/web/src/studio.rs): the run in Rust says what to
+// ask next; a candidate is a chat reply to its question (assembled as the chat would, each with
+// its own seed), an instruction is the model's own answer kept to the step's JSON Schema.
+async function studio(msg) {
+  const id = msg.id;
+  if (!engine) return post({ type: 'error', scope: 'studio', id, message: 'The model is not loaded yet.' });
+  if (busy) return post({ type: 'error', scope: 'studio', id, message: 'The engine is busy with a reply.' });
+  busy = true;
+  stopRequested = false;
+  const t0 = performance.now();
+  try {
+    await endWarm();
+    const request = msg.request && typeof msg.request === 'object' ? msg.request : {};
+    const run = new wasmModule.StudioRun(JSON.stringify(request.card ?? {}), JSON.stringify(Array.isArray(msg.traits) ? msg.traits : []),
+      Number(msg.questions) || 0, Number(msg.candidates) || 0);
+    try {
+      let stopped = false;
+      for (;;) {
+        const step = JSON.parse(run.next());
+        if (!step) break;
+        const [done, total] = run.progress();
+        post({
+          type: 'studio-progress', id, done, total,
+          step: { kind: step.kind, trait_name: step.trait_name, question: step.question ?? null, variant: step.variant ?? null },
+        });
+        const options = msg.options && typeof msg.options === 'object' ? msg.options : {};
+        const out = step.kind === 'candidate'
+          ? await reply(id, { ...request, history: step.history, mode: 'reply', memory: undefined, room: undefined },
+            { ...options, seed: Number.isInteger(options.seed) ? options.seed + step.variant : undefined }, false)
+          : await instruct(id, step, options);
+        if (out.reason === 'user') { stopped = true; break; }
+        run.answer(out.text);
+      }
+      post({ type: 'studio-done', id, result: JSON.parse(run.result()), stopped, seconds: (performance.now() - t0) / 1000 });
+    } finally {
+      run.free();
+    }
+  } catch (err) {
+    post({ type: 'error', scope: 'studio', id, message: errorText(err) });
+  } finally {
+    busy = false;
+  }
+}
+
+// An instruction to the model as itself (no character, no adapter): the step's prompt as one
+// user message in the model's chat format, its answer kept to the step's JSON Schema.
+async function instruct(id, step, rawOptions) {
+  await useAdapter(null);
+  const options = checkOptions({
+    ...rawOptions, max_tokens: step.max_tokens, stop: [],
+    response_format: { type: 'json_schema', json_schema: { name: step.kind, schema: step.schema } },
+  });
+  engine.start(engine.render_chat([{ role: 'user', content: step.prompt }], null), options);
+  const out = await decode(id, false);
+  return { text: out.text, reason: out.reason };
+}
+
 // One step on whichever backend runs the model. A GPU that fails mid-reply has already handed
 // the reply to the CPU (the engine reads the tokens so far again there): say so and go on.
 async function engineStep() {
@@ -777,6 +841,7 @@ export function handle(msg) {
   else if (msg.type === 'generate') generate(msg);
   else if (msg.type === 'complete') complete(msg);
   else if (msg.type === 'check') check(msg);
+  else if (msg.type === 'studio') studio(msg);
   else if (msg.type === 'stop') stopRequested = true;
   else if (msg.type === 'warm') warm(msg);
   else if (msg.type === 'cancel') loadAbort?.abort();

@@ -310,3 +310,48 @@ fn engine_errors_and_empty_input() {
         }]
     );
 }
+
+/// The walk the page's worker drives: each step's kind, its schema and
+/// room, the chat a candidate answers (greeting, then the question), and
+/// progress that counts what is left.
+#[test]
+fn the_run_says_what_to_ask_and_keeps_count() {
+    use kindred_characters::chat::dataset::{StudioRun, StudioStep};
+    use kindred_characters::prompt::Author;
+    let mut character = rika();
+    character.first_mes = "Welcome to the shrine.".into();
+    let traits = [TraitSpec { name: "curious".into(), description: String::new() }];
+    let config = StudioConfig::for_page(2, 2);
+    let mut run = StudioRun::new(character, &traits, config).unwrap();
+    // One question step, two questions of two candidates and a ranking each.
+    assert_eq!(run.progress(), (0, 7));
+    let Some(StudioStep::Questions { schema, max_tokens, prompt, .. }) = run.next() else { panic!("questions first") };
+    assert!(prompt.contains("Trait: curious"));
+    assert_eq!(schema["minItems"], 2);
+    assert_eq!(schema["maxItems"], 2);
+    assert_eq!(schema["items"]["maxLength"], 200);
+    assert!(max_tokens >= 2 * 200 / 3, "room for two questions: {max_tokens}");
+    // Too short to be a message: dropped, so only one question is left.
+    run.answer(r#"["Why?", "What is inside the old bell?"]"#);
+    assert_eq!(run.progress(), (1, 4));
+    for (k, reply) in ["It rings for the dead, they say.", "Rika: Nobody knows! Shall we look?"].iter().enumerate() {
+        let Some(StudioStep::Candidate { question, variant, history, .. }) = run.next() else { panic!("a candidate") };
+        assert_eq!(question, "What is inside the old bell?");
+        assert_eq!(variant, k);
+        assert_eq!(history.len(), 2);
+        assert_eq!((history[0].author, history[0].text.as_str()), (Author::Char, "Welcome to the shrine."));
+        assert_eq!((history[1].author, history[1].text.as_str()), (Author::User, "What is inside the old bell?"));
+        run.answer(reply);
+    }
+    let Some(StudioStep::Ranking { schema, prompt, .. }) = run.next() else { panic!("a ranking") };
+    assert_eq!(schema["items"]["enum"], serde_json::json!([1, 2]));
+    assert!(prompt.contains("Candidate 2:\nNobody knows! Shall we look?"));
+    assert!(!run.done());
+    run.answer("[2, 1]");
+    assert!(run.done());
+    assert_eq!(run.next(), None);
+    assert_eq!(run.progress(), (4, 4));
+    assert_eq!(run.result().items[0].best(), Some("Nobody knows! Shall we look?"));
+    run.answer("ignored after the end");
+    assert_eq!(run.progress(), (4, 4));
+}

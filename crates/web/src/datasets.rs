@@ -2,7 +2,7 @@
 //! object in, JSON lines and their counts out, by the same rule as `kindred
 //! dataset export` (`kindred_characters::chat::dataset::backup`).
 
-use kindred_characters::chat::dataset::backup;
+use kindred_characters::chat::dataset::{backup, StudioResult};
 use wasm_bindgen::prelude::*;
 
 use crate::js::to_js;
@@ -40,4 +40,38 @@ pub fn dataset_export(backup_json: &str, format: &str, character: Option<String>
     let value: serde_json::Value = serde_json::from_str(backup_json).map_err(|e| JsError::new(&format!("backup: {e}")))?;
     let done = backup::export(&value, format, character.as_deref(), &leave_out.unwrap_or_default()).map_err(|e| JsError::new(&e))?;
     to_js(&done)
+}
+
+/// The trait studio's result as the person reviewed it (`StudioResult` as
+/// JSON text: the items they kept, each ranking with their pick first):
+/// the best replies as example dialogues, traits taken in turn, at most 8
+/// and about 1,600 tokens together (tokens estimated).
+#[wasm_bindgen]
+pub fn studio_examples(result_json: &str) -> Result<JsValue, JsError> {
+    let result: StudioResult = serde_json::from_str(result_json).map_err(|e| JsError::new(&format!("result: {e}")))?;
+    to_js(&result.example_dialogues(8, 1_600, &|text| text.len().div_ceil(4)))
+}
+
+/// The same result as preference pairs (the pick preferred over each other
+/// reply, the card's system message and the question as the prompt), as
+/// `format`: `trl-preference` or `openai-dpo` JSON lines. Returns `{text,
+/// lines}`.
+#[wasm_bindgen]
+pub fn studio_preferences(card_json: &str, result_json: &str, format: &str) -> Result<JsValue, JsError> {
+    use kindred_characters::chat::dataset::{to_openai_dpo_jsonl, to_trl_jsonl};
+    let card: kindred_characters::Card = serde_json::from_str(card_json).map_err(|e| JsError::new(&format!("card: {e}")))?;
+    let result: StudioResult = serde_json::from_str(result_json).map_err(|e| JsError::new(&format!("result: {e}")))?;
+    let pairs = result.preference_pairs(&kindred_characters::chat::ChatCharacter::from_card("studio", &card));
+    let text = match format {
+        "trl-preference" => to_trl_jsonl(&pairs),
+        "openai-dpo" => to_openai_dpo_jsonl(&pairs),
+        other => return Err(JsError::new(&format!("unknown format {other:?}: trl-preference or openai-dpo"))),
+    }
+    .map_err(|e| JsError::new(&e.to_string()))?;
+    #[derive(serde::Serialize)]
+    struct Done {
+        text: String,
+        lines: usize,
+    }
+    to_js(&Done { text, lines: pairs.len() })
 }

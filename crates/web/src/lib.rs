@@ -21,6 +21,8 @@ pub mod prepare;
 #[cfg(feature = "engine")]
 pub mod script_guard;
 #[cfg(feature = "engine")]
+pub mod studio;
+#[cfg(feature = "engine")]
 pub mod threads;
 
 pub mod cards;

@@ -14,8 +14,9 @@ pub struct QuantizedActs {
     pub group_scale: Vec<f32>,
     pub group_sum: Vec<i32>,
     pub group_sum16: Vec<i16>,
-    /// Q8_0-style values regrouped for the kernels that take them (AVX-512
-    /// natively, relaxed SIMD in wasm; empty elsewhere): per `LANE_GROUPS`
+    /// Values regrouped for the kernels that take them (Q8_0-style for
+    /// AVX-512 natively and relaxed SIMD in wasm, Q8_K-style for AVX-512's
+    /// Q4_K; empty elsewhere): per `LANE_GROUPS`
     /// groups of 16 values, 4 registers (of 4 bytes a group) whose i32 lane
     /// `g` holds 4 values of group `g`, the `k`-th four in register `k`
     /// (`lanes[4 LANE_GROUPS k + 4g + j] = qs[16g + 4k + j]`). Summed into
@@ -92,7 +93,7 @@ impl QuantizedActs {
         }
         self.lanes.clear();
         #[cfg(any(target_arch = "x86_64", all(target_arch = "wasm32", target_feature = "relaxed-simd")))]
-        if format == ActFormat::Q8_0 {
+        if format == ActFormat::Q8_0 || (cfg!(target_arch = "x86_64") && format == ActFormat::Q8K) {
             let chunk = 16 * LANE_GROUPS;
             self.lanes.resize(n / chunk * chunk, 0);
             for (l, q) in self.lanes.chunks_exact_mut(chunk).zip(self.qs.chunks_exact(chunk)) {

@@ -11,6 +11,7 @@ pub mod kto;
 pub mod parse;
 pub mod preference;
 pub mod sft;
+pub mod studio_run;
 pub mod trait_studio;
 
 use serde::Serialize;
@@ -25,9 +26,8 @@ pub use import::{
 pub use kto::{kto_examples, to_kto_jsonl, KtoExample};
 pub use preference::{preference_pairs, to_openai_dpo_jsonl, to_trl_jsonl, PreferencePair};
 pub use sft::{sft_messages, to_openai_chat_jsonl};
-pub use trait_studio::{
-    run_trait_studio, StudioConfig, StudioError, StudioItem, StudioResult, TraitSpec,
-};
+pub use studio_run::{run_trait_studio, StudioRun, StudioStep};
+pub use trait_studio::{StudioConfig, StudioError, StudioItem, StudioResult, TraitSpec};
 
 #[derive(Debug, Error)]
 pub enum DatasetError {

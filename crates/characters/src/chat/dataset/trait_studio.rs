@@ -4,15 +4,16 @@
 //! trait. The rankings become preference pairs and the best answers example
 //! dialogues.
 //!
-//! The engine is a plain function from prompt to answer, so the pipeline is
-//! the same for the in-page model, a native one, or a scripted test.
+//! The steps, one model answer each, are walked by `StudioRun`
+//! (studio_run.rs): the page's engine worker and `run_trait_studio` (a plain
+//! function from prompt to answer: a native model or a scripted test) drive
+//! the same run.
 
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use super::conversation::ChatMessage;
 use super::example::{format_example, ExampleDialogue, ExampleSource};
-use super::parse::{clean_reply, parse_list, parse_ranking};
 use super::preference::PreferencePair;
 use crate::chat::character::ChatCharacter;
 
@@ -32,6 +33,27 @@ pub struct StudioConfig {
     pub retries: usize,
     pub max_question_chars: usize,
     pub max_reply_chars: usize,
+}
+
+impl StudioConfig {
+    /// The page's run: counts a person picks, within what a small model
+    /// answers in minutes (1-10 questions a trait, 2-5 replies each), and
+    /// questions short enough to be a chat message.
+    pub fn for_page(questions: usize, candidates: usize) -> Self {
+        Self {
+            questions_per_trait: questions.clamp(1, 10),
+            candidates_per_question: candidates.clamp(2, 5),
+            max_traits: 8,
+            max_question_chars: 200,
+            ..Self::default()
+        }
+    }
+
+    /// Tokens an instruction's answer may take: `n` questions of at most
+    /// `max_question_chars` (about three characters a token) in a JSON array.
+    pub fn question_tokens(&self) -> usize {
+        self.questions_per_trait * (self.max_question_chars / 3 + 4) + 8
+    }
 }
 
 impl Default for StudioConfig {
@@ -97,7 +119,7 @@ pub enum StudioError<E: std::fmt::Display> {
     NoTraits,
 }
 
-fn trait_line(t: &TraitSpec) -> String {
+pub(super) fn trait_line(t: &TraitSpec) -> String {
     if t.description.trim().is_empty() {
         t.name.trim().to_owned()
     } else {
@@ -109,8 +131,11 @@ pub fn question_prompt(character: &ChatCharacter, t: &TraitSpec, n: usize) -> St
     format!(
         "You are helping to write training conversations for the character {name}.\n\n{about}\n\n\
          Trait: {trait_line}\n\n\
-         Write {n} different messages a user might send to {name} whose replies would clearly show \
-         whether {name} has this trait. Vary topic and tone; do not name the trait.\n\
+         Write {n} different messages that a visitor might send to {name} in a chat, each giving \
+         {name} a chance to show this trait in the reply. Write them as the visitor would type them, \
+         talking to {name} about their own life; vary topic and tone; never mention the trait itself.\n\n\
+         For example, for a character who is brave: [\"There is a strange noise in the cellar and I \
+         am scared to go down.\", \"My boss wants me to speak in front of the whole company tomorrow.\"]\n\n\
          Answer with a JSON array of {n} strings and nothing else.",
         name = character.name,
         about = character.description_block(true),
@@ -157,86 +182,6 @@ pub fn ranking_prompt(
          best first, for example [2, 1, 3].",
     );
     out
-}
-
-/// Run the whole pipeline. Malformed answers are retried, then skipped and
-/// reported in `issues`; an engine error stops the run.
-pub fn run_trait_studio<E: std::fmt::Display>(
-    character: &ChatCharacter,
-    traits: &[TraitSpec],
-    config: &StudioConfig,
-    engine: &mut dyn FnMut(&str) -> Result<String, E>,
-) -> Result<StudioResult, StudioError<E>> {
-    let traits: Vec<&TraitSpec> = traits
-        .iter()
-        .filter(|t| !t.name.trim().is_empty())
-        .take(config.max_traits)
-        .collect();
-    if traits.is_empty() {
-        return Err(StudioError::NoTraits);
-    }
-    let mut result = StudioResult::default();
-    let mut ask = |prompt: &str| engine(prompt).map_err(StudioError::Engine);
-    for t in traits {
-        let prompt = question_prompt(character, t, config.questions_per_trait);
-        let mut questions = Vec::new();
-        for _ in 0..=config.retries {
-            questions = parse_list(
-                &ask(&prompt)?,
-                config.questions_per_trait,
-                config.max_question_chars,
-            );
-            if !questions.is_empty() {
-                break;
-            }
-        }
-        if questions.is_empty() {
-            result.issues.push(StudioIssue::NoQuestions {
-                trait_name: t.name.clone(),
-            });
-            continue;
-        }
-        for question in questions {
-            let mut candidates: Vec<String> = Vec::new();
-            for k in 0..config.candidates_per_question {
-                let answer = ask(&candidate_prompt(character, &question, k))?;
-                if let Some(reply) = clean_reply(&answer, &character.name, config.max_reply_chars) {
-                    if !candidates.contains(&reply) {
-                        candidates.push(reply);
-                    }
-                }
-            }
-            if candidates.len() < 2 {
-                result.issues.push(StudioIssue::TooFewCandidates {
-                    trait_name: t.name.clone(),
-                    question,
-                    got: candidates.len(),
-                });
-                continue;
-            }
-            let prompt = ranking_prompt(character, t, &question, &candidates);
-            let mut ranking = None;
-            for _ in 0..=config.retries {
-                ranking = parse_ranking(&ask(&prompt)?, candidates.len());
-                if ranking.is_some() {
-                    break;
-                }
-            }
-            match ranking {
-                Some(ranking) => result.items.push(StudioItem {
-                    trait_name: t.name.clone(),
-                    question,
-                    candidates,
-                    ranking,
-                }),
-                None => result.issues.push(StudioIssue::UnreadableRanking {
-                    trait_name: t.name.clone(),
-                    question,
-                }),
-            }
-        }
-    }
-    Ok(result)
 }
 
 impl StudioResult {

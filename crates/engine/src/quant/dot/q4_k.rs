@@ -107,7 +107,11 @@ pub unsafe fn avx512<const N: usize>(row: &[u8], a: [&QuantizedActs; N]) -> [f32
     use super::x86::*;
     use core::arch::x86_64::*;
     if N == 8 {
-        let r = avx512_8(row, core::array::from_fn(|t| a[t]));
+        let a8 = core::array::from_fn(|t| a[t]);
+        let r = match avx512_lanes_8(row, a8) {
+            Some(r) => r,
+            None => avx512_8(row, a8),
+        };
         return core::array::from_fn(|t| r[t]);
     }
     let nb = blocks(row, &a, BLOCK_BYTES, 256);
@@ -154,6 +158,91 @@ unsafe fn avx512_8(row: &[u8], a: [&QuantizedActs; 8]) -> [f32; 8] {
     let mut out = [0f32; 8];
     _mm256_storeu_ps(out.as_mut_ptr(), t);
     out
+}
+
+/// `avx512_8` on activations regrouped as the 32-value types' are
+/// (`QuantizedActs::lanes`: i32 lane g of a 128-value chunk's registers
+/// holds fours of its group g), with the weights' nibbles permuted to
+/// match: VNNI's `dpbusd` then sums a group's products in one lane with no
+/// i16 step, two products a chunk leave each lane a part of one sub-block
+/// (at most 8 * 15 * 127, an i16), and one pack of the two chunks' lanes
+/// and one `madd` multiply them by their sub-blocks' scales. Five products
+/// a block and token where `avx512_8` takes eight 512-bit-equivalent ones.
+/// `None` where an activation row lacks its regrouped values.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma,f16c")]
+unsafe fn avx512_lanes_8(row: &[u8], a: [&QuantizedActs; 8]) -> Option<[f32; 8]> {
+    use super::x86::{bytes_per_group, f16, load32, Acts};
+    use super::x86_512::{scales8, sums8};
+    use core::arch::x86_64::*;
+    let nb = blocks(row, &a, BLOCK_BYTES, 256);
+    if a.iter().any(|x| x.lanes.len() < nb * 256) {
+        return None;
+    }
+    // Register r (0, 1) of chunk h: lane p takes four k = 2r + p / 8 of
+    // group g = p % 8, i.e. sub-block 4h + g / 2 (nibble chunk 2h + g / 4,
+    // its low nibbles for even g / 2), bytes 16 (g % 2) + 4k.. of it. The
+    // chunks' nibbles come as [low | high] registers, dword 8 * plane + l / 4.
+    const fn pick(r: i32) -> [i32; 16] {
+        let mut idx = [0i32; 16];
+        let mut p = 0;
+        while p < 16 {
+            let (k, g) = (2 * r + p as i32 / 8, p as i32 % 8);
+            idx[p] = 16 * (g / 4) + 8 * ((g / 2) % 2) + 4 * (g % 2) + k;
+            p += 1;
+        }
+        idx
+    }
+    // Word w of the two chunks' packed sums (`packs_epi32`: per 128 bits, four
+    // dwords of chunk 0, then four of chunk 1) belongs to sub-block 4h + g / 2.
+    const fn scale_pick() -> [i16; 32] {
+        let mut idx = [0i16; 32];
+        let mut w = 0;
+        while w < 32 {
+            let (l, h) = (w / 8, (w % 8) / 4);
+            let g = (4 * l + w % 4) % 8;
+            idx[w] = (4 * h + g / 2) as i16;
+            w += 1;
+        }
+        idx
+    }
+    const PICK: [[i32; 16]; 2] = [pick(0), pick(1)];
+    const SCALE_PICK: [i16; 32] = scale_pick();
+    let ap = Acts::new(&a);
+    let (m4, shifts) = (_mm512_set1_epi8(0x0f), _mm512_setr_epi64(0, 0, 0, 0, 4, 4, 4, 4));
+    let idx = [0, 1].map(|r| _mm512_loadu_si512(PICK[r].as_ptr() as *const __m512i));
+    let sidx = _mm512_loadu_si512(SCALE_PICK.as_ptr() as *const __m512i);
+    let mut t = _mm256_setzero_ps();
+    for (i, b) in row.chunks_exact(BLOCK_BYTES).take(nb).enumerate() {
+        let (d, dmin) = (f16(b), f16(&b[2..]));
+        let (sc, m) = scales_mins(b);
+        // [low | high] nibbles of each 32-byte chunk.
+        let z: [__m512i; 4] = core::array::from_fn(|c| {
+            _mm512_and_si512(_mm512_srlv_epi64(_mm512_broadcast_i64x4(load32(&b[16 + 32 * c..])), shifts), m4)
+        });
+        let w: [[__m512i; 2]; 2] = core::array::from_fn(|h| core::array::from_fn(|r| _mm512_permutex2var_epi32(z[2 * h], idx[r], z[2 * h + 1])));
+        let scales = _mm512_permutexvar_epi16(sidx, _mm512_cvtepu8_epi16(_mm256_castsi128_si256(_mm_cvtsi64_si128(sc as i64))));
+        let mins = bytes_per_group(m);
+        let s: [__m256i; 8] = core::array::from_fn(|tk| {
+            let x = ap.lanes(tk).add(256 * i) as *const __m512i;
+            let dot = |h: usize| {
+                let s = _mm512_dpbusd_epi32(_mm512_setzero_si512(), w[h][0], _mm512_loadu_si512(x.add(2 * h)));
+                _mm512_dpbusd_epi32(s, w[h][1], _mm512_loadu_si512(x.add(2 * h + 1)))
+            };
+            let p = _mm512_madd_epi16(_mm512_packs_epi32(dot(0), dot(1)), scales);
+            _mm256_add_epi32(_mm512_castsi512_si256(p), _mm512_extracti64x4_epi64(p, 1))
+        });
+        let m: [__m256i; 8] = core::array::from_fn(|tk| _mm256_madd_epi16(mins, ap.sums16(tk, 16 * i)));
+        let (s, m, ad) = (_mm256_cvtepi32_ps(sums8(&s)), _mm256_cvtepi32_ps(sums8(&m)), scales8(&ap, 16 * i));
+        let term = _mm256_sub_ps(
+            _mm256_mul_ps(ad, _mm256_mul_ps(_mm256_set1_ps(d), s)),
+            _mm256_mul_ps(ad, _mm256_mul_ps(_mm256_set1_ps(dmin), m)),
+        );
+        t = _mm256_add_ps(t, term);
+    }
+    let mut out = [0f32; 8];
+    _mm256_storeu_ps(out.as_mut_ptr(), t);
+    Some(out)
 }
 
 /// Nibbles and activations split into even and odd bytes as i16 lanes
