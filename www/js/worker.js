@@ -651,13 +651,8 @@ async function endWarm() {
 // probe answered as a chat reply would be, scored in Rust, sent to the page as it comes.
 async function check(msg) {
   const id = msg.id;
-  if (!engine) return post({ type: 'error', scope: 'check', id, message: 'The model is not loaded yet.' });
-  if (busy) return post({ type: 'error', scope: 'check', id, message: 'The engine is busy with a reply.' });
-  busy = true;
-  stopRequested = false;
   const t0 = performance.now();
-  try {
-    await endWarm();
+  await engineTask('check', id, async () => {
     const request = msg.request && typeof msg.request === 'object' ? msg.request : {};
     const limit = Number.isInteger(msg.limit) && msg.limit > 0 ? msg.limit : 0;
     const user = typeof request.persona?.name === 'string' ? request.persona.name : '';
@@ -684,8 +679,21 @@ async function check(msg) {
     } finally {
       run.free();
     }
+  });
+}
+
+// A long task on the engine (a check, a trait studio run): refused without a model or while a
+// reply runs; it holds the engine, any warm-up ended first; a failure is posted in `scope`.
+async function engineTask(scope, id, body) {
+  if (!engine) return post({ type: 'error', scope, id, message: 'The model is not loaded yet.' });
+  if (busy) return post({ type: 'error', scope, id, message: 'The engine is busy with a reply.' });
+  busy = true;
+  stopRequested = false;
+  try {
+    await endWarm();
+    await body();
   } catch (err) {
-    post({ type: 'error', scope: 'check', id, message: errorText(err) });
+    post({ type: 'error', scope, id, message: errorText(err) });
   } finally {
     busy = false;
   }
@@ -696,14 +704,10 @@ async function check(msg) {
 // its own seed), an instruction is the model's own answer kept to the step's JSON Schema.
 async function studio(msg) {
   const id = msg.id;
-  if (!engine) return post({ type: 'error', scope: 'studio', id, message: 'The model is not loaded yet.' });
-  if (busy) return post({ type: 'error', scope: 'studio', id, message: 'The engine is busy with a reply.' });
-  busy = true;
-  stopRequested = false;
   const t0 = performance.now();
-  try {
-    await endWarm();
+  await engineTask('studio', id, async () => {
     const request = msg.request && typeof msg.request === 'object' ? msg.request : {};
+    const options = msg.options && typeof msg.options === 'object' ? msg.options : {};
     const run = new wasmModule.StudioRun(JSON.stringify(request.card ?? {}), JSON.stringify(Array.isArray(msg.traits) ? msg.traits : []),
       Number(msg.questions) || 0, Number(msg.candidates) || 0);
     try {
@@ -716,7 +720,6 @@ async function studio(msg) {
           type: 'studio-progress', id, done, total,
           step: { kind: step.kind, trait_name: step.trait_name, question: step.question ?? null, variant: step.variant ?? null },
         });
-        const options = msg.options && typeof msg.options === 'object' ? msg.options : {};
         const out = step.kind === 'candidate'
           ? await reply(id, { ...request, history: step.history, mode: 'reply', memory: undefined, room: undefined },
             { ...options, seed: Number.isInteger(options.seed) ? options.seed + step.variant : undefined }, false)
@@ -728,11 +731,7 @@ async function studio(msg) {
     } finally {
       run.free();
     }
-  } catch (err) {
-    post({ type: 'error', scope: 'studio', id, message: errorText(err) });
-  } finally {
-    busy = false;
-  }
+  });
 }
 
 // An instruction to the model as itself (no character, no adapter): the step's prompt as one

@@ -107,12 +107,9 @@ pub unsafe fn avx512<const N: usize>(row: &[u8], a: [&QuantizedActs; N]) -> [f32
     use super::x86::*;
     use core::arch::x86_64::*;
     if N == 8 {
-        let a8 = core::array::from_fn(|t| a[t]);
-        let r = match avx512_lanes_8(row, a8) {
-            Some(r) => r,
-            None => avx512_8(row, a8),
-        };
-        return core::array::from_fn(|t| r[t]);
+        if let Some(r) = avx512_8(row, core::array::from_fn(|t| a[t])) {
+            return core::array::from_fn(|t| r[t]);
+        }
     }
     let nb = blocks(row, &a, BLOCK_BYTES, 256);
     let ap = Acts::new(&a);
@@ -129,51 +126,45 @@ pub unsafe fn avx512<const N: usize>(row: &[u8], a: [&QuantizedActs; N]) -> [f32
     t.map(|v| _mm_cvtss_f32(v))
 }
 
-/// `avx512` for 8 tokens (a prefill's tile): each block's 8 sums reduced
-/// together (`x86_512::sums8`) and its f32 step (`k_term`) taken for the 8
-/// in one vector, the same operations lane for lane (no FMA), so the same
-/// numbers. Per token the reductions and the scalar step cost a third of
-/// the block.
+/// A block's f32 step for 8 tokens: their exact scaled sums `s` (8 lanes
+/// each) and mins times group sums, reduced together (`x86_512::sums8`),
+/// then `k_term` (ad * (d * s) - ad * (dmin * m)) lane for lane, the same
+/// operations as the scalar step (no FMA), so the same numbers.
 #[cfg(target_arch = "x86_64")]
+#[inline]
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma,f16c")]
-unsafe fn avx512_8(row: &[u8], a: [&QuantizedActs; 8]) -> [f32; 8] {
-    use super::x86::Acts;
-    use super::x86_512::{scaled_dots, scales8, sums8};
+unsafe fn step8(
+    ap: &super::x86::Acts<8>,
+    i: usize,
+    (d, dmin): (f32, f32),
+    s: &[core::arch::x86_64::__m256i; 8],
+    mins: core::arch::x86_64::__m256i,
+) -> core::arch::x86_64::__m256 {
+    use super::x86_512::{scales8, sums8};
     use core::arch::x86_64::*;
-    let nb = blocks(row, &a, BLOCK_BYTES, 256);
-    let ap = Acts::new(&a);
-    let mut t = _mm256_setzero_ps();
-    for (i, b) in row.chunks_exact(BLOCK_BYTES).take(nb).enumerate() {
-        let ((d, dmin), w, sc, mins) = decode(b);
-        let s: [__m256i; 8] = core::array::from_fn(|tk| scaled_dots(&w, &sc, &ap, tk, 256 * i));
-        let m: [__m256i; 8] = core::array::from_fn(|tk| _mm256_madd_epi16(mins, ap.sums16(tk, 16 * i)));
-        let (s, m, ad) = (_mm256_cvtepi32_ps(sums8(&s)), _mm256_cvtepi32_ps(sums8(&m)), scales8(&ap, 16 * i));
-        // k_term: ad * (d * s) - ad * (dmin * m).
-        let term = _mm256_sub_ps(
-            _mm256_mul_ps(ad, _mm256_mul_ps(_mm256_set1_ps(d), s)),
-            _mm256_mul_ps(ad, _mm256_mul_ps(_mm256_set1_ps(dmin), m)),
-        );
-        t = _mm256_add_ps(t, term);
-    }
-    let mut out = [0f32; 8];
-    _mm256_storeu_ps(out.as_mut_ptr(), t);
-    out
+    let m: [__m256i; 8] = core::array::from_fn(|tk| _mm256_madd_epi16(mins, ap.sums16(tk, 16 * i)));
+    let (s, m, ad) = (_mm256_cvtepi32_ps(sums8(s)), _mm256_cvtepi32_ps(sums8(&m)), scales8(ap, 16 * i));
+    _mm256_sub_ps(
+        _mm256_mul_ps(ad, _mm256_mul_ps(_mm256_set1_ps(d), s)),
+        _mm256_mul_ps(ad, _mm256_mul_ps(_mm256_set1_ps(dmin), m)),
+    )
 }
 
-/// `avx512_8` on activations regrouped as the 32-value types' are
-/// (`QuantizedActs::lanes`: i32 lane g of a 128-value chunk's registers
-/// holds fours of its group g), with the weights' nibbles permuted to
-/// match: VNNI's `dpbusd` then sums a group's products in one lane with no
-/// i16 step, two products a chunk leave each lane a part of one sub-block
-/// (at most 8 * 15 * 127, an i16), and one pack of the two chunks' lanes
-/// and one `madd` multiply them by their sub-blocks' scales. Five products
-/// a block and token where `avx512_8` takes eight 512-bit-equivalent ones.
+/// `avx512` for 8 tokens (a prefill's tile), on activations regrouped as
+/// the 32-value types' are (`QuantizedActs::lanes`: i32 lane g of a
+/// 128-value chunk's registers holds fours of its group g), with the
+/// weights' nibbles permuted to match: VNNI's `dpbusd` then sums a group's
+/// products in one lane with no i16 step, two products a chunk leave each
+/// lane a part of one sub-block (at most 8 * 15 * 127, an i16), and one
+/// pack of the two chunks' lanes and one `madd` multiply them by their
+/// sub-blocks' scales: five products a block and token where `avx512`'s
+/// `maddubs` and `dpwssd` take eight 512-bit-equivalent ones (prefill 1.1x
+/// on Q4_K shapes). Each block's 8 sums are reduced together (`step8`).
 /// `None` where an activation row lacks its regrouped values.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma,f16c")]
-unsafe fn avx512_lanes_8(row: &[u8], a: [&QuantizedActs; 8]) -> Option<[f32; 8]> {
+unsafe fn avx512_8(row: &[u8], a: [&QuantizedActs; 8]) -> Option<[f32; 8]> {
     use super::x86::{bytes_per_group, f16, load32, Acts};
-    use super::x86_512::{scales8, sums8};
     use core::arch::x86_64::*;
     let nb = blocks(row, &a, BLOCK_BYTES, 256);
     if a.iter().any(|x| x.lanes.len() < nb * 256) {
@@ -232,13 +223,7 @@ unsafe fn avx512_lanes_8(row: &[u8], a: [&QuantizedActs; 8]) -> Option<[f32; 8]>
             let p = _mm512_madd_epi16(_mm512_packs_epi32(dot(0), dot(1)), scales);
             _mm256_add_epi32(_mm512_castsi512_si256(p), _mm512_extracti64x4_epi64(p, 1))
         });
-        let m: [__m256i; 8] = core::array::from_fn(|tk| _mm256_madd_epi16(mins, ap.sums16(tk, 16 * i)));
-        let (s, m, ad) = (_mm256_cvtepi32_ps(sums8(&s)), _mm256_cvtepi32_ps(sums8(&m)), scales8(&ap, 16 * i));
-        let term = _mm256_sub_ps(
-            _mm256_mul_ps(ad, _mm256_mul_ps(_mm256_set1_ps(d), s)),
-            _mm256_mul_ps(ad, _mm256_mul_ps(_mm256_set1_ps(dmin), m)),
-        );
-        t = _mm256_add_ps(t, term);
+        t = _mm256_add_ps(t, step8(&ap, i, (d, dmin), &s, mins));
     }
     let mut out = [0f32; 8];
     _mm256_storeu_ps(out.as_mut_ptr(), t);
