@@ -97,6 +97,9 @@ test('the trait studio ranks replies for a trait, takes the person\'s pick, and 
   const examples = await page.getByLabel('Example dialogues', { exact: true }).inputValue();
   assert.ok(examples.includes(`<START>\n{{user}}: ${shown[0].question}\n{{char}}: ${picked}`), examples);
   assert.match(await panel.locator('.check-status').textContent(), /^Added \d+ example dialogues?/);
+  await panel.getByRole('button', { name: 'Add kept replies to example dialogues' }).click();
+  assert.equal(await page.getByLabel('Example dialogues', { exact: true }).inputValue(), examples, 'not added twice');
+  assert.equal(await panel.locator('.check-status').textContent(), 'These are in the example dialogues already.');
 
   // Kept over a reload, the pick included.
   const again = await openStudio(page, true);

@@ -34,6 +34,7 @@ export class StudioPanel {
     this.result = null;
     this.extra = [];
     this.seen = new Set();
+    this.added = new Set();
     this.root = el('section', 'check-panel studio-panel');
     this.root.setAttribute('aria-labelledby', 'studio-title');
     const head = el('div', 'try-head');
@@ -144,6 +145,7 @@ export class StudioPanel {
   async restore() {
     this.extra = [];
     this.seen = new Set();
+    this.added = new Set();
     this.traitList.replaceChildren();
     this.renderTraits();
     this.result = null;
@@ -264,10 +266,15 @@ export class StudioPanel {
   async useAsExamples() {
     try {
       const examples = (await rustTools()).studio_examples(JSON.stringify(this.kept()));
-      for (const e of examples) this.d.add(e.text);
-      this.status.textContent = examples.length
-        ? `Added ${examples.length} example ${examples.length === 1 ? 'dialogue' : 'dialogues'} (at most 8, about 1,600 tokens together). Save to keep them.`
-        : 'No kept message to add.';
+      // A second click adds only what the first did not.
+      const fresh = examples.filter((e) => !this.added.has(e.text));
+      for (const e of fresh) {
+        this.d.add(e.text);
+        this.added.add(e.text);
+      }
+      this.status.textContent = fresh.length
+        ? `Added ${fresh.length} example ${fresh.length === 1 ? 'dialogue' : 'dialogues'} (at most 8, about 1,600 tokens together). Save to keep them.`
+        : examples.length ? 'These are in the example dialogues already.' : 'No kept message to add.';
     } catch (err) {
       this.status.textContent = `Could not add them: ${errorText(err)}`;
     }
