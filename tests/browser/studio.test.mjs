@@ -40,7 +40,7 @@ test('the trait studio ranks replies for a trait, takes the person\'s pick, and 
   await panel.getByLabel('Messages per trait').fill('2');
   await panel.getByLabel('Replies per message').fill('2');
 
-  const run = panel.getByRole('button', { name: 'Run the trait studio' });
+  const run = panel.getByRole('button', { name: 'Run studio on this character' });
   await poll(async () => !(await run.isDisabled()), { timeout: 60_000, message: 'the studio can start' });
   await run.click();
   await poll(async () => /^Step \d+ of about \d+: /.test(await panel.locator('.check-status').textContent()),
@@ -110,7 +110,7 @@ test('the trait studio ranks replies for a trait, takes the person\'s pick, and 
   assert.equal(await kept.nth(1).locator('.studio-pick').count(), 1, 'the model\'s pick still marked');
 
   // Stopped after its first answer: it says so.
-  const start = again.getByRole('button', { name: 'Run the trait studio' });
+  const start = again.getByRole('button', { name: 'Run studio on this character' });
   await poll(async () => !(await start.isDisabled()), { timeout: 60_000, message: 'the studio can start again' });
   await start.click();
   await poll(async () => /^Step 2 /.test(await again.locator('.check-status').textContent()), { timeout: 120_000, message: 'a second step' });

@@ -40,7 +40,7 @@ export class StudioPanel {
     const head = el('div', 'try-head');
     const title = el('h3', '', 'Trait studio');
     title.id = 'studio-title';
-    this.startButton = button('Run studio', 'primary small', 'Run the trait studio');
+    this.startButton = button('Run studio', 'primary small', 'Run studio on this character');
     this.startButton.addEventListener('click', () => this.start());
     this.stopButton = button('Stop', 'ghost small', 'Stop the trait studio');
     this.stopButton.addEventListener('click', () => this.d.engine()?.stop());
