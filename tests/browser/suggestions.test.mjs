@@ -1,14 +1,16 @@
 // Ratings that teach: in the character editor, "Suggest from your ratings" proposes the
 // character's four-star replies (a non-chosen swipe too), each with the message it
 // answered, as example dialogues; three stars and fewer are not proposed. One added joins
-// the example dialogues field and is saved with the card; one left out goes. Question/answer
+// the example dialogues field and is saved with the card, and is in the prompt of the
+// character's next reply; one left out goes. Question/answer
 // pairs from a CSV file are offered the same way, and a broken file names its line. Real
 // IndexedDB, the page's Rust tools, real Chromium.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { screenshots } from './harness.mjs';
 import { session } from './session.mjs';
-import { readStores, importCards, seedChat } from './app-page.mjs';
+import { readStores, importCards, seedChat, gotoLibrary } from './app-page.mjs';
+import { waitForModel, openCharacter, sendAndWatch, lastPrompt } from './chat-page.mjs';
 
 const card = (name) => ({ spec: 'chara_card_v3', spec_version: '3.0', data: { name, description: `${name} keeps the lighthouse.`, first_mes: 'Hello {{user}}.' } });
 
@@ -77,6 +79,14 @@ test('four-star replies are proposed as example dialogues, added and saved with 
   await page.waitForFunction(() => document.body.dataset.view === 'character');
   const saved = (await readStores(page, ['characters'])).characters.find((c) => c.id === mara);
   assert.equal(saved.card.mes_example, block, 'saved with the card');
+
+  // Accepted, it is in the prompt of the character's next reply (its chat shows the other swipe).
+  assert.equal((await waitForModel(page)).state, 'ready');
+  await gotoLibrary(page);
+  await openCharacter(page, 'Mara');
+  await sendAndWatch(page, 'Tell me about the lamp.');
+  const prompt = await lastPrompt(page);
+  assert.ok(prompt.text.includes('A lens, polished daily.'), `the example is in the prompt: ${prompt.text}`);
 
   // A character with no rated reply gets none, and says why.
   await openEditor(page, rook);
