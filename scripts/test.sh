@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets up and runs every test: Rust unit and integration tests (engine
-# against llama.cpp's reference, cards, prompts, chats), the fuzz targets on
-# a fixed set of inputs, then the app in headless Chromium.
+# against llama.cpp's reference, cards, prompts, chats), the training-data
+# exports through Hugging Face datasets, the fuzz targets on a fixed set of
+# inputs, then the app in headless Chromium.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh test
@@ -16,6 +17,9 @@ echo "== Rust tests"
 # building them all again (the dev profile already optimised them, so the
 # tests lose only debug assertions, which the fuzz build below keeps).
 cargo test --workspace --release
+
+echo "== training-data exports loaded with Hugging Face datasets, each format's field rules"
+target/py-datasets/bin/python tests/datasets/check_exports.py target/release/kindred
 
 echo "== fuzz targets, a fixed set of inputs each (scripts/fuzz.sh SECONDS fuzzes for real)"
 scripts/fuzz.sh --runs 1000

@@ -66,6 +66,10 @@ pub fn export(backup: &Value, format: &str, only: Option<&str>, leave_out: &[Str
         _ => to_kto_jsonl(&views.iter().flat_map(|(c, x)| kto_examples(c, x)).collect::<Vec<_>>()),
     }
     .map_err(|e| e.to_string())?;
+    // A branch is a chat of its own holding copies of the messages it grew from, ratings
+    // included: the same pair, or the same conversation, would otherwise weigh twice.
+    let mut seen = BTreeSet::new();
+    let text: String = text.lines().filter(|l| seen.insert(*l)).map(|l| format!("{l}\n")).collect();
     let characters: BTreeSet<&str> = chats.iter().map(|(_, c)| c.id.as_str()).collect();
     Ok(Exported { lines: text.lines().count(), chats: chats.len(), characters: characters.len(), text })
 }
