@@ -446,7 +446,7 @@ export class Editor {
     this.tokens.dispose();
     this.tryChat.stop();
     this.checkPanel.stop();
-    if (this.studioPanel.busy) this.d.engine()?.stop();
+    this.studioPanel.stop();
     this.root.replaceChildren();
     this.built = false;
     this.hash = '';

@@ -43,7 +43,7 @@ export class StudioPanel {
     this.startButton = button('Run studio', 'primary small', 'Run studio on this character');
     this.startButton.addEventListener('click', () => this.start());
     this.stopButton = button('Stop', 'ghost small', 'Stop the trait studio');
-    this.stopButton.addEventListener('click', () => this.d.engine()?.stop());
+    this.stopButton.addEventListener('click', () => this.stop());
     const actions = el('div', 'try-actions');
     actions.append(this.stopButton, this.startButton);
     head.append(title, actions);
@@ -99,6 +99,10 @@ export class StudioPanel {
 
   get busy() {
     return this.runId !== null;
+  }
+
+  stop() {
+    if (this.busy) this.d.engine()?.stop();
   }
 
   refresh() {

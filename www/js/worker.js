@@ -371,20 +371,8 @@ function checkModelUrl(url, hasFile, name) {
 
 // One reply at a time: `write(received)` writes the reply asked for by message `id` (the
 // read-ahead ended first) and returns its "done" message; a failure is an error of `scope`.
-async function replyJob(id, scope, write) {
-  if (!engine) return post({ type: 'error', scope, id, message: 'The model is not loaded yet.' });
-  if (busy) return post({ type: 'error', scope, id, message: 'A reply is already being written.' });
-  busy = true;
-  stopRequested = false;
-  const received = performance.now();
-  try {
-    await endWarm();
-    post({ type: 'done', id, ...await write(received) });
-  } catch (err) {
-    post({ type: 'error', scope, id, message: errorText(err) });
-  } finally {
-    busy = false;
-  }
+function replyJob(id, scope, write) {
+  return engineTask(scope, id, async (received) => post({ type: 'done', id, ...await write(received) }));
 }
 
 function generate(msg) {
@@ -651,8 +639,7 @@ async function endWarm() {
 // probe answered as a chat reply would be, scored in Rust, sent to the page as it comes.
 async function check(msg) {
   const id = msg.id;
-  const t0 = performance.now();
-  await engineTask('check', id, async () => {
+  await engineTask('check', id, async (t0) => {
     const request = msg.request && typeof msg.request === 'object' ? msg.request : {};
     const limit = Number.isInteger(msg.limit) && msg.limit > 0 ? msg.limit : 0;
     const user = typeof request.persona?.name === 'string' ? request.persona.name : '';
@@ -682,16 +669,18 @@ async function check(msg) {
   });
 }
 
-// A long task on the engine (a check, a trait studio run): refused without a model or while a
-// reply runs; it holds the engine, any warm-up ended first; a failure is posted in `scope`.
+// Work that holds the engine (a reply, a check, a trait studio run): refused without a model or
+// while other work holds it; any warm-up ended first; a failure is posted in `scope`. `body`
+// gets the time the request came (a reply's first-token wait counts from it).
 async function engineTask(scope, id, body) {
   if (!engine) return post({ type: 'error', scope, id, message: 'The model is not loaded yet.' });
   if (busy) return post({ type: 'error', scope, id, message: 'The engine is busy with a reply.' });
   busy = true;
   stopRequested = false;
+  const received = performance.now();
   try {
     await endWarm();
-    await body();
+    await body(received);
   } catch (err) {
     post({ type: 'error', scope, id, message: errorText(err) });
   } finally {
@@ -704,8 +693,7 @@ async function engineTask(scope, id, body) {
 // its own seed), an instruction is the model's own answer kept to the step's JSON Schema.
 async function studio(msg) {
   const id = msg.id;
-  const t0 = performance.now();
-  await engineTask('studio', id, async () => {
+  await engineTask('studio', id, async (t0) => {
     const request = msg.request && typeof msg.request === 'object' ? msg.request : {};
     const options = msg.options && typeof msg.options === 'object' ? msg.options : {};
     const run = new wasmModule.StudioRun(JSON.stringify(request.card ?? {}), JSON.stringify(Array.isArray(msg.traits) ? msg.traits : []),

@@ -58,16 +58,12 @@ pub fn studio_examples(result_json: &str) -> Result<JsValue, JsError> {
 /// lines}`.
 #[wasm_bindgen]
 pub fn studio_preferences(card_json: &str, result_json: &str, format: &str) -> Result<JsValue, JsError> {
-    use kindred_characters::chat::dataset::{to_openai_dpo_jsonl, to_trl_jsonl};
     let card: kindred_characters::Card = serde_json::from_str(card_json).map_err(|e| JsError::new(&format!("card: {e}")))?;
     let result: StudioResult = serde_json::from_str(result_json).map_err(|e| JsError::new(&format!("result: {e}")))?;
     let pairs = result.preference_pairs(&kindred_characters::chat::ChatCharacter::from_card("studio", &card));
-    let text = match format {
-        "trl-preference" => to_trl_jsonl(&pairs),
-        "openai-dpo" => to_openai_dpo_jsonl(&pairs),
-        other => return Err(JsError::new(&format!("unknown format {other:?}: trl-preference or openai-dpo"))),
-    }
-    .map_err(|e| JsError::new(&e.to_string()))?;
+    let text = kindred_characters::chat::dataset::preference_jsonl(format, &pairs)
+        .ok_or_else(|| JsError::new(&format!("unknown format {format:?}: trl-preference or openai-dpo")))?
+        .map_err(|e| JsError::new(&e.to_string()))?;
     #[derive(serde::Serialize)]
     struct Done {
         text: String,

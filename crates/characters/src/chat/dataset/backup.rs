@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 
 use super::adaptive_examples::{adaptive_examples, AdaptiveConfig};
 use super::example::ExampleDialogue;
-use super::{kto_examples, preference_pairs, sft_messages, to_kto_jsonl, to_openai_chat_jsonl, to_openai_dpo_jsonl, to_trl_jsonl, DatasetContext};
+use super::{kto_examples, preference_jsonl, preference_pairs, sft_messages, to_kto_jsonl, to_openai_chat_jsonl, DatasetContext};
 use crate::card::Card;
 use crate::chat::{Author, Chat, ChatCharacter, Message, Names, Rating, Swipe};
 
@@ -57,11 +57,8 @@ pub fn export(backup: &Value, format: &str, only: Option<&str>, leave_out: &[Str
         }
         "trl-preference" | "openai-dpo" => {
             let pairs: Vec<_> = views.iter().flat_map(|(c, x)| preference_pairs(c, x)).collect();
-            if format == "trl-preference" {
-                to_trl_jsonl(&pairs)
-            } else {
-                to_openai_dpo_jsonl(&pairs)
-            }
+            // This arm names only preference formats: `None` cannot come.
+            preference_jsonl(format, &pairs).unwrap_or_else(|| Ok(String::new()))
         }
         _ => to_kto_jsonl(&views.iter().flat_map(|(c, x)| kto_examples(c, x)).collect::<Vec<_>>()),
     }

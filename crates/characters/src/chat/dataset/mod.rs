@@ -24,7 +24,7 @@ pub use import::{
     import_examples, parse_csv_pairs, parse_jsonl_pairs, ImportError, ImportFormat, QaPair,
 };
 pub use kto::{kto_examples, to_kto_jsonl, KtoExample};
-pub use preference::{preference_pairs, to_openai_dpo_jsonl, to_trl_jsonl, PreferencePair};
+pub use preference::{preference_jsonl, preference_pairs, to_openai_dpo_jsonl, to_trl_jsonl, PreferencePair};
 pub use sft::{sft_messages, to_openai_chat_jsonl};
 pub use studio_run::{run_trait_studio, StudioRun, StudioStep};
 pub use trait_studio::{StudioConfig, StudioError, StudioItem, StudioResult, TraitSpec};

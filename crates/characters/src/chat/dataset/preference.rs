@@ -91,3 +91,13 @@ pub fn to_openai_dpo_jsonl(pairs: &[PreferencePair]) -> Result<String, DatasetEr
         })
     }))
 }
+
+/// Pairs in the preference format named as the CLI and the page name it
+/// (`trl-preference` or `openai-dpo`); `None` for another name.
+pub fn preference_jsonl(format: &str, pairs: &[PreferencePair]) -> Option<Result<String, DatasetError>> {
+    match format {
+        "trl-preference" => Some(to_trl_jsonl(pairs)),
+        "openai-dpo" => Some(to_openai_dpo_jsonl(pairs)),
+        _ => None,
+    }
+}
