@@ -45,8 +45,8 @@ attach((msg) => {
     current.port?.postMessage({ ...msg, id: current.localId });
     if (msg.type === 'done' || msg.type === 'error') {
       current = null;
-      // After the engine has finished with this reply (it posts "done" before it is free).
-      queueMicrotask(next);
+      // The engine posts a reply's last message once it is free for the next.
+      next();
     }
   }
 });

@@ -372,7 +372,7 @@ function checkModelUrl(url, hasFile, name) {
 // One reply at a time: `write(received)` writes the reply asked for by message `id` (the
 // read-ahead ended first) and returns its "done" message; a failure is an error of `scope`.
 function replyJob(id, scope, write) {
-  return engineTask(scope, id, async (received) => post({ type: 'done', id, ...await write(received) }));
+  return engineTask(scope, id, async (received) => ({ type: 'done', id, ...await write(received) }));
 }
 
 function generate(msg) {
@@ -659,10 +659,10 @@ async function check(msg) {
         const ms = (out.stats?.prefill_ms ?? 0) + (out.stats?.decode_ms ?? 0);
         progress(JSON.parse(run.record(out.raw, String(out.reason), out.stats?.n_generated ?? 0, ms)));
       }
-      post({
+      return {
         type: 'check-done', id, run: JSON.parse(run.result()), summary: JSON.parse(run.summary()), stopped,
         seconds: (performance.now() - t0) / 1000,
-      });
+      };
     } finally {
       run.free();
     }
@@ -671,21 +671,25 @@ async function check(msg) {
 
 // Work that holds the engine (a reply, a check, a trait studio run): refused without a model or
 // while other work holds it; any warm-up ended first; a failure is posted in `scope`. `body`
-// gets the time the request came (a reply's first-token wait counts from it).
+// gets the time the request came (a reply's first-token wait counts from it) and returns its
+// last message, posted once the engine is free: whoever hears it may ask for the next piece of
+// work at once (the shared host does, for the next page's reply).
 async function engineTask(scope, id, body) {
   if (!engine) return post({ type: 'error', scope, id, message: 'The model is not loaded yet.' });
   if (busy) return post({ type: 'error', scope, id, message: 'The engine is busy with a reply.' });
   busy = true;
   stopRequested = false;
   const received = performance.now();
+  let last;
   try {
     await endWarm();
-    await body(received);
+    last = await body(received);
   } catch (err) {
-    post({ type: 'error', scope, id, message: errorText(err) });
+    last = { type: 'error', scope, id, message: errorText(err) };
   } finally {
     busy = false;
   }
+  post(last);
 }
 
 // The trait studio for one character (crates/web/src/studio.rs): the run in Rust says what to
@@ -715,7 +719,7 @@ async function studio(msg) {
         if (out.reason === 'user') { stopped = true; break; }
         run.answer(out.text);
       }
-      post({ type: 'studio-done', id, result: JSON.parse(run.result()), stopped, seconds: (performance.now() - t0) / 1000 });
+      return { type: 'studio-done', id, result: JSON.parse(run.result()), stopped, seconds: (performance.now() - t0) / 1000 };
     } finally {
       run.free();
     }
