@@ -62,7 +62,11 @@ pub fn run(argv: &[String]) -> Result<(), String> {
             None => None,
         };
         let runs = GpuRuns { n_prompt, n_decode, prefill_chunk: chunk, ahead: !a.has("no-ahead") };
-        return bench_gpu(bytes, &source, read_s, &runs, bw, a.get("format") == Some("json"));
+        let lora = match a.get("lora") {
+            Some(path) => Some((std::fs::read(path).map_err(|e| format!("{path}: {e}"))?, a.num("lora-scale", 1.0f32)?)),
+            None => None,
+        };
+        return bench_gpu(bytes, lora, &source, read_s, &runs, bw, a.get("format") == Some("json"));
     }
     let t1 = Instant::now();
     let mut session = Session::load(bytes).map_err(|e| e.to_string())?;
@@ -124,15 +128,27 @@ struct GpuRuns {
 /// The same figures through the wgpu backend: the prompt in prefill chunks
 /// of the tiled mat-mul (`prefill_chunk` in the report), decode reading
 /// back only the argmax.
-fn bench_gpu(bytes: Vec<u8>, source: &str, read_s: f64, runs: &GpuRuns, bandwidth_gbs: Option<f64>, json_out: bool) -> Result<(), String> {
+#[allow(clippy::too_many_arguments)]
+fn bench_gpu(
+    bytes: Vec<u8>,
+    lora: Option<(Vec<u8>, f32)>,
+    source: &str,
+    read_s: f64,
+    runs: &GpuRuns,
+    bandwidth_gbs: Option<f64>,
+    json_out: bool,
+) -> Result<(), String> {
     use kindred_engine::gpu::{GpuModel, Pick, SampleParams};
-    use kindred_engine::{Gguf, Tokenizer};
+    use kindred_engine::Tokenizer;
     let GpuRuns { n_prompt, n_decode, prefill_chunk, ahead } = *runs;
     let t1 = Instant::now();
-    let g = Gguf::from_bytes(bytes).map_err(|e| e.to_string())?;
-    let tok = Tokenizer::from_gguf(&g).map_err(|e| e.to_string())?;
+    // The session holds the file, with the adapter on it when one is given.
+    let mut session = Session::load(bytes).map_err(|e| e.to_string())?;
+    session.set_adapter(lora).map_err(|e| format!("--lora: {e}"))?;
+    let g = session.model.gguf();
+    let tok = Tokenizer::from_gguf(g).map_err(|e| e.to_string())?;
     let opts = kindred_engine::gpu::GpuModelOptions { prefill_chunk, ..Default::default() };
-    let mut model = GpuModel::load_with(&g, &opts).map_err(|e| e.to_string())?;
+    let mut model = GpuModel::load_with(g, &opts).map_err(|e| e.to_string())?;
     let load_s = t1.elapsed().as_secs_f64();
     let mut prompt = tok.encode(&TEXT.repeat(1 + n_prompt / 40), true).map_err(|e| e.to_string())?;
     prompt.truncate(n_prompt.max(1));

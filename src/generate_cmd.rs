@@ -22,8 +22,7 @@ pub fn run(argv: &[String]) -> Result<(), String> {
     match backend {
         "cpu" => {}
         "gpu" if opts.json_schema.is_some() => return Err("--json and --json-schema run on the CPU backend".into()),
-        "gpu" if a.has("lora") => return Err("--lora runs on the CPU backend".into()),
-        "gpu" => return gpu_generate(a.required("model")?, a.required("prompt")?, &opts, json),
+        "gpu" => return gpu_generate(&a, a.required("prompt")?, &opts, json),
         b => return Err(format!("--backend {b}: expected auto, cpu or gpu")),
     }
     let mut session = crate::load_model(&a)?;
@@ -83,17 +82,18 @@ fn auto_backend() -> &'static str {
 
 /// Generation on the wgpu backend: the prompt in prefill chunks, each token
 /// sampled on the GPU with the CPU sampler's rule and seeded draws, so only
-/// each chosen token id is read back.
-fn gpu_generate(path: &str, prompt: &str, opts: &GenerateOptions, json: bool) -> Result<(), String> {
+/// each chosen token id is read back. The model as `load_model` gives it,
+/// with any `--lora` adapter on it.
+fn gpu_generate(a: &Args, prompt: &str, opts: &GenerateOptions, json: bool) -> Result<(), String> {
     use kindred_engine::gpu::{GpuModel, SampleParams};
     use kindred_engine::sampler::Sampler;
     use kindred_engine::stream::TextStream;
-    use kindred_engine::{Gguf, Tokenizer};
+    use kindred_engine::Tokenizer;
     let mut sampler = Sampler::new(opts.sampler.clone()).map_err(|e| e.to_string())?;
-    let bytes = std::fs::read(path).map_err(|e| format!("{path}: {e}"))?;
-    let g = Gguf::from_bytes(bytes).map_err(|e| format!("{path}: {e}"))?;
-    let tok = Tokenizer::from_gguf(&g).map_err(|e| e.to_string())?;
-    let mut model = GpuModel::load(&g).map_err(|e| e.to_string())?;
+    let session = crate::load_model(a)?;
+    let g = session.model.gguf();
+    let tok = Tokenizer::from_gguf(g).map_err(|e| e.to_string())?;
+    let mut model = GpuModel::load(g).map_err(|e| e.to_string())?;
     let ids = tok.encode(prompt, true).map_err(|e| e.to_string())?;
     let mut stream = TextStream::new(opts.stop.clone());
     let (mut out, mut text) = (Vec::new(), String::new());

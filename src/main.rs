@@ -28,7 +28,7 @@ usage:
                    [--seed 0] [--stop S] (the app's sampling; --temperature 0 is the raw argmax)
                    [--format json|text] [--threads N] [--backend cpu|gpu]
                    [--json | --json-schema FILE] (the completion kept to a JSON object, or to the schema's values)
-                   [--lora FILE [--lora-scale 1]] (a LoRA adapter of the model, in GGUF, on the CPU)
+                   [--lora FILE [--lora-scale 1]] (a LoRA adapter of the model, in GGUF)
   kindred chat --model PATH --character CARD [--user NAME] [--max-tokens 120] [--style auto|story|roleplay|transcript] [--threads N]
                [--lora FILE [--lora-scale 1]] (the character trained elsewhere, as a LoRA adapter of the model)
                [--context N] [--no-shift] (a chat that outgrows N tokens keeps its later turns cached: context shift)

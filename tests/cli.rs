@@ -556,10 +556,11 @@ fn dataset_import_qa_adds_example_dialogues_to_a_card() {
     std::fs::remove_dir_all(&dir).ok();
 }
 
-/// `--lora FILE [--lora-scale S]`: a LoRA adapter of the model on the CPU,
+/// `--lora FILE [--lora-scale S]`: a LoRA adapter of the model,
 /// written here for a tiny random model (`bench --save-adapter`). Scale 0 is
-/// the base model; the adapter changes the greedy ids; an adapter of another
-/// model, or a scale without a file, is an error naming it.
+/// the base model; the adapter changes the greedy ids, on the GPU backend as
+/// on the CPU; an adapter of another model, or a scale without a file, is an
+/// error naming it.
 #[test]
 fn generate_takes_a_lora_adapter() {
     let dir = std::env::temp_dir().join(format!("kindred-lora-{}", std::process::id()));
@@ -594,6 +595,9 @@ fn generate_takes_a_lora_adapter() {
     let adapted = ids(&["--lora".as_ref(), adapter.as_os_str()]).unwrap();
     assert_ne!(adapted, base, "the adapter changes the reply");
     assert_eq!(ids(&["--lora".as_ref(), adapter.as_os_str(), "--lora-scale".as_ref(), "0".as_ref()]).unwrap(), base);
+    // Runs on whatever adapter wgpu finds: lavapipe on the project's machines.
+    let on_gpu = ids(&["--lora".as_ref(), adapter.as_os_str(), "--backend".as_ref(), "gpu".as_ref()]).unwrap();
+    assert_eq!(on_gpu, adapted, "the GPU's greedy ids with the adapter");
     let err = ids(&["--lora".as_ref(), other.as_os_str()]).unwrap_err();
     assert!(err.contains("made for llama"), "{err}");
     let err = ids(&["--lora-scale".as_ref(), "0.5".as_ref()]).unwrap_err();

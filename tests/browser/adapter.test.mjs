@@ -2,15 +2,15 @@
 // added in the character editor, checked by the engine (an adapter of another model is
 // refused with the reason), kept on the device, and put on the model for that character's
 // replies, which then differ from the model's own; removed, the replies are the model's own
-// again. The adapter is random (`kindred bench --save-adapter`), the model real (Gemma 3
-// 270M), the browser real.
+// again; on WebGPU the same, on the GPU. The adapters are random (`kindred bench
+// --save-adapter`), the model real (Gemma 3 270M; on WebGPU the scripted one), the browser real.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REPO, TEST_MODEL, screenshots } from './harness.mjs';
+import { REPO, TEST_MODEL, SCRIPTED_MODEL, ensureScripted, startServer, launchBrowser, screenshots } from './harness.mjs';
 import { session } from './session.mjs';
 import { waitForModel, replyAfter, messages } from './chat-page.mjs';
 import { readStores, importCards, seedChat } from './app-page.mjs';
@@ -27,14 +27,16 @@ let dir;
 let adapter;
 let foreign;
 
+// A random rank-4 adapter of the model `args` name, written to `out`.
+function writeAdapter(args, out) {
+  const run = spawnSync(BIN, ['bench', ...args, '--save-adapter', out, '--adapter-rank', '4', '--prompt-tokens', '1', '--decode-tokens', '1', '--format', 'json']);
+  assert.equal(run.status, 0, `writing ${out}: ${run.stderr}`);
+}
+
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'kindred-adapter-'));
-  const write = (args, out) => {
-    const run = spawnSync(BIN, ['bench', ...args, '--save-adapter', out, '--adapter-rank', '4', '--prompt-tokens', '1', '--decode-tokens', '1', '--format', 'json']);
-    assert.equal(run.status, 0, `writing ${out}: ${run.stderr}`);
-  };
-  write(['--model', join(REPO, 'models', `${TEST_MODEL}.gguf`)], join(dir, 'mara-lora.gguf'));
-  write(['--synthetic', 'tiny-llama'], join(dir, 'llama-lora.gguf'));
+  writeAdapter(['--model', join(REPO, 'models', `${TEST_MODEL}.gguf`)], join(dir, 'mara-lora.gguf'));
+  writeAdapter(['--synthetic', 'tiny-llama'], join(dir, 'llama-lora.gguf'));
   adapter = await readFile(join(dir, 'mara-lora.gguf'));
   foreign = await readFile(join(dir, 'llama-lora.gguf'));
 }, { timeout: 120_000 });
@@ -115,4 +117,55 @@ test('an adapter of the model is added in the editor, changes the character\'s r
   await page.waitForFunction(() => [...document.querySelectorAll('.models-stored-item')].some((li) => /mara-lora\.gguf · .* · LoRA adapter/.test(li.textContent)));
   await page.locator('.models-stored-item', { hasText: 'LoRA adapter' }).scrollIntoViewIfNeeded();
   await screenshots(page, 'models-adapter-stored');
+});
+
+// On WebGPU (SwiftShader here) the adapter runs on the GPU: the model is uploaded again with
+// the adapter's matrices, the page stays on WebGPU, the reply changes, and with the adapter
+// removed the GPU writes the model's own reply again. On the scripted model (a Gemma 3 reply
+// takes SwiftShader two minutes), with an adapter of it; the GPU's products with an adapter are
+// checked against the CPU's natively (crates/engine/tests/gpu_fused.rs).
+test('on WebGPU the adapter goes on the GPU and comes off', { timeout: 600_000 }, async () => {
+  ensureScripted();
+  const scripted = join(dir, 'scripted-lora.gguf');
+  writeAdapter(['--model', join(REPO, 'models', SCRIPTED_MODEL)], scripted);
+  const server = await startServer();
+  const browser = await launchBrowser();
+  try {
+    const { page } = browser;
+    await page.goto(`${server.origin}/?backend=gpu&max_tokens=8&seed=5`);
+    await page.waitForFunction(() => document.body.dataset.appReady === 'true', null, { timeout: 60_000 });
+    assert.equal((await waitForModel(page, 300_000)).state, 'ready');
+    const backend = () => page.evaluate(() => ({
+      backend: document.getElementById('model-status').dataset.backend,
+      notice: document.getElementById('model-notice').hidden ? '' : document.getElementById('model-notice').textContent,
+    }));
+    assert.deepEqual(await backend(), { backend: 'webgpu', notice: '' });
+    await importCards(page, { name: 'mara.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(CARD)) });
+    const { characters } = await readStores(page, ['characters']);
+    const id = characters.find((c) => c.card.name === 'Mara').id;
+
+    const base = await replyInNewChat(page, id, 'gpu-base');
+    await openAdapterSection(page, id);
+    await page.getByLabel('Choose adapter file').setInputFiles({ name: 'scripted-lora.gguf', mimeType: 'application/octet-stream', buffer: await readFile(scripted) });
+    await page.waitForFunction(() => /adapts \d+ matrices/.test(document.querySelector('.ed-adapter-current').textContent));
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
+    await page.waitForFunction(() => document.body.dataset.view === 'character');
+
+    const adapted = await replyInNewChat(page, id, 'gpu-adapted');
+    assert.deepEqual(await backend(), { backend: 'webgpu', notice: '' }, 'still on the GPU');
+    assert.equal(await page.locator('.model-adapter').textContent(), 'LoRA adapter: scripted-lora.gguf, strength 1');
+    assert.notEqual(adapted, base, 'the adapter writes another reply on the GPU');
+    await screenshots(page, 'chat-with-adapter-webgpu');
+
+    await openAdapterSection(page, id);
+    await page.getByRole('button', { name: 'Remove adapter' }).click();
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
+    await page.waitForFunction(() => document.body.dataset.view === 'character');
+    assert.equal(await replyInNewChat(page, id, 'gpu-plain'), base, 'without it, the GPU writes the model\'s own reply again');
+    assert.deepEqual(await backend(), { backend: 'webgpu', notice: '' });
+    assert.deepEqual(browser.pageErrors, []);
+  } finally {
+    await browser.close();
+    await server.stop();
+  }
 });

@@ -71,6 +71,27 @@ test('the editor\'s Check scores a starter, stops, and keeps its result', { time
     await poll(async () => /^Last check: /.test(await panel.locator('.check-status').textContent().catch(() => '')),
       { timeout: 60_000, message: 'the kept result' });
     assert.equal(await panel.locator('.check-reply').count(), PROBES);
+    assert.equal(await panel.locator('.check-before').count(), 0, 'the first whole run has nothing before it');
+
+    // An example dialogue added (as an accepted suggestion would be), the check run again: each
+    // dimension beside the run before, and how many example dialogues the card had then and has now.
+    const examples = page.getByLabel('Example dialogues', { exact: true });
+    const original = await examples.inputValue();
+    const had = original.split(/<START>/i).filter((b) => b.trim()).length;
+    await examples.fill(`${original}\n<START>\n{{user}}: Any news from the harbour?\n{{char}}: *sets down the kettle* The ferry's late again.`);
+    await run.click();
+    await poll(async () => /^Checked \d+ replies/.test(await panel.locator('.check-status').textContent()),
+      { timeout: 900_000, interval: 500, message: 'the second check finished' });
+    const plural = (n) => `${n} example ${n === 1 ? 'dialogue' : 'dialogues'}`;
+    await poll(async () => (await panel.locator('.check-compare').count()) === 1, { message: 'the comparison' });
+    assert.match(await panel.locator('.check-compare').textContent(),
+      new RegExp(`^Before: the check of .+ on this model, ${plural(had)} then; ${plural(had + 1)} now\\.$`));
+    const befores = await panel.locator('.check-before').allTextContents();
+    assert.equal(befores.length, 3);
+    for (const [i, v] of befores.entries()) assert.equal(v, `before ${dims[i][1]}`, 'the first whole run\'s rates');
+    await panel.locator('.check-summary').scrollIntoViewIfNeeded();
+    await screenshots(page, 'editor-check-before-after');
+    await examples.fill(original); // the editor left with nothing unsaved
 
     // #/check lists the kept result beside every other.
     await page.goto(`${server.origin}/?max_tokens=48&seed=7&step_ms=20#/check`);

@@ -2,8 +2,10 @@
 // engine worker walks the probe conversation (small talk, card facts, an emotional turn,
 // out-of-character bait, an invitation to speak for the user, a recall) and scores each reply
 // in Rust (crates/characters/src/eval); this panel shows progress, a Stop button, the scores
-// per dimension and every verdict with the text that earned it. The last result per
-// character is kept in the settings store. Model text is only ever set as text.
+// per dimension and every verdict with the text that earned it, beside the check before on
+// the same model (how many example dialogues the card had then and now: accepted suggestions
+// show here). The last result per character and model is kept in the settings store, with the
+// complete run before it. Model text is only ever set as text.
 import { el, button } from './editor-dom.js';
 import { promptSettings } from './prefs.js';
 
@@ -25,21 +27,37 @@ const CHECK_LABELS = {
 
 export const checkKey = (characterId) => `check:${characterId || 'unsaved'}`;
 
-// Kept results, in the settings store: per character, the last run on each model with its summary.
-// {key: 'check:ID', value: {latest: model, byModel: {[model]: {run, summary, at}}}}
+// Kept results, in the settings store: per character, the last run on each model with its summary,
+// and the last complete run before it on that model (`before`), to compare with.
+// {key: 'check:ID', value: {latest: model, byModel: {[model]: {run, summary, at, stopped, examples,
+//   before: {summary, at, examples} | null}}}}
 export async function readChecks(db, characterId) {
   const row = await db.get('settings', checkKey(characterId));
   const v = row?.value;
   return v && typeof v === 'object' && v.byModel && typeof v.byModel === 'object' ? v : { latest: '', byModel: {} };
 }
 
-export async function keepCheck(db, characterId, run, summary) {
-  if (!run?.replies?.length) return;
+// `stopped`: the run was cut short (never the "before" of a later one); `card`: the card checked.
+// Returns what was kept.
+export async function keepCheck(db, characterId, run, summary, { stopped = false, card = null } = {}) {
+  if (!run?.replies?.length) return null;
   const kept = await readChecks(db, characterId).catch(() => ({ latest: '', byModel: {} }));
-  kept.byModel[run.model] = { run, summary, at: Date.now() };
+  const last = kept.byModel[run.model];
+  const before = last?.summary && !last.stopped ? { summary: last.summary, at: last.at, examples: last.examples ?? null } : last?.before ?? null;
+  const entry = { run, summary, at: Date.now(), stopped: Boolean(stopped), examples: card ? exampleCount(card) : null, before };
+  kept.byModel[run.model] = entry;
   kept.latest = run.model;
   await db.put('settings', { key: checkKey(characterId), value: kept });
+  return entry;
 }
+
+// Example dialogues in a card: its `<START>` blocks with something in them.
+export function exampleCount(card) {
+  const text = typeof card?.mes_example === 'string' ? card.mes_example : '';
+  return text.split(/<START>/i).filter((block) => block.trim()).length;
+}
+
+const examplesText = (n) => `${n} example ${n === 1 ? 'dialogue' : 'dialogues'}`;
 
 // From a summary: a dimension's rate ('93%', or '–'), and a check's [rate, replies it applied to].
 export function dimensionText(summary, dimension) {
@@ -73,6 +91,7 @@ export class CheckPanel {
     this.checkId = null;
     this.run = null;
     this.summary = null;
+    this.kept = null; // what is kept of the shown run: its `before` and example count
     this.root = el('section', 'check-panel');
     this.root.setAttribute('aria-labelledby', 'check-title');
     const head = el('div', 'try-head');
@@ -122,6 +141,7 @@ export class CheckPanel {
       if (last?.run && !this.busy) {
         this.run = last.run;
         this.summary = last.summary;
+        this.kept = last;
         this.renderAll();
         this.status.textContent = `Last check: ${kept.latest}, ${new Date(last.at).toLocaleString()}.`;
       }
@@ -134,12 +154,14 @@ export class CheckPanel {
     const prefs = this.d.prefs();
     this.run = { replies: [] };
     this.summary = null;
+    this.kept = null;
+    this.card = this.d.card();
     this.renderAll();
     this.progress.hidden = false;
     this.progress.value = 0;
     this.status.textContent = 'Checking…';
     this.checkId = startCheck(engine, {
-      card: this.d.card(), lorebooks: this.d.lorebooks(), prefs, options: this.d.options(), model: this.d.modelName(),
+      card: this.card, lorebooks: this.d.lorebooks(), prefs, options: this.d.options(), model: this.d.modelName(),
       adapter: this.d.adapter?.() ?? null,
     });
     this.refresh();
@@ -172,7 +194,7 @@ export class CheckPanel {
         ? `Stopped after ${n} ${n === 1 ? 'reply' : 'replies'}.`
         : `Checked ${n} replies in ${msg.seconds.toFixed(1)} s on ${msg.run.model} (${msg.run.format} layout).`;
       this.renderAll();
-      this.keep(msg.run, msg.summary);
+      this.keep(msg.run, msg.summary, msg.stopped);
       this.refresh();
     } else if (msg.type === 'error') {
       this.checkId = null;
@@ -182,9 +204,10 @@ export class CheckPanel {
     }
   }
 
-  async keep(run, summary) {
+  async keep(run, summary, stopped) {
     try {
-      await keepCheck(this.d.db, this.d.characterId(), run, summary);
+      this.kept = await keepCheck(this.d.db, this.d.characterId(), run, summary, { stopped, card: this.card });
+      if (this.run === run) this.renderSummary();
     } catch { /* shown, just not kept */ }
   }
 
@@ -198,11 +221,14 @@ export class CheckPanel {
       this.summaryBox.replaceChildren();
       return;
     }
+    const before = this.kept?.before?.summary ? this.kept.before : null;
     const dims = el('dl', 'check-dimensions');
     for (const [key, label] of DIMENSIONS) {
       const box = el('div', 'check-dimension');
       box.dataset.dimension = key;
-      box.append(el('dt', '', label), el('dd', '', dimensionText(this.summary, key)));
+      const value = el('dd', '', dimensionText(this.summary, key));
+      if (before) value.append(el('span', 'check-before', `before ${dimensionText(before.summary, key)}`));
+      box.append(el('dt', '', label), value);
       dims.append(box);
     }
     const rows = el('ul', 'check-rates');
@@ -213,7 +239,13 @@ export class CheckPanel {
       li.dataset.check = name;
       rows.append(li);
     }
-    this.summaryBox.replaceChildren(dims, rows);
+    const parts = [dims, rows];
+    if (before) {
+      const then = Number.isInteger(before.examples) ? `, ${examplesText(before.examples)} then` : '';
+      const now = Number.isInteger(this.kept.examples) ? `; ${examplesText(this.kept.examples)} now` : '';
+      parts.unshift(el('p', 'check-compare', `Before: the check of ${new Date(before.at).toLocaleString()} on this model${then}${now}.`));
+    }
+    this.summaryBox.replaceChildren(...parts);
   }
 
   item(r) {

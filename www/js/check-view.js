@@ -254,7 +254,7 @@ export class CheckView {
       run.done += 1;
       this.progress.value = run.done;
       const after = async () => {
-        if (msg.type === 'check-done' && !msg.stopped) await keepCheck(this.d.db, finished.id, msg.run, msg.summary).catch(() => {});
+        if (msg.type === 'check-done' && !msg.stopped) await keepCheck(this.d.db, finished.id, msg.run, msg.summary, { card: finished.card }).catch(() => {});
         if (msg.type === 'error') run.failed.push(`${displayName(finished)} on ${this.model().name}: the check failed (${msg.message}).`);
         if (msg.stopped) run.stopping = true;
         await this.renderTable();

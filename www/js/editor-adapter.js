@@ -19,7 +19,7 @@ export class AdapterEditor {
     this.root = el('div', 'ed-adapter');
     this.root.append(el('p', 'ed-hint',
       'A LoRA adapter of the model in use (a GGUF file, as llama.cpp\'s convert_lora_to_gguf.py writes it), trained '
-      + 'on this character\'s chats (Settings, Training data). Its replies are then written with it, on the CPU backend.'));
+      + 'on this character\'s chats (Settings, Training data). Its replies are then written with it.'));
     this.current = el('p', 'ed-adapter-current');
     this.current.setAttribute('role', 'status');
     this.remove = button('Remove adapter', 'ghost small danger');

@@ -565,14 +565,14 @@ async function readPrefix(job, chat) {
 }
 
 // Puts the LoRA adapter a request names on the model (the character trained elsewhere), or
-// takes one off: the cache is read again either way. One that cannot be used (not on this
-// device, not an adapter of this model, the GPU backend) is told as a notice, and the reply
-// is written by the model alone.
+// takes one off: the cache is read again either way (on the GPU the model is uploaded again).
+// One that cannot be used (not on this device, not an adapter of this model) is told as a
+// notice, and the reply is written by the model alone.
 async function useAdapter(want) {
   const spec = want && typeof want.id === 'string' ? { id: want.id, name: String(want.name || want.id), scale: Number(want.scale ?? 1) } : null;
   if ((spec?.id ?? null) === (adapter?.id ?? null) && (spec?.scale ?? 1) === (adapter?.scale ?? 1)) return;
   if (adapter) {
-    engine.set_adapter(undefined, 1);
+    gpuGivenUp(await engine.set_adapter(undefined, 1));
     adapter = null;
     post({ type: 'adapter', name: null });
   }
@@ -581,7 +581,7 @@ async function useAdapter(want) {
     const record = storeDb ? await getModelRecord(storeDb, spec.id) : null;
     const bytes = record && await readModel(storeDb, spec.id, { url: record.url, bytes: record.bytes, sha256: record.sha256 }, () => {});
     if (!bytes) throw new Error('it is not on this device');
-    engine.set_adapter(bytes, spec.scale);
+    gpuGivenUp(await engine.set_adapter(bytes, spec.scale));
     adapter = { id: spec.id, scale: spec.scale };
     post({ type: 'adapter', name: spec.name, scale: spec.scale });
   } catch (err) {
@@ -743,13 +743,17 @@ async function instruct(id, step, rawOptions) {
 // the reply to the CPU (the engine reads the tokens so far again there): say so and go on.
 async function engineStep() {
   const step = plain(await engine.step());
-  if (step.fallback) {
-    backend = { backend: 'cpu', backendReason: fallbackReason(step.fallback) };
-    info = plain(engine.info());
-    post({ type: 'backend', ...backend, info });
-    post({ type: 'notice', message: fallbackNotice(step.fallback) });
-  }
+  gpuGivenUp(step.fallback);
   return step;
+}
+
+// The engine gave the GPU up (`fault`: why; nothing when it did not) and runs on the CPU.
+function gpuGivenUp(fault) {
+  if (!fault) return;
+  backend = { backend: 'cpu', backendReason: fallbackReason(fault) };
+  info = plain(engine.info());
+  post({ type: 'backend', ...backend, info });
+  post({ type: 'notice', message: fallbackNotice(fault) });
 }
 
 // History left the context and no summary covers it yet: the engine folds it into the rolling

@@ -104,7 +104,35 @@ impl std::fmt::Debug for Lora {
     }
 }
 
+/// An adapted part's matrices as a backend uploads them.
+pub(crate) struct LoraParts<'a> {
+    pub a_type: crate::quant::QType,
+    pub rank: usize,
+    pub cols: usize,
+    /// A, rank x cols.
+    pub a: &'a [u8],
+    pub b_type: crate::quant::QType,
+    /// B's rows of the part, rows x rank.
+    pub b: &'a [u8],
+    pub scale: f32,
+}
+
 impl Lora {
+    /// A, and B's `rows` rows from this part's first, with the scale.
+    pub(crate) fn parts(&self, rows: usize) -> LoraParts<'_> {
+        let (a, b) = (&self.ab.0, &self.ab.1);
+        let bytes = self.adapter.file.bytes();
+        LoraParts {
+            a_type: a.qtype,
+            rank: a.rows,
+            cols: a.cols,
+            a: a.rows_bytes(bytes, 0, a.rows),
+            b_type: b.qtype,
+            b: b.rows_bytes(bytes, self.row0, rows),
+            scale: self.scale,
+        }
+    }
+
     /// Adds `s B (A x)` for rows `r0..r0 + n` (of the part) to `out`, which
     /// holds those rows for each of the `t` tokens of `x`.
     pub(crate) fn add(&self, x: &[f32], t: usize, r0: usize, n: usize, out: &mut [f32]) {

@@ -69,7 +69,7 @@ impl Weight {
 
     /// Rows `r..r + n`, contiguous in the file.
     #[inline]
-    fn rows<'a>(&self, file: &'a [u8], r: usize, n: usize) -> &'a [u8] {
+    pub(crate) fn rows_bytes<'a>(&self, file: &'a [u8], r: usize, n: usize) -> &'a [u8] {
         let start = self.offset + r * self.row_bytes;
         &file[start..start + n * self.row_bytes]
     }
@@ -149,7 +149,7 @@ impl Weight {
         let per = rows_per_task(n);
         if t == 1 {
             par::for_chunks(&mut out[..n], per, |first, chunk| {
-                dot::dot_rows(isa, q, self.rows(file, r0 + first, chunk.len()), self.row_bytes, acts, chunk);
+                dot::dot_rows(isa, q, self.rows_bytes(file, r0 + first, chunk.len()), self.row_bytes, acts, chunk);
             });
             return;
         }
@@ -161,7 +161,7 @@ impl Weight {
         let shared = Disjoint::new(&mut out[..t * n]);
         par::for_each(n.div_ceil(per), |band| {
             let (first, rows) = (band * per, per.min(n - band * per));
-            let bytes = self.rows(file, r0 + first, rows);
+            let bytes = self.rows_bytes(file, r0 + first, rows);
             let mut by_row = vec![0f32; rows * dot::MAX_TOKENS];
             for (g, group) in acts.chunks(dot::MAX_TOKENS).enumerate() {
                 let m = group.len();

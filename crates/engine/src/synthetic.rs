@@ -447,7 +447,7 @@ pub fn write(spec: &Spec) -> Result<Vec<u8>> {
 /// B for every layer's q, k, v, output, gate, up and down matrices, large
 /// enough to move the logits by tenths.
 pub fn write_adapter(model: &crate::gguf::Gguf, rank: usize, alpha: f32, seed: u64) -> Result<Vec<u8>> {
-    const ADAPTED: [&str; 7] = ["attn_q", "attn_k", "attn_v", "attn_output", "ffn_gate", "ffn_up", "ffn_down"];
+    const ADAPTED: [&str; 8] = ["attn_q", "attn_k", "attn_v", "attn_qkv", "attn_output", "ffn_gate", "ffn_up", "ffn_down"];
     let a = model.architecture()?;
     let mut rng = Rng::new(seed);
     let meta: Vec<(String, Value)> = vec![

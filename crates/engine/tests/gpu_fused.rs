@@ -19,6 +19,7 @@ use kindred_engine::gpu::{GpuModel, GpuModelOptions};
 use kindred_engine::quant::QType;
 use kindred_engine::sampler::argmax;
 use kindred_engine::synthetic::{self, Spec};
+use kindred_engine::lora::Adapter;
 use kindred_engine::{Gguf, Model};
 
 /// `unit`: the logits' divisor (Granite's), by which the differences shrink too.
@@ -39,23 +40,37 @@ fn check(what: &str, gpu: &[f32], cpu: &[f32], unit: f32) {
 }
 
 fn run(arch: &str, q: QType) {
+    run_adapted(arch, q, None);
+}
+
+/// `run` with a LoRA adapter of the model on both backends (rank 8, alpha
+/// `alpha`); returns the CPU's logits after the prompt.
+fn run_adapted(arch: &str, q: QType, alpha: Option<f32>) -> Vec<f32> {
     let bytes = synthetic::write(&Spec::tiny(arch, q)).unwrap();
-    let g = Gguf::from_bytes(bytes.clone()).unwrap();
+    let mut cpu = Model::load(Gguf::from_bytes(bytes).unwrap()).unwrap();
+    if let Some(alpha) = alpha {
+        let file = synthetic::write_adapter(cpu.gguf(), 8, alpha, 9).unwrap();
+        cpu.set_adapter(Some(Adapter::load(file, 1.0, cpu.gguf()).unwrap())).unwrap();
+    }
+    let g = cpu.gguf();
     let opts = GpuModelOptions { context: Some(64), ..Default::default() };
-    let mut gpu = match GpuModel::load_with(&g, &opts) {
+    let mut gpu = match GpuModel::load_with(g, &opts) {
         Ok(m) => m,
         Err(e) => panic!("the GPU model did not load ({e}); a Vulkan driver (lavapipe will do) is required"),
     };
-    let unit = kindred_engine::models::Hparams::read(&g).unwrap().logit_scale;
-    let cpu = Model::load(Gguf::from_bytes(bytes).unwrap()).unwrap();
+    let unit = kindred_engine::models::Hparams::read(g).unwrap().logit_scale;
     let mut cache = cpu.new_cache();
     let mut tokens: Vec<u32> = (0..11u32).map(|i| 3 + (i * 37) % 200).collect();
+    let mut first = None;
     for step in 0..4 {
         let got = gpu.forward(&tokens).unwrap();
         let want = cpu.forward(&tokens, &mut cache).unwrap();
-        check(&format!("{arch} {q:?} step {step}"), &got, &want, unit);
+        let what = if alpha.is_some() { "adapted" } else { "" };
+        check(&format!("{arch} {q:?} {what} step {step}"), &got, &want, unit);
         tokens = vec![argmax(&want)];
+        first.get_or_insert(want);
     }
+    first.unwrap_or_default()
 }
 
 #[test]
@@ -120,6 +135,22 @@ fn llama_fused_decode_matches_cpu() {
 fn qwen3_fused_decode_with_qk_norm_matches_cpu() {
     for q in [QType::Q4K, QType::Q6K, QType::Q8_0] {
         run("qwen3", q);
+    }
+}
+
+/// A LoRA adapter on every projection (Phi-3's fused q/k/v and gate/up
+/// too, split by rows), on the prompt read as a chunk and on decode steps:
+/// as on the CPU, whose adapter is checked against llama.cpp
+/// (reference_llamacpp.rs). The adapter moves the logits well past the
+/// tolerance, so a GPU that left it out would fail.
+#[test]
+fn lora_adapters_match_cpu() {
+    for (arch, q) in [("qwen2", QType::Q4K), ("llama", QType::Q8_0), ("gemma3", QType::Q6K), ("phi3", QType::F16)] {
+        let base = run_adapted(arch, q, None);
+        let adapted = run_adapted(arch, q, Some(16.0));
+        let moved = base.iter().zip(&adapted).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
+        eprintln!("{arch}: the adapter moves the logits by up to {moved:.3}");
+        assert!(moved > 0.5, "{arch}: the adapter barely moves the logits ({moved})");
     }
 }
 

@@ -296,14 +296,27 @@ impl Engine {
     /// Puts a LoRA adapter (a GGUF file's bytes) on the model at `scale`,
     /// or takes it off (`None`): the cache is read again. One that is no
     /// adapter of this model is refused (an error naming why) and the model
-    /// stays as it was. CPU only.
-    pub fn set_adapter(&self, bytes: Option<Vec<u8>>, scale: f32) -> Result<(), JsError> {
+    /// stays as it was. On the GPU the model is uploaded again with the
+    /// adapter's matrices beside its weights; resolves to why the GPU was
+    /// given up if that upload failed (the CPU, which has the adapter
+    /// already, then runs the model), else to nothing.
+    // The borrow is held across the upload, as in `use_gpu`.
+    #[allow(clippy::await_holding_refcell_ref)]
+    pub async fn set_adapter(&self, bytes: Option<Vec<u8>>, scale: f32) -> Result<Option<String>, JsError> {
         let mut st = self.inner.try_borrow_mut().map_err(|_| busy())?;
-        if st.gpu.is_some() && bytes.is_some() {
-            return Err(JsError::new("adapters run on the CPU backend (choose the CPU under Settings, Backend)"));
-        }
         st.prepared = None;
-        st.session.set_adapter(bytes.map(|b| (b, scale))).map_err(err)
+        st.session.set_adapter(bytes.map(|b| (b, scale))).map_err(err)?;
+        let Some(old) = st.gpu.take() else { return Ok(None) };
+        let opts = GpuModelOptions { context: Some(old.capacity()), ..Default::default() };
+        // Its memory goes before the new upload needs it.
+        drop(old);
+        match GpuModel::load_async(st.session.model.gguf(), &opts).await {
+            Ok(model) => {
+                st.gpu = Some(model);
+                Ok(None)
+            }
+            Err(e) => Ok(Some(e.to_string())),
+        }
     }
 
     /// How many matrices the adapter in `bytes` adapts, or why it is no

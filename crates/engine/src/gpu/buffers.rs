@@ -28,6 +28,8 @@ pub struct GpuWeight {
     pub cols: usize,
     pub row_bytes: usize,
     pub chunks: Vec<WeightChunk>,
+    /// A LoRA adapter's part of every product (`linear_ops` adds it).
+    pub lora: Option<Box<super::lora::GpuLora>>,
 }
 
 /// Every shader may read one word past the last byte it needs (an
@@ -64,7 +66,7 @@ impl GpuWeight {
             chunks.push(WeightChunk { buffer, row0, rows: n });
             row0 += n;
         }
-        Ok(GpuWeight { name: name.into(), qtype, rows, cols, row_bytes, chunks })
+        Ok(GpuWeight { name: name.into(), qtype, rows, cols, row_bytes, chunks, lora: None })
     }
 }
 

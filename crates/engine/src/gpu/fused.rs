@@ -32,9 +32,11 @@ impl Proj {
     pub fn load(gpu: &Gpu, g: &Gguf, names: &[String], rows: &[usize], cols: usize, total: &mut u64) -> GpuResult<Proj> {
         let tensors = names.iter().map(|n| g.tensor(n)).collect::<Result<Vec<_>, _>>()?;
         let same_type = tensors.windows(2).all(|p| p[0].qtype == p[1].qtype);
+        // An adapted weight keeps its own products, each with its adapter.
+        let adapted = names.iter().any(|n| g.lora(n, 0).is_some());
         let shapes_ok = tensors.iter().zip(rows).all(|(t, &r)| t.dims.as_slice() == [r, cols]);
         let bytes: usize = tensors.iter().map(|t| t.len).sum();
-        if same_type && shapes_ok && (bytes as u64) + 8 <= gpu.max_binding {
+        if same_type && shapes_ok && !adapted && (bytes as u64) + 8 <= gpu.max_binding {
             let mut data = Vec::with_capacity(bytes);
             for t in &tensors {
                 data.extend_from_slice(g.data(t));
@@ -62,7 +64,7 @@ impl Proj {
         }
         let data = g.data(t);
         *total += t.len as u64;
-        if (t.len as u64) + 8 <= gpu.max_binding {
+        if (t.len as u64) + 8 <= gpu.max_binding && g.lora(name, 0).is_none() {
             let w = GpuWeight::upload(gpu, name, t.qtype, all, cols, data)?;
             return Ok(Proj::Stacked { w, rows: rows.to_vec() });
         }
@@ -71,7 +73,9 @@ impl Proj {
         let mut ws = Vec::with_capacity(rows.len());
         for &r in rows {
             let part = &data[r0 * row_bytes..(r0 + r) * row_bytes];
-            ws.push(GpuWeight::upload(gpu, &format!("{name}[{r0}..]"), t.qtype, r, cols, part)?);
+            let mut w = GpuWeight::upload(gpu, &format!("{name}[{r0}..]"), t.qtype, r, cols, part)?;
+            w.lora = super::lora::GpuLora::load(gpu, g, name, r0, r, total)?;
+            ws.push(w);
             r0 += r;
         }
         Ok(Proj::Separate(ws))

@@ -14,7 +14,7 @@ use super::device::Gpu;
 use super::error::{GpuError, GpuResult};
 use super::fused::{glu_ops, qkv_ops, Input, Proj, QkvBias};
 use super::graph::{Builder, Op};
-use super::matvec::{embed_ops, linear_ops, matvec_ops};
+use super::matvec::{embed_ops, linear_ops};
 use super::model::{capacity, lane_rows, vector, weight, Lane, Plan, Shared};
 use super::ops::{self, Gate};
 use crate::gguf::Gguf;
@@ -88,7 +88,7 @@ pub(crate) async fn build(g: &Gguf, hp: &Hparams, b: &mut Builder<'_>, shared: &
         return Err(GpuError::Unsupported("no decode lane".into()));
     };
     let mut head = vec![ops::rms_norm(b, &decode.x, &output_norm, &decode.h, d, 1, eps, false).await?];
-    head.extend(matvec_ops(b, lm_head.as_ref().unwrap_or(&embed), &decode.h, &logits, None, None).await?);
+    head.extend(linear_ops(b, lm_head.as_ref().unwrap_or(&embed), &decode.h, &logits, &shared.step, 1, None).await?);
     let lanes = lanes.into_iter().zip(ops).map(|(l, ops)| Lane { rows: l.rows, ops, x: l.x }).collect();
     Ok(Plan {
         config: hp.config(),

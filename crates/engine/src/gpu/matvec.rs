@@ -155,7 +155,8 @@ fn add_word(add: Option<f32>) -> u32 {
 pub const MATMUL_TILE: u32 = 64;
 
 /// A linear layer for a lane of `rows` tokens: the mat-vec when decoding
-/// one token, the tiled mat-mul for a prefill chunk.
+/// one token, the tiled mat-mul for a prefill chunk; then the weight's
+/// adapter, if it has one.
 pub async fn linear_ops(
     b: &mut Builder<'_>,
     w: &GpuWeight,
@@ -165,11 +166,11 @@ pub async fn linear_ops(
     rows: usize,
     add: Option<f32>,
 ) -> GpuResult<Vec<Op>> {
-    if rows <= 1 {
-        matvec_ops(b, w, x, y, add, None).await
-    } else {
-        matmul_ops(b, w, x, y, step, add).await
+    let mut ops = if rows <= 1 { matvec_ops(b, w, x, y, add, None).await? } else { matmul_ops(b, w, x, y, step, add).await? };
+    if let Some(lora) = &w.lora {
+        ops.extend(lora.ops(b, x, y, step, rows, add).await?);
     }
+    Ok(ops)
 }
 
 /// Embedding lookup of a chunk's tokens (ids in `tokens`), one op per chunk

@@ -9,6 +9,7 @@
 //!   format a file).
 //! - `matvec`, `ops`, `attention`: the ops of a step; `graph` records them.
 //! - `gemma3`, `llama`: one file per architecture; `model`: `GpuModel`.
+//! - `lora`: a LoRA adapter's part of the products of the weights it adapts.
 //! - `sample`: the CPU sampler's rule on the GPU, reading back a token id.
 //! - `session`: a chat session's steps on the GPU, with the CPU to fall back on.
 //!
@@ -25,6 +26,7 @@ mod gemma3;
 pub mod graph;
 pub mod kernels;
 mod llama;
+mod lora;
 pub mod matvec;
 pub mod model;
 pub mod oneshot;

@@ -216,9 +216,6 @@ impl GpuModel {
             prefill,
         };
         let mut b = Builder { gpu: &gpu, kernels: &mut kernels };
-        if g.adapter().is_some() {
-            return Err(GpuError::Unsupported("a LoRA adapter (adapted models run on the CPU)".into()));
-        }
         let hp = crate::models::Hparams::read(g)?;
         let plan = match hp.arch.as_str() {
             "gemma2" | "gemma3" => gemma3::build(g, &hp, &mut b, &shared).await?,
@@ -640,8 +637,9 @@ pub(crate) fn weight(gpu: &Gpu, g: &Gguf, name: &str, rows: usize, cols: usize, 
     if t.dims.as_slice() != [rows, cols] {
         return Err(Error::BadShape { tensor: name.into(), found: t.dims.clone(), expected: vec![rows, cols] }.into());
     }
-    let w = GpuWeight::upload(gpu, name, t.qtype, rows, cols, g.data(t))?;
+    let mut w = GpuWeight::upload(gpu, name, t.qtype, rows, cols, g.data(t))?;
     *total += t.len as u64;
+    w.lora = super::lora::GpuLora::load(gpu, g, name, 0, rows, total)?;
     Ok(w)
 }
 
