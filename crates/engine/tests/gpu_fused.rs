@@ -163,11 +163,42 @@ fn every_other_weight_type_matches_cpu() {
     }
 }
 
-/// LFM2's short convolutions have no GPU kernels: loading it there is
+/// LFM2: short-convolution layers (their input kept as the layer's keys,
+/// convolved over the last three positions, earlier tokens of the chunk
+/// included) beside GQA attention layers with QK-norm.
+#[test]
+fn lfm2_short_convolutions_match_cpu() {
+    for q in [QType::Q8_0, QType::Q4K] {
+        run("lfm2", q);
+    }
+}
+
+/// Cut back to a prefix, the convolution layers' state is the prefix's
+/// (kept per position, as attention's keys are): reading the rest again
+/// as a chunk gives the same logits as the first reading, bit for bit;
+/// token by token (the decode kernels, another rounding) within 1e-3, where
+/// a state left from the later positions moves them by tenths.
+#[test]
+fn lfm2_prefix_reuse_keeps_the_convolution_state() {
+    let g = Gguf::from_bytes(synthetic::write(&Spec::tiny("lfm2", QType::Q8_0)).unwrap()).unwrap();
+    let mut gpu = GpuModel::load_with(&g, &GpuModelOptions { context: Some(64), ..Default::default() }).unwrap();
+    let tokens: Vec<u32> = (0..11u32).map(|i| 3 + (i * 37) % 200).collect();
+    let whole = gpu.forward(&tokens).unwrap();
+    gpu.truncate(5);
+    assert_eq!(gpu.forward(&tokens[5..]).unwrap(), whole, "the prefix's state, then the rest");
+    gpu.truncate(9);
+    let one = gpu.forward(&tokens[9..10]).unwrap();
+    let last = gpu.forward(&tokens[10..]).unwrap();
+    let moved = last.iter().zip(&whole).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
+    assert!(moved < 1e-3, "token by token from a later cut: {moved}");
+    assert_ne!(one, whole);
+}
+
+/// Qwen3.5's DeltaNet layers have no GPU kernels: loading it there is
 /// refused with a reason the page shows as it keeps the model on the CPU.
 #[test]
-fn lfm2_is_refused_on_the_gpu_with_a_reason() {
-    let g = Gguf::from_bytes(synthetic::write(&Spec::tiny("lfm2", QType::Q8_0)).unwrap()).unwrap();
+fn qwen35_is_refused_on_the_gpu_with_a_reason() {
+    let g = Gguf::from_bytes(synthetic::write(&Spec::tiny("qwen35", QType::Q8_0)).unwrap()).unwrap();
     let err = GpuModel::load_with(&g, &GpuModelOptions::default()).err().expect("refused");
-    assert!(err.to_string().contains("LFM2"), "{err}");
+    assert!(err.to_string().contains("DeltaNet"), "{err}");
 }

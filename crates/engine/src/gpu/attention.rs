@@ -19,24 +19,33 @@ pub struct GpuKvCache {
     pub k: Vec<wgpu::Buffer>,
     pub v: Vec<wgpu::Buffer>,
     pub capacity: usize,
-    pub kv_dim: usize,
 }
 
 impl GpuKvCache {
+    /// `n_layers` layers of `kv_dim`-wide keys and values.
     pub fn new(gpu: &Gpu, n_layers: usize, kv_dim: usize, capacity: usize) -> GpuResult<Self> {
-        if !kv_dim.is_multiple_of(2) {
-            return Err(GpuError::Unsupported(format!("an odd KV width ({kv_dim})")));
+        Self::with_widths(gpu, &vec![(kv_dim, kv_dim); n_layers], capacity)
+    }
+
+    /// A layer's (key, value) widths as `Hparams::cache_widths` gives them
+    /// (an LFM2 convolution layer keeps its input as keys, and no values).
+    pub fn with_widths(gpu: &Gpu, widths: &[(usize, usize)], capacity: usize) -> GpuResult<Self> {
+        let words = |w: usize, what: &str, il: usize| -> GpuResult<wgpu::Buffer> {
+            if !w.is_multiple_of(2) {
+                return Err(GpuError::Unsupported(format!("an odd KV width ({w})")));
+            }
+            let n = capacity
+                .checked_mul(w / 2)
+                .ok_or_else(|| GpuError::Unsupported(format!("a KV cache of {capacity} positions")))?;
+            scratch(gpu, &format!("{what} cache {il}"), n.max(1))
+        };
+        let mut k = Vec::with_capacity(widths.len());
+        let mut v = Vec::with_capacity(widths.len());
+        for (il, &(kw, vw)) in widths.iter().enumerate() {
+            k.push(words(kw, "k", il)?);
+            v.push(words(vw, "v", il)?);
         }
-        let words = capacity
-            .checked_mul(kv_dim / 2)
-            .ok_or_else(|| GpuError::Unsupported(format!("a KV cache of {capacity} positions")))?;
-        let mut k = Vec::with_capacity(n_layers);
-        let mut v = Vec::with_capacity(n_layers);
-        for il in 0..n_layers {
-            k.push(scratch(gpu, &format!("k cache {il}"), words)?);
-            v.push(scratch(gpu, &format!("v cache {il}"), words)?);
-        }
-        Ok(GpuKvCache { k, v, capacity, kv_dim })
+        Ok(GpuKvCache { k, v, capacity })
     }
 
     pub fn bytes(&self) -> u64 {

@@ -62,6 +62,9 @@ pub enum Kernel {
     AttnScores,
     AttnSoftmaxValues,
     Glu,
+    /// LFM2's short convolution: its input stored, then convolved and gated.
+    ShortConvStore,
+    ShortConv,
     Add,
     SoftCap,
     ArgmaxBlocks,
@@ -115,6 +118,8 @@ impl Kernel {
             Kernel::AttnScores => include_str!("shaders/attn_scores.wgsl").into(),
             Kernel::AttnSoftmaxValues => include_str!("shaders/attn_softmax_values.wgsl").into(),
             Kernel::Glu => [ACT, include_str!("shaders/glu.wgsl")].join("\n"),
+            Kernel::ShortConvStore => include_str!("shaders/shortconv_store.wgsl").into(),
+            Kernel::ShortConv => include_str!("shaders/shortconv.wgsl").into(),
             Kernel::Add => include_str!("shaders/add.wgsl").into(),
             Kernel::SoftCap => include_str!("shaders/soft_cap.wgsl").into(),
             Kernel::ArgmaxBlocks => [ARGMAX_REDUCE, include_str!("shaders/argmax_blocks.wgsl")].join("\n"),

@@ -8,7 +8,7 @@
 //! - `kernels`: pipelines from `shaders/*.wgsl` (one kernel or one quant
 //!   format a file).
 //! - `matvec`, `ops`, `attention`: the ops of a step; `graph` records them.
-//! - `gemma3`, `llama`: one file per architecture; `model`: `GpuModel`.
+//! - `gemma3`, `llama`, `lfm2`: one file per architecture; `model`: `GpuModel`.
 //! - `lora`: a LoRA adapter's part of the products of the weights it adapts.
 //! - `sample`: the CPU sampler's rule on the GPU, reading back a token id.
 //! - `session`: a chat session's steps on the GPU, with the CPU to fall back on.
@@ -25,6 +25,7 @@ mod fused;
 mod gemma3;
 pub mod graph;
 pub mod kernels;
+mod lfm2;
 mod llama;
 mod lora;
 pub mod matvec;

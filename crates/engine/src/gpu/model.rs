@@ -17,7 +17,7 @@ use super::profile::{Profiler, Stopwatch};
 use super::kernels::Kernels;
 use super::ops::ROPE_TABLE_STRIDE;
 use super::sample::{GpuSampler, SampleParams};
-use super::{gemma3, llama, ops, readback};
+use super::{gemma3, lfm2, llama, ops, readback};
 use crate::error::Error;
 use crate::gguf::Gguf;
 use crate::models::Config;
@@ -219,8 +219,7 @@ impl GpuModel {
         let hp = crate::models::Hparams::read(g)?;
         let plan = match hp.arch.as_str() {
             "gemma2" | "gemma3" => gemma3::build(g, &hp, &mut b, &shared).await?,
-            // Its short convolutions have no GPU kernels yet: the CPU runs it.
-            "lfm2" => return Err(GpuError::Unsupported("LFM2's convolution layers (this model runs on the CPU)".into())),
+            "lfm2" => lfm2::build(g, &hp, &mut b, &shared).await?,
             "qwen35" => return Err(GpuError::Unsupported("Qwen3.5's DeltaNet layers (this model runs on the CPU)".into())),
             _ => llama::build(g, &hp, &mut b, &shared).await?,
         };
