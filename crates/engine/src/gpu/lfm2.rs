@@ -18,7 +18,7 @@ use super::gemma3::qk_norms;
 use super::graph::{Builder, Grid, Op};
 use super::kernels::Kernel;
 use super::matvec::{embed_ops, linear_ops};
-use super::model::{capacity, lane_rows, vector, weight, Lane, Plan, Shared};
+use super::model::{capacity, head_ops, lane_rows, vector, weight, Lane, Plan, Shared};
 use super::ops::{self, Gate};
 use crate::gguf::Gguf;
 use crate::models::Hparams;
@@ -89,12 +89,10 @@ pub(crate) async fn build(g: &Gguf, hp: &Hparams, b: &mut Builder<'_>, shared: &
     }
     // The last norm is named for the embedding in LFM2's files.
     let output_norm = vector(gpu, g, "token_embd_norm.weight", d, &mut bytes)?;
-    let lm_head = if g.has_tensor("output.weight") { Some(weight(gpu, g, "output.weight", hp.n_vocab, d, &mut bytes)?) } else { None };
     let Some(decode) = lanes.first() else {
         return Err(GpuError::Unsupported("no decode lane".into()));
     };
-    let mut head = vec![ops::rms_norm(b, &decode.x, &output_norm, &decode.h, d, 1, eps, false).await?];
-    head.extend(linear_ops(b, lm_head.as_ref().unwrap_or(&embed), &decode.h, &logits, &shared.step, 1, None).await?);
+    let head = head_ops(b, g, &embed, &output_norm, (&decode.x, &decode.h), &logits, shared, eps, &mut bytes).await?;
     let lanes = lanes.into_iter().zip(ops).map(|(l, ops)| Lane { rows: l.rows, ops, x: l.x }).collect();
     Ok(Plan {
         config: hp.config(),

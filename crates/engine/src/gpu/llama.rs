@@ -15,8 +15,8 @@ use super::error::{GpuError, GpuResult};
 use super::fused::{glu_ops, qkv_ops, Input, Proj, QkvBias};
 use super::graph::{Builder, Op};
 use super::matvec::{embed_ops, linear_ops};
-use super::model::{capacity, lane_rows, vector, weight, Lane, Plan, Shared};
-use super::ops::{self, Gate};
+use super::model::{capacity, head_ops, lane_rows, vector, weight, Lane, Plan, Shared};
+use super::ops::Gate;
 use crate::gguf::Gguf;
 use crate::models::Hparams;
 use crate::ops::RopeStyle;
@@ -83,12 +83,10 @@ pub(crate) async fn build(g: &Gguf, hp: &Hparams, b: &mut Builder<'_>, shared: &
     let output_norm: Vec<f32> = crate::matrix::load_vector(g, "output_norm.weight", d)?.into_iter().map(|w| w / hp.logit_scale).collect();
     bytes += 4 * d as u64;
     let output_norm = upload_f32(gpu, "output_norm.weight", &output_norm)?;
-    let lm_head = if g.has_tensor("output.weight") { Some(weight(gpu, g, "output.weight", n_vocab, d, &mut bytes)?) } else { None };
     let Some(decode) = lanes.first() else {
         return Err(GpuError::Unsupported("no decode lane".into()));
     };
-    let mut head = vec![ops::rms_norm(b, &decode.x, &output_norm, &decode.h, d, 1, eps, false).await?];
-    head.extend(linear_ops(b, lm_head.as_ref().unwrap_or(&embed), &decode.h, &logits, &shared.step, 1, None).await?);
+    let head = head_ops(b, g, &embed, &output_norm, (&decode.x, &decode.h), &logits, shared, eps, &mut bytes).await?;
     let lanes = lanes.into_iter().zip(ops).map(|(l, ops)| Lane { rows: l.rows, ops, x: l.x }).collect();
     Ok(Plan {
         config: hp.config(),

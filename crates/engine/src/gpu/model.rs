@@ -642,6 +642,27 @@ pub(crate) fn weight(gpu: &Gpu, g: &Gguf, name: &str, rows: usize, cols: usize, 
     Ok(w)
 }
 
+/// The decode lane's head: the last norm of its `x` into `h`, then the LM
+/// head (`output.weight`, else the tied embedding) into `logits`.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn head_ops(
+    b: &mut super::graph::Builder<'_>,
+    g: &Gguf,
+    embed: &GpuWeight,
+    norm: &wgpu::Buffer,
+    (x, h): (&wgpu::Buffer, &wgpu::Buffer),
+    logits: &wgpu::Buffer,
+    shared: &Shared,
+    eps: f32,
+    total: &mut u64,
+) -> GpuResult<Vec<Op>> {
+    let (n_vocab, d) = (embed.rows, embed.cols);
+    let lm_head = if g.has_tensor("output.weight") { Some(weight(b.gpu, g, "output.weight", n_vocab, d, total)?) } else { None };
+    let mut head = vec![ops::rms_norm(b, x, norm, h, d, 1, eps, false).await?];
+    head.extend(super::matvec::linear_ops(b, lm_head.as_ref().unwrap_or(embed), h, logits, &shared.step, 1, None).await?);
+    Ok(head)
+}
+
 /// A vector (norm weight, bias) dequantized on the CPU and uploaded as f32.
 pub(crate) fn vector(gpu: &Gpu, g: &Gguf, name: &str, len: usize, total: &mut u64) -> GpuResult<wgpu::Buffer> {
     let v = crate::matrix::load_vector(g, name, len)?;
