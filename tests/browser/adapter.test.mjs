@@ -2,7 +2,8 @@
 // added in the character editor, checked by the engine (an adapter of another model is
 // refused with the reason), kept on the device, and put on the model for that character's
 // replies, which then differ from the model's own; removed, the replies are the model's own
-// again; on WebGPU the same, on the GPU. The adapters are random (`kindred bench
+// again. A chat can leave its character's adapter out or take a kept one of its own. On
+// WebGPU the same, on the GPU. The adapters are random (`kindred bench
 // --save-adapter`), the model real (Gemma 3 270M; on WebGPU the scripted one), the browser real.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -45,11 +46,13 @@ after(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-// A new chat with Mara, one message sent; returns the reply.
-async function replyInNewChat(page, characterId, chatId) {
+// A new chat with Mara, one message sent; returns the reply. `adapter`: the chat's own choice
+// to make first (the Adapter list's label), if any.
+async function replyInNewChat(page, characterId, chatId, adapter = null) {
   await seedChat(page, { chatId, characterId, title: chatId, texts: ['Hello {{user}}.'] });
   await page.evaluate((id) => { location.hash = `#/chat/${id}`; }, chatId);
   await page.waitForFunction((id) => document.body.dataset.chatReady === 'true' && location.hash === `#/chat/${id}`, chatId);
+  if (adapter) await page.getByRole('combobox', { name: 'Adapter' }).selectOption({ label: adapter });
   await page.getByRole('textbox', { name: 'Message' }).fill('Good evening. What do you keep up here?');
   await replyAfter(page, () => page.getByRole('button', { name: 'Send' }).click(), { timeout: 300_000 });
   const all = await messages(page);
@@ -102,7 +105,18 @@ test('an adapter of the model is added in the editor, changes the character\'s r
   const adapted = await replyInNewChat(page, id, 'chat-adapted');
   assert.notEqual(adapted, base, 'the adapter writes another reply');
   assert.equal(await page.locator('.model-adapter').textContent(), 'LoRA adapter: mara-lora.gguf, strength 1');
+  const picker = page.getByRole('combobox', { name: 'Adapter' });
+  assert.deepEqual(await picker.locator('option').allTextContents(), ['The character\'s (mara-lora.gguf)', 'None'], 'the chat follows the character');
   await screenshots(page, 'chat-with-adapter');
+
+  // One chat leaves the adapter out: the model's own reply there, kept with the chat.
+  assert.equal(await replyInNewChat(page, id, 'chat-without', 'None'), base, 'this chat without the adapter');
+  assert.ok(await page.locator('.model-adapter').isHidden(), 'no adapter line in that chat');
+  const without = (await readStores(page, ['chats'])).chats.find((c) => c.id === 'chat-without');
+  assert.equal(without.adapter, null, 'the choice is kept with the chat');
+  await page.evaluate(() => { location.hash = '#/chat/chat-adapted'; });
+  await page.waitForFunction(() => document.body.dataset.chatReady === 'true' && location.hash === '#/chat/chat-adapted');
+  assert.equal(await picker.inputValue(), '', 'another chat still follows the character');
 
   await openAdapterSection(page, id);
   await page.getByRole('button', { name: 'Remove adapter' }).click();
@@ -111,6 +125,9 @@ test('an adapter of the model is added in the editor, changes the character\'s r
   await page.waitForFunction(() => document.body.dataset.view === 'character');
   assert.equal(await replyInNewChat(page, id, 'chat-plain'), base, 'without it, the model\'s own reply again');
   assert.ok(await page.locator('.model-adapter').isHidden(), 'no adapter line');
+  // A chat can still take a kept adapter on its own.
+  assert.equal(await replyInNewChat(page, id, 'chat-own', 'mara-lora.gguf'), adapted, 'this chat with the kept adapter');
+  assert.equal(await page.locator('.model-adapter').textContent(), 'LoRA adapter: mara-lora.gguf, strength 1');
 
   // The Models page lists the kept file as an adapter, with its size, to delete.
   await page.evaluate(() => { location.hash = '#/models'; });

@@ -7,6 +7,7 @@
 import { openDb } from './db.js';
 import { loadPrefs, applyTheme, checkPrefs, replyOptions } from './prefs.js';
 import { ChatPersonaPicker } from './chat-persona.js';
+import { ChatAdapterPicker } from './chat-adapter.js';
 import { loadSafety } from './safety.js';
 import { seedStarters } from './starters.js';
 import { Library } from './library.js';
@@ -37,6 +38,7 @@ const status = new ModelStatus($('model-status'));
 let db = null;
 let prefs = checkPrefs(null);
 let personaPicker = null;
+let adapterPicker = null;
 let engine = null;
 let model = null;
 let modelReady = false;
@@ -108,6 +110,7 @@ function setGenerating(on) {
   ui.newChat.disabled = on;
   chat?.d.view.showTyping(on);
   personaPicker?.setBusy(on);
+  adapterPicker?.setBusy(on);
   refreshSend();
 }
 
@@ -155,10 +158,13 @@ async function route() {
   try {
     if (kind === 'chat' && id) {
       if (chat.busy && chat.chat?.id !== id) chat.stop();
+      // Another chat: not ready until it is drawn with its own choices.
+      if (chat.chat?.id !== id) document.body.dataset.chatReady = 'false';
       showView('chat');
       const { character } = await chat.open(id);
       setHeader('chat', character);
       personaPicker.show();
+      await adapterPicker.show();
       setGenerating(chat.busy);
       document.body.dataset.chatReady = 'true';
       ui.input.focus();
@@ -384,6 +390,7 @@ async function main() {
     avatar: (character, className) => avatarElement(character, displayName(character), className),
   });
   personaPicker = new ChatPersonaPicker({ select: $('chat-persona'), controller: chat, prefs: () => prefs, notify });
+  adapterPicker = new ChatAdapterPicker({ select: $('chat-adapter'), controller: chat, db, notify });
   loadSafety().catch((err) => notify(`The safety checks could not be loaded (${errorText(err)}).`));
   library = new Library({ db, navigate, notify });
   roomLibrary = new RoomLibrary({ db, navigate, notify });

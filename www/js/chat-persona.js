@@ -25,7 +25,7 @@ export class ChatPersonaPicker {
     }));
     select.value = current.id ?? prefs.defaultPersona;
     // A single persona leaves nothing to choose.
-    select.closest('.chat-persona').hidden = prefs.personas.length < 2;
+    select.closest('label').hidden = prefs.personas.length < 2;
   }
 
   setBusy(on) {

@@ -13,6 +13,7 @@ import {
 import { getMemory, putMemory } from './memory-store.js';
 import { promptSettings } from './prefs.js';
 import { chatPersona, promptPersona } from './personas.js';
+import { chatAdapter } from './chat-adapter.js';
 import { checkText, personaBreak } from './safety.js';
 import { isQuotaError } from './db.js';
 import { draftReader } from './draft.js';
@@ -153,6 +154,15 @@ export class ChatController {
     return chatPersona(this.d.prefs(), this.chat?.personaId);
   }
 
+  // This chat's adapter: undefined for the character's, null for none, or {id, name, scale}.
+  async setAdapter(choice) {
+    if (!this.chat || this.reply) return;
+    if (choice === undefined) delete this.chat.adapter;
+    else this.chat.adapter = choice;
+    await putChat(this.d.db, this.chat);
+    this.warm();
+  }
+
   async setPersona(personaId) {
     if (!this.chat || this.reply) return;
     this.chat.personaId = personaId;
@@ -219,8 +229,9 @@ export class ChatController {
       memory: memoryRequest(this.memory, history),
       // Sticky, cooldown and after-match lorebook entries remember across turns.
       lore_state: this.chat.loreState ?? undefined,
-      // The character trained elsewhere: its LoRA adapter, put on the model for its replies.
-      adapter: this.character.adapter ?? undefined,
+      // The character trained elsewhere: its LoRA adapter (or this chat's choice), put on the
+      // model for its replies.
+      adapter: chatAdapter(this.character, this.chat) ?? undefined,
     };
   }
 
