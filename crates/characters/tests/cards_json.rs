@@ -333,3 +333,24 @@ fn display_name_prefers_the_nickname() {
     c.nickname = Some("  ".into());
     assert_eq!(c.display_name(), "Seraphina");
 }
+
+/// Found by the `read_json` fuzz target (2026-12-08): a number no f64 holds
+/// exactly, in a field the app keeps as it is (a 110-digit integer in an
+/// unknown key), read back one digit off after a write: serde_json's fast
+/// float parsing is not correctly rounded, so the shortest text written for
+/// the first reading parsed to a neighbouring value. Parsed exactly
+/// (`float_roundtrip`), a card reads back the same.
+#[test]
+fn numbers_in_kept_fields_read_back_the_same() {
+    let found = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fuzz/regressions/read_json/crash-63ccacd31347481123a0ec926ed519c4bdd62638"
+    ))
+    .unwrap();
+    let small = br#"{"spec":"chara_card_v3","spec_version":"3.0","data":{"name":"N","odd":[5555555555555555555555555555555555555555555555555555555555555555555555555555555555555555555555555555555555555, 0.1e-320, 1.7976931348623157e308]}}"#;
+    for bytes in [found.as_slice(), small.as_slice()] {
+        let got = card::read_json(bytes).unwrap();
+        let again = card::read_json(&card::to_json(&got.card, CardSpec::V3).unwrap()).unwrap();
+        assert_eq!(again.card, got.card);
+    }
+}
