@@ -565,7 +565,7 @@ async function readPrefix(job, chat) {
 }
 
 // Puts the LoRA adapter a request names on the model (the character trained elsewhere), or
-// takes one off: the cache is read again either way (on the GPU the model is uploaded again).
+// takes one off: the cache is read again either way (on the GPU the model is built again).
 // One that cannot be used (not on this device, not an adapter of this model) is told as a
 // notice, and the reply is written by the model alone.
 async function useAdapter(want) {

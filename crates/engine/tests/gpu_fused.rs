@@ -154,6 +154,41 @@ fn lora_adapters_match_cpu() {
     }
 }
 
+/// An adapter put on and taken off a model already on the GPU
+/// (`GpuModel::rebuild`, what the page does): the logits are those of the
+/// model loaded with the adapter (and without it, once it is off), and the
+/// weights it leaves alone are not uploaded again.
+#[test]
+fn an_adapter_goes_on_and_off_a_model_on_the_gpu() {
+    let bytes = synthetic::write(&Spec::tiny("qwen2", QType::Q4K)).unwrap();
+    let mut cpu = Model::load(Gguf::from_bytes(bytes).unwrap()).unwrap();
+    let opts = GpuModelOptions { context: Some(64), ..Default::default() };
+    let tokens: Vec<u32> = (0..11u32).map(|i| 3 + (i * 37) % 200).collect();
+    let mut gpu = GpuModel::load_with(cpu.gguf(), &opts).unwrap();
+    let base = gpu.forward(&tokens).unwrap();
+    let first_upload = gpu.uploaded_bytes();
+
+    let file = synthetic::write_adapter(cpu.gguf(), 8, 16.0, 9).unwrap();
+    cpu.set_adapter(Some(Adapter::load(file, 1.0, cpu.gguf()).unwrap())).unwrap();
+    let mut gpu = pollster::block_on(gpu.rebuild(cpu.gguf())).unwrap();
+    assert!(gpu.is_empty(), "the cache starts empty");
+    let adapted = gpu.forward(&tokens).unwrap();
+    // Only the stacked projections come apart (each adapted weight keeps its own product); the
+    // embedding, the output and down projections, are the ones already there.
+    let stacked: u64 = (cpu.gguf().tensors.values())
+        .filter(|t| ["attn_q.", "attn_k.", "attn_v.", "ffn_gate.", "ffn_up."].iter().any(|m| t.name.contains(m)) && t.name.ends_with(".weight"))
+        .map(|t| t.len as u64)
+        .sum();
+    assert_eq!(gpu.uploaded_bytes() - first_upload, stacked, "uploaded again of {first_upload} bytes");
+    let fresh = GpuModel::load_with(cpu.gguf(), &opts).unwrap().forward(&tokens).unwrap();
+    assert_eq!(adapted, fresh, "as the model loaded with the adapter");
+    assert_ne!(adapted, base);
+
+    cpu.set_adapter(None).unwrap();
+    let mut gpu = pollster::block_on(gpu.rebuild(cpu.gguf())).unwrap();
+    assert_eq!(gpu.forward(&tokens).unwrap(), base, "off again: the model's own");
+}
+
 /// The weight types the tests above leave out, on one architecture.
 #[test]
 fn every_other_weight_type_matches_cpu() {

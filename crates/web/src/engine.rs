@@ -296,10 +296,11 @@ impl Engine {
     /// Puts a LoRA adapter (a GGUF file's bytes) on the model at `scale`,
     /// or takes it off (`None`): the cache is read again. One that is no
     /// adapter of this model is refused (an error naming why) and the model
-    /// stays as it was. On the GPU the model is uploaded again with the
-    /// adapter's matrices beside its weights; resolves to why the GPU was
-    /// given up if that upload failed (the CPU, which has the adapter
-    /// already, then runs the model), else to nothing.
+    /// stays as it was. On the GPU the model is built again with the
+    /// adapter's matrices beside the weights already there
+    /// (`GpuModel::rebuild`); resolves to why the GPU was given up if that
+    /// failed (the CPU, which has the adapter already, then runs the
+    /// model), else to nothing.
     // The borrow is held across the upload, as in `use_gpu`.
     #[allow(clippy::await_holding_refcell_ref)]
     pub async fn set_adapter(&self, bytes: Option<Vec<u8>>, scale: f32) -> Result<Option<String>, JsError> {
@@ -307,10 +308,7 @@ impl Engine {
         st.prepared = None;
         st.session.set_adapter(bytes.map(|b| (b, scale))).map_err(err)?;
         let Some(old) = st.gpu.take() else { return Ok(None) };
-        let opts = GpuModelOptions { context: Some(old.capacity()), ..Default::default() };
-        // Its memory goes before the new upload needs it.
-        drop(old);
-        match GpuModel::load_async(st.session.model.gguf(), &opts).await {
+        match old.rebuild(st.session.model.gguf()).await {
             Ok(model) => {
                 st.gpu = Some(model);
                 Ok(None)

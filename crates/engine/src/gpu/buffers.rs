@@ -14,6 +14,7 @@ use super::error::{GpuError, GpuResult};
 use crate::quant::QType;
 
 /// Rows `row0..row0 + rows` of a weight, in their own buffer.
+#[derive(Clone)]
 pub struct WeightChunk {
     pub buffer: wgpu::Buffer,
     pub row0: usize,
@@ -68,6 +69,55 @@ impl GpuWeight {
         }
         Ok(GpuWeight { name: name.into(), qtype, rows, cols, row_bytes, chunks, lora: None })
     }
+
+    /// `upload` of one of the model file's own weights (`name` names the
+    /// bytes: a tensor, a part of one, or a stack of them), or the copy
+    /// already on the device from an earlier build of the model.
+    pub fn upload_kept(gpu: &Gpu, name: &str, qtype: QType, rows: usize, cols: usize, bytes: &[u8]) -> GpuResult<Self> {
+        let mut kept = gpu.kept.lock().unwrap_or_else(|e| e.into_inner());
+        kept.used.insert(name.to_string());
+        if let Some(w) = kept.weights.get(name).filter(|w| (w.qtype, w.rows, w.cols) == (qtype, rows, cols)) {
+            return Ok(w.share());
+        }
+        let w = Self::upload(gpu, name, qtype, rows, cols, bytes)?;
+        kept.uploaded += bytes.len() as u64;
+        kept.weights.insert(name.to_string(), w.share());
+        Ok(w)
+    }
+
+    /// The same buffers, without an adapter.
+    fn share(&self) -> Self {
+        GpuWeight {
+            name: self.name.clone(),
+            qtype: self.qtype,
+            rows: self.rows,
+            cols: self.cols,
+            row_bytes: self.row_bytes,
+            chunks: self.chunks.clone(),
+            lora: None,
+        }
+    }
+}
+
+/// The weights a model build uploaded (`GpuWeight::upload_kept`); after a
+/// build, those it did not ask for are let go (`keep_used`).
+#[derive(Default)]
+pub struct KeptWeights {
+    weights: std::collections::HashMap<String, GpuWeight>,
+    used: std::collections::HashSet<String>,
+    /// Bytes uploaded since the device opened.
+    pub uploaded: u64,
+}
+
+impl KeptWeights {
+    /// Lets go of the weights the last build did not use (a stack that an
+    /// adapter now keeps apart, say), so the device frees them with the
+    /// old build.
+    pub fn keep_used(&mut self) {
+        let used = std::mem::take(&mut self.used);
+        self.weights.retain(|name, _| used.contains(name));
+    }
+
 }
 
 /// A buffer holding `data`, padded with zeros to a whole word plus `PAD`.

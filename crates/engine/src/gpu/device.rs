@@ -87,6 +87,10 @@ pub struct Gpu {
     /// Timestamps between dispatches (`profile`), asked for by the
     /// `KINDRED_GPU_PROFILE` environment variable.
     pub profiling: bool,
+    /// The model's weights on this device, by name, so that a model built
+    /// again over the same file (`GpuModel::rebuild`) uploads only what
+    /// changed.
+    pub(crate) kept: std::sync::Mutex<super::buffers::KeptWeights>,
 }
 
 impl Gpu {
@@ -167,7 +171,7 @@ impl Gpu {
         if limits.max_compute_invocations_per_workgroup < 256 || limits.max_compute_workgroup_storage_size < 4096 {
             return Err(GpuError::Unsupported("the adapter offers less than WebGPU's compute minimum".into()));
         }
-        Ok(Gpu { device, queue, limits, report, max_binding, errors, profiling })
+        Ok(Gpu { device, queue, limits, report, max_binding, errors, profiling, kept: Default::default() })
     }
 
     /// Blocking `new` for native callers.

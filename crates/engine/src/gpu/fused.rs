@@ -42,7 +42,7 @@ impl Proj {
                 data.extend_from_slice(g.data(t));
             }
             let name = format!("{} (stacked)", names[0]);
-            let w = GpuWeight::upload(gpu, &name, tensors[0].qtype, rows.iter().sum(), cols, &data)?;
+            let w = GpuWeight::upload_kept(gpu, &name, tensors[0].qtype, rows.iter().sum(), cols, &data)?;
             *total += bytes as u64;
             return Ok(Proj::Stacked { w, rows: rows.to_vec() });
         }
@@ -65,7 +65,7 @@ impl Proj {
         let data = g.data(t);
         *total += t.len as u64;
         if (t.len as u64) + 8 <= gpu.max_binding && g.lora(name, 0).is_none() {
-            let w = GpuWeight::upload(gpu, name, t.qtype, all, cols, data)?;
+            let w = GpuWeight::upload_kept(gpu, name, t.qtype, all, cols, data)?;
             return Ok(Proj::Stacked { w, rows: rows.to_vec() });
         }
         let row_bytes = t.qtype.row_bytes(cols);
@@ -73,7 +73,7 @@ impl Proj {
         let mut ws = Vec::with_capacity(rows.len());
         for &r in rows {
             let part = &data[r0 * row_bytes..(r0 + r) * row_bytes];
-            let mut w = GpuWeight::upload(gpu, &format!("{name}[{r0}..]"), t.qtype, r, cols, part)?;
+            let mut w = GpuWeight::upload_kept(gpu, &format!("{name}[{r0}..]"), t.qtype, r, cols, part)?;
             w.lora = super::lora::GpuLora::load(gpu, g, name, r0, r, total)?;
             ws.push(w);
             r0 += r;

@@ -115,6 +115,7 @@ pub(crate) struct Plan {
 
 pub struct GpuModel {
     gpu: Gpu,
+    opts: GpuModelOptions,
     plan: Plan,
     shared: Shared,
     argmax: Vec<Op>,
@@ -188,7 +189,27 @@ enum Output<'a> {
 impl GpuModel {
     /// Opens a device and uploads the model's weights.
     pub async fn load_async(g: &Gguf, opts: &GpuModelOptions) -> GpuResult<GpuModel> {
-        let gpu = Gpu::new(&opts.gpu).await?;
+        Self::assemble(Gpu::new(&opts.gpu).await?, g, opts).await
+    }
+
+    /// The model built again on the same device with the same options over
+    /// `g`: the same file with another adapter on it, or none. The weights
+    /// already on the device stay there (only what the adapter changes is
+    /// uploaded: its matrices, and the weights it keeps apart from their
+    /// stacks); the KV cache starts empty.
+    pub async fn rebuild(self, g: &Gguf) -> GpuResult<GpuModel> {
+        let (gpu, opts) = self.into_device();
+        Self::assemble(gpu, g, &opts).await
+    }
+
+    /// The device and options; the rest (the KV cache, the ops and the
+    /// weights only they held) goes as this returns.
+    fn into_device(self) -> (Gpu, GpuModelOptions) {
+        let GpuModel { gpu, opts, .. } = self;
+        (gpu, opts)
+    }
+
+    async fn assemble(gpu: Gpu, g: &Gguf, opts: &GpuModelOptions) -> GpuResult<GpuModel> {
         let oom = gpu.device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
         let built = Self::build(gpu, g, opts).await;
         let oom = oom.pop().await;
@@ -196,6 +217,7 @@ impl GpuModel {
         if let Some(e) = oom {
             return Err(GpuError::OutOfMemory(e.to_string()));
         }
+        model.gpu.kept.lock().unwrap_or_else(|e| e.into_inner()).keep_used();
         model.gpu.check()?;
         Ok(model)
     }
@@ -231,6 +253,7 @@ impl GpuModel {
         let profiler = Profiler::new(&gpu);
         Ok(GpuModel {
             gpu,
+            opts: opts.clone(),
             plan,
             shared,
             argmax,
@@ -325,6 +348,12 @@ impl GpuModel {
     /// Bytes of weights read per decoded token (every weight once).
     pub fn weight_bytes(&self) -> u64 {
         self.plan.weight_bytes
+    }
+
+    /// Bytes of the model file's weights uploaded since the device opened
+    /// (a `rebuild` adds only what it did not find there).
+    pub fn uploaded_bytes(&self) -> u64 {
+        self.gpu.kept.lock().map_or(0, |k| k.uploaded)
     }
 
     /// Bytes of weights and KV cache held on the GPU.
@@ -636,7 +665,7 @@ pub(crate) fn weight(gpu: &Gpu, g: &Gguf, name: &str, rows: usize, cols: usize, 
     if t.dims.as_slice() != [rows, cols] {
         return Err(Error::BadShape { tensor: name.into(), found: t.dims.clone(), expected: vec![rows, cols] }.into());
     }
-    let mut w = GpuWeight::upload(gpu, name, t.qtype, rows, cols, g.data(t))?;
+    let mut w = GpuWeight::upload_kept(gpu, name, t.qtype, rows, cols, g.data(t))?;
     *total += t.len as u64;
     w.lora = super::lora::GpuLora::load(gpu, g, name, 0, rows, total)?;
     Ok(w)
