@@ -8,6 +8,7 @@
 // complete run before it. Model text is only ever set as text.
 import { el, button } from './editor-dom.js';
 import { promptSettings } from './prefs.js';
+import { rustTools } from './wasm.js';
 
 const DIMENSIONS = [['consistency', 'Consistency'], ['human_likeness', 'Human-likeness'], ['engagement', 'Engagement']];
 // The checks' names for people; which checks exist, their dimensions and every rate come from
@@ -44,17 +45,12 @@ export async function keepCheck(db, characterId, run, summary, { stopped = false
   const kept = await readChecks(db, characterId).catch(() => ({ latest: '', byModel: {} }));
   const last = kept.byModel[run.model];
   const before = last?.summary && !last.stopped ? { summary: last.summary, at: last.at, examples: last.examples ?? null } : last?.before ?? null;
-  const entry = { run, summary, at: Date.now(), stopped: Boolean(stopped), examples: card ? exampleCount(card) : null, before };
+  const examples = card ? (await rustTools()).example_count(typeof card.mes_example === 'string' ? card.mes_example : '') : null;
+  const entry = { run, summary, at: Date.now(), stopped: Boolean(stopped), examples, before };
   kept.byModel[run.model] = entry;
   kept.latest = run.model;
   await db.put('settings', { key: checkKey(characterId), value: kept });
   return entry;
-}
-
-// Example dialogues in a card: its `<START>` blocks with something in them.
-export function exampleCount(card) {
-  const text = typeof card?.mes_example === 'string' ? card.mes_example : '';
-  return text.split(/<START>/i).filter((block) => block.trim()).length;
 }
 
 const examplesText = (n) => `${n} example ${n === 1 ? 'dialogue' : 'dialogues'}`;
@@ -92,6 +88,7 @@ export class CheckPanel {
     this.run = null;
     this.summary = null;
     this.kept = null; // what is kept of the shown run: its `before` and example count
+    this.card = null; // the card the running check was started with
     this.root = el('section', 'check-panel');
     this.root.setAttribute('aria-labelledby', 'check-title');
     const head = el('div', 'try-head');

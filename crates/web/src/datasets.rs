@@ -42,6 +42,14 @@ pub fn dataset_export(backup_json: &str, format: &str, character: Option<String>
     to_js(&done)
 }
 
+/// How many example dialogues a card's `mes_example` holds (its `<START>`
+/// blocks with something in them, as the prompt splits them): what the
+/// editor's Check shows beside a score and the one before it.
+#[wasm_bindgen]
+pub fn example_count(mes_example: &str) -> usize {
+    kindred_characters::macros::split_examples(mes_example).len()
+}
+
 /// The trait studio's result as the person reviewed it (`StudioResult` as
 /// JSON text: the items they kept, each ranking with their pick first):
 /// the best replies as example dialogues, traits taken in turn, at most 8

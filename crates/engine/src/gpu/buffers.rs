@@ -72,15 +72,24 @@ impl GpuWeight {
 
     /// `upload` of one of the model file's own weights (`name` names the
     /// bytes: a tensor, a part of one, or a stack of them), or the copy
-    /// already on the device from an earlier build of the model.
-    pub fn upload_kept(gpu: &Gpu, name: &str, qtype: QType, rows: usize, cols: usize, bytes: &[u8]) -> GpuResult<Self> {
+    /// already on the device from an earlier build of the model. `bytes`
+    /// is asked for only when there is none (a stack is a copy to make).
+    pub fn upload_kept<B: AsRef<[u8]>>(
+        gpu: &Gpu,
+        name: &str,
+        qtype: QType,
+        rows: usize,
+        cols: usize,
+        bytes: impl FnOnce() -> B,
+    ) -> GpuResult<Self> {
         let mut kept = gpu.kept.lock().unwrap_or_else(|e| e.into_inner());
         kept.used.insert(name.to_string());
         if let Some(w) = kept.weights.get(name).filter(|w| (w.qtype, w.rows, w.cols) == (qtype, rows, cols)) {
             return Ok(w.share());
         }
-        let w = Self::upload(gpu, name, qtype, rows, cols, bytes)?;
-        kept.uploaded += bytes.len() as u64;
+        let bytes = bytes();
+        let w = Self::upload(gpu, name, qtype, rows, cols, bytes.as_ref())?;
+        kept.uploaded += bytes.as_ref().len() as u64;
         kept.weights.insert(name.to_string(), w.share());
         Ok(w)
     }
@@ -117,7 +126,6 @@ impl KeptWeights {
         let used = std::mem::take(&mut self.used);
         self.weights.retain(|name, _| used.contains(name));
     }
-
 }
 
 /// A buffer holding `data`, padded with zeros to a whole word plus `PAD`.

@@ -37,12 +37,15 @@ impl Proj {
         let shapes_ok = tensors.iter().zip(rows).all(|(t, &r)| t.dims.as_slice() == [r, cols]);
         let bytes: usize = tensors.iter().map(|t| t.len).sum();
         if same_type && shapes_ok && !adapted && (bytes as u64) + 8 <= gpu.max_binding {
-            let mut data = Vec::with_capacity(bytes);
-            for t in &tensors {
-                data.extend_from_slice(g.data(t));
-            }
+            let stack = || {
+                let mut data = Vec::with_capacity(bytes);
+                for t in &tensors {
+                    data.extend_from_slice(g.data(t));
+                }
+                data
+            };
             let name = format!("{} (stacked)", names[0]);
-            let w = GpuWeight::upload_kept(gpu, &name, tensors[0].qtype, rows.iter().sum(), cols, &data)?;
+            let w = GpuWeight::upload_kept(gpu, &name, tensors[0].qtype, rows.iter().sum(), cols, stack)?;
             *total += bytes as u64;
             return Ok(Proj::Stacked { w, rows: rows.to_vec() });
         }
@@ -65,7 +68,7 @@ impl Proj {
         let data = g.data(t);
         *total += t.len as u64;
         if (t.len as u64) + 8 <= gpu.max_binding && g.lora(name, 0).is_none() {
-            let w = GpuWeight::upload_kept(gpu, name, t.qtype, all, cols, data)?;
+            let w = GpuWeight::upload_kept(gpu, name, t.qtype, all, cols, || data)?;
             return Ok(Proj::Stacked { w, rows: rows.to_vec() });
         }
         let row_bytes = t.qtype.row_bytes(cols);
@@ -73,7 +76,7 @@ impl Proj {
         let mut ws = Vec::with_capacity(rows.len());
         for &r in rows {
             let part = &data[r0 * row_bytes..(r0 + r) * row_bytes];
-            let mut w = GpuWeight::upload_kept(gpu, &format!("{name}[{r0}..]"), t.qtype, r, cols, part)?;
+            let mut w = GpuWeight::upload_kept(gpu, &format!("{name}[{r0}..]"), t.qtype, r, cols, || part)?;
             w.lora = super::lora::GpuLora::load(gpu, g, name, r0, r, total)?;
             ws.push(w);
             r0 += r;

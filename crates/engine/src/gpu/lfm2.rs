@@ -98,7 +98,8 @@ pub(crate) async fn build(g: &Gguf, hp: &Hparams, b: &mut Builder<'_>, shared: &
         config: hp.config(),
         lanes,
         head,
-        inv_freqs: vec![hp.inv_freq(g)?, vec![0.0; hp.rope_dims / 2]],
+        // Every attention layer turns its keys: one table.
+        inv_freqs: vec![hp.inv_freq(g)?],
         logits,
         cache,
         weight_bytes: bytes,

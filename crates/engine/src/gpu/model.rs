@@ -665,7 +665,7 @@ pub(crate) fn weight(gpu: &Gpu, g: &Gguf, name: &str, rows: usize, cols: usize, 
     if t.dims.as_slice() != [rows, cols] {
         return Err(Error::BadShape { tensor: name.into(), found: t.dims.clone(), expected: vec![rows, cols] }.into());
     }
-    let mut w = GpuWeight::upload_kept(gpu, name, t.qtype, rows, cols, g.data(t))?;
+    let mut w = GpuWeight::upload_kept(gpu, name, t.qtype, rows, cols, || g.data(t))?;
     *total += t.len as u64;
     w.lora = super::lora::GpuLora::load(gpu, g, name, 0, rows, total)?;
     Ok(w)
